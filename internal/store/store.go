@@ -1,0 +1,241 @@
+// Package store owns Vigil's SQL: it opens SQLite or PostgreSQL, applies the
+// embedded migrations, and runs the queries of every aggregate (one file each).
+//
+// Both databases run the same schema and the same statements. Statements are
+// written with PostgreSQL's $1 placeholders, which SQLite accepts too; the few
+// differences (column types, time encoding) are handled here so that no other
+// package needs to know which database it is talking to.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialect says which database a Store talks to.
+type Dialect int
+
+const (
+	// SQLite is the embedded default: one file in the data directory.
+	SQLite Dialect = iota
+	// Postgres is PostgreSQL 13 or later, for several nodes sharing the work.
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// ErrNotFound is returned when a query by id or name matches no row. Callers
+// test for it with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write would break a uniqueness rule, such as a
+// second user with the same name.
+var ErrConflict = errors.New("already exists")
+
+// Config says which database to open. Its zero value is not usable: URL is required.
+type Config struct {
+	// URL is "sqlite:///path/to/vigil.db" (or "sqlite://relative/path") or
+	// "postgres://user:pass@host:port/db?…". A plain file path is taken as SQLite.
+	URL string
+	// Schema, for PostgreSQL only, puts every table (Vigil's and River's) in
+	// this schema instead of the connection's default. Tests use it to get a
+	// throwaway schema each.
+	Schema string
+	// QueryTimeout bounds every statement run outside a caller's deadline.
+	// Zero means 30 seconds.
+	QueryTimeout time.Duration
+}
+
+// Store is an open database with Vigil's queries attached.
+type Store struct {
+	*Queries
+	db      *sql.DB
+	pool    *pgxpool.Pool // PostgreSQL only: River's worker driver needs pgx.
+	dialect Dialect
+	schema  string
+}
+
+// Open connects to the database cfg names and checks that it answers. It does
+// not migrate: call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	dialect, dsn, err := parseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	timeout := cfg.QueryTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	s := &Store{dialect: dialect, schema: cfg.Schema}
+	switch dialect {
+	case SQLite:
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
+			return nil, fmt.Errorf("cannot create the directory for the SQLite database %s: %w", dsn, err)
+		}
+		// WAL lets readers run beside the one writer; busy_timeout makes a
+		// writer wait for the lock instead of failing; _txlock=immediate takes
+		// the write lock at BEGIN, so two transactions never deadlock while
+		// upgrading from read to write.
+		q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		db, err := sql.Open("sqlite", "file:"+dsn+q)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open the SQLite database %s: %w", dsn, err)
+		}
+		db.SetMaxOpenConns(4)
+		s.db = db
+	case Postgres:
+		pcfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("the PostgreSQL URL is not valid: %w", redactErr(err, dsn))
+		}
+		if cfg.Schema != "" {
+			pcfg.ConnConfig.RuntimeParams["search_path"] = cfg.Schema
+		}
+		if pcfg.ConnConfig.ConnectTimeout == 0 {
+			pcfg.ConnConfig.ConnectTimeout = 5 * time.Second
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		if err != nil {
+			return nil, fmt.Errorf("cannot connect to PostgreSQL: %w", redactErr(err, dsn))
+		}
+		s.pool = pool
+		s.db = stdlib.OpenDBFromPool(pool)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(pctx); err != nil {
+		s.Close()
+		if dialect == Postgres {
+			return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %w; check that the server is running and the URL is right", hostOf(dsn), redactErr(err, dsn))
+		}
+		return nil, fmt.Errorf("cannot open the SQLite database %s: %w; check that the data directory is writable", dsn, err)
+	}
+	s.Queries = &Queries{c: conn{c: s.db, d: dialect, timeout: timeout}, d: dialect}
+	return s, nil
+}
+
+// parseURL maps a database URL to its dialect and the driver's connection string.
+func parseURL(raw string) (Dialect, string, error) {
+	switch {
+	case raw == "":
+		return 0, "", errors.New("no database URL given; use --database sqlite://PATH or postgres://…")
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return Postgres, raw, nil
+	case strings.HasPrefix(raw, "sqlite://"):
+		p := strings.TrimPrefix(raw, "sqlite://")
+		if p == "" {
+			return 0, "", errors.New("the SQLite URL names no file; use sqlite:///path/to/vigil.db")
+		}
+		return SQLite, p, nil
+	case strings.HasPrefix(raw, "file:"):
+		return SQLite, strings.TrimPrefix(raw, "file:"), nil
+	case !strings.Contains(raw, "://"):
+		return SQLite, raw, nil
+	}
+	scheme, _, _ := strings.Cut(raw, "://")
+	return 0, "", fmt.Errorf("unknown database scheme %q; use sqlite:// or postgres://", scheme)
+}
+
+// hostOf returns host:port of a PostgreSQL URL, for messages that must not
+// show the password.
+func hostOf(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		return "the configured address"
+	}
+	return u.Host
+}
+
+// redactErr removes a password that a driver error may quote back.
+func redactErr(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	pw, ok := u.User.Password()
+	if !ok || pw == "" || !strings.Contains(err.Error(), pw) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+}
+
+// Dialect reports which database s talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB returns the database/sql handle, for River's database/sql drivers.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Pool returns the pgx pool on PostgreSQL and nil on SQLite; River's
+// PostgreSQL worker driver needs it.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Schema is the PostgreSQL schema the store was opened in ("" for the default).
+func (s *Store) Schema() string { return s.schema }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+	}
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	return err
+}
+
+// Tx is a transaction with Vigil's queries attached. Its SQL method exposes the
+// underlying *sql.Tx so that River jobs can be inserted in the same transaction
+// as the data that causes them: both commit or neither does.
+type Tx struct {
+	*Queries
+	tx *sql.Tx
+}
+
+// SQL returns the underlying transaction.
+func (tx *Tx) SQL() *sql.Tx { return tx.tx }
+
+// InTx runs fn in a transaction, committing if fn returns nil and rolling back
+// otherwise (and on panic).
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: s.dialect, timeout: s.Queries.c.timeout}, d: s.dialect}}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = stx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = stx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}

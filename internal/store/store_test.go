@@ -1,0 +1,81 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+		ok, err := st.Migrated(ctx)
+		if err != nil || !ok {
+			t.Fatalf("Migrated() = %v, %v; want true", ok, err)
+		}
+	})
+}
+
+func TestSettingsRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if _, err := st.Setting(ctx, "public_url"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing setting: err = %v, want ErrNotFound", err)
+		}
+		now := time.Date(2026, 11, 28, 10, 0, 0, 123456000, time.UTC)
+		if err := st.PutSetting(ctx, "public_url", "https://vigil.example.com", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutSetting(ctx, "public_url", "https://v.example.com", now.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		v, err := st.Setting(ctx, "public_url")
+		if err != nil || v != "https://v.example.com" {
+			t.Fatalf("Setting = %q, %v", v, err)
+		}
+	})
+}
+
+func TestTxRollsBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.PutSetting(ctx, "k", "v", time.Now()); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx err = %v", err)
+		}
+		if _, err := st.Setting(ctx, "k"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("rolled-back write is visible: %v", err)
+		}
+	})
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ url, want string }{
+		{"mysql://x", `unknown database scheme "mysql"`},
+		{"", "no database URL"},
+		{"postgres://nobody:secretpw@127.0.0.1:1/db?connect_timeout=1", "cannot reach PostgreSQL at 127.0.0.1:1"},
+	} {
+		_, err := store.Open(ctx, store.Config{URL: tc.url})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%q) err = %v, want it to contain %q", tc.url, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secretpw") {
+			t.Errorf("Open(%q) leaks the password: %v", tc.url, err)
+		}
+	}
+}
