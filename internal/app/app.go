@@ -1,0 +1,159 @@
+// Package app wires Vigil together: configuration → store → queue → services
+// → HTTP server. It is the only package that knows every other one.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// Config is everything the command line and environment decide. The zero
+// value of each field means its documented default.
+type Config struct {
+	// DataDir holds the SQLite database and the master key. Default ./vigil-data.
+	DataDir string
+	// DatabaseURL selects the database. Default sqlite://<DataDir>/vigil.db.
+	DatabaseURL string
+	// Addr is where serve listens. Default 127.0.0.1:8080.
+	Addr string
+	// PublicURL is how others reach this server (invoke URLs, links in
+	// events). Default http://<Addr>.
+	PublicURL string
+	// AllowOutbound lists CIDRs the SSRF guard lets through, e.g. "127.0.0.0/8".
+	AllowOutbound string
+	// LogFormat is "text" (default) or "json".
+	LogFormat string
+	// LogLevel is "debug", "info" (default), "warn" or "error".
+	LogLevel string
+	// LogOutput receives the logs. Default standard error.
+	LogOutput io.Writer
+	// MasterKey is the base64 master key, normally from VIGIL_MASTER_KEY.
+	MasterKey string
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// WithDefaults returns c with every unset field filled in.
+func (c Config) WithDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = "vigil-data"
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "vigil.db")
+	}
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.LogOutput == nil {
+		c.LogOutput = os.Stderr
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// App is an opened Vigil: database migrated, secrets box ready.
+type App struct {
+	Config  Config
+	Logger  *slog.Logger
+	Store   *store.Store
+	Box     *secret.Box
+	Metrics *prometheus.Registry
+}
+
+// Open prepares the data directory, the database (migrated) and the master key.
+// Management commands use it directly; Serve builds on it.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	cfg = cfg.WithDefaults()
+	logger, err := newLogger(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	key, err := secret.LoadKey(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secret.New(key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("cannot bring the database schema up to date: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(st.DB(), st.Dialect().String()))
+	return &App{Config: cfg, Logger: logger, Store: st, Box: box, Metrics: reg}, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+func ensureDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the data directory %s: %w; choose another with --data-dir", dir, err)
+	}
+	probe := filepath.Join(dir, ".write-test")
+	if err := os.WriteFile(probe, nil, 0o600); err != nil {
+		return fmt.Errorf("the data directory %s is not writable: %w; fix its permissions or choose another with --data-dir", dir, unwrapPath(err))
+	}
+	return os.Remove(probe)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func newLogger(cfg Config) (*slog.Logger, error) {
+	var level slog.Level
+	switch cfg.LogLevel {
+	case "", "info":
+		level = slog.LevelInfo
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		return nil, fmt.Errorf("unknown log level %q; use debug, info, warn or error", cfg.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cfg.LogFormat {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(cfg.LogOutput, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(cfg.LogOutput, opts)), nil
+	}
+	return nil, fmt.Errorf("unknown log format %q; use text or json", cfg.LogFormat)
+}
