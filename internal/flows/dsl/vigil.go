@@ -1,0 +1,210 @@
+package dsl
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Trigger says how a flow starts. A flow without one is a helper flow,
+// started only by other flows (run: workflow).
+type Trigger struct {
+	APIEndpoint *APIEndpoint
+}
+
+// APIEndpoint is the API Endpoint trigger (Okta Workflows' "API Endpoint"
+// card): the flow is invoked by HTTP on /api/flo/{alias}/invoke.
+type APIEndpoint struct {
+	// Security is clientToken (default), oauth2 or public.
+	Security string
+	// Response is sync (default: the caller waits for the output) or async
+	// (the caller gets 202 and the execution id).
+	Response string
+	// Signature, when set, makes the invoke endpoint verify a webhook
+	// signature before starting the flow.
+	Signature *SignatureCheck
+	// OktaVerification makes the endpoint answer Okta's one-time event
+	// hook verification challenge (x-okta-verification-challenge).
+	OktaVerification bool
+}
+
+// SignatureCheck configures webhook signature verification on invoke.
+type SignatureCheck struct {
+	// Scheme is standard-webhooks (webhook-id/-timestamp/-signature headers)
+	// or hmac-sha256 (a hex HMAC of the raw body in Header).
+	Scheme string
+	// Secret names the Vigil secret holding the signing key.
+	Secret string
+	// Header is the signature header for hmac-sha256.
+	Header string
+}
+
+// Security values of an API endpoint trigger.
+const (
+	SecurityClientToken = "clientToken"
+	SecurityOAuth2      = "oauth2"
+	SecurityPublic      = "public"
+)
+
+// Response modes of an API endpoint trigger.
+const (
+	ResponseSync  = "sync"
+	ResponseAsync = "async"
+)
+
+// vigilMeta reads document.metadata.vigil, or nil.
+func (w *Workflow) vigilMeta() map[string]any {
+	m, _ := w.Document.Metadata["vigil"].(map[string]any)
+	return m
+}
+
+// Trigger returns the flow's trigger, or nil for a helper flow.
+func (w *Workflow) Trigger() *Trigger {
+	t, _ := parseTrigger(w.vigilMeta())
+	return t
+}
+
+// IsHelper tells whether the flow has no trigger and runs only when
+// another flow calls it.
+func (w *Workflow) IsHelper() bool { return w.Trigger() == nil }
+
+// SaveAllData tells whether every task's input and output is kept in the
+// execution history ("Save all data that passes through the Flow").
+// It is off by default: history then keeps status and timing only.
+func (w *Workflow) SaveAllData() bool {
+	v, _ := w.vigilMeta()["saveAllData"].(bool)
+	return v
+}
+
+func parseTrigger(meta map[string]any) (*Trigger, []string) {
+	raw, ok := meta["trigger"]
+	if !ok || raw == nil {
+		return nil, nil
+	}
+	var probs []string
+	tm, ok := raw.(map[string]any)
+	if !ok {
+		return nil, []string{"trigger: expected object"}
+	}
+	t := &Trigger{}
+	for k, v := range tm {
+		switch k {
+		case "apiEndpoint":
+			t.APIEndpoint, probs = parseAPIEndpoint(v)
+		default:
+			probs = append(probs, fmt.Sprintf("trigger.%s: unknown trigger kind: expected apiEndpoint", k))
+		}
+	}
+	if t.APIEndpoint == nil && len(probs) == 0 {
+		probs = append(probs, "trigger: expected apiEndpoint")
+	}
+	return t, probs
+}
+
+func parseAPIEndpoint(v any) (*APIEndpoint, []string) {
+	a := &APIEndpoint{Security: SecurityClientToken, Response: ResponseSync}
+	if v == nil {
+		return a, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return a, []string{"trigger.apiEndpoint: expected object"}
+	}
+	var probs []string
+	bad := func(key, format string, args ...any) {
+		probs = append(probs, "trigger.apiEndpoint."+key+": "+fmt.Sprintf(format, args...))
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		val := m[k]
+		switch k {
+		case "security":
+			s, _ := val.(string)
+			switch s {
+			case SecurityClientToken, SecurityOAuth2, SecurityPublic:
+				a.Security = s
+			default:
+				bad(k, "expected clientToken, oauth2 or public")
+			}
+		case "response":
+			s, _ := val.(string)
+			switch s {
+			case ResponseSync, ResponseAsync:
+				a.Response = s
+			default:
+				bad(k, "expected sync or async")
+			}
+		case "oktaVerification":
+			b, ok := val.(bool)
+			if !ok {
+				bad(k, "expected boolean")
+			}
+			a.OktaVerification = b
+		case "signature":
+			sm, ok := val.(map[string]any)
+			if !ok {
+				bad(k, "expected object")
+				continue
+			}
+			sc := &SignatureCheck{}
+			sc.Scheme, _ = sm["scheme"].(string)
+			sc.Secret, _ = sm["secret"].(string)
+			sc.Header, _ = sm["header"].(string)
+			switch sc.Scheme {
+			case "standard-webhooks":
+			case "hmac-sha256":
+				if sc.Header == "" {
+					bad(k+".header", "required for hmac-sha256")
+				}
+			default:
+				bad(k+".scheme", "expected standard-webhooks or hmac-sha256")
+			}
+			if sc.Secret == "" {
+				bad(k+".secret", "expected the name of the secret holding the signing key")
+			}
+			for sk := range sm {
+				if sk != "scheme" && sk != "secret" && sk != "header" {
+					bad(k+"."+sk, "unknown property")
+				}
+			}
+			a.Signature = sc
+		default:
+			bad(k, "unknown property")
+		}
+	}
+	return a, probs
+}
+
+// checkVigil validates document.metadata.vigil.
+func (p *parser) checkVigil(w *Workflow, line int) {
+	raw, ok := w.Document.Metadata["vigil"]
+	if !ok {
+		return
+	}
+	const base = "document.metadata.vigil"
+	m, ok := raw.(map[string]any)
+	if !ok {
+		p.problems = append(p.problems, Problem{Path: base, Line: line, Msg: "expected object"})
+		return
+	}
+	for k, v := range m {
+		switch k {
+		case "trigger":
+			_, probs := parseTrigger(m)
+			for _, pr := range probs {
+				path, msg, _ := strings.Cut(pr, ": ")
+				p.problems = append(p.problems, Problem{Path: base + "." + path, Line: line, Msg: msg})
+			}
+		case "saveAllData":
+			if _, ok := v.(bool); !ok {
+				p.problems = append(p.problems, Problem{Path: base + ".saveAllData", Line: line, Msg: "expected boolean"})
+			}
+		default:
+			p.problems = append(p.problems, Problem{Path: base + "." + k, Line: line, Msg: "unknown property"})
+		}
+	}
+}
