@@ -1,0 +1,428 @@
+package graph
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// SnapshotFormat is the format identifier a snapshot file starts with.
+// Readers reject other values so that a future, incompatible format fails
+// loudly instead of being half understood.
+const SnapshotFormat = "vigil.snapshot/v1"
+
+// Snapshot is Vigil's own normalized identity file: every source of an
+// organization with its accounts, in the shape of this package's types.
+// docs/snapshot.md documents it field by field.
+type Snapshot struct {
+	Format      string    `json:"format"`
+	GeneratedAt time.Time `json:"generatedAt,omitzero"`
+	// PrimarySource names the source whose accounts define people; empty
+	// means the first Okta source.
+	PrimarySource string   `json:"primarySource,omitempty"`
+	Sources       []Source `json:"sources"`
+}
+
+// Graph builds the snapshot's graph. An empty opts.Primary takes the
+// snapshot's PrimarySource.
+func (s *Snapshot) Graph(opts Options) (*Graph, error) {
+	if opts.Primary == "" {
+		opts.Primary = s.PrimarySource
+	}
+	return Build(s.Sources, opts)
+}
+
+// SnapshotError reports what is wrong in a snapshot file and where: Path is
+// a JSON path such as "sources[2].accounts[15].lastLogin" and Offset the
+// byte offset in the file at or just after the problem.
+type SnapshotError struct {
+	Path   string
+	Offset int64
+	Err    error
+}
+
+func (e *SnapshotError) Error() string {
+	if e.Path == "" {
+		return fmt.Sprintf("snapshot (byte %d): %v", e.Offset, e.Err)
+	}
+	return fmt.Sprintf("snapshot %s (byte %d): %v", e.Path, e.Offset, e.Err)
+}
+
+// Unwrap returns the underlying error; validation problems wrap [ErrInvalid].
+func (e *SnapshotError) Unwrap() error { return e.Err }
+
+// ReadSnapshot decodes a snapshot, one account at a time so that memory
+// holds the accounts and not also the whole file. It rejects unknown fields
+// and invalid values with a [*SnapshotError] naming the field and its index.
+func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	t := &tape{r: r}
+	sr := &snapReader{tape: t, dec: json.NewDecoder(t)}
+	sr.dec.DisallowUnknownFields()
+	s, err := sr.read()
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type snapReader struct {
+	tape *tape
+	dec  *json.Decoder
+}
+
+func (sr *snapReader) fail(path string, err error) error {
+	var se *SnapshotError
+	if errors.As(err, &se) {
+		return err
+	}
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		path = join(path, fe.Field)
+		err = fmt.Errorf("%s: %w", fe.Msg, ErrInvalid)
+	}
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return &SnapshotError{Path: path, Offset: syn.Offset, Err: fmt.Errorf("the file is not valid JSON: %w", err)}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &SnapshotError{Path: path, Offset: sr.dec.InputOffset(), Err: fmt.Errorf("the file ends too early: %w", io.ErrUnexpectedEOF)}
+	}
+	return &SnapshotError{Path: path, Offset: sr.dec.InputOffset(), Err: err}
+}
+
+func (sr *snapReader) read() (*Snapshot, error) {
+	s := &Snapshot{}
+	if err := sr.delim('{'); err != nil {
+		return nil, sr.fail("", err)
+	}
+	seenSources := false
+	for sr.dec.More() {
+		key, err := sr.key()
+		if err != nil {
+			return nil, sr.fail("", err)
+		}
+		switch key {
+		case "format":
+			err = sr.dec.Decode(&s.Format)
+		case "generatedAt":
+			err = sr.dec.Decode(&s.GeneratedAt)
+		case "primarySource":
+			err = sr.dec.Decode(&s.PrimarySource)
+		case "sources":
+			seenSources = true
+			if err := sr.sources(s); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			err = fmt.Errorf("unknown field %q: %w", key, ErrInvalid)
+		}
+		if err != nil {
+			return nil, sr.fail(key, err)
+		}
+	}
+	if err := sr.delim('}'); err != nil {
+		return nil, sr.fail("", err)
+	}
+	if _, err := sr.dec.Token(); err != io.EOF {
+		return nil, sr.fail("", fmt.Errorf("unexpected data after the snapshot object: %w", ErrInvalid))
+	}
+	switch {
+	case s.Format == "":
+		return nil, sr.fail("format", fmt.Errorf("is required and must be %q: %w", SnapshotFormat, ErrInvalid))
+	case s.Format != SnapshotFormat:
+		return nil, sr.fail("format", fmt.Errorf("%q is not supported; this version reads %q: %w", s.Format, SnapshotFormat, ErrInvalid))
+	case !seenSources:
+		return nil, sr.fail("sources", fmt.Errorf("is required: %w", ErrInvalid))
+	}
+	names := make(map[string]int, len(s.Sources))
+	for i, src := range s.Sources {
+		if j, dup := names[src.Name]; dup {
+			return nil, sr.fail(fmt.Sprintf("sources[%d].name", i), fmt.Errorf("%q is already the name of sources[%d]: %w", src.Name, j, ErrInvalid))
+		}
+		names[src.Name] = i
+	}
+	if s.PrimarySource != "" {
+		if _, ok := names[s.PrimarySource]; !ok {
+			return nil, sr.fail("primarySource", fmt.Errorf("%q names no source: %w", s.PrimarySource, ErrInvalid))
+		}
+	}
+	return s, nil
+}
+
+func (sr *snapReader) sources(s *Snapshot) error {
+	if err := sr.delim('['); err != nil {
+		return sr.fail("sources", err)
+	}
+	for i := 0; sr.dec.More(); i++ {
+		path := fmt.Sprintf("sources[%d]", i)
+		src, err := sr.source(path)
+		if err != nil {
+			return err
+		}
+		s.Sources = append(s.Sources, src)
+	}
+	if err := sr.delim(']'); err != nil {
+		return sr.fail("sources", err)
+	}
+	return nil
+}
+
+func (sr *snapReader) source(path string) (Source, error) {
+	var src Source
+	if err := sr.delim('{'); err != nil {
+		return src, sr.fail(path, err)
+	}
+	seen := map[string]bool{}
+	for sr.dec.More() {
+		key, err := sr.key()
+		if err != nil {
+			return src, sr.fail(path, err)
+		}
+		seen[key] = true
+		switch key {
+		case "name":
+			err = sr.dec.Decode(&src.Name)
+		case "product":
+			err = sr.dec.Decode(&src.Product)
+		case "tenant":
+			err = sr.dec.Decode(&src.Tenant)
+		case "accounts":
+			if err := sr.accounts(path, &src); err != nil {
+				return src, err
+			}
+			continue
+		default:
+			err = fmt.Errorf("unknown field %q: %w", key, ErrInvalid)
+			key = ""
+		}
+		if err != nil {
+			return src, sr.fail(join(path, key), err)
+		}
+	}
+	if err := sr.delim('}'); err != nil {
+		return src, sr.fail(path, err)
+	}
+	for _, f := range []string{"name", "product", "tenant", "accounts"} {
+		if !seen[f] {
+			return src, sr.fail(join(path, f), fmt.Errorf("is required: %w", ErrInvalid))
+		}
+	}
+	if err := validateSource(&src); err != nil {
+		return src, sr.fail(path, err)
+	}
+	return src, nil
+}
+
+func (sr *snapReader) accounts(path string, src *Source) error {
+	path = join(path, "accounts")
+	if err := sr.delim('['); err != nil {
+		return sr.fail(path, err)
+	}
+	ids := map[string]int{}
+	for j := 0; sr.dec.More(); j++ {
+		apath := fmt.Sprintf("%s[%d]", path, j)
+		start := sr.dec.InputOffset()
+		sr.tape.forget(start)
+		a := &Account{}
+		if err := sr.dec.Decode(a); err != nil {
+			return sr.fail(apath, sr.explain(err, start))
+		}
+		if err := validateAccount(a); err != nil {
+			return sr.fail(apath, err)
+		}
+		if k, dup := ids[a.IDInService]; dup {
+			return sr.fail(join(apath, "idInService"), fmt.Errorf("%q is already the id of %s[%d]: %w", a.IDInService, path, k, ErrInvalid))
+		}
+		ids[a.IDInService] = j
+		src.Accounts = append(src.Accounts, a)
+	}
+	if err := sr.delim(']'); err != nil {
+		return sr.fail(path, err)
+	}
+	return nil
+}
+
+// explain turns a decoding error into one that names the field. Type errors
+// carry their field; timestamp errors do not, so the account's raw bytes
+// are examined to find the bad one.
+func (sr *snapReader) explain(err error, start int64) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return &fieldError{Field: te.Field, Msg: fmt.Sprintf("a JSON %s is not allowed here (want %s)", te.Value, te.Type)}
+	}
+	var pe *time.ParseError
+	if errors.As(err, &pe) || strings.Contains(err.Error(), "Time.UnmarshalJSON") {
+		if field := badTimeField(sr.tape.since(start, sr.dec.InputOffset())); field != "" {
+			return &fieldError{Field: field, Msg: "is not an RFC 3339 timestamp such as 2026-11-28T10:00:00Z: " + err.Error()}
+		}
+		return fmt.Errorf("a timestamp is not RFC 3339 (2026-11-28T10:00:00Z): %w", err)
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field") {
+		return fmt.Errorf("%s: %w", strings.TrimPrefix(err.Error(), "json: "), ErrInvalid)
+	}
+	return err
+}
+
+// badTimeField finds the first timestamp field of a raw account that does
+// not parse, as a path relative to the account.
+func badTimeField(raw []byte) string {
+	bad := func(m map[string]json.RawMessage, k string) bool {
+		v, ok := m[k]
+		if !ok || string(v) == "null" {
+			return false
+		}
+		var t time.Time
+		return json.Unmarshal(v, &t) != nil
+	}
+	var acc map[string]json.RawMessage
+	if json.Unmarshal(raw, &acc) != nil {
+		return ""
+	}
+	for _, k := range []string{"created", "lastLogin", "passwordChanged"} {
+		if bad(acc, k) {
+			return k
+		}
+	}
+	var creds []map[string]json.RawMessage
+	if json.Unmarshal(acc["credentials"], &creds) != nil {
+		return ""
+	}
+	for i, c := range creds {
+		for _, k := range []string{"created", "lastUsed", "lastRotated"} {
+			if bad(c, k) {
+				return fmt.Sprintf("credentials[%d].%s", i, k)
+			}
+		}
+	}
+	return ""
+}
+
+func (sr *snapReader) delim(want json.Delim) error {
+	tok, err := sr.dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("expected %q, found %v: %w", string(want), tok, ErrInvalid)
+	}
+	return nil
+}
+
+func (sr *snapReader) key() (string, error) {
+	tok, err := sr.dec.Token()
+	if err != nil {
+		return "", err
+	}
+	k, ok := tok.(string)
+	if !ok {
+		return "", fmt.Errorf("expected a field name, found %v: %w", tok, ErrInvalid)
+	}
+	return k, nil
+}
+
+func join(path, field string) string {
+	switch {
+	case field == "":
+		return path
+	case path == "":
+		return field
+	}
+	return path + "." + field
+}
+
+// tape keeps the bytes read since the start of the current account, so that
+// a failed account can be examined again for a precise error message.
+type tape struct {
+	r    io.Reader
+	buf  []byte
+	base int64 // input offset of buf[0]
+}
+
+func (t *tape) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.buf = append(t.buf, p[:n]...)
+	return n, err
+}
+
+// forget drops the bytes before off once enough have piled up, keeping the
+// copying cost proportional to the input.
+func (t *tape) forget(off int64) {
+	drop := off - t.base
+	if drop < 1<<20 || drop > int64(len(t.buf)) {
+		return
+	}
+	t.buf = append(t.buf[:0], t.buf[drop:]...)
+	t.base = off
+}
+
+// since returns the bytes between two input offsets, trimmed of the comma
+// and spaces that separate array elements.
+func (t *tape) since(from, to int64) []byte {
+	if from < t.base || to-t.base > int64(len(t.buf)) || from > to {
+		return nil
+	}
+	b := t.buf[from-t.base : to-t.base]
+	for len(b) > 0 && (b[0] == ',' || b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// WriteSnapshot encodes s with one account per line, streaming to w so
+// that a large organization needs no second copy in memory. It fills in
+// Format when empty.
+func WriteSnapshot(w io.Writer, s *Snapshot) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	format := s.Format
+	if format == "" {
+		format = SnapshotFormat
+	}
+	head := struct {
+		Format        string    `json:"format"`
+		GeneratedAt   time.Time `json:"generatedAt,omitzero"`
+		PrimarySource string    `json:"primarySource,omitempty"`
+	}{format, s.GeneratedAt, s.PrimarySource}
+	b, err := json.Marshal(head)
+	if err != nil {
+		return fmt.Errorf("encode snapshot header: %w", err)
+	}
+	bw.Write(b[:len(b)-1])
+	bw.WriteString(`,"sources":[`)
+	for i, src := range s.Sources {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		sh := struct {
+			Name    string  `json:"name"`
+			Product Product `json:"product"`
+			Tenant  string  `json:"tenant"`
+		}{src.Name, src.Product, src.Tenant}
+		if b, err = json.Marshal(sh); err != nil {
+			return fmt.Errorf("encode snapshot source %q: %w", src.Name, err)
+		}
+		bw.Write(b[:len(b)-1])
+		bw.WriteString(`,"accounts":[`)
+		for j, a := range src.Accounts {
+			if j > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n")
+			if b, err = json.Marshal(a); err != nil {
+				return fmt.Errorf("encode snapshot source %q account %d: %w", src.Name, j, err)
+			}
+			bw.Write(b)
+		}
+		bw.WriteString("\n]}")
+	}
+	bw.WriteString("\n]}\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	return nil
+}
