@@ -1,0 +1,223 @@
+// Package slack posts messages to Slack: through the Web API's
+// chat.postMessage with a bot token, or through an incoming webhook URL. It
+// also checks a bot token with auth.test, which is what "Test connection"
+// runs.
+//
+// Slack answers most Web API failures with HTTP 200 and {"ok": false,
+// "error": "..."}, so the client reads "ok" on every answer. It honours 429
+// and Retry-After and retries 5xx with a bounded backoff.
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultBaseURL is the Web API's base URL.
+const DefaultBaseURL = "https://slack.com/api"
+
+// Config says how to reach the Web API. Zero values mean the default named
+// on each field.
+type Config struct {
+	// Token is a bot token (xoxb-…). Required. It is sent only in the
+	// Authorization header and never appears in errors.
+	Token string
+	// BaseURL is the Web API's base URL. Default DefaultBaseURL.
+	BaseURL string
+	// HTTPClient sends every request. Required: callers pass Vigil's
+	// SSRF-guarded client.
+	HTTPClient *http.Client
+
+	// MaxRetries bounds how often one request is retried after a 429 or 5xx
+	// answer. Default 3; negative means never retry.
+	MaxRetries int
+	// MaxRetryWait is the longest single wait accepted; a longer Retry-After
+	// fails the call instead of stalling a flow. Default 60 seconds.
+	MaxRetryWait time.Duration
+	// Now tells the time, to read a Retry-After given as a date. Default time.Now.
+	Now func() time.Time
+	// Sleep waits between retries, returning early with ctx's error.
+	// Default a timer; tests pass a recorder so they run instantly.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// retry is the retry part of a config.
+type retry struct {
+	MaxRetries int
+	MaxWait    time.Duration
+	Now        func() time.Time
+	Sleep      func(ctx context.Context, d time.Duration) error
+}
+
+func (r retry) withDefaults() retry {
+	if r.MaxRetries == 0 {
+		r.MaxRetries = 3
+	}
+	if r.MaxRetries < 0 {
+		r.MaxRetries = 0
+	}
+	if r.MaxWait <= 0 {
+		r.MaxWait = 60 * time.Second
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.Sleep == nil {
+		r.Sleep = sleep
+	}
+	return r
+}
+
+// Client calls the Web API with one bot token. It is safe for concurrent use.
+type Client struct {
+	token string
+	base  string
+	t     transport
+}
+
+// New checks cfg and returns a client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	switch {
+	case cfg.Token == "":
+		return nil, errors.New("slack: the connection needs a bot token")
+	case cfg.HTTPClient == nil:
+		return nil, errors.New("slack: the connection needs an HTTP client")
+	}
+	if err := checkURL("API base URL", cfg.BaseURL); err != nil {
+		return nil, err
+	}
+	return &Client{token: cfg.Token, base: strings.TrimRight(cfg.BaseURL, "/"),
+		t: transport{http: cfg.HTTPClient, retry: retry{cfg.MaxRetries, cfg.MaxRetryWait, cfg.Now, cfg.Sleep}.withDefaults()}}, nil
+}
+
+// Message is what to post. Text is required by Slack for notifications and
+// accessibility even when Blocks carry the layout.
+type Message struct {
+	// Channel is a channel id (C…) or name (#alerts). Ignored by webhooks,
+	// which always post to the channel they were made for.
+	Channel string `json:"channel,omitempty"`
+	// Text is the message, or its fallback when Blocks are set.
+	Text string `json:"text,omitempty"`
+	// Blocks is a Block Kit array, passed through as given.
+	Blocks json.RawMessage `json:"blocks,omitempty"`
+}
+
+// Posted identifies a posted message.
+type Posted struct {
+	// Channel is the id of the channel the message landed in.
+	Channel string `json:"channel"`
+	// TS is the message's timestamp, Slack's id for it within the channel.
+	TS string `json:"ts"`
+}
+
+// PostMessage posts m with chat.postMessage.
+func (c *Client) PostMessage(ctx context.Context, m Message) (Posted, error) {
+	if m.Channel == "" {
+		return Posted{}, errors.New("slack: post message: the channel is empty")
+	}
+	if m.Text == "" && len(m.Blocks) == 0 {
+		return Posted{}, errors.New("slack: post message: the message has neither text nor blocks")
+	}
+	if len(m.Blocks) > 0 && !json.Valid(m.Blocks) {
+		return Posted{}, errors.New("slack: post message: the blocks are not valid JSON")
+	}
+	var out struct {
+		answer
+		Posted
+	}
+	err := c.call(ctx, "post message", "chat.postMessage", m, &out)
+	return out.Posted, err
+}
+
+// Identity is who a token belongs to, from auth.test.
+type Identity struct {
+	URL    string `json:"url"`
+	Team   string `json:"team"`
+	User   string `json:"user"`
+	TeamID string `json:"team_id"`
+	UserID string `json:"user_id"`
+	BotID  string `json:"bot_id"`
+}
+
+// AuthTest checks the token and says whose it is. It changes nothing, so it
+// is the call behind "Test connection".
+func (c *Client) AuthTest(ctx context.Context) (Identity, error) {
+	var out struct {
+		answer
+		Identity
+	}
+	err := c.call(ctx, "test authentication", "auth.test", nil, &out)
+	return out.Identity, err
+}
+
+// answer is the envelope of every Web API answer.
+type answer struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
+func (a *answer) envelope() *answer { return a }
+
+type enveloped interface{ envelope() *answer }
+
+func (c *Client) call(ctx context.Context, op, method string, body any, out enveloped) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("slack: %s: encode request: %w", op, err)
+		}
+	}
+	status, data, err := c.t.do(ctx, op, func() (*http.Request, error) {
+		req, err := newRequest(ctx, http.MethodPost, c.base+"/"+method, payload)
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		return req, err
+	})
+	if err != nil {
+		return err
+	}
+	if status < 200 || status > 299 {
+		return statusError(op, status, data, 0)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("slack: %s: Slack sent a body that is not the expected JSON: %w", op, err)
+	}
+	if env := out.envelope(); !env.OK {
+		code := env.Error
+		if code == "" {
+			code = "unknown_error"
+		}
+		return &Error{Op: op, StatusCode: status, Code: code}
+	}
+	return nil
+}
+
+func checkURL(name, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("slack: the %s is not an http(s) URL", name)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
