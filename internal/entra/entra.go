@@ -128,7 +128,7 @@ func (c Config) validate() error {
 		missing = append(missing, "HTTP client")
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("entra: the connection needs a %s", strings.Join(missing, ", a "))
+		return fmt.Errorf("entra: the connection is missing the %s", strings.Join(missing, ", the "))
 	}
 	for name, raw := range map[string]string{"login URL": c.LoginURL, "Graph URL": c.GraphURL} {
 		u, err := url.Parse(raw)

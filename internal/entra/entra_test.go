@@ -459,8 +459,8 @@ func TestNewChecksConfig(t *testing.T) {
 		cfg  entra.Config
 		want string
 	}{
-		{"nothing", entra.Config{}, "needs a tenant id, a client id, a client secret, a HTTP client"},
-		{"no client", entra.Config{TenantID: "t", ClientID: "c", ClientSecret: "s"}, "needs a HTTP client"},
+		{"nothing", entra.Config{}, "missing the tenant id, the client id, the client secret, the HTTP client"},
+		{"no client", entra.Config{TenantID: "t", ClientID: "c", ClientSecret: "s"}, "missing the HTTP client"},
 		{"bad URL", entra.Config{TenantID: "t", ClientID: "c", ClientSecret: "s", HTTPClient: http.DefaultClient,
 			GraphURL: "ftp://graph"}, "is not an http(s) URL"},
 	}
