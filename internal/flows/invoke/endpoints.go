@@ -1,0 +1,154 @@
+package invoke
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// Endpoints manages the invoke alias, client token and signing secrets of
+// flows with an API Endpoint trigger.
+type Endpoints struct {
+	store *store.Store
+	box   *secret.Box
+	now   func() time.Time
+}
+
+// NewEndpoints returns the endpoint settings service.
+func NewEndpoints(st *store.Store, box *secret.Box, now func() time.Time) *Endpoints {
+	if now == nil {
+		now = time.Now
+	}
+	return &Endpoints{store: st, box: box, now: now}
+}
+
+// Settings is what the "Endpoint settings" dialog and `vigil flows endpoint`
+// show. ClientToken is filled only for callers allowed to see it.
+type Settings struct {
+	FlowID      string `json:"flowId"`
+	Alias       string `json:"-"`
+	InvokeURL   string `json:"invokeUrl"`
+	ClientToken string `json:"clientToken,omitempty"`
+	Security    string `json:"security"`
+	Response    string `json:"response"`
+}
+
+// aliasBytes gives aliases 160 random bits and tokens 256.
+const (
+	aliasBytes = 20
+	tokenBytes = 32
+)
+
+func tokenPurpose(flowID string) string   { return "endpoint:" + flowID + ":token" }
+func signingPurpose(flowID string) string { return "endpoint:" + flowID + ":signing" }
+
+// Ensure returns the flow's endpoint, creating its alias and client token
+// the first time. It is safe to call on every save of a flow.
+func (e *Endpoints) Ensure(ctx context.Context, flowID string) (*store.Endpoint, error) {
+	ep, err := e.store.EndpointByFlow(ctx, flowID)
+	if err == nil {
+		return ep, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	sealed, err := e.box.Seal(id.Token(tokenBytes), tokenPurpose(flowID))
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	ep = &store.Endpoint{FlowID: flowID, Alias: id.Token(aliasBytes), TokenSealed: sealed, CreatedAt: now, UpdatedAt: now}
+	if err := e.store.CreateEndpoint(ctx, ep); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return e.store.EndpointByFlow(ctx, flowID)
+		}
+		return nil, fmt.Errorf("create endpoint: %w", err)
+	}
+	return ep, nil
+}
+
+// Token opens the flow's current client token.
+func (e *Endpoints) Token(ep *store.Endpoint) (string, error) {
+	return e.box.Open(ep.TokenSealed, tokenPurpose(ep.FlowID))
+}
+
+// Rotate gives the flow a new client token. With grace 0 the old token stops
+// working at once; otherwise it keeps working until grace has passed.
+func (e *Endpoints) Rotate(ctx context.Context, flowID string, grace time.Duration) (string, error) {
+	ep, err := e.Ensure(ctx, flowID)
+	if err != nil {
+		return "", err
+	}
+	token := id.Token(tokenBytes)
+	sealed, err := e.box.Seal(token, tokenPurpose(flowID))
+	if err != nil {
+		return "", err
+	}
+	now := e.now()
+	ep.PrevTokenSealed, ep.PrevExpiresAt = "", time.Time{}
+	if grace > 0 {
+		ep.PrevTokenSealed, ep.PrevExpiresAt = ep.TokenSealed, now.Add(grace)
+	}
+	ep.TokenSealed, ep.UpdatedAt = sealed, now
+	if err := e.store.UpdateEndpointTokens(ctx, ep); err != nil {
+		return "", fmt.Errorf("rotate token: %w", err)
+	}
+	return token, nil
+}
+
+// SetSigningSecrets replaces the whsec_ secrets an endpoint with signature
+// verification accepts (several during a rotation).
+func (e *Endpoints) SetSigningSecrets(ctx context.Context, flowID string, secrets []string) error {
+	ep, err := e.Ensure(ctx, flowID)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(secrets)
+	sealed, err := e.box.Seal(string(raw), signingPurpose(flowID))
+	if err != nil {
+		return err
+	}
+	ep.SigningSecretsSealed, ep.UpdatedAt = sealed, e.now()
+	return e.store.UpdateEndpointTokens(ctx, ep)
+}
+
+func (e *Endpoints) signingSecrets(ep *store.Endpoint) ([]string, error) {
+	if ep.SigningSecretsSealed == "" {
+		return nil, nil
+	}
+	raw, err := e.box.Open(ep.SigningSecretsSealed, signingPurpose(ep.FlowID))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	return out, json.Unmarshal([]byte(raw), &out)
+}
+
+// checkToken compares a presented token with the current one and, during a
+// grace period, the previous one, in constant time.
+func (e *Endpoints) checkToken(ep *store.Endpoint, presented string) bool {
+	if presented == "" {
+		return false
+	}
+	ok := false
+	if cur, err := e.box.Open(ep.TokenSealed, tokenPurpose(ep.FlowID)); err == nil {
+		ok = constantTimeEqual(cur, presented)
+	}
+	if ep.PrevTokenSealed != "" && e.now().Before(ep.PrevExpiresAt) {
+		if prev, err := e.box.Open(ep.PrevTokenSealed, tokenPurpose(ep.FlowID)); err == nil {
+			ok = constantTimeEqual(prev, presented) || ok
+		}
+	}
+	return ok
+}
+
+// InvokeURL is the URL callers use, up to /invoke, as Okta shows it.
+func InvokeURL(publicURL, alias string) string {
+	return publicURL + "/api/flo/" + alias + "/invoke"
+}

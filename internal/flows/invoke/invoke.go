@@ -1,0 +1,409 @@
+// Package invoke serves the API Endpoint trigger: POST or GET
+// /api/flo/{alias}/invoke starts a flow, the way Okta Workflows' API Endpoint
+// card does, so that a caller configured for Okta Workflows (Okta ISPM's
+// event hook, a script) can point at Vigil by changing only the host.
+//
+// Order of checks, each answering before anything runs: method (405), alias
+// (404), body size (413), credentials (401, one body for missing and wrong),
+// flow on (409), JSON body (415), rate limit (429), backlog (503). An
+// execution row exists only once every check passed.
+package invoke
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// HeaderExecutionID carries the execution id on every response that started
+// (or found) an execution.
+const HeaderExecutionID = "X-Vigil-Execution-Id"
+
+// Target is what the handler needs to know of a flow.
+type Target struct {
+	FlowID   string
+	Title    string
+	On       bool
+	Endpoint *dsl.APIEndpoint
+}
+
+// StartParams describes an execution to start.
+type StartParams struct {
+	FlowID      string
+	ExecutionID string
+	Input       map[string]any
+	// Test marks executions caused by a hook's Test Connection (header
+	// X-Vigil-Test: true), so that history can tell them apart.
+	Test bool
+	// InTx runs inside the transaction that stores the execution; the
+	// handler uses it to record the idempotency key atomically.
+	InTx func(ctx context.Context, tx *store.Tx) error
+}
+
+// Outcome is an execution's state as seen by a waiting caller.
+type Outcome struct {
+	Done   bool
+	Status string // succeeded, faulted, cancelled, …
+	Output any
+	Error  any // the RFC 7807 error object of a fault
+}
+
+// Flows is what the handler needs from the flows service.
+type Flows interface {
+	// InvokeTarget returns the flow behind an endpoint, or store.ErrNotFound.
+	InvokeTarget(ctx context.Context, flowID string) (Target, error)
+	// Start durably stores an execution and its job in one transaction.
+	Start(ctx context.Context, p StartParams) error
+	// Wait blocks until the execution ends or ctx is done; on ctx's end it
+	// returns the outcome so far with Done false.
+	Wait(ctx context.Context, executionID string) (Outcome, error)
+	// Backlog counts the flow's executions not yet finished.
+	Backlog(ctx context.Context, flowID string) (int, error)
+}
+
+// Config tunes the handler. Zero values mean the defaults.
+type Config struct {
+	// MaxBody bounds a request body. Default 1 MiB.
+	MaxBody int64
+	// SyncCap is how long a synchronous caller waits before getting 202.
+	// Default 60 s.
+	SyncCap time.Duration
+	// Rate and Burst are the per-flow token bucket. Default 50/s, burst 100.
+	Rate  rate.Limit
+	Burst int
+	// MaxBacklog bounds a flow's unfinished executions; above it callers get
+	// 503. Default 1000.
+	MaxBacklog int
+	// IdempotencyWindow is how long a webhook-id or Idempotency-Key is
+	// remembered. Default 24 h.
+	IdempotencyWindow time.Duration
+	// OAuth configures "Secure with OAuth 2.0" endpoints.
+	OAuth OAuthConfig
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBody == 0 {
+		c.MaxBody = 1 << 20
+	}
+	if c.SyncCap == 0 {
+		c.SyncCap = 60 * time.Second
+	}
+	if c.Rate == 0 {
+		c.Rate = 50
+	}
+	if c.Burst == 0 {
+		c.Burst = 100
+	}
+	if c.MaxBacklog == 0 {
+		c.MaxBacklog = 1000
+	}
+	if c.IdempotencyWindow == 0 {
+		c.IdempotencyWindow = 24 * time.Hour
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Handler serves /api/flo/{alias}/invoke.
+type Handler struct {
+	cfg       Config
+	store     *store.Store
+	endpoints *Endpoints
+	flows     Flows
+	logger    *slog.Logger
+	oauth     *oauthVerifier
+
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+// NewHandler returns the invoke handler. client is the SSRF-guarded HTTP
+// client, used to fetch the OAuth issuer's JWKS.
+func NewHandler(cfg Config, st *store.Store, box *secret.Box, flows Flows, client *http.Client, logger *slog.Logger) *Handler {
+	cfg = cfg.withDefaults()
+	return &Handler{
+		cfg:       cfg,
+		store:     st,
+		endpoints: NewEndpoints(st, box, cfg.Now),
+		flows:     flows,
+		logger:    logger,
+		oauth:     newOAuthVerifier(cfg.OAuth, client),
+		limiters:  map[string]*rate.Limiter{},
+	}
+}
+
+// Pattern is the route the handler serves; it answers 405 itself for methods
+// other than GET and POST.
+const Pattern = "/api/flo/{alias}/invoke"
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Detail  any    `json:"detail,omitempty"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var e apiError
+	e.Error.Code, e.Error.Message = code, msg
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// errUnauthorized is the one answer to missing and wrong credentials alike.
+const msgUnauthorized = "The request has no valid credentials for this endpoint."
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET, POST")
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Use POST or GET to invoke a flow.")
+		return
+	}
+	ctx := r.Context()
+	ep, err := h.store.EndpointByAlias(ctx, r.PathValue("alias"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "No flow has this invoke URL.")
+		return
+	}
+	if err != nil {
+		h.internal(w, "look up endpoint", err)
+		return
+	}
+	req, err := readRequest(w, r, h.cfg.MaxBody)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+				fmt.Sprintf("The request body is larger than %d bytes.", h.cfg.MaxBody))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "bad_request", "The request body could not be read.")
+		return
+	}
+	target, err := h.flows.InvokeTarget(ctx, ep.FlowID)
+	if err != nil {
+		h.internal(w, "look up flow", err)
+		return
+	}
+	if target.Endpoint == nil {
+		// The flow lost its API Endpoint trigger: treat its old URL as gone.
+		writeError(w, http.StatusNotFound, "not_found", "No flow has this invoke URL.")
+		return
+	}
+	if !h.authenticate(ctx, ep, target.Endpoint, req) {
+		writeError(w, http.StatusUnauthorized, "unauthorized", msgUnauthorized)
+		return
+	}
+	if target.Endpoint.OktaVerification && r.Method == http.MethodGet && r.Header.Get("X-Okta-Verification-Challenge") != "" {
+		writeJSON(w, http.StatusOK, map[string]string{"verification": r.Header.Get("X-Okta-Verification-Challenge")})
+		return
+	}
+	if !target.On {
+		writeError(w, http.StatusConflict, "flow_not_active", "The flow is off; turn it on to accept invocations.")
+		return
+	}
+	if req.jsonErr != nil {
+		writeError(w, http.StatusUnsupportedMediaType, "invalid_json", "The request body is not valid JSON: "+req.jsonErr.Error()+".")
+		return
+	}
+	if !h.limiter(ep.FlowID).Allow() {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(1/float64(h.cfg.Rate)+0.999))))
+		writeError(w, http.StatusTooManyRequests, "rate_limited", "Too many invocations of this flow; retry after the time in Retry-After.")
+		return
+	}
+	h.start(w, r, ep, target, req)
+}
+
+func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoint, target Target, req *request) {
+	ctx := r.Context()
+	now := h.cfg.Now()
+	key := r.Header.Get("Webhook-Id")
+	if key == "" {
+		key = r.Header.Get("Idempotency-Key")
+	}
+	if key != "" {
+		if execID, err := h.store.InvokeKey(ctx, ep.FlowID, key, now.Add(-h.cfg.IdempotencyWindow)); err == nil {
+			h.replay(w, execID)
+			return
+		} else if !errors.Is(err, store.ErrNotFound) {
+			h.internal(w, "look up idempotency key", err)
+			return
+		}
+	}
+	backlog, err := h.flows.Backlog(ctx, ep.FlowID)
+	if err != nil {
+		h.internal(w, "count backlog", err)
+		return
+	}
+	if backlog >= h.cfg.MaxBacklog {
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, "backlog_full", "The flow has too many executions waiting; retry later.")
+		return
+	}
+	execID := newExecutionID(now)
+	params := StartParams{
+		FlowID:      ep.FlowID,
+		ExecutionID: execID,
+		Input:       req.input(execID),
+		Test:        r.Header.Get("X-Vigil-Test") == "true",
+	}
+	if key != "" {
+		params.InTx = func(ctx context.Context, tx *store.Tx) error {
+			return tx.PutInvokeKey(ctx, ep.FlowID, key, execID, now, now.Add(-h.cfg.IdempotencyWindow))
+		}
+	}
+	if err := h.flows.Start(ctx, params); err != nil {
+		if key != "" && errors.Is(err, store.ErrConflict) {
+			// Another request with the same key won the race.
+			if first, kerr := h.store.InvokeKey(ctx, ep.FlowID, key, now.Add(-h.cfg.IdempotencyWindow)); kerr == nil {
+				h.replay(w, first)
+				return
+			}
+		}
+		h.internal(w, "start execution", err)
+		return
+	}
+	w.Header().Set(HeaderExecutionID, execID)
+	async := target.Endpoint.Response == dsl.ResponseAsync || preferAsync(r)
+	if async {
+		writeJSON(w, http.StatusAccepted, map[string]string{"executionId": execID})
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, h.cfg.SyncCap)
+	defer cancel()
+	out, err := h.flows.Wait(wctx, execID)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		h.internal(w, "wait for execution", err)
+		return
+	}
+	if !out.Done {
+		// The cap was reached: the execution goes on; the caller can look
+		// it up by id.
+		writeJSON(w, http.StatusAccepted, map[string]string{"executionId": execID})
+		return
+	}
+	writeOutcome(w, execID, out)
+}
+
+func (h *Handler) replay(w http.ResponseWriter, execID string) {
+	w.Header().Set(HeaderExecutionID, execID)
+	w.Header().Set("X-Vigil-Idempotent-Replay", "true")
+	writeJSON(w, http.StatusAccepted, map[string]any{"executionId": execID, "duplicate": true})
+}
+
+func (h *Handler) internal(w http.ResponseWriter, what string, err error) {
+	h.logger.Error("invoke failed", "step", what, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal", "The flow could not be invoked because of a server error; retry later.")
+}
+
+// preferAsync honours "Prefer: respond-async" (RFC 7240).
+func preferAsync(r *http.Request) bool {
+	for _, v := range r.Header.Values("Prefer") {
+		for _, part := range splitComma(v) {
+			if part == "respond-async" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (h *Handler) limiter(flowID string) *rate.Limiter {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l, ok := h.limiters[flowID]
+	if !ok {
+		l = rate.NewLimiter(h.cfg.Rate, h.cfg.Burst)
+		h.limiters[flowID] = l
+	}
+	return l
+}
+
+// writeOutcome answers a synchronous caller with the finished execution.
+func writeOutcome(w http.ResponseWriter, execID string, out Outcome) {
+	if out.Status != "succeeded" {
+		var e apiError
+		e.Error.Code = "flow_" + out.Status
+		e.Error.Message = "The flow execution " + execID + " ended " + out.Status + "."
+		e.Error.Detail = out.Error
+		writeJSON(w, http.StatusBadGateway, e)
+		return
+	}
+	if raw, ok := rawReturn(out.Output); ok {
+		for k, v := range raw.headers {
+			w.Header().Set(k, v)
+		}
+		if w.Header().Get("Content-Type") == "" {
+			if _, isString := raw.body.(string); !isString {
+				w.Header().Set("Content-Type", "application/json")
+			}
+		}
+		w.WriteHeader(raw.status)
+		switch b := raw.body.(type) {
+		case nil:
+		case string:
+			w.Write([]byte(b))
+		default:
+			json.NewEncoder(w).Encode(b)
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, out.Output)
+}
+
+type rawResponse struct {
+	status  int
+	headers map[string]string
+	body    any
+}
+
+// rawReturn recognises Vigil's "Return Raw": an output object with
+// "raw": true beside statusCode, and optional headers and body. The flag
+// keeps an ordinary output that happens to have a statusCode field from
+// being taken for a raw response.
+func rawReturn(output any) (rawResponse, bool) {
+	m, ok := output.(map[string]any)
+	if !ok || m["raw"] != true {
+		return rawResponse{}, false
+	}
+	code, ok := m["statusCode"].(float64)
+	if !ok {
+		if n, isInt := m["statusCode"].(int); isInt {
+			code, ok = float64(n), true
+		}
+	}
+	if !ok || code < 100 || code > 599 {
+		return rawResponse{}, false
+	}
+	raw := rawResponse{status: int(code), body: m["body"], headers: map[string]string{}}
+	if hs, ok := m["headers"].(map[string]any); ok {
+		for k, v := range hs {
+			if s, ok := v.(string); ok {
+				raw.headers[k] = s
+			}
+		}
+	}
+	return raw, true
+}

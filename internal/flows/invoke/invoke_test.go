@@ -1,0 +1,467 @@
+package invoke
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/signature"
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// fakeFlows stands in for the flows service: it records starts and answers
+// waits with a scripted outcome. The store underneath is real.
+type fakeFlows struct {
+	mu      sync.Mutex
+	st      *store.Store
+	target  Target
+	starts  []StartParams
+	outcome Outcome
+	block   bool // Wait never finishes (sync cap test)
+	backlog int
+}
+
+func (f *fakeFlows) InvokeTarget(ctx context.Context, flowID string) (Target, error) {
+	return f.target, nil
+}
+
+func (f *fakeFlows) Start(ctx context.Context, p StartParams) error {
+	err := f.st.InTx(ctx, func(tx *store.Tx) error {
+		if p.InTx != nil {
+			return p.InTx(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts = append(f.starts, p)
+	return nil
+}
+
+func (f *fakeFlows) Wait(ctx context.Context, execID string) (Outcome, error) {
+	if f.block {
+		<-ctx.Done()
+		return Outcome{}, ctx.Err()
+	}
+	return f.outcome, nil
+}
+
+func (f *fakeFlows) Backlog(ctx context.Context, flowID string) (int, error) { return f.backlog, nil }
+
+func (f *fakeFlows) startCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.starts)
+}
+
+type bundle struct {
+	h       *Handler
+	flows   *fakeFlows
+	ep      *store.Endpoint
+	token   string
+	url     string
+	srv     *httptest.Server
+	now     time.Time
+	logs    *bytes.Buffer
+	clock   *time.Time
+	signKey *rsa.PrivateKey
+}
+
+func setup(t *testing.T, st *store.Store, api dsl.APIEndpoint, cfg Config) *bundle {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	box, _ := secret.New(key)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	b := &bundle{now: now, logs: &bytes.Buffer{}}
+	b.clock = &now
+	cfg.Now = func() time.Time { return *b.clock }
+	ff := &fakeFlows{st: st, target: Target{FlowID: "flw_1", Title: "Flow", On: true, Endpoint: &api},
+		outcome: Outcome{Done: true, Status: "succeeded", Output: map[string]any{"ok": true}}}
+	logger := slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b.signKey, _ = rsa.GenerateKey(rand.Reader, 2048)
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &b.signKey.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	}))
+	t.Cleanup(jwks.Close)
+	if cfg.OAuth.Issuer == "" {
+		cfg.OAuth = OAuthConfig{Issuer: "https://issuer.example.com", JWKSURL: jwks.URL, Audience: "api://vigil"}
+	}
+	b.h = NewHandler(cfg, st, box, ff, jwks.Client(), logger)
+	b.flows = ff
+	ep, err := b.h.endpoints.Ensure(context.Background(), "flw_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ep = ep
+	b.token, _ = b.h.endpoints.Token(ep)
+	mux := http.NewServeMux()
+	mux.Handle(Pattern, b.h)
+	b.srv = httptest.NewServer(mux)
+	t.Cleanup(b.srv.Close)
+	b.url = InvokeURL(b.srv.URL, ep.Alias)
+	return b
+}
+
+func (b *bundle) do(t *testing.T, method, url string, body string, hdr map[string]string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	json.Unmarshal(raw, &out)
+	return resp, out
+}
+
+func errCode(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func clientToken() dsl.APIEndpoint {
+	return dsl.APIEndpoint{Security: dsl.SecurityClientToken, Response: dsl.ResponseSync}
+}
+
+func TestStatuses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, clientToken(), Config{MaxBody: 64})
+		tok := map[string]string{"x-api-client-token": b.token}
+		cases := []struct {
+			name   string
+			method string
+			url    string
+			body   string
+			hdr    map[string]string
+			setup  func()
+			status int
+			code   string
+		}{
+			{name: "method", method: "PUT", url: b.url, hdr: tok, status: 405, code: "method_not_allowed"},
+			{name: "unknown alias", method: "POST", url: b.srv.URL + "/api/flo/nope/invoke", hdr: tok, status: 404, code: "not_found"},
+			{name: "too large", method: "POST", url: b.url, body: `{"a":"` + strings.Repeat("x", 100) + `"}`, hdr: tok, status: 413, code: "body_too_large"},
+			{name: "missing token", method: "POST", url: b.url, body: `{}`, status: 401, code: "unauthorized"},
+			{name: "wrong token", method: "POST", url: b.url, body: `{}`, hdr: map[string]string{"x-api-client-token": "wrong"}, status: 401, code: "unauthorized"},
+			{name: "wrong query token", method: "POST", url: b.url + "?clientToken=wrong", body: `{}`, status: 401, code: "unauthorized"},
+			{name: "off", method: "POST", url: b.url, body: `{}`, hdr: tok, setup: func() { b.flows.target.On = false }, status: 409, code: "flow_not_active"},
+			{name: "bad json", method: "POST", url: b.url, body: `{"a":`, hdr: tok, status: 415, code: "invalid_json"},
+			{name: "backlog", method: "POST", url: b.url, body: `{}`, hdr: tok, setup: func() { b.flows.backlog = 5000 }, status: 503, code: "backlog_full"},
+		}
+		for _, tc := range cases {
+			b.flows.target.On, b.flows.backlog = true, 0
+			if tc.setup != nil {
+				tc.setup()
+			}
+			resp, out := b.do(t, tc.method, tc.url, tc.body, tc.hdr)
+			if resp.StatusCode != tc.status || errCode(out) != tc.code {
+				t.Errorf("%s: got %d %q, want %d %q", tc.name, resp.StatusCode, errCode(out), tc.status, tc.code)
+			}
+		}
+		if n := b.flows.startCount(); n != 0 {
+			t.Fatalf("rejected requests started %d executions", n)
+		}
+		// The same 401 body for missing and wrong credentials.
+		_, missing := b.do(t, "POST", b.url, `{}`, nil)
+		_, wrong := b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": "x"})
+		mj, _ := json.Marshal(missing)
+		wj, _ := json.Marshal(wrong)
+		if string(mj) != string(wj) {
+			t.Errorf("401 bodies differ: %s vs %s", mj, wj)
+		}
+		if strings.Contains(b.logs.String(), b.token) {
+			t.Fatal("the client token appears in the logs")
+		}
+	})
+}
+
+func TestSyncAsyncAndInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, clientToken(), Config{})
+		// Sync, token in the query string.
+		resp, out := b.do(t, "POST", b.url+"?clientToken="+b.token+"&x=1", `{"eventData":{"title":"T"}}`, map[string]string{"X-Custom": "v"})
+		if resp.StatusCode != 200 || out["ok"] != true {
+			t.Fatalf("sync: %d %v", resp.StatusCode, out)
+		}
+		execID := resp.Header.Get(HeaderExecutionID)
+		if !strings.HasPrefix(execID, "exe_") {
+			t.Fatalf("execution id header = %q", execID)
+		}
+		in := b.flows.starts[0].Input
+		if in["body"].(map[string]any)["eventData"].(map[string]any)["title"] != "T" {
+			t.Errorf("body not parsed: %v", in["body"])
+		}
+		if in["headers"].(map[string]any)["x-custom"] != "v" {
+			t.Errorf("headers not lower-cased: %v", in["headers"])
+		}
+		q := in["query"].(map[string]any)
+		if q["x"] != "1" || q["clientToken"] != nil {
+			t.Errorf("query = %v (token must be removed)", q)
+		}
+		raw := in["raw"].(map[string]any)
+		if raw["body"] != `{"eventData":{"title":"T"}}` || strings.Contains(raw["query"].(string), b.token) {
+			t.Errorf("raw = %v", raw)
+		}
+		if in["context"].(map[string]any)["execution_id"] != execID {
+			t.Errorf("context.execution_id = %v, want %s", in["context"], execID)
+		}
+		// Token in the header; async by Prefer.
+		resp, out = b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": b.token, "Prefer": "respond-async"})
+		if resp.StatusCode != 202 || out["executionId"] != resp.Header.Get(HeaderExecutionID) {
+			t.Fatalf("async: %d %v", resp.StatusCode, out)
+		}
+		if _, ok := b.flows.starts[1].Input["headers"].(map[string]any)["x-api-client-token"]; ok {
+			t.Fatal("the client token header reached the flow input")
+		}
+		// Async by flow setting.
+		b.flows.target.Endpoint.Response = dsl.ResponseAsync
+		resp, _ = b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": b.token})
+		if resp.StatusCode != 202 {
+			t.Fatalf("async flow: %d", resp.StatusCode)
+		}
+		b.flows.target.Endpoint.Response = dsl.ResponseSync
+		// Non-JSON content arrives as raw.body only.
+		req, _ := http.NewRequest("POST", b.url, strings.NewReader("a=b"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("x-api-client-token", b.token)
+		r2, err := http.DefaultClient.Do(req)
+		if err != nil || r2.StatusCode != 200 {
+			t.Fatalf("form body: %v %v", r2.StatusCode, err)
+		}
+		last := b.flows.starts[len(b.flows.starts)-1].Input
+		if last["raw"].(map[string]any)["body"] != "a=b" || len(last["body"].(map[string]any)) != 0 {
+			t.Errorf("form input = %v", last)
+		}
+		// Raw return.
+		b.flows.outcome.Output = map[string]any{"raw": true, "statusCode": float64(201), "headers": map[string]any{"X-Out": "1"}, "body": "created"}
+		resp2, _ := b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": b.token})
+		if resp2.StatusCode != 201 || resp2.Header.Get("X-Out") != "1" {
+			t.Fatalf("raw return: %d %v", resp2.StatusCode, resp2.Header)
+		}
+		// A faulted execution.
+		b.flows.outcome = Outcome{Done: true, Status: "faulted", Error: map[string]any{"type": "x", "status": 500}}
+		resp3, out3 := b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": b.token})
+		if resp3.StatusCode != 502 || errCode(out3) != "flow_faulted" {
+			t.Fatalf("faulted: %d %v", resp3.StatusCode, out3)
+		}
+	})
+}
+
+func TestSyncCap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, clientToken(), Config{SyncCap: 50 * time.Millisecond})
+		b.flows.block = true
+		resp, out := b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": b.token})
+		if resp.StatusCode != 202 || out["executionId"] == nil || resp.Header.Get(HeaderExecutionID) == "" {
+			t.Fatalf("cap: %d %v", resp.StatusCode, out)
+		}
+	})
+}
+
+func TestRotation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, clientToken(), Config{})
+		ctx := context.Background()
+		call := func(tok string) int {
+			resp, _ := b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": tok})
+			return resp.StatusCode
+		}
+		old := b.token
+		// Without grace the old token stops at once.
+		t1, err := b.h.endpoints.Rotate(ctx, "flw_1", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if call(old) != 401 || call(t1) != 200 {
+			t.Fatal("rotation without grace")
+		}
+		// With grace the old one works until the grace ends.
+		t2, err := b.h.endpoints.Rotate(ctx, "flw_1", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if call(t1) != 200 || call(t2) != 200 {
+			t.Fatal("rotation with grace: both tokens must work")
+		}
+		*b.clock = b.clock.Add(2 * time.Hour)
+		if call(t1) != 401 || call(t2) != 200 {
+			t.Fatal("rotation with grace: old token must stop after the grace")
+		}
+	})
+}
+
+func TestPublicAndOktaChallenge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, dsl.APIEndpoint{Security: dsl.SecurityPublic, Response: dsl.ResponseSync, OktaVerification: true}, Config{})
+		resp, _ := b.do(t, "POST", b.url, `{}`, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("public: %d", resp.StatusCode)
+		}
+		n := b.flows.startCount()
+		resp, out := b.do(t, "GET", b.url, "", map[string]string{"X-Okta-Verification-Challenge": "abc123"})
+		if resp.StatusCode != 200 || out["verification"] != "abc123" {
+			t.Fatalf("challenge: %d %v", resp.StatusCode, out)
+		}
+		if b.flows.startCount() != n {
+			t.Fatal("the verification challenge ran the flow")
+		}
+	})
+}
+
+func TestIdempotency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, clientToken(), Config{})
+		h := map[string]string{"x-api-client-token": b.token, "Idempotency-Key": "k1", "Prefer": "respond-async"}
+		r1, _ := b.do(t, "POST", b.url, `{}`, h)
+		r2, out2 := b.do(t, "POST", b.url, `{}`, h)
+		if r1.Header.Get(HeaderExecutionID) != r2.Header.Get(HeaderExecutionID) || out2["duplicate"] != true {
+			t.Fatalf("replay gave another execution: %s vs %s", r1.Header.Get(HeaderExecutionID), r2.Header.Get(HeaderExecutionID))
+		}
+		if n := b.flows.startCount(); n != 1 {
+			t.Fatalf("started %d executions, want 1", n)
+		}
+		// webhook-id works the same; after 24 h the key is forgotten.
+		h2 := map[string]string{"x-api-client-token": b.token, "webhook-id": "msg_1", "Prefer": "respond-async"}
+		b.do(t, "POST", b.url, `{}`, h2)
+		b.do(t, "POST", b.url, `{}`, h2)
+		if n := b.flows.startCount(); n != 2 {
+			t.Fatalf("webhook-id: started %d executions, want 2", n)
+		}
+		*b.clock = b.clock.Add(25 * time.Hour)
+		b.do(t, "POST", b.url, `{}`, h2)
+		if n := b.flows.startCount(); n != 3 {
+			t.Fatalf("after 24 h: started %d executions, want 3", n)
+		}
+	})
+}
+
+func TestRateLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, clientToken(), Config{Rate: 0.001, Burst: 2})
+		h := map[string]string{"x-api-client-token": b.token, "Prefer": "respond-async"}
+		for i := 0; i < 2; i++ {
+			if r, _ := b.do(t, "POST", b.url, `{}`, h); r.StatusCode != 202 {
+				t.Fatalf("request %d: %d", i, r.StatusCode)
+			}
+		}
+		r, out := b.do(t, "POST", b.url, `{}`, h)
+		if r.StatusCode != 429 || r.Header.Get("Retry-After") == "" || errCode(out) != "rate_limited" {
+			t.Fatalf("third: %d %v %v", r.StatusCode, r.Header, out)
+		}
+	})
+}
+
+func TestSignature(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		api := dsl.APIEndpoint{Security: dsl.SecurityPublic, Response: dsl.ResponseSync,
+			Signature: &dsl.SignatureCheck{Scheme: "standard-webhooks", Secret: "ispm"}}
+		b := setup(t, st, api, Config{})
+		oldSecret, _ := signature.NewSecret()
+		newSecret, _ := signature.NewSecret()
+		ctx := context.Background()
+		if err := b.h.endpoints.SetSigningSecrets(ctx, "flw_1", []string{oldSecret, newSecret}); err != nil {
+			t.Fatal(err)
+		}
+		send := func(secretKey string, ts time.Time, body, sentBody string) int {
+			hdr, err := signature.Headers("msg_"+body, ts, []byte(body), secretKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]string{}
+			for k := range hdr {
+				m[k] = hdr.Get(k)
+			}
+			r, _ := b.do(t, "POST", b.url, sentBody, m)
+			return r.StatusCode
+		}
+		if c := send(newSecret, b.now, `{"a":1}`, `{"a":1}`); c != 200 {
+			t.Errorf("valid: %d", c)
+		}
+		if c := send(oldSecret, b.now, `{"a":2}`, `{"a":2}`); c != 200 {
+			t.Errorf("rotated (old secret still accepted): %d", c)
+		}
+		if c := send(newSecret, b.now, `{"a":3}`, `{"a":4}`); c != 401 {
+			t.Errorf("tampered body: %d", c)
+		}
+		if c := send(newSecret, b.now.Add(-10*time.Minute), `{"a":5}`, `{"a":5}`); c != 401 {
+			t.Errorf("old timestamp: %d", c)
+		}
+		other, _ := signature.NewSecret()
+		if c := send(other, b.now, `{"a":6}`, `{"a":6}`); c != 401 {
+			t.Errorf("unknown secret: %d", c)
+		}
+	})
+}
+
+func TestOAuth(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, dsl.APIEndpoint{Security: dsl.SecurityOAuth2, Response: dsl.ResponseSync}, Config{})
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: b.signKey},
+			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		realNow := time.Now()
+		mint := func(mod func(c *jwt.Claims, extra map[string]any)) string {
+			c := jwt.Claims{Issuer: "https://issuer.example.com", Audience: jwt.Audience{"api://vigil"},
+				Expiry: jwt.NewNumericDate(realNow.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(realNow)}
+			extra := map[string]any{"scp": []string{"okta.workflows.invoke.manage"}}
+			mod(&c, extra)
+			s, err := jwt.Signed(signer).Claims(c).Claims(extra).Serialize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		call := func(tok string) int {
+			r, _ := b.do(t, "POST", b.url, `{}`, map[string]string{"Authorization": "Bearer " + tok})
+			return r.StatusCode
+		}
+		if c := call(mint(func(*jwt.Claims, map[string]any) {})); c != 200 {
+			t.Errorf("valid: %d", c)
+		}
+		if c := call(mint(func(c *jwt.Claims, _ map[string]any) { c.Expiry = jwt.NewNumericDate(realNow.Add(-time.Hour)) })); c != 401 {
+			t.Errorf("expired: %d", c)
+		}
+		if c := call(mint(func(c *jwt.Claims, _ map[string]any) { c.Audience = jwt.Audience{"other"} })); c != 401 {
+			t.Errorf("wrong audience: %d", c)
+		}
+		if c := call(mint(func(_ *jwt.Claims, e map[string]any) { e["scp"] = []string{"okta.users.read"} })); c != 401 {
+			t.Errorf("missing scope: %d", c)
+		}
+		if c := call(mint(func(_ *jwt.Claims, e map[string]any) { delete(e, "scp"); e["scope"] = "a okta.workflows.invoke.manage" })); c != 200 {
+			t.Errorf("scope as string: %d", c)
+		}
+		if c := call("not-a-jwt"); c != 401 {
+			t.Errorf("garbage: %d", c)
+		}
+	})
+}
