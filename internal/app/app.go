@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -77,6 +80,10 @@ type App struct {
 	Store   *store.Store
 	Box     *secret.Box
 	Metrics *prometheus.Registry
+	// Outbound is the SSRF-guarded HTTP client every outbound request uses.
+	Outbound *http.Client
+	// Allow is the parsed outbound allowlist.
+	Allow []netip.Prefix
 }
 
 // Open prepares the data directory, the database (migrated) and the master key.
@@ -84,6 +91,10 @@ type App struct {
 func Open(ctx context.Context, cfg Config) (*App, error) {
 	cfg = cfg.WithDefaults()
 	logger, err := newLogger(cfg)
+	if err != nil {
+		return nil, err
+	}
+	allow, err := netguard.ParseAllowlist(cfg.AllowOutbound)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +120,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(st.DB(), st.Dialect().String()))
-	return &App{Config: cfg, Logger: logger, Store: st, Box: box, Metrics: reg}, nil
+	return &App{Config: cfg, Logger: logger, Store: st, Box: box, Metrics: reg,
+		Allow: allow, Outbound: netguard.NewClient(netguard.Config{Allow: allow})}, nil
 }
 
 // Close releases the database.
