@@ -1,0 +1,171 @@
+// Package salesforce is a client for the parts of the Salesforce REST API
+// that Vigil needs: SOQL queries over users and the permission sets that
+// make someone an admin (Modify All Data, View All Data), and deactivating a
+// user.
+//
+// It gets a token with the OAuth 2.0 client-credentials flow at
+// <instance>/services/oauth2/token, sends API calls to the instance_url the
+// token answer names, follows nextRecordsUrl exactly as given, honours 429
+// and Retry-After, and retries 5xx with a bounded backoff. Salesforce's
+// [{message, errorCode}] becomes a typed *Error.
+package salesforce
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// DefaultAPIVersion is the REST API version used when Config leaves it empty.
+const DefaultAPIVersion = "62.0"
+
+// Config says which org to talk to and how. Zero values mean the default
+// named on each field.
+type Config struct {
+	// InstanceURL is the org's My Domain URL, such as
+	// https://acme.my.salesforce.com; the token is requested there. Required.
+	InstanceURL string
+	// ClientID is the consumer key of the connected (or external client)
+	// app with the client-credentials flow enabled. Required.
+	ClientID string
+	// ClientSecret is that app's consumer secret. Required. It is sent only
+	// to the token endpoint and never appears in errors.
+	ClientSecret string
+	// APIVersion is the REST API version, such as "62.0". Default
+	// DefaultAPIVersion.
+	APIVersion string
+	// HTTPClient sends every request. Required: callers pass Vigil's
+	// SSRF-guarded client.
+	HTTPClient *http.Client
+	// MaxRetries bounds how often one request is retried after a 429 or 5xx
+	// answer. Default 3; negative means never retry.
+	MaxRetries int
+	// MaxRetryWait is the longest single wait accepted; a longer Retry-After
+	// fails the call instead. Default 60 seconds.
+	MaxRetryWait time.Duration
+	// Now tells the time, to read a Retry-After given as a date. Default time.Now.
+	Now func() time.Time
+	// Sleep waits between retries, returning early with ctx's error.
+	// Default a timer; tests pass a recorder so they run instantly.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Client talks to one org. It is safe for concurrent use.
+type Client struct {
+	cfg   Config
+	creds *clientcredentials.Config
+
+	mu       sync.Mutex
+	token    string
+	instance *url.URL // where API calls go, from the token answer
+}
+
+// New checks cfg and returns a client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	var missing []string
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{{"instance URL", cfg.InstanceURL != ""}, {"client id", cfg.ClientID != ""},
+		{"client secret", cfg.ClientSecret != ""}, {"HTTP client", cfg.HTTPClient != nil}} {
+		if !f.ok {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("salesforce: the connection is missing the %s", strings.Join(missing, ", the "))
+	}
+	cfg.InstanceURL = strings.TrimRight(cfg.InstanceURL, "/")
+	if _, err := httpURL(cfg.InstanceURL); err != nil {
+		return nil, fmt.Errorf("salesforce: the instance URL %q is not an http(s) URL", cfg.InstanceURL)
+	}
+	cfg.APIVersion = strings.TrimPrefix(cfg.APIVersion, "v")
+	if cfg.APIVersion == "" {
+		cfg.APIVersion = DefaultAPIVersion
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 3
+	}
+	if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = 60 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	return &Client{cfg: cfg, creds: &clientcredentials.Config{
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		TokenURL:     cfg.InstanceURL + "/services/oauth2/token",
+		AuthStyle:    oauth2.AuthStyleInParams,
+	}}, nil
+}
+
+// session returns the cached token and instance, or fetches them.
+// Client-credentials tokens carry no lifetime (the org's session timeout
+// applies), so a token is kept until an API call answers 401.
+func (c *Client) session(ctx context.Context) (string, *url.URL, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != "" {
+		return c.token, c.instance, nil
+	}
+	tok, err := c.creds.Token(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient))
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", nil, ctx.Err()
+		}
+		return "", nil, tokenError(err, c.cfg.Now())
+	}
+	instance := c.cfg.InstanceURL
+	if s, ok := tok.Extra("instance_url").(string); ok && s != "" {
+		instance = strings.TrimRight(s, "/")
+	}
+	u, err := httpURL(instance)
+	if err != nil {
+		return "", nil, &Error{Op: "get token", StatusCode: http.StatusOK,
+			Message: "the token answer named an instance_url that is not an http(s) URL"}
+	}
+	c.token, c.instance = tok.AccessToken, u
+	return c.token, c.instance, nil
+}
+
+func (c *Client) forgetToken() {
+	c.mu.Lock()
+	c.token = ""
+	c.mu.Unlock()
+}
+
+// dataPath is the REST API's base path for the configured version.
+func (c *Client) dataPath() string { return "/services/data/v" + c.cfg.APIVersion }
+
+func httpURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("not an http(s) URL")
+	}
+	return u, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,349 @@
+// Package salesforcetest runs an in-process fake of the Salesforce REST API
+// pieces that package salesforce calls: the OAuth 2.0 client-credentials
+// token endpoint, SOQL queries with nextRecordsUrl paging, and updates of
+// User records. It parses the SOQL it receives far enough to check the
+// object, the fields and the WHERE clause, refuses what Salesforce refuses in
+// Salesforce's [{message, errorCode}] shape, records every request, and can
+// be told to fail the next requests.
+package salesforcetest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/salesforce"
+)
+
+// Credentials the fake accepts.
+const (
+	ClientID     = "3MVG9fakeConsumerKeyForTests"
+	ClientSecret = "FAKE0123456789CONSUMERSECRET"
+	OrgID        = "00D5e000000FAKEEAA"
+)
+
+// Request is one request the fake received.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// User is a user as the fake stores it.
+type User struct {
+	ID                     string
+	Username               string
+	Email                  string
+	Name                   string
+	IsActive               bool
+	LastLoginDate          time.Time
+	ProfileName            string
+	UserType               string // default "Standard"
+	LastPasswordChangeDate time.Time
+	CreatedDate            time.Time
+}
+
+// PermissionSet is a permission set. One owned by a profile applies to every
+// user with that profile, as in Salesforce.
+type PermissionSet struct {
+	ID            string
+	Name          string
+	Label         string
+	OwnerProfile  string // profile name when the set is owned by a profile
+	ModifyAllData bool
+	ViewAllData   bool
+}
+
+type fault struct {
+	status     int
+	retryAfter string
+}
+
+// Server is the fake. Call NewServer.
+type Server struct {
+	// URL is both the login (My Domain) URL and the instance URL.
+	URL string
+
+	srv *httptest.Server
+
+	mu          sync.Mutex
+	users       []*User
+	permSets    []PermissionSet
+	assignments [][2]string // user id, permission set id
+	tokens      map[string]bool
+	locators    map[string]locator
+	requests    []Request
+	faults      []fault
+	faultsTok   []fault
+	batchSize   int
+}
+
+type locator struct {
+	records []map[string]any
+	offset  int
+}
+
+// NewServer starts an empty fake and registers its shutdown with t.
+func NewServer(t testing.TB) *Server {
+	s := &Server{tokens: map[string]bool{}, locators: map[string]locator{}, batchSize: 2000}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// Client returns an HTTP client that reaches the fake.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Config returns a salesforce.Config for the fake with the accepted credentials.
+func (s *Server) Config() salesforce.Config {
+	return salesforce.Config{InstanceURL: s.URL, ClientID: ClientID, ClientSecret: ClientSecret, HTTPClient: s.Client()}
+}
+
+// SetBatchSize caps how many records one query answer holds. Default 2000,
+// Salesforce's own batch size.
+func (s *Server) SetBatchSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batchSize = n
+}
+
+// AddUser adds a user.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u.UserType == "" {
+		u.UserType = "Standard"
+	}
+	s.users = append(s.users, &u)
+}
+
+// User returns a copy of the stored user.
+func (s *Server) User(id string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.user(id); u != nil {
+		return *u, true
+	}
+	return User{}, false
+}
+
+// AddPermissionSet adds a permission set.
+func (s *Server) AddPermissionSet(ps PermissionSet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.permSets = append(s.permSets, ps)
+}
+
+// Assign assigns a (not profile-owned) permission set to a user.
+func (s *Server) Assign(userID, permissionSetID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.assignments = append(s.assignments, [2]string{userID, permissionSetID})
+}
+
+// FailNext makes the next n API requests answer status, with Retry-After when
+// retryAfter is not empty. A 403 answers REQUEST_LIMIT_EXCEEDED, Salesforce's
+// API-limit error.
+func (s *Server) FailNext(n, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, fault{status, retryAfter})
+	}
+}
+
+// FailNextToken makes the next n token requests answer status.
+func (s *Server) FailNextToken(n, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faultsTok = append(s.faultsTok, fault{status, retryAfter})
+	}
+}
+
+// ExpireSessions invalidates every token issued so far.
+func (s *Server) ExpireSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
+// Requests returns every request received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// APIRequests returns the requests made to /services/data.
+func (s *Server) APIRequests() []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if strings.HasPrefix(r.Path, "/services/data/") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+var versionPath = regexp.MustCompile(`^/services/data/v(\d+)\.0(/.*)$`)
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
+		Header: r.Header.Clone(), Body: body})
+
+	if r.URL.Path == "/services/oauth2/token" {
+		if len(s.faultsTok) > 0 {
+			f := s.faultsTok[0]
+			s.faultsTok = s.faultsTok[1:]
+			if f.retryAfter != "" {
+				w.Header().Set("Retry-After", f.retryAfter)
+			}
+			writeJSON(w, f.status, map[string]string{"error": "server_error", "error_description": "try again later"})
+			return
+		}
+		s.token(w, r, body)
+		return
+	}
+	m := versionPath.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	if v, _ := strconv.Atoi(m[1]); v < 31 || v > 66 {
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || !s.tokens[tok] {
+		sfError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
+		return
+	}
+	if len(s.faults) > 0 {
+		f := s.faults[0]
+		s.faults = s.faults[1:]
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		switch {
+		case f.status == http.StatusForbidden:
+			sfError(w, f.status, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+		case f.status == http.StatusTooManyRequests:
+			sfError(w, f.status, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
+		default:
+			sfError(w, f.status, "SERVER_UNAVAILABLE", "Server temporarily unavailable.")
+		}
+		return
+	}
+	rest := m[2]
+	switch {
+	case rest == "/query" && r.Method == http.MethodGet:
+		s.query(w, r, "/services/data/v"+m[1]+".0")
+	case strings.HasPrefix(rest, "/query/") && r.Method == http.MethodGet:
+		s.more(w, strings.TrimPrefix(rest, "/query/"), "/services/data/v"+m[1]+".0")
+	case strings.HasPrefix(rest, "/sobjects/User/") && r.Method == http.MethodPatch:
+		s.patchUser(w, r, strings.TrimPrefix(rest, "/sobjects/User/"), body)
+	default:
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+	}
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "must use HTTP POST with a form body"})
+		return
+	}
+	form, _ := url.ParseQuery(string(body))
+	id, secret := form.Get("client_id"), form.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		id, secret = u, p
+	}
+	switch {
+	case form.Get("grant_type") != "client_credentials":
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant type not supported"})
+	case id != ClientID:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client_id", "error_description": "client identifier invalid"})
+	case secret != ClientSecret:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client", "error_description": "invalid client credentials"})
+	default:
+		tok := OrgID + "!AR" + randomHex(24)
+		s.tokens[tok] = true
+		writeJSON(w, http.StatusOK, map[string]string{"access_token": tok, "instance_url": s.URL,
+			"id": s.URL + "/id/" + OrgID + "/0055e000001INTEGAAA", "token_type": "Bearer",
+			"issued_at": strconv.FormatInt(time.Now().UnixMilli(), 10), "signature": randomHex(16),
+			"scope": "api"})
+	}
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		sfError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type header specified in HTTP request is not supported: "+r.Header.Get("Content-Type"))
+		return
+	}
+	u := s.user(id)
+	if u == nil {
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: "+id)
+		return
+	}
+	var patch map[string]json.RawMessage
+	if err := json.Unmarshal(body, &patch); err != nil {
+		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "Unexpected character in the request body")
+		return
+	}
+	for k, v := range patch {
+		if k != "IsActive" {
+			sfError(w, http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("No such column '%s' on sobject of type User", k))
+			return
+		}
+		if err := json.Unmarshal(v, &u.IsActive); err != nil {
+			sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "Cannot deserialize instance of boolean from VALUE_STRING value")
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) user(id string) *User {
+	for _, u := range s.users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+func sfError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, []map[string]any{{"message": msg, "errorCode": code}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	_ = json.NewEncoder(&buf).Encode(v)
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
