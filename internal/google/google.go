@@ -1,0 +1,218 @@
+// Package google is a client for the parts of the Google Workspace Admin SDK
+// Directory API that Vigil needs: listing users with their admin, 2-Step
+// Verification and login fields, and suspending a user.
+//
+// It signs in as a service account with domain-wide delegation: an RS256 JWT
+// (iss = the key's client_email, sub = the admin to act as, scope, aud = the
+// key's token_uri) exchanged at token_uri with the jwt-bearer grant, done by
+// golang.org/x/oauth2/jwt through the caller's HTTP client. It pages with
+// nextPageToken, retries 429, 5xx and Google's rate-limit 403s with a bounded
+// backoff, and turns Google's error body into a typed *Error.
+package google
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/jwt"
+)
+
+// DefaultBaseURL is the Admin SDK's base URL.
+const DefaultBaseURL = "https://admin.googleapis.com"
+
+// Scopes a Vigil service account is given in domain-wide delegation.
+const (
+	// ScopeUser reads and changes users; SuspendUser needs it.
+	ScopeUser = "https://www.googleapis.com/auth/admin.directory.user"
+	// ScopeUserReadonly only reads users, which is all a posture scan needs.
+	ScopeUserReadonly = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+)
+
+// Config says which Workspace to talk to and as whom. Zero values mean the
+// default named on each field.
+type Config struct {
+	// CredentialsJSON is the service account's key file. Required. Its
+	// private key never appears in errors.
+	CredentialsJSON []byte
+	// Subject is the email of the admin the service account acts as.
+	// Required: the Directory API answers only on behalf of an admin.
+	Subject string
+	// Scopes are the OAuth scopes asked for. Default [ScopeUser].
+	Scopes []string
+	// BaseURL is the Admin SDK's base URL. Default DefaultBaseURL.
+	BaseURL string
+	// Customer is the customer whose users are listed. Default "my_customer",
+	// the subject's own account.
+	Customer string
+	// HTTPClient sends every request, token requests included. Required:
+	// callers pass Vigil's SSRF-guarded client.
+	HTTPClient *http.Client
+	// MaxRetries bounds how often one request is retried after a 429, a 5xx
+	// or a rate-limit 403. Default 3; negative means never retry.
+	MaxRetries int
+	// MaxRetryWait is the longest single wait accepted. Default 60 seconds.
+	MaxRetryWait time.Duration
+	// Now tells the time, for token expiry. Default time.Now.
+	Now func() time.Time
+	// Sleep waits between retries, returning early with ctx's error.
+	// Default a timer; tests pass a recorder so they run instantly.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// serviceAccount is the part of a key file the client reads.
+type serviceAccount struct {
+	Type         string `json:"type"`
+	PrivateKeyID string `json:"private_key_id"`
+	PrivateKey   string `json:"private_key"`
+	ClientEmail  string `json:"client_email"`
+	TokenURI     string `json:"token_uri"`
+}
+
+// Client talks to one Workspace. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+	jwt *jwt.Config
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+// New checks cfg and the key file and returns a client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	var missing []string
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{{"service account key", len(cfg.CredentialsJSON) > 0}, {"admin subject", cfg.Subject != ""},
+		{"HTTP client", cfg.HTTPClient != nil}} {
+		if !f.ok {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("google: the connection is missing the %s", strings.Join(missing, ", the "))
+	}
+	var key serviceAccount
+	if err := json.Unmarshal(cfg.CredentialsJSON, &key); err != nil {
+		return nil, errors.New("google: the service account key is not valid JSON")
+	}
+	switch {
+	case key.Type != "service_account":
+		return nil, fmt.Errorf("google: the key file is of type %q; a service account key is needed", key.Type)
+	case key.ClientEmail == "" || key.PrivateKey == "":
+		return nil, errors.New("google: the service account key has no client_email or private_key")
+	}
+	if key.TokenURI == "" {
+		key.TokenURI = "https://oauth2.googleapis.com/token"
+	}
+	if _, err := httpURL(key.TokenURI); err != nil {
+		return nil, fmt.Errorf("google: the key's token_uri %q is not an http(s) URL", key.TokenURI)
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if _, err := httpURL(cfg.BaseURL); err != nil {
+		return nil, fmt.Errorf("google: the base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{ScopeUser}
+	}
+	if cfg.Customer == "" {
+		cfg.Customer = "my_customer"
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 3
+	}
+	if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = 60 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	return &Client{cfg: cfg, jwt: &jwt.Config{
+		Email:        key.ClientEmail,
+		PrivateKey:   []byte(key.PrivateKey),
+		PrivateKeyID: key.PrivateKeyID,
+		Subject:      cfg.Subject,
+		Scopes:       cfg.Scopes,
+		TokenURL:     key.TokenURI,
+	}}, nil
+}
+
+// accessToken returns a cached token or exchanges a new JWT assertion.
+func (c *Client) accessToken(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	if c.token != "" && (c.expires.IsZero() || now.Before(c.expires.Add(-time.Minute))) {
+		return c.token, nil
+	}
+	tok, err := c.jwt.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)).Token()
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", tokenError(err, now)
+	}
+	c.token, c.expires = tok.AccessToken, time.Time{}
+	if life := lifetime(tok); life > 0 {
+		c.expires = now.Add(life)
+	}
+	return c.token, nil
+}
+
+func (c *Client) forgetToken() {
+	c.mu.Lock()
+	c.token = ""
+	c.mu.Unlock()
+}
+
+// lifetime reads expires_in from the token answer, to keep expiry on the
+// client's own clock.
+func lifetime(tok *oauth2.Token) time.Duration {
+	switch v := tok.Extra("expires_in").(type) {
+	case float64:
+		return time.Duration(v) * time.Second
+	case string:
+		if n, err := strconv.Atoi(v); err == nil {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return 0
+}
+
+func httpURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("not an http(s) URL")
+	}
+	return u, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

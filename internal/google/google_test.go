@@ -1,0 +1,293 @@
+package google_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/google"
+	"github.com/vigil-ispm/vigil/internal/google/googletest"
+)
+
+type sleeper struct{ waits []time.Duration }
+
+func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
+	s.waits = append(s.waits, d)
+	return ctx.Err()
+}
+
+type testBundle struct {
+	fake  *googletest.Server
+	sleep *sleeper
+	now   time.Time
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	return &testBundle{fake: googletest.NewServer(t), sleep: &sleeper{}, now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+}
+
+func (b *testBundle) client(t *testing.T, edit func(*google.Config)) *google.Client {
+	t.Helper()
+	cfg := b.fake.Config()
+	cfg.Sleep = b.sleep.Sleep
+	cfg.Now = func() time.Time { return b.now }
+	if edit != nil {
+		edit(&cfg)
+	}
+	c, err := google.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func seed(fake *googletest.Server, n int) {
+	for i := range n {
+		fake.AddUser(googletest.User{ID: fmt.Sprintf("2000%02d", i), PrimaryEmail: fmt.Sprintf("user%d@example.com", i),
+			FullName: fmt.Sprintf("User %d", i), IsDelegatedAdmin: i == 1, IsEnrolledIn2Sv: i%2 == 0,
+			CreationTime:  time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+			LastLoginTime: time.Date(2026, 11, 1+i, 8, 0, 0, 0, time.UTC)})
+	}
+}
+
+func TestUsersFollowsNextPageToken(t *testing.T) {
+	b := setup(t)
+	seed(b.fake, 4)
+	b.fake.AddUser(googletest.User{ID: "300", PrimaryEmail: "never@example.com", Suspended: true, Archived: true})
+	b.fake.SetPageSize(2)
+	c := b.client(t, nil)
+
+	users, err := c.Users(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 6 {
+		t.Fatalf("got %d users", len(users))
+	}
+	if a := users[0]; a.PrimaryEmail != googletest.Admin || !a.IsAdmin || !a.IsEnforcedIn2Sv {
+		t.Errorf("admin = %+v", a)
+	}
+	if u := users[2]; u.ID != "200001" || !u.IsDelegatedAdmin || u.IsEnrolledIn2Sv || u.FullName != "User 1" ||
+		!u.LastLoginTime.Equal(time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)) ||
+		!u.CreationTime.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("user = %+v", u)
+	}
+	if u := users[5]; !u.LastLoginTime.IsZero() || !u.Suspended || !u.Archived {
+		t.Errorf("never-logged-in user = %+v", u)
+	}
+	reqs := b.fake.APIRequests()
+	if len(reqs) != 3 {
+		t.Fatalf("API requests = %d, want 3", len(reqs))
+	}
+	for i, r := range reqs {
+		q := r.Query
+		if r.Method != http.MethodGet || r.Path != "/admin/directory/v1/users" || q.Get("customer") != "my_customer" ||
+			q.Get("maxResults") != "500" || (i == 0) != (q.Get("pageToken") == "") {
+			t.Errorf("request %d = %s %s %v", i, r.Method, r.Path, q)
+		}
+	}
+}
+
+func TestJWTBearerExchange(t *testing.T) {
+	b := setup(t)
+	c := b.client(t, func(cfg *google.Config) { cfg.Scopes = []string{google.ScopeUserReadonly} })
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tokReq := b.fake.Requests()[0]
+	form, _ := url.ParseQuery(string(tokReq.Body))
+	if tokReq.Method != http.MethodPost || tokReq.Path != "/token" ||
+		form.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+		t.Fatalf("token request = %s %s %v", tokReq.Method, tokReq.Path, form)
+	}
+	parts := strings.Split(form.Get("assertion"), ".")
+	if len(parts) != 3 {
+		t.Fatalf("assertion is not a JWS")
+	}
+	claims := decodeSegment(t, parts[1])
+	if claims["iss"] != googletest.ClientEmail || claims["sub"] != googletest.Admin ||
+		claims["aud"] != b.fake.URL+"/token" || claims["scope"] != google.ScopeUserReadonly {
+		t.Errorf("claims = %v", claims)
+	}
+	if h := decodeSegment(t, parts[0]); h["alg"] != "RS256" || h["kid"] != googletest.PrivateKeyID {
+		t.Errorf("header = %v", h)
+	}
+	if r := b.fake.APIRequests()[0]; !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ya29.") {
+		t.Errorf("API auth = %q", r.Header.Get("Authorization"))
+	}
+}
+
+func decodeSegment(t *testing.T, seg string) map[string]any {
+	t.Helper()
+	raw, err := base64URL(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestCredentialErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		edit       func(*google.Config)
+		delegated  []string
+		wantReason string
+		wantIs     error
+	}{
+		{"scope not delegated", nil, []string{google.ScopeUserReadonly}, "unauthorized_client", google.ErrUnauthorized},
+		{"unknown subject", func(c *google.Config) { c.Subject = "ghost@example.com" }, nil, "invalid_grant", google.ErrUnauthorized},
+		{"subject is not an admin", func(c *google.Config) { c.Subject = "user0@example.com" }, nil, "forbidden", google.ErrForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := setup(t)
+			seed(b.fake, 1)
+			if tt.delegated != nil {
+				b.fake.SetDelegatedScopes(tt.delegated...)
+			}
+			c := b.client(t, tt.edit)
+			_, err := c.Users(context.Background())
+			var e *google.Error
+			if !errors.As(err, &e) || e.Reason != tt.wantReason || !errors.Is(err, tt.wantIs) {
+				t.Fatalf("err = %v, want %s matching %v", err, tt.wantReason, tt.wantIs)
+			}
+			if strings.Contains(err.Error(), "PRIVATE KEY") || len(b.sleep.waits) != 0 {
+				t.Errorf("err %q, waits %v", err, b.sleep.waits)
+			}
+		})
+	}
+}
+
+func TestWrongKeyIsRefused(t *testing.T) {
+	b := setup(t)
+	c := b.client(t, nil) // holds the key file from before the rotation
+	b.fake.RotateKey(t)
+	if err := c.Ping(context.Background()); !errors.Is(err, google.ErrUnauthorized) || !strings.Contains(err.Error(), "Invalid JWT Signature") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		after     string
+		n         int
+		wantWaits string
+		wantIs    error
+	}{
+		{"429 with Retry-After", http.StatusTooManyRequests, "6", 1, "[6s]", nil},
+		{"rate-limit 403 backs off", http.StatusForbidden, "", 2, "[1s 2s]", nil},
+		{"503 backs off", http.StatusServiceUnavailable, "", 1, "[1s]", nil},
+		{"rate limited past the bound", http.StatusForbidden, "", 9, "[1s 2s 4s]", google.ErrRateLimited},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := setup(t)
+			seed(b.fake, 1)
+			b.fake.FailNext(tt.n, tt.status, tt.after)
+			users, err := b.client(t, nil).Users(context.Background())
+			if tt.wantIs != nil {
+				if !errors.Is(err, tt.wantIs) || errors.Is(err, google.ErrForbidden) {
+					t.Fatalf("err = %v", err)
+				}
+			} else if err != nil || len(users) != 2 {
+				t.Fatalf("users %v err %v", users, err)
+			}
+			if got := fmt.Sprint(b.sleep.waits); got != tt.wantWaits {
+				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
+			}
+		})
+	}
+}
+
+func TestTokenCachedAndRefreshed(t *testing.T) {
+	b := setup(t)
+	c := b.client(t, nil)
+	ctx := context.Background()
+	tokens := func() int { return len(b.fake.Requests()) - len(b.fake.APIRequests()) }
+	for range 2 {
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tokens() != 1 {
+		t.Fatalf("tokens = %d, want 1", tokens())
+	}
+	b.now = b.now.Add(time.Hour)
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.fake.RevokeTokens()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tokens() != 3 {
+		t.Fatalf("tokens = %d, want 3", tokens())
+	}
+}
+
+func TestSuspendUser(t *testing.T) {
+	b := setup(t)
+	seed(b.fake, 2)
+	c := b.client(t, nil)
+	u, err := c.SuspendUser(context.Background(), "user1@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.Suspended || u.ID != "200001" {
+		t.Errorf("returned user = %+v", u)
+	}
+	if stored, _ := b.fake.User("200001"); !stored.Suspended {
+		t.Error("user not suspended")
+	}
+	r := b.fake.APIRequests()[0]
+	if r.Method != http.MethodPut || r.Path != "/admin/directory/v1/users/user1@example.com" ||
+		string(r.Body) != `{"suspended":true}` || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("request = %s %s %s", r.Method, r.Path, r.Body)
+	}
+	if _, err := c.SuspendUser(context.Background(), "ghost@example.com"); !errors.Is(err, google.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+	ro := b.client(t, func(cfg *google.Config) { cfg.Scopes = []string{google.ScopeUserReadonly} })
+	_, err = ro.SuspendUser(context.Background(), "user0@example.com")
+	var e *google.Error
+	if !errors.As(err, &e) || e.Reason != "insufficientPermissions" || !errors.Is(err, google.ErrForbidden) {
+		t.Errorf("read-only scope: %v", err)
+	}
+}
+
+func TestNewChecksConfig(t *testing.T) {
+	b := setup(t)
+	tests := []struct {
+		name string
+		cfg  google.Config
+		want string
+	}{
+		{"empty", google.Config{}, "missing the service account key, the admin subject, the HTTP client"},
+		{"not JSON", google.Config{CredentialsJSON: []byte("x"), Subject: "a", HTTPClient: http.DefaultClient}, "not valid JSON"},
+		{"user credentials", google.Config{CredentialsJSON: []byte(`{"type":"authorized_user"}`), Subject: "a", HTTPClient: http.DefaultClient},
+			`type "authorized_user"`},
+		{"bad base URL", google.Config{CredentialsJSON: b.fake.ServiceAccountJSON(), Subject: "a", HTTPClient: http.DefaultClient,
+			BaseURL: "admin.googleapis.com"}, "not an http(s) URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := google.New(tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
