@@ -84,7 +84,7 @@ func Build(sources []Source, opts Options) (*Graph, error) {
 			return nil, fmt.Errorf("source %d: %w", i, err)
 		}
 		if _, dup := g.bySource[s.Name]; dup {
-			return nil, fmt.Errorf("source %d: the name %q is used twice: %w", i, s.Name, ErrInvalid)
+			return nil, invalidf("source %d: the name %q is used twice", i, s.Name)
 		}
 		t := &Tenant{Source: s.Name, Product: s.Product, Name: s.Tenant}
 		g.Tenants = append(g.Tenants, t)
@@ -96,13 +96,13 @@ func Build(sources []Source, opts Options) (*Graph, error) {
 		ids := make(map[string]struct{}, len(s.Accounts))
 		for j, a := range s.Accounts {
 			if a == nil {
-				return nil, fmt.Errorf("source %q, account %d: the account is null: %w", s.Name, j, ErrInvalid)
+				return nil, invalidf("source %q, account %d: the account is null", s.Name, j)
 			}
 			if err := validateAccount(a); err != nil {
 				return nil, fmt.Errorf("source %q, account %d: %w", s.Name, j, err)
 			}
 			if _, dup := ids[a.IDInService]; dup {
-				return nil, fmt.Errorf("source %q, account %d: the idInService %q appears twice: %w", s.Name, j, a.IDInService, ErrInvalid)
+				return nil, invalidf("source %q, account %d: the idInService %q appears twice", s.Name, j, a.IDInService)
 			}
 			ids[a.IDInService] = struct{}{}
 			a.normalize()
@@ -208,13 +208,28 @@ func (g *Graph) localParts() map[string]*Person {
 func validateSource(s *Source) error {
 	switch {
 	case s.Name == "":
-		return fmt.Errorf("the name is empty: %w", ErrInvalid)
+		return invalidf("the name is empty")
 	case !s.Product.Valid():
-		return fmt.Errorf("the product %q is not one of Okta, AAD, Google Workspace, Salesforce.com, AWS: %w", s.Product, ErrInvalid)
+		return invalidf("the product %q is not one of Okta, AAD, Google Workspace, Salesforce.com, AWS", s.Product)
 	case s.Tenant == "":
-		return fmt.Errorf("the tenant is empty: %w", ErrInvalid)
+		return invalidf("the tenant is empty")
 	}
 	return nil
+}
+
+// invalidError is a validation failure: its message alone is shown, and
+// errors.Is matches it to ErrInvalid and to its cause, if any.
+type invalidError struct {
+	msg   string
+	cause error
+}
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+func (e *invalidError) Unwrap() error        { return e.cause }
+
+func invalidf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
 }
 
 // fieldError names the offending field of an account or credential.

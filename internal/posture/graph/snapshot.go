@@ -82,14 +82,14 @@ func (sr *snapReader) fail(path string, err error) error {
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		path = join(path, fe.Field)
-		err = fmt.Errorf("%s: %w", fe.Msg, ErrInvalid)
+		err = invalidf("%s", fe.Msg)
 	}
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		return &SnapshotError{Path: path, Offset: syn.Offset, Err: fmt.Errorf("the file is not valid JSON: %w", err)}
+		return &SnapshotError{Path: path, Offset: syn.Offset, Err: &invalidError{msg: "the file is not valid JSON: " + err.Error(), cause: err}}
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &SnapshotError{Path: path, Offset: sr.dec.InputOffset(), Err: fmt.Errorf("the file ends too early: %w", io.ErrUnexpectedEOF)}
+		return &SnapshotError{Path: path, Offset: sr.dec.InputOffset(), Err: &invalidError{msg: "the file ends too early", cause: io.ErrUnexpectedEOF}}
 	}
 	return &SnapshotError{Path: path, Offset: sr.dec.InputOffset(), Err: err}
 }
@@ -119,7 +119,7 @@ func (sr *snapReader) read() (*Snapshot, error) {
 			}
 			continue
 		default:
-			err = fmt.Errorf("unknown field %q: %w", key, ErrInvalid)
+			err = invalidf("unknown field %q", key)
 		}
 		if err != nil {
 			return nil, sr.fail(key, err)
@@ -129,26 +129,26 @@ func (sr *snapReader) read() (*Snapshot, error) {
 		return nil, sr.fail("", err)
 	}
 	if _, err := sr.dec.Token(); err != io.EOF {
-		return nil, sr.fail("", fmt.Errorf("unexpected data after the snapshot object: %w", ErrInvalid))
+		return nil, sr.fail("", invalidf("unexpected data after the snapshot object"))
 	}
 	switch {
 	case s.Format == "":
-		return nil, sr.fail("format", fmt.Errorf("is required and must be %q: %w", SnapshotFormat, ErrInvalid))
+		return nil, sr.fail("format", invalidf("is required and must be %q", SnapshotFormat))
 	case s.Format != SnapshotFormat:
-		return nil, sr.fail("format", fmt.Errorf("%q is not supported; this version reads %q: %w", s.Format, SnapshotFormat, ErrInvalid))
+		return nil, sr.fail("format", invalidf("%q is not supported; this version reads %q", s.Format, SnapshotFormat))
 	case !seenSources:
-		return nil, sr.fail("sources", fmt.Errorf("is required: %w", ErrInvalid))
+		return nil, sr.fail("sources", invalidf("is required"))
 	}
 	names := make(map[string]int, len(s.Sources))
 	for i, src := range s.Sources {
 		if j, dup := names[src.Name]; dup {
-			return nil, sr.fail(fmt.Sprintf("sources[%d].name", i), fmt.Errorf("%q is already the name of sources[%d]: %w", src.Name, j, ErrInvalid))
+			return nil, sr.fail(fmt.Sprintf("sources[%d].name", i), invalidf("%q is already the name of sources[%d]", src.Name, j))
 		}
 		names[src.Name] = i
 	}
 	if s.PrimarySource != "" {
 		if _, ok := names[s.PrimarySource]; !ok {
-			return nil, sr.fail("primarySource", fmt.Errorf("%q names no source: %w", s.PrimarySource, ErrInvalid))
+			return nil, sr.fail("primarySource", invalidf("%q names no source", s.PrimarySource))
 		}
 	}
 	return s, nil
@@ -197,7 +197,7 @@ func (sr *snapReader) source(path string) (Source, error) {
 			}
 			continue
 		default:
-			err = fmt.Errorf("unknown field %q: %w", key, ErrInvalid)
+			err = invalidf("unknown field %q", key)
 			key = ""
 		}
 		if err != nil {
@@ -209,7 +209,7 @@ func (sr *snapReader) source(path string) (Source, error) {
 	}
 	for _, f := range []string{"name", "product", "tenant", "accounts"} {
 		if !seen[f] {
-			return src, sr.fail(join(path, f), fmt.Errorf("is required: %w", ErrInvalid))
+			return src, sr.fail(join(path, f), invalidf("is required"))
 		}
 	}
 	if err := validateSource(&src); err != nil {
@@ -236,7 +236,7 @@ func (sr *snapReader) accounts(path string, src *Source) error {
 			return sr.fail(apath, err)
 		}
 		if k, dup := ids[a.IDInService]; dup {
-			return sr.fail(join(apath, "idInService"), fmt.Errorf("%q is already the id of %s[%d]: %w", a.IDInService, path, k, ErrInvalid))
+			return sr.fail(join(apath, "idInService"), invalidf("%q is already the id of %s[%d]", a.IDInService, path, k))
 		}
 		ids[a.IDInService] = j
 		src.Accounts = append(src.Accounts, a)
@@ -258,12 +258,12 @@ func (sr *snapReader) explain(err error, start int64) error {
 	var pe *time.ParseError
 	if errors.As(err, &pe) || strings.Contains(err.Error(), "Time.UnmarshalJSON") {
 		if field := badTimeField(sr.tape.since(start, sr.dec.InputOffset())); field != "" {
-			return &fieldError{Field: field, Msg: "is not an RFC 3339 timestamp such as 2026-11-28T10:00:00Z: " + err.Error()}
+			return &fieldError{Field: field, Msg: "is not an RFC 3339 timestamp such as 2026-11-28T10:00:00Z (" + err.Error() + ")"}
 		}
-		return fmt.Errorf("a timestamp is not RFC 3339 (2026-11-28T10:00:00Z): %w", err)
+		return &invalidError{msg: "a timestamp is not an RFC 3339 timestamp such as 2026-11-28T10:00:00Z: " + err.Error(), cause: err}
 	}
 	if strings.HasPrefix(err.Error(), "json: unknown field") {
-		return fmt.Errorf("%s: %w", strings.TrimPrefix(err.Error(), "json: "), ErrInvalid)
+		return invalidf("%s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return err
 }
@@ -308,7 +308,7 @@ func (sr *snapReader) delim(want json.Delim) error {
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, found %v: %w", string(want), tok, ErrInvalid)
+		return invalidf("expected %q, found %v", string(want), tok)
 	}
 	return nil
 }
@@ -320,7 +320,7 @@ func (sr *snapReader) key() (string, error) {
 	}
 	k, ok := tok.(string)
 	if !ok {
-		return "", fmt.Errorf("expected a field name, found %v: %w", tok, ErrInvalid)
+		return "", invalidf("expected a field name, found %v", tok)
 	}
 	return k, nil
 }

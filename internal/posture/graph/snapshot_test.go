@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"errors"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -92,6 +93,9 @@ func TestReadSnapshotErrors(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("error %v (%T), want a *SnapshotError", err, err)
 			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %q does not match ErrInvalid", err)
+			}
 			if se.Path != tt.path {
 				t.Errorf("path = %q, want %q (error %q)", se.Path, tt.path, err)
 			}
@@ -119,5 +123,29 @@ func TestReadSnapshotLongFile(t *testing.T) {
 	var se *SnapshotError
 	if !errors.As(err, &se) || se.Path != "sources[0].accounts[30000].passwordChanged" {
 		t.Fatalf("error %v, want one at sources[0].accounts[30000].passwordChanged", err)
+	}
+}
+
+// TestSnapshotDocExample keeps the example of docs/snapshot.md readable.
+func TestSnapshotDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/snapshot.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/snapshot.md has no json example")
+	}
+	s, err := ReadSnapshot(strings.NewReader(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.Graph(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Accounts) != 4 || len(g.People) != 2 || g.Primary.Source != "okta" {
+		t.Errorf("example graph: %d accounts, %d people, primary %v", len(g.Accounts), len(g.People), g.Primary)
 	}
 }
