@@ -236,6 +236,17 @@ func CatalogFor(c Config) []Detection {
 	}
 }
 
+// Lookup returns the detection with the given title, with the default
+// thresholds; titles are matched exactly, as workflows route on them.
+func Lookup(title string) (Detection, bool) {
+	for _, d := range Catalog() {
+		if d.Title == title {
+			return d, true
+		}
+	}
+	return Detection{}, false
+}
+
 // detectionsByTitle indexes a catalog for Run.
 func detectionsByTitle(ds []Detection) map[string]*Detection {
 	m := make(map[string]*Detection, len(ds))

@@ -71,6 +71,18 @@ func TestCatalogMatchesDesign(t *testing.T) {
 	}
 }
 
+func TestLookup(t *testing.T) {
+	d, ok := Lookup("Unused Admin Account")
+	if !ok || d.Severity != SeverityHigh || d.Category != CategoryLeastPrivilege {
+		t.Errorf("Lookup(Unused Admin Account) = %+v, %v", d, ok)
+	}
+	for _, bad := range []string{"unused admin account", "Unused Admin Account ", ""} {
+		if _, ok := Lookup(bad); ok {
+			t.Errorf("Lookup(%q) found a detection", bad)
+		}
+	}
+}
+
 func TestCatalogForUsesThresholds(t *testing.T) {
 	def := detectionsByTitle(Catalog())
 	got := detectionsByTitle(CatalogFor(Config{UnusedDays: 30, AdminPasswordMaxAgeDays: 60, MaxGlobalAdmins: 3}))

@@ -36,7 +36,8 @@ type Options struct {
 	NoLocalPartMatch bool
 }
 
-// Graph is the joined view of every source of one scan.
+// Graph is the joined view of every source of one scan. Once built it is
+// only read, so any number of goroutines may read it at once.
 type Graph struct {
 	// Tenants are in the order of the sources given to Build.
 	Tenants []*Tenant
@@ -135,7 +136,11 @@ func (g *Graph) join(opts Options) {
 			if key == "" {
 				key = "id:" + a.IDInService
 			}
-			p = &Person{Key: key, Email: a.Email, DisplayName: a.Name()}
+			email := a.Email
+			if email == "" && k1 != "" {
+				email = a.Login
+			}
+			p = &Person{Key: key, Email: email, DisplayName: a.Name()}
 			g.People = append(g.People, p)
 			g.byKey[key] = p
 		}
