@@ -535,8 +535,12 @@ func (p *parser) oauth2(n *yaml.Node, path string, oidc bool) *OAuth2Auth {
 			p.allowed(rfs, rp, "encoding")
 			if e := get(rfs, "encoding"); e != nil {
 				o.Encoding = p.str(e, join(rp, "encoding"))
-				if o.Encoding != "application/x-www-form-urlencoded" && o.Encoding != "application/json" {
-					p.errorf(e, join(rp, "encoding"), "expected application/x-www-form-urlencoded or application/json")
+				switch o.Encoding {
+				case "application/x-www-form-urlencoded":
+				case "application/json":
+					p.errorf(e, join(rp, "encoding"), "JSON-encoded token requests are not supported: use application/x-www-form-urlencoded")
+				default:
+					p.errorf(e, join(rp, "encoding"), "expected application/x-www-form-urlencoded")
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,7 @@ func TestCTK(t *testing.T) {
 	eng := engine.New(engine.Config{HTTPClient: stub.Client()})
 
 	var passed, total int
+	var out bytes.Buffer
 	suite := godog.TestSuite{
 		Name: "serverless-workflow-ctk",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
@@ -49,10 +51,11 @@ func TestCTK(t *testing.T) {
 			TestingT: t,
 			Strict:   true,
 			NoColors: true,
+			Output:   &out,
 		},
 	}
 	if status := suite.Run(); status != 0 {
-		t.Errorf("conformance scenarios failed (godog status %d)", status)
+		t.Errorf("conformance scenarios failed (godog status %d):\n%s", status, out.String())
 	}
 	t.Logf("CTK: %d of %d scenarios pass", passed, total)
 	if total == 0 {

@@ -123,6 +123,19 @@ func (s *Stub) petstore(w http.ResponseWriter, r *http.Request) {
 			out = []*Pet{}
 		}
 		writeJSON(w, http.StatusOK, out)
+	case path == "/pet" && (r.Method == http.MethodPut || r.Method == http.MethodPost):
+		var upd Pet
+		if err := json.NewDecoder(r.Body).Decode(&upd); err != nil || upd.Name == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"code": 400, "message": "invalid pet"})
+			return
+		}
+		s.mu.Lock()
+		if upd.ID == 0 {
+			upd.ID = len(s.pets) + 1
+		}
+		s.pets[upd.ID] = &upd
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, upd)
 	case strings.HasPrefix(path, "/pet/"):
 		rest := strings.TrimPrefix(path, "/pet/")
 		id, err := strconv.Atoi(rest)
