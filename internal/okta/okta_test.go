@@ -351,7 +351,9 @@ func TestWrites(t *testing.T) {
 		},
 		{
 			name: "add to group", status: "ACTIVE",
-			act:        func(ctx context.Context, c *okta.Client, b bundle) error { return c.AddUserToGroup(ctx, b.group, b.user) },
+			act: func(ctx context.Context, c *okta.Client, b bundle) error {
+				return c.AddUserToGroup(ctx, b.group, b.user)
+			},
 			wantMethod: "PUT", wantPath: "/api/v1/groups/{g}/users/{u}", wantStatus: "ACTIVE",
 			check: func(t *testing.T, b bundle) {
 				if m := b.fake.GroupMembers(b.group); len(m) != 1 || m[0] != b.user {
