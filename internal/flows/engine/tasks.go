@@ -357,6 +357,10 @@ func (x *execution) runTry(ctx context.Context, t *dsl.Try, ref, key string, in,
 			}
 		}
 		if len(c.Do) == 0 {
+			if c.Retry != nil {
+				// Retries are spent and nothing handles the error.
+				return nil, cx, "", f
+			}
 			return in, cx, "", nil
 		}
 		out, cxOut, end, err = x.runList(ctx, c.Do, frame{key: key + "/catch/do", ref: ref + "/catch/do", vars: cenv.vars}, in, cx)
