@@ -131,10 +131,6 @@ func (x *execution) eval(ctx context.Context, e *dsl.Expr, data any, env *evalEn
 		}
 		return nil, faultf(ErrExpression, 400, "Expression failed", "the jq expression %q failed: %v", short(e.Source), err)
 	}
-	if exceedsSize(v, x.limits.MaxOutputBytes) {
-		return nil, faultf(ErrExpression, 400, "Expression result too large",
-			"the jq expression %q produced more than %d bytes", short(e.Source), x.limits.MaxOutputBytes)
-	}
 	return v, nil
 }
 
