@@ -1,0 +1,146 @@
+// Package aws reads the AWS identity data Vigil needs: the IAM credential
+// report (every user's password, MFA, access key and certificate state, and
+// the root account's) and the managed policies attached to users and groups,
+// which tell who holds AdministratorAccess.
+//
+// The report is parsed from a file or fetched with GenerateCredentialReport
+// and GetCredentialReport through aws-sdk-go-v2's IAM client, pointed at a
+// configurable endpoint and sending through the caller's HTTP client. The
+// SDK's own retryer is off: this package retries throttling and 5xx answers
+// itself, with an injectable sleep, as the other vendor clients do.
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+)
+
+// DefaultRegion is the region IAM requests are signed for; IAM is global and
+// its endpoint lives in us-east-1.
+const DefaultRegion = "us-east-1"
+
+// Config says which account to read and how. Zero values mean the default
+// named on each field.
+type Config struct {
+	// AccessKeyID and SecretAccessKey are the credentials of an IAM user or
+	// role allowed iam:GenerateCredentialReport, iam:GetCredentialReport and
+	// iam:GetAccountAuthorizationDetails. Required. The secret never
+	// appears in errors.
+	AccessKeyID     string
+	SecretAccessKey string
+	// SessionToken goes with temporary credentials.
+	SessionToken string
+	// Region is the signing region. Default DefaultRegion.
+	Region string
+	// BaseURL is IAM's endpoint. Default the SDK's for Region
+	// (https://iam.amazonaws.com).
+	BaseURL string
+	// HTTPClient sends every request. Required: callers pass Vigil's
+	// SSRF-guarded client.
+	HTTPClient *http.Client
+	// MaxRetries bounds how often one request is retried after throttling
+	// or a 5xx answer. Default 3; negative means never retry.
+	MaxRetries int
+	// MaxRetryWait is the longest single wait accepted. Default 60 seconds.
+	MaxRetryWait time.Duration
+	// ReportPollInterval is the wait between checks while AWS generates the
+	// credential report. Default 2 seconds.
+	ReportPollInterval time.Duration
+	// ReportTimeout bounds the total wait for the report. Default 5 minutes.
+	ReportTimeout time.Duration
+	// Now tells the time, to read a Retry-After given as a date. Default time.Now.
+	Now func() time.Time
+	// Sleep waits between retries and polls, returning early with ctx's
+	// error. Default a timer; tests pass a recorder so they run instantly.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Client reads one AWS account. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+	iam *iam.Client
+}
+
+// New checks cfg and returns a client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	var missing []string
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{{"access key id", cfg.AccessKeyID != ""}, {"secret access key", cfg.SecretAccessKey != ""},
+		{"HTTP client", cfg.HTTPClient != nil}} {
+		if !f.ok {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("aws: the source is missing the %s", strings.Join(missing, ", the "))
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("aws: the IAM endpoint %q is not an http(s) URL", cfg.BaseURL)
+		}
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 3
+	}
+	if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = 60 * time.Second
+	}
+	if cfg.ReportPollInterval <= 0 {
+		cfg.ReportPollInterval = 2 * time.Second
+	}
+	if cfg.ReportTimeout <= 0 {
+		cfg.ReportTimeout = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	creds := awssdk.Credentials{AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey,
+		SessionToken: cfg.SessionToken, Source: "Vigil"}
+	opts := iam.Options{
+		Region:     cfg.Region,
+		HTTPClient: cfg.HTTPClient,
+		Retryer:    awssdk.NopRetryer{},
+		Credentials: awssdk.CredentialsProviderFunc(func(context.Context) (awssdk.Credentials, error) {
+			return creds, nil
+		}),
+	}
+	if cfg.BaseURL != "" {
+		opts.BaseEndpoint = awssdk.String(strings.TrimRight(cfg.BaseURL, "/"))
+	}
+	return &Client{cfg: cfg, iam: iam.New(opts)}, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ErrReportTimeout is wrapped when AWS has not finished the credential
+// report within Config.ReportTimeout.
+var ErrReportTimeout = errors.New("the credential report was not ready in time")
