@@ -55,15 +55,15 @@ func (c Credential) Expired(now time.Time) bool {
 	return !c.EndDateTime.IsZero() && !now.Before(c.EndDateTime)
 }
 
-// ServicePrincipals lists every service principal with its credentials.
-func (c *Client) ServicePrincipals(ctx context.Context) ([]ServicePrincipal, error) {
+// ListServicePrincipals lists every service principal with its credentials.
+func (c *Client) ListServicePrincipals(ctx context.Context) ([]ServicePrincipal, error) {
 	return list[ServicePrincipal](ctx, c, "list service principals", c.endpoint("servicePrincipals",
 		"$select", "id,appId,displayName,accountEnabled,servicePrincipalType,passwordCredentials,keyCredentials",
 		"$top", strconv.Itoa(c.cfg.PageSize)))
 }
 
-// Applications lists every app registration with its credentials.
-func (c *Client) Applications(ctx context.Context) ([]Application, error) {
+// ListApplications lists every app registration with its credentials.
+func (c *Client) ListApplications(ctx context.Context) ([]Application, error) {
 	return list[Application](ctx, c, "list applications", c.endpoint("applications",
 		"$select", "id,appId,displayName,createdDateTime,passwordCredentials,keyCredentials",
 		"$top", strconv.Itoa(c.cfg.PageSize)))

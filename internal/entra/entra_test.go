@@ -3,6 +3,7 @@ package entra_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/entra"
 	"github.com/vigil-ispm/vigil/internal/entra/entratest"
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 // sleeper records the waits a client asks for instead of sleeping.
@@ -41,7 +43,7 @@ type testBundle struct {
 
 func setup(t *testing.T) (*testBundle, *entra.Client) {
 	t.Helper()
-	b := &testBundle{fake: entratest.NewServer(t), sleep: &sleeper{},
+	b := &testBundle{fake: entratest.New(t), sleep: &sleeper{},
 		now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
 	return b, b.client(t, nil)
 }
@@ -81,7 +83,7 @@ func TestUsersFollowsNextLinkAcrossPages(t *testing.T) {
 		UserType: "Guest", CreatedDateTime: day(1)})
 	b.fake.SetPageSize(2)
 
-	users, err := c.Users(context.Background())
+	users, err := c.ListUsers(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +130,7 @@ func TestUsersWithoutPremiumLicenceDropsSignInActivity(t *testing.T) {
 	seedUsers(b.fake, 2)
 	b.fake.SetPremium(false)
 
-	users, err := c.Users(context.Background())
+	users, err := c.ListUsers(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +168,7 @@ func TestRetries(t *testing.T) {
 			b, c := setup(t)
 			seedUsers(b.fake, 1)
 			b.fake.FailNext(tt.failures, tt.status, tt.retryAfter)
-			users, err := c.Users(context.Background())
+			users, err := c.ListUsers(context.Background())
 			switch {
 			case tt.status == http.StatusInternalServerError:
 				var e *entra.Error
@@ -193,7 +195,7 @@ func TestTokenRequestRetriedOn5xx(t *testing.T) {
 	b, c := setup(t)
 	seedUsers(b.fake, 1)
 	b.fake.FailNextToken(1, http.StatusServiceUnavailable, "2")
-	if _, err := c.Users(context.Background()); err != nil {
+	if _, err := c.ListUsers(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.sleep.Waits(); !equalDurations(got, []time.Duration{2 * time.Second}) {
@@ -214,7 +216,7 @@ func TestCredentialErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b, _ := setup(t)
 			c := b.client(t, tt.edit)
-			_, err := c.Users(context.Background())
+			_, err := c.ListUsers(context.Background())
 			var e *entra.Error
 			if !errors.As(err, &e) || e.Code != tt.wantCode || !errors.Is(err, entra.ErrUnauthorized) {
 				t.Fatalf("err = %v, want code %s matching ErrUnauthorized", err, tt.wantCode)
@@ -238,7 +240,7 @@ func TestTokenCachedUntilExpiryAndRefreshedOn401(t *testing.T) {
 	tokenRequests := func() int { return len(b.fake.Requests()) - len(b.fake.GraphRequests()) }
 
 	for range 2 {
-		if _, err := c.Users(ctx); err != nil {
+		if _, err := c.ListUsers(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -246,14 +248,14 @@ func TestTokenCachedUntilExpiryAndRefreshedOn401(t *testing.T) {
 		t.Fatalf("token requests = %d, want 1 (cached)", n)
 	}
 	b.now = b.now.Add(59 * time.Minute) // within a minute of expires_in 3599
-	if _, err := c.Users(ctx); err != nil {
+	if _, err := c.ListUsers(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := tokenRequests(); n != 2 {
 		t.Fatalf("token requests = %d, want 2 (refreshed before expiry)", n)
 	}
 	b.fake.RevokeTokens()
-	if _, err := c.Users(ctx); err != nil {
+	if _, err := c.ListUsers(ctx); err != nil {
 		t.Fatalf("after revocation: %v", err)
 	}
 	if n := tokenRequests(); n != 3 {
@@ -272,7 +274,7 @@ func TestRegistrationDetails(t *testing.T) {
 		RoleTemplateID: "fe930be7-5e62-47db-91af-98c3a49a38b1", MemberIDs: []string{"u2"}})
 	b.fake.SetPageSize(2)
 
-	details, err := c.RegistrationDetails(context.Background())
+	details, err := c.ListRegistrationDetails(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +302,7 @@ func TestDirectoryRolesReadsEveryMemberPage(t *testing.T) {
 		RoleTemplateID: "fe930be7-5e62-47db-91af-98c3a49a38b1", MemberIDs: []string{"ud"}})
 	b.fake.SetPageSize(3)
 
-	roles, err := c.DirectoryRoles(context.Background())
+	roles, err := c.ListDirectoryRoles(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +336,7 @@ func TestServicePrincipalsAndApplicationsCarryCredentials(t *testing.T) {
 		PasswordCredentials: []entratest.Credential{{KeyID: "k2", StartDateTime: day(2), EndDateTime: day(3)}},
 		KeyCredentials:      []entratest.Credential{{KeyID: "k3", StartDateTime: day(4), EndDateTime: day(5)}}})
 
-	sps, err := c.ServicePrincipals(context.Background())
+	sps, err := c.ListServicePrincipals(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +346,7 @@ func TestServicePrincipalsAndApplicationsCarryCredentials(t *testing.T) {
 	if age := sps[0].PasswordCredentials[0].Age(day(11)); age != 240*time.Hour {
 		t.Errorf("age = %s", age)
 	}
-	apps, err := c.Applications(context.Background())
+	apps, err := c.ListApplications(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +435,7 @@ func TestNextLinkToAnotherHostIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Users(context.Background())
+	_, err = c.ListUsers(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "another host") {
 		t.Fatalf("err = %v", err)
 	}
@@ -448,7 +450,7 @@ func TestCancelledWhileWaiting(t *testing.T) {
 	c := b.client(t, func(cfg *entra.Config) {
 		cfg.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	})
-	if _, err := c.Users(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := c.ListUsers(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -484,4 +486,66 @@ func equalDurations(a, b []time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// flaky fails the first n requests without an answer, then passes requests on.
+type flaky struct {
+	mu   sync.Mutex
+	n    int
+	err  error
+	next http.RoundTripper
+}
+
+func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	fail := f.n > 0 && strings.HasPrefix(r.URL.Path, "/v1.0/")
+	if fail {
+		f.n--
+	}
+	f.mu.Unlock()
+	if fail {
+		return nil, f.err
+	}
+	return f.next.RoundTrip(r)
+}
+
+func TestNetworkErrors(t *testing.T) {
+	reset := errors.New("connection reset by peer")
+	tests := []struct {
+		name      string
+		err       error
+		write     bool
+		wantWaits string
+		wantErr   bool
+	}{
+		{"read retried after a reset", reset, false, "[1s]", false},
+		{"write not repeated", reset, true, "[]", true},
+		{"address refused by the guard", &netguard.BlockedError{Host: "graph.internal", Reason: netguard.ReasonPrivate}, false, "[]", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := setup(t)
+			b.fake.AddUser(entratest.User{ID: "u1", AccountEnabled: true})
+			b.fake.AddGroup(entratest.Group{ID: "g1"})
+			c := b.client(t, func(cfg *entra.Config) {
+				cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, err: tt.err, next: b.fake.Client().Transport}}
+			})
+			var err error
+			if tt.write {
+				_, err = c.AddGroupMember(context.Background(), "g1", "u1")
+			} else {
+				_, err = c.ListUsers(context.Background())
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v", err)
+			}
+			if err != nil && (!errors.Is(err, tt.err) || !strings.Contains(err.Error(), "could not reach Microsoft Graph") ||
+				strings.Contains(err.Error(), b.fake.URL)) {
+				t.Errorf("err = %q", err)
+			}
+			if got := fmt.Sprint(b.sleep.Waits()); got != tt.wantWaits {
+				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
+			}
+		})
+	}
 }

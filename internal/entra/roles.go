@@ -39,11 +39,11 @@ func (o DirectoryObject) Kind() string {
 	return strings.TrimPrefix(o.ODataType, "#microsoft.graph.")
 }
 
-// DirectoryRoles lists the tenant's activated directory roles with all their
+// ListDirectoryRoles lists the tenant's activated directory roles with all their
 // members. Members are read per role, following each role's next links,
 // because $expand=members stops at 20 members and a large tenant can have
 // more admins than that in one role.
-func (c *Client) DirectoryRoles(ctx context.Context) ([]DirectoryRole, error) {
+func (c *Client) ListDirectoryRoles(ctx context.Context) ([]DirectoryRole, error) {
 	roles, err := list[DirectoryRole](ctx, c, "list directory roles",
 		c.endpoint("directoryRoles", "$select", "id,displayName,roleTemplateId"))
 	if err != nil {

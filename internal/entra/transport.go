@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 // maxBody bounds how much of one answer is read. A page of 999 users with
@@ -43,6 +45,13 @@ func (c *Client) do(ctx context.Context, k call) error {
 	for attempt := 0; ; attempt++ {
 		status, body, retryAfter, err := c.send(ctx, k, payload)
 		if err != nil {
+			var ne *netError
+			if errors.As(err, &ne) && ctx.Err() == nil && idempotent(k.method) && !blocked(err) && attempt < c.cfg.MaxRetries {
+				if err := c.cfg.Sleep(ctx, c.backoff(attempt)); err != nil {
+					return err
+				}
+				continue
+			}
 			var te *Error
 			if errors.As(err, &te) && te.Op == "get token" {
 				if wait, ok := c.retryWait(te.StatusCode, te.RetryAfter, attempt); ok {
@@ -101,7 +110,7 @@ func (c *Client) send(ctx context.Context, k call, payload []byte) (int, []byte,
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, nil, 0, fmt.Errorf("entra: %s: could not reach Microsoft Graph: %w", k.op, unwrapURLError(err))
+		return 0, nil, 0, &netError{op: k.op, err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -115,22 +124,49 @@ func (c *Client) send(ctx context.Context, k call, payload []byte) (int, []byte,
 }
 
 // retryWait says whether an answer with this status may be retried on this
-// attempt, and how long to wait first.
+// attempt, and how long to wait first: Retry-After when given (a wait longer
+// than MaxRetryWait is not accepted), else backoff.
 func (c *Client) retryWait(status int, retryAfter time.Duration, attempt int) (time.Duration, bool) {
-	if status != http.StatusTooManyRequests && status < 500 {
+	if status != http.StatusTooManyRequests && status < 500 || attempt >= c.cfg.MaxRetries {
 		return 0, false
 	}
-	if attempt >= c.cfg.MaxRetries {
+	if retryAfter > c.cfg.MaxRetryWait {
 		return 0, false
 	}
-	wait := retryAfter
-	if wait <= 0 {
-		wait = time.Second << attempt
+	if retryAfter > 0 {
+		return retryAfter, true
 	}
-	if wait > c.cfg.MaxRetryWait {
-		return 0, false
-	}
-	return wait, true
+	return c.backoff(attempt), true
+}
+
+// backoff is the wait before retry number attempt+1 when the server named
+// none: 1 s, 2 s, 4 s, … up to MaxRetryWait.
+func (c *Client) backoff(attempt int) time.Duration {
+	return min(time.Second<<min(attempt, 16), c.cfg.MaxRetryWait)
+}
+
+// netError is a request that got no answer at all.
+type netError struct {
+	op  string
+	err error
+}
+
+func (e *netError) Error() string {
+	return fmt.Sprintf("entra: %s: could not reach Microsoft Graph: %v", e.op, unwrapURLError(e.err))
+}
+
+func (e *netError) Unwrap() error { return unwrapURLError(e.err) }
+
+// idempotent says whether a request may be repeated after a network error
+// without risk of doing its work twice.
+func idempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
+}
+
+// blocked says whether the SSRF guard refused the address: retrying cannot help.
+func blocked(err error) bool {
+	var be *netguard.BlockedError
+	return errors.As(err, &be)
 }
 
 // retryAfterOf reads Retry-After as delay-seconds or as an HTTP date.

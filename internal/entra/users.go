@@ -11,7 +11,7 @@ import (
 
 // User is a directory user with the fields posture needs. Graph returns
 // accountEnabled, createdDateTime, userType, signInActivity and
-// lastPasswordChangeDateTime only when $select names them; Users does.
+// lastPasswordChangeDateTime only when $select names them; ListUsers does.
 type User struct {
 	ID                string `json:"id"`
 	DisplayName       string `json:"displayName"`
@@ -42,7 +42,7 @@ type SignInActivity struct {
 	LastSuccessfulSignInDateTime time.Time `json:"lastSuccessfulSignInDateTime"`
 }
 
-// userFields is the $select of Users, in Graph's property names.
+// userFields is the $select of ListUsers, in Graph's property names.
 var userFields = []string{"id", "displayName", "userPrincipalName", "mail", "accountEnabled",
 	"createdDateTime", "userType", "lastPasswordChangeDateTime", "signInActivity"}
 
@@ -50,10 +50,10 @@ var userFields = []string{"id", "displayName", "userPrincipalName", "mail", "acc
 // tenant without an Entra ID P1 licence.
 const codeNoPremium = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
-// Users lists every user of the tenant. When the tenant has no licence for
+// ListUsers lists every user of the tenant. When the tenant has no licence for
 // sign-in activity, it lists them again without it and leaves
 // User.SignInActivity nil, so the rest of the posture still works.
-func (c *Client) Users(ctx context.Context) ([]User, error) {
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	users, err := c.users(ctx, userFields)
 	var e *Error
 	if errors.As(err, &e) && e.StatusCode == http.StatusForbidden && e.Code == codeNoPremium {
@@ -87,9 +87,9 @@ type RegistrationDetail struct {
 	LastUpdatedDateTime time.Time `json:"lastUpdatedDateTime"`
 }
 
-// RegistrationDetails lists the MFA registration state of every user. Graph
+// ListRegistrationDetails lists the MFA registration state of every user. Graph
 // computes this report for enabled users only.
-func (c *Client) RegistrationDetails(ctx context.Context) ([]RegistrationDetail, error) {
+func (c *Client) ListRegistrationDetails(ctx context.Context) ([]RegistrationDetail, error) {
 	return list[RegistrationDetail](ctx, c, "list MFA registration details",
 		c.endpoint("reports/authenticationMethods/userRegistrationDetails"))
 }

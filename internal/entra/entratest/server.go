@@ -72,8 +72,16 @@ type Server struct {
 	groups    map[string]*Group
 }
 
-// NewServer starts a fake with no users and registers its shutdown with t.
-func NewServer(t testing.TB) *Server {
+// New starts a fake with no users that is closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := NewServer()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts a fake with no users; the caller closes it.
+func NewServer() *Server {
 	s := &Server{
 		tenantID: TenantID, clientID: ClientID, secret: ClientSecret,
 		pageSize: 100, premium: true,
@@ -82,9 +90,11 @@ func NewServer(t testing.TB) *Server {
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
 
 // Client returns an HTTP client that reaches the fake.
 func (s *Server) Client() *http.Client { return s.srv.Client() }

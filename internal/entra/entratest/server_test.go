@@ -48,7 +48,7 @@ func get(t *testing.T, s *entratest.Server, tok, path string) (int, map[string]a
 }
 
 func TestFakeBehavesLikeGraph(t *testing.T) {
-	s := entratest.NewServer(t)
+	s := entratest.New(t)
 	s.AddUser(entratest.User{ID: "u1", DisplayName: "Ann", UserPrincipalName: "ann@contoso.example",
 		AccountEnabled: true, CreatedDateTime: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
 	tok := token(t, s)
@@ -98,7 +98,7 @@ func TestFakeBehavesLikeGraph(t *testing.T) {
 }
 
 func TestFakeTokenEndpointRefusesBadRequests(t *testing.T) {
-	s := entratest.NewServer(t)
+	s := entratest.New(t)
 	base := url.Values{"grant_type": {"client_credentials"}, "client_id": {entratest.ClientID},
 		"client_secret": {entratest.ClientSecret}, "scope": {s.URL + "/.default"}}
 	tests := []struct {
