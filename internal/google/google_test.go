@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/google"
 	"github.com/vigil-ispm/vigil/internal/google/googletest"
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 type sleeper struct{ waits []time.Duration }
@@ -30,7 +31,7 @@ type testBundle struct {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	return &testBundle{fake: googletest.NewServer(t), sleep: &sleeper{}, now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	return &testBundle{fake: googletest.New(t), sleep: &sleeper{}, now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
 }
 
 func (b *testBundle) client(t *testing.T, edit func(*google.Config)) *google.Client {
@@ -64,7 +65,7 @@ func TestUsersFollowsNextPageToken(t *testing.T) {
 	b.fake.SetPageSize(2)
 	c := b.client(t, nil)
 
-	users, err := c.Users(context.Background())
+	users, err := c.ListUsers(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestCredentialErrors(t *testing.T) {
 				b.fake.SetDelegatedScopes(tt.delegated...)
 			}
 			c := b.client(t, tt.edit)
-			_, err := c.Users(context.Background())
+			_, err := c.ListUsers(context.Background())
 			var e *google.Error
 			if !errors.As(err, &e) || e.Reason != tt.wantReason || !errors.Is(err, tt.wantIs) {
 				t.Fatalf("err = %v, want %s matching %v", err, tt.wantReason, tt.wantIs)
@@ -197,7 +198,7 @@ func TestRetries(t *testing.T) {
 			b := setup(t)
 			seed(b.fake, 1)
 			b.fake.FailNext(tt.n, tt.status, tt.after)
-			users, err := b.client(t, nil).Users(context.Background())
+			users, err := b.client(t, nil).ListUsers(context.Background())
 			if tt.wantIs != nil {
 				if !errors.Is(err, tt.wantIs) || errors.Is(err, google.ErrForbidden) {
 					t.Fatalf("err = %v", err)
@@ -287,6 +288,49 @@ func TestNewChecksConfig(t *testing.T) {
 			_, err := google.New(tt.cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// flaky fails the first n API requests without an answer.
+type flaky struct {
+	n    int
+	err  error
+	next http.RoundTripper
+}
+
+func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n > 0 && strings.HasPrefix(r.URL.Path, "/admin/") {
+		f.n--
+		return nil, f.err
+	}
+	return f.next.RoundTrip(r)
+}
+
+func TestNetworkErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantWaits string
+		wantErr   bool
+	}{
+		{"retried after a reset", errors.New("connection reset by peer"), "[1s]", false},
+		{"not retried when the guard refused the address",
+			&netguard.BlockedError{Host: "admin.internal", Reason: netguard.ReasonPrivate}, "[]", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := setup(t)
+			c := b.client(t, func(cfg *google.Config) {
+				cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, err: tt.err, next: b.fake.Client().Transport}}
+			})
+			_, err := c.SuspendUser(context.Background(), googletest.Admin)
+			if (err != nil) != tt.wantErr || err != nil && !errors.Is(err, tt.err) {
+				t.Fatalf("err = %v", err)
+			}
+			if got := fmt.Sprint(b.sleep.waits); got != tt.wantWaits {
+				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
 			}
 		})
 	}

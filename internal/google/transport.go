@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 const maxBody = 32 << 20
@@ -31,6 +33,13 @@ func (c *Client) do(ctx context.Context, op, method, u string, body, out any) er
 	for attempt := 0; ; attempt++ {
 		status, data, retryAfter, err := c.send(ctx, op, method, u, payload)
 		if err != nil {
+			var ne *netError
+			if errors.As(err, &ne) && ctx.Err() == nil && idempotent(method) && !blocked(err) && attempt < c.cfg.MaxRetries {
+				if err := c.cfg.Sleep(ctx, c.backoff(attempt)); err != nil {
+					return err
+				}
+				continue
+			}
 			var te *Error
 			if errors.As(err, &te) && te.Op == "get token" {
 				if wait, ok := c.retryWait(te, attempt); ok {
@@ -86,7 +95,7 @@ func (c *Client) send(ctx context.Context, op, method, u string, payload []byte)
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, nil, 0, fmt.Errorf("google: %s: could not reach Google: %w", op, unwrapURLError(err))
+		return 0, nil, 0, &netError{op: op, err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -102,14 +111,44 @@ func (c *Client) send(ctx context.Context, op, method, u string, payload []byte)
 func (c *Client) retryWait(e *Error, attempt int) (time.Duration, bool) {
 	retryable := e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 ||
 		e.StatusCode == http.StatusForbidden && rateReasons[e.Reason]
-	if !retryable || attempt >= c.cfg.MaxRetries {
+	if !retryable || attempt >= c.cfg.MaxRetries || e.RetryAfter > c.cfg.MaxRetryWait {
 		return 0, false
 	}
-	wait := e.RetryAfter
-	if wait <= 0 {
-		wait = time.Second << attempt
+	if e.RetryAfter > 0 {
+		return e.RetryAfter, true
 	}
-	return wait, wait <= c.cfg.MaxRetryWait
+	return c.backoff(attempt), true
+}
+
+// backoff is the wait before retry number attempt+1 when the server named
+// none: 1 s, 2 s, 4 s, … up to MaxRetryWait, the exponential backoff Google
+// asks for.
+func (c *Client) backoff(attempt int) time.Duration {
+	return min(time.Second<<min(attempt, 16), c.cfg.MaxRetryWait)
+}
+
+// netError is a request that got no answer at all.
+type netError struct {
+	op  string
+	err error
+}
+
+func (e *netError) Error() string {
+	return fmt.Sprintf("google: %s: could not reach Google: %v", e.op, unwrapURLError(e.err))
+}
+
+func (e *netError) Unwrap() error { return unwrapURLError(e.err) }
+
+// idempotent says whether a request may be repeated after a network error
+// without risk of doing its work twice; setting suspended=true twice is safe.
+func idempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
+}
+
+// blocked says whether the SSRF guard refused the address: retrying cannot help.
+func blocked(err error) bool {
+	var be *netguard.BlockedError
+	return errors.As(err, &be)
 }
 
 func retryAfterOf(h http.Header, now time.Time) time.Duration {

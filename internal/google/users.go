@@ -63,11 +63,11 @@ func (a apiUser) user() User {
 	return u
 }
 
-// PageSize is the maxResults Users asks for: the most the API allows.
+// PageSize is the maxResults ListUsers asks for: the most the API allows.
 const PageSize = 500
 
-// Users lists every user of the customer, following nextPageToken.
-func (c *Client) Users(ctx context.Context) ([]User, error) {
+// ListUsers lists every user of the customer, following nextPageToken.
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	var users []User
 	seen := map[string]bool{}
 	token := ""

@@ -101,12 +101,21 @@ type Server struct {
 // It is never changed after it is made; RotateKey gives one fake its own.
 var sharedKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
 
-// NewServer starts a fake whose only user is the super admin Admin, and
-// registers its shutdown with t.
-func NewServer(t testing.TB) *Server {
+// New starts a fake whose only user is the super admin Admin; it is closed
+// when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := NewServer()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts a fake whose only user is the super admin Admin; the
+// caller closes it.
+func NewServer() *Server {
 	key, err := sharedKey()
 	if err != nil {
-		t.Fatal(err)
+		panic("googletest: generate RSA key: " + err.Error())
 	}
 	s := &Server{key: key, tokens: map[string]grant{}, pages: map[string]int{}, pageSize: 500,
 		delegated: map[string]bool{google.ScopeUser: true, google.ScopeUserReadonly: true}}
@@ -115,9 +124,11 @@ func NewServer(t testing.TB) *Server {
 		LastLoginTime: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
 
 // RotateKey gives the service account a new key, as deleting and creating a
 // key in the console would: assertions signed with the old key file are
