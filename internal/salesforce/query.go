@@ -100,12 +100,12 @@ type User struct {
 	CreatedDate            time.Time
 }
 
-// UsersSOQL is the query Users runs.
+// UsersSOQL is the query ListUsers runs.
 const UsersSOQL = "SELECT Id, Username, Email, Name, IsActive, LastLoginDate, Profile.Name, UserType, " +
 	"LastPasswordChangeDate, CreatedDate FROM User"
 
-// Users lists every user of the org, active or not.
-func (c *Client) Users(ctx context.Context) ([]User, error) {
+// ListUsers lists every user of the org, active or not.
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	type record struct {
 		ID            string `json:"Id"`
 		Username      string `json:"Username"`
@@ -152,14 +152,14 @@ type AdminGrant struct {
 	ViewAllData bool
 }
 
-// AdminGrantsSOQL is the query AdminGrants runs.
+// AdminGrantsSOQL is the query ListAdminGrants runs.
 const AdminGrantsSOQL = "SELECT AssigneeId, PermissionSet.Name, PermissionSet.Label, PermissionSet.IsOwnedByProfile, " +
 	"PermissionSet.PermissionsModifyAllData, PermissionSet.PermissionsViewAllData FROM PermissionSetAssignment " +
 	"WHERE PermissionSet.PermissionsModifyAllData = true OR PermissionSet.PermissionsViewAllData = true"
 
-// AdminGrants lists every assignment of Modify All Data or View All Data,
+// ListAdminGrants lists every assignment of Modify All Data or View All Data,
 // whether through a permission set or a profile.
-func (c *Client) AdminGrants(ctx context.Context) ([]AdminGrant, error) {
+func (c *Client) ListAdminGrants(ctx context.Context) ([]AdminGrant, error) {
 	type record struct {
 		AssigneeID    string `json:"AssigneeId"`
 		PermissionSet struct {

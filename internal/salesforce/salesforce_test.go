@@ -23,7 +23,7 @@ func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
 
 func setup(t *testing.T, edit func(*salesforce.Config)) (*salesforcetest.Server, *sleeper, *salesforce.Client) {
 	t.Helper()
-	fake := salesforcetest.NewServer(t)
+	fake := salesforcetest.New(t)
 	sl := &sleeper{}
 	cfg := fake.Config()
 	cfg.Sleep = sl.Sleep
@@ -53,7 +53,7 @@ func TestUsersFollowsNextRecordsURL(t *testing.T) {
 	fake.AddUser(salesforcetest.User{ID: "0055e00000NOPROF1", Username: "auto@acme.example", UserType: "AutomatedProcess"})
 	fake.SetBatchSize(2)
 
-	users, err := c.Users(context.Background())
+	users, err := c.ListUsers(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestAdminGrants(t *testing.T) {
 	fake.Assign("0055e0000000000002", "0PS2")
 	fake.Assign("0055e0000000000001", "0PS3")
 
-	grants, err := c.AdminGrants(context.Background())
+	grants, err := c.ListAdminGrants(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestRetries(t *testing.T) {
 			fake, sl, c := setup(t, nil)
 			seed(fake, 1)
 			fake.FailNext(tt.n, tt.status, tt.after)
-			users, err := c.Users(context.Background())
+			users, err := c.ListUsers(context.Background())
 			switch {
 			case tt.wantIs != nil:
 				if !errors.Is(err, tt.wantIs) || errors.Is(err, salesforce.ErrForbidden) {
@@ -170,7 +170,7 @@ func TestTokenFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake, _, c := setup(t, tt.edit)
-			_, err := c.Users(context.Background())
+			_, err := c.ListUsers(context.Background())
 			var e *salesforce.Error
 			if !errors.As(err, &e) || e.Code != tt.wantCode || !errors.Is(err, salesforce.ErrUnauthorized) {
 				t.Fatalf("err = %v", err)
@@ -190,7 +190,7 @@ func TestTokenRetriedAndSessionRefreshed(t *testing.T) {
 	seed(fake, 1)
 	fake.FailNextToken(1, http.StatusServiceUnavailable, "")
 	ctx := context.Background()
-	if _, err := c.Users(ctx); err != nil {
+	if _, err := c.ListUsers(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(sl.waits) != "[1s]" {
@@ -270,7 +270,7 @@ func TestNextRecordsURLToAnotherHostIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Users(context.Background()); err == nil || !strings.Contains(err.Error(), "another host") {
+	if _, err := c.ListUsers(context.Background()); err == nil || !strings.Contains(err.Error(), "another host") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -295,4 +295,48 @@ func TestTimeLayouts(t *testing.T) {
 	if err := bad.UnmarshalJSON([]byte(`"yesterday"`)); err == nil {
 		t.Error("nonsense accepted")
 	}
+}
+
+// flaky fails the first n API requests without an answer.
+type flaky struct {
+	n    int
+	next http.RoundTripper
+}
+
+func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n > 0 && strings.HasPrefix(r.URL.Path, "/services/data/") {
+		f.n--
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.next.RoundTrip(r)
+}
+
+func TestNetworkErrorRetriedOnReadsOnly(t *testing.T) {
+	fake, sl, c := setup(t, nil)
+	seed(fake, 1)
+	c2, _ := salesforce.New(func() salesforce.Config {
+		cfg := fake.Config()
+		cfg.Sleep = sl.Sleep
+		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+		return cfg
+	}())
+	if _, err := c2.ListUsers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(sl.waits) != "[1s]" {
+		t.Errorf("waits = %v", sl.waits)
+	}
+	c3, _ := salesforce.New(func() salesforce.Config {
+		cfg := fake.Config()
+		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+		return cfg
+	}())
+	err := c3.DeactivateUser(context.Background(), "0055e0000000000000")
+	if err == nil || !strings.Contains(err.Error(), "could not reach Salesforce") || strings.Contains(err.Error(), fake.URL) {
+		t.Fatalf("err = %v", err)
+	}
+	if u, _ := fake.User("0055e0000000000000"); !u.IsActive {
+		t.Error("the PATCH was repeated after a network error")
+	}
+	_ = c
 }

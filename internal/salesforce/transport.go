@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 const maxBody = 64 << 20
@@ -31,6 +33,13 @@ func (c *Client) do(ctx context.Context, op, method, path string, body, out any)
 	for attempt := 0; ; attempt++ {
 		status, data, retryAfter, err := c.send(ctx, op, method, path, payload)
 		if err != nil {
+			var ne *netError
+			if errors.As(err, &ne) && ctx.Err() == nil && idempotent(method) && !blocked(err) && attempt < c.cfg.MaxRetries {
+				if err := c.cfg.Sleep(ctx, c.backoff(attempt)); err != nil {
+					return err
+				}
+				continue
+			}
 			var te *Error
 			if errors.As(err, &te) && te.Op == "get token" {
 				if wait, ok := c.retryWait(te.StatusCode, te.RetryAfter, attempt); ok {
@@ -90,7 +99,7 @@ func (c *Client) send(ctx context.Context, op, method, path string, payload []by
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, nil, 0, fmt.Errorf("salesforce: %s: could not reach Salesforce: %w", op, unwrapURLError(err))
+		return 0, nil, 0, &netError{op: op, err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -103,15 +112,49 @@ func (c *Client) send(ctx context.Context, op, method, path string, payload []by
 	return resp.StatusCode, data, retryAfterOf(resp.Header, c.cfg.Now()), nil
 }
 
+// retryWait says whether an answer may be retried on this attempt and how
+// long to wait: Retry-After when given (longer than MaxRetryWait is not
+// accepted), else backoff.
 func (c *Client) retryWait(status int, retryAfter time.Duration, attempt int) (time.Duration, bool) {
-	if status != http.StatusTooManyRequests && status < 500 || attempt >= c.cfg.MaxRetries {
+	if status != http.StatusTooManyRequests && status < 500 || attempt >= c.cfg.MaxRetries ||
+		retryAfter > c.cfg.MaxRetryWait {
 		return 0, false
 	}
-	wait := retryAfter
-	if wait <= 0 {
-		wait = time.Second << attempt
+	if retryAfter > 0 {
+		return retryAfter, true
 	}
-	return wait, wait <= c.cfg.MaxRetryWait
+	return c.backoff(attempt), true
+}
+
+// backoff is the wait before retry number attempt+1 when the server named
+// none: 1 s, 2 s, 4 s, … up to MaxRetryWait.
+func (c *Client) backoff(attempt int) time.Duration {
+	return min(time.Second<<min(attempt, 16), c.cfg.MaxRetryWait)
+}
+
+// netError is a request that got no answer at all.
+type netError struct {
+	op  string
+	err error
+}
+
+func (e *netError) Error() string {
+	return fmt.Sprintf("salesforce: %s: could not reach Salesforce: %v", e.op, unwrapURLError(e.err))
+}
+
+func (e *netError) Unwrap() error { return unwrapURLError(e.err) }
+
+// idempotent says whether a request may be repeated after a network error
+// without risk of doing its work twice. PATCH IsActive=false is safe to
+// repeat, but PATCH in general is not, so it is not counted.
+func idempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
+}
+
+// blocked says whether the SSRF guard refused the address: retrying cannot help.
+func blocked(err error) bool {
+	var be *netguard.BlockedError
+	return errors.As(err, &be)
 }
 
 func retryAfterOf(h http.Header, now time.Time) time.Duration {

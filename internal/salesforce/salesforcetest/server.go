@@ -97,14 +97,24 @@ type locator struct {
 	offset  int
 }
 
-// NewServer starts an empty fake and registers its shutdown with t.
-func NewServer(t testing.TB) *Server {
+// New starts an empty fake that is closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := NewServer()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts an empty fake; the caller closes it.
+func NewServer() *Server {
 	s := &Server{tokens: map[string]bool{}, locators: map[string]locator{}, batchSize: 2000}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
 
 // Client returns an HTTP client that reaches the fake.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
