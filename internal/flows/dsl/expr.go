@@ -48,6 +48,18 @@ func (e *Expr) Code() *gojq.Code { return e.code }
 type Template struct {
 	Value  any
 	Static bool
+	// Lines maps the dotted path of each object property inside the
+	// template (userId, user.login) to its source line, so problems found
+	// later (a catalog's argument check) can name the line.
+	Lines map[string]int
+}
+
+// Line returns the source line of the property at the dotted path, or 0.
+func (t *Template) Line(path string) int {
+	if t == nil {
+		return 0
+	}
+	return t.Lines[path]
 }
 
 var exprPattern = regexp.MustCompile(`(?s)^\s*\$\{(.*)\}\s*$`)

@@ -249,11 +249,11 @@ func (p *parser) scalar(n *yaml.Node, path string) any {
 // template converts a node to a Template, compiling `${ }` strings.
 func (p *parser) template(n *yaml.Node, path string, scope []string) *Template {
 	t := &Template{Static: true}
-	t.Value = p.templateValue(n, path, scope, t)
+	t.Value = p.templateValue(n, path, scope, t, "")
 	return t
 }
 
-func (p *parser) templateValue(n *yaml.Node, path string, scope []string, t *Template) any {
+func (p *parser) templateValue(n *yaml.Node, path string, scope []string, t *Template, rel string) any {
 	n = resolve(n)
 	if n == nil {
 		return nil
@@ -269,13 +269,18 @@ func (p *parser) templateValue(n *yaml.Node, path string, scope []string, t *Tem
 		fs, _ := p.fields(n, path)
 		m := make(map[string]any, len(fs))
 		for _, f := range fs {
-			m[f.key] = p.templateValue(f.v, join(path, f.key), scope, t)
+			r := join(rel, f.key)
+			if t.Lines == nil {
+				t.Lines = map[string]int{}
+			}
+			t.Lines[r] = f.k.Line
+			m[f.key] = p.templateValue(f.v, join(path, f.key), scope, t, r)
 		}
 		return m
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			s[i] = p.templateValue(c, index(path, i), scope, t)
+			s[i] = p.templateValue(c, index(path, i), scope, t, index(rel, i))
 		}
 		return s
 	case yaml.ScalarNode:

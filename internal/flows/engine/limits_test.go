@@ -319,16 +319,34 @@ func (s *recordingSpawner) Spawn(_ context.Context, req engine.SpawnRequest) (st
 	return "child-1", nil
 }
 
+// checkingCatalog wants okta.suspendUser's userId to be a string.
+type checkingCatalog struct{ *fakeCatalog }
+
+func (c checkingCatalog) CheckArgs(name string, args map[string]any) []engine.ArgProblem {
+	if name != "okta.suspendUser" {
+		return nil
+	}
+	switch v := args["userId"].(type) {
+	case string, *dsl.Expr:
+		return nil
+	case nil:
+		return []engine.ArgProblem{{Arg: "userId", Msg: "required argument is missing"}}
+	default:
+		_ = v
+		return []engine.ArgProblem{{Arg: "userId", Msg: "expected string"}}
+	}
+}
+
 func TestCheck(t *testing.T) {
 	cat := newFakeCatalog()
 	cat.add("okta.suspendUser", nil)
-	eng := engine.New(engine.Config{Catalog: cat, Flows: flowMap{}})
+	eng := engine.New(engine.Config{Catalog: checkingCatalog{cat}, Flows: flowMap{}})
 	w := parse(t, `
 use:
   functions:
     local: {set: {a: 1}}
 do:
-  - a: {call: okta.suspendUser}
+  - a: {call: okta.suspendUser, with: {userId: '${ .id }'}}
   - b: {call: local}
   - c:
       try:
@@ -337,14 +355,20 @@ do:
   - e:
       run:
         workflow: {namespace: test, name: missing, version: '1.0.0'}
+  - suspendUser:
+      call: okta.suspendUser
+      with:
+        userId: 14
 `)
 	err := eng.Check(context.Background(), w)
 	var ve *dsl.ValidationError
-	if !errors.As(err, &ve) || len(ve.Problems) != 2 {
-		t.Fatalf("Check = %v, want two problems", err)
+	if !errors.As(err, &ve) || len(ve.Problems) != 3 {
+		t.Fatalf("Check = %v, want three problems", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"do[2].c.try[0].d.call: function slack.nope is not in the catalog", "do[3].e.run.workflow: helper flow test/missing:1.0.0 cannot be found"} {
+	for _, want := range []string{"do[2].c.try[0].d.call: function slack.nope is not in the catalog",
+		"do[3].e.run.workflow: helper flow test/missing:1.0.0 cannot be found",
+		"do[4].suspendUser.with.userId: expected string (line 23)"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Check error %q lacks %q", msg, want)
 		}

@@ -22,6 +22,21 @@ type Catalog interface {
 	Call(ctx context.Context, name string, args map[string]any, env *CallEnv) (any, error)
 }
 
+// ArgChecker may be implemented by a Catalog to check a call's arguments
+// before the flow runs (Engine.Check). Values written as runtime
+// expressions are passed as *dsl.Expr: their value is known only at run
+// time, so a checker skips them.
+type ArgChecker interface {
+	CheckArgs(name string, args map[string]any) []ArgProblem
+}
+
+// ArgProblem is one wrong argument: Arg is its dotted path under `with`
+// (userId, user.login) and Msg says what is wrong ("expected string").
+type ArgProblem struct {
+	Arg string
+	Msg string
+}
+
 // CallEnv tells a catalog function where it runs and gives it the
 // execution's history and secrets.
 type CallEnv struct {

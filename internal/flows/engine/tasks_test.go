@@ -477,3 +477,70 @@ do:
 		t.Errorf("event = %v", ev)
 	}
 }
+
+func TestCallEnv(t *testing.T) {
+	cat := newFakeCatalog()
+	var got *engine.CallEnv
+	cat.add("okta.suspendUser", func(ctx context.Context, args map[string]any, env *engine.CallEnv) (any, error) {
+		got = env
+		key, err := env.Secret(ctx, "oktaToken")
+		if err != nil {
+			return nil, err
+		}
+		if err := env.Record(ctx, "request", "POST /api/v1/users/00u1/lifecycle/suspend",
+			map[string]any{"authorization": "SSWS " + key.(string), "user": args["user"]}); err != nil {
+			return nil, err
+		}
+		return map[string]any{"suspended": true}, nil
+	})
+	eng := engine.New(engine.Config{Catalog: cat, Secrets: staticSecrets{"oktaToken": "00abcdefSECRET"}})
+	j := engine.NewMemoryJournal()
+	w := parse(t, "do:\n  - suspend: {call: okta.suspendUser, with: {user: 00u1}}\n")
+	_, err := eng.Run(context.Background(), w, nil, engine.RunOptions{ExecutionID: "ex-9", FlowID: "flow-1", Folder: "ISPM", DryRun: true, Journal: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ExecutionID != "ex-9" || got.FlowID != "flow-1" || got.Folder != "ISPM" || !got.DryRun || got.TaskReference != "/do/0/suspend" || got.Flow.Name != "flow" {
+		t.Errorf("env = %+v", got)
+	}
+	notes := j.Notes()
+	if len(notes) != 1 || notes[0].Kind != "request" || notes[0].Key != "/do/0/suspend" {
+		t.Fatalf("notes = %+v", notes)
+	}
+	if s := jsonString(notes[0].Data); strings.Contains(s, "00abcdefSECRET") || !strings.Contains(s, "SSWS [redacted]") {
+		t.Errorf("note data not redacted: %s", s)
+	}
+}
+
+// TestSharedWorkflow runs one parsed workflow from many goroutines: its
+// compiled expressions are shared and must give each execution its own
+// result.
+func TestSharedWorkflow(t *testing.T) {
+	eng := engine.New(engine.Config{})
+	w := parse(t, `
+do:
+  - loop:
+      for: {each: n, in: '[range(.k)]'}
+      do:
+        - add: {set: {sum: '${ (.sum // 0) + $n }', k: '${ .k }'}}
+`)
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			res, err := eng.Run(context.Background(), w, map[string]any{"k": i}, engine.RunOptions{})
+			if err == nil {
+				want := any(map[string]any{"k": i, "sum": i * (i - 1) / 2})
+				if i == 0 {
+					want = map[string]any{"k": 0}
+				}
+				err = sameJSON(want, res.Output)
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
