@@ -25,7 +25,7 @@ func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
 
 func setup(t *testing.T, edit func(*aws.Config)) (*awstest.Server, *sleeper, *aws.Client) {
 	t.Helper()
-	fake := awstest.NewServer(t)
+	fake := awstest.New(t)
 	sl := &sleeper{}
 	cfg := fake.Config()
 	cfg.Sleep = sl.Sleep
@@ -207,5 +207,50 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 	if _, err := aws.New(aws.Config{AccessKeyID: "a", SecretAccessKey: "s", HTTPClient: http.DefaultClient, BaseURL: "iam.amazonaws.com"}); err == nil {
 		t.Error("endpoint without scheme accepted")
+	}
+}
+
+// flaky fails the first n requests without an answer.
+type flaky struct {
+	n    int
+	next http.RoundTripper
+}
+
+func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n > 0 {
+		f.n--
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.next.RoundTrip(r)
+}
+
+func TestNetworkErrorRetried(t *testing.T) {
+	fake, sl, _ := setup(t, nil)
+	fake.SetReportReadyAfter(0)
+	c, err := aws.New(func() aws.Config {
+		cfg := fake.Config()
+		cfg.Sleep = sl.Sleep
+		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 2, next: fake.Client().Transport}}
+		return cfg
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := c.CredentialReport(context.Background())
+	if err != nil || len(report.Rows) != 2 {
+		t.Fatalf("report %+v err %v", report, err)
+	}
+	if fmt.Sprint(sl.waits) != "[1s 2s]" {
+		t.Errorf("waits = %v", sl.waits)
+	}
+	c, _ = aws.New(func() aws.Config {
+		cfg := fake.Config()
+		cfg.MaxRetries = -1
+		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+		return cfg
+	}())
+	_, err = c.CredentialReport(context.Background())
+	if want := "aws: GenerateCredentialReport: could not reach IAM: connection reset by peer"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 // Sentinel errors that an *Error matches with errors.Is.
@@ -72,13 +75,22 @@ func (e *Error) Is(target error) bool {
 // fromSDK turns an SDK error into an *Error when IAM answered, or a wrapped
 // error when it could not be reached.
 func fromSDK(op string, err error, now time.Time) error {
+	var ce *smithy.CanceledError
+	if errors.As(err, &ce) {
+		return ce.Err
+	}
+	var se *smithyhttp.RequestSendError
 	var re *smithyhttp.ResponseError
-	if !errors.As(err, &re) {
-		var ce *smithy.CanceledError
-		if errors.As(err, &ce) {
-			return ce.Err
+	if errors.As(err, &se) {
+		// The SDK's text repeats the operation and the URL; keep the cause.
+		var ue *url.Error
+		if errors.As(se.Err, &ue) {
+			return &netError{op: op, err: ue.Err}
 		}
-		return fmt.Errorf("aws: %s: could not reach IAM: %w", op, err)
+		return &netError{op: op, err: se.Err}
+	}
+	if !errors.As(err, &re) || re.Response == nil || re.HTTPStatusCode() == 0 {
+		return &netError{op: op, err: err}
 	}
 	e := &Error{Op: op, StatusCode: re.HTTPStatusCode()}
 	if re.Response != nil {
@@ -92,6 +104,24 @@ func fromSDK(op string, err error, now time.Time) error {
 		e.Message = http.StatusText(e.StatusCode)
 	}
 	return e
+}
+
+// netError is a request that got no answer at all.
+type netError struct {
+	op  string
+	err error
+}
+
+func (e *netError) Error() string {
+	return fmt.Sprintf("aws: %s: could not reach IAM: %v", e.op, e.err)
+}
+
+func (e *netError) Unwrap() error { return e.err }
+
+// blocked says whether the SSRF guard refused the address: retrying cannot help.
+func blocked(err error) bool {
+	var be *netguard.BlockedError
+	return errors.As(err, &be)
 }
 
 func retryAfterOf(h http.Header, now time.Time) time.Duration {
@@ -117,16 +147,23 @@ func retry[T any](ctx context.Context, c *Client, op string, call func(context.C
 			return out, nil
 		}
 		err = fromSDK(op, err, c.cfg.Now())
+		if ctx.Err() != nil || attempt >= c.cfg.MaxRetries {
+			return out, err
+		}
+		var wait time.Duration
 		var e *Error
-		if !errors.As(err, &e) || !(e.StatusCode >= 500 || errors.Is(e, ErrRateLimited)) || attempt >= c.cfg.MaxRetries {
+		var ne *netError
+		switch {
+		case errors.As(err, &e) && (e.StatusCode >= 500 || errors.Is(e, ErrRateLimited)) && e.RetryAfter <= c.cfg.MaxRetryWait:
+			wait = e.RetryAfter
+		case errors.As(err, &ne) && !blocked(err):
+			// Every action this package calls only reads, so repeating
+			// one after a lost answer is safe.
+		default:
 			return out, err
 		}
-		wait := e.RetryAfter
 		if wait <= 0 {
-			wait = time.Second << attempt
-		}
-		if wait > c.cfg.MaxRetryWait {
-			return out, err
+			wait = min(time.Second<<min(attempt, 16), c.cfg.MaxRetryWait)
 		}
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
 			return out, err

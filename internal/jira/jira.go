@@ -4,7 +4,9 @@
 // It authenticates with basic auth of an Atlassian account email and API
 // token, writes descriptions in the Atlassian Document Format that v3
 // requires, honours 429 and Retry-After, and retries 5xx with a bounded
-// backoff. Jira's {errorMessages[], errors{}} becomes a typed *Error.
+// backoff. Only reads are retried after a network error: a create whose
+// answer was lost may have happened, and repeating it would file the issue
+// twice. Jira's {errorMessages[], errors{}} becomes a typed *Error.
 package jira
 
 import (
@@ -19,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 // Config says which site to talk to and as whom. Zero values mean the
@@ -175,6 +179,12 @@ func (c *Client) do(ctx context.Context, op, method, path string, body, out any)
 		}
 		resp, err := c.cfg.HTTPClient.Do(req)
 		if err != nil {
+			if ctx.Err() == nil && method == http.MethodGet && !blocked(err) && attempt < c.cfg.MaxRetries {
+				if err := c.cfg.Sleep(ctx, c.backoff(attempt)); err != nil {
+					return err
+				}
+				continue
+			}
 			return fmt.Errorf("jira: %s: could not reach Jira: %w", op, unwrapURLError(err))
 		}
 		data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -191,20 +201,31 @@ func (c *Client) do(ctx context.Context, op, method, path string, body, out any)
 			return nil
 		}
 		retryAfter := retryAfterOf(resp.Header, c.cfg.Now())
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		if (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500) &&
+			attempt < c.cfg.MaxRetries && retryAfter <= c.cfg.MaxRetryWait {
 			wait := retryAfter
 			if wait <= 0 {
-				wait = time.Second << attempt
+				wait = c.backoff(attempt)
 			}
-			if attempt < c.cfg.MaxRetries && wait <= c.cfg.MaxRetryWait {
-				if err := c.cfg.Sleep(ctx, wait); err != nil {
-					return err
-				}
-				continue
+			if err := c.cfg.Sleep(ctx, wait); err != nil {
+				return err
 			}
+			continue
 		}
 		return apiError(op, resp.StatusCode, data, retryAfter)
 	}
+}
+
+// backoff is the wait before retry number attempt+1 when Jira named none:
+// 1 s, 2 s, 4 s, … up to MaxRetryWait.
+func (c *Client) backoff(attempt int) time.Duration {
+	return min(time.Second<<min(attempt, 16), c.cfg.MaxRetryWait)
+}
+
+// blocked says whether the SSRF guard refused the address: retrying cannot help.
+func blocked(err error) bool {
+	var be *netguard.BlockedError
+	return errors.As(err, &be)
 }
 
 func retryAfterOf(h http.Header, now time.Time) time.Duration {

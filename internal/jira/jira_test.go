@@ -22,7 +22,7 @@ func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
 
 func setup(t *testing.T, edit func(*jira.Config)) (*jiratest.Server, *sleeper, *jira.Client) {
 	t.Helper()
-	fake := jiratest.NewServer(t)
+	fake := jiratest.New(t)
 	sl := &sleeper{}
 	cfg := fake.Config()
 	cfg.Sleep = sl.Sleep
@@ -200,5 +200,40 @@ func TestNewChecksConfig(t *testing.T) {
 	_, err = jira.New(jira.Config{SiteURL: "x.atlassian.net", Email: "e", APIToken: "t", HTTPClient: http.DefaultClient})
 	if err == nil {
 		t.Error("site URL without scheme accepted")
+	}
+}
+
+// flaky fails the first n requests without an answer.
+type flaky struct {
+	n    int
+	next http.RoundTripper
+}
+
+func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n > 0 {
+		f.n--
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.next.RoundTrip(r)
+}
+
+func TestNetworkErrorRetriedForReadsOnly(t *testing.T) {
+	fake := jiratest.New(t)
+	sl := &sleeper{}
+	cfg := fake.Config()
+	cfg.Sleep = sl.Sleep
+	cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+	c, _ := jira.New(cfg)
+	if _, err := c.Myself(context.Background()); err != nil || len(sl.waits) != 1 {
+		t.Fatalf("myself: err %v waits %v", err, sl.waits)
+	}
+	cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+	c, _ = jira.New(cfg)
+	_, err := c.CreateIssue(context.Background(), jira.IssueInput{ProjectKey: "SEC", Summary: "x"})
+	if err == nil || !strings.Contains(err.Error(), "could not reach Jira") || strings.Contains(err.Error(), fake.URL) {
+		t.Fatalf("create: err %v", err)
+	}
+	if len(fake.Issues()) != 0 || len(sl.waits) != 1 {
+		t.Errorf("issues %v waits %v", fake.Issues(), sl.waits)
 	}
 }

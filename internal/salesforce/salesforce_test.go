@@ -312,7 +312,7 @@ func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestNetworkErrorRetriedOnReadsOnly(t *testing.T) {
-	fake, sl, c := setup(t, nil)
+	fake, sl, _ := setup(t, nil)
 	seed(fake, 1)
 	c2, _ := salesforce.New(func() salesforce.Config {
 		cfg := fake.Config()
@@ -338,5 +338,4 @@ func TestNetworkErrorRetriedOnReadsOnly(t *testing.T) {
 	if u, _ := fake.User("0055e0000000000000"); !u.IsActive {
 		t.Error("the PATCH was repeated after a network error")
 	}
-	_ = c
 }

@@ -28,7 +28,7 @@ func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
 
 func setup(t *testing.T) (*slacktest.Server, *sleeper, *slack.Client) {
 	t.Helper()
-	fake := slacktest.NewServer(t)
+	fake := slacktest.New(t)
 	sl := &sleeper{}
 	cfg := fake.Config()
 	cfg.Sleep = sl.Sleep
@@ -79,7 +79,7 @@ func TestPostMessageErrorsInOKFalse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := slacktest.NewServer(t)
+			fake := slacktest.New(t)
 			cfg := fake.Config()
 			cfg.Token = tt.token
 			c, err := slack.New(cfg)
@@ -153,7 +153,7 @@ func TestAuthTest(t *testing.T) {
 }
 
 func TestWebhook(t *testing.T) {
-	fake := slacktest.NewServer(t)
+	fake := slacktest.New(t)
 	sl := &sleeper{}
 	w, err := slack.NewWebhook(slack.WebhookConfig{URL: fake.WebhookURL(), HTTPClient: fake.Client(),
 		Sleep: sl.Sleep})

@@ -32,8 +32,9 @@ func (t transport) do(ctx context.Context, op string, build func() (*http.Reques
 		}
 		resp, err := t.http.Do(req)
 		if err != nil {
-			// The URL of a webhook is its secret: drop the *url.Error
-			// wrapper, whose text repeats it.
+			// A post whose answer was lost may have been delivered, so a
+			// network error is not retried. The URL of a webhook is its
+			// secret: drop the *url.Error wrapper, whose text repeats it.
 			return 0, nil, fmt.Errorf("slack: %s: could not reach Slack: %w", op, unwrapURLError(err))
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -41,15 +42,16 @@ func (t transport) do(ctx context.Context, op string, build func() (*http.Reques
 		if err != nil {
 			return 0, nil, fmt.Errorf("slack: %s: read answer: %w", op, unwrapURLError(err))
 		}
-		wait := retryAfterOf(resp.Header, t.retry.Now())
+		retryAfter := retryAfterOf(resp.Header, t.retry.Now())
 		if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
 			return resp.StatusCode, body, nil
 		}
-		if wait <= 0 {
-			wait = time.Second << attempt
+		if attempt >= t.retry.MaxRetries || retryAfter > t.retry.MaxWait {
+			return 0, nil, statusError(op, resp.StatusCode, body, retryAfter)
 		}
-		if attempt >= t.retry.MaxRetries || wait > t.retry.MaxWait {
-			return 0, nil, statusError(op, resp.StatusCode, body, retryAfterOf(resp.Header, t.retry.Now()))
+		wait := retryAfter
+		if wait <= 0 {
+			wait = min(time.Second<<min(attempt, 16), t.retry.MaxWait)
 		}
 		if err := t.retry.Sleep(ctx, wait); err != nil {
 			return 0, nil, err

@@ -105,16 +105,27 @@ const DefaultReport = `user,arn,user_creation_time,password_enabled,password_las
 alice,arn:aws:iam::123456789012:user/alice,2021-06-10T12:00:00+00:00,true,2026-11-20T08:12:00+00:00,2026-01-01T00:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
 `
 
+// New starts a fake serving DefaultReport after one GenerateCredentialReport
+// call; it is closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := NewServer()
+	t.Cleanup(s.Close)
+	return s
+}
+
 // NewServer starts a fake serving DefaultReport after one
-// GenerateCredentialReport call, and registers its shutdown with t.
-func NewServer(t testing.TB) *Server {
+// GenerateCredentialReport call; the caller closes it.
+func NewServer() *Server {
 	s := &Server{report: []byte(DefaultReport), readyAfter: 1, pageSize: 100, markers: map[string]int{},
 		generated: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
 
 // Client returns an HTTP client that reaches the fake.
 func (s *Server) Client() *http.Client { return s.srv.Client() }

@@ -68,15 +68,26 @@ type Server struct {
 	nextID   int
 }
 
-// NewServer starts a fake with project SEC (issue types Task, Bug, Story)
-// and registers its shutdown with t.
-func NewServer(t testing.TB) *Server {
+// New starts a fake with project SEC (issue types Task, Bug, Story) that is
+// closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := NewServer()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts a fake with project SEC (issue types Task, Bug, Story);
+// the caller closes it.
+func NewServer() *Server {
 	s := &Server{projects: map[string][]string{"SEC": {"Task", "Bug", "Story"}}, nextID: 10000}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
 
 // Client returns an HTTP client that reaches the fake.
 func (s *Server) Client() *http.Client { return s.srv.Client() }

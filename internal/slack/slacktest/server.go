@@ -75,9 +75,18 @@ type Server struct {
 	seq      int
 }
 
-// NewServer starts a fake with channels #alerts (bot is a member) and
-// #private (bot is not), and registers its shutdown with t.
-func NewServer(t testing.TB) *Server {
+// New starts a fake with channels #alerts (the bot is a member) and
+// #private (it is not) that is closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := NewServer()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts a fake with channels #alerts (the bot is a member) and
+// #private (it is not); the caller closes it.
+func NewServer() *Server {
 	s := &Server{
 		channels: []Channel{{ID: "C0ALERTS01", Name: "alerts", BotIsMember: true},
 			{ID: "C0PRIVAT01", Name: "private"}},
@@ -85,9 +94,11 @@ func NewServer(t testing.TB) *Server {
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
 
 // Client returns an HTTP client that reaches the fake.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
