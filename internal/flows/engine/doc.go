@@ -97,7 +97,8 @@
 // a catch's filters) are evaluated again on resume, with the same inputs;
 // expressions that read the clock (now) may then decide differently.
 // Tasks interrupted by the caller's cancellation or a lost compete race
-// are not recorded.
+// are not recorded, nor are the fatal faults of limits (the execution
+// ends with them anyway).
 //
 // Steps carry the exact output and context needed to resume (which may
 // contain secret values: stores must not show them and should seal them)
@@ -110,8 +111,8 @@
 //
 // Limits bound every execution: MaxSteps tasks (default 10,000; replayed
 // steps count), MaxDuration per Run call (default 1 h) and the workflow's
-// own timeout, TaskTimeout for tasks that do work themselves (default
-// 90 s; call, set, switch, emit, raise), MaxOutputBytes for task outputs
+// own timeout, TaskTimeout for call tasks unless they set their own
+// timeout (default 90 s), MaxOutputBytes for task outputs
 // and HTTP responses (default 1 MiB), MaxCallDepth for helper flows
 // (default 8) and ExprSteps of jq work per evaluation (default 2,000,000
 // instructions, counted through the context gojq polls), so that

@@ -21,9 +21,10 @@ type Limits struct {
 	MaxSteps int
 	// MaxDuration bounds an execution's wall-clock time (default 1 hour).
 	MaxDuration time.Duration
-	// TaskTimeout bounds each task that does work itself (call, set,
-	// switch, emit, raise; not wait and not composite tasks) unless the
-	// task sets its own timeout (default 90 s, as Okta's built-in cards).
+	// TaskTimeout bounds each call task (HTTP, OpenAPI, catalog function)
+	// unless the task sets its own timeout (default 90 s, as Okta's
+	// built-in cards). Expressions are bounded by ExprSteps instead; waits
+	// and composite tasks only by their own timeout and MaxDuration.
 	TaskTimeout time.Duration
 	// MaxOutputBytes bounds a task's output and an HTTP response body,
 	// measured as JSON (default 1 MiB).

@@ -59,6 +59,10 @@ type frame struct {
 	vars *vars
 }
 
+// errTaskTimeout is the cause of a task's timeout; runTask turns it into
+// a timeout fault naming the task.
+var errTaskTimeout = errors.New("task timed out")
+
 type taskResult struct {
 	out       any
 	cx        any
@@ -274,17 +278,16 @@ func (x *execution) runTask(ctx context.Context, nt *dsl.NamedTask, ref, key str
 	tctx := ctx
 	if d := x.taskTimeout(ctx, t, in, env); d > 0 {
 		var cancel context.CancelFunc
-		tctx, cancel = context.WithTimeoutCause(ctx, d, &Fault{Type: ErrTimeout, Status: 408, Title: "Task timed out",
-			Detail: fmt.Sprintf("task %s did not finish within %s", nt.Name, d), Instance: ref})
+		tctx, cancel = context.WithTimeoutCause(ctx, d, errTaskTimeout)
 		defer cancel()
 	}
 
 	out, cxAfter, directive, err := x.execKind(tctx, nt, ref, key, tr, in, cx, env)
 	if err != nil {
-		if tctx.Err() != nil && ctx.Err() == nil {
-			if cf, ok := context.Cause(tctx).(*Fault); ok {
-				err = cf
-			}
+		if tctx.Err() != nil && ctx.Err() == nil && context.Cause(tctx) == errTaskTimeout {
+			d := x.taskTimeout(ctx, t, in, env)
+			err = &Fault{Type: ErrTimeout, Status: 408, Title: "Task timed out",
+				Detail: fmt.Sprintf("task %s did not finish within %s", nt.Name, d), Instance: ref}
 		}
 		return fail(err)
 	}
@@ -362,8 +365,10 @@ func (x *execution) recordFault(ctx context.Context, nt *dsl.NamedTask, ref, key
 		f = f.clone()
 		f.Instance = ref
 	}
-	if ctx.Err() != nil && !f.fatal {
-		// The execution is being stopped from outside: not this task's fault.
+	if f.fatal || ctx.Err() != nil {
+		// A limit was hit, or the execution is being stopped from outside:
+		// not this task's fault. Limits are not recorded either, so a
+		// replay can never turn them into ordinary, catchable faults.
 		return f
 	}
 	st := &Step{Key: key, Reference: ref, Name: nt.Name, Kind: string(nt.Task.Kind), Started: tr.started, Ended: x.clock.Now(),
@@ -374,8 +379,10 @@ func (x *execution) recordFault(ctx context.Context, nt *dsl.NamedTask, ref, key
 	return f
 }
 
-// taskTimeout is the task's own timeout, or the default for tasks that do
-// work themselves. Waits and composite tasks have no default.
+// taskTimeout is the task's own timeout, or the default for call tasks.
+// Other tasks have no default: their expressions are bounded by
+// ExprSteps, waits are meant to last, and composite tasks are bounded by
+// their children and the execution's limits.
 func (x *execution) taskTimeout(ctx context.Context, t *dsl.Task, in any, env *evalEnv) time.Duration {
 	if t.Timeout != nil && t.Timeout.After != nil {
 		d, err := x.duration(ctx, t.Timeout.After, in, env)
@@ -383,12 +390,9 @@ func (x *execution) taskTimeout(ctx context.Context, t *dsl.Task, in any, env *e
 			return d
 		}
 	}
-	switch t.Kind {
-	case dsl.KindCall, dsl.KindSet, dsl.KindSwitch, dsl.KindEmit, dsl.KindRaise:
-		if t.Kind == dsl.KindCall && t.Call != nil {
-			if fn := x.wf.Use.Functions[t.Call.Function]; fn != nil {
-				return 0 // the function task gets its own timeout
-			}
+	if t.Kind == dsl.KindCall && t.Call != nil {
+		if fn := x.wf.Use.Functions[t.Call.Function]; fn != nil {
+			return 0 // the function's own task gets the timeout
 		}
 		return x.limits.TaskTimeout
 	}

@@ -167,9 +167,29 @@ func (x *execution) evalTemplate(ctx context.Context, t *dsl.Template, data any,
 		return nil, nil
 	}
 	if t.Static {
-		return t.Value, nil
+		// A copy: the template belongs to the shared workflow and the value
+		// may reach code that changes it (a catalog function, a caller).
+		return deepCopy(t.Value), nil
 	}
 	return x.evalValue(ctx, t.Value, data, env)
+}
+
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }
 
 func (x *execution) evalValue(ctx context.Context, v any, data any, env *evalEnv) (any, error) {
