@@ -12,6 +12,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// maxValues bounds how many values Parse builds from one document.
+const maxValues = 1000000
+
 // MaxDocumentSize bounds the documents Parse accepts: a flow is a few
 // kilobytes; megabytes are a mistake or an attack on the parser.
 const MaxDocumentSize = 4 << 20
@@ -55,6 +58,10 @@ type parser struct {
 	depth int
 	// metaLine is the line of document.metadata, for its problems.
 	metaLine int
+	// values counts the values built, so YAML aliases cannot expand a small
+	// document into a huge one ("billion laughs").
+	values  int
+	tooMany bool
 }
 
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -186,6 +193,9 @@ func (p *parser) raw(n *yaml.Node, path string) any {
 	if n == nil {
 		return nil
 	}
+	if !p.count(n, path) {
+		return nil
+	}
 	p.depth++
 	defer func() { p.depth-- }()
 	if p.depth > 100 {
@@ -246,6 +256,20 @@ func (p *parser) scalar(n *yaml.Node, path string) any {
 	return n.Value
 }
 
+// count counts one more value and reports false once the document has
+// expanded to too many.
+func (p *parser) count(n *yaml.Node, path string) bool {
+	p.values++
+	if p.values <= maxValues {
+		return true
+	}
+	if !p.tooMany {
+		p.tooMany = true
+		p.errorf(n, path, "document expands to more than %d values; are YAML aliases repeating large parts?", maxValues)
+	}
+	return false
+}
+
 // template converts a node to a Template, compiling `${ }` strings.
 func (p *parser) template(n *yaml.Node, path string, scope []string) *Template {
 	t := &Template{Static: true}
@@ -255,7 +279,7 @@ func (p *parser) template(n *yaml.Node, path string, scope []string) *Template {
 
 func (p *parser) templateValue(n *yaml.Node, path string, scope []string, t *Template, rel string) any {
 	n = resolve(n)
-	if n == nil {
+	if n == nil || !p.count(n, path) {
 		return nil
 	}
 	p.depth++

@@ -118,6 +118,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad trigger", strings.Replace(header, "version: '1.0.0'\n", "version: '1.0.0'\n  metadata:\n    vigil:\n      trigger:\n        apiEndpoint:\n          security: everyone\n", 1) + "do:\n  - a: {set: {x: 1}}\n",
 			[]string{"document.metadata.vigil.trigger.apiEndpoint.security: expected clientToken, oauth2 or public"}},
 		{"schedule", header + "schedule: {cron: '0 0 * * *'}\ndo:\n  - a: {set: {x: 1}}\n", []string{"schedule is not supported"}},
+		{"alias expansion", header + "x: &a [1,1,1,1,1,1,1,1,1,1]\n" + billionLaughs() + "do:\n  - a:\n      set:\n        v: *i\n",
+			[]string{"document expands to more than"}},
 		{"several problems", header + "do:\n  - a:\n      set:\n        x: ${ ( }\n  - b:\n      wait: nope\n", []string{"do[0].a.set.x", "do[1].b.wait"}},
 	}
 	for _, tt := range tests {
@@ -137,6 +139,24 @@ func TestParseErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// billionLaughs builds YAML aliases that expand tenfold per level.
+func billionLaughs() string {
+	var b strings.Builder
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		b.WriteString(name + ": &" + name + " [")
+		for k := 0; k < 10; k++ {
+			if k > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("*" + prev)
+		}
+		b.WriteString("]\n")
+		prev = name
+	}
+	return b.String()
 }
 
 func TestUnsupported(t *testing.T) {
