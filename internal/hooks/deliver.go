@@ -1,0 +1,227 @@
+package hooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// leaseMargin is added to the request timeout to make a delivery's lease:
+// a lease that runs out means the worker holding it died (the attempt
+// cannot take longer), and the maintenance job queues the delivery again.
+const leaseMargin = 30 * time.Second
+
+// deliveryWorker works DeliveryArgs jobs.
+type deliveryWorker struct {
+	river.WorkerDefaults[DeliveryArgs]
+	s *Service
+}
+
+// Work makes one attempt. A failed attempt is not an error for River: the
+// job snoozes until the delivery's next attempt, so that one counter (the
+// delivery's) drives the schedule, Retry-After included. Errors returned
+// here are infrastructure failures, retried by River's default policy.
+func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
+	again, err := w.s.deliver(ctx, job.Args.DeliveryID, job.Args.Generation)
+	if err != nil {
+		return err
+	}
+	if again >= 0 {
+		return river.JobSnooze(again)
+	}
+	return nil
+}
+
+// Timeout leaves room for the request and the bookkeeping around it.
+func (w *deliveryWorker) Timeout(*river.Job[DeliveryArgs]) time.Duration {
+	return w.s.cfg.RequestTimeout + leaseMargin
+}
+
+// done is deliver's "no further attempt of this job".
+const done = time.Duration(-1)
+
+// deliver makes one attempt of a delivery round, if it is still due, and
+// returns how long to wait before the job tries again (done for never).
+func (s *Service) deliver(ctx context.Context, deliveryID string, generation int) (time.Duration, error) {
+	d, err := s.st.HookDelivery(ctx, deliveryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return done, nil // its integration was deleted
+	}
+	if err != nil {
+		return done, fmt.Errorf("load delivery %s: %w", deliveryID, err)
+	}
+	if d.Generation != generation || d.Status != store.HookDeliveryPending {
+		return done, nil
+	}
+	now := s.now()
+	if wait := d.NextAttemptAt.Sub(now); wait > time.Second {
+		// A job run early (recovered after a crash) keeps the schedule.
+		return wait, nil
+	}
+	h, err := s.st.Hook(ctx, d.HookID)
+	if errors.Is(err, store.ErrNotFound) {
+		return done, nil
+	}
+	if err != nil {
+		return done, fmt.Errorf("load integration %s: %w", d.HookID, err)
+	}
+	if h.State != StateActive {
+		// Held until Resume queues it again.
+		return done, s.st.SetHookDeliveryStatus(ctx, d.ID, d.Generation, store.HookDeliveryHeld, now)
+	}
+	release, wait, err := s.limits.acquire(ctx, h.ID, cmpOr(h.MaxInFlight, s.cfg.MaxInFlight), cmpOr(h.RatePerSecond, s.cfg.RatePerSecond))
+	if err != nil {
+		return done, err
+	}
+	if release == nil {
+		return wait, nil
+	}
+	defer release()
+
+	now = s.now()
+	d, err = s.st.ClaimHookDelivery(ctx, d.ID, generation, now, now.Add(s.cfg.RequestTimeout+leaseMargin))
+	if errors.Is(err, store.ErrNotFound) {
+		return done, nil // another worker holds it, or it moved on meanwhile
+	}
+	if err != nil {
+		return done, fmt.Errorf("claim delivery %s: %w", deliveryID, err)
+	}
+	payload, err := s.st.HookEventPayload(ctx, d.EventID)
+	if err != nil {
+		return done, s.unclaim(ctx, d, fmt.Errorf("load event %s: %w", d.EventID, err))
+	}
+	keys, err := s.openKeys(h)
+	if err != nil {
+		return done, s.unclaim(ctx, d, err)
+	}
+	secrets, err := s.secrets(h, now)
+	if err != nil {
+		return done, s.unclaim(ctx, d, err)
+	}
+	res := s.send(ctx, target{URL: h.URL, Keys: keys, Secrets: secrets}, d.EventID, []byte(payload), false, s.cfg.MaxResponse)
+	if ctx.Err() != nil {
+		// The worker is stopping: this was no fair attempt. River runs the
+		// job again.
+		return done, s.unclaim(ctx, d, ctx.Err())
+	}
+	return s.record(ctx, h, d, res)
+}
+
+// unclaim releases a lease after an attempt could not be made, and returns cause.
+func (s *Service) unclaim(ctx context.Context, d *store.HookDelivery, cause error) error {
+	err := s.st.SetHookDeliveryStatus(context.WithoutCancel(ctx), d.ID, d.Generation, store.HookDeliveryPending, s.now())
+	return errors.Join(cause, err)
+}
+
+func cmpOr[T int | float64](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// record stores an attempt and decides what follows: delivered, retried
+// after a wait, dead-lettered, or held because the integration was paused
+// (410 Gone, or failing for longer than AutoPauseAfter).
+func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelivery, res *result) (time.Duration, error) {
+	ctx = context.WithoutCancel(ctx) // an attempt made is an attempt recorded
+	now := s.now()
+	again := done
+	attempt := &store.HookAttempt{ID: id.NewAt("hka", now), DeliveryID: d.ID, Generation: d.Generation,
+		StartedAt: res.Start, LatencyMS: res.Latency.Milliseconds(), StatusCode: res.StatusCode, Response: res.Body,
+		ResponseTruncated: res.Truncated, ErrorKind: res.ErrKind, Error: res.Err}
+	out := &store.HookDeliveryResult{ID: d.ID, Generation: d.Generation, AttemptAt: res.Start,
+		StatusCode: res.StatusCode, Error: res.Err, Now: now}
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		again = done
+		if err := tx.CreateHookAttempt(ctx, attempt); err != nil {
+			return err
+		}
+		var pause string
+		switch {
+		case res.OK():
+			out.Status = store.HookDeliveryDelivered
+			if err := tx.RecordHookSuccess(ctx, h.ID, now); err != nil {
+				return err
+			}
+		case res.StatusCode == 410:
+			out.Status = store.HookDeliveryHeld
+			pause = "The receiver answered 410 Gone, so Vigil stopped sending to it; check the webhook address, then resume the integration."
+			if _, err := tx.RecordHookFailure(ctx, h.ID, now); err != nil {
+				return err
+			}
+		default:
+			since, err := tx.RecordHookFailure(ctx, h.ID, now)
+			if err != nil {
+				return err
+			}
+			switch {
+			case now.Sub(since) >= s.cfg.AutoPauseAfter:
+				out.Status = store.HookDeliveryHeld
+				pause = autoPauseReason(since, s.cfg.AutoPauseAfter)
+			case d.RoundAttempts+1 >= len(s.cfg.Schedule)+1:
+				out.Status = store.HookDeliveryDead
+			default:
+				wait := res.RetryAfter
+				if wait <= 0 {
+					wait = max(s.cfg.Jitter(s.cfg.Schedule[d.RoundAttempts]), 0)
+				}
+				out.Status, out.NextAttemptAt, again = store.HookDeliveryPending, now.Add(wait), wait
+			}
+		}
+		ok, err := tx.FinishHookDelivery(ctx, out)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			again = done // queued anew meanwhile: the new round's job carries on
+		}
+		if pause != "" {
+			return pauseTx(ctx, tx, h.ID, pause, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return done, fmt.Errorf("record attempt of delivery %s: %w", d.ID, err)
+	}
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "hook attempt", slog.String("integration", h.Name),
+		slog.String("delivery", d.ID), slog.String("event", d.EventID), slog.Int("status", res.StatusCode),
+		slog.String("error_kind", res.ErrKind), slog.String("outcome", out.Status))
+	if out.Status == store.HookDeliveryDead {
+		s.cfg.Logger.Warn("hook delivery dead-lettered after its last attempt", "integration", h.Name, "delivery", d.ID, "event", d.EventID)
+	}
+	return again, nil
+}
+
+func autoPauseReason(since time.Time, after time.Duration) string {
+	return fmt.Sprintf("Every delivery has failed since %s (more than %s), so Vigil paused the integration; fix the receiver, then resume it to send what is pending.",
+		since.Format(time.RFC3339), humanDuration(after))
+}
+
+// pauseTx pauses an integration and holds its pending deliveries.
+func pauseTx(ctx context.Context, tx *store.Tx, hookID, reason string, now time.Time) error {
+	changed, err := tx.PauseHook(ctx, hookID, reason, now)
+	if err != nil || !changed {
+		return err
+	}
+	_, err = tx.HoldHookDeliveries(ctx, hookID, now)
+	return err
+}
+
+// humanDuration writes d in days or hours, for messages.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= 2*time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return d.String()
+}

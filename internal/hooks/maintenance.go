@@ -1,0 +1,91 @@
+package hooks
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// maintenanceArgs is the periodic job that pauses integrations failing for
+// too long and queues again the deliveries whose worker died mid-attempt.
+type maintenanceArgs struct{}
+
+func (maintenanceArgs) Kind() string { return "hook_maintenance" }
+
+type maintenanceWorker struct {
+	river.WorkerDefaults[maintenanceArgs]
+	s *Service
+}
+
+func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
+	_, _, err := w.s.Maintain(ctx)
+	return err
+}
+
+func (w *maintenanceWorker) Timeout(*river.Job[maintenanceArgs]) time.Duration { return time.Minute }
+
+// Register adds the hooks' job kinds (hook_delivery, hook_maintenance) to
+// workers. The application also schedules PeriodicJobs.
+func (s *Service) Register(workers *river.Workers) {
+	river.AddWorker(workers, &deliveryWorker{s: s})
+	river.AddWorker(workers, &maintenanceWorker{s: s})
+}
+
+// PeriodicJobs returns the maintenance job, every Config.MaintenanceEvery
+// and once at start, so that attempts cut short by a crash are resumed
+// soon after a restart.
+func (s *Service) PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(s.cfg.MaintenanceEvery),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return maintenanceArgs{}, &river.InsertOpts{Queue: s.cfg.QueueName}
+		}, &river.PeriodicJobOpts{RunOnStart: true})}
+}
+
+// Maintain pauses the active integrations that have failed without a
+// success for longer than AutoPauseAfter, and queues again the pending
+// deliveries whose lease ran out (their worker died during the attempt).
+// It returns how many integrations it paused and deliveries it queued.
+func (s *Service) Maintain(ctx context.Context) (paused, requeued int, err error) {
+	now := s.now()
+	failing, err := s.st.HooksFailingSince(ctx, now.Add(-s.cfg.AutoPauseAfter))
+	if err != nil {
+		return 0, 0, fmt.Errorf("find failing integrations: %w", err)
+	}
+	for _, h := range failing {
+		err := s.st.InTx(ctx, func(tx *store.Tx) error {
+			return pauseTx(ctx, tx, h.ID, autoPauseReason(h.FailingSince, s.cfg.AutoPauseAfter), now)
+		})
+		if err != nil {
+			return paused, 0, fmt.Errorf("pause integration %s: %w", h.Name, err)
+		}
+		s.cfg.Logger.Warn("integration paused after failing too long", "integration", h.Name, "failing_since", h.FailingSince)
+		paused++
+	}
+	if s.queue == nil {
+		return paused, 0, nil
+	}
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		refs, err := tx.RequeueExpiredHookLeases(ctx, now)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			if err := s.insertJob(ctx, tx, ref.DeliveryID, ref.Generation); err != nil {
+				return err
+			}
+		}
+		requeued = len(refs)
+		return nil
+	})
+	if err != nil {
+		return paused, 0, fmt.Errorf("recover interrupted deliveries: %w", err)
+	}
+	if requeued > 0 {
+		s.cfg.Logger.Info("queued again deliveries interrupted by a stopped worker", "count", requeued)
+	}
+	return paused, requeued, nil
+}

@@ -1,0 +1,96 @@
+package hooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+var _ event.Outbox = (*Service)(nil)
+
+// DeliveryArgs is the River job that attempts one delivery. Generation ties
+// the job to one round of the delivery: a job of an older round (before a
+// resend, a resume or a lease recovery) finds nothing to do.
+type DeliveryArgs struct {
+	DeliveryID string `json:"delivery_id"`
+	Generation int    `json:"generation"`
+}
+
+// Kind names the job kind in River.
+func (DeliveryArgs) Kind() string { return "hook_delivery" }
+
+// jobMaxAttempts bounds River's own retries, which only happen when a
+// delivery job fails for a reason other than the receiver (the database is
+// unreachable, say): failed HTTP attempts are rescheduled by snoozing, on
+// the delivery's own schedule.
+const jobMaxAttempts = 25
+
+func (s *Service) insertJob(ctx context.Context, tx *store.Tx, deliveryID string, generation int) error {
+	if s.queue == nil {
+		return ErrNoQueue
+	}
+	_, err := s.queue.InsertTx(ctx, tx, DeliveryArgs{DeliveryID: deliveryID, Generation: generation},
+		&river.InsertOpts{Queue: s.cfg.QueueName, MaxAttempts: jobMaxAttempts})
+	return err
+}
+
+// Publish implements event.Outbox: it stores ev in tx and, for each
+// integration whose automation matches ev now, a delivery and its job. All
+// of it commits with the caller's change or not at all. An event without an
+// id gets a random UUID, without a timestamp the current time.
+func (s *Service) Publish(ctx context.Context, tx *store.Tx, ev event.Event) error {
+	now := s.now()
+	if ev.ID == "" {
+		ev.ID = uuid.NewString()
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = now
+	}
+	if ev.Source == "" {
+		ev.Source = event.Source
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", ev.ID, err)
+	}
+	err = tx.CreateHookEvent(ctx, &store.HookEvent{ID: ev.ID, Type: ev.Type, IssueID: ev.EventData.ID,
+		Title: ev.EventData.Title, Payload: string(body), CreatedAt: now})
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("event %s was already published: %w", ev.ID, err)
+	}
+	if err != nil {
+		return fmt.Errorf("store event %s: %w", ev.ID, err)
+	}
+	routes, err := tx.HookRoutes(ctx)
+	if err != nil {
+		return fmt.Errorf("load automations: %w", err)
+	}
+	for _, rt := range routes {
+		if !automationFromStore(&rt.Automation).Matches(&ev) {
+			continue
+		}
+		d := &store.HookDelivery{ID: id.NewAt("hkd", now), EventID: ev.ID, HookID: rt.Automation.HookID,
+			IssueID: ev.EventData.ID, EventType: ev.Type, Title: ev.EventData.Title, Status: store.HookDeliveryPending,
+			Generation: 1, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		if rt.HookState != StateActive {
+			d.Status = store.HookDeliveryHeld
+		}
+		if err := tx.CreateHookDelivery(ctx, d); err != nil {
+			return fmt.Errorf("store delivery of event %s: %w", ev.ID, err)
+		}
+		if d.Status == store.HookDeliveryPending {
+			if err := s.insertJob(ctx, tx, d.ID, d.Generation); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

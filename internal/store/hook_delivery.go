@@ -1,0 +1,328 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HookEvent is an event in the outbox. Payload is the exact JSON body that
+// every attempt sends and signs.
+type HookEvent struct {
+	ID        string
+	Type      string
+	IssueID   string
+	Title     string
+	Payload   string
+	CreatedAt time.Time
+}
+
+// CreateHookEvent inserts e; ErrConflict if its id was already published.
+func (q *Queries) CreateHookEvent(ctx context.Context, e *HookEvent) error {
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_hook_event (id, type, issue_id, title, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		e.ID, e.Type, e.IssueID, e.Title, e.Payload, e.CreatedAt)
+	return err
+}
+
+// HookEventPayload returns the JSON body of an event, or ErrNotFound.
+func (q *Queries) HookEventPayload(ctx context.Context, id string) (string, error) {
+	var p string
+	err := q.c.queryRow(ctx, `SELECT payload FROM vigil_hook_event WHERE id = $1`, []any{id}, &p)
+	return p, err
+}
+
+// Delivery states.
+const (
+	HookDeliveryPending   = "pending"
+	HookDeliveryDelivered = "delivered"
+	HookDeliveryHeld      = "held"
+	HookDeliveryDead      = "dead"
+)
+
+// HookDelivery is one (event, integration) pair and where its delivery stands.
+type HookDelivery struct {
+	ID            string
+	EventID       string
+	HookID        string
+	IssueID       string
+	EventType     string
+	Title         string
+	Status        string
+	Generation    int
+	RoundAttempts int
+	Attempts      int
+	NextAttemptAt time.Time
+	LeasedUntil   time.Time
+	LastAttemptAt time.Time
+	LastStatus    int
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const hookDeliveryCols = `id, event_id, hook_id, issue_id, event_type, title, status, generation, round_attempts, attempts,
+	next_attempt_at, leased_until, last_attempt_at, last_status_code, last_error, created_at, updated_at`
+
+func scanHookDelivery(scan func(...any) error) (*HookDelivery, error) {
+	var d HookDelivery
+	err := scan(&d.ID, &d.EventID, &d.HookID, &d.IssueID, &d.EventType, &d.Title, &d.Status, &d.Generation,
+		&d.RoundAttempts, &d.Attempts, scanTime(&d.NextAttemptAt), scanTime(&d.LeasedUntil), scanTime(&d.LastAttemptAt),
+		&d.LastStatus, &d.LastError, scanTime(&d.CreatedAt), scanTime(&d.UpdatedAt))
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (q *Queries) hookDeliveries(ctx context.Context, query string, args []any) ([]*HookDelivery, error) {
+	var out []*HookDelivery
+	err := q.c.query(ctx, query, args, func(r *sql.Rows) error {
+		d, err := scanHookDelivery(r.Scan)
+		if err == nil {
+			out = append(out, d)
+		}
+		return err
+	})
+	return out, err
+}
+
+// CreateHookDelivery inserts d; ErrConflict if the event already has a
+// delivery to that integration.
+func (q *Queries) CreateHookDelivery(ctx context.Context, d *HookDelivery) error {
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_hook_delivery (`+hookDeliveryCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		d.ID, d.EventID, d.HookID, d.IssueID, d.EventType, d.Title, d.Status, d.Generation, d.RoundAttempts, d.Attempts,
+		d.NextAttemptAt, d.LeasedUntil, d.LastAttemptAt, d.LastStatus, d.LastError, d.CreatedAt, d.UpdatedAt)
+	return err
+}
+
+// HookDelivery returns a delivery by id, or ErrNotFound.
+func (q *Queries) HookDelivery(ctx context.Context, id string) (*HookDelivery, error) {
+	ds, err := q.hookDeliveries(ctx, `SELECT `+hookDeliveryCols+` FROM vigil_hook_delivery WHERE id = $1`, []any{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, ErrNotFound
+	}
+	return ds[0], nil
+}
+
+// HookDeliveryFilter selects deliveries; empty fields match everything.
+type HookDeliveryFilter struct {
+	HookID  string
+	IssueID string
+	EventID string
+	Status  string
+	// BeforeID pages backwards: only deliveries with a smaller id (older).
+	BeforeID string
+	// Limit caps the rows returned; zero means 100.
+	Limit int
+}
+
+// HookDeliveries lists deliveries matching f, newest first.
+func (q *Queries) HookDeliveries(ctx context.Context, f HookDeliveryFilter) ([]*HookDelivery, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v string) {
+		if v == "" {
+			return
+		}
+		args = append(args, v)
+		where = append(where, cond+" $"+strconv.Itoa(len(args)))
+	}
+	add("hook_id =", f.HookID)
+	add("issue_id =", f.IssueID)
+	add("event_id =", f.EventID)
+	add("status =", f.Status)
+	add("id <", f.BeforeID)
+	query := `SELECT ` + hookDeliveryCols + ` FROM vigil_hook_delivery`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	query += " ORDER BY id DESC LIMIT " + strconv.Itoa(limit)
+	return q.hookDeliveries(ctx, query, args)
+}
+
+// HookDeliveryCounts returns how many deliveries of an integration are in
+// each state.
+func (q *Queries) HookDeliveryCounts(ctx context.Context, hookID string) (map[string]int, error) {
+	out := map[string]int{}
+	err := q.c.query(ctx, `SELECT status, COUNT(*) FROM vigil_hook_delivery WHERE hook_id = $1 GROUP BY status`, []any{hookID},
+		func(r *sql.Rows) error {
+			var s string
+			var n int
+			if err := r.Scan(&s, &n); err != nil {
+				return err
+			}
+			out[s] = n
+			return nil
+		})
+	return out, err
+}
+
+// ClaimHookDelivery takes the lease of a pending delivery of the given
+// generation until leaseUntil, if no live lease is held. It returns
+// ErrNotFound when there is nothing to claim: the delivery is gone, done,
+// held, of another generation or leased by a live worker.
+func (q *Queries) ClaimHookDelivery(ctx context.Context, id string, generation int, now, leaseUntil time.Time) (*HookDelivery, error) {
+	ds, err := q.hookDeliveries(ctx, `UPDATE vigil_hook_delivery SET leased_until = $4
+		WHERE id = $1 AND generation = $2 AND status = 'pending' AND (leased_until IS NULL OR leased_until < $3)
+		RETURNING `+hookDeliveryCols, []any{id, generation, now, leaseUntil})
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, ErrNotFound
+	}
+	return ds[0], nil
+}
+
+// HookDeliveryResult is the outcome of one attempt, applied to its delivery.
+type HookDeliveryResult struct {
+	ID            string
+	Generation    int
+	Status        string
+	NextAttemptAt time.Time
+	AttemptAt     time.Time
+	StatusCode    int
+	Error         string
+	Now           time.Time
+}
+
+// FinishHookDelivery records an attempt's outcome on its delivery and
+// releases the lease. It reports false, changing nothing, when the delivery
+// has moved to another generation meanwhile (it was queued anew).
+func (q *Queries) FinishHookDelivery(ctx context.Context, r *HookDeliveryResult) (bool, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_hook_delivery SET status = $3, round_attempts = round_attempts + 1,
+		attempts = attempts + 1, next_attempt_at = $4, leased_until = NULL, last_attempt_at = $5,
+		last_status_code = $6, last_error = $7, updated_at = $8 WHERE id = $1 AND generation = $2`,
+		r.ID, r.Generation, r.Status, r.NextAttemptAt, r.AttemptAt, r.StatusCode, r.Error, r.Now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// SetHookDeliveryStatus moves a delivery of the given generation to status
+// and releases its lease, without recording an attempt.
+func (q *Queries) SetHookDeliveryStatus(ctx context.Context, id string, generation int, status string, now time.Time) error {
+	_, err := q.c.exec(ctx, `UPDATE vigil_hook_delivery SET status = $3, leased_until = NULL, updated_at = $4
+		WHERE id = $1 AND generation = $2`, id, generation, status, now)
+	return err
+}
+
+// HoldHookDeliveries moves an integration's pending deliveries to held.
+func (q *Queries) HoldHookDeliveries(ctx context.Context, hookID string, now time.Time) (int64, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_hook_delivery SET status = 'held', updated_at = $2
+		WHERE hook_id = $1 AND status = 'pending' AND (leased_until IS NULL OR leased_until < $3)`, hookID, now, now)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// HookJobRef names a delivery generation that needs a job.
+type HookJobRef struct {
+	DeliveryID string
+	HookID     string
+	Generation int
+}
+
+func (q *Queries) hookJobRefs(ctx context.Context, query string, args []any) ([]HookJobRef, error) {
+	var out []HookJobRef
+	err := q.c.query(ctx, query, args, func(r *sql.Rows) error {
+		var ref HookJobRef
+		if err := r.Scan(&ref.DeliveryID, &ref.HookID, &ref.Generation); err != nil {
+			return err
+		}
+		out = append(out, ref)
+		return nil
+	})
+	return out, err
+}
+
+// RequeueHookDeliveries starts a new round for an integration's held and
+// pending deliveries that no live worker holds: new generation, attempts
+// counted from zero, due now. The caller inserts one job per returned ref.
+func (q *Queries) RequeueHookDeliveries(ctx context.Context, hookID string, now time.Time) ([]HookJobRef, error) {
+	return q.hookJobRefs(ctx, `UPDATE vigil_hook_delivery SET status = 'pending', generation = generation + 1,
+		round_attempts = 0, next_attempt_at = $2, leased_until = NULL, updated_at = $3
+		WHERE hook_id = $1 AND status IN ('held', 'pending') AND (leased_until IS NULL OR leased_until < $4)
+		RETURNING id, hook_id, generation`, []any{hookID, now, now, now})
+}
+
+// ResendHookDelivery starts a new round for one delivery whatever its
+// state, unless a live worker holds it (then ErrNotFound, as for an unknown id).
+func (q *Queries) ResendHookDelivery(ctx context.Context, id string, now time.Time) (HookJobRef, error) {
+	refs, err := q.hookJobRefs(ctx, `UPDATE vigil_hook_delivery SET status = 'pending', generation = generation + 1,
+		round_attempts = 0, next_attempt_at = $2, leased_until = NULL, updated_at = $3
+		WHERE id = $1 AND (leased_until IS NULL OR leased_until < $4)
+		RETURNING id, hook_id, generation`, []any{id, now, now, now})
+	if err != nil {
+		return HookJobRef{}, err
+	}
+	if len(refs) == 0 {
+		return HookJobRef{}, ErrNotFound
+	}
+	return refs[0], nil
+}
+
+// RequeueExpiredHookLeases gives a new generation to pending deliveries
+// whose lease ran out: the worker that held them died mid-attempt.
+func (q *Queries) RequeueExpiredHookLeases(ctx context.Context, now time.Time) ([]HookJobRef, error) {
+	return q.hookJobRefs(ctx, `UPDATE vigil_hook_delivery SET generation = generation + 1, leased_until = NULL,
+		next_attempt_at = $1, updated_at = $2
+		WHERE status = 'pending' AND leased_until IS NOT NULL AND leased_until < $3
+		RETURNING id, hook_id, generation`, []any{now, now, now})
+}
+
+// HookAttempt is one HTTP attempt of a delivery.
+type HookAttempt struct {
+	ID                string
+	DeliveryID        string
+	Generation        int
+	StartedAt         time.Time
+	LatencyMS         int64
+	StatusCode        int
+	Response          []byte
+	ResponseTruncated bool
+	ErrorKind         string
+	Error             string
+}
+
+// CreateHookAttempt inserts an attempt record.
+func (q *Queries) CreateHookAttempt(ctx context.Context, a *HookAttempt) error {
+	resp := a.Response
+	if resp == nil {
+		resp = []byte{}
+	}
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_hook_attempt (id, delivery_id, generation, started_at, latency_ms, status_code,
+		response, response_truncated, error_kind, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		a.ID, a.DeliveryID, a.Generation, a.StartedAt, a.LatencyMS, a.StatusCode, resp, a.ResponseTruncated, a.ErrorKind, a.Error)
+	return err
+}
+
+// HookAttempts lists a delivery's attempts, oldest first.
+func (q *Queries) HookAttempts(ctx context.Context, deliveryID string) ([]*HookAttempt, error) {
+	var out []*HookAttempt
+	err := q.c.query(ctx, `SELECT id, delivery_id, generation, started_at, latency_ms, status_code, response,
+		response_truncated, error_kind, error FROM vigil_hook_attempt WHERE delivery_id = $1 ORDER BY started_at, id`,
+		[]any{deliveryID}, func(r *sql.Rows) error {
+			var a HookAttempt
+			if err := r.Scan(&a.ID, &a.DeliveryID, &a.Generation, scanTime(&a.StartedAt), &a.LatencyMS, &a.StatusCode,
+				&a.Response, &a.ResponseTruncated, &a.ErrorKind, &a.Error); err != nil {
+				return err
+			}
+			out = append(out, &a)
+			return nil
+		})
+	return out, err
+}
