@@ -13,10 +13,12 @@ import (
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
-// leaseMargin is added to the request timeout to make a delivery's lease:
-// a lease that runs out means the worker holding it died (the attempt
-// cannot take longer), and the maintenance job queues the delivery again.
-const leaseMargin = 30 * time.Second
+// lease is how long a worker holds a delivery for one attempt: twice the
+// request timeout. A lease that runs out means the worker died (the request
+// cannot take longer), and maintenance queues the delivery again; should a
+// slow database stretch an attempt past it, the delivery is merely sent
+// twice with the same webhook-id.
+func (s *Service) lease() time.Duration { return 2 * s.cfg.RequestTimeout }
 
 // deliveryWorker works DeliveryArgs jobs.
 type deliveryWorker struct {
@@ -41,7 +43,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 
 // Timeout leaves room for the request and the bookkeeping around it.
 func (w *deliveryWorker) Timeout(*river.Job[DeliveryArgs]) time.Duration {
-	return w.s.cfg.RequestTimeout + leaseMargin
+	return w.s.lease() + 15*time.Second
 }
 
 // done is deliver's "no further attempt of this job".
@@ -49,28 +51,32 @@ const done = time.Duration(-1)
 
 // deliver makes one attempt of a delivery round, if it is still due, and
 // returns how long to wait before the job tries again (done for never).
+//
+// The lease is taken first, in one statement, so that a job that has
+// started either holds its delivery or does nothing: a crash leaves either a
+// lease that runs out (recovered at once by Maintain) or a job that never
+// got as far (recovered after RecoverAfter).
 func (s *Service) deliver(ctx context.Context, deliveryID string, generation int) (time.Duration, error) {
-	d, err := s.st.HookDelivery(ctx, deliveryID)
+	now := s.now()
+	d, err := s.st.ClaimHookDelivery(ctx, deliveryID, generation, now, now.Add(s.lease()))
 	if errors.Is(err, store.ErrNotFound) {
-		return done, nil // its integration was deleted
-	}
-	if err != nil {
-		return done, fmt.Errorf("load delivery %s: %w", deliveryID, err)
-	}
-	if d.Generation != generation || d.Status != store.HookDeliveryPending {
+		// Delivered, dead, held, deleted, queued anew, or held by a live
+		// worker: nothing for this job to do.
 		return done, nil
 	}
-	now := s.now()
+	if err != nil {
+		return done, fmt.Errorf("claim delivery %s: %w", deliveryID, err)
+	}
 	if wait := d.NextAttemptAt.Sub(now); wait > time.Second {
 		// A job run early (recovered after a crash) keeps the schedule.
-		return wait, nil
+		return wait, s.release(ctx, d, d.NextAttemptAt, nil)
 	}
 	h, err := s.st.Hook(ctx, d.HookID)
 	if errors.Is(err, store.ErrNotFound) {
 		return done, nil
 	}
 	if err != nil {
-		return done, fmt.Errorf("load integration %s: %w", d.HookID, err)
+		return done, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load integration %s: %w", d.HookID, err))
 	}
 	if h.State != StateActive {
 		// Held until Resume queues it again.
@@ -78,45 +84,39 @@ func (s *Service) deliver(ctx context.Context, deliveryID string, generation int
 	}
 	release, wait, err := s.limits.acquire(ctx, h.ID, cmpOr(h.MaxInFlight, s.cfg.MaxInFlight), cmpOr(h.RatePerSecond, s.cfg.RatePerSecond))
 	if err != nil {
-		return done, err
+		return done, s.release(ctx, d, d.NextAttemptAt, err)
 	}
 	if release == nil {
-		return wait, nil
+		// Over the integration's limits: try again later, and say so on the
+		// delivery, so that it does not look abandoned.
+		return wait, s.release(ctx, d, s.now().Add(wait), nil)
 	}
 	defer release()
-
-	now = s.now()
-	d, err = s.st.ClaimHookDelivery(ctx, d.ID, generation, now, now.Add(s.cfg.RequestTimeout+leaseMargin))
-	if errors.Is(err, store.ErrNotFound) {
-		return done, nil // another worker holds it, or it moved on meanwhile
-	}
-	if err != nil {
-		return done, fmt.Errorf("claim delivery %s: %w", deliveryID, err)
-	}
 	payload, err := s.st.HookEventPayload(ctx, d.EventID)
 	if err != nil {
-		return done, s.unclaim(ctx, d, fmt.Errorf("load event %s: %w", d.EventID, err))
+		return done, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load event %s: %w", d.EventID, err))
 	}
 	keys, err := s.openKeys(h)
 	if err != nil {
-		return done, s.unclaim(ctx, d, err)
+		return done, s.release(ctx, d, d.NextAttemptAt, err)
 	}
 	secrets, err := s.secrets(h, now)
 	if err != nil {
-		return done, s.unclaim(ctx, d, err)
+		return done, s.release(ctx, d, d.NextAttemptAt, err)
 	}
 	res := s.send(ctx, target{URL: h.URL, Keys: keys, Secrets: secrets}, d.EventID, []byte(payload), false, s.cfg.MaxResponse)
 	if ctx.Err() != nil {
 		// The worker is stopping: this was no fair attempt. River runs the
 		// job again.
-		return done, s.unclaim(ctx, d, ctx.Err())
+		return done, s.release(ctx, d, d.NextAttemptAt, ctx.Err())
 	}
 	return s.record(ctx, h, d, res)
 }
 
-// unclaim releases a lease after an attempt could not be made, and returns cause.
-func (s *Service) unclaim(ctx context.Context, d *store.HookDelivery, cause error) error {
-	err := s.st.SetHookDeliveryStatus(context.WithoutCancel(ctx), d.ID, d.Generation, store.HookDeliveryPending, s.now())
+// release gives up a lease without an attempt, the next one due at next,
+// and returns cause.
+func (s *Service) release(ctx context.Context, d *store.HookDelivery, next time.Time, cause error) error {
+	err := s.st.ReleaseHookDelivery(context.WithoutCancel(ctx), d.ID, d.Generation, next, s.now())
 	return errors.Join(cause, err)
 }
 

@@ -478,6 +478,23 @@ func TestMaintainPausesAndRecovers(t *testing.T) {
 		if again, _ := b.svc.deliver(ctx, dead.DeliveryID, dead.Generation); again != done || len(rc.requests()) != 1 {
 			t.Errorf("the dead worker's job sent again: %d requests", len(rc.requests()))
 		}
+
+		// A job lost before its worker leased the delivery: recovered once
+		// it has been overdue and untouched for RecoverAfter, not before.
+		b.publish(t, sampleEvent())
+		lost := b.jobs.take()[0]
+		b.clock.Advance(DefaultRecoverAfter - time.Second)
+		if _, requeued, _ = b.svc.Maintain(ctx); requeued != 0 {
+			t.Errorf("recovered %d deliveries before RecoverAfter", requeued)
+		}
+		b.clock.Advance(2 * time.Second)
+		if _, requeued, _ = b.svc.Maintain(ctx); requeued != 1 {
+			t.Errorf("recovered %d deliveries after RecoverAfter, want 1", requeued)
+		}
+		b.runJobs(t)
+		if d, _ := st.HookDelivery(ctx, lost.DeliveryID); d.Status != StatusDelivered || d.Generation != lost.Generation+1 {
+			t.Errorf("lost delivery: %+v", d)
+		}
 	})
 }
 

@@ -159,7 +159,7 @@ func (s *Service) Resend(ctx context.Context, deliveryIDs ...string) (int, error
 			if err != nil {
 				return err
 			}
-			if err := s.insertJob(ctx, tx, ref.DeliveryID, ref.Generation); err != nil {
+			if err := s.requeue(ctx, tx, []store.HookJobRef{ref}, priorityNormal); err != nil {
 				return err
 			}
 		}
@@ -232,13 +232,8 @@ func (s *Service) Resume(ctx context.Context, idOrName string) (int, error) {
 		if err != nil {
 			return err
 		}
-		for _, ref := range refs {
-			if err := s.insertJob(ctx, tx, ref.DeliveryID, ref.Generation); err != nil {
-				return err
-			}
-		}
 		n = len(refs)
-		return nil
+		return s.requeue(ctx, tx, refs, priorityNormal)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("resume integration %s: %w", h.Name, err)

@@ -44,6 +44,7 @@ const (
 	DefaultMaxInFlight      = 4
 	DefaultRatePerSecond    = 20.0
 	DefaultMaintenanceEvery = time.Minute
+	DefaultRecoverAfter     = 5 * time.Minute
 	// DefaultMaxRetryAfter caps how long a receiver's Retry-After can
 	// postpone the next attempt.
 	DefaultMaxRetryAfter = 24 * time.Hour
@@ -112,6 +113,13 @@ type Config struct {
 	// MaintenanceEvery is how often the maintenance job runs (auto-pause,
 	// recovery of attempts whose worker died). Default 1 min.
 	MaintenanceEvery time.Duration
+	// RecoverAfter is how long a pending delivery may stay overdue and
+	// untouched, with no worker holding it and its River job no longer
+	// waiting to run, before maintenance decides the job was lost and
+	// queues it again. Default 5 min. (A delivery whose worker died
+	// mid-attempt is recovered as soon as its lease, twice the request
+	// timeout, runs out.)
+	RecoverAfter time.Duration
 	// KnownTitle reports whether an issue title exists, for automations.
 	// Default: the detection catalog.
 	KnownTitle func(string) bool
@@ -154,6 +162,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaintenanceEvery <= 0 {
 		c.MaintenanceEvery = DefaultMaintenanceEvery
+	}
+	if c.RecoverAfter <= 0 {
+		c.RecoverAfter = DefaultRecoverAfter
 	}
 	if c.QueueName == "" {
 		c.QueueName = river.QueueDefault

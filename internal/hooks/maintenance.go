@@ -47,8 +47,12 @@ func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 
 // Maintain pauses the active integrations that have failed without a
 // success for longer than AutoPauseAfter, and queues again the pending
-// deliveries whose lease ran out (their worker died during the attempt).
-// It returns how many integrations it paused and deliveries it queued.
+// deliveries whose job was lost: their lease ran out (the worker died during
+// the attempt), or they have been overdue for RecoverAfter with no worker
+// holding them and their River job gone or stuck. It returns how many integrations it paused and deliveries
+// it queued. It is safe to run on several nodes at once, and worth running
+// once at start-up: the periodic job runs on the leader only, which after a
+// crash is elected again only when the dead leader's term runs out.
 func (s *Service) Maintain(ctx context.Context) (paused, requeued int, err error) {
 	now := s.now()
 	failing, err := s.st.HooksFailingSince(ctx, now.Add(-s.cfg.AutoPauseAfter))
@@ -69,23 +73,18 @@ func (s *Service) Maintain(ctx context.Context) (paused, requeued int, err error
 		return paused, 0, nil
 	}
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		refs, err := tx.RequeueExpiredHookLeases(ctx, now)
+		refs, err := tx.RecoverHookDeliveries(ctx, now, now.Add(-s.cfg.RecoverAfter))
 		if err != nil {
 			return err
 		}
-		for _, ref := range refs {
-			if err := s.insertJob(ctx, tx, ref.DeliveryID, ref.Generation); err != nil {
-				return err
-			}
-		}
 		requeued = len(refs)
-		return nil
+		return s.requeue(ctx, tx, refs, priorityRecovered)
 	})
 	if err != nil {
 		return paused, 0, fmt.Errorf("recover interrupted deliveries: %w", err)
 	}
 	if requeued > 0 {
-		s.cfg.Logger.Info("queued again deliveries interrupted by a stopped worker", "count", requeued)
+		s.cfg.Logger.Info("queued again deliveries whose job was lost", "count", requeued)
 	}
 	return paused, requeued, nil
 }

@@ -33,13 +33,43 @@ func (DeliveryArgs) Kind() string { return "hook_delivery" }
 // the delivery's own schedule.
 const jobMaxAttempts = 25
 
-func (s *Service) insertJob(ctx context.Context, tx *store.Tx, deliveryID string, generation int) error {
+// Job priorities (River works 1 before 2): a recovered delivery's job goes
+// ahead of the queue, so that a backlog longer than RecoverAfter cannot keep
+// pushing it back.
+const (
+	priorityNormal    = 2
+	priorityRecovered = 1
+)
+
+// insertJob queues the job of a delivery round in tx and returns its id
+// (0 when the queue does not say).
+func (s *Service) insertJob(ctx context.Context, tx *store.Tx, deliveryID string, generation, priority int) (int64, error) {
 	if s.queue == nil {
-		return ErrNoQueue
+		return 0, ErrNoQueue
 	}
-	_, err := s.queue.InsertTx(ctx, tx, DeliveryArgs{DeliveryID: deliveryID, Generation: generation},
-		&river.InsertOpts{Queue: s.cfg.QueueName, MaxAttempts: jobMaxAttempts})
-	return err
+	res, err := s.queue.InsertTx(ctx, tx, DeliveryArgs{DeliveryID: deliveryID, Generation: generation},
+		&river.InsertOpts{Queue: s.cfg.QueueName, MaxAttempts: jobMaxAttempts, Priority: priority})
+	if err != nil {
+		return 0, err
+	}
+	if res == nil || res.Job == nil {
+		return 0, nil
+	}
+	return res.Job.ID, nil
+}
+
+// requeue queues a job for each delivery round in refs and records it.
+func (s *Service) requeue(ctx context.Context, tx *store.Tx, refs []store.HookJobRef, priority int) error {
+	for _, ref := range refs {
+		jobID, err := s.insertJob(ctx, tx, ref.DeliveryID, ref.Generation, priority)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetHookDeliveryJob(ctx, ref.DeliveryID, ref.Generation, jobID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Publish implements event.Outbox: it stores ev in tx and, for each
@@ -82,14 +112,11 @@ func (s *Service) Publish(ctx context.Context, tx *store.Tx, ev event.Event) err
 			Generation: 1, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 		if rt.HookState != StateActive {
 			d.Status = store.HookDeliveryHeld
+		} else if d.JobID, err = s.insertJob(ctx, tx, d.ID, d.Generation, priorityNormal); err != nil {
+			return err
 		}
 		if err := tx.CreateHookDelivery(ctx, d); err != nil {
 			return fmt.Errorf("store delivery of event %s: %w", ev.ID, err)
-		}
-		if d.Status == store.HookDeliveryPending {
-			if err := s.insertJob(ctx, tx, d.ID, d.Generation); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -60,16 +60,18 @@ type HookDelivery struct {
 	LastError     string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// JobID is the River job of the current generation (0 if unknown).
+	JobID int64
 }
 
 const hookDeliveryCols = `id, event_id, hook_id, issue_id, event_type, title, status, generation, round_attempts, attempts,
-	next_attempt_at, leased_until, last_attempt_at, last_status_code, last_error, created_at, updated_at`
+	next_attempt_at, leased_until, last_attempt_at, last_status_code, last_error, created_at, updated_at, job_id`
 
 func scanHookDelivery(scan func(...any) error) (*HookDelivery, error) {
 	var d HookDelivery
 	err := scan(&d.ID, &d.EventID, &d.HookID, &d.IssueID, &d.EventType, &d.Title, &d.Status, &d.Generation,
 		&d.RoundAttempts, &d.Attempts, scanTime(&d.NextAttemptAt), scanTime(&d.LeasedUntil), scanTime(&d.LastAttemptAt),
-		&d.LastStatus, &d.LastError, scanTime(&d.CreatedAt), scanTime(&d.UpdatedAt))
+		&d.LastStatus, &d.LastError, scanTime(&d.CreatedAt), scanTime(&d.UpdatedAt), &d.JobID)
 	if err != nil {
 		return nil, err
 	}
@@ -92,9 +94,9 @@ func (q *Queries) hookDeliveries(ctx context.Context, query string, args []any) 
 // delivery to that integration.
 func (q *Queries) CreateHookDelivery(ctx context.Context, d *HookDelivery) error {
 	_, err := q.c.exec(ctx, `INSERT INTO vigil_hook_delivery (`+hookDeliveryCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		d.ID, d.EventID, d.HookID, d.IssueID, d.EventType, d.Title, d.Status, d.Generation, d.RoundAttempts, d.Attempts,
-		d.NextAttemptAt, d.LeasedUntil, d.LastAttemptAt, d.LastStatus, d.LastError, d.CreatedAt, d.UpdatedAt)
+		d.NextAttemptAt, d.LeasedUntil, d.LastAttemptAt, d.LastStatus, d.LastError, d.CreatedAt, d.UpdatedAt, d.JobID)
 	return err
 }
 
@@ -219,6 +221,14 @@ func (q *Queries) SetHookDeliveryStatus(ctx context.Context, id string, generati
 	return err
 }
 
+// ReleaseHookDelivery gives up the lease of a delivery of the given
+// generation without an attempt, its next attempt due at next.
+func (q *Queries) ReleaseHookDelivery(ctx context.Context, id string, generation int, next, now time.Time) error {
+	_, err := q.c.exec(ctx, `UPDATE vigil_hook_delivery SET leased_until = NULL, next_attempt_at = $3, updated_at = $4
+		WHERE id = $1 AND generation = $2`, id, generation, next, now)
+	return err
+}
+
 // HoldHookDeliveries moves an integration's pending deliveries to held.
 func (q *Queries) HoldHookDeliveries(ctx context.Context, hookID string, now time.Time) (int64, error) {
 	res, err := q.c.exec(ctx, `UPDATE vigil_hook_delivery SET status = 'held', updated_at = $2
@@ -275,13 +285,29 @@ func (q *Queries) ResendHookDelivery(ctx context.Context, id string, now time.Ti
 	return refs[0], nil
 }
 
-// RequeueExpiredHookLeases gives a new generation to pending deliveries
-// whose lease ran out: the worker that held them died mid-attempt.
-func (q *Queries) RequeueExpiredHookLeases(ctx context.Context, now time.Time) ([]HookJobRef, error) {
-	return q.hookJobRefs(ctx, `UPDATE vigil_hook_delivery SET generation = generation + 1, leased_until = NULL,
-		next_attempt_at = $1, updated_at = $2
-		WHERE status = 'pending' AND leased_until IS NOT NULL AND leased_until < $3
-		RETURNING id, hook_id, generation`, []any{now, now, now})
+// SetHookDeliveryJob records the River job of a delivery generation.
+func (q *Queries) SetHookDeliveryJob(ctx context.Context, id string, generation int, jobID int64) error {
+	_, err := q.c.exec(ctx, `UPDATE vigil_hook_delivery SET job_id = $3 WHERE id = $1 AND generation = $2`, id, generation, jobID)
+	return err
+}
+
+// RecoverHookDeliveries gives a new generation to the pending deliveries
+// whose job was lost: those whose lease ran out (the worker died during the
+// attempt), and those nobody leased that have been overdue and untouched
+// since before staleBefore while their River job is no longer waiting to
+// run (the worker died between taking the job and leasing the delivery, or
+// River gave up on the job). A job that is only waiting in a long queue is
+// left alone. The caller inserts one job per returned ref.
+//
+// It reads River's river_job table, whose id and state columns are part of
+// River's stable schema.
+func (q *Queries) RecoverHookDeliveries(ctx context.Context, now, staleBefore time.Time) ([]HookJobRef, error) {
+	return q.hookJobRefs(ctx, `UPDATE vigil_hook_delivery SET generation = generation + 1, leased_until = NULL, updated_at = $1
+		WHERE status = 'pending' AND ((leased_until IS NOT NULL AND leased_until < $2)
+			OR (leased_until IS NULL AND next_attempt_at < $3 AND updated_at < $4 AND NOT EXISTS (
+				SELECT 1 FROM river_job j WHERE j.id = vigil_hook_delivery.job_id
+				AND j.state IN ('available', 'pending', 'retryable', 'scheduled'))))
+		RETURNING id, hook_id, generation`, []any{now, now, staleBefore, staleBefore})
 }
 
 // HookAttempt is one HTTP attempt of a delivery.

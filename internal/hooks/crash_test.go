@@ -1,0 +1,271 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// The crash test re-executes the test binary as a small Vigil node that
+// works delivery jobs; these variables tell it what to open.
+const (
+	envCrashChild  = "VIGIL_HOOKS_CRASH_CHILD"
+	envCrashDB     = "VIGIL_HOOKS_CRASH_DB"
+	envCrashSchema = "VIGIL_HOOKS_CRASH_SCHEMA"
+	envCrashKey    = "VIGIL_HOOKS_CRASH_KEY"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envCrashChild) != "" {
+		os.Exit(crashChild())
+	}
+	os.Exit(m.Run())
+}
+
+// crashChild runs the delivery workers until it is killed.
+func crashChild() int {
+	ctx := context.Background()
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, "crash child:", err); return 1 }
+	st, err := store.Open(ctx, store.Config{URL: os.Getenv(envCrashDB), Schema: os.Getenv(envCrashSchema)})
+	if err != nil {
+		return fail(err)
+	}
+	key, err := base64.StdEncoding.DecodeString(os.Getenv(envCrashKey))
+	if err != nil {
+		return fail(err)
+	}
+	box, err := secret.New(key)
+	if err != nil {
+		return fail(err)
+	}
+	svc := New(st, box, Config{
+		Client:         netguard.NewClient(netguard.Config{Allow: loopback}),
+		Allow:          loopback,
+		RequestTimeout: 500 * time.Millisecond, // a lease of 1 s
+		RecoverAfter:   2 * time.Second,
+		MaxInFlight:    10,
+		RatePerSecond:  1000,
+	})
+	workers := river.NewWorkers()
+	svc.Register(workers)
+	q, err := queue.New(st, queue.Config{Workers: workers, PeriodicJobs: svc.PeriodicJobs(), FetchPollInterval: 20 * time.Millisecond,
+		Queues: map[string]int{river.QueueDefault: 10}})
+	if err != nil {
+		return fail(err)
+	}
+	svc.SetQueue(q)
+	if err := q.Start(ctx); err != nil {
+		return fail(err)
+	}
+	// Maintenance as the application runs it at start and then
+	// periodically; here often, so recovery after the crash is quick. (The
+	// periodic job alone would wait for the killed node's leadership to
+	// expire.)
+	for {
+		if _, _, err := svc.Maintain(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child: maintain:", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// crashReceiver records, per webhook-id, the hashes of the bodies received.
+type crashReceiver struct {
+	mu      sync.Mutex
+	bodies  map[string]map[[32]byte]int
+	total   int
+	badIDs  []string
+	changed chan struct{}
+}
+
+func (c *crashReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	buf.ReadFrom(r.Body)
+	var ev event.Event
+	json.Unmarshal(buf.Bytes(), &ev)
+	id := r.Header.Get("webhook-id")
+	time.Sleep(2 * time.Millisecond) // keep a few deliveries in flight
+	c.mu.Lock()
+	if ev.ID != id {
+		c.badIDs = append(c.badIDs, id)
+	}
+	if c.bodies[id] == nil {
+		c.bodies[id] = map[[32]byte]int{}
+	}
+	c.bodies[id][sha256.Sum256(buf.Bytes())]++
+	c.total++
+	c.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+func (c *crashReceiver) distinct() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.bodies)
+}
+
+// TestCrashRecovery kills (SIGKILL) a node while it delivers 1,000 events
+// and restarts it: every event arrives, and the only duplicates are
+// re-sends of the same event under the same webhook-id.
+func TestCrashRecovery(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { crashRecovery(t, dialect) })
+	}
+}
+
+func crashRecovery(t *testing.T, dialect string) {
+	ctx := context.Background()
+	var st *store.Store
+	var dbURL string
+	if dialect == "postgres" {
+		st, dbURL = storetest.Postgres(t), storetest.PostgresURL(t)
+	} else {
+		dbURL = "sqlite://" + filepath.Join(t.TempDir(), "vigil.db")
+		var err error
+		if st, err = store.Open(ctx, store.Config{URL: dbURL}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	box, _ := secret.New(key)
+	svc := New(st, box, Config{Allow: loopback})
+	rc := &crashReceiver{bodies: map[string]map[[32]byte]int{}}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	hook, _, err := svc.Create(ctx, Input{Name: "crash", URL: srv.URL + "/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetAutomation(ctx, hook.ID, AutomationInput{AllTitles: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The events and their jobs, committed before any worker runs.
+	const total = 1000
+	published := map[string]bool{}
+	q, err := queue.New(st, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetQueue(q)
+	for batch := 0; batch < total/50; batch++ {
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			for range 50 {
+				ev := sampleEvent()
+				published[ev.ID] = true
+				if err := svc.Publish(ctx, tx, ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	start := func() (*exec.Cmd, *lockedBuffer) {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		stderr := &lockedBuffer{}
+		cmd.Stderr = stderr
+		cmd.Env = append(os.Environ(), envCrashChild+"=1", envCrashDB+"="+dbURL, envCrashSchema+"="+st.Schema(),
+			envCrashKey+"="+base64.StdEncoding.EncodeToString(key))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, stderr
+	}
+	waitFor := func(what string, stderr *lockedBuffer, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("gave up waiting for %s; %d of %d events received; child said: %s", what, rc.distinct(), total, stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	first, stderr := start()
+	waitFor("the first deliveries", stderr, func() bool { return rc.distinct() >= total/4 })
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	atKill := rc.distinct()
+	if atKill >= total {
+		t.Fatalf("all %d events were delivered before the kill; the test proves nothing", total)
+	}
+
+	second, stderr := start()
+	defer func() { second.Process.Signal(syscall.SIGKILL); second.Wait() }()
+	waitFor("every event", stderr, func() bool { return rc.distinct() >= total })
+	waitFor("every delivery recorded", stderr, func() bool {
+		n, _ := st.HookDeliveryCounts(ctx, hook.ID)
+		return n[StatusDelivered] == total
+	})
+
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.badIDs) > 0 {
+		t.Errorf("%d requests whose webhook-id is not their event's id, e.g. %q", len(rc.badIDs), rc.badIDs[0])
+	}
+	for id, bodies := range rc.bodies {
+		if !published[id] {
+			t.Errorf("received an event that was never published: %s", id)
+		}
+		if len(bodies) != 1 {
+			t.Errorf("webhook-id %s arrived with %d different bodies", id, len(bodies))
+		}
+	}
+	if len(rc.bodies) != total {
+		t.Errorf("%d distinct events received, want %d", len(rc.bodies), total)
+	}
+	t.Logf("%s: killed after %d of %d events; %d requests in all, so %d duplicates (same webhook-id, same body)",
+		dialect, atKill, total, rc.total, rc.total-total)
+}
+
+// lockedBuffer collects a child's standard error.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
