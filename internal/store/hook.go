@@ -140,9 +140,13 @@ func (q *Queries) ActivateHook(ctx context.Context, id string, now time.Time) er
 	return hookAffected(res, err)
 }
 
-// RecordHookSuccess notes a successful delivery: the failure run ends.
+// RecordHookSuccess notes a successful delivery: the failure run ends. To
+// spare the integration's row a write per delivery, last_success_at is only
+// moved when the integration was failing or its value is older than a
+// minute.
 func (q *Queries) RecordHookSuccess(ctx context.Context, id string, now time.Time) error {
-	_, err := q.c.exec(ctx, `UPDATE vigil_hook SET failing_since = NULL, last_success_at = $2 WHERE id = $1`, id, now)
+	_, err := q.c.exec(ctx, `UPDATE vigil_hook SET failing_since = NULL, last_success_at = $2 WHERE id = $1
+		AND (failing_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < $3)`, id, now, now.Add(-time.Minute))
 	return err
 }
 
