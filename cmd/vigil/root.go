@@ -41,6 +41,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(g),
 		newMigrateCmd(g),
+		newHooksCmd(g),
 	)
 	return root
 }
