@@ -761,3 +761,25 @@ func TestDeliveryBlockedBySSRFGuard(t *testing.T) {
 		}
 	})
 }
+
+func TestReceiverNeverAnswers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, func(c *Config) { c.RequestTimeout = 200 * time.Millisecond })
+		release := make(chan struct{})
+		defer close(release)
+		rc := newReceiver(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		b.addHook(t, "silent", rc.URL)
+		b.publish(t, sampleEvent())
+		b.runJobs(t)
+		d := b.only(t)
+		full, _ := b.svc.Delivery(context.Background(), d.ID)
+		if d.Status != StatusPending || d.RoundAttempts != 1 || full.AttemptLog[0].ErrorKind != KindTimeout || d.LeasedUntil != (time.Time{}) {
+			t.Errorf("after a silent receiver: %+v, %+v", d, full.AttemptLog[0])
+		}
+	})
+}

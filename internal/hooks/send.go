@@ -101,7 +101,7 @@ func (s *Service) send(ctx context.Context, t target, msgID string, body []byte,
 		if kind != KindTimeout {
 			kind = KindReadBody
 		}
-		res.ErrKind, res.Err = kind, fmt.Sprintf("The receiver answered %s but the body could not be read: %s.", resp.Status, msg)
+		res.ErrKind, res.Err = kind, fmt.Sprintf("The receiver answered %s but the body could not be read: %s", resp.Status, lowerFirst(msg))
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		res.ErrKind = KindRedirect
 		res.Err = fmt.Sprintf("The receiver answered %s, a redirect%s; redirects are not followed, so update the webhook address.", resp.Status, where(resp))
@@ -237,4 +237,12 @@ func (s *Service) classify(err error) (string, string) {
 		return KindInternal, "The attempt was interrupted."
 	}
 	return KindConnect, fmt.Sprintf("The request failed: %s.", err)
+}
+
+// lowerFirst lets a sentence continue another.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
