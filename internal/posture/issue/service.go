@@ -1,0 +1,348 @@
+package issue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// Config tunes a Service. The zero value of each field means its default.
+type Config struct {
+	// PublicURL is how users reach the console; event links are
+	// PublicURL + "/ispm/issues/<id>". Empty leaves links out.
+	PublicURL string
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger receives one line per failure worth an operator's attention.
+	// Default: discard.
+	Logger *slog.Logger
+}
+
+// Service reads and changes issues. It is safe for concurrent use.
+type Service struct {
+	st     *store.Store
+	outbox event.Outbox
+	cfg    Config
+
+	mu     sync.Mutex
+	lastID string // the latest history id, to keep ids increasing
+}
+
+// New returns a Service over st that writes issue events to outbox.
+func New(st *store.Store, outbox event.Outbox, cfg Config) *Service {
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{st: st, outbox: outbox, cfg: cfg}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// ErrNotFound is returned (wrapped) when no issue has the given id.
+var ErrNotFound = errors.New("issue not found")
+
+// TransitionError says a change of status is not allowed from the issue's
+// current status. Its message is one sentence for the user.
+type TransitionError struct {
+	ID   string
+	From Status
+	To   Status
+	Msg  string
+}
+
+func (e *TransitionError) Error() string { return e.Msg }
+
+// publish writes the event of a change to the outbox in tx.
+func (s *Service) publish(ctx context.Context, tx *store.Tx, typ string, d event.Issue, at time.Time) error {
+	if s.outbox == nil {
+		return nil
+	}
+	ev := event.Event{ID: uuid.NewString(), Timestamp: at, Source: event.Source, Type: typ, EventData: d}
+	if err := s.outbox.Publish(ctx, tx, ev); err != nil {
+		return fmt.Errorf("publish %s for issue %s: %w", typ, d.ID, err)
+	}
+	return nil
+}
+
+// eventType is the event a transition to status to sends.
+func eventType(action string, to Status) string {
+	switch {
+	case action == ActionCreated:
+		return event.TypeCreated
+	case to == StatusResolved:
+		return event.TypeResolved
+	}
+	return event.TypeUpdated
+}
+
+// record keeps a transition in the history and sends its event.
+func (s *Service) record(ctx context.Context, tx *store.Tx, r *store.PostureIssue, action string, from Status, note Note, scanID string, at time.Time) error {
+	err := tx.InsertPostureIssueChange(ctx, &store.PostureIssueChange{
+		ID: s.changeID(at), IssueID: r.ID, At: at, Actor: note.By, Action: action,
+		From: string(from), To: r.Status, Reason: note.Why, ScanID: scanID,
+	})
+	if err != nil {
+		return fmt.Errorf("record history of issue %s: %w", r.ID, err)
+	}
+	d, err := s.data(r)
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, eventType(action, Status(r.Status)), d, at)
+}
+
+// changeID returns a history id greater than every one this Service made
+// before, so that changes made in the same millisecond list in the order
+// they happened.
+func (s *Service) changeID(at time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := id.NewAt("ish", at)
+	if next <= s.lastID {
+		next = successor(s.lastID)
+	}
+	s.lastID = next
+	return next
+}
+
+// successor returns the smallest id greater than v that keeps its length
+// when possible, in Crockford base32 order.
+func successor(v string) string {
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	b := []byte(v)
+	for i := len(b) - 1; i >= 0; i-- {
+		k := strings.IndexByte(alphabet, b[i])
+		if k < 0 {
+			break
+		}
+		if k < len(alphabet)-1 {
+			b[i] = alphabet[k+1]
+			return string(b)
+		}
+		b[i] = alphabet[0]
+	}
+	return v + "0" // every digit was the last one: grow instead
+}
+
+// Filter selects issues for List and Counts. Empty fields match all.
+type Filter struct {
+	Statuses   []Status
+	Severities []string
+	Categories []string
+	Titles     []string
+	// Products are sourceProductName values such as "Okta" or "AAD".
+	Products []string
+	// Sources are configured source names.
+	Sources []string
+	// Search matches part of the title, the entity's name or login, or the
+	// tenant, ignoring case.
+	Search string
+	// Limit is the page size; 0 means 50, negative means no limit.
+	Limit  int
+	Offset int
+}
+
+// Page is one page of issues and the number the filter selects in all.
+type Page struct {
+	Issues []*Issue
+	Total  int
+}
+
+func (s *Service) storeFilter(ctx context.Context, f Filter) (store.PostureIssueFilter, bool, error) {
+	sf := store.PostureIssueFilter{Severities: f.Severities, Categories: f.Categories, Titles: f.Titles,
+		Products: f.Products, Search: f.Search, Offset: f.Offset}
+	for _, st := range f.Statuses {
+		sf.Statuses = append(sf.Statuses, string(st))
+	}
+	for _, name := range f.Sources {
+		src, err := s.st.PostureSourceByName(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return sf, false, fmt.Errorf("look up source %q: %w", name, err)
+		}
+		sf.SourceIDs = append(sf.SourceIDs, src.ID)
+	}
+	if len(f.Sources) > 0 && len(sf.SourceIDs) == 0 {
+		return sf, false, nil // no named source exists: nothing matches
+	}
+	switch {
+	case f.Limit == 0:
+		sf.Limit = 50
+	case f.Limit > 0:
+		sf.Limit = f.Limit
+	}
+	return sf, true, nil
+}
+
+// List returns the issues f selects, most severe and most recently
+// detected first.
+func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
+	sf, ok, err := s.storeFilter(ctx, f)
+	if err != nil || !ok {
+		return Page{Issues: []*Issue{}}, err
+	}
+	rows, total, err := s.st.FindPostureIssues(ctx, sf)
+	if err != nil {
+		return Page{}, fmt.Errorf("list issues: %w", err)
+	}
+	out := Page{Issues: make([]*Issue, 0, len(rows)), Total: total}
+	for _, r := range rows {
+		is, err := s.fromRow(r)
+		if err != nil {
+			return Page{}, err
+		}
+		out.Issues = append(out.Issues, is)
+	}
+	return out, nil
+}
+
+// Get returns an issue with its history.
+func (s *Service) Get(ctx context.Context, issueID string) (*Issue, error) {
+	r, err := s.st.PostureIssue(ctx, issueID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("issue %s: %w", issueID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read issue %s: %w", issueID, err)
+	}
+	is, err := s.fromRow(r)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := s.st.PostureIssueHistory(ctx, issueID)
+	if err != nil {
+		return nil, fmt.Errorf("read history of issue %s: %w", issueID, err)
+	}
+	is.History = make([]Change, len(hist))
+	for i, h := range hist {
+		is.History[i] = Change{At: h.At, By: h.Actor, Action: h.Action, From: Status(h.From), To: Status(h.To),
+			Reason: h.Reason, ScanID: h.ScanID}
+	}
+	return is, nil
+}
+
+// Counts summarizes issues for the dashboard.
+type Counts struct {
+	// Open is the number of open issues.
+	Open int
+	// BySeverity and ByCategory count the open issues.
+	BySeverity map[string]int
+	ByCategory map[string]int
+	// ByTitle counts the open issues per title.
+	ByTitle map[string]int
+	// ByStatus counts every issue by status.
+	ByStatus map[Status]int
+}
+
+// Counts counts the issues f selects (f's Statuses are ignored: the
+// per-severity, per-category and per-title counts are of open issues,
+// ByStatus of all).
+func (s *Service) Counts(ctx context.Context, f Filter) (Counts, error) {
+	c := Counts{BySeverity: map[string]int{}, ByCategory: map[string]int{}, ByTitle: map[string]int{}, ByStatus: map[Status]int{}}
+	f.Statuses = nil
+	sf, ok, err := s.storeFilter(ctx, f)
+	if err != nil || !ok {
+		return c, err
+	}
+	all, err := s.st.CountPostureIssues(ctx, sf, "status")
+	if err != nil {
+		return c, fmt.Errorf("count issues: %w", err)
+	}
+	for _, n := range all {
+		c.ByStatus[Status(n.Value)] = n.Count
+	}
+	c.Open = c.ByStatus[StatusOpen]
+	sf.Statuses = []string{string(StatusOpen)}
+	for by, m := range map[string]map[string]int{"severity": c.BySeverity, "category": c.ByCategory, "title": c.ByTitle} {
+		rows, err := s.st.CountPostureIssues(ctx, sf, by)
+		if err != nil {
+			return c, fmt.Errorf("count issues: %w", err)
+		}
+		for _, n := range rows {
+			m[n.Value] = n.Count
+		}
+	}
+	return c, nil
+}
+
+// TrendPoint is the number of open issues at the end of one day.
+type TrendPoint struct {
+	// Day is midnight UTC of the day.
+	Day        time.Time
+	Open       int
+	BySeverity map[string]int
+}
+
+const dayLayout = "2006-01-02"
+
+// Trend returns one point per day for the last days days, today included,
+// oldest first. A day without a scan or change carries the previous day's
+// counts; days before the first scan count zero.
+func (s *Service) Trend(ctx context.Context, days int) ([]TrendPoint, error) {
+	if days <= 0 {
+		days = 30
+	}
+	today := s.now().Truncate(24 * time.Hour)
+	first := today.AddDate(0, 0, -(days - 1))
+	rows, err := s.st.PostureTrend(ctx, first.Format(dayLayout), today.Format(dayLayout))
+	if err != nil {
+		return nil, fmt.Errorf("read issue trend: %w", err)
+	}
+	byDay := map[string]map[string]int{}
+	for _, r := range rows {
+		if byDay[r.Day] == nil {
+			byDay[r.Day] = map[string]int{}
+		}
+		byDay[r.Day][r.Severity] = r.Open
+	}
+	// Start from the latest day before the window, if the store gave one.
+	carry := map[string]int{}
+	var before []string
+	for d := range byDay {
+		if d < first.Format(dayLayout) {
+			before = append(before, d)
+		}
+	}
+	if len(before) > 0 {
+		carry = byDay[slices.Max(before)]
+	}
+	out := make([]TrendPoint, 0, days)
+	for d := first; !d.After(today); d = d.AddDate(0, 0, 1) {
+		if m, ok := byDay[d.Format(dayLayout)]; ok {
+			carry = m
+		}
+		p := TrendPoint{Day: d, Open: carry[""], BySeverity: map[string]int{}}
+		for sev, n := range carry {
+			if sev != "" {
+				p.BySeverity[sev] = n
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// recordTrend rewrites today's trend point.
+func (s *Service) recordTrend(ctx context.Context, tx *store.Tx, at time.Time) error {
+	if err := tx.RecordPostureTrend(ctx, at.UTC().Format(dayLayout)); err != nil {
+		return fmt.Errorf("record issue trend: %w", err)
+	}
+	return nil
+}
