@@ -1,0 +1,86 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// testHash keeps tests fast: the cost parameters do not change the logic.
+var testHash = HashParams{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// clock is an injectable clock tests move by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type testBundle struct {
+	svc   *Service
+	st    *store.Store
+	clock *clock
+	logs  *syncBuffer
+	ctx   context.Context
+}
+
+// setup returns a Service over st with a hand-moved clock, cheap hashing and
+// a captured debug log; mod may change the configuration.
+func setup(t *testing.T, st *store.Store, mod func(*Config)) *testBundle {
+	t.Helper()
+	b := &testBundle{st: st, clock: &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, ctx: context.Background()}
+	cfg := Config{
+		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    b.clock.Now,
+		Hash:   testHash,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	b.svc = New(st, cfg)
+	return b
+}
+
+// user creates a user or fails the test.
+func (b *testBundle) user(t *testing.T, name string, role Role, password string) *User {
+	t.Helper()
+	u, err := b.svc.CreateUser(b.ctx, name, role, password)
+	if err != nil {
+		t.Fatalf("create user %s: %v", name, err)
+	}
+	return u
+}

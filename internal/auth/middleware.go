@@ -1,0 +1,236 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Method says how a request proved who it is.
+type Method string
+
+// The ways a request can be signed in.
+const (
+	// MethodSession is a browser session cookie.
+	MethodSession Method = "session"
+	// MethodToken is an API token in "Authorization: Bearer".
+	MethodToken Method = "token"
+)
+
+// LoginPath is where RequirePage sends visitors who are not signed in.
+const LoginPath = "/login"
+
+// principal is what Authenticate learned about a request.
+type principal struct {
+	user    *User
+	method  Method
+	tokenID string
+	// refused is why presented credentials were not accepted (a bad token);
+	// nil when none were presented or they were accepted.
+	refused error
+	// failed is a storage error that kept the credentials from being checked.
+	failed error
+}
+
+type principalKey struct{}
+
+func withPrincipal(ctx context.Context, p *principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+func principalFrom(ctx context.Context) (*principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*principal)
+	return p, ok
+}
+
+// UserFrom returns the signed-in user of a request's context, put there by
+// Authenticate, and false when the request is anonymous.
+func UserFrom(ctx context.Context) (*User, bool) {
+	p, ok := principalFrom(ctx)
+	if !ok || p.user == nil {
+		return nil, false
+	}
+	return p.user, true
+}
+
+// MethodFrom says how the request's user signed in ("" when anonymous).
+func MethodFrom(ctx context.Context) Method {
+	if p, ok := principalFrom(ctx); ok && p.user != nil {
+		return p.method
+	}
+	return ""
+}
+
+// TokenIDFrom returns the id of the API token a request used, or "".
+func TokenIDFrom(ctx context.Context) string {
+	if p, ok := principalFrom(ctx); ok {
+		return p.tokenID
+	}
+	return ""
+}
+
+// WithUser returns ctx signed in as u by method. Other ways of proving
+// identity (single sign-on, tests of handlers behind Require) use it to
+// hand a user to the same permission checks.
+func WithUser(ctx context.Context, u *User, method Method) context.Context {
+	return withPrincipal(ctx, &principal{user: u, method: method})
+}
+
+// Authenticate resolves the caller of each request, from an
+// "Authorization: Bearer" API token if the header is present, otherwise from
+// the session cookie, and puts the user in the request context (UserFrom).
+// It never refuses a request itself: Require does, so that public pages
+// behind it keep working for anonymous visitors.
+func (s *Service) Authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := s.resolve(r)
+		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
+	})
+}
+
+// ensure runs Authenticate unless an outer handler already has, so that the
+// package's own routes work whether or not the server wraps its mux.
+func (s *Service) ensure(next http.Handler) http.Handler {
+	auth := s.Authenticate(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := principalFrom(r.Context()); ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		auth.ServeHTTP(w, r)
+	})
+}
+
+func (s *Service) resolve(r *http.Request) *principal {
+	ctx := r.Context()
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, raw, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return &principal{refused: ErrMalformedToken}
+		}
+		u, t, err := s.TokenUser(ctx, strings.TrimSpace(raw))
+		switch {
+		case errors.Is(err, ErrMalformedToken), errors.Is(err, ErrUnknownToken), errors.Is(err, ErrExpiredToken):
+			return &principal{refused: err}
+		case err != nil:
+			s.log.Error("cannot check an API token", "error", err)
+			return &principal{failed: err}
+		}
+		return &principal{user: u, method: MethodToken, tokenID: t.ID}
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return &principal{}
+	}
+	u, err := s.SessionUser(ctx, c.Value)
+	switch {
+	case errors.Is(err, errNoSession):
+		return &principal{}
+	case err != nil:
+		s.log.Error("cannot check a session", "error", err)
+		return &principal{failed: err}
+	}
+	return &principal{user: u, method: MethodSession}
+}
+
+// Require lets a request through only if its user has perm. Refusals are
+// answered as JSON for paths under /api/ (RequireAPI) and as a redirect to
+// the sign-in page or a plain 403 otherwise (RequirePage).
+func Require(perm Permission, next http.Handler) http.Handler {
+	api, page := RequireAPI(perm, next), RequirePage(perm, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.ServeHTTP(w, r)
+		} else {
+			page.ServeHTTP(w, r)
+		}
+	})
+}
+
+// Guard returns Require for perm as a wrapper, the form that packages
+// registering their own routes (hooks.RegisterAPI) take.
+func Guard(perm Permission) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return Require(perm, next) }
+}
+
+// RequireAPI lets a request through only if its user has perm, answering
+// 401 {"error":{"code":"unauthorized",…}} when nobody is signed in (or the
+// token is bad), 403 {"error":{"code":"forbidden",…}} when the role lacks
+// perm, and 503 when the credentials could not be checked.
+func RequireAPI(perm Permission, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := principalFrom(r.Context())
+		switch {
+		case p != nil && p.failed != nil:
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "Your credentials could not be checked right now; try again shortly.", "")
+		case p == nil || p.user == nil:
+			msg, challenge := "Sign in or send an API token as \"Authorization: Bearer\".", `Bearer realm="vigil"`
+			if p != nil && p.refused != nil {
+				msg, challenge = sentence(p.refused.Error()), `Bearer realm="vigil", error="invalid_token"`
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
+			writeError(w, http.StatusUnauthorized, "unauthorized", msg, "")
+		case !p.user.Can(perm):
+			writeError(w, http.StatusForbidden, "forbidden",
+				"Your role ("+string(p.user.Role)+") does not have the "+string(perm)+" permission.", "")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// RequirePage is RequireAPI for console pages: a visitor who is not signed
+// in is sent to LoginPath?next=<this page>, and one whose role lacks perm
+// gets a plain 403 page.
+func RequirePage(perm Permission, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := principalFrom(r.Context())
+		switch {
+		case p != nil && p.failed != nil:
+			http.Error(w, "Your sign-in could not be checked right now; try again shortly.", http.StatusServiceUnavailable)
+		case p == nil || p.user == nil:
+			http.Redirect(w, r, LoginPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		case !p.user.Can(perm):
+			http.Error(w, "Your role ("+string(p.user.Role)+") cannot open this page.", http.StatusForbidden)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// errorBody is the JSON API's error shape.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, message, field string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message, b.Error.Field = code, message, field
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// sentence turns an error string into a sentence for a person.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

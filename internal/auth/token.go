@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// TokenPrefix starts every API token, so that a leaked one is easy to
+// recognise (by people and by secret scanners) as Vigil's.
+const TokenPrefix = "vgl_"
+
+// apiTokenLen is the length of a token: the prefix and 256 random bits in base32.
+const apiTokenLen = len(TokenPrefix) + 52
+
+// touchInterval is how stale last_used_at may get: a busy token costs at
+// most one write per interval.
+const touchInterval = time.Minute
+
+// Token describes an API token; the token itself is shown only once, when
+// it is created.
+type Token struct {
+	ID       string `json:"id"`
+	UserID   string `json:"userId"`
+	UserName string `json:"userName"`
+	// Name is a label saying what the token is for.
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
+}
+
+func tokenFromRow(r *store.APIToken) *Token {
+	t := &Token{ID: r.ID, UserID: r.UserID, Name: r.Name, CreatedAt: r.CreatedAt}
+	if !r.LastUsedAt.IsZero() {
+		v := r.LastUsedAt
+		t.LastUsedAt = &v
+	}
+	if !r.ExpiresAt.IsZero() {
+		v := r.ExpiresAt
+		t.ExpiresAt = &v
+	}
+	return t
+}
+
+// Token authentication failures. They are distinct so that the 401 answer
+// can say what to fix; none of them reveals anything about other tokens.
+var (
+	// ErrMalformedToken is a bearer value that is not a Vigil API token.
+	ErrMalformedToken = errors.New("the Authorization header must be \"Bearer\" followed by a Vigil API token (vgl_…)")
+	// ErrUnknownToken is a well-formed token that does not exist: never
+	// issued, or revoked.
+	ErrUnknownToken = errors.New("the API token is not valid or has been revoked")
+	// ErrExpiredToken is a token past its expiry.
+	ErrExpiredToken = errors.New("the API token has expired; create a new one")
+)
+
+// CreateToken makes an API token for a user, labelled name, lasting ttl (0
+// for until revoked). It returns the token's description and the token
+// itself, which is not stored and cannot be shown again.
+func (s *Service) CreateToken(ctx context.Context, userID, name string, ttl time.Duration) (*Token, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "API token"
+	}
+	if len(name) > 100 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return nil, "", invalid("name", "The token name must be at most 100 characters, without control characters.")
+	}
+	if ttl < 0 {
+		return nil, "", invalid("expiresIn", "The token lifetime must not be negative.")
+	}
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if u.Disabled {
+		return nil, "", invalid("user", fmt.Sprintf("The user %q is disabled; enable it before creating tokens.", u.Name))
+	}
+	now := s.cfg.Now()
+	raw := TokenPrefix + id.Token(32)
+	row := &store.APIToken{ID: id.NewAt("tok", now), UserID: u.ID, Name: name, TokenHash: hashToken(raw), CreatedAt: now}
+	if ttl > 0 {
+		row.ExpiresAt = now.Add(ttl)
+	}
+	if err := s.st.CreateAPIToken(ctx, row); err != nil {
+		return nil, "", fmt.Errorf("create API token: %w", err)
+	}
+	s.log.Info("API token created", "user", u.Name, "user_id", u.ID, "token_id", row.ID, "token_name", name)
+	t := tokenFromRow(row)
+	t.UserName = u.Name
+	return t, raw, nil
+}
+
+// Tokens lists a user's tokens, or every user's when userID is empty,
+// newest first.
+func (s *Service) Tokens(ctx context.Context, userID string) ([]*Token, error) {
+	rows, err := s.st.APITokens(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	users, err := s.st.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	names := make(map[string]string, len(users))
+	for _, u := range users {
+		names[u.ID] = u.Name
+	}
+	out := make([]*Token, len(rows))
+	for i, r := range rows {
+		out[i] = tokenFromRow(r)
+		out[i].UserName = names[r.UserID]
+	}
+	return out, nil
+}
+
+// Token returns the token with the given id, or an error wrapping ErrNotFound.
+func (s *Service) Token(ctx context.Context, tokenID string) (*Token, error) {
+	row, err := s.st.APIToken(ctx, tokenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no API token %q: %w", tokenID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read API token: %w", err)
+	}
+	return tokenFromRow(row), nil
+}
+
+// RevokeToken deletes a token; requests carrying it fail from then on.
+func (s *Service) RevokeToken(ctx context.Context, tokenID string) error {
+	err := s.st.DeleteAPIToken(ctx, tokenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no API token %q: %w", tokenID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("revoke API token: %w", err)
+	}
+	s.log.Info("API token revoked", "token_id", tokenID)
+	return nil
+}
+
+// TokenUser returns the user an API token acts for, and records the use
+// (at most once a minute). Errors are ErrMalformedToken, ErrUnknownToken
+// (also for a disabled user's token) and ErrExpiredToken, or a storage
+// failure.
+func (s *Service) TokenUser(ctx context.Context, raw string) (*User, *Token, error) {
+	body, ok := strings.CutPrefix(raw, TokenPrefix)
+	if !ok || !wellFormed(body, apiTokenLen-len(TokenPrefix)) {
+		return nil, nil, ErrMalformedToken
+	}
+	row, err := s.st.APITokenByHash(ctx, hashToken(raw))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrUnknownToken
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read API token: %w", err)
+	}
+	now := s.cfg.Now()
+	if !row.ExpiresAt.IsZero() && !now.Before(row.ExpiresAt) {
+		return nil, nil, ErrExpiredToken
+	}
+	u, err := s.st.User(ctx, row.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrUnknownToken
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read token user: %w", err)
+	}
+	if u.Disabled {
+		return nil, nil, ErrUnknownToken
+	}
+	if _, err := s.st.TouchAPIToken(ctx, row.ID, now, now.Add(-touchInterval)); err != nil {
+		// Losing a last-used time is not worth failing the request.
+		s.log.Warn("could not record API token use", "token_id", row.ID, "error", err)
+	}
+	t := tokenFromRow(row)
+	t.UserName = u.Name
+	return userFromRow(u), t, nil
+}
