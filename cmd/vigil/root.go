@@ -42,6 +42,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newServeCmd(g),
 		newMigrateCmd(g),
 		newHooksCmd(g),
+		newUsersCmd(g),
+		newTokensCmd(g),
 	)
 	return root
 }
