@@ -180,3 +180,25 @@ func (q *Queries) PostureSourceData(ctx context.Context, sourceID string) ([]byt
 		[]any{sourceID}, &parts, scanTime(&at))
 	return parts, at, err
 }
+
+// ClaimDuePostureSources returns the sources whose schedule makes them due
+// at now (never scanned, or last scanned at least their interval ago) and
+// marks them as scanned at now, so that another node checking at the same
+// time does not scan them too. Run it in a transaction after LockPosture.
+func (q *Queries) ClaimDuePostureSources(ctx context.Context, now time.Time) ([]*PostureSource, error) {
+	all, err := q.postureSources(ctx, `WHERE schedule_seconds > 0 AND enabled`)
+	if err != nil {
+		return nil, err
+	}
+	var due []*PostureSource
+	for _, s := range all {
+		if !s.LastScanAt.IsZero() && s.LastScanAt.Add(time.Duration(s.ScheduleSeconds)*time.Second).After(now) {
+			continue
+		}
+		if _, err := q.c.exec(ctx, `UPDATE vigil_posture_source SET last_scan_at = $1 WHERE id = $2`, now, s.ID); err != nil {
+			return nil, err
+		}
+		due = append(due, s)
+	}
+	return due, nil
+}

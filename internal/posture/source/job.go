@@ -1,0 +1,109 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// ScanArgs is the job that runs a scan in the background, as "Scan now" in
+// the console does. Empty Sources means every source.
+type ScanArgs struct {
+	Sources []string `json:"sources,omitempty"`
+	Trigger string   `json:"trigger,omitempty"`
+}
+
+// Kind names the job kind in River.
+func (ScanArgs) Kind() string { return "posture_scan" }
+
+// InsertOpts keeps at most one scan of the same sources waiting or running.
+func (ScanArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true,
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+			rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
+}
+
+// ScheduleArgs is the periodic job that scans the sources whose schedule
+// says they are due.
+type ScheduleArgs struct{}
+
+// Kind names the job kind in River.
+func (ScheduleArgs) Kind() string { return "posture_schedule" }
+
+// ScheduleInterval is how often the periodic job looks for due sources.
+const ScheduleInterval = time.Minute
+
+type scanWorker struct {
+	river.WorkerDefaults[ScanArgs]
+	svc *Service
+}
+
+func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
+	trigger := job.Args.Trigger
+	if trigger == "" {
+		trigger = TriggerAPI
+	}
+	_, err := w.svc.Scan(ctx, ScanOptions{Sources: job.Args.Sources, Trigger: trigger})
+	return err
+}
+
+func (w *scanWorker) Timeout(*river.Job[ScanArgs]) time.Duration { return w.svc.jobTimeout() }
+
+type scheduleWorker struct {
+	river.WorkerDefaults[ScheduleArgs]
+	svc *Service
+}
+
+func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[ScheduleArgs]) error {
+	_, err := w.svc.ScanDue(ctx)
+	return err
+}
+
+func (w *scheduleWorker) Timeout(*river.Job[ScheduleArgs]) time.Duration { return w.svc.jobTimeout() }
+
+// jobTimeout bounds a scan job: every source's read, plus the graph and
+// the transaction.
+func (s *Service) jobTimeout() time.Duration { return 6*s.cfg.ReadTimeout + 10*time.Minute }
+
+// ScanDue scans, together, the sources whose schedule makes them due, and
+// returns the result (nil when none was due). Each is claimed first, so
+// that two nodes checking at once do not both scan it.
+func (s *Service) ScanDue(ctx context.Context) (*ScanResult, error) {
+	var names []string
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockPosture(ctx); err != nil {
+			return err
+		}
+		due, err := tx.ClaimDuePostureSources(ctx, s.now())
+		for _, r := range due {
+			names = append(names, r.Name)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the sources due for a scan: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	return s.Scan(ctx, ScanOptions{Sources: names, Trigger: TriggerSchedule})
+}
+
+// Register adds the scan jobs' workers to workers.
+func Register(workers *river.Workers, svc *Service) {
+	river.AddWorker(workers, &scanWorker{svc: svc})
+	river.AddWorker(workers, &scheduleWorker{svc: svc})
+}
+
+// PeriodicJobs returns the periodic job that starts scheduled scans: it
+// checks every ScheduleInterval, and once at start.
+func PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(ScheduleInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})}
+}

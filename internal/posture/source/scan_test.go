@@ -1,0 +1,345 @@
+package source
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/okta/oktatest"
+	"github.com/vigil-ispm/vigil/internal/posture/detect"
+	"github.com/vigil-ispm/vigil/internal/posture/graph"
+	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/posture/synth"
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// compare checks that the issues present are exactly the expected
+// findings: recall (every expected one has an issue) and precision (no
+// other issue), by title and entity.
+func compare(t *testing.T, issues map[string]*issue.Issue, exp synth.Expected) {
+	t.Helper()
+	want := map[string]detect.Key{}
+	for k := range exp {
+		want[detect.Fingerprint(k.Title, k.Entity)] = k
+	}
+	missing, extra := 0, 0
+	for fp, k := range want {
+		if is := issues[fp]; is == nil || is.Status != issue.StatusOpen {
+			missing++
+			if missing <= 5 {
+				t.Errorf("no open issue %q on %s", k.Title, k.Entity)
+			}
+		}
+	}
+	for fp, is := range issues {
+		if _, ok := want[fp]; !ok && is.Status == issue.StatusOpen {
+			extra++
+			if extra <= 5 {
+				t.Errorf("unexpected issue %q on %s", is.Data.Title, is.Data.AffectedEntity.IdentifierInService)
+			}
+		}
+	}
+	if missing+extra > 0 {
+		t.Fatalf("recall %d/%d, %d unexpected issues", len(want)-missing, len(want), extra)
+	}
+}
+
+func TestScanSyntheticOrgPrecisionAndRecall(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		org, exp := synth.Generate(1000, 7, t0)
+		path := writeSnapshot(t, t.TempDir(), "org.json", org.Snapshot())
+		if _, err := b.svc.Add(ctx, Input{Name: "demo", Kind: KindSnapshot, Settings: Settings{File: path}}); err != nil {
+			t.Fatal(err)
+		}
+		var reports int
+		res, err := b.svc.Scan(ctx, ScanOptions{Trigger: TriggerCLI, Progress: func(Progress) { reports++ }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != ScanOK || len(res.Sources) != 1 || !res.Sources[0].OK || reports == 0 {
+			t.Fatalf("result %+v", res)
+		}
+		if res.People < 1000 || res.Findings != len(exp) || res.Issues.Opened != len(exp) {
+			t.Fatalf("people %d, findings %d, opened %d, want %d", res.People, res.Findings, res.Issues.Opened, len(exp))
+		}
+		titles := exp.Titles()
+		for title, n := range titles {
+			if c := res.Issues.Titles[title]; c == nil || c.Opened != n {
+				t.Errorf("%s: %+v, want %d opened", title, c, n)
+			}
+		}
+		if len(titles) != len(detect.Catalog()) {
+			t.Errorf("%d titles planted, want every one", len(titles))
+		}
+		compare(t, b.allIssues(t), exp)
+		if n := b.eventCount(t, "issue.created"); n != len(exp) {
+			t.Errorf("%d issue.created events, want %d", n, len(exp))
+		}
+
+		// A rescan changes nothing and sends nothing.
+		b.clock.Add(time.Hour)
+		res, err = b.svc.Scan(ctx, ScanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Issues.Unchanged != len(exp) || res.Issues.Opened+res.Issues.Resolved+res.Issues.Reopened != 0 {
+			t.Fatalf("rescan %+v", res.Issues.TitleCounts)
+		}
+		if n := b.eventCount(t, "issue.created") + b.eventCount(t, "issue.updated") + b.eventCount(t, "issue.resolved"); n != len(exp) {
+			t.Errorf("%d events after the rescan, want %d", n, len(exp))
+		}
+		src, err := b.svc.Get(ctx, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !src.LastScanOK || src.LastAccounts == 0 || src.LastError != "" {
+			t.Errorf("source after scan %+v", src)
+		}
+	})
+}
+
+// splitOrg writes each product of a synthetic org to its own snapshot
+// file and adds one snapshot source per file, named after the product.
+func splitOrg(t *testing.T, b *testBundle, n int) (synth.Expected, map[string]string) {
+	t.Helper()
+	org, exp := synth.Generate(n, 3, t0)
+	dir := t.TempDir()
+	files := map[string]string{}
+	for _, src := range org.Sources {
+		path := writeSnapshot(t, dir, src.Name+".json", &graph.Snapshot{Sources: []graph.Source{src}})
+		files[src.Name] = path
+		_, err := b.svc.Add(t.Context(), Input{Name: src.Name, Kind: KindSnapshot, Settings: Settings{File: path},
+			Primary: src.Name == synth.SourceOkta})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return exp, files
+}
+
+func TestPartiallyFailedScanResolvesNothingOfTheFailedSource(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		exp, files := splitOrg(t, b, 60)
+		if _, err := b.svc.Scan(ctx, ScanOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		before := b.allIssues(t)
+		compare(t, before, exp)
+
+		// Entra's file is now malformed, and the AWS one is gone.
+		entraFile, err := os.ReadFile(files[synth.SourceEntra])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(files[synth.SourceEntra], []byte(`{"format":"vigil.snapshot/v1","sources":[{"name":"entra"`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(files[synth.SourceAWS]); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Add(time.Hour)
+		res, err := b.svc.Scan(ctx, ScanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != ScanPartial {
+			t.Fatalf("status %s", res.Status)
+		}
+		failed := map[string]string{}
+		for _, sr := range res.Sources {
+			if !sr.OK {
+				failed[sr.Name] = sr.Error
+			}
+		}
+		if !strings.Contains(failed["entra"], "malformed data") || !strings.Contains(failed["aws"], "could not open its file") || len(failed) != 2 {
+			t.Fatalf("failures %v", failed)
+		}
+		if res.Issues.Resolved != 0 || res.Issues.Opened != 0 {
+			t.Fatalf("a partially failed scan changed issues: %+v", res.Issues.TitleCounts)
+		}
+		after := b.allIssues(t)
+		for fp, is := range before {
+			if after[fp].Status != is.Status || !after[fp].LastSeenAt.Equal(is.LastSeenAt) && (is.Scope == "entra" || is.Scope == "aws") {
+				t.Fatalf("issue %s of %s changed: %s → %s", is.ID, is.Scope, is.Status, after[fp].Status)
+			}
+		}
+		for _, name := range []string{"entra", "aws"} {
+			src, err := b.svc.Get(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if src.LastScanOK || src.LastError == "" || src.LastAccounts == 0 || !src.LastSuccessAt.Equal(t0) {
+				t.Errorf("%s after a failed read: %+v", name, src)
+			}
+		}
+		if logs := b.logs.String(); !strings.Contains(logs, "Reading snapshot source entra returned malformed data") {
+			t.Errorf("log:\n%s", logs)
+		}
+
+		// A scan of Entra alone, readable again, still correlates people
+		// through Okta's stored accounts: its orphan stays as it was.
+		if err := os.WriteFile(files[synth.SourceEntra], entraFile, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res, err = b.svc.Scan(ctx, ScanOptions{Sources: []string{"entra"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != ScanOK || res.Issues.Resolved+res.Issues.Opened != 0 || res.Issues.Titles[detect.TitleOrphanedAccount].Unchanged == 0 {
+			t.Fatalf("single-source scan %+v", res.Issues)
+		}
+		compare(t, b.allIssues(t), exp)
+	})
+}
+
+func TestFailedVendorReadResolvesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		fake := oktatest.New(t)
+		fake.SetClock(b.clock.Now)
+		seedOkta(fake)
+		if _, err := b.svc.Add(ctx, Input{Name: "okta-prod", Kind: KindOkta, Settings: Settings{URL: fake.URL},
+			Credentials: Credentials{Token: fake.Token()}}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := b.svc.Scan(ctx, ScanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != ScanOK || res.Issues.Opened == 0 {
+			t.Fatalf("first scan %+v", res)
+		}
+		opened := res.Issues.Opened
+
+		for _, fail := range []func(){
+			func() { fake.SetToken("00revoked") },
+			func() { fake.FailNext("GET", "/api/v1/users", 429, 10) },
+			func() { fake.FailNext("GET", "/api/v1/api-tokens", 500, 10) }, // late in the read
+		} {
+			fail()
+			res, err = b.svc.Scan(ctx, ScanOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != ScanFailed || res.Sources[0].OK || res.Issues.Resolved != 0 {
+				t.Fatalf("failed scan %+v", res)
+			}
+			page, err := b.issues.List(ctx, issue.Filter{Statuses: []issue.Status{issue.StatusOpen}, Limit: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != opened {
+				t.Fatalf("%d open issues after a failed read, want %d", page.Total, opened)
+			}
+			fake.SetToken(oktatest.DefaultToken)
+		}
+	})
+}
+
+func TestScanDue(t *testing.T) {
+	b := setup(t, storetest.SQLite(t), nil)
+	ctx := t.Context()
+	_, files := splitOrg(t, b, 10)
+	_ = files
+	if err := b.svc.SetSchedule(ctx, "aws", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.svc.SetSchedule(ctx, "google", 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.svc.ScanDue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res == nil || len(res.Sources) != 4 || res.Trigger != TriggerSchedule {
+		t.Fatalf("first due scan %+v", res)
+	}
+	if res, err = b.svc.ScanDue(ctx); err != nil || res != nil {
+		t.Fatalf("nothing is due yet, got %+v, %v", res, err)
+	}
+	b.clock.Add(3 * time.Hour)
+	res, err = b.svc.ScanDue(ctx)
+	if err != nil || res == nil || len(res.Sources) != 1 || res.Sources[0].Name != "google" {
+		t.Fatalf("after 3 hours %+v, %v", res, err)
+	}
+	b.clock.Add(24 * time.Hour)
+	if res, err = b.svc.ScanDue(ctx); err != nil || res == nil || len(res.Sources) != 4 {
+		t.Fatalf("after a day %+v, %v", res, err)
+	}
+}
+
+func TestScanUnknownSourceAndNoSources(t *testing.T) {
+	b := setup(t, storetest.SQLite(t), nil)
+	if _, err := b.svc.Scan(t.Context(), ScanOptions{}); err == nil || !strings.Contains(err.Error(), "vigil sources add") {
+		t.Errorf("scan without sources: %v", err)
+	}
+	splitOrg(t, b, 5)
+	if _, err := b.svc.Scan(t.Context(), ScanOptions{Sources: []string{"nope"}}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("scan of an unknown source: %v", err)
+	}
+}
+
+func TestRemoveResolvesTheSourceIssues(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		splitOrg(t, b, 20)
+		if _, err := b.svc.Scan(ctx, ScanOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.svc.Remove(ctx, "aws", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		for _, is := range b.allIssues(t) {
+			if is.Scope == "aws" && is.Status != issue.StatusResolved {
+				t.Fatalf("issue %s of the removed source is %s", is.ID, is.Status)
+			}
+		}
+		if _, err := b.svc.Get(ctx, "aws"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("removed source: %v", err)
+		}
+		if err := b.svc.Remove(ctx, "aws", "alice"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("second remove: %v", err)
+		}
+		// The rest still scans.
+		res, err := b.svc.Scan(ctx, ScanOptions{})
+		if err != nil || res.Status != ScanOK {
+			t.Fatalf("scan after remove: %+v, %v", res, err)
+		}
+	})
+}
+
+func TestScanFailsWhenItCannotBeSaved(t *testing.T) {
+	st := storetest.SQLite(t)
+	b := setup(t, st, nil)
+	ctx := t.Context()
+	splitOrg(t, b, 5)
+	if _, err := st.DB().ExecContext(ctx, `DROP TABLE test_outbox`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.svc.Scan(ctx, ScanOptions{})
+	if err == nil || res.Status != ScanFailed || res.Error == "" {
+		t.Fatalf("scan without an outbox: %+v, %v", res, err)
+	}
+	if page, _ := b.issues.List(ctx, issue.Filter{}); page.Total != 0 {
+		t.Fatalf("%d issues kept from a scan that failed", page.Total)
+	}
+	scans, err := st.PostureScans(ctx, 5)
+	if err != nil || len(scans) != 1 || scans[0].Status != ScanFailed {
+		t.Fatalf("recorded scans %+v, %v", scans, err)
+	}
+	src, _ := b.svc.Get(ctx, "okta")
+	if src.LastScanOK || src.LastError == "" {
+		t.Fatalf("source %+v", src)
+	}
+	_ = filepath.Join
+}

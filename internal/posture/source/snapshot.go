@@ -1,0 +1,66 @@
+package source
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/vigil-ispm/vigil/internal/posture/graph"
+)
+
+// snapshotReader reads a Vigil snapshot file (docs/snapshot.md). A file
+// with one source stands for the configured source and takes its name; a
+// file with several keeps them apart as "<configured>/<inner>", each a
+// scope of its own.
+type snapshotReader struct {
+	name string
+	file string
+	m    *meter
+}
+
+func (s *Service) newSnapshotReader(name string, set Settings, m *meter) (Reader, error) {
+	return &snapshotReader{name: name, file: set.File, m: m}, nil
+}
+
+func (r *snapshotReader) Read(ctx context.Context, _ ProgressFunc) (*Result, error) {
+	r.m.stepTo("snapshot file")
+	f, err := os.Open(r.file)
+	if err != nil {
+		return nil, fmt.Errorf("open the snapshot file: %w", err)
+	}
+	defer f.Close()
+	snap, err := graph.ReadSnapshot(bufio.NewReaderSize(ctxReader{ctx, f}, 256<<10))
+	if err != nil {
+		return nil, err
+	}
+	r.m.request()
+	res := &Result{Parts: snap.Sources}
+	rename := func(inner string) string {
+		if len(snap.Sources) == 1 {
+			return r.name
+		}
+		return r.name + "/" + inner
+	}
+	for i := range res.Parts {
+		res.Parts[i].Name = rename(res.Parts[i].Name)
+	}
+	if snap.PrimarySource != "" {
+		res.Primary = rename(snap.PrimarySource)
+	}
+	r.m.setAccounts(res.Accounts())
+	return res, nil
+}
+
+// ctxReader stops a long read when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	f   *os.File
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.f.Read(p)
+}
