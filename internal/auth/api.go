@@ -19,6 +19,7 @@ const maxAPIBody = 64 << 10
 //	POST   /api/v1/session      sign in {name, password}: sets the session cookie, returns the user
 //	DELETE /api/v1/session      sign out
 //	GET    /api/v1/me           the signed-in user and their permissions
+//	PUT    /api/v1/me/password  change own password {currentPassword, newPassword} (session only)
 //	GET    /api/v1/users        list users                      (users:manage)
 //	POST   /api/v1/users        create {name, role, password?}  (users:manage)
 //	PATCH  /api/v1/users/{id}   change {role?, disabled?, password?} (users:manage)
@@ -43,6 +44,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	handle("POST /api/v1/session", "", s.apiSignIn)
 	handle("DELETE /api/v1/session", "", s.apiSignOut)
 	handle("GET /api/v1/me", PermSelf, s.apiMe)
+	handle("PUT /api/v1/me/password", PermSelf, s.apiChangePassword)
 	handle("GET /api/v1/users", PermManageUsers, s.apiUsers)
 	handle("POST /api/v1/users", PermManageUsers, s.apiCreateUser)
 	handle("PATCH /api/v1/users/{id}", PermManageUsers, s.apiUpdateUser)
@@ -135,6 +137,35 @@ func (s *Service) apiSignOut(w http.ResponseWriter, r *http.Request) error {
 func (s *Service) apiMe(w http.ResponseWriter, r *http.Request) error {
 	u, _ := UserFrom(r.Context())
 	writeJSON(w, http.StatusOK, me(u, MethodFrom(r.Context())))
+	return nil
+}
+
+func (s *Service) apiChangePassword(w http.ResponseWriter, r *http.Request) error {
+	if MethodFrom(r.Context()) != MethodSession {
+		writeError(w, http.StatusForbidden, "forbidden", "Change your password from a signed-in console session.", "")
+		return nil
+	}
+	var in struct {
+		CurrentPassword string `json:"currentPassword"`
+		NewPassword     string `json:"newPassword"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	u, _ := UserFrom(r.Context())
+	if err := s.ChangePassword(r.Context(), u.ID, in.CurrentPassword, in.NewPassword, s.cfg.ClientIP(r)); err != nil {
+		if errors.Is(err, ErrInvalidCredentials) {
+			return invalid("currentPassword", "The current password is not correct.")
+		}
+		return err
+	}
+	// Every session of the user ended with the change; keep this one signed in.
+	token, end, err := s.StartSession(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	s.SetSessionCookie(w, r, token, end)
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

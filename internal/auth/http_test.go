@@ -457,3 +457,43 @@ func TestPasswordsNeverLogged(t *testing.T) {
 		}
 	})
 }
+
+func TestHTTPChangeOwnPassword(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		u := b.user(t, "viewer", RoleIssueViewer, goodPassword)
+		srv := b.server(t, false)
+		other := signIn(t, srv, "viewer", goodPassword)
+		cookie := signIn(t, srv, "viewer", goodPassword)
+		_, raw, _ := b.svc.CreateToken(b.ctx, u.ID, "ci", 0)
+		const next = "a brand new passphrase"
+		tests := []struct {
+			name   string
+			c      call
+			status int
+		}{
+			{"with a token", call{bearer: "Bearer " + raw, body: map[string]string{"currentPassword": goodPassword, "newPassword": next}}, 403},
+			{"wrong current password", call{cookie: cookie, body: map[string]string{"currentPassword": "not it at all", "newPassword": next}}, 400},
+			{"weak new password", call{cookie: cookie, body: map[string]string{"currentPassword": goodPassword, "newPassword": "short"}}, 400},
+			{"right", call{cookie: cookie, body: map[string]string{"currentPassword": goodPassword, "newPassword": next}}, 204},
+		}
+		var a answer
+		for _, tt := range tests {
+			tt.c.method, tt.c.path = "PUT", "/api/v1/me/password"
+			if a = do(t, srv, tt.c); a.status != tt.status {
+				t.Errorf("%s: %d %s; want %d", tt.name, a.status, a.body, tt.status)
+			}
+		}
+		// The answer carries a fresh session; every older one has ended.
+		fresh := (&http.Response{Header: a.header}).Cookies()
+		if len(fresh) != 1 || do(t, srv, call{method: "GET", path: "/api/v1/me", cookie: fresh[0]}).status != 200 {
+			t.Fatalf("no working session after the change: %v", fresh)
+		}
+		for _, c := range []*http.Cookie{cookie, other} {
+			if a := do(t, srv, call{method: "GET", path: "/api/v1/me", cookie: c}); a.status != 401 {
+				t.Errorf("an old session survived the password change: %d", a.status)
+			}
+		}
+		signIn(t, srv, "viewer", next)
+	})
+}

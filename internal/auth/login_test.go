@@ -270,3 +270,37 @@ func TestLastSuperAdminStays(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginConcurrentGuesses checks that guesses racing each other are
+// still stopped at the limit: with one password check at a time, exactly
+// UserFailures attempts are checked and the rest are refused unchecked.
+func TestLoginConcurrentGuesses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, func(c *Config) { c.MaxConcurrentHashes = 1 })
+		b.user(t, "alice", RoleIssueViewer, goodPassword)
+		const n = 16
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := b.svc.Login(b.ctx, "alice", "a wrong guess!", "")
+				errs <- err
+			}()
+		}
+		var invalid, locked int
+		for range n {
+			err := <-errs
+			var le *LockedError
+			switch {
+			case errors.Is(err, ErrInvalidCredentials):
+				invalid++
+			case errors.As(err, &le):
+				locked++
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if invalid != 5 || locked != n-5 {
+			t.Errorf("%d guesses checked, %d refused; want 5 and %d", invalid, locked, n-5)
+		}
+	})
+}

@@ -10,9 +10,11 @@ func TestHashPasswordRoundTrip(t *testing.T) {
 	tests := []struct {
 		name   string
 		params HashParams
+		tries  map[string]bool
 	}{
-		{"test parameters", testHash},
-		{"default parameters", DefaultHashParams()},
+		{"test parameters", testHash, map[string]bool{"correct horse battery staple": true, "correct horse battery stapl": false, "": false}},
+		// The default costs 64 MiB and three passes: check it once.
+		{"default parameters", DefaultHashParams(), map[string]bool{"correct horse battery staple": true}},
 	}
 	phc := regexp.MustCompile(`^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`)
 	for _, tt := range tests {
@@ -27,7 +29,7 @@ func TestHashPasswordRoundTrip(t *testing.T) {
 			if strings.Contains(h, "correct horse") {
 				t.Error("hash contains the password")
 			}
-			for pw, want := range map[string]bool{"correct horse battery staple": true, "correct horse battery stapl": false, "": false} {
+			for pw, want := range tt.tries {
 				ok, err := VerifyPassword(h, pw)
 				if err != nil || ok != want {
 					t.Errorf("VerifyPassword(%q) = %v, %v; want %v", pw, ok, err, want)
@@ -111,5 +113,16 @@ func TestGeneratePassword(t *testing.T) {
 	a, b := GeneratePassword(), GeneratePassword()
 	if a == b || len(a) != 26 || checkPassword(a, "admin") != nil {
 		t.Errorf("GeneratePassword gave %q and %q", a, b)
+	}
+}
+
+// BenchmarkHashPasswordDefault shows what one sign-in costs with the
+// default parameters.
+func BenchmarkHashPasswordDefault(b *testing.B) {
+	p := DefaultHashParams()
+	for b.Loop() {
+		if _, err := HashPassword("correct horse battery staple", p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -187,6 +187,25 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, up UserUpdate) 
 	return out, nil
 }
 
+// ChangePassword lets a user replace their own password. The current
+// password is checked like a sign-in (same limits, same error), so a
+// borrowed session cannot be turned into a stolen account. All of the
+// user's sessions end; the caller starts a new one.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next, clientIP string) error {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := checkPassword(next, u.Name); err != nil {
+		return err
+	}
+	if _, err := s.Login(ctx, u.Name, current, clientIP); err != nil {
+		return err
+	}
+	_, err = s.UpdateUser(ctx, userID, UserUpdate{Password: &next})
+	return err
+}
+
 // BootstrapName is the user Bootstrap creates.
 const BootstrapName = "admin"
 
