@@ -29,6 +29,9 @@ func (b *testBundle) server(t *testing.T, tls bool) *httptest.Server {
 	mux.Handle("GET /api/v1/sources", Require(PermManageSources, ok))
 	mux.Handle("GET /flows", Require(PermViewFlows, ok))
 	mux.Handle("GET /users", RequirePage(PermManageUsers, ok))
+	hooks := GuardMethods(PermViewHooks, PermManageHooks)(ok)
+	mux.Handle("GET /api/v1/hooks", hooks)
+	mux.Handle("POST /api/v1/hooks", hooks)
 	h := http.NewCrossOriginProtection().Handler(b.svc.Authenticate(mux))
 	var srv *httptest.Server
 	if tls {
@@ -217,9 +220,10 @@ func TestHTTPRoles(t *testing.T) {
 		b.user(t, "viewer", RoleIssueViewer, goodPassword)
 		b.user(t, "builder", RoleWorkflowsAdmin, goodPassword)
 		b.user(t, "root", RoleSuperAdmin, goodPassword)
+		b.user(t, "responder", RoleIssueResponder, goodPassword)
 		srv := b.server(t, false)
 		cookies := map[string]*http.Cookie{}
-		for _, n := range []string{"viewer", "builder", "root"} {
+		for _, n := range []string{"viewer", "builder", "root", "responder"} {
 			cookies[n] = signIn(t, srv, n, goodPassword)
 		}
 		tests := []struct {
@@ -244,6 +248,11 @@ func TestHTTPRoles(t *testing.T) {
 			{"viewer", "GET", "/flows", 403, ""},
 			{"builder", "GET", "/flows", 200, ""},
 			{"builder", "GET", "/users", 403, ""},
+			// One guard, a permission for reading and one for changing.
+			{"responder", "GET", "/api/v1/hooks", 200, ""},
+			{"responder", "POST", "/api/v1/hooks", 403, "forbidden"},
+			{"builder", "GET", "/api/v1/hooks", 403, "forbidden"},
+			{"root", "POST", "/api/v1/hooks", 200, ""},
 		}
 		for _, tt := range tests {
 			a := do(t, srv, call{method: tt.method, path: tt.path, cookie: cookies[tt.user], header: map[string]string{"Sec-Fetch-Site": "same-origin"}})

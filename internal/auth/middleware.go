@@ -156,6 +156,24 @@ func Guard(perm Permission) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler { return Require(perm, next) }
 }
 
+// GuardMethods is Guard with one permission for reading (GET, HEAD,
+// OPTIONS) and another for every other method, for a package that
+// registers all of its routes behind one wrapper but whose views are open
+// to more roles than its changes (hooks: hooks:view and hooks:manage).
+func GuardMethods(read, write Permission) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		r, w := Require(read, next), Require(write, next)
+		return http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+			switch req.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				r.ServeHTTP(rw, req)
+			default:
+				w.ServeHTTP(rw, req)
+			}
+		})
+	}
+}
+
 // RequireAPI lets a request through only if its user has perm, answering
 // 401 {"error":{"code":"unauthorized",…}} when nobody is signed in (or the
 // token is bad), 403 {"error":{"code":"forbidden",…}} when the role lacks
