@@ -61,6 +61,7 @@ type ScanResult struct {
 	// those of sources not read now, which change no issue.
 	Findings int           `json:"findings"`
 	Issues   issue.Summary `json:"issues"`
+	Timing   Timing        `json:"timing"`
 }
 
 // SourceResult is what a scan did with one source.
@@ -110,10 +111,12 @@ func (s *Service) Scan(ctx context.Context, opts ScanOptions) (*ScanResult, erro
 	}
 	s.cfg.Logger.Info("scan started", "scan", res.ID, "trigger", opts.Trigger, "sources", len(targets))
 
+	start := time.Now()
 	for _, t := range targets {
 		s.read(ctx, t, opts.Progress)
 		res.Sources = append(res.Sources, *t.sr)
 	}
+	res.Timing.Read = time.Since(start)
 	if err := s.reconcile(ctx, res, rows, targets); err != nil {
 		return s.fail(ctx, res, targets, err)
 	}
@@ -167,7 +170,7 @@ func (s *Service) read(ctx context.Context, t *target, progress ProgressFunc) {
 	t.sr.Duration = time.Since(start).Round(time.Millisecond)
 	t.sr.Requests = int(m.requests.Load())
 	if err == nil {
-		err = validate(result)
+		err = validate(Kind(r.Kind), result)
 	}
 	if err != nil {
 		t.sr.Error = describe(r.Name, Kind(r.Kind), err, s.cfg.ReadTimeout)
@@ -209,15 +212,32 @@ func (s *Service) readSource(ctx context.Context, r *store.PostureSource, m *met
 }
 
 // validate checks a read's data on its own, so that malformed data fails
-// its source and not the whole scan.
-func validate(r *Result) error {
+// its source and not the whole scan. A snapshot file was checked account
+// by account as it was read, so only its shape is checked here.
+func validate(kind Kind, r *Result) error {
 	if r == nil || len(r.Parts) == 0 {
 		return fmt.Errorf("%w: the read returned no data", graph.ErrInvalid)
+	}
+	if kind == KindSnapshot {
+		return nil
 	}
 	if _, err := graph.Build(r.Parts, graph.Options{}); err != nil {
 		return err
 	}
 	return nil
+}
+
+// keepsCopy says whether a scan stores a kind's accounts in the database
+// for later scans. A snapshot file is its own copy: a scan that does not
+// read it now reads the file again rather than keep 100 MB twice.
+func (k Kind) keepsCopy() bool { return k != KindSnapshot }
+
+// Timing says how long each phase of a scan took.
+type Timing struct {
+	Read   time.Duration `json:"read"`
+	Graph  time.Duration `json:"graph"`
+	Detect time.Duration `json:"detect"`
+	Save   time.Duration `json:"save"`
 }
 
 // reconcile builds the graph, detects and reconciles in one transaction.
@@ -230,6 +250,7 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 	scopes := map[string]string{}
 	unavailable := map[string]bool{}
 	primary := ""
+	start := time.Now()
 	for _, r := range rows {
 		t := byID[r.ID]
 		var data *Result
@@ -240,7 +261,7 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 				scopes[p.Name] = r.ID
 			}
 		default:
-			stored, err := s.stored(ctx, r)
+			stored, err := s.stored(ctx, r, t != nil)
 			if err != nil {
 				return err
 			}
@@ -265,18 +286,24 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 		}
 		parts = append(parts, data.Parts...)
 	}
+	res.Timing.Read += time.Since(start)
 
 	now := s.now()
 	var findings []detect.Finding
 	if len(scopes) > 0 {
+		start = time.Now()
 		g, err := graph.Build(parts, graph.Options{Primary: primary})
 		if err != nil {
 			return fmt.Errorf("build the identity graph: %w", err)
 		}
 		res.Accounts, res.People = len(g.Accounts), len(g.People)
+		res.Timing.Graph = time.Since(start)
+		start = time.Now()
 		findings = detect.Run(g, s.cfg.Detect, now)
 		res.Findings = len(findings)
+		res.Timing.Detect = time.Since(start)
 	}
+	parts = nil
 
 	ok := 0
 	for _, sr := range res.Sources {
@@ -291,12 +318,13 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 	case ok < len(res.Sources):
 		res.Status = ScanPartial
 	}
+	start = time.Now()
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.LockPosture(ctx); err != nil {
 			return fmt.Errorf("lock issues: %w", err)
 		}
 		for _, t := range targets {
-			if t.result == nil {
+			if t.result == nil || !Kind(t.row.Kind).keepsCopy() {
 				continue
 			}
 			blob, err := json.Marshal(t.result)
@@ -322,18 +350,36 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 				return fmt.Errorf("record the result of source %s: %w", t.row.Name, err)
 			}
 		}
+		res.Timing.Save = time.Since(start)
 		blob, err := json.Marshal(res)
 		if err != nil {
 			return fmt.Errorf("encode the scan result: %w", err)
 		}
 		s.cfg.Logger.Info("scan finished", "scan", res.ID, "status", res.Status, "accounts", res.Accounts,
-			"opened", res.Issues.Opened+res.Issues.Reopened, "resolved", res.Issues.Resolved, "unchanged", res.Issues.Unchanged)
+			"opened", res.Issues.Opened+res.Issues.Reopened, "resolved", res.Issues.Resolved, "unchanged", res.Issues.Unchanged,
+			"read", res.Timing.Read, "graph", res.Timing.Graph, "detect", res.Timing.Detect, "save", res.Timing.Save)
 		return tx.FinishPostureScan(ctx, res.ID, res.Status, "", string(blob), res.FinishedAt)
 	})
 }
 
-// stored returns a source's last successful read, or nil if none.
-func (s *Service) stored(ctx context.Context, r *store.PostureSource) (*Result, error) {
+// stored returns the accounts of a source not read successfully now: the
+// copy of its last successful read, or for a snapshot the file read again
+// (unless its read just failed). It returns nil when there is none.
+func (s *Service) stored(ctx context.Context, r *store.PostureSource, failedNow bool) (*Result, error) {
+	if !Kind(r.Kind).keepsCopy() {
+		if failedNow {
+			return nil, nil
+		}
+		res, err := s.readSource(ctx, r, newMeter(r.Name, nil))
+		if err == nil {
+			err = validate(Kind(r.Kind), res)
+		}
+		if err != nil {
+			s.cfg.Logger.Warn(describe(r.Name, Kind(r.Kind), err, s.cfg.ReadTimeout)+" Its issues stay as they are.", "source", r.Name)
+			return nil, nil
+		}
+		return res, nil
+	}
 	blob, _, err := s.st.PostureSourceData(ctx, r.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil

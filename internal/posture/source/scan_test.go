@@ -3,7 +3,6 @@ package source
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -248,8 +247,7 @@ func TestFailedVendorReadResolvesNothing(t *testing.T) {
 func TestScanDue(t *testing.T) {
 	b := setup(t, storetest.SQLite(t), nil)
 	ctx := t.Context()
-	_, files := splitOrg(t, b, 10)
-	_ = files
+	splitOrg(t, b, 10)
 	if err := b.svc.SetSchedule(ctx, "aws", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -341,5 +339,72 @@ func TestScanFailsWhenItCannotBeSaved(t *testing.T) {
 	if src.LastScanOK || src.LastError == "" {
 		t.Fatalf("source %+v", src)
 	}
-	_ = filepath.Join
+}
+
+func TestSingleSourceScanCorrelatesThroughTheStoredCopy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		fake := oktatest.New(t)
+		fake.SetClock(b.clock.Now)
+		seedOkta(fake)
+		if _, err := b.svc.Add(ctx, Input{Name: "okta-prod", Kind: KindOkta, Settings: Settings{URL: fake.URL},
+			Credentials: Credentials{Token: fake.Token()}}); err != nil {
+			t.Fatal(err)
+		}
+		recent := t0.AddDate(0, 0, -1)
+		sf := graph.Source{Name: "sf", Product: graph.ProductSalesforce, Tenant: "acme.my.salesforce.com", Accounts: []*graph.Account{
+			{IDInService: "005A", Login: "cy@example.com", Email: "cy@example.com", Status: graph.StatusActive, LastLogin: &recent},
+			{IDInService: "005B", Login: "stranger@partner.example", Email: "stranger@partner.example", Status: graph.StatusActive, LastLogin: &recent},
+		}}
+		path := writeSnapshot(t, t.TempDir(), "sf.json", &graph.Snapshot{Sources: []graph.Source{sf}})
+		if _, err := b.svc.Add(ctx, Input{Name: "sf", Kind: KindSnapshot, Settings: Settings{File: path}}); err != nil {
+			t.Fatal(err)
+		}
+		orphans := func() []string {
+			page, err := b.issues.List(ctx, issue.Filter{Titles: []string{detect.TitleOrphanedAccount}, Statuses: []issue.Status{issue.StatusOpen}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, is := range page.Issues {
+				out = append(out, is.Data.AffectedEntity.IdentifierInService)
+			}
+			return out
+		}
+		if _, err := b.svc.Scan(ctx, ScanOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := orphans(); len(got) != 1 || got[0] != "stranger@partner.example" {
+			t.Fatalf("orphans %v", got)
+		}
+		if _, _, err := st.PostureSourceData(ctx, mustSource(t, b, "okta-prod").ID); err != nil {
+			t.Fatalf("no stored copy of the Okta read: %v", err)
+		}
+
+		fake.SetToken("00revoked") // Okta cannot be read now; it is not asked
+		before := len(b.rec.sent())
+		res, err := b.svc.Scan(ctx, ScanOptions{Sources: []string{"sf"}})
+		if err != nil || res.Status != ScanOK {
+			t.Fatalf("scan %+v, %v", res, err)
+		}
+		if len(b.rec.sent()) != before {
+			t.Fatal("a scan of the snapshot called Okta")
+		}
+		if got := orphans(); len(got) != 1 || got[0] != "stranger@partner.example" {
+			t.Fatalf("orphans after a single-source scan %v", got)
+		}
+		if res.People == 0 {
+			t.Fatal("no people: the stored Okta accounts were not used")
+		}
+	})
+}
+
+func mustSource(t *testing.T, b *testBundle, name string) *Source {
+	t.Helper()
+	src, err := b.svc.Get(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

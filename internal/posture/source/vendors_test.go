@@ -42,7 +42,7 @@ func read(t *testing.T, b *testBundle, kind Kind, set Settings, cred Credentials
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := validate(res); err != nil {
+	if err := validate(kind, res); err != nil {
 		t.Fatal(err)
 	}
 	return res
