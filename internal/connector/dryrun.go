@@ -1,0 +1,323 @@
+package connector
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/vigil-ispm/vigil/internal/connection"
+	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/secret"
+)
+
+// NoteKind is the kind of the execution history entries a dry run
+// records, one per request that was not sent.
+const NoteKind = "dry-run"
+
+// Request is a request a dry run did not send, as recorded in the
+// execution history: secrets are masked.
+type Request struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	// Headers are the request's headers, each name with its values joined
+	// by ", ".
+	Headers map[string]string `json:"headers"`
+	// Body is the decoded JSON body, the form of a token request, the text
+	// of any other body, or nil.
+	Body any `json:"body"`
+}
+
+// Map returns the request as the JSON-like value the history stores.
+func (r Request) Map() map[string]any {
+	h := make(map[string]any, len(r.Headers))
+	for k, v := range r.Headers {
+		h[k] = v
+	}
+	return map[string]any{"method": r.Method, "url": r.URL, "headers": h, "body": r.Body}
+}
+
+// recorder is the http.RoundTripper a dry run gives the vendor client:
+// each request is recorded, masked, and answered with a canned response in
+// the vendor's shape.
+type recorder struct {
+	env  *engine.CallEnv
+	conn *connection.Resolved
+	mask *masker
+
+	mu   sync.Mutex
+	sent []Request
+}
+
+func newRecorder(env *engine.CallEnv, conn *connection.Resolved) *recorder {
+	return &recorder{env: env, conn: conn, mask: newMasker(conn)}
+}
+
+// Requests returns what was recorded so far.
+func (r *recorder) Requests() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sent)
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	rec := Request{Method: req.Method, URL: r.mask.url(req.URL), Headers: r.mask.headers(req.Header),
+		Body: r.mask.body(req.Header.Get("Content-Type"), body)}
+	r.mu.Lock()
+	r.sent = append(r.sent, rec)
+	r.mu.Unlock()
+	msg := fmt.Sprintf("Dry run: %s %s was not sent (connection %q).", rec.Method, rec.URL, r.conn.Name)
+	if err := r.env.Record(req.Context(), NoteKind, msg, rec.Map()); err != nil {
+		return nil, fmt.Errorf("record the dry-run request: %w", err)
+	}
+	status, ctype, answer := cannedAnswer(r.conn, req, body)
+	res := &http.Response{
+		StatusCode: status, Status: strconv.Itoa(status) + " " + http.StatusText(status),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(answer)), ContentLength: int64(len(answer)),
+		Request: req,
+	}
+	if ctype != "" {
+		res.Header.Set("Content-Type", ctype)
+	}
+	return res, nil
+}
+
+// masker hides secrets in what a dry run records.
+type masker struct {
+	secrets []string
+	// headers always have their value masked, whatever it is.
+	headerNames []string
+}
+
+// sensitiveForm are the form fields of token requests that carry a
+// credential.
+var sensitiveForm = []string{"client_secret", "client_assertion", "assertion", "password", "refresh_token", "code"}
+
+// sensitiveHeaders always have their value masked, whatever it is.
+var sensitiveHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key"}
+
+func newMasker(conn *connection.Resolved) *masker {
+	var secrets []string
+	for _, s := range conn.Credentials() {
+		if len(s) >= 4 {
+			secrets = append(secrets, s)
+		}
+		// A webhook URL is a secret as a whole; its path is what must not
+		// show when the URL is recorded with its host.
+		if u, err := url.Parse(s); err == nil && u.Host != "" && len(u.Path) > 1 {
+			secrets = append(secrets, u.Path)
+		}
+	}
+	names := slices.Clone(sensitiveHeaders)
+	if conn.Kind == connection.KindHTTP && conn.Get("auth") == connection.AuthAPIKey {
+		names = append(names, conn.Get("headerName"))
+	}
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	return &masker{secrets: secrets, headerNames: names}
+}
+
+// str replaces every secret in s with its masked form.
+func (m *masker) str(s string) string {
+	for _, sec := range m.secrets {
+		if strings.Contains(s, sec) {
+			masked := secret.Mask(sec)
+			if strings.HasPrefix(sec, "/") {
+				masked = "/" + masked // a URL path stays a path
+			}
+			s = strings.ReplaceAll(s, sec, masked)
+		}
+	}
+	return s
+}
+
+// url keeps the scheme and host and masks secrets in the rest.
+func (m *masker) url(u *url.URL) string {
+	rest := strings.TrimPrefix(u.String(), u.Scheme+"://"+u.Host)
+	return u.Scheme + "://" + u.Host + m.str(rest)
+}
+
+var authScheme = regexp.MustCompile(`^(?i)(basic|bearer|ssws|token|digest)\s+(.*)$`)
+
+func (m *masker) headers(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vals := range h {
+		v := strings.Join(vals, ", ")
+		switch {
+		case slices.ContainsFunc(m.headerNames, func(s string) bool { return strings.EqualFold(s, k) }):
+			if sm := authScheme.FindStringSubmatch(v); sm != nil {
+				v = sm[1] + " " + secret.Mask(sm[2])
+			} else {
+				v = secret.Mask(v)
+			}
+		default:
+			v = m.str(v)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// body decodes a JSON or form body for the record and masks it.
+func (m *masker) body(ctype string, b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	switch {
+	case strings.HasPrefix(ctype, "application/x-www-form-urlencoded"):
+		form, err := url.ParseQuery(string(b))
+		if err != nil {
+			return m.str(string(b))
+		}
+		out := map[string]any{}
+		for k, vals := range form {
+			v := strings.Join(vals, ",")
+			if slices.Contains(sensitiveForm, k) {
+				v = secret.Mask(v)
+			}
+			out[k] = m.str(v)
+		}
+		return out
+	case strings.Contains(ctype, "json"):
+		v, err := engine.DecodeJSON(b)
+		if err != nil {
+			return m.str(string(b))
+		}
+		return m.value(v)
+	}
+	return m.str(string(b))
+}
+
+func (m *masker) value(v any) any {
+	switch v := v.(type) {
+	case string:
+		return m.str(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = m.value(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = m.value(e)
+		}
+		return out
+	}
+	return v
+}
+
+// dryRunUserID is the id canned answers give a user looked up by login.
+const dryRunUserID = "00uDRYRUN00000000000"
+
+var oktaUserID = regexp.MustCompile(`^00u[0-9A-Za-z]{17}$`)
+
+// cannedAnswer is the response a vendor would give to req, minimal but in
+// the vendor's documented shape, so the client and the function behave as
+// they would after a real success.
+func cannedAnswer(conn *connection.Resolved, req *http.Request, body []byte) (int, string, []byte) {
+	const jsonType = "application/json"
+	path := req.URL.Path
+	origin := req.URL.Scheme + "://" + req.URL.Host
+	if req.Method == http.MethodPost && strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("grant_type") != "" {
+			tok := map[string]any{"token_type": "Bearer", "expires_in": 3600, "access_token": "dry-run-access-token"}
+			if conn.Kind == connection.KindSalesforce {
+				tok["instance_url"] = origin
+				tok["issued_at"] = "0"
+			}
+			if s := form.Get("scope"); s != "" {
+				tok["scope"] = s
+			}
+			return 200, jsonType, mustJSON(tok)
+		}
+	}
+	switch conn.Kind {
+	case connection.KindOkta:
+		switch {
+		case req.Method == http.MethodGet && strings.HasPrefix(path, "/api/v1/users/") && strings.Count(path, "/") == 4:
+			key, _ := url.PathUnescape(strings.TrimPrefix(path, "/api/v1/users/"))
+			id, login := key, key
+			if !oktaUserID.MatchString(key) {
+				id = dryRunUserID
+			} else {
+				login = ""
+			}
+			return 200, jsonType, mustJSON(map[string]any{"id": id, "status": "ACTIVE",
+				"profile": map[string]any{"login": login, "email": login}})
+		case strings.HasSuffix(path, "/lifecycle/expire_password"):
+			id := strings.Split(strings.TrimPrefix(path, "/api/v1/users/"), "/")[0]
+			return 200, jsonType, mustJSON(map[string]any{"id": id, "status": "PASSWORD_EXPIRED", "profile": map[string]any{}})
+		case req.Method == http.MethodPost:
+			return 200, jsonType, []byte("{}")
+		}
+		return 204, "", nil
+	case connection.KindGoogle:
+		key, _ := url.PathUnescape(path[strings.LastIndex(path, "/")+1:])
+		u := map[string]any{"kind": "admin#directory#user", "id": key, "primaryEmail": key, "suspended": true}
+		if strings.Contains(key, "@") {
+			u["id"] = "dry-run"
+		} else {
+			u["primaryEmail"] = ""
+		}
+		return 200, jsonType, mustJSON(u)
+	case connection.KindSalesforce:
+		if req.Method == http.MethodGet {
+			return 200, jsonType, []byte(`{"totalSize":0,"done":true,"records":[]}`)
+		}
+		return 204, "", nil
+	case connection.KindSlack:
+		if strings.HasSuffix(path, "/chat.postMessage") {
+			var m struct {
+				Channel string `json:"channel"`
+				Text    string `json:"text"`
+			}
+			_ = json.Unmarshal(body, &m)
+			return 200, jsonType, mustJSON(map[string]any{"ok": true, "channel": m.Channel, "ts": "0000000000.000000",
+				"message": map[string]any{"type": "message", "text": m.Text}})
+		}
+		return 200, "text/html", []byte("ok")
+	case connection.KindJira:
+		var in struct {
+			Fields struct {
+				Project struct {
+					Key string `json:"key"`
+				} `json:"project"`
+			} `json:"fields"`
+		}
+		_ = json.Unmarshal(body, &in)
+		return 201, jsonType, mustJSON(map[string]any{"id": "0", "key": in.Fields.Project.Key + "-0",
+			"self": origin + "/rest/api/3/issue/0"})
+	case connection.KindHTTP:
+		return 200, "", nil
+	}
+	return 204, "", nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+var _ http.RoundTripper = (*recorder)(nil)
