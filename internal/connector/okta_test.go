@@ -35,7 +35,7 @@ func TestOktaActions(t *testing.T) {
 		name   string
 		fn     string
 		args   map[string]any // user is added: the id, or the login when byLogin
-		status string // the user's status before the call; default ACTIVE
+		status string         // the user's status before the call; default ACTIVE
 		login  bool
 		sent   []string // {id} is the user's id
 		out    map[string]any
@@ -59,14 +59,14 @@ func TestOktaActions(t *testing.T) {
 		{
 			name: "suspend a suspended user", fn: "okta.suspendUser",
 			status: "SUSPENDED",
-			sent: []string{"POST /api/v1/users/{id}/lifecycle/suspend", "GET /api/v1/users/{id}"},
-			out:  map[string]any{"status": "SUSPENDED", "alreadySuspended": true},
+			sent:   []string{"POST /api/v1/users/{id}/lifecycle/suspend", "GET /api/v1/users/{id}"},
+			out:    map[string]any{"status": "SUSPENDED", "alreadySuspended": true},
 		},
 		{
 			name: "unsuspend", fn: "okta.unsuspendUser",
 			status: "SUSPENDED",
-			sent: []string{"POST /api/v1/users/{id}/lifecycle/unsuspend"},
-			out:  map[string]any{"status": "ACTIVE", "alreadyActive": false},
+			sent:   []string{"POST /api/v1/users/{id}/lifecycle/unsuspend"},
+			out:    map[string]any{"status": "ACTIVE", "alreadyActive": false},
 		},
 		{
 			name: "add to group by login", fn: "okta.addUserToGroup", login: true, args: map[string]any{"groupId": "00gmfa0000000000000"},
