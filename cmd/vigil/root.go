@@ -44,6 +44,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newHooksCmd(g),
 		newUsersCmd(g),
 		newTokensCmd(g),
+		newSourcesCmd(g),
+		newScanCmd(g),
+		newIssuesCmd(g),
 	)
 	return root
 }
