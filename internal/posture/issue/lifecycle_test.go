@@ -2,6 +2,7 @@ package issue
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -437,4 +438,72 @@ func TestResolveSource(t *testing.T) {
 			t.Fatalf("history %+v", h)
 		}
 	})
+}
+
+// TestTransitionMatrix checks every user action from every status: allowed
+// ones land on the documented status with one event, the others are
+// refused and change nothing.
+func TestTransitionMatrix(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		ctx := t.Context()
+		later := t0.Add(time.Hour)
+		actions := []struct {
+			name string
+			do   func(id string) error
+		}{
+			{"snooze", func(id string) error { return b.svc.Snooze(ctx, id, later, admin) }},
+			{"acknowledge", func(id string) error { return b.svc.Acknowledge(ctx, id, admin) }},
+			{"false positive", func(id string) error { return b.svc.MarkFalsePositive(ctx, id, admin) }},
+			{"reopen", func(id string) error { return b.svc.Reopen(ctx, id, admin) }},
+		}
+		// want[from][action] is the status reached, "" when refused.
+		want := map[Status][4]Status{
+			StatusOpen:          {StatusSnoozed, StatusAcknowledged, StatusFalsePositive, ""},
+			StatusSnoozed:       {StatusSnoozed, StatusAcknowledged, StatusFalsePositive, StatusOpen},
+			StatusAcknowledged:  {StatusSnoozed, "", StatusFalsePositive, StatusOpen},
+			StatusFalsePositive: {"", "", "", StatusOpen},
+			StatusResolved:      {"", "", StatusFalsePositive, ""},
+		}
+		n := 0
+		for from, row := range want {
+			for i, act := range actions {
+				n++
+				f := finding(detect.TitleNoMFAAccount, fmt.Sprintf("m%d", n))
+				other := finding(detect.TitleNoMFAAccount, fmt.Sprintf("keep%d", n))
+				b.reconcile(t, Scan{Findings: []detect.Finding{f, other}})
+				id := b.issueOf(t, f).ID
+				switch from {
+				case StatusSnoozed:
+					must(t, b.svc.Snooze(ctx, id, later, admin))
+				case StatusAcknowledged:
+					must(t, b.svc.Acknowledge(ctx, id, admin))
+				case StatusFalsePositive:
+					must(t, b.svc.MarkFalsePositive(ctx, id, admin))
+				case StatusResolved:
+					b.reconcile(t, Scan{Findings: []detect.Finding{other}})
+				}
+				b.events(t)
+				err := act.do(id)
+				got := b.issueOf(t, f).Status
+				evs := b.events(t)
+				if row[i] == "" {
+					if !isTransitionError(err) || got != from || len(evs) != 0 {
+						t.Errorf("%s from %s: err %v, status %s, %d events; want refused", act.name, from, err, got, len(evs))
+					}
+					continue
+				}
+				if err != nil || got != row[i] || len(evs) != 1 || evs[0].Status != string(row[i]) {
+					t.Errorf("%s from %s: err %v, status %s, %d events; want %s", act.name, from, err, got, len(evs), row[i])
+				}
+			}
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

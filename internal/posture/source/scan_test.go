@@ -2,7 +2,10 @@ package source
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -407,4 +410,79 @@ func mustSource(t *testing.T, b *testBundle, name string) *Source {
 		t.Fatal(err)
 	}
 	return src
+}
+
+func TestScanBadInput(t *testing.T) {
+	recent := t0.AddDate(0, 0, -1)
+	for _, tc := range []struct {
+		name    string
+		write   func(dir string) string // returns the snapshot file
+		ok      bool
+		wantErr string
+	}{
+		{"duplicate emails and users without email", func(dir string) string {
+			okta := graph.Source{Name: "okta", Product: graph.ProductOkta, Tenant: "acme.okta.com", Accounts: []*graph.Account{
+				{IDInService: "00u1", Login: "ali@example.com", Email: "ali@example.com", Status: graph.StatusActive, LastLogin: &recent, MFA: graph.MFA{State: graph.MFAEnrolled, Factors: []string{"push"}}},
+				{IDInService: "00u2", Login: "ali.second", Email: "ALI@example.com", Status: graph.StatusActive, LastLogin: &recent, MFA: graph.MFA{State: graph.MFANone}},
+				{IDInService: "00u3", Login: "nomail", Status: graph.StatusActive, LastLogin: &recent, MFA: graph.MFA{State: graph.MFANone}},
+			}}
+			gw := graph.Source{Name: "gw", Product: graph.ProductGoogle, Tenant: "example.com", Accounts: []*graph.Account{
+				{IDInService: "g1", Login: "ali@example.com", Email: "ali@example.com", Status: graph.StatusActive, LastLogin: &recent},
+				{IDInService: "g2", Status: graph.StatusActive, LastLogin: &recent},
+			}}
+			return writeSnapshot(t, dir, "s.json", &graph.Snapshot{Sources: []graph.Source{okta, gw}})
+		}, true, ""},
+		{"missing idInService", func(dir string) string {
+			path := filepath.Join(dir, "s.json")
+			os.WriteFile(path, []byte(`{"format":"vigil.snapshot/v1","sources":[{"name":"o","product":"Okta","tenant":"t","accounts":[{"status":"active"}]}]}`), 0o600)
+			return path
+		}, false, "malformed data"},
+		{"not JSON", func(dir string) string {
+			path := filepath.Join(dir, "s.json")
+			os.WriteFile(path, []byte("user,arn\n"), 0o600)
+			return path
+		}, false, "malformed data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := setup(t, storetest.SQLite(t), nil)
+			path := tc.write(t.TempDir())
+			if _, err := b.svc.Add(t.Context(), Input{Name: "snap", Kind: KindSnapshot, Settings: Settings{File: path}}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := b.svc.Scan(t.Context(), ScanOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Sources[0].OK != tc.ok || !strings.Contains(res.Sources[0].Error, tc.wantErr) {
+				t.Fatalf("source result %+v", res.Sources[0])
+			}
+			if !tc.ok {
+				return
+			}
+			// Two Okta accounts share an address: one person, both checked.
+			if res.People != 2 || res.Issues.Titles[detect.TitleNoMFAAccount].Opened != 2 {
+				t.Fatalf("people %d, issues %+v", res.People, res.Issues.Titles)
+			}
+		})
+	}
+}
+
+func TestScanReadTimeout(t *testing.T) {
+	b := setup(t, storetest.SQLite(t), func(c *Config) { c.ReadTimeout = 300 * time.Millisecond })
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // a page that never comes
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(hang.CloseClientConnections)
+	if _, err := b.svc.Add(t.Context(), Input{Name: "slow", Kind: KindOkta, Settings: Settings{URL: hang.URL},
+		Credentials: Credentials{Token: "t"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.svc.Scan(t.Context(), ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != ScanFailed || !strings.Contains(res.Sources[0].Error, "did not finish within 300ms") {
+		t.Fatalf("result %+v", res.Sources[0])
+	}
 }
