@@ -417,3 +417,33 @@ func (s *Service) fail(ctx context.Context, res *ScanResult, targets []*target, 
 	}
 	return res, fmt.Errorf("scan %s: %w", res.ID, cause)
 }
+
+// Scans returns the latest scans, newest first, as their results (a
+// running scan has only its id, trigger, status and start).
+func (s *Service) Scans(ctx context.Context, limit int) ([]*ScanResult, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	rows, err := s.st.PostureScans(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list scans: %w", err)
+	}
+	out := make([]*ScanResult, 0, len(rows))
+	for _, r := range rows {
+		res := &ScanResult{}
+		if r.ResultJSON != "" && r.ResultJSON != "{}" {
+			if err := json.Unmarshal([]byte(r.ResultJSON), res); err != nil {
+				return nil, fmt.Errorf("scan %s: decode its result: %w", r.ID, err)
+			}
+		}
+		res.ID, res.Trigger, res.Status, res.StartedAt = r.ID, r.Trigger, r.Status, r.StartedAt
+		if res.Error == "" {
+			res.Error = r.Error
+		}
+		if res.FinishedAt.IsZero() {
+			res.FinishedAt = r.FinishedAt
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}

@@ -100,6 +100,11 @@ func TestScanSyntheticOrgPrecisionAndRecall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		history, err := b.svc.Scans(ctx, 10)
+		if err != nil || len(history) != 2 || history[0].Issues.Unchanged != len(exp) || history[1].Issues.Opened != len(exp) ||
+			history[1].Trigger != TriggerCLI || history[0].Sources[0].Name != "demo" {
+			t.Fatalf("scan history %+v, %v", history, err)
+		}
 		if !src.LastScanOK || src.LastAccounts == 0 || src.LastError != "" {
 			t.Errorf("source after scan %+v", src)
 		}
