@@ -231,12 +231,17 @@ func (ms *membership) add(groupID string, users []okta.User) {
 
 // readMembers reads the members of the groups not read yet.
 func (r *oktaReader) readMembers(ctx context.Context, ids []string, ms *membership) error {
+	var todo []string
+	ms.mu.Lock()
+	for _, gid := range ids {
+		if !ms.read[gid] {
+			todo = append(todo, gid)
+		}
+	}
+	ms.mu.Unlock()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.concurrency)
-	for _, gid := range ids {
-		if ms.read[gid] {
-			continue
-		}
+	for _, gid := range todo {
 		g.Go(func() error {
 			users, err := r.client.ListGroupUsers(gctx, gid)
 			if err != nil {
