@@ -1,0 +1,460 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// Execution statuses.
+const (
+	StatusPending   = store.FlowPending
+	StatusRunning   = store.FlowRunning
+	StatusSucceeded = store.FlowSucceeded
+	StatusFaulted   = store.FlowFaulted
+	StatusCancelled = store.FlowCancelled
+)
+
+// Execution is one run of one version of a flow. Its JSON form is stable.
+type Execution struct {
+	ID        string `json:"id"`
+	FlowID    string `json:"flowId"`
+	FlowTitle string `json:"flowTitle"`
+	FolderID  string `json:"folderId"`
+	// Version is the flow version that ran.
+	Version int    `json:"version"`
+	Status  string `json:"status"`
+	// Result is a short note on how the execution ended, set by the flow
+	// with execution.setResult ("no matching route").
+	Result string `json:"result,omitempty"`
+	// Error is the fault that ended the execution.
+	Error *engine.Fault `json:"error,omitempty"`
+	// Input and Output are shown when the flow saves all data, and
+	// Output always by Wait.
+	Input    any    `json:"input,omitempty"`
+	Output   any    `json:"output,omitempty"`
+	ParentID string `json:"parentId,omitempty"`
+	// Test marks executions started by a test request (X-Vigil-Test).
+	Test        bool       `json:"test,omitempty"`
+	DryRun      bool       `json:"dryRun,omitempty"`
+	SaveAllData bool       `json:"saveAllData"`
+	Steps       int        `json:"steps"`
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	StartedAt   *time.Time `json:"startedAt,omitempty"`
+	EndedAt     *time.Time `json:"endedAt,omitempty"`
+	DurationMS  int64      `json:"durationMs"`
+}
+
+// Done tells whether the execution has ended.
+func (e *Execution) Done() bool { return final(e.Status) }
+
+func final(status string) bool {
+	return status == StatusSucceeded || status == StatusFaulted || status == StatusCancelled
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// executionOf converts a row; withData opens the input and output (the
+// caller decides whether they may be shown).
+func (s *Service) executionOf(r *store.FlowExecution, withInput, withOutput bool) (*Execution, error) {
+	e := &Execution{ID: r.ID, FlowID: r.FlowID, FlowTitle: r.FlowTitle, FolderID: r.FolderID, Version: r.Version,
+		Status: r.Status, Result: r.Result, ParentID: r.ParentID, Test: r.Test, DryRun: r.DryRun, SaveAllData: r.SaveAllData,
+		Steps: r.Steps, Attempts: r.Attempts, CreatedAt: r.CreatedAt, StartedAt: timePtr(r.StartedAt), EndedAt: timePtr(r.EndedAt),
+		DurationMS: r.Duration.Milliseconds()}
+	if r.Error != "" {
+		var f engine.Fault
+		if err := json.Unmarshal([]byte(r.Error), &f); err == nil {
+			e.Error = &f
+		}
+	}
+	var err error
+	if withInput {
+		if e.Input, err = s.open(r.InputSealed, purposeInput, r.ID); err != nil {
+			return nil, err
+		}
+	}
+	if withOutput && r.OutputSealed != "" {
+		if e.Output, err = s.open(r.OutputSealed, purposeOutput, r.ID); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Purposes of sealed execution data, bound to the execution id so that a
+// sealed value cannot be moved to another execution.
+const (
+	purposeInput  = "flows.input/"
+	purposeOutput = "flows.output/"
+	purposeStep   = "flows.step/"
+)
+
+func (s *Service) seal(v any, purpose, execID string) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode execution data: %w", err)
+	}
+	return s.box.Seal(string(b), purpose+execID)
+}
+
+func (s *Service) open(sealed, purpose, execID string) (any, error) {
+	if sealed == "" {
+		return nil, nil
+	}
+	plain, err := s.box.Open(sealed, purpose+execID)
+	if err != nil {
+		return nil, fmt.Errorf("open the data of execution %s: %w", execID, err)
+	}
+	return engine.DecodeJSON([]byte(plain))
+}
+
+// StartOptions tune Start.
+type StartOptions struct {
+	// ExecutionID is the new execution's id; default a new "exe_…" id.
+	// The invoke endpoint chooses it so that it can answer before the
+	// execution runs.
+	ExecutionID string
+	// Version runs this version instead of the current one.
+	Version int
+	// Test marks an execution started by a test request (X-Vigil-Test).
+	Test bool
+	// DryRun asks connectors to record what they would send instead.
+	DryRun bool
+	// AllowOff starts the flow even when it is off (a manual test run).
+	AllowOff bool
+	// InTx runs in the transaction that stores the execution and its
+	// job, for callers that record something with it atomically.
+	InTx func(ctx context.Context, tx *store.Tx) error
+}
+
+// runArgs is the River job that runs (or resumes) an execution.
+type runArgs struct {
+	ExecutionID string `json:"execution_id"`
+	Generation  int    `json:"generation"`
+}
+
+func (runArgs) Kind() string { return "flow_execution" }
+
+func (s *Service) insertOpts() *river.InsertOpts {
+	return &river.InsertOpts{Queue: s.cfg.QueueName, MaxAttempts: s.cfg.MaxAttempts}
+}
+
+// Start stores a new execution of a flow and its job in one transaction
+// and returns the execution's id: the execution exists if and only if its
+// job does. A flow that is off is refused with ErrFlowOff unless
+// opts.AllowOff is set.
+func (s *Service) Start(ctx context.Context, flowID string, input any, opts StartOptions) (string, error) {
+	if s.queue == nil {
+		return "", ErrNoQueue
+	}
+	f, err := s.Flow(ctx, flowID)
+	if err != nil {
+		return "", err
+	}
+	if !f.On && !opts.AllowOff {
+		return "", fmt.Errorf("flow %q is off; turn it on to run it: %w", f.Title, ErrFlowOff)
+	}
+	version := f.Version
+	if opts.Version != 0 {
+		version = opts.Version
+	}
+	w, err := s.workflow(ctx, f.ID, version)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	execID := opts.ExecutionID
+	if execID == "" {
+		execID = id.NewAt("exe", now)
+	}
+	sealed, err := s.sealInput(input, execID)
+	if err != nil {
+		return "", err
+	}
+	e := &store.FlowExecution{ID: execID, FlowID: f.ID, Version: version, Status: StatusPending, InputSealed: sealed,
+		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now}
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateFlowExecution(ctx, e); err != nil {
+			return err
+		}
+		if opts.InTx != nil {
+			if err := opts.InTx(ctx, tx); err != nil {
+				return err
+			}
+		}
+		_, err := s.queue.InsertTx(ctx, tx, runArgs{ExecutionID: execID, Generation: 1}, s.insertOpts())
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("start an execution of flow %q: %w", f.Title, err)
+	}
+	return execID, nil
+}
+
+func (s *Service) sealInput(input any, execID string) (string, error) {
+	in, err := engine.Normalize(input)
+	if err != nil {
+		return "", invalid(fmt.Errorf("the input is not JSON: %w", err))
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return "", invalid(fmt.Errorf("the input is not JSON: %w", err))
+	}
+	if len(b) > s.cfg.MaxInput {
+		return "", invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
+	}
+	return s.box.Seal(string(b), purposeInput+execID)
+}
+
+// Wait blocks until the execution ends and returns it with its output, or
+// until ctx is done, returning the execution as it stands and ctx's
+// error. It polls the database with a backoff (so it works whichever node
+// runs the execution) and wakes at once when this node finishes it.
+func (s *Service) Wait(ctx context.Context, execID string) (*Execution, error) {
+	ch := s.subscribe(execID)
+	defer s.unsubscribe(execID, ch)
+	delay := 5 * time.Millisecond
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	var last *store.FlowExecution
+	for {
+		r, err := s.st.FlowExecution(ctx, execID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, fmt.Errorf("no execution has id %s: %w", execID, ErrNotFound)
+		case err != nil && ctx.Err() == nil:
+			return nil, fmt.Errorf("read execution %s: %w", execID, err)
+		case err == nil:
+			last = r
+			if final(r.Status) {
+				return s.executionOf(r, false, true)
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		timer.Reset(delay)
+		select {
+		case <-ch:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		delay = min(delay*2, time.Second)
+	}
+	if last == nil {
+		return nil, ctx.Err()
+	}
+	e, err := s.executionOf(last, false, false)
+	if err != nil {
+		return nil, err
+	}
+	return e, ctx.Err()
+}
+
+func (s *Service) subscribe(execID string) chan struct{} {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.waiters[execID] = append(s.waiters[execID], ch)
+	s.mu.Unlock()
+	return ch
+}
+
+func (s *Service) unsubscribe(execID string, ch chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.waiters[execID]
+	for i, c := range list {
+		if c == ch {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(s.waiters, execID)
+	} else {
+		s.waiters[execID] = list
+	}
+}
+
+// notify wakes the waiters of an execution that ended on this node.
+func (s *Service) notify(execID string) {
+	s.mu.Lock()
+	list := s.waiters[execID]
+	delete(s.waiters, execID)
+	s.mu.Unlock()
+	for _, ch := range list {
+		close(ch)
+	}
+}
+
+// Cancel ends an unfinished execution as cancelled. A worker running it
+// stops at its next task boundary on this node, or when it next renews
+// its lease on another. It returns ErrNotFound for an unknown id and
+// ErrInvalid when the execution had already ended.
+func (s *Service) Cancel(ctx context.Context, execID string) error {
+	r, err := s.st.FlowExecution(ctx, execID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no execution has id %s: %w", execID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("read execution %s: %w", execID, err)
+	}
+	now := s.now()
+	var d time.Duration
+	if !r.StartedAt.IsZero() {
+		d = now.Sub(r.StartedAt)
+	}
+	ok, err := s.st.CancelFlowExecution(ctx, execID, now, d)
+	if err != nil {
+		return fmt.Errorf("cancel execution %s: %w", execID, err)
+	}
+	if !ok {
+		return invalid(fmt.Errorf("execution %s has already ended", execID))
+	}
+	s.mu.Lock()
+	stop := s.running[execID]
+	s.mu.Unlock()
+	if stop != nil {
+		stop(errCancelled)
+	}
+	s.notify(execID)
+	return nil
+}
+
+// Backlog counts a flow's executions not yet finished.
+func (s *Service) Backlog(ctx context.Context, flowID string) (int, error) {
+	n, err := s.st.UnfinishedFlowExecutions(ctx, flowID)
+	if err != nil {
+		return 0, fmt.Errorf("count the unfinished executions of flow %s: %w", flowID, err)
+	}
+	return n, nil
+}
+
+// ExecutionFilter selects executions to list. Zero fields select all.
+type ExecutionFilter = store.FlowExecutionFilter
+
+// Executions lists executions, newest first, without their data.
+func (s *Service) Executions(ctx context.Context, f ExecutionFilter) ([]*Execution, error) {
+	rs, err := s.st.FlowExecutions(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list executions: %w", err)
+	}
+	out := make([]*Execution, len(rs))
+	for i, r := range rs {
+		if out[i], err = s.executionOf(r, false, false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// History is an execution with its steps, notes and the helper flows it
+// started without waiting.
+type History struct {
+	Execution *Execution   `json:"execution"`
+	Steps     []*Step      `json:"steps"`
+	Notes     []*Note      `json:"notes,omitempty"`
+	Children  []*Execution `json:"children,omitempty"`
+}
+
+// Step is a task run in an execution's history. Input and Output are
+// present only when the flow saves all data, with secrets redacted.
+type Step struct {
+	Key        string        `json:"key"`
+	Reference  string        `json:"reference"`
+	Name       string        `json:"name"`
+	Kind       string        `json:"kind"`
+	Directive  string        `json:"directive,omitempty"`
+	Skipped    bool          `json:"skipped,omitempty"`
+	Error      *engine.Fault `json:"error,omitempty"`
+	Input      any           `json:"input,omitempty"`
+	Output     any           `json:"output,omitempty"`
+	StartedAt  time.Time     `json:"startedAt"`
+	EndedAt    time.Time     `json:"endedAt"`
+	DurationMS int64         `json:"durationMs"`
+}
+
+// Note is an extra entry of an execution's history: an emitted event, a
+// helper flow started, a request a dry-run connector would have sent.
+type Note struct {
+	Key       string    `json:"key"`
+	Reference string    `json:"reference"`
+	Kind      string    `json:"kind"`
+	Message   string    `json:"message"`
+	Data      any       `json:"data,omitempty"`
+	Time      time.Time `json:"time"`
+}
+
+// Execution returns an execution's history. Its input, output and each
+// step's data are included only when the flow saved all data.
+func (s *Service) Execution(ctx context.Context, execID string) (*History, error) {
+	r, err := s.st.FlowExecution(ctx, execID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no execution has id %s: %w", execID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read execution %s: %w", execID, err)
+	}
+	e, err := s.executionOf(r, r.SaveAllData, r.SaveAllData)
+	if err != nil {
+		return nil, err
+	}
+	h := &History{Execution: e, Steps: []*Step{}}
+	steps, err := s.st.FlowSteps(ctx, execID)
+	if err != nil {
+		return nil, fmt.Errorf("read the steps of execution %s: %w", execID, err)
+	}
+	for _, st := range steps {
+		v := &Step{Key: st.Key, Reference: st.Reference, Name: st.Name, Kind: st.Kind, Directive: st.Directive,
+			Skipped: st.Skipped, StartedAt: st.StartedAt, EndedAt: st.EndedAt, DurationMS: st.EndedAt.Sub(st.StartedAt).Milliseconds()}
+		if st.Fault != "" {
+			var f engine.Fault
+			if json.Unmarshal([]byte(st.Fault), &f) == nil {
+				v.Error = &f
+			}
+		}
+		if r.SaveAllData && st.History != "" {
+			var d struct {
+				Input  any `json:"input"`
+				Output any `json:"output"`
+			}
+			if json.Unmarshal([]byte(st.History), &d) == nil {
+				v.Input, v.Output = d.Input, d.Output
+			}
+		}
+		h.Steps = append(h.Steps, v)
+	}
+	notes, err := s.st.FlowNotes(ctx, execID)
+	if err != nil {
+		return nil, fmt.Errorf("read the notes of execution %s: %w", execID, err)
+	}
+	for _, n := range notes {
+		v := &Note{Key: n.Key, Reference: n.Reference, Kind: n.Kind, Message: n.Message, Time: n.CreatedAt}
+		if n.Data != "" {
+			v.Data, _ = engine.DecodeJSON([]byte(n.Data))
+		}
+		h.Notes = append(h.Notes, v)
+	}
+	h.Children, err = s.Executions(ctx, ExecutionFilter{ParentID: execID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}

@@ -1,0 +1,61 @@
+package flows
+
+import (
+	"context"
+
+	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+)
+
+// Invoke returns the service as the invoke endpoint sees it
+// (invoke.Flows): the flow behind an endpoint, durable starts, waits and
+// backlogs.
+func (s *Service) Invoke() invoke.Flows { return invokeFlows{s} }
+
+type invokeFlows struct{ s *Service }
+
+// InvokeTarget returns the flow, whether it is on, and its API Endpoint
+// settings (nil when its current version has no such trigger).
+func (a invokeFlows) InvokeTarget(ctx context.Context, flowID string) (invoke.Target, error) {
+	f, err := a.s.st.Flow(ctx, flowID)
+	if err != nil {
+		return invoke.Target{}, err
+	}
+	t := invoke.Target{FlowID: f.ID, Title: f.Title, On: f.On}
+	if f.TriggerKind == "" {
+		return t, nil
+	}
+	w, err := a.s.workflow(ctx, f.ID, f.Version)
+	if err != nil {
+		return invoke.Target{}, err
+	}
+	if tr := w.Trigger(); tr != nil {
+		t.Endpoint = tr.APIEndpoint
+	}
+	return t, nil
+}
+
+// Start starts the execution the endpoint chose the id of. The endpoint
+// has checked that the flow is on; a flow turned off since is refused.
+func (a invokeFlows) Start(ctx context.Context, p invoke.StartParams) error {
+	_, err := a.s.Start(ctx, p.FlowID, p.Input, StartOptions{ExecutionID: p.ExecutionID, Test: p.Test, InTx: p.InTx})
+	return err
+}
+
+// Wait waits for the execution; when ctx ends first it returns the
+// outcome so far with Done false.
+func (a invokeFlows) Wait(ctx context.Context, execID string) (invoke.Outcome, error) {
+	e, err := a.s.Wait(ctx, execID)
+	if e == nil {
+		return invoke.Outcome{}, err
+	}
+	out := invoke.Outcome{Done: e.Done(), Status: e.Status, Output: e.Output}
+	if e.Error != nil {
+		out.Error = e.Error.Object()
+	}
+	return out, err
+}
+
+// Backlog counts the flow's unfinished executions.
+func (a invokeFlows) Backlog(ctx context.Context, flowID string) (int, error) {
+	return a.s.Backlog(ctx, flowID)
+}

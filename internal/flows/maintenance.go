@@ -1,0 +1,127 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// maintenanceArgs is the periodic job that queues again the executions
+// whose worker died (their lease ran out).
+type maintenanceArgs struct{}
+
+func (maintenanceArgs) Kind() string { return "flow_maintenance" }
+
+type maintenanceWorker struct {
+	river.WorkerDefaults[maintenanceArgs]
+	s *Service
+}
+
+func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
+	_, err := w.s.Recover(ctx)
+	return err
+}
+
+func (w *maintenanceWorker) Timeout(*river.Job[maintenanceArgs]) time.Duration { return time.Minute }
+
+// retentionArgs is the periodic job that deletes the history of
+// executions older than Config.Retention.
+type retentionArgs struct{}
+
+func (retentionArgs) Kind() string { return "flow_retention" }
+
+type retentionWorker struct {
+	river.WorkerDefaults[retentionArgs]
+	s *Service
+}
+
+func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[retentionArgs]) error {
+	_, err := w.s.Prune(ctx)
+	return err
+}
+
+func (w *retentionWorker) Timeout(*river.Job[retentionArgs]) time.Duration { return 10 * time.Minute }
+
+// Register adds the flows' job kinds (flow_execution, flow_maintenance,
+// flow_retention) to workers. The application also schedules
+// PeriodicJobs.
+func (s *Service) Register(workers *river.Workers) {
+	river.AddWorker(workers, &runWorker{s: s})
+	river.AddWorker(workers, &maintenanceWorker{s: s})
+	river.AddWorker(workers, &retentionWorker{s: s})
+}
+
+// PeriodicJobs returns maintenance (every Config.MaintenanceEvery and at
+// start, so that executions cut short by a crash resume soon after a
+// restart) and retention (every Config.RetentionEvery).
+func (s *Service) PeriodicJobs() []*river.PeriodicJob {
+	opts := &river.InsertOpts{Queue: s.cfg.QueueName}
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(s.cfg.MaintenanceEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return maintenanceArgs{}, opts },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(s.cfg.RetentionEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return retentionArgs{}, opts },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+	}
+}
+
+// Recover queues again, in a new generation, every running execution
+// whose worker's lease ran out: the worker died, and its River job will
+// not run again before River's own rescue, much later. The new job
+// resumes the execution from its journal; the old job, if it ever runs,
+// finds a newer generation and does nothing. It returns how many
+// executions it queued, and is safe to run on several nodes at once and
+// worth running at start-up.
+func (s *Service) Recover(ctx context.Context) (int, error) {
+	if s.queue == nil {
+		return 0, ErrNoQueue
+	}
+	now := s.now()
+	expired, err := s.st.ExpiredFlowExecutions(ctx, now, 500)
+	if err != nil {
+		return 0, fmt.Errorf("find executions whose worker died: %w", err)
+	}
+	n := 0
+	for _, e := range expired {
+		queued := false
+		err := s.st.InTx(ctx, func(tx *store.Tx) error {
+			gen, err := tx.RequeueFlowExecution(ctx, e.ID, e.Generation, now)
+			if err != nil || gen == 0 {
+				return err
+			}
+			_, err = s.queue.InsertTx(ctx, tx, runArgs{ExecutionID: e.ID, Generation: gen}, s.insertOpts())
+			queued = err == nil
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("queue execution %s again: %w", e.ID, err)
+		}
+		if queued {
+			n++
+			s.cfg.Logger.Info("execution queued again after its worker died", "execution", e.ID)
+		}
+	}
+	return n, nil
+}
+
+// Prune deletes the history of executions that ended longer than
+// Config.Retention ago, in batches, and returns how many it deleted.
+func (s *Service) Prune(ctx context.Context) (int64, error) {
+	before := s.now().Add(-s.cfg.Retention)
+	var total int64
+	for {
+		n, err := s.st.DeleteFlowExecutionsEndedBefore(ctx, before, 500)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("delete old executions: %w", err)
+		}
+		if n < 500 {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// spawner starts helper flows that a running execution does not wait for
+// (run: workflow with await: false) as executions of their own, through
+// the same durable path as Start. A child is identified by its parent and
+// the spawning task's journal key, so a parent resumed after a crash
+// finds the child it already started instead of starting another.
+type spawner struct {
+	s        *Service
+	parent   *store.FlowExecution
+	resolver *runResolver
+	journal  *dbJournal
+}
+
+func (sp *spawner) Spawn(ctx context.Context, req engine.SpawnRequest) (string, error) {
+	s := sp.s
+	// The engine names an awaited helper's execution after its parent;
+	// the spawning task's key is unique within the top-level execution.
+	parentID := sp.parent.ID
+	if existing, err := s.st.FlowExecutionByParent(ctx, parentID, req.Key); err == nil {
+		return existing.ID, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", sp.journal.fail(fmt.Errorf("look up helper flow %s: %w", req.Ref, err))
+	}
+	k, ok := sp.resolver.lookup(req.Flow)
+	if !ok {
+		return "", fmt.Errorf("helper flow %s was not resolved by this execution", req.Ref)
+	}
+	if s.queue == nil {
+		return "", ErrNoQueue
+	}
+	now := s.now()
+	execID := id.NewAt("exe", now)
+	sealed, err := s.sealInput(req.Input, execID)
+	if err != nil {
+		return "", err
+	}
+	e := &store.FlowExecution{ID: execID, FlowID: k.flowID, Version: k.version, Status: StatusPending, InputSealed: sealed,
+		ParentID: parentID, ParentKey: req.Key, CallDepth: req.CallDepth, Test: sp.parent.Test, DryRun: sp.parent.DryRun,
+		SaveAllData: req.Flow.SaveAllData(), CreatedAt: now, UpdatedAt: now}
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateFlowExecution(ctx, e); err != nil {
+			return err
+		}
+		_, err := s.queue.InsertTx(ctx, tx, runArgs{ExecutionID: execID, Generation: 1}, s.insertOpts())
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) {
+		if existing, err := s.st.FlowExecutionByParent(ctx, parentID, req.Key); err == nil {
+			return existing.ID, nil
+		}
+	}
+	if err != nil {
+		return "", sp.journal.fail(fmt.Errorf("start helper flow %s: %w", req.Ref, err))
+	}
+	return execID, nil
+}

@@ -1,0 +1,222 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// Causes of a worker's context ending other than the queue stopping.
+var (
+	errCancelled = errors.New("the execution was cancelled")
+	errLeaseLost = errors.New("the execution was queued anew after this worker's lease ran out")
+)
+
+type runWorker struct {
+	river.WorkerDefaults[runArgs]
+	s *Service
+}
+
+func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
+	err := w.s.run(ctx, job.Args.ExecutionID, job.Args.Generation)
+	if err != nil && job.Attempt >= job.MaxAttempts && ctx.Err() == nil {
+		// The last attempt: end the execution rather than leave it
+		// pending for ever.
+		w.s.abandon(context.WithoutCancel(ctx), job.Args.ExecutionID, job.Args.Generation, err)
+	}
+	return err
+}
+
+// Timeout is the longest an execution may run, plus a margin: the engine
+// ends it first with a clear fault.
+func (w *runWorker) Timeout(*river.Job[runArgs]) time.Duration {
+	return w.s.cfg.Limits.MaxDuration + time.Minute
+}
+
+// run runs or resumes an execution of the given generation. It returns
+// nil when the execution ended (whatever its status) or is not this
+// job's to run, and an error when it must be tried again.
+func (s *Service) run(ctx context.Context, execID string, generation int) error {
+	now := s.now()
+	ok, err := s.st.ClaimFlowExecution(ctx, execID, generation, now, now.Add(s.cfg.Lease))
+	if err != nil {
+		return fmt.Errorf("claim execution %s: %w", execID, err)
+	}
+	if !ok {
+		return nil // ended, cancelled, queued anew, or held by a live worker
+	}
+	r, err := s.st.FlowExecution(ctx, execID)
+	if err != nil {
+		return s.release(ctx, execID, generation, fmt.Errorf("read execution %s: %w", execID, err))
+	}
+	w, err := s.workflow(ctx, r.FlowID, r.Version)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, errBrokenVersion) {
+			return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrConfiguration, Status: 500, Title: "Flow version unavailable",
+				Detail: fmt.Sprintf("version %d of the flow cannot be run: %v", r.Version, err), Instance: "/"}, 0)
+		}
+		return s.release(ctx, execID, generation, err)
+	}
+	input, err := s.open(r.InputSealed, purposeInput, execID)
+	if err != nil {
+		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Input unavailable",
+			Detail: "the execution's input cannot be opened with this server's master key", Instance: "/"}, 0)
+	}
+	remaining := s.cfg.Limits.MaxDuration - now.Sub(r.StartedAt)
+	if remaining <= 0 {
+		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrTimeout, Status: 408, Title: "Execution timed out",
+			Detail: fmt.Sprintf("the execution ran longer than the limit of %s", s.cfg.Limits.MaxDuration), Instance: "/"}, 0)
+	}
+	journal, err := s.loadJournal(ctx, execID)
+	if err != nil {
+		return s.release(ctx, execID, generation, err)
+	}
+
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	s.mu.Lock()
+	s.running[execID] = stop
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.running, execID)
+		s.mu.Unlock()
+	}()
+	leaseDone := make(chan struct{})
+	go func() {
+		defer close(leaseDone)
+		s.keepLease(runCtx, stop, execID, generation)
+	}()
+
+	resolver := &runResolver{s: s, folderID: r.FolderID}
+	limits := s.cfg.Limits
+	limits.MaxDuration = remaining
+	eng := engine.New(engine.Config{
+		HTTPClient:     s.cfg.HTTPClient,
+		Catalog:        s.cfg.Catalog,
+		Flows:          resolver,
+		Spawner:        &spawner{s: s, parent: r, resolver: resolver, journal: journal},
+		Secrets:        s.cfg.Secrets,
+		Clock:          s.cfg.Clock,
+		RuntimeVersion: s.cfg.RuntimeVersion,
+		Limits:         limits,
+		Logger:         s.cfg.Logger,
+	})
+	res, runErr := eng.Run(runCtx, w, input, engine.RunOptions{ExecutionID: execID, StartedAt: r.StartedAt, Journal: journal,
+		FlowID: r.FlowID, Folder: r.FolderID, DryRun: r.DryRun, CallDepth: r.CallDepth})
+	stop(nil)
+	<-leaseDone
+
+	switch cause := context.Cause(runCtx); {
+	case errors.Is(cause, errCancelled), errors.Is(cause, errLeaseLost):
+		return nil // cancelled, or another worker has it now
+	case ctx.Err() != nil:
+		// The queue is stopping: hand the execution back; River runs
+		// this job again and the journal resumes it.
+		return s.release(ctx, execID, generation, ctx.Err())
+	}
+	if jerr := journal.failure(); jerr != nil {
+		return s.release(ctx, execID, generation, jerr)
+	}
+	steps := 0
+	var out any
+	if res != nil {
+		steps, out = res.Steps, res.Output
+	}
+	var fault *engine.Fault
+	if runErr != nil && !errors.As(runErr, &fault) {
+		return s.release(ctx, execID, generation, runErr)
+	}
+	return s.finish(ctx, r, out, fault, steps)
+}
+
+// keepLease renews the execution's lease every third of Lease until ctx
+// ends, and stops the run when the execution was cancelled or queued anew.
+func (s *Service) keepLease(ctx context.Context, stop context.CancelCauseFunc, execID string, generation int) {
+	t := time.NewTicker(s.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := s.now()
+		ok, err := s.st.RenewFlowExecutionLease(ctx, execID, generation, now, now.Add(s.cfg.Lease))
+		if err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Logger.Warn("cannot renew an execution's lease", "execution", execID, "err", err)
+			}
+			continue
+		}
+		if !ok {
+			r, err := s.st.FlowExecution(ctx, execID)
+			if err == nil && r.Status == StatusCancelled {
+				stop(errCancelled)
+			} else {
+				stop(errLeaseLost)
+			}
+			return
+		}
+	}
+}
+
+// release hands an execution back to its job after an error that a retry
+// may cure, and returns that error for River to retry.
+func (s *Service) release(ctx context.Context, execID string, generation int, cause error) error {
+	if err := s.st.ReleaseFlowExecution(context.WithoutCancel(ctx), execID, generation, s.now()); err != nil {
+		s.cfg.Logger.Warn("cannot hand an execution back", "execution", execID, "err", err)
+	}
+	return cause
+}
+
+// finish records how an execution ended and wakes its waiters.
+func (s *Service) finish(ctx context.Context, r *store.FlowExecution, output any, fault *engine.Fault, steps int) error {
+	ctx = context.WithoutCancel(ctx)
+	now := s.now()
+	end := store.FlowExecutionEnd{ID: r.ID, Generation: r.Generation, Status: StatusSucceeded, Steps: steps, EndedAt: now}
+	if !r.StartedAt.IsZero() {
+		end.Duration = now.Sub(r.StartedAt)
+	}
+	if fault != nil {
+		end.Status = StatusFaulted
+		b, err := json.Marshal(fault)
+		if err != nil {
+			return fmt.Errorf("encode the fault of execution %s: %w", r.ID, err)
+		}
+		end.Error = string(b)
+	} else {
+		sealed, err := s.seal(output, purposeOutput, r.ID)
+		if err != nil {
+			return err
+		}
+		end.OutputSealed = sealed
+	}
+	if _, err := s.st.FinishFlowExecution(ctx, end); err != nil {
+		return fmt.Errorf("record the end of execution %s: %w", r.ID, err)
+	}
+	if fault != nil {
+		s.cfg.Logger.Info("execution faulted", "execution", r.ID, "flow", r.FlowID, "type", fault.Type, "instance", fault.Instance)
+	}
+	s.notify(r.ID)
+	return nil
+}
+
+// abandon ends an execution whose job ran out of attempts.
+func (s *Service) abandon(ctx context.Context, execID string, generation int, cause error) {
+	r, err := s.st.FlowExecution(ctx, execID)
+	if err != nil || r.Generation != generation || final(r.Status) {
+		return
+	}
+	s.cfg.Logger.Error("execution abandoned after repeated errors", "execution", execID, "err", cause)
+	_ = s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Execution abandoned",
+		Detail:   fmt.Sprintf("the execution could not be completed after %d attempts because of a server error; start it again", s.cfg.MaxAttempts),
+		Instance: "/"}, r.Steps)
+}

@@ -1,0 +1,400 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Execution statuses. Pending and running executions are unfinished; the
+// others are final.
+const (
+	FlowPending   = "pending"
+	FlowRunning   = "running"
+	FlowSucceeded = "succeeded"
+	FlowFaulted   = "faulted"
+	FlowCancelled = "cancelled"
+)
+
+// FlowExecution is one execution of one version of a flow.
+type FlowExecution struct {
+	ID      string
+	FlowID  string
+	Version int
+	Status  string
+	// InputSealed and OutputSealed are sealed JSON.
+	InputSealed  string
+	OutputSealed string
+	// Error is the RFC 7807 error object of a fault, as JSON ("" if none).
+	Error string
+	// Result is a short note on how the execution ended, such as "no
+	// matching route".
+	Result      string
+	ParentID    string
+	ParentKey   string
+	CallDepth   int
+	Test        bool
+	DryRun      bool
+	SaveAllData bool
+	Steps       int
+	Attempts    int
+	Generation  int
+	LeaseUntil  time.Time
+	StartedAt   time.Time
+	EndedAt     time.Time
+	Duration    time.Duration
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// FlowTitle and FolderID are filled by lists, which join the flow.
+	FlowTitle string
+	FolderID  string
+}
+
+const flowExecCols = `e.id, e.flow_id, e.version, e.status, e.input_sealed, e.output_sealed, e.error, e.result,
+	e.parent_id, e.parent_key, e.call_depth, e.test, e.dry_run, e.save_all_data, e.steps, e.attempts, e.generation,
+	e.lease_until, e.started_at, e.ended_at, e.duration_ms, e.created_at, e.updated_at, f.title, f.folder_id`
+
+const flowExecFrom = ` FROM vigil_flow_execution e JOIN vigil_flow f ON f.id = e.flow_id`
+
+func scanFlowExecution(scan func(...any) error) (*FlowExecution, error) {
+	var e FlowExecution
+	var parentID, parentKey sql.NullString
+	var ms int64
+	err := scan(&e.ID, &e.FlowID, &e.Version, &e.Status, &e.InputSealed, &e.OutputSealed, &e.Error, &e.Result,
+		&parentID, &parentKey, &e.CallDepth, &e.Test, &e.DryRun, &e.SaveAllData, &e.Steps, &e.Attempts, &e.Generation,
+		scanTime(&e.LeaseUntil), scanTime(&e.StartedAt), scanTime(&e.EndedAt), &ms, scanTime(&e.CreatedAt), scanTime(&e.UpdatedAt),
+		&e.FlowTitle, &e.FolderID)
+	if err != nil {
+		return nil, err
+	}
+	e.ParentID, e.ParentKey = parentID.String, parentKey.String
+	e.Duration = time.Duration(ms) * time.Millisecond
+	return &e, nil
+}
+
+func flowNullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// CreateFlowExecution inserts e; ErrConflict if its id, or its parent and
+// parent key, exist already.
+func (q *Queries) CreateFlowExecution(ctx context.Context, e *FlowExecution) error {
+	if e.Generation == 0 {
+		e.Generation = 1
+	}
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_flow_execution (id, flow_id, version, status, input_sealed, parent_id, parent_key,
+		call_depth, test, dry_run, save_all_data, generation, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		e.ID, e.FlowID, e.Version, e.Status, e.InputSealed, flowNullString(e.ParentID), flowNullString(e.ParentKey),
+		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.CreatedAt, e.UpdatedAt)
+	return err
+}
+
+// FlowExecution returns the execution with this id, or ErrNotFound.
+func (q *Queries) FlowExecution(ctx context.Context, id string) (*FlowExecution, error) {
+	es, err := q.flowExecutionsWhere(ctx, `e.id = $1`, "", 1, id)
+	return flowOne(es, err)
+}
+
+// FlowExecutionByParent returns the helper flow execution that parentID
+// started at the journal key, or ErrNotFound.
+func (q *Queries) FlowExecutionByParent(ctx context.Context, parentID, key string) (*FlowExecution, error) {
+	es, err := q.flowExecutionsWhere(ctx, `e.parent_id = $1 AND e.parent_key = $2`, "", 1, parentID, key)
+	return flowOne(es, err)
+}
+
+// FlowExecutionFilter selects executions to list. Zero fields select all.
+type FlowExecutionFilter struct {
+	FlowID   string
+	FolderID string
+	Status   string
+	ParentID string
+	// MinDuration and MaxDuration bound the duration of finished executions.
+	MinDuration time.Duration
+	MaxDuration time.Duration
+	// Before lists executions whose id sorts before this one (paging:
+	// pass the last id of the previous page).
+	Before string
+	// Limit defaults to 50.
+	Limit int
+}
+
+// FlowExecutions lists executions, newest first.
+func (q *Queries) FlowExecutions(ctx context.Context, f FlowExecutionFilter) ([]*FlowExecution, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.FlowID != "" {
+		add("e.flow_id = ?", f.FlowID)
+	}
+	if f.FolderID != "" {
+		add("f.folder_id = ?", f.FolderID)
+	}
+	if f.Status != "" {
+		add("e.status = ?", f.Status)
+	}
+	if f.ParentID != "" {
+		add("e.parent_id = ?", f.ParentID)
+	}
+	if f.MinDuration > 0 {
+		add("e.ended_at IS NOT NULL AND e.duration_ms >= ?", f.MinDuration.Milliseconds())
+	}
+	if f.MaxDuration > 0 {
+		add("e.ended_at IS NOT NULL AND e.duration_ms <= ?", f.MaxDuration.Milliseconds())
+	}
+	if f.Before != "" {
+		add("e.id < ?", f.Before)
+	}
+	cond := "1 = 1"
+	if len(where) > 0 {
+		cond = strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	return q.flowExecutionsWhere(ctx, cond, " ORDER BY e.id DESC", limit, args...)
+}
+
+func (q *Queries) flowExecutionsWhere(ctx context.Context, where, order string, limit int, args ...any) ([]*FlowExecution, error) {
+	var out []*FlowExecution
+	err := q.c.query(ctx, `SELECT `+flowExecCols+flowExecFrom+` WHERE `+where+order+` LIMIT `+strconv.Itoa(limit), args, func(r *sql.Rows) error {
+		e, err := scanFlowExecution(r.Scan)
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// ClaimFlowExecution marks an execution running for a worker of its
+// current generation, until leaseUntil. It reports false when the
+// execution is final, belongs to another generation, or is held by a
+// worker whose lease has not run out.
+func (q *Queries) ClaimFlowExecution(ctx context.Context, id string, generation int, now, leaseUntil time.Time) (bool, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET status = 'running', attempts = attempts + 1, lease_until = $4,
+		started_at = COALESCE(started_at, $3), updated_at = $3
+		WHERE id = $1 AND generation = $2 AND (status = 'pending' OR (status = 'running' AND (lease_until IS NULL OR lease_until < $3)))`,
+		id, generation, now, leaseUntil)
+	return flowChanged(res, err)
+}
+
+// RenewFlowExecutionLease extends the lease of a running execution. It
+// reports false when the execution was cancelled or queued anew, so the
+// worker must stop.
+func (q *Queries) RenewFlowExecutionLease(ctx context.Context, id string, generation int, now, leaseUntil time.Time) (bool, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET lease_until = $4, updated_at = $3
+		WHERE id = $1 AND generation = $2 AND status = 'running'`, id, generation, now, leaseUntil)
+	return flowChanged(res, err)
+}
+
+// ReleaseFlowExecution hands a running execution back (its worker is
+// shutting down): it is pending again and its job will run it.
+func (q *Queries) ReleaseFlowExecution(ctx context.Context, id string, generation int, now time.Time) error {
+	_, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET status = 'pending', lease_until = NULL, updated_at = $3
+		WHERE id = $1 AND generation = $2 AND status = 'running'`, id, generation, now)
+	return err
+}
+
+// FlowExecutionEnd is how an execution ended.
+type FlowExecutionEnd struct {
+	ID           string
+	Generation   int
+	Status       string
+	OutputSealed string
+	Error        string
+	Steps        int
+	EndedAt      time.Time
+	Duration     time.Duration
+}
+
+// FinishFlowExecution records the end of an unfinished execution of the
+// given generation. It reports false when the execution had already
+// ended (cancelled, say) or was queued anew.
+func (q *Queries) FinishFlowExecution(ctx context.Context, e FlowExecutionEnd) (bool, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET status = $3, output_sealed = $4, error = $5, steps = $6,
+		ended_at = $7, duration_ms = $8, lease_until = NULL, updated_at = $7
+		WHERE id = $1 AND generation = $2 AND status IN ('pending', 'running')`,
+		e.ID, e.Generation, e.Status, e.OutputSealed, e.Error, e.Steps, e.EndedAt, e.Duration.Milliseconds())
+	return flowChanged(res, err)
+}
+
+// CancelFlowExecution ends an unfinished execution as cancelled after
+// running for d; it reports false when the execution had already ended.
+func (q *Queries) CancelFlowExecution(ctx context.Context, id string, now time.Time, d time.Duration) (bool, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET status = 'cancelled', lease_until = NULL, ended_at = $2,
+		duration_ms = $3, updated_at = $2 WHERE id = $1 AND status IN ('pending', 'running')`, id, now, d.Milliseconds())
+	return flowChanged(res, err)
+}
+
+// SetFlowExecutionResult sets the short result note of an execution.
+func (q *Queries) SetFlowExecutionResult(ctx context.Context, id, result string) error {
+	_, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET result = $2 WHERE id = $1`, id, result)
+	return err
+}
+
+// ExpiredFlowExecutions lists running executions whose worker's lease ran
+// out before now: their worker died.
+func (q *Queries) ExpiredFlowExecutions(ctx context.Context, now time.Time, limit int) ([]*FlowExecution, error) {
+	return q.flowExecutionsWhere(ctx, `e.status = 'running' AND e.lease_until < $1`, " ORDER BY e.lease_until", limit, now)
+}
+
+// RequeueFlowExecution makes an execution pending in a new generation,
+// if it is still the given generation and unfinished, and returns the new
+// generation (0 when nothing changed). The caller queues its job in the
+// same transaction.
+func (q *Queries) RequeueFlowExecution(ctx context.Context, id string, generation int, now time.Time) (int, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET status = 'pending', generation = generation + 1, lease_until = NULL,
+		updated_at = $3 WHERE id = $1 AND generation = $2 AND status IN ('pending', 'running')`, id, generation, now)
+	ok, err := flowChanged(res, err)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return generation + 1, nil
+}
+
+// UnfinishedFlowExecutions counts a flow's pending and running executions.
+func (q *Queries) UnfinishedFlowExecutions(ctx context.Context, flowID string) (int, error) {
+	var n int
+	err := q.c.queryRow(ctx, `SELECT COUNT(*) FROM vigil_flow_execution WHERE flow_id = $1 AND status IN ('pending', 'running')`,
+		[]any{flowID}, &n)
+	return n, err
+}
+
+// DeleteFlowExecutionsEndedBefore deletes up to limit executions (with
+// their steps and notes) that ended before t, and returns how many.
+func (q *Queries) DeleteFlowExecutionsEndedBefore(ctx context.Context, t time.Time, limit int) (int64, error) {
+	var ids []any
+	err := q.c.query(ctx, `SELECT id FROM vigil_flow_execution WHERE ended_at < $1 ORDER BY ended_at LIMIT `+strconv.Itoa(limit),
+		[]any{t}, func(r *sql.Rows) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			return nil
+		})
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	ph := make([]string, len(ids))
+	for i := range ids {
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	in := strings.Join(ph, ", ")
+	// Children first: SQLite enforces the cascade only when foreign keys
+	// are on, which the store sets, but deleting explicitly keeps the
+	// statement cheap on both databases.
+	for _, table := range []string{"vigil_flow_step", "vigil_flow_note"} {
+		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE execution_id IN (`+in+`)`, ids...); err != nil {
+			return 0, err
+		}
+	}
+	res, err := q.c.exec(ctx, `DELETE FROM vigil_flow_execution WHERE id IN (`+in+`)`, ids...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func flowChanged(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// FlowStep is a journal record: one task run of an execution.
+type FlowStep struct {
+	ExecutionID string
+	Key         string
+	Seq         int
+	Reference   string
+	Name        string
+	Kind        string
+	Directive   string
+	Skipped     bool
+	// Fault is the RFC 7807 error object as JSON ("" if none).
+	Fault string
+	// StateSealed is the sealed JSON a resume continues from.
+	StateSealed string
+	// History is the redacted {input, output} as JSON, "" when the flow
+	// does not save all data.
+	History   string
+	StartedAt time.Time
+	EndedAt   time.Time
+}
+
+// PutFlowStep records a step, replacing an earlier record at the same key.
+func (q *Queries) PutFlowStep(ctx context.Context, s *FlowStep) error {
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_flow_step (execution_id, step_key, seq, reference, name, kind, directive, skipped,
+		fault, state_sealed, history, started_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (execution_id, step_key) DO UPDATE SET seq = excluded.seq, reference = excluded.reference, name = excluded.name,
+		kind = excluded.kind, directive = excluded.directive, skipped = excluded.skipped, fault = excluded.fault,
+		state_sealed = excluded.state_sealed, history = excluded.history, started_at = excluded.started_at, ended_at = excluded.ended_at`,
+		s.ExecutionID, s.Key, s.Seq, s.Reference, s.Name, s.Kind, s.Directive, s.Skipped, s.Fault, s.StateSealed, s.History,
+		s.StartedAt, s.EndedAt)
+	return err
+}
+
+// FlowSteps lists an execution's steps in the order they were recorded.
+func (q *Queries) FlowSteps(ctx context.Context, executionID string) ([]*FlowStep, error) {
+	var out []*FlowStep
+	err := q.c.query(ctx, `SELECT step_key, seq, reference, name, kind, directive, skipped, fault, state_sealed, history,
+		started_at, ended_at FROM vigil_flow_step WHERE execution_id = $1 ORDER BY seq`, []any{executionID}, func(r *sql.Rows) error {
+		s := &FlowStep{ExecutionID: executionID}
+		if err := r.Scan(&s.Key, &s.Seq, &s.Reference, &s.Name, &s.Kind, &s.Directive, &s.Skipped, &s.Fault, &s.StateSealed,
+			&s.History, scanTime(&s.StartedAt), scanTime(&s.EndedAt)); err != nil {
+			return err
+		}
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// FlowNote is an extra history entry of an execution.
+type FlowNote struct {
+	ExecutionID string
+	Seq         int
+	Key         string
+	Reference   string
+	Kind        string
+	Message     string
+	// Data is redacted JSON ("" if none).
+	Data      string
+	CreatedAt time.Time
+}
+
+// AddFlowNote inserts a note.
+func (q *Queries) AddFlowNote(ctx context.Context, n *FlowNote) error {
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_flow_note (execution_id, seq, step_key, reference, kind, message, data, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, n.ExecutionID, n.Seq, n.Key, n.Reference, n.Kind, n.Message, n.Data, n.CreatedAt)
+	return err
+}
+
+// FlowNotes lists an execution's notes in order.
+func (q *Queries) FlowNotes(ctx context.Context, executionID string) ([]*FlowNote, error) {
+	var out []*FlowNote
+	err := q.c.query(ctx, `SELECT seq, step_key, reference, kind, message, data, created_at FROM vigil_flow_note
+		WHERE execution_id = $1 ORDER BY seq`, []any{executionID}, func(r *sql.Rows) error {
+		n := &FlowNote{ExecutionID: executionID}
+		if err := r.Scan(&n.Seq, &n.Key, &n.Reference, &n.Kind, &n.Message, &n.Data, scanTime(&n.CreatedAt)); err != nil {
+			return err
+		}
+		out = append(out, n)
+		return nil
+	})
+	return out, err
+}
