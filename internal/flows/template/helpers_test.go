@@ -1,0 +1,241 @@
+package template_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/connection"
+	"github.com/vigil-ispm/vigil/internal/connector"
+	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/flows/template"
+	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+var testNow = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+
+// testCatalog serves the template's flows in tests: the connector actions,
+// and stand-ins for the tables and execution functions of the flows
+// catalog that keep rows and results in memory.
+type testCatalog struct {
+	cons   *connector.Connectors
+	tables []template.Table
+
+	mu      sync.Mutex
+	rows    map[string][]map[string]any
+	results []string
+}
+
+func (c *testCatalog) Lookup(name string) bool {
+	return c.cons.Lookup(name) || name == "tables.createRow" || name == "execution.setResult"
+}
+
+func (c *testCatalog) CheckArgs(name string, args map[string]any) []engine.ArgProblem {
+	switch name {
+	case "tables.createRow":
+		return c.checkRow(args)
+	case "execution.setResult":
+		if _, ok := args["result"]; !ok || len(args) != 1 {
+			return []engine.ArgProblem{{Arg: "result", Msg: "required, and the only argument"}}
+		}
+		return nil
+	}
+	return c.cons.CheckArgs(name, args)
+}
+
+// checkRow checks that the table exists and every cell names a column.
+func (c *testCatalog) checkRow(args map[string]any) []engine.ArgProblem {
+	table, _ := args["table"].(string)
+	i := slices.IndexFunc(c.tables, func(t template.Table) bool { return t.Name == table })
+	if i < 0 {
+		return []engine.ArgProblem{{Arg: "table", Msg: fmt.Sprintf("no table %q in the template", table)}}
+	}
+	row, ok := args["row"].(map[string]any)
+	if !ok {
+		return []engine.ArgProblem{{Arg: "row", Msg: "expected object"}}
+	}
+	var probs []engine.ArgProblem
+	for k := range row {
+		if !slices.ContainsFunc(c.tables[i].Columns, func(col template.Column) bool { return col.Name == k }) {
+			probs = append(probs, engine.ArgProblem{Arg: "row." + k, Msg: "no such column"})
+		}
+	}
+	return probs
+}
+
+func (c *testCatalog) Call(ctx context.Context, name string, args map[string]any, env *engine.CallEnv) (any, error) {
+	switch name {
+	case "tables.createRow":
+		if probs := c.checkRow(args); len(probs) > 0 {
+			return nil, fmt.Errorf("tables.createRow: %s: %s", probs[0].Arg, probs[0].Msg)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		table := args["table"].(string)
+		c.rows[table] = append(c.rows[table], args["row"].(map[string]any))
+		return args["row"], nil
+	case "execution.setResult":
+		r, _ := args["result"].(string)
+		c.mu.Lock()
+		c.results = append(c.results, r)
+		c.mu.Unlock()
+		return map[string]any{"result": r}, env.Record(ctx, "result", r, nil)
+	}
+	return c.cons.Call(ctx, name, args, env)
+}
+
+func (c *testCatalog) tableRows(table string) []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.rows[table])
+}
+
+// resolver finds helper flows among a rendered template's flows, and
+// remembers which were resolved.
+type resolver struct {
+	flows map[string]*dsl.Workflow
+}
+
+func (r *resolver) Resolve(_ context.Context, ref engine.FlowRef) (*dsl.Workflow, error) {
+	w := r.flows[ref.Namespace+"/"+ref.Name]
+	if w == nil {
+		return nil, fmt.Errorf("no flow %s", ref)
+	}
+	return w, nil
+}
+
+// env runs a rendered template's flows with the engine, connector actions
+// acting through connections saved in a real store.
+type env struct {
+	conns    *connection.Service
+	cat      *testCatalog
+	eng      *engine.Engine
+	flows    map[string]*dsl.Workflow // by title
+	resolver *resolver
+}
+
+func newEnv(t *testing.T, vars map[string]string) *env {
+	t.Helper()
+	st := storetest.SQLite(t)
+	key := make([]byte, 32)
+	rand.Read(key)
+	box, _ := secret.New(key)
+	client := netguard.NewClient(netguard.Config{Allow: loopback})
+	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+	conns := connection.New(st, box, connection.Config{Client: client, Allow: loopback, Now: func() time.Time { return testNow }, Sleep: noSleep})
+	cons := connector.New(connector.Config{Connections: conns, Client: client, Now: func() time.Time { return testNow }, Sleep: noSleep})
+	e := newFlows(t, vars, cons)
+	e.conns = conns
+	return e
+}
+
+// newFlows renders the ISPM template with vars and parses its flows; the
+// connector actions are cons.
+func newFlows(t *testing.T, vars map[string]string, cons *connector.Connectors) *env {
+	t.Helper()
+	c, err := template.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := c.Get("identity-security-posture-management")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tp.Render(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{cat: &testCatalog{cons: cons, tables: r.Tables, rows: map[string][]map[string]any{}},
+		flows: map[string]*dsl.Workflow{}, resolver: &resolver{flows: map[string]*dsl.Workflow{}}}
+	for _, f := range r.Flows {
+		w, err := dsl.Parse(f.Document)
+		if err != nil {
+			t.Fatalf("%s: %v", f.File, err)
+		}
+		e.flows[f.Title] = w
+		e.resolver.flows[w.Document.Namespace+"/"+w.Document.Name] = w
+	}
+	e.eng = engine.New(engine.Config{Catalog: e.cat, Flows: e.resolver})
+	return e
+}
+
+func (e *env) addConnection(t *testing.T, name, kind string, fields map[string]string) {
+	t.Helper()
+	if _, err := e.conns.Create(context.Background(), connection.Input{Name: name, Kind: kind, Fields: fields}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run runs the flow with that title on input and returns its result, or
+// its fault.
+func (e *env) run(t *testing.T, title string, input any) (*engine.Result, *engine.Fault, *engine.MemoryJournal) {
+	t.Helper()
+	w := e.flows[title]
+	if w == nil {
+		t.Fatalf("no flow %q", title)
+	}
+	in, err := engine.Normalize(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := engine.NewMemoryJournal()
+	res, err := e.eng.Run(context.Background(), w, in, engine.RunOptions{Journal: j})
+	if err != nil {
+		var f *engine.Fault
+		if errors.As(err, &f) {
+			return res, f, j
+		}
+		t.Fatalf("run %s: %v", title, err)
+	}
+	return res, nil, j
+}
+
+// issue returns the eventData of an issue event.
+func issue(product, title, idInService, login string) event.Issue {
+	return event.Issue{
+		ID: "iss_01TEST", Category: "Least Privilege", Severity: "High", Title: title,
+		ShortDescription: "Admin account unused for 91 days", FullDescription: "Admin Accounts not logged in interactively for 91 days.",
+		DetectedAt: testNow, SuggestedRemediation: "Suspend the account.", RiskAndImpact: "Unused admin accounts are a target.",
+		Status: "open", Link: "https://vigil.example.com/ispm/issues/iss_01TEST",
+		AffectedEntity: event.AffectedEntity{ID: "acc_01TEST", Type: "Account", DisplayName: "Ali Lesch", IDInService: idInService,
+			IdentifierInService: login, SourceProductName: product, SourceProductTenant: "example.okta.com"},
+	}
+}
+
+// invocation is the input the invoke endpoint gives the routing flow.
+func invocation(ev event.Event, test bool) map[string]any {
+	b, _ := json.Marshal(ev)
+	var body map[string]any
+	json.Unmarshal(b, &body)
+	headers := map[string]any{"content-type": "application/json", "webhook-id": ev.ID}
+	if test {
+		headers["x-vigil-test"] = "true"
+	}
+	return map[string]any{"body": body, "headers": headers, "query": map[string]any{},
+		"context": map[string]any{"execution_id": "exe_test"}}
+}
+
+func issueEvent(is event.Issue) event.Event {
+	return event.Event{ID: "0b8f3c7e-2f1d-4a8e-9b0c-6f1e2d3c4b5a", Timestamp: testNow, Source: event.Source, Type: event.TypeCreated, EventData: is}
+}
+
+// helperInput is what the routing flow passes a helper.
+func helperInput(is event.Issue) map[string]any {
+	b, _ := json.Marshal(is)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return map[string]any{"eventData": m}
+}
