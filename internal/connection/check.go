@@ -2,102 +2,63 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/store"
 )
 
-// Uses returns the names of the connections a flow's catalog calls name
-// literally (`with: {connection: Okta}`), in order of first use. A
-// connection given by an expression is known only at run time and is not
-// listed.
-func Uses(w *dsl.Workflow) []string {
-	var names []string
-	var walk func(l dsl.TaskList)
-	walk = func(l dsl.TaskList) {
-		for _, nt := range l {
-			t := nt.Task
-			if t == nil {
-				continue
-			}
-			if c := t.Call; c != nil && c.HTTP == nil && c.OpenAPI == nil && c.With != nil {
-				if m, ok := c.With.Value.(map[string]any); ok {
-					if name, ok := m["connection"].(string); ok && name != "" && !slices.Contains(names, name) {
-						names = append(names, name)
-					}
-				}
-			}
-			walk(t.Do)
-			if t.Fork != nil {
-				walk(t.Fork.Branches)
-			}
-			if t.Try != nil {
-				walk(t.Try.Do)
-				if t.Try.Catch != nil {
-					walk(t.Try.Catch.Do)
-				}
-			}
-		}
-	}
-	walk(w.Do)
-	for _, name := range sortedKeys(w.Use.Functions) {
-		walk(dsl.TaskList{{Name: name, Task: w.Use.Functions[name]}})
-	}
-	return names
+// Ref is a connection a flow names: `call: okta.suspendUser` with
+// `connection: Okta` is {Okta, okta}.
+type Ref struct {
+	Name string
+	// Kind is the kind the flow's function needs.
+	Kind string
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// MissingError says which connections a flow needs that do not exist.
+// MissingError says which connections a flow names that are not set:
+// missing altogether, or of another kind than the flow needs.
 type MissingError struct {
-	// Flow is the flow's title (or name).
-	Flow string
-	// Names are the missing connections, in order of first use.
-	Names []string
+	// Missing are the connections that do not exist.
+	Missing []Ref
+	// WrongKind are the connections that exist with another kind; Kind is
+	// the kind the flow needs.
+	WrongKind []Ref
+	// Have holds the actual kind of each of WrongKind, by name.
+	Have map[string]string
 }
 
 func (e *MissingError) Error() string {
-	quoted := make([]string, len(e.Names))
-	for i, n := range e.Names {
-		quoted[i] = fmt.Sprintf("%q", n)
+	var parts []string
+	for _, r := range e.Missing {
+		parts = append(parts, fmt.Sprintf("connection %q (%s) is not set; add it with vigil connections add %s --name %q", r.Name, r.Kind, r.Kind, r.Name))
 	}
-	if len(quoted) == 1 {
-		return fmt.Sprintf("Flow %q cannot be turned on: it uses the connection %s, which does not exist; add it under Connections (vigil connections add) or change the flow.",
-			e.Flow, quoted[0])
+	for _, r := range e.WrongKind {
+		parts = append(parts, fmt.Sprintf("connection %q is a %s connection, but the flow uses it for %s", r.Name, e.Have[r.Name], r.Kind))
 	}
-	return fmt.Sprintf("Flow %q cannot be turned on: it uses the connections %s, which do not exist; add them under Connections (vigil connections add) or change the flow.",
-		e.Flow, strings.Join(quoted, ", "))
+	return strings.Join(parts, "; ")
 }
 
-// CheckFlow returns a *MissingError naming every connection the flow uses
-// that does not exist, or nil. The flows service calls it before turning a
-// flow on.
-func (s *Service) CheckFlow(ctx context.Context, w *dsl.Workflow) error {
-	var missing []string
-	for _, name := range Uses(w) {
-		ok, err := s.Exists(ctx, name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			missing = append(missing, name)
+// CheckRefs returns a *MissingError naming every connection of refs that
+// is not set or is of the wrong kind, or nil. The flows service calls it
+// (through its Checker) before turning a flow on.
+func (s *Service) CheckRefs(ctx context.Context, refs []Ref) error {
+	e := &MissingError{Have: map[string]string{}}
+	for _, r := range refs {
+		c, err := s.st.ConnectionByName(ctx, r.Name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			e.Missing = append(e.Missing, r)
+		case err != nil:
+			return fmt.Errorf("look up connection %q: %w", r.Name, err)
+		case r.Kind != "" && c.Kind != r.Kind:
+			e.WrongKind = append(e.WrongKind, r)
+			e.Have[r.Name] = c.Kind
 		}
 	}
-	if len(missing) == 0 {
+	if len(e.Missing)+len(e.WrongKind) == 0 {
 		return nil
 	}
-	title := w.Document.Title
-	if title == "" {
-		title = w.Document.Namespace + "/" + w.Document.Name
-	}
-	return &MissingError{Flow: title, Names: missing}
+	return e
 }

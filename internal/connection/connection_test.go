@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/connection"
-	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -175,60 +174,40 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-func TestCheckFlow(t *testing.T) {
-	st := storetest.SQLite(t)
-	s := newService(t, st)
-	ctx := context.Background()
-	w, err := dsl.Parse([]byte(`
-document: {dsl: '1.0.0', namespace: t, name: f, version: '1.0.0', title: 2.2 Suspend Okta User}
-do:
-  - try:
-      try:
-        - suspend:
-            call: okta.suspendUser
-            with: {connection: Okta, user: '${ .user }'}
-      catch:
-        do:
-          - notify:
-              call: slack.postMessage
-              with: {connection: Slack, channel: '#sec', text: failed}
-  - dynamic:
-      call: jira.createIssue
-      with: {connection: '${ .conn }', project: SEC, summary: x}
-  - again:
-      call: okta.clearUserSessions
-      with: {connection: Okta, user: x}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := connection.Uses(w); strings.Join(got, ",") != "Okta,Slack" {
-		t.Errorf("Uses = %q, want Okta,Slack (expressions are not known before the run)", got)
-	}
-	err = s.CheckFlow(ctx, w)
-	var me *connection.MissingError
-	if !errors.As(err, &me) || strings.Join(me.Names, ",") != "Okta,Slack" {
-		t.Fatalf("CheckFlow = %v, want both connections missing", err)
-	}
-	want := `Flow "2.2 Suspend Okta User" cannot be turned on: it uses the connections "Okta", "Slack", which do not exist`
-	if !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("message %q, want it to start with %q", err.Error(), want)
-	}
-	if _, err := s.Create(ctx, connection.Input{Name: "okta", Kind: connection.KindOkta,
-		Fields: map[string]string{"url": "https://example.okta.com", "token": "tok"}}); err != nil {
-		t.Fatal(err)
-	}
-	err = s.CheckFlow(ctx, w)
-	if !errors.As(err, &me) || strings.Join(me.Names, ",") != "Slack" || !strings.Contains(err.Error(), `the connection "Slack", which does not exist`) {
-		t.Fatalf("CheckFlow = %v, want only Slack missing", err)
-	}
-	if _, err := s.Create(ctx, connection.Input{Name: "Slack", Kind: connection.KindSlack,
-		Fields: map[string]string{"token": "xoxb-1"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CheckFlow(ctx, w); err != nil {
-		t.Errorf("CheckFlow with both connections: %v", err)
-	}
+func TestCheckRefs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := newService(t, st)
+		ctx := context.Background()
+		refs := []connection.Ref{{Name: "Okta", Kind: "okta"}, {Name: "Slack", Kind: "slack"}}
+		err := s.CheckRefs(ctx, refs)
+		var me *connection.MissingError
+		if !errors.As(err, &me) || len(me.Missing) != 2 {
+			t.Fatalf("CheckRefs = %v, want both connections missing", err)
+		}
+		want := `connection "Okta" (okta) is not set; add it with vigil connections add okta --name "Okta"; connection "Slack" (slack) is not set`
+		if !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("message %q, want it to start with %q", err.Error(), want)
+		}
+		if _, err := s.Create(ctx, connection.Input{Name: "okta", Kind: connection.KindOkta,
+			Fields: map[string]string{"url": "https://example.okta.com", "token": "tok"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Create(ctx, connection.Input{Name: "Slack", Kind: connection.KindJira,
+			Fields: map[string]string{"siteUrl": "https://acme.atlassian.net", "email": "a@b.c", "apiToken": "x"}}); err != nil {
+			t.Fatal(err)
+		}
+		err = s.CheckRefs(ctx, refs)
+		if !errors.As(err, &me) || len(me.Missing) != 0 || len(me.WrongKind) != 1 ||
+			err.Error() != `connection "Slack" is a jira connection, but the flow uses it for slack` {
+			t.Fatalf("CheckRefs = %v, want Slack of the wrong kind", err)
+		}
+		if err := s.CheckRefs(ctx, refs[:1]); err != nil {
+			t.Errorf("CheckRefs(Okta) = %v; names compare without case", err)
+		}
+		if err := s.CheckRefs(ctx, nil); err != nil {
+			t.Errorf("CheckRefs(nil) = %v", err)
+		}
+	})
 }
 
 func TestTypesDescribeEveryKind(t *testing.T) {
