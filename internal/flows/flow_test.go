@@ -162,7 +162,7 @@ func TestFindFlow(t *testing.T) {
 
 		cases := []struct {
 			ref, folder, want string
-			err            error
+			err               error
 		}{
 			{"Route", "", unique.ID, nil},
 			{"test/route", "", unique.ID, nil},
