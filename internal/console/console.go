@@ -1,0 +1,91 @@
+// Package console serves Vigil's web console: server-rendered pages for both
+// halves (ISPM and Workflows) and for administration, in the order of the
+// click-by-click walkthrough admins follow.
+//
+// Every URL is listed in one function (routes.go) and every handler lives in
+// a file named after its entity and action (issue_list.go serves GET
+// /ispm/issues). Templates and static assets are embedded and parsed once at
+// start-up: New fails if a view is missing, so a broken build never reaches a
+// user. The view helper fills in the signed-in user, their permissions and
+// the flash message, so no handler forgets them.
+//
+// The console reaches the services through the small interfaces of
+// Services. Every page and action checks a permission of internal/auth (never
+// a role), and state changes only on POST.
+package console
+
+import (
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/posture/detect"
+)
+
+// Config tunes the console. The zero value of each field means its default.
+type Config struct {
+	// PublicURL is how browsers and other systems reach this server; invoke
+	// URLs and curl examples are built from it. Default: the request's host.
+	PublicURL string
+	// Logger receives server errors. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Console is the web console's handler.
+type Console struct {
+	cfg     Config
+	svc     Services
+	log     *slog.Logger
+	views   map[string]*template.Template
+	handler http.Handler
+}
+
+// New parses every view and returns the console. It fails when a view or an
+// asset is missing, or when svc has no Auth.
+func New(cfg Config, svc Services) (*Console, error) {
+	if svc.Auth == nil {
+		return nil, errors.New("console: Services.Auth is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if svc.Titles == nil {
+		svc.Titles = detect.Catalog
+	}
+	views, err := parseViews()
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "console"), views: views}
+	c.handler = svc.Auth.Authenticate(c.routes())
+	return c, nil
+}
+
+// ServeHTTP serves the console. It authenticates each request itself, so
+// the application mounts it at "/" without other middleware than
+// cross-origin protection.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.handler.ServeHTTP(w, r)
+}
+
+// publicURL is the base of links given to other systems: the configured
+// public URL, or the one the browser used.
+func (c *Console) publicURL(r *http.Request) string {
+	if c.cfg.PublicURL != "" {
+		return c.cfg.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -1,0 +1,185 @@
+// Package consoletest runs the web console over a test world: real auth,
+// issue and hooks services (with a River queue) on a fresh database, the
+// real invoke handler, and in-memory workflows and sources, all behind one
+// loopback HTTP server. Handler tests, the browser walk and the timing test
+// use it; the browser walk can also be pointed at a fully wired server.
+package consoletest
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/console"
+	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/hooks"
+	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// Password is the password of every user World makes.
+const Password = "correct horse battery staple"
+
+// Users are the user names World makes, by role.
+var Users = map[auth.Role]string{
+	auth.RoleSuperAdmin:     "admin",
+	auth.RoleWorkflowsAdmin: "builder",
+	auth.RoleIssueResponder: "responder",
+	auth.RoleIssueViewer:    "viewer",
+}
+
+// Options tune a World. The zero value runs on SQLite.
+type Options struct {
+	// Dialect is "sqlite" (default) or "postgres".
+	Dialect string
+	// Store, when set, is used instead of a fresh one.
+	Store *store.Store
+	// NoQueue leaves hook deliveries unsent (no River workers), for tests
+	// that fill the database in bulk.
+	NoQueue bool
+	// Logger receives the services' and console's logs. Default: discard.
+	Logger *slog.Logger
+	// Services, when set, may replace parts of the world's services before
+	// the console is built.
+	Services func(*console.Services)
+}
+
+// World is a running console with its services.
+type World struct {
+	Store     *store.Store
+	Box       *secret.Box
+	Auth      *auth.Service
+	Issues    *issue.Service
+	Hooks     *hooks.Service
+	Workflows *Workflows
+	Sources   *Sources
+	Endpoints *invoke.Endpoints
+	Console   *console.Console
+	Server    *httptest.Server
+	// URL is the server's base URL.
+	URL string
+}
+
+// New starts a World; everything stops when t ends.
+func New(t testing.TB, opts Options) *World {
+	t.Helper()
+	ctx := context.Background()
+	st := opts.Store
+	if st == nil {
+		dialect := opts.Dialect
+		if dialect == "" {
+			dialect = "sqlite"
+		}
+		st = storetest.Open(t, dialect)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	box, err := secret.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	now := time.Now
+	w := &World{Store: st, Box: box}
+
+	mux := http.NewServeMux()
+	// The listener exists before the server starts, so the services can be
+	// told their public URL.
+	srv := httptest.NewUnstartedServer(nil)
+	w.Server, w.URL = srv, "http://"+srv.Listener.Addr().String()
+
+	w.Auth = auth.New(st, auth.Config{Logger: logger, PublicURL: w.URL,
+		Hash: auth.HashParams{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	w.Hooks = hooks.New(st, box, hooks.Config{Client: netguard.NewClient(netguard.Config{Allow: loopback}), Allow: loopback,
+		PublicURL: w.URL, Logger: logger, Schedule: []time.Duration{50 * time.Millisecond}})
+	w.Issues = issue.New(st, w.Hooks, issue.Config{PublicURL: w.URL, Logger: logger})
+	w.Workflows = NewWorkflows(st, now)
+	w.Sources = NewSources(st, w.Issues, now)
+	w.Endpoints = invoke.NewEndpoints(st, box, now)
+	t.Cleanup(w.Sources.Wait)
+
+	if !opts.NoQueue {
+		workers := river.NewWorkers()
+		w.Hooks.Register(workers)
+		q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 50 * time.Millisecond, Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Hooks.SetQueue(q)
+		qctx, cancel := context.WithCancel(ctx)
+		if err := q.Start(qctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			_ = q.Stop(sctx)
+			cancel()
+		})
+	}
+
+	svc := console.Services{
+		Auth: w.Auth, Users: w.Auth, Issues: w.Issues, Hooks: w.Hooks,
+		Flows: w.Workflows, Tables: w.Workflows, Templates: w.Workflows, Connections: w.Workflows,
+		Endpoints: w.Endpoints, Sources: w.Sources,
+		Settings: &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
+	}
+	if opts.Services != nil {
+		opts.Services(&svc)
+	}
+	w.Console, err = console.New(console.Config{PublicURL: w.URL, Logger: logger}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{}, st, box, w.Workflows, http.DefaultClient, logger))
+	mux.Handle("/", w.Console)
+	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("/api/flo/")
+	srv.Config.Handler = cop.Handler(mux)
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	for role, name := range Users {
+		if _, err := w.Auth.CreateUser(ctx, name, role, Password); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// Client returns an HTTP client signed in as the user of role. It does not
+// follow redirects, so tests see the 303 of every POST.
+func (w *World) Client(t testing.TB, role auth.Role) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"username": {Users[role]}, "password": {Password}}
+	resp, err := c.Post(w.URL+"/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: status %d", role, resp.StatusCode)
+	}
+	return c
+}

@@ -1,0 +1,45 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/vigil-ispm/vigil/internal/hooks"
+)
+
+// saveAutomation serves POST /ispm/settings/integrations/{id}/automation:
+// Automate Webhook's "Add automation" with the Auto-send notifications
+// switch and the checked issue titles.
+func (c *Console) saveAutomation(w http.ResponseWriter, r *http.Request) {
+	if c.svc.Hooks == nil {
+		c.unavailable(w, r, "Outbound integrations")
+		return
+	}
+	id := r.PathValue("id")
+	back := "/ispm/settings/integrations/" + id
+	if err := parseForm(w, r); err != nil {
+		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+		return
+	}
+	autoSend := checked(r, "auto_send")
+	in := hooks.AutomationInput{AutoSend: &autoSend, AllTitles: checked(r, "all_titles"), Titles: r.PostForm["title"],
+		EventTypes: r.PostForm["event_type"]}
+	if !in.AllTitles && len(in.Titles) == 0 {
+		c.redirect(w, r, back+"#automate", flashError, "Select at least one issue title, or all titles.")
+		return
+	}
+	a, err := c.svc.Hooks.SetAutomation(r.Context(), id, in)
+	if err != nil {
+		c.fail(w, r, err, back+"#automate")
+		return
+	}
+	msg := "The automation is saved: "
+	switch {
+	case !a.AutoSend:
+		msg += "auto-send is off, so no event is sent."
+	case a.AllTitles:
+		msg += "events of every issue title are sent."
+	default:
+		msg += "events of " + itoa(len(a.Titles)) + " issue " + plural(len(a.Titles), "title", "titles") + " are sent."
+	}
+	c.redirect(w, r, back, flashOK, msg)
+}

@@ -1,0 +1,88 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/posture/issue"
+)
+
+// products are the sourceProductName values, in the order the filter offers
+// them.
+var products = []string{event.ProductOkta, event.ProductEntra, event.ProductGoogle, event.ProductSalesforce, event.ProductAWS}
+
+// issueFilter reads the issue list's filters from the query: status (open
+// by default, "all" for any), severity, category, product, source, title
+// and q.
+func issueFilter(r *http.Request) (issue.Filter, string) {
+	q := r.URL.Query()
+	f := issue.Filter{Limit: pageSize, Offset: offsetParam(r), Search: strings.TrimSpace(q.Get("q"))}
+	status := q.Get("status")
+	switch status {
+	case "":
+		status = string(issue.StatusOpen)
+		f.Statuses = []issue.Status{issue.StatusOpen}
+	case "all":
+	default:
+		if s, err := issue.ParseStatus(status); err == nil {
+			f.Statuses = []issue.Status{s}
+			status = string(s)
+		} else {
+			status = "all"
+		}
+	}
+	one := func(key string) []string {
+		if v := strings.TrimSpace(q.Get(key)); v != "" {
+			return []string{v}
+		}
+		return nil
+	}
+	f.Severities, f.Categories, f.Products, f.Sources, f.Titles = one("severity"), one("category"), one("product"), one("source"), one("title")
+	return f, status
+}
+
+// showIssueList serves GET /ispm/issues: filters, search, one page of
+// issues and, for responders, the bulk actions.
+func (c *Console) showIssueList(w http.ResponseWriter, r *http.Request) {
+	if c.svc.Issues == nil {
+		c.unavailable(w, r, "Issues")
+		return
+	}
+	ctx := r.Context()
+	f, status := issueFilter(r)
+	page, err := c.svc.Issues.List(ctx, f)
+	if err != nil {
+		c.serverError(w, r, err)
+		return
+	}
+	var sources []string
+	if c.svc.Sources != nil && can(r, auth.PermManageSources) {
+		list, err := c.svc.Sources.Sources(ctx)
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		for _, s := range list {
+			sources = append(sources, s.Name)
+		}
+	}
+	var titles []string
+	for _, d := range c.svc.Titles() {
+		titles = append(titles, d.Title)
+	}
+	q := r.URL.Query()
+	v := c.view(w, r, "issue_list", "Issues", "ispm").Set("tab", "issues")
+	v.Set("page", page).Set("pager", newPager(r, page.Total, f.Limit, f.Offset))
+	v.Set("status", status).Set("statuses", issue.Statuses())
+	v.Set("severity", q.Get("severity")).Set("severities", severities)
+	v.Set("category", q.Get("category")).Set("categories", categories)
+	v.Set("product", q.Get("product")).Set("products", products)
+	v.Set("source", q.Get("source")).Set("sources", sources)
+	v.Set("titleFilter", q.Get("title")).Set("titles", titles)
+	v.Set("q", f.Search)
+	v.Set("canRespond", can(r, auth.PermRespondIssues))
+	v.Set("back", r.URL.RequestURI())
+	v.Render()
+}

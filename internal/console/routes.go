@@ -1,0 +1,116 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/vigil-ispm/vigil/internal/auth"
+)
+
+// routes is the one place that lists every URL of the console, with the
+// permission each one needs.
+func (c *Console) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	p := c.need
+
+	mux.Handle("GET /static/{file...}", staticHandler())
+	mux.HandleFunc("GET /login", c.showLoginPage)
+	mux.HandleFunc("POST /login", c.login)
+	mux.HandleFunc("POST /logout", c.logout)
+	mux.Handle("GET /{$}", p(auth.PermSelf, c.showLanding))
+
+	// ISPM
+	mux.Handle("GET /ispm", p(auth.PermViewDashboard, c.showDashboard))
+	mux.Handle("GET /ispm/issues", p(auth.PermViewIssues, c.showIssueList))
+	mux.Handle("POST /ispm/issues/bulk", p(auth.PermRespondIssues, c.bulkChangeIssues))
+	mux.Handle("GET /ispm/issues/{id}", p(auth.PermViewIssues, c.showIssue))
+	mux.Handle("GET /ispm/sources", p(auth.PermManageSources, c.showSourceList))
+	mux.Handle("GET /ispm/sources/new", p(auth.PermManageSources, c.showNewSourceForm))
+	mux.Handle("POST /ispm/sources", p(auth.PermManageSources, c.saveSource))
+	mux.Handle("GET /ispm/sources/{name}/edit", p(auth.PermManageSources, c.showEditSourceForm))
+	mux.Handle("POST /ispm/sources/{name}", p(auth.PermManageSources, c.saveSource))
+	mux.Handle("POST /ispm/sources/{name}/delete", p(auth.PermManageSources, c.removeSource))
+	mux.Handle("POST /ispm/scans", p(auth.PermManageSources, c.startScan))
+	mux.Handle("GET /ispm/scans/{id}", p(auth.PermManageSources, c.showScan))
+	mux.Handle("GET /ispm/scans/{id}/progress", p(auth.PermManageSources, c.scanProgress))
+	mux.Handle("GET /ispm/settings/integrations", p(auth.PermViewHooks, c.showIntegrationList))
+	mux.Handle("GET /ispm/settings/integrations/webhook", p(auth.PermManageHooks, c.showConnectWebhookForm))
+	mux.Handle("POST /ispm/settings/integrations/webhook", p(auth.PermManageHooks, c.saveIntegration))
+	mux.Handle("GET /ispm/settings/integrations/{id}", p(auth.PermViewHooks, c.showIntegration))
+	mux.Handle("GET /ispm/settings/integrations/{id}/edit", p(auth.PermManageHooks, c.showEditIntegrationForm))
+	mux.Handle("POST /ispm/settings/integrations/{id}", p(auth.PermManageHooks, c.saveIntegration))
+	mux.Handle("POST /ispm/settings/integrations/{id}/automation", p(auth.PermManageHooks, c.saveAutomation))
+	mux.Handle("POST /ispm/settings/integrations/{id}/pause", p(auth.PermManageHooks, c.pauseIntegration))
+	mux.Handle("POST /ispm/settings/integrations/{id}/resume", p(auth.PermManageHooks, c.resumeIntegration))
+	mux.Handle("POST /ispm/settings/integrations/{id}/delete", p(auth.PermManageHooks, c.removeIntegration))
+	mux.Handle("POST /ispm/settings/integrations/{id}/resend", p(auth.PermManageHooks, c.resendDeliveries))
+	mux.Handle("POST /ispm/settings/integrations/{id}/resend-dead", p(auth.PermManageHooks, c.resendDeadLetters))
+	mux.Handle("GET /ispm/settings/integrations/{id}/deliveries/{did}", p(auth.PermViewHooks, c.showDelivery))
+
+	// Workflows
+	mux.Handle("GET /workflows", p(auth.PermViewFlows, redirectTo("/workflows/flows")))
+	mux.Handle("GET /workflows/templates", p(auth.PermViewFlows, c.showTemplateList))
+	mux.Handle("POST /workflows/templates/{name}", p(auth.PermManageTemplates, c.addTemplate))
+	mux.Handle("GET /workflows/flows", p(auth.PermViewFlows, c.showFlowList))
+	mux.Handle("POST /workflows/folders", p(auth.PermManageFlows, c.createFolder))
+	mux.Handle("GET /workflows/flows/new", p(auth.PermManageFlows, c.showNewFlowPage))
+	mux.Handle("POST /workflows/flows", p(auth.PermManageFlows, c.createFlow))
+	mux.Handle("GET /workflows/flows/{id}", p(auth.PermViewFlows, c.showFlow))
+	mux.Handle("POST /workflows/flows/{id}", p(auth.PermManageFlows, c.saveFlow))
+	mux.Handle("POST /workflows/flows/{id}/state", p(auth.PermManageFlows, c.switchFlow))
+	mux.Handle("GET /workflows/flows/{id}/endpoint", p(auth.PermManageEndpointTokens, c.showFlowEndpoint))
+	mux.Handle("POST /workflows/flows/{id}/endpoint/rotate", p(auth.PermManageEndpointTokens, c.rotateFlowToken))
+	mux.Handle("GET /workflows/history", p(auth.PermViewFlows, c.showExecutionList))
+	mux.Handle("GET /workflows/executions/{id}", p(auth.PermViewFlows, c.showExecution))
+	mux.Handle("GET /workflows/connections", p(auth.PermManageConnections, c.showConnectionList))
+	mux.Handle("GET /workflows/connections/new", p(auth.PermManageConnections, c.showNewConnectionForm))
+	mux.Handle("POST /workflows/connections", p(auth.PermManageConnections, c.addConnection))
+	mux.Handle("POST /workflows/connections/{name}/test", p(auth.PermManageConnections, c.checkConnection))
+	mux.Handle("POST /workflows/connections/{name}/dry-run", p(auth.PermManageConnections, c.switchDryRun))
+	mux.Handle("POST /workflows/connections/{name}/delete", p(auth.PermManageConnections, c.removeConnection))
+	mux.Handle("GET /workflows/tables", p(auth.PermViewFlows, c.showTableList))
+	mux.Handle("GET /workflows/tables/{id}", p(auth.PermViewFlows, c.showTable))
+	mux.Handle("GET /workflows/tables/{id}/export", p(auth.PermViewFlows, c.exportTable))
+
+	// Administration
+	mux.Handle("GET /admin/users", p(auth.PermManageUsers, c.showUserList))
+	mux.Handle("POST /admin/users", p(auth.PermManageUsers, c.createUser))
+	mux.Handle("POST /admin/users/{id}", p(auth.PermManageUsers, c.updateUser))
+	mux.Handle("GET /admin/tokens", p(auth.PermSelf, c.showTokenList))
+	mux.Handle("POST /admin/tokens", p(auth.PermSelf, c.createToken))
+	mux.Handle("POST /admin/tokens/{id}/revoke", p(auth.PermSelf, c.revokeToken))
+	mux.Handle("GET /admin/settings", p(auth.PermManageSettings, c.showSettings))
+	mux.Handle("POST /admin/settings", p(auth.PermManageSettings, c.saveSettings))
+
+	mux.HandleFunc("/", c.notFound)
+	return mux
+}
+
+// need lets a request through only if its user has perm: a visitor who is
+// not signed in goes to the sign-in page, a user whose role lacks perm gets
+// a 403 page that says so.
+func (c *Console) need(perm auth.Permission, h http.HandlerFunc) http.Handler {
+	return auth.RequirePage(auth.PermSelf, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !can(r, perm) {
+			c.forbidden(w, r)
+			return
+		}
+		h(w, r)
+	}))
+}
+
+func redirectTo(target string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target, http.StatusSeeOther)
+	}
+}
+
+// showLanding sends a signed-in user to the first page their role opens.
+func (c *Console) showLanding(w http.ResponseWriter, r *http.Request) {
+	u, _ := auth.UserFrom(r.Context())
+	http.Redirect(w, r, landing(u), http.StatusSeeOther)
+}
+
+// unavailable answers for an area whose service this server does not run.
+func (c *Console) unavailable(w http.ResponseWriter, r *http.Request, area string) {
+	c.errorPage(w, r, http.StatusServiceUnavailable, area+" are not available on this server.")
+}

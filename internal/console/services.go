@@ -1,0 +1,416 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/hooks"
+	"github.com/vigil-ispm/vigil/internal/posture/detect"
+	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// Services are what the console drives, one small interface per area, so
+// that each page can be tested with a simple in-memory implementation and
+// the application wires the real services in one place. A nil area hides its
+// pages' content behind a "not available on this server" notice; Auth is
+// required.
+type Services struct {
+	Auth   Auth
+	Users  Users
+	Issues Issues
+	// Titles lists the detection catalog for the automation checklist and
+	// the issue filters. Default detect.Catalog.
+	Titles      func() []detect.Detection
+	Sources     Sources
+	Hooks       Hooks
+	Flows       Flows
+	Tables      Tables
+	Templates   Templates
+	Connections Connections
+	Endpoints   Endpoints
+	Settings    Settings
+}
+
+// Auth signs people in and out and finds the caller of each request.
+// *auth.Service satisfies it.
+type Auth interface {
+	Authenticate(next http.Handler) http.Handler
+	SignIn(w http.ResponseWriter, r *http.Request, name, password string) (*auth.User, error)
+	SignOut(w http.ResponseWriter, r *http.Request) error
+}
+
+// Users manages console accounts and API tokens. *auth.Service satisfies it.
+type Users interface {
+	Users(ctx context.Context) ([]*auth.User, error)
+	CreateUser(ctx context.Context, name string, role auth.Role, password string) (*auth.User, error)
+	UpdateUser(ctx context.Context, userID string, up auth.UserUpdate) (*auth.User, error)
+	Tokens(ctx context.Context, userID string) ([]*auth.Token, error)
+	Token(ctx context.Context, tokenID string) (*auth.Token, error)
+	CreateToken(ctx context.Context, userID, name string, ttl time.Duration) (*auth.Token, string, error)
+	RevokeToken(ctx context.Context, tokenID string) error
+}
+
+// Issues reads and triages posture issues. *issue.Service satisfies it.
+type Issues interface {
+	List(ctx context.Context, f issue.Filter) (issue.Page, error)
+	Get(ctx context.Context, issueID string) (*issue.Issue, error)
+	Counts(ctx context.Context, f issue.Filter) (issue.Counts, error)
+	Trend(ctx context.Context, days int) ([]issue.TrendPoint, error)
+	SnoozeMany(ctx context.Context, ids []string, until time.Time, note issue.Note) (issue.Outcome, error)
+	AcknowledgeMany(ctx context.Context, ids []string, note issue.Note) (issue.Outcome, error)
+	MarkFalsePositiveMany(ctx context.Context, ids []string, note issue.Note) (issue.Outcome, error)
+	ReopenMany(ctx context.Context, ids []string, note issue.Note) (issue.Outcome, error)
+}
+
+// Hooks manages outbound integrations, their automations and deliveries.
+// *hooks.Service satisfies it.
+type Hooks interface {
+	List(ctx context.Context) ([]*hooks.Integration, error)
+	Get(ctx context.Context, idOrName string) (*hooks.Integration, error)
+	Create(ctx context.Context, in hooks.Input) (*hooks.Integration, string, error)
+	Update(ctx context.Context, hookID string, in hooks.Input) (*hooks.Integration, error)
+	Delete(ctx context.Context, idOrName string) error
+	Test(ctx context.Context, hook string, in hooks.Input) (*hooks.TestResult, error)
+	SetAutomation(ctx context.Context, idOrName string, in hooks.AutomationInput) (*hooks.Automation, error)
+	Deliveries(ctx context.Context, f hooks.DeliveryFilter) ([]*hooks.Delivery, error)
+	Delivery(ctx context.Context, deliveryID string) (*hooks.Delivery, error)
+	DeadLetters(ctx context.Context, hook string) ([]*hooks.Delivery, error)
+	Resend(ctx context.Context, deliveryIDs ...string) (int, error)
+	ResendDead(ctx context.Context, hook string) (int, error)
+	Pause(ctx context.Context, idOrName, reason string) error
+	Resume(ctx context.Context, idOrName string) (int, error)
+}
+
+// Endpoints keeps the invoke alias and client token of API Endpoint flows.
+// *invoke.Endpoints satisfies it.
+type Endpoints interface {
+	Ensure(ctx context.Context, flowID string) (*store.Endpoint, error)
+	Token(ep *store.Endpoint) (string, error)
+	Rotate(ctx context.Context, flowID string, grace time.Duration) (string, error)
+}
+
+// Flows manages folders, flows and their executions.
+type Flows interface {
+	Folders(ctx context.Context) ([]Folder, error)
+	CreateFolder(ctx context.Context, name string) (Folder, error)
+	// Flows lists the flows of a folder ("" for every folder).
+	Flows(ctx context.Context, folderID string) ([]FlowSummary, error)
+	Flow(ctx context.Context, flowID string) (*Flow, error)
+	// CreateFlow and SaveFlow validate the document first and return a
+	// *dsl.ValidationError, changing nothing, when it is not valid.
+	CreateFlow(ctx context.Context, folderID string, doc []byte) (*Flow, error)
+	SaveFlow(ctx context.Context, flowID string, doc []byte) (*Flow, error)
+	// SetFlowOn turns a flow on or off; turning on fails with a message
+	// naming what is missing (a connection, a variable).
+	SetFlowOn(ctx context.Context, flowID string, on bool) error
+	Executions(ctx context.Context, f ExecutionFilter) (ExecutionPage, error)
+	Execution(ctx context.Context, executionID string) (*Execution, error)
+}
+
+// Folder holds flows and tables; adding a template makes one.
+type Folder struct {
+	ID    string
+	Name  string
+	Flows int
+}
+
+// FlowSummary is a flow as lists show it.
+type FlowSummary struct {
+	ID          string
+	FolderID    string
+	FolderName  string
+	Title       string
+	Description string
+	Namespace   string
+	Name        string
+	On          bool
+	// Trigger is "apiEndpoint" for an API Endpoint flow, "" for a helper.
+	Trigger   string
+	Version   int
+	UpdatedAt time.Time
+}
+
+// Flow is one flow with the document of its current version.
+type Flow struct {
+	FlowSummary
+	// Document is the YAML (or JSON) text as saved.
+	Document []byte
+	// Workflow is the parsed document, for the cards; nil if it cannot be
+	// parsed (a document saved by an older version of Vigil).
+	Workflow *dsl.Workflow
+}
+
+// ExecutionFilter selects executions for Flow history. Empty fields match
+// everything.
+type ExecutionFilter struct {
+	FlowID string
+	// Status is pending, running, succeeded, faulted or cancelled.
+	Status      string
+	MinDuration time.Duration
+	MaxDuration time.Duration
+	// Limit is the page size (0 means 50); Offset skips that many.
+	Limit  int
+	Offset int
+}
+
+// ExecutionPage is one page of executions, newest first, and how many the
+// filter selects in all.
+type ExecutionPage struct {
+	Executions []Execution
+	Total      int
+}
+
+// Execution is one run of a flow.
+type Execution struct {
+	ID        string
+	FlowID    string
+	FlowTitle string
+	Version   int
+	Status    string
+	// Test marks runs started by a hook's Test Connection.
+	Test bool
+	// Result is a short note such as "no matching route".
+	Result    string
+	StartedAt time.Time
+	EndedAt   time.Time
+	Duration  time.Duration
+	// DataSaved tells whether the flow saved the data passing through it;
+	// when false, Input, Output and the steps' data are empty.
+	DataSaved bool
+	Input     json.RawMessage
+	Output    json.RawMessage
+	// Error is the RFC 7807 error object of a fault.
+	Error json.RawMessage
+	// Steps are filled by Execution, not by Executions.
+	Steps []Step
+}
+
+// Step is one task of an execution.
+type Step struct {
+	Path      string
+	Task      string
+	Kind      string
+	Status    string
+	StartedAt time.Time
+	Duration  time.Duration
+	Input     json.RawMessage
+	Output    json.RawMessage
+	Error     json.RawMessage
+}
+
+// Tables reads the tables flows write to.
+type Tables interface {
+	// Tables lists the tables of a folder ("" for every folder).
+	Tables(ctx context.Context, folderID string) ([]Table, error)
+	Table(ctx context.Context, tableID string) (*Table, error)
+	// Rows returns the rows whose text contains search (ignoring case),
+	// newest first.
+	Rows(ctx context.Context, tableID, search string, limit, offset int) (RowPage, error)
+	// ExportCSV writes every row of the table as CSV, header first.
+	ExportCSV(ctx context.Context, tableID string, w io.Writer) error
+}
+
+// Table is a named table of a folder.
+type Table struct {
+	ID         string
+	FolderID   string
+	FolderName string
+	Name       string
+	Columns    []Column
+	Rows       int
+}
+
+// Column is a typed column of a table.
+type Column struct {
+	Name string
+	// Type is text, number, boolean or datetime.
+	Type string
+}
+
+// RowPage is one page of rows and how many the search selects in all.
+type RowPage struct {
+	Rows  []Row
+	Total int
+}
+
+// Row is one table row, its values by column name.
+type Row struct {
+	ID      string
+	Values  map[string]any
+	Created time.Time
+}
+
+// Templates lists and adds template bundles.
+type Templates interface {
+	Templates(ctx context.Context) ([]Template, error)
+	// AddTemplate creates a new folder with the template's flows (off) and
+	// tables and returns it; adding twice makes a second folder.
+	AddTemplate(ctx context.Context, name, folder string, vars map[string]string) (Folder, error)
+}
+
+// Template is a bundle of flows users can add in one go.
+type Template struct {
+	Name        string
+	Title       string
+	Description string
+	Keywords    []string
+	FlowTitles  []string
+	Connectors  []string
+	Variables   []TemplateVar
+}
+
+// TemplateVar is a value the user sets when adding a template.
+type TemplateVar struct {
+	Name        string
+	Description string
+}
+
+// Connections manages the connections (environments) flows call.
+type Connections interface {
+	Connections(ctx context.Context) ([]Connection, error)
+	// ConnectionTypes describes the form of each connection type.
+	ConnectionTypes() []FormType
+	AddConnection(ctx context.Context, in ConnectionInput) (*Connection, error)
+	TestConnection(ctx context.Context, name string) (CheckResult, error)
+	SetDryRun(ctx context.Context, name string, on bool) error
+	RemoveConnection(ctx context.Context, name string) error
+}
+
+// Connection is a saved connection, without its secrets.
+type Connection struct {
+	Name   string
+	Type   string
+	DryRun bool
+	// Summary is a non-secret description, such as the org URL.
+	Summary   string
+	UpdatedAt time.Time
+}
+
+// ConnectionInput is what the Add connection form sends.
+type ConnectionInput struct {
+	Type   string
+	Name   string
+	Values map[string]string
+	DryRun bool
+}
+
+// FormType describes the fields of one kind of connection or source, so
+// that one template renders every form.
+type FormType struct {
+	Type   string
+	Label  string
+	Fields []Field
+}
+
+// Field is one input of a FormType.
+type Field struct {
+	Name  string
+	Label string
+	Help  string
+	// Kind is text (default), url, textarea or select.
+	Kind        string
+	Options     []string
+	Placeholder string
+	Required    bool
+	// Secret fields are sent but never shown back.
+	Secret bool
+}
+
+// CheckResult is the outcome of a Test button: one sentence for the user.
+type CheckResult struct {
+	OK      bool
+	Message string
+}
+
+// Sources manages posture sources and scans.
+type Sources interface {
+	Sources(ctx context.Context) ([]Source, error)
+	Source(ctx context.Context, name string) (*Source, error)
+	SourceKinds() []FormType
+	AddSource(ctx context.Context, in SourceInput) error
+	// UpdateSource replaces a source's settings; secret fields left empty
+	// keep their saved values.
+	UpdateSource(ctx context.Context, name string, in SourceInput) error
+	// TestSource reads a little from the configuration in (saved or not:
+	// when name is set, empty secrets use the saved ones).
+	TestSource(ctx context.Context, name string, in SourceInput) (CheckResult, error)
+	RemoveSource(ctx context.Context, name, by string) error
+	// StartScan queues a scan of one source ("" for all) and returns its id.
+	StartScan(ctx context.Context, name string) (string, error)
+	Scan(ctx context.Context, scanID string) (*Scan, error)
+	// Scans lists the latest scans, newest first.
+	Scans(ctx context.Context, limit int) ([]Scan, error)
+}
+
+// Source is a configured posture source, without secrets.
+type Source struct {
+	Name          string
+	Kind          string
+	Values        map[string]string
+	Primary       bool
+	Schedule      time.Duration
+	LastScanAt    time.Time
+	LastScanOK    bool
+	LastError     string
+	LastAccounts  int
+	LastSuccessAt time.Time
+}
+
+// SourceInput is what the source form sends.
+type SourceInput struct {
+	Name    string
+	Kind    string
+	Values  map[string]string
+	Primary bool
+}
+
+// Scan is a scan's progress and result.
+type Scan struct {
+	ID string
+	// Status is queued, running, succeeded, partial or failed.
+	Status    string
+	Trigger   string
+	Sources   []string
+	Progress  string
+	Done      int
+	Total     int
+	StartedAt time.Time
+	EndedAt   time.Time
+	Error     string
+	Accounts  int
+	Opened    int
+	Resolved  int
+	Unchanged int
+	// Errors are the sources that could not be read and why.
+	Errors map[string]string
+}
+
+// Finished reports whether the scan has ended.
+func (s *Scan) Finished() bool {
+	return s.Status == "succeeded" || s.Status == "partial" || s.Status == "failed"
+}
+
+// Settings reads and changes server settings.
+type Settings interface {
+	Settings(ctx context.Context) (SettingsValues, error)
+	SaveSettings(ctx context.Context, v SettingsValues) error
+}
+
+// SettingsValues are the settings the Admin → Settings page edits.
+type SettingsValues struct {
+	// PublicURL is how people and other systems reach this server.
+	PublicURL string
+	// AllowOutbound lists the CIDRs outbound requests may reach despite
+	// the SSRF guard, comma-separated.
+	AllowOutbound string
+	// HistoryDays is how long flow execution history is kept.
+	HistoryDays int
+	// DeliveryDays is how long hook deliveries are kept.
+	DeliveryDays int
+}

@@ -1,0 +1,47 @@
+package console
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// showSettings serves GET /admin/settings: public URL, outbound allowlist
+// and retention.
+func (c *Console) showSettings(w http.ResponseWriter, r *http.Request) {
+	if c.svc.Settings == nil {
+		c.unavailable(w, r, "Settings")
+		return
+	}
+	v, err := c.svc.Settings.Settings(r.Context())
+	if err != nil {
+		c.serverError(w, r, err)
+		return
+	}
+	c.view(w, r, "settings_show", "Settings", "admin").Set("tab", "settings").Set("s", v).Render()
+}
+
+// saveSettings serves POST /admin/settings.
+func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request) {
+	if c.svc.Settings == nil {
+		c.unavailable(w, r, "Settings")
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/admin/settings")
+		return
+	}
+	v := SettingsValues{PublicURL: r.PostFormValue("public_url"), AllowOutbound: r.PostFormValue("allow_outbound")}
+	v.HistoryDays, _ = strconv.Atoi(strings.TrimSpace(r.PostFormValue("history_days")))
+	v.DeliveryDays, _ = strconv.Atoi(strings.TrimSpace(r.PostFormValue("delivery_days")))
+	if err := c.svc.Settings.SaveSettings(r.Context(), v); err != nil {
+		if msg, ok := userMessage(err); ok {
+			c.view(w, r, "settings_show", "Settings", "admin").Set("tab", "settings").Set("s", v).Set("error", msg).
+				Status(http.StatusUnprocessableEntity).Render()
+			return
+		}
+		c.serverError(w, r, err)
+		return
+	}
+	c.redirect(w, r, "/admin/settings", flashOK, "The settings are saved.")
+}

@@ -1,0 +1,36 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// addTemplate serves POST /workflows/templates/{name}: Add template, which
+// creates a new folder with the template's flows (off) and tables, then
+// lands in that folder.
+func (c *Console) addTemplate(w http.ResponseWriter, r *http.Request) {
+	if c.svc.Templates == nil {
+		c.unavailable(w, r, "Templates")
+		return
+	}
+	name := r.PathValue("name")
+	back := "/workflows/templates?t=" + url.QueryEscape(name)
+	if err := parseForm(w, r); err != nil {
+		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+		return
+	}
+	vars := map[string]string{}
+	for k, vs := range r.PostForm {
+		if v, ok := strings.CutPrefix(k, "var_"); ok && len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
+			vars[v] = strings.TrimSpace(vs[0])
+		}
+	}
+	folder, err := c.svc.Templates.AddTemplate(r.Context(), name, strings.TrimSpace(r.PostFormValue("folder")), vars)
+	if err != nil {
+		c.fail(w, r, err, back)
+		return
+	}
+	c.redirect(w, r, "/workflows/flows?folder="+url.QueryEscape(folder.ID), flashOK,
+		"The template is added to the folder "+folder.Name+". Its flows are off: connect each helper flow's environment, then turn them on.")
+}
