@@ -1,0 +1,267 @@
+package flows
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-ispm/vigil/internal/flows/catalog"
+	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// The crash test re-executes the test binary as a small Vigil node that
+// works execution jobs; these variables tell it what to open.
+const (
+	envCrashChild  = "VIGIL_FLOWS_CRASH_CHILD"
+	envCrashDB     = "VIGIL_FLOWS_CRASH_DB"
+	envCrashSchema = "VIGIL_FLOWS_CRASH_SCHEMA"
+	envCrashKey    = "VIGIL_FLOWS_CRASH_KEY"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envCrashChild) != "" {
+		os.Exit(crashChild())
+	}
+	os.Exit(m.Run())
+}
+
+// crashChild works executions until it is killed, running maintenance
+// often so that executions whose worker died are queued again quickly.
+func crashChild() int {
+	ctx := context.Background()
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, "crash child:", err); return 1 }
+	st, err := store.Open(ctx, store.Config{URL: os.Getenv(envCrashDB), Schema: os.Getenv(envCrashSchema)})
+	if err != nil {
+		return fail(err)
+	}
+	key, err := base64.StdEncoding.DecodeString(os.Getenv(envCrashKey))
+	if err != nil {
+		return fail(err)
+	}
+	box, err := secret.New(key)
+	if err != nil {
+		return fail(err)
+	}
+	svc := New(st, box, Config{HTTPClient: netguard.NewClient(netguard.Config{Allow: loopback}), Lease: time.Second})
+	workers := river.NewWorkers()
+	svc.Register(workers)
+	q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 20 * time.Millisecond})
+	if err != nil {
+		return fail(err)
+	}
+	svc.SetQueue(q)
+	if err := q.Start(ctx); err != nil {
+		return fail(err)
+	}
+	for {
+		if _, err := svc.Recover(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child: recover:", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// effects counts the requests a flow makes, by path. The first request
+// to /block never answers: the test kills the worker while it waits.
+type effects struct {
+	mu      sync.Mutex
+	counts  map[string]int
+	blocked chan struct{}
+}
+
+func (e *effects) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	e.counts[r.URL.Path]++
+	n := e.counts[r.URL.Path]
+	e.mu.Unlock()
+	if r.URL.Path == "/block" && n == 1 {
+		close(e.blocked)
+		<-r.Context().Done()
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"path": %q}`, r.URL.Path)
+}
+
+func (e *effects) count(path string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.counts[path]
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestCrashResume kills (SIGKILL) the node running an execution while the
+// execution waits inside a task, then starts a new node: the execution
+// completes, and no task that had completed before the kill runs again.
+// The interrupted task runs twice: side effects are at least once.
+func TestCrashResume(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { crashResume(t, dialect) })
+	}
+}
+
+func crashResume(t *testing.T, dialect string) {
+	ctx := context.Background()
+	var st *store.Store
+	var dbURL string
+	if dialect == "postgres" {
+		st, dbURL = storetest.Postgres(t), storetest.PostgresURL(t)
+	} else {
+		dbURL = "sqlite://" + filepath.Join(t.TempDir(), "vigil.db")
+		var err error
+		if st, err = store.Open(ctx, store.Config{URL: dbURL}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	box, key := newBox(t)
+	svc := New(st, box, Config{})
+	q, err := queue.New(st, queue.Config{}) // insert only: the children work
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetQueue(q)
+	fx := &effects{counts: map[string]int{}, blocked: make(chan struct{})}
+	srv := httptest.NewServer(fx)
+	defer srv.Close()
+
+	folder, err := svc.CreateFolder(ctx, "Crash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateTable(ctx, folder.ID, TableParams{Name: "Effects", Columns: []catalog.Column{{Name: "Step", Type: catalog.ColText}}}); err != nil {
+		t.Fatal(err)
+	}
+	doc := flowDoc("crash", saveAll, `do:
+  - log: {call: tables.createRow, with: {table: Effects, row: {Step: log}}}
+  - first: {call: http, with: {method: post, endpoint: '`+srv.URL+`/first'}}
+  - slow: {call: http, with: {method: post, endpoint: '`+srv.URL+`/block'}}
+  - loop:
+      for: {each: i, in: '${ [1, 2, 3] }'}
+      do:
+        - each: {call: http, with: {method: post, endpoint: '`+srv.URL+`/loop', body: {i: '${ $i }'}}}
+  - last: {call: http, with: {method: post, endpoint: '`+srv.URL+`/last'}}
+`)
+	res, err := svc.SaveFlow(ctx, SaveParams{FolderID: folder.ID, Document: []byte(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetOn(ctx, res.Flow.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	execID, err := svc.Start(ctx, res.Flow.ID, map[string]any{"run": dialect}, StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	start := func() (*exec.Cmd, *lockedBuffer) {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		stderr := &lockedBuffer{}
+		cmd.Stderr = stderr
+		cmd.Env = append(os.Environ(), envCrashChild+"=1", envCrashDB+"="+dbURL, envCrashSchema+"="+st.Schema(),
+			envCrashKey+"="+base64.StdEncoding.EncodeToString(key))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, stderr
+	}
+
+	first, stderr := start()
+	select {
+	case <-fx.blocked:
+	case <-time.After(60 * time.Second):
+		first.Process.Kill()
+		first.Wait()
+		t.Fatalf("the execution never reached the blocking task; child said: %s", stderr.String())
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	if e, _ := st.FlowExecution(ctx, execID); e.Status != StatusRunning {
+		t.Fatalf("after the kill the execution is %s; want running", e.Status)
+	}
+
+	second, stderr := start()
+	defer func() { second.Process.Kill(); second.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		e, err := st.FlowExecution(ctx, execID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if final(e.Status) {
+			if e.Status != StatusSucceeded {
+				t.Fatalf("execution ended %s: %s", e.Status, e.Error)
+			}
+			if e.Attempts != 2 || e.Generation != 2 {
+				t.Errorf("attempts %d, generation %d; want 2 and 2", e.Attempts, e.Generation)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the execution did not complete after the restart (status %s); child said: %s", e.Status, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	rows, err := svc.TableRows(ctx, mustTable(t, svc, folder.ID, "Effects"), catalog.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("rows=%d first=%d block=%d loop=%d last=%d", len(rows), fx.count("/first"), fx.count("/block"), fx.count("/loop"), fx.count("/last"))
+	if want := "rows=1 first=1 block=2 loop=3 last=1"; got != want {
+		t.Errorf("side effects: %s; want %s", got, want)
+	}
+	h, err := svc.Execution(ctx, execID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Steps) != 8 { // log, first, slow, each×3, loop, last
+		t.Errorf("%d steps in the history; want 8", len(h.Steps))
+	}
+}
+
+func mustTable(t *testing.T, svc *Service, folderID, name string) string {
+	t.Helper()
+	tb, err := svc.Table(context.Background(), folderID, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb.ID
+}
