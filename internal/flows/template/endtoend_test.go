@@ -49,7 +49,7 @@ func TestRoutingToOkta(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Okta received %q, want exactly %q", got, want)
 	}
-	rows := e.cat.tableRows("ISPM Events")
+	rows := e.tableRows("ISPM Events")
 	if len(rows) != 2 || rows[0]["Title"] != "Unused Admin Account" || rows[1]["Title"] != "No MFA - Admin Account" {
 		t.Errorf("ISPM Events rows %v", rows)
 	}

@@ -139,19 +139,19 @@ func TestHelpersRemediate(t *testing.T) {
 					t.Errorf("output %s = %v, want %v (%v)", k, out[k], v, out)
 				}
 			}
-			rows := e.cat.tableRows("ISPM Events")
+			rows := e.tableRows("ISPM Events")
 			if len(rows) != 1 {
 				t.Fatalf("ISPM Events rows %v, want one", rows)
 			}
 			want := map[string]any{"Username": "ali.lesch@example.com", "Title": tt.issue, "Short Description": is.ShortDescription,
-				"Full Description": is.FullDescription, "Category": is.Category, "Severity": "High", "Detection Date": "2026-11-28T10:00:00Z",
+				"Full Description": is.FullDescription, "Category": is.Category, "Severity": "High", "Detection Date": "2026-11-28T10:00:00.000Z",
 				"Suggested Remediation": is.SuggestedRemediation, "Risk and Impact": is.RiskAndImpact, "Tenant": "example.okta.com", "Product": tt.product}
 			for k, v := range want {
 				if rows[0][k] != v {
 					t.Errorf("row %s = %v, want %v", k, rows[0][k], v)
 				}
 			}
-			if errs := e.cat.tableRows("Error Logging"); len(errs) != 0 {
+			if errs := e.tableRows("Error Logging"); len(errs) != 0 {
 				t.Errorf("Error Logging rows %v", errs)
 			}
 		})
@@ -202,12 +202,12 @@ func TestHelperLogsAndRaisesErrors(t *testing.T) {
 			if fault.Status != tt.status || fault.Title != tt.summary || !strings.HasPrefix(fault.Detail, tt.message) {
 				t.Errorf("fault %d %q %q, want %d %q %q…", fault.Status, fault.Title, fault.Detail, tt.status, tt.summary, tt.message)
 			}
-			errs := e.cat.tableRows("Error Logging")
+			errs := e.tableRows("Error Logging")
 			if len(errs) != 1 || errs[0]["Username"] != tt.issue.AffectedEntity.IdentifierInService ||
 				errs[0]["Error Summary"] != tt.summary || !strings.HasPrefix(errs[0]["Error Message"].(string), tt.message) {
 				t.Errorf("Error Logging rows %v", errs)
 			}
-			if rows := e.cat.tableRows("ISPM Events"); len(rows) != 1 {
+			if rows := e.tableRows("ISPM Events"); len(rows) != 1 {
 				t.Errorf("ISPM Events rows %v, want the event logged before the error", rows)
 			}
 			if tt.summary == "Template variable not set" && f != nil && len(f.okta.Requests())+len(f.slack.Requests()) != 0 {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
@@ -27,81 +28,8 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustPa
 
 var testNow = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
-// testCatalog serves the template's flows in tests: the connector actions,
-// and stand-ins for the tables and execution functions of the flows
-// catalog that keep rows and results in memory.
-type testCatalog struct {
-	cons   *connector.Connectors
-	tables []template.Table
-
-	mu      sync.Mutex
-	rows    map[string][]map[string]any
-	results []string
-}
-
-func (c *testCatalog) Lookup(name string) bool {
-	return c.cons.Lookup(name) || name == "tables.createRow" || name == "execution.setResult"
-}
-
-func (c *testCatalog) CheckArgs(name string, args map[string]any) []engine.ArgProblem {
-	switch name {
-	case "tables.createRow":
-		return c.checkRow(args)
-	case "execution.setResult":
-		if _, ok := args["result"]; !ok || len(args) != 1 {
-			return []engine.ArgProblem{{Arg: "result", Msg: "required, and the only argument"}}
-		}
-		return nil
-	}
-	return c.cons.CheckArgs(name, args)
-}
-
-// checkRow checks that the table exists and every cell names a column.
-func (c *testCatalog) checkRow(args map[string]any) []engine.ArgProblem {
-	table, _ := args["table"].(string)
-	i := slices.IndexFunc(c.tables, func(t template.Table) bool { return t.Name == table })
-	if i < 0 {
-		return []engine.ArgProblem{{Arg: "table", Msg: fmt.Sprintf("no table %q in the template", table)}}
-	}
-	row, ok := args["row"].(map[string]any)
-	if !ok {
-		return []engine.ArgProblem{{Arg: "row", Msg: "expected object"}}
-	}
-	var probs []engine.ArgProblem
-	for k := range row {
-		if !slices.ContainsFunc(c.tables[i].Columns, func(col template.Column) bool { return col.Name == k }) {
-			probs = append(probs, engine.ArgProblem{Arg: "row." + k, Msg: "no such column"})
-		}
-	}
-	return probs
-}
-
-func (c *testCatalog) Call(ctx context.Context, name string, args map[string]any, env *engine.CallEnv) (any, error) {
-	switch name {
-	case "tables.createRow":
-		if probs := c.checkRow(args); len(probs) > 0 {
-			return nil, fmt.Errorf("tables.createRow: %s: %s", probs[0].Arg, probs[0].Msg)
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		table := args["table"].(string)
-		c.rows[table] = append(c.rows[table], args["row"].(map[string]any))
-		return args["row"], nil
-	case "execution.setResult":
-		r, _ := args["result"].(string)
-		c.mu.Lock()
-		c.results = append(c.results, r)
-		c.mu.Unlock()
-		return map[string]any{"result": r}, env.Record(ctx, "result", r, nil)
-	}
-	return c.cons.Call(ctx, name, args, env)
-}
-
-func (c *testCatalog) tableRows(table string) []map[string]any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.rows[table])
-}
+// loadOnce loads the catalog once for all tests; it is read-only.
+var loadOnce = sync.OnceValues(template.Load)
 
 // resolver finds helper flows among a rendered template's flows, and
 // remembers which were resolved.
@@ -121,7 +49,8 @@ func (r *resolver) Resolve(_ context.Context, ref engine.FlowRef) (*dsl.Workflow
 // acting through connections saved in a real store.
 type env struct {
 	conns    *connection.Service
-	cat      *testCatalog
+	cat      *catalog.Catalog
+	tables   *catalog.MemoryTables
 	eng      *engine.Engine
 	flows    map[string]*dsl.Workflow // by title
 	resolver *resolver
@@ -146,7 +75,7 @@ func newEnv(t *testing.T, vars map[string]string) *env {
 // connector actions are cons.
 func newFlows(t *testing.T, vars map[string]string, cons *connector.Connectors) *env {
 	t.Helper()
-	c, err := template.Load()
+	c, err := loadOnce()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,18 +87,41 @@ func newFlows(t *testing.T, vars map[string]string, cons *connector.Connectors) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{cat: &testCatalog{cons: cons, tables: r.Tables, rows: map[string][]map[string]any{}},
-		flows: map[string]*dsl.Workflow{}, resolver: &resolver{flows: map[string]*dsl.Workflow{}}}
-	for _, f := range r.Flows {
+	tables := catalog.NewMemoryTables(func() time.Time { return testNow })
+	for _, tb := range r.Bundle.Tables {
+		if err := tables.Create("", tb.Name, tb.Columns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat := flows.NewCatalog(tables)
+	if err := cons.Register(cat); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{cat: cat, tables: tables, flows: map[string]*dsl.Workflow{}, resolver: &resolver{flows: map[string]*dsl.Workflow{}}}
+	for _, f := range r.Bundle.Flows {
 		w, err := dsl.Parse(f.Document)
 		if err != nil {
-			t.Fatalf("%s: %v", f.File, err)
+			t.Fatalf("%s: %v", f.Source, err)
 		}
-		e.flows[f.Title] = w
+		e.flows[w.Document.Title] = w
 		e.resolver.flows[w.Document.Namespace+"/"+w.Document.Name] = w
 	}
 	e.eng = engine.New(engine.Config{Catalog: e.cat, Flows: e.resolver})
 	return e
+}
+
+// tableRows returns the rows of one of the template's tables.
+func (e *env) tableRows(table string) []map[string]any { return e.tables.Rows("", table) }
+
+// results returns the result notes execution.setResult recorded.
+func results(j *engine.MemoryJournal) []string {
+	var out []string
+	for _, n := range j.Notes() {
+		if n.Kind == catalog.NoteResult {
+			out = append(out, n.Message)
+		}
+	}
+	return out
 }
 
 func (e *env) addConnection(t *testing.T, name, kind string, fields map[string]string) {

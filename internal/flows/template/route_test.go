@@ -42,7 +42,8 @@ func route(t *testing.T, vars map[string]string, input any) ([]string, map[strin
 	}
 	eng := engine.New(engine.Config{Catalog: e.cat, Flows: stubResolver{e.resolver}})
 	in, _ := engine.Normalize(input)
-	res, err := eng.Run(context.Background(), e.flows["1.0 ISPM Event Routing Flow"], in, engine.RunOptions{})
+	j := engine.NewMemoryJournal()
+	res, err := eng.Run(context.Background(), e.flows["1.0 ISPM Event Routing Flow"], in, engine.RunOptions{Journal: j})
 	if err != nil {
 		t.Fatalf("the routing flow faulted: %v", err)
 	}
@@ -55,7 +56,7 @@ func route(t *testing.T, vars map[string]string, input any) ([]string, map[strin
 	}
 	slices.Sort(started)
 	out, _ := res.Output.(map[string]any)
-	return started, out, e.cat.results
+	return started, out, results(j)
 }
 
 func TestRouting(t *testing.T) {

@@ -3,12 +3,14 @@
 // admin adds in one step and then connects.
 //
 // Templates are embedded in the binary, one directory each under bundles/:
-// a template.yaml (title, description, search keywords, variables and
-// tables) and one Serverless Workflow document per flow. A flow may hold
-// template variables written {{name}}; Add replaces them with the values
-// given (an unset variable becomes empty, and the flows that need it stop
-// with a clear error when they run). Values are restricted to characters
-// that cannot change the YAML or jq they land in.
+// a template.yaml (title, description, search keywords, variables) and a
+// flows/ directory holding the template's bundle in the format of `vigil
+// flows export`: a bundle.yaml with the tables and connections, and one
+// Serverless Workflow document per flow. A flow may hold template
+// variables written {{name}}; Add replaces them with the values given (an
+// unset variable becomes empty, and the flows that need it stop with a
+// clear error when they run). Values are restricted to characters that
+// cannot change the YAML or jq they land in.
 //
 // Adding a template always creates a new folder: "Identity Security
 // Posture Management", then "Identity Security Posture Management (2)",
@@ -30,6 +32,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 )
 
@@ -53,7 +57,7 @@ type Template struct {
 	Variables   []Variable   `json:"variables"`
 	Tables      []Table      `json:"tables"`
 
-	files []flowFile
+	files []bundleFile
 }
 
 // Connection is a connection a template's flows use.
@@ -77,21 +81,14 @@ type Variable struct {
 
 // Table is a table the template creates in its folder.
 type Table struct {
-	Name    string   `json:"name" yaml:"name"`
-	Columns []Column `json:"columns" yaml:"columns"`
+	Name    string           `json:"name"`
+	Columns []catalog.Column `json:"columns"`
 }
 
-// Column is a column of a table: its type is text, number, boolean or
-// datetime.
-type Column struct {
-	Name string `json:"name" yaml:"name"`
-	Type string `json:"type" yaml:"type"`
-}
-
-type flowFile struct {
-	name  string
-	title string
-	src   []byte
+// bundleFile is a file of a template's flows/ directory, as embedded.
+type bundleFile struct {
+	name string
+	src  []byte
 }
 
 // manifest is template.yaml.
@@ -101,7 +98,6 @@ type manifest struct {
 	Description string     `yaml:"description"`
 	Keywords    []string   `yaml:"keywords"`
 	Variables   []Variable `yaml:"variables"`
-	Tables      []Table    `yaml:"tables"`
 }
 
 // placeholder is a template variable in a flow.
@@ -158,54 +154,89 @@ func loadTemplate(fsys fs.FS, dir string) (*Template, error) {
 		return nil, fmt.Errorf("template.yaml: name must be %q and title set", dir)
 	}
 	t := &Template{Name: m.Name, Title: m.Title, Description: strings.TrimSpace(m.Description), Keywords: m.Keywords,
-		Variables: m.Variables, Tables: m.Tables}
-	entries, err := fs.ReadDir(fsys, dir)
+		Variables: m.Variables}
+	entries, err := fs.ReadDir(fsys, path.Join(dir, "flows"))
 	if err != nil {
 		return nil, err
 	}
-	conns := map[string]*Connection{}
 	for _, e := range entries {
-		if e.IsDir() || e.Name() == "template.yaml" || !strings.HasSuffix(e.Name(), ".yaml") {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
 			continue
 		}
-		src, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		src, err := fs.ReadFile(fsys, path.Join(dir, "flows", e.Name()))
 		if err != nil {
 			return nil, err
 		}
-		// Parse as added with every variable empty.
-		w, err := dsl.Parse(substitute(src, nil))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.Name(), err)
-		}
-		title := w.Document.Title
-		t.files = append(t.files, flowFile{name: e.Name(), title: title, src: src})
-		t.Flows = append(t.Flows, title)
+		t.files = append(t.files, bundleFile{name: e.Name(), src: src})
 		for _, m := range placeholder.FindAllSubmatch(src, -1) {
-			i := slices.IndexFunc(t.Variables, func(v Variable) bool { return v.Name == string(m[1]) })
-			if i < 0 {
+			if !slices.ContainsFunc(t.Variables, func(v Variable) bool { return v.Name == string(m[1]) }) {
 				return nil, fmt.Errorf("%s uses the variable %s, which template.yaml does not declare", e.Name(), m[1])
-			}
-			if !slices.Contains(t.Variables[i].Flows, title) {
-				t.Variables[i].Flows = append(t.Variables[i].Flows, title)
-			}
-		}
-		for _, u := range connectionUses(w) {
-			c := conns[u.Name]
-			if c == nil {
-				c = &Connection{Name: u.Name, Kind: u.Kind}
-				conns[u.Name] = c
-			}
-			if !slices.Contains(c.Flows, title) {
-				c.Flows = append(c.Flows, title)
 			}
 		}
 	}
-	t.FlowCount = len(t.files)
+	// Read the bundle as added with every variable empty.
+	b, err := t.bundle(nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, tb := range b.Tables {
+		t.Tables = append(t.Tables, Table{Name: tb.Name, Columns: tb.Columns})
+	}
+	conns := map[string]*Connection{}
+	for _, f := range t.files {
+		part, err := flows.ParseSource(substitute(f.src, nil), f.name)
+		if err != nil {
+			return nil, err
+		}
+		for _, bf := range part.Flows {
+			w, err := dsl.Parse(bf.Document)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", bf.Source, err)
+			}
+			title := w.Document.Title
+			t.Flows = append(t.Flows, title)
+			for _, m := range placeholder.FindAllSubmatch(f.src, -1) {
+				v := &t.Variables[slices.IndexFunc(t.Variables, func(v Variable) bool { return v.Name == string(m[1]) })]
+				if !slices.Contains(v.Flows, title) {
+					v.Flows = append(v.Flows, title)
+				}
+			}
+			for _, u := range connectionUses(w) {
+				c := conns[u.Name]
+				if c == nil {
+					c = &Connection{Name: u.Name, Kind: u.Kind}
+					conns[u.Name] = c
+				}
+				if !slices.Contains(c.Flows, title) {
+					c.Flows = append(c.Flows, title)
+				}
+			}
+		}
+	}
+	t.FlowCount = len(b.Flows)
 	for _, c := range conns {
 		t.Connections = append(t.Connections, *c)
 	}
 	sort.Slice(t.Connections, func(i, j int) bool { return t.Connections[i].Flows[0] < t.Connections[j].Flows[0] })
 	return t, nil
+}
+
+// bundle returns the template's bundle with vars replaced.
+func (t *Template) bundle(vars map[string]string) (*flows.Bundle, error) {
+	var parts []*flows.Bundle
+	for _, f := range t.files {
+		b, err := flows.ParseSource(substitute(f.src, vars), f.name)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, b)
+	}
+	b, err := flows.Merge(parts...)
+	if err != nil {
+		return nil, err
+	}
+	b.Folder = t.Title
+	return b, nil
 }
 
 // connectionUses lists the connections a flow names literally in catalog
@@ -276,21 +307,12 @@ func (c *Catalog) Get(name string) (*Template, error) {
 	return nil, fmt.Errorf("%w: there is no template %q; the templates are %s", ErrNotFound, name, strings.Join(names, ", "))
 }
 
-// Flow is one flow of a template with its variables replaced.
-type Flow struct {
-	// File is the flow's file name in the template, such as
-	// 2.2-suspend-okta-user.yaml.
-	File  string
-	Title string
-	// Document is the flow's source, ready to save.
-	Document []byte
-}
-
 // Rendered is a template with its variables replaced: what Add installs.
 type Rendered struct {
 	Template *Template
-	Flows    []Flow
-	Tables   []Table
+	// Bundle holds the flows, with the variables replaced, and the
+	// tables, ready for the flows service's Import.
+	Bundle *flows.Bundle
 }
 
 // validValue is what a variable's value may hold: enough for ids, keys,
@@ -322,11 +344,11 @@ func (t *Template) Render(vars map[string]string) (*Rendered, error) {
 			return nil, fmt.Errorf("the value of %s may contain only letters, digits, spaces and _ . : @ # / + = , -", k)
 		}
 	}
-	r := &Rendered{Template: t, Tables: t.Tables}
-	for _, f := range t.files {
-		r.Flows = append(r.Flows, Flow{File: f.name, Title: f.title, Document: substitute(f.src, vars)})
+	b, err := t.bundle(vars)
+	if err != nil {
+		return nil, err
 	}
-	return r, nil
+	return &Rendered{Template: t, Bundle: b}, nil
 }
 
 // substitute replaces every {{name}} with vars[name] (empty when unset).
