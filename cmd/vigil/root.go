@@ -42,11 +42,14 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newServeCmd(g),
 		newMigrateCmd(g),
 		newHooksCmd(g),
+		newFlowsCmd(g),
 		newUsersCmd(g),
 		newTokensCmd(g),
 		newSourcesCmd(g),
 		newScanCmd(g),
 		newIssuesCmd(g),
+		newConnectionsCmd(g),
+		newTemplatesCmd(g),
 	)
 	return root
 }

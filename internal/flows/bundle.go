@@ -74,6 +74,15 @@ func ParseSource(data []byte, name string) (*Bundle, error) {
 	return parseBundle(doc.Content[0], name)
 }
 
+// IsBundle tells whether data is a bundle rather than a flow document.
+func IsBundle(data []byte) bool {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return false
+	}
+	return mapValue(doc.Content[0], "vigilBundle") != nil
+}
+
 func mapValue(m *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {

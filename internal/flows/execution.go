@@ -166,7 +166,7 @@ func (s *Service) Start(ctx context.Context, flowID string, input any, opts Star
 		return "", err
 	}
 	if !f.On && !opts.AllowOff {
-		return "", fmt.Errorf("flow %q is off; turn it on to run it: %w", f.Title, ErrFlowOff)
+		return "", kindErrorf(ErrFlowOff, "flow %q is off; turn it on to run it", f.Title)
 	}
 	version := f.Version
 	if opts.Version != 0 {
@@ -235,7 +235,7 @@ func (s *Service) Wait(ctx context.Context, execID string) (*Execution, error) {
 		r, err := s.st.FlowExecution(ctx, execID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return nil, fmt.Errorf("no execution has id %s: %w", execID, ErrNotFound)
+			return nil, kindErrorf(ErrNotFound, "no execution has id %s", execID)
 		case err != nil && ctx.Err() == nil:
 			return nil, fmt.Errorf("read execution %s: %w", execID, err)
 		case err == nil:
@@ -311,7 +311,7 @@ func (s *Service) notify(execID string) {
 func (s *Service) Cancel(ctx context.Context, execID string) error {
 	r, err := s.st.FlowExecution(ctx, execID)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no execution has id %s: %w", execID, ErrNotFound)
+		return kindErrorf(ErrNotFound, "no execution has id %s", execID)
 	}
 	if err != nil {
 		return fmt.Errorf("read execution %s: %w", execID, err)
@@ -407,7 +407,7 @@ type Note struct {
 func (s *Service) Execution(ctx context.Context, execID string) (*History, error) {
 	r, err := s.st.FlowExecution(ctx, execID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no execution has id %s: %w", execID, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "no execution has id %s", execID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read execution %s: %w", execID, err)

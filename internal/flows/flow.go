@@ -86,7 +86,7 @@ func (s *Service) Flows(ctx context.Context, p ListFlowsParams) ([]*Flow, error)
 func (s *Service) Flow(ctx context.Context, flowID string) (*Flow, error) {
 	r, err := s.st.Flow(ctx, flowID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no flow has id %s: %w", flowID, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "no flow has id %s", flowID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read flow %s: %w", flowID, err)
@@ -135,7 +135,7 @@ func (s *Service) FindFlow(ctx context.Context, ref, folder string) (*Flow, erro
 		if folder != "" {
 			where = " in folder " + folder
 		}
-		return nil, fmt.Errorf("no flow is titled or named %q%s: %w", ref, where, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "no flow is titled or named %q%s", ref, where)
 	case 1:
 		return flowOf(matches[0]), nil
 	}
@@ -143,8 +143,8 @@ func (s *Service) FindFlow(ctx context.Context, ref, folder string) (*Flow, erro
 	for i, m := range matches {
 		folders[i] = m.FolderName
 	}
-	return nil, fmt.Errorf("%d flows match %q (in folders %s); name the folder with --folder: %w",
-		len(matches), ref, strings.Join(folders, ", "), ErrAmbiguous)
+	return nil, kindErrorf(ErrAmbiguous, "%d flows match %q (in folders %s); name the folder with --folder",
+		len(matches), ref, strings.Join(folders, ", "))
 }
 
 // Version is one saved version of a flow.
@@ -182,7 +182,7 @@ func (s *Service) Version(ctx context.Context, flowID string, version int) (*Ver
 	}
 	v, err := s.st.FlowVersion(ctx, flowID, version)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("flow %s has no version %d: %w", flowID, version, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "flow %s has no version %d", flowID, version)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read version %d of flow %s: %w", version, flowID, err)

@@ -22,6 +22,7 @@ package flows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -225,3 +226,17 @@ func (e *invalidError) Unwrap() error        { return e.err }
 func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
 func invalid(err error) error { return &invalidError{err: err} }
+
+// kindError is a message for people that tests as one of the sentinel
+// errors with errors.Is, without the sentinel's text appended.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string        { return e.msg }
+func (e *kindError) Is(target error) bool { return target == e.kind }
+
+func kindErrorf(kind error, format string, args ...any) error {
+	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
+}

@@ -53,7 +53,7 @@ func (s *Service) Folder(ctx context.Context, idOrName string) (*Folder, error) 
 		f, err = s.st.FlowFolderByName(ctx, idOrName)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no folder is called %q: %w", idOrName, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "no folder is called %q", idOrName)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read folder %q: %w", idOrName, err)
@@ -71,7 +71,7 @@ func (s *Service) CreateFolder(ctx context.Context, name, description string) (*
 	f := &store.FlowFolder{ID: id.NewAt("fld", now), Name: name, Description: description, CreatedAt: now, UpdatedAt: now}
 	if err := s.st.CreateFlowFolder(ctx, f); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("a folder called %q exists already: %w", name, ErrExists)
+			return nil, kindErrorf(ErrExists, "a folder called %q exists already", name)
 		}
 		return nil, fmt.Errorf("create folder %q: %w", name, err)
 	}
@@ -108,7 +108,7 @@ func (s *Service) UpdateFolder(ctx context.Context, folderID, name, description 
 	f.Name, f.Description, f.UpdatedAt = name, description, s.now()
 	if err := s.st.UpdateFlowFolder(ctx, f); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("a folder called %q exists already: %w", name, ErrExists)
+			return nil, kindErrorf(ErrExists, "a folder called %q exists already", name)
 		}
 		return nil, fmt.Errorf("update folder %s: %w", folderID, err)
 	}

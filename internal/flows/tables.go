@@ -64,7 +64,7 @@ func (s *Service) Table(ctx context.Context, folderID, idOrName string) (*TableI
 		r, err = s.st.FlowTableByName(ctx, folderID, idOrName)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no table is called %q: %w", idOrName, ErrNotFound)
+		return nil, kindErrorf(ErrNotFound, "no table is called %q", idOrName)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read table %q: %w", idOrName, err)
@@ -114,7 +114,7 @@ func (s *Service) createTableTx(ctx context.Context, tx *store.Tx, folderID stri
 		Columns: string(cols), CreatedAt: now, UpdatedAt: now}
 	if err := tx.CreateFlowTable(ctx, t); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("the folder already has a table called %q: %w", p.Name, ErrExists)
+			return nil, kindErrorf(ErrExists, "the folder already has a table called %q", p.Name)
 		}
 		return nil, fmt.Errorf("create table %q: %w", p.Name, err)
 	}
@@ -136,7 +136,7 @@ func (s *Service) UpdateTable(ctx context.Context, tableID string, p TableParams
 	r.Name, r.Description, r.Columns, r.UpdatedAt = p.Name, p.Description, string(cols), s.now()
 	if err := s.st.UpdateFlowTable(ctx, r); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("the folder already has a table called %q: %w", p.Name, ErrExists)
+			return nil, kindErrorf(ErrExists, "the folder already has a table called %q", p.Name)
 		}
 		return nil, fmt.Errorf("update table %q: %w", p.Name, err)
 	}

@@ -215,7 +215,10 @@ func (t *Table) Values(values map[string]any) (map[string]any, error) {
 		v := values[name]
 		col, ok := t.Column(name)
 		if !ok {
-			if !t.Loose || v == nil {
+			if t.Loose && v == nil {
+				continue // an empty cell of a column no row has yet
+			}
+			if !t.Loose {
 				return nil, fmt.Errorf("table %q has no column %q; its columns are %s", t.Name, name, t.columnList())
 			}
 			if err := CheckColumns(append(append([]Column(nil), t.Columns...), Column{Name: name, Type: inferType(v)})); err != nil {
