@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/connection"
+	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
@@ -30,9 +33,22 @@ func newFlowsCmd(g *globals) *cobra.Command {
 }
 
 // newStandaloneCatalog is the catalog of commands that run without a
-// database (validate, run): the built-in functions on tables.
-func newStandaloneCatalog(tables catalog.Store) *catalog.Catalog {
-	return flows.NewCatalog(tables)
+// database (validate, run): the built-in functions on tables, and the
+// connector actions, which check their arguments but cannot run: there
+// are no connections without a data directory.
+func newStandaloneCatalog(tables catalog.Store, client *http.Client) (*catalog.Catalog, error) {
+	cat := flows.NewCatalog(tables)
+	if err := connector.New(connector.Config{Connections: noConnections{}, Client: client}).Register(cat); err != nil {
+		return nil, err
+	}
+	return cat, nil
+}
+
+// noConnections answers standalone runs that call a connector action.
+type noConnections struct{}
+
+func (noConnections) Resolve(context.Context, string) (*connection.Resolved, error) {
+	return nil, errors.New("connections are not available to vigil flows run; import the flow and run it on the server")
 }
 
 // withFlows opens the app and runs fn with a flows service.
@@ -74,7 +90,10 @@ func newFlowsValidateCmd(g *globals) *cobra.Command {
 					others = append(others, w)
 				}
 			}
-			cat := newStandaloneCatalog(catalog.NewMemoryTables(nil))
+			cat, err := newStandaloneCatalog(catalog.NewMemoryTables(nil), nil)
+			if err != nil {
+				return err
+			}
 			bad := 0
 			for _, f := range all {
 				v, err := flows.Validate(ctx, f.Document, cat, others)
@@ -148,11 +167,16 @@ func newFlowsRunCmd(g *globals) *cobra.Command {
 				}
 			}
 			tables := catalog.NewMemoryTables(nil)
+			client := netguard.NewClient(netguard.Config{Allow: allow})
+			cat, err := newStandaloneCatalog(tables, client)
+			if err != nil {
+				return err
+			}
 			res, err := flows.RunStandalone(ctx, doc, in, flows.StandaloneConfig{
-				HTTPClient: netguard.NewClient(netguard.Config{Allow: allow}),
+				HTTPClient: client,
 				Helpers:    hb,
 				Tables:     tables,
-				Catalog:    newStandaloneCatalog(tables),
+				Catalog:    cat,
 			})
 			if res != nil {
 				for _, c := range res.Children {
