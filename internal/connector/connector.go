@@ -35,12 +35,14 @@ type Connections interface {
 }
 
 // Config wires the connector actions to connections and the network.
-// Zero values mean the default named on each field.
+// Zero values mean the default named on each field. A Connectors without
+// Connections or Client can still be registered and checked against (flow
+// validation), but its functions fault when called.
 type Config struct {
-	// Connections resolves the connection argument. Required.
+	// Connections resolves the connection argument. Required to run.
 	Connections Connections
 	// Client sends every real request: the SSRF-guarded client of
-	// internal/netguard. Required.
+	// internal/netguard. Required to run.
 	Client *http.Client
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -194,6 +196,10 @@ func (c *Connectors) Run(ctx context.Context, f *Function, args map[string]any, 
 	}
 	args = f.withDefaults(args)
 	name, _ := args["connection"].(string)
+	if c.cfg.Connections == nil || c.cfg.Client == nil {
+		return nil, &engine.Fault{Type: engine.ErrConfiguration, Status: 400, Title: "Connections not available",
+			Detail: fmt.Sprintf("%s cannot run here: connections live in Vigil's database, which a standalone run does not open; run the flow on the server", f.Name)}
+	}
 	conn, err := c.cfg.Connections.Resolve(ctx, name)
 	if err != nil {
 		return nil, &engine.Fault{Type: engine.ErrConfiguration, Status: 400, Title: "Connection not found",

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 )
@@ -78,5 +79,14 @@ do:
 	}
 	if strings.Contains(msg, "do[2]") || strings.Contains(msg, "post.with.text") {
 		t.Errorf("check complains about arguments given as expressions: %q", msg)
+	}
+}
+
+func TestUnwiredConnectorsFaultClearly(t *testing.T) {
+	cons := connector.New(connector.Config{})
+	_, err := cons.Call(context.Background(), "okta.suspendUser", map[string]any{"connection": "Okta", "user": "x"}, nil)
+	var f *engine.Fault
+	if !errors.As(err, &f) || f.Type != engine.ErrConfiguration || !strings.Contains(f.Detail, "okta.suspendUser cannot run here") {
+		t.Errorf("Call = %v", err)
 	}
 }

@@ -300,12 +300,22 @@ func (c *Catalog) Get(name string) (*Template, error) {
 			return t, nil
 		}
 	}
-	names := make([]string, len(c.templates))
-	for i, t := range c.templates {
-		names[i] = t.Name
+	var names []string
+	for _, t := range c.Search(name) {
+		names = append(names, t.Name)
 	}
-	return nil, fmt.Errorf("%w: there is no template %q; the templates are %s", ErrNotFound, name, strings.Join(names, ", "))
+	hint := "; list them with vigil templates list"
+	if len(names) > 0 {
+		hint = "; did you mean " + strings.Join(names, " or ") + "?"
+	}
+	return nil, &notFoundError{msg: fmt.Sprintf("there is no template %q%s", name, hint)}
 }
+
+// notFoundError is the error of Get; it matches ErrNotFound.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // Rendered is a template with its variables replaced: what Add installs.
 type Rendered struct {

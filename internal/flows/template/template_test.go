@@ -73,8 +73,11 @@ func TestCatalogCard(t *testing.T) {
 	if want := []string{"Username", "Error Summary", "Error Message"}; !slices.Equal(tables["Error Logging"], want) || len(tables) != 2 {
 		t.Errorf("tables %q", tables)
 	}
-	if _, err := c.Get("payroll"); !errors.Is(err, template.ErrNotFound) || !strings.Contains(err.Error(), ispm) {
+	if _, err := c.Get("payroll"); !errors.Is(err, template.ErrNotFound) || err.Error() != `there is no template "payroll"; list them with vigil templates list` {
 		t.Errorf("Get(payroll) = %v", err)
+	}
+	if _, err := c.Get("ISPM"); !errors.Is(err, template.ErrNotFound) || err.Error() != `there is no template "ISPM"; did you mean `+ispm+"?" {
+		t.Errorf("Get(ISPM) = %v", err)
 	}
 }
 
