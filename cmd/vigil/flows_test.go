@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 )
 
 // runFlowsCLI executes the vigil command line with args and returns its
@@ -178,5 +180,23 @@ func TestFlowsManagement(t *testing.T) {
 	out, err = cli("flows", "list", "--folder", "Copy")
 	if err != nil || !strings.Contains(out, "Copy    Double It  demo/double  helper       on  1") {
 		t.Errorf("list = %q, %v", out, err)
+	}
+}
+
+// TestFunctionsDocumented checks that docs/functions.md has a section for
+// every function flows can call.
+func TestFunctionsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "functions.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := newStandaloneCatalog(catalog.NewMemoryTables(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range cat.Names() {
+		if !strings.Contains(string(doc), "### `"+name+"`") {
+			t.Errorf("docs/functions.md has no section for %s", name)
+		}
 	}
 }
