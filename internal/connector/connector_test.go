@@ -3,6 +3,7 @@ package connector_test
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -88,5 +89,30 @@ func TestUnwiredConnectorsFaultClearly(t *testing.T) {
 	var f *engine.Fault
 	if !errors.As(err, &f) || f.Type != engine.ErrConfiguration || !strings.Contains(f.Detail, "okta.suspendUser cannot run here") {
 		t.Errorf("Call = %v", err)
+	}
+}
+
+// TestDocsListEveryFunction keeps docs/connectors.md in step with the code:
+// each function has a section listing each of its arguments and outputs.
+func TestDocsListEveryFunction(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/connectors.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := strings.Split(string(doc), "\n### ")
+	for _, f := range connector.New(connector.Config{}).Functions() {
+		i := slices.IndexFunc(sections, func(s string) bool { return strings.HasPrefix(s, "`"+f.Name+"`") })
+		if i < 0 {
+			t.Errorf("docs/connectors.md has no section for %s", f.Name)
+			continue
+		}
+		for _, a := range append(slices.Clone(f.Args), f.Output...) {
+			if !strings.Contains(sections[i], "| `"+a.Name+"` |") {
+				t.Errorf("docs/connectors.md: %s does not list %s", f.Name, a.Name)
+			}
+		}
+		if !strings.Contains(sections[i], f.Summary) {
+			t.Errorf("docs/connectors.md: the summary of %s differs from the code's", f.Name)
+		}
 	}
 }
