@@ -416,6 +416,12 @@ func (s *Service) Execution(ctx context.Context, execID string) (*History, error
 	if err != nil {
 		return nil, err
 	}
+	if r.SaveAllData {
+		if w, err := s.workflow(ctx, r.FlowID, r.Version); err == nil {
+			red := s.redactorFor(ctx, w)
+			e.Input, e.Output = red.redact(e.Input), red.redact(e.Output)
+		}
+	}
 	h := &History{Execution: e, Steps: []*Step{}}
 	steps, err := s.st.FlowSteps(ctx, execID)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 type dbJournal struct {
 	s      *Service
 	execID string
+	red    secretRedactor
 
 	mu    sync.Mutex
 	steps map[string]*engine.Step
@@ -119,7 +120,7 @@ func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 		row.StateSealed = sealed
 	}
 	if st.History != nil {
-		b, err := json.Marshal(map[string]any{"input": st.History.Input, "output": st.History.Output})
+		b, err := json.Marshal(map[string]any{"input": j.red.redact(st.History.Input), "output": j.red.redact(st.History.Output)})
 		if err != nil {
 			return j.fail(fmt.Errorf("encode the history of step %s: %w", st.Key, err))
 		}
@@ -139,8 +140,9 @@ func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 func (j *dbJournal) Note(ctx context.Context, n *engine.Note) error {
 	row := &store.FlowNote{ExecutionID: j.execID, Seq: j.next(), Key: n.Key, Reference: n.Reference, Kind: n.Kind,
 		Message: n.Message, CreatedAt: n.Time}
+	row.Message, _ = j.red.redact(row.Message).(string)
 	if n.Data != nil {
-		b, err := json.Marshal(n.Data)
+		b, err := json.Marshal(j.red.redact(n.Data))
 		if err != nil {
 			return j.fail(fmt.Errorf("encode a note of step %s: %w", n.Key, err))
 		}

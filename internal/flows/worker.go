@@ -78,6 +78,9 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	if err != nil {
 		return s.release(ctx, execID, generation, err)
 	}
+	if r.SaveAllData {
+		journal.red = s.redactorFor(ctx, w)
+	}
 
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
