@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows"
@@ -51,7 +50,9 @@ func (noConnections) Resolve(context.Context, string) (*connection.Resolved, err
 	return nil, errors.New("connections are not available to vigil flows run; import the flow and run it on the server")
 }
 
-// withFlows opens the app and runs fn with a flows service.
+// withFlows opens the app and runs fn with a flows service wired as the
+// server wires it: connector actions in its catalog, and connections
+// checked before a flow is turned on.
 func withFlows(cmd *cobra.Command, g *globals, fn func(ctx context.Context, svc *flows.Service) error) error {
 	ctx := cmd.Context()
 	a, err := g.open(ctx)
@@ -59,11 +60,11 @@ func withFlows(cmd *cobra.Command, g *globals, fn func(ctx context.Context, svc 
 		return err
 	}
 	defer a.Close()
-	return fn(ctx, newFlowsService(a))
-}
-
-func newFlowsService(a *app.App) *flows.Service {
-	return flows.New(a.Store, a.Box, flows.Config{HTTPClient: a.Outbound, Now: a.Config.Now, Logger: a.Logger})
+	_, svc, err := newConnectorFlows(a)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, svc)
 }
 
 func newFlowsValidateCmd(g *globals) *cobra.Command {

@@ -200,3 +200,39 @@ func TestFunctionsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowsImportChecksConnections imports a flow that calls a connector
+// action: it validates against the connector's arguments, and --on leaves
+// it off while its connection is not set.
+func TestFlowsImportChecksConnections(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("VIGIL_MASTER_KEY", "")
+	flow := writeFile(t, dir, "suspend.yaml", `document:
+  dsl: '1.0.0'
+  namespace: demo
+  name: suspend
+  version: '1.0.0'
+  title: Suspend
+do:
+  - suspend: {call: okta.suspendUser, with: {connection: Okta, user: '${ .user }'}}
+`)
+	out, _, err := runFlowsCLI(t, "--data-dir", filepath.Join(dir, "data"), "--log-level", "error", "flows", "import", flow, "--folder", "Demo", "--on")
+	if err == nil || !strings.Contains(err.Error(), `connection "Okta"`) || !strings.Contains(out, "created  Suspend") ||
+		!strings.Contains(out, `uses connection "Okta" (okta)`) {
+		t.Fatalf("import --on = %q, %v", out, err)
+	}
+	bad := writeFile(t, dir, "bad.yaml", strings.Replace(string(mustRead(t, flow)), "user:", "usr:", 1))
+	if _, _, err := runFlowsCLI(t, "--data-dir", filepath.Join(dir, "data"), "flows", "import", bad, "--folder", "Demo"); err == nil ||
+		!strings.Contains(err.Error(), "do[0].suspend.with.usr: unknown argument") {
+		t.Errorf("import of a call with a misspelt argument: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
