@@ -88,16 +88,7 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, e := range expired {
-		queued := false
-		err := s.st.InTx(ctx, func(tx *store.Tx) error {
-			gen, err := tx.RequeueFlowExecution(ctx, e.ID, e.Generation, now)
-			if err != nil || gen == 0 {
-				return err
-			}
-			_, err = s.queue.InsertTx(ctx, tx, runArgs{ExecutionID: e.ID, Generation: gen}, s.insertOpts())
-			queued = err == nil
-			return err
-		})
+		queued, err := s.requeue(ctx, e.ID, e.Generation)
 		if err != nil {
 			return n, fmt.Errorf("queue execution %s again: %w", e.ID, err)
 		}
@@ -107,6 +98,26 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// requeue makes an unfinished execution of the given generation pending
+// in a new generation with a new job, in one transaction. It reports
+// false when the execution had ended or moved on.
+func (s *Service) requeue(ctx context.Context, execID string, generation int) (bool, error) {
+	if s.queue == nil {
+		return false, ErrNoQueue
+	}
+	queued := false
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		gen, err := tx.RequeueFlowExecution(ctx, execID, generation, s.now())
+		if err != nil || gen == 0 {
+			return err
+		}
+		_, err = s.queue.InsertTx(ctx, tx, runArgs{ExecutionID: execID, Generation: gen}, s.insertOpts())
+		queued = err == nil
+		return err
+	})
+	return queued, err
 }
 
 // Prune deletes the history of executions that ended longer than

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
@@ -111,6 +114,59 @@ func TestStartInTxRollsBack(t *testing.T) {
 		}
 		if n, _ := b.svc.Backlog(b.ctx, f.ID); n != 0 {
 			t.Errorf("backlog = %d", n)
+		}
+	})
+}
+
+// jobLog records the jobs a service queues instead of running them.
+type jobLog struct{ jobs []runArgs }
+
+func (l *jobLog) InsertTx(_ context.Context, _ *store.Tx, args river.JobArgs, _ *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	if a, ok := args.(runArgs); ok {
+		l.jobs = append(l.jobs, a)
+	}
+	return &rivertype.JobInsertResult{}, nil
+}
+
+// TestLastAttemptCutShortIsQueuedAgain: when a shutdown interrupts the
+// last attempt River allows, the execution gets a new job instead of
+// staying pending for ever.
+func TestLastAttemptCutShortIsQueuedAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		box, _ := newBox(t)
+		jobs := &jobLog{}
+		svc := New(st, box, Config{Queue: jobs})
+		folder, _ := svc.CreateFolder(ctx, "F", "")
+		res, err := svc.SaveFlow(ctx, SaveParams{FolderID: folder.ID, Document: []byte(flowDoc("hello", "", helloTasks))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		execID, err := svc.Start(ctx, res.Flow.ID, map[string]any{"name": "x"}, StartOptions{AllowOff: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped, cancel := context.WithCancel(ctx)
+		cancel()
+		w := &runWorker{s: svc}
+		job := &river.Job[runArgs]{JobRow: &rivertype.JobRow{Attempt: 10, MaxAttempts: 10}, Args: runArgs{ExecutionID: execID, Generation: 1}}
+		if err := w.Work(stopped, job); err == nil {
+			t.Fatal("an attempt cut short reported success")
+		}
+		e, _ := st.FlowExecution(ctx, execID)
+		if e.Status != StatusPending || e.Generation != 2 || len(jobs.jobs) != 2 || jobs.jobs[1] != (runArgs{ExecutionID: execID, Generation: 2}) {
+			t.Fatalf("after the last attempt: status %s, generation %d, jobs %v", e.Status, e.Generation, jobs.jobs)
+		}
+		// The new job runs it; the old generation's job finds nothing to do.
+		if err := svc.run(ctx, execID, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.run(ctx, execID, 2); err != nil {
+			t.Fatal(err)
+		}
+		got, err := svc.Wait(ctx, execID)
+		if err != nil || got.Status != StatusSucceeded || got.Attempts != 1 {
+			t.Errorf("execution = %+v, %v", got, err)
 		}
 	})
 }

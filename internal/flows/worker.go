@@ -26,10 +26,18 @@ type runWorker struct {
 
 func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	err := w.s.run(ctx, job.Args.ExecutionID, job.Args.Generation)
-	if err != nil && job.Attempt >= job.MaxAttempts && ctx.Err() == nil {
-		// The last attempt: end the execution rather than leave it
-		// pending for ever.
-		w.s.abandon(context.WithoutCancel(ctx), job.Args.ExecutionID, job.Args.Generation, err)
+	if err != nil && job.Attempt >= job.MaxAttempts {
+		// The last attempt: River discards the job after it, so the
+		// execution must not stay pending for ever. Cut short by a
+		// shutdown, it gets a new job; failing on its own, it ends.
+		bg := context.WithoutCancel(ctx)
+		if ctx.Err() != nil {
+			if _, qerr := w.s.requeue(bg, job.Args.ExecutionID, job.Args.Generation); qerr != nil {
+				w.s.cfg.Logger.Error("cannot queue an execution again", "execution", job.Args.ExecutionID, "err", qerr)
+			}
+		} else {
+			w.s.abandon(bg, job.Args.ExecutionID, job.Args.Generation, err)
+		}
 	}
 	return err
 }
