@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -23,7 +22,7 @@ func (c *Console) showExecutionList(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	f := ExecutionFilter{FlowID: q.Get("flow"), Limit: pageSize, Offset: offsetParam(r)}
+	f := ExecutionFilter{FlowID: q.Get("flow"), Limit: pageSize, Before: q.Get("before")}
 	if s := q.Get("status"); contains(executionStatuses, s) {
 		f.Status = s
 	}
@@ -50,8 +49,14 @@ func (c *Console) showExecutionList(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	c.view(w, r, "execution_list", "Flow history", "workflows").Set("tab", "history").
-		Set("page", page).Set("pager", newPager(r, page.Total, f.Limit, f.Offset)).
-		Set("flows", flows).Set("flow", f.FlowID).Set("status", f.Status).Set("statuses", executionStatuses).
-		Set("duration", dur).Set("durations", durationFilters).Set("total", strconv.Itoa(page.Total)).Render()
+	v := c.view(w, r, "execution_list", "Flow history", "workflows").Set("tab", "history").
+		Set("page", page).Set("flows", flows).Set("flow", f.FlowID).Set("status", f.Status).Set("statuses", executionStatuses).
+		Set("duration", dur).Set("durations", durationFilters)
+	if n := len(page.Executions); n == f.Limit {
+		v.Set("older", queryWith(r, "before", page.Executions[n-1].ID))
+	}
+	if f.Before != "" {
+		v.Set("newest", queryWith(r, "before", ""))
+	}
+	v.Render()
 }

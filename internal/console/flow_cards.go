@@ -176,6 +176,23 @@ func templateRows(t *dsl.Template) []cardRow {
 	})
 	rows := make([]cardRow, 0, len(keys))
 	for _, k := range keys {
+		// One level of nested object, such as a table row's cells, is
+		// shown as rows of its own: "row › Username".
+		if sub, ok := m[k].(map[string]any); ok && len(sub) > 0 && len(sub) <= 20 {
+			names := make([]string, 0, len(sub))
+			for n := range sub {
+				names = append(names, n)
+			}
+			sort.Slice(names, func(i, j int) bool {
+				li, lj := t.Line(k+"."+names[i]), t.Line(k+"."+names[j])
+				return li < lj || (li == lj && names[i] < names[j])
+			})
+			for _, n := range names {
+				_, isExpr := sub[n].(*dsl.Expr)
+				rows = append(rows, cardRow{Label: k + " › " + n, Value: valueText(sub[n]), Expr: isExpr})
+			}
+			continue
+		}
 		_, isExpr := m[k].(*dsl.Expr)
 		rows = append(rows, cardRow{Label: k, Value: valueText(m[k]), Expr: isExpr})
 	}

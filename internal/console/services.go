@@ -154,16 +154,15 @@ type ExecutionFilter struct {
 	Status      string
 	MinDuration time.Duration
 	MaxDuration time.Duration
-	// Limit is the page size (0 means 50); Offset skips that many.
-	Limit  int
-	Offset int
+	// Before pages to older executions: those whose id sorts before it.
+	Before string
+	// Limit is the page size; 0 means 50.
+	Limit int
 }
 
-// ExecutionPage is one page of executions, newest first, and how many the
-// filter selects in all.
+// ExecutionPage is one page of executions, newest first.
 type ExecutionPage struct {
 	Executions []Execution
-	Total      int
 }
 
 // Execution is one run of a flow.
@@ -187,8 +186,24 @@ type Execution struct {
 	Output    json.RawMessage
 	// Error is the RFC 7807 error object of a fault.
 	Error json.RawMessage
-	// Steps are filled by Execution, not by Executions.
+	// Steps, Notes and Children are filled by Execution, not by
+	// Executions.
 	Steps []Step
+	// Notes are extra entries of the history: a request a dry-run
+	// connection would have sent, an event emitted, a helper started.
+	Notes []Note
+	// Children are the helper flows the execution started without
+	// waiting.
+	Children []Execution
+}
+
+// Note is an extra entry of an execution's history.
+type Note struct {
+	Reference string
+	Kind      string
+	Message   string
+	Data      json.RawMessage
+	Time      time.Time
 }
 
 // Step is one task of an execution.
@@ -210,7 +225,7 @@ type Tables interface {
 	Tables(ctx context.Context, folderID string) ([]Table, error)
 	Table(ctx context.Context, tableID string) (*Table, error)
 	// Rows returns the rows whose text contains search (ignoring case),
-	// newest first.
+	// newest first, skipping offset of them.
 	Rows(ctx context.Context, tableID, search string, limit, offset int) (RowPage, error)
 	// ExportCSV writes every row of the table as CSV, header first.
 	ExportCSV(ctx context.Context, tableID string, w io.Writer) error
@@ -233,10 +248,10 @@ type Column struct {
 	Type string
 }
 
-// RowPage is one page of rows and how many the search selects in all.
+// RowPage is one page of rows; More tells whether rows follow it.
 type RowPage struct {
-	Rows  []Row
-	Total int
+	Rows []Row
+	More bool
 }
 
 // Row is one table row, its values by column name.

@@ -35,9 +35,15 @@ func (c *Console) showTable(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, cells)
 	}
-	c.view(w, r, "table_show", t.Name, "workflows").Set("tab", "tables").
-		Set("table", t).Set("rows", rows).Set("total", page.Total).Set("q", q).
-		Set("pager", newPager(r, page.Total, pageSize, offset)).Render()
+	v := c.view(w, r, "table_show", t.Name, "workflows").Set("tab", "tables").
+		Set("table", t).Set("rows", rows).Set("q", q).Set("from", offset+1).Set("to", offset+len(rows))
+	if offset > 0 {
+		v.Set("prev", queryWith(r, "offset", itoa(max(offset-pageSize, 0))))
+	}
+	if page.More {
+		v.Set("next", queryWith(r, "offset", itoa(offset+pageSize)))
+	}
+	v.Render()
 }
 
 // cellText shows a table value.

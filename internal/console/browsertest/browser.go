@@ -179,6 +179,13 @@ func (b *Browser) Type(sel, text string) {
 		b.step("clear "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), clear)
 		return
 	}
+	if len(text) > 16 {
+		// Long values (keys, tokens, URLs) are pasted: typing them key by
+		// key takes seconds.
+		b.step("paste into "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), clear, chromedp.Evaluate[chromedp.Void](
+			`(e => { e.value = `+jsString(text)+`; e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})) })(document.querySelector(`+jsString(sel)+`))`))
+		return
+	}
 	b.step("type into "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), clear, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 

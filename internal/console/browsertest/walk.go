@@ -85,9 +85,12 @@ type endpoint struct {
 //
 // It saves a screenshot of each major page.
 func Walk(t *testing.T, start func(t *testing.T) Target) {
+	began := time.Now()
 	tg := start(t)
 	tg.defaults()
 	b := NewBrowser(t, tg.BaseURL)
+	mark := func(what string) { t.Logf("%6.1f s  %s", time.Since(began).Seconds(), what) }
+	mark("server and browser started")
 
 	// Sign in.
 	b.Open("/login")
@@ -99,6 +102,7 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 		t.Fatalf("signed in as %q, want %q", got, tg.User)
 	}
 
+	mark("signed in")
 	// Path 1: the template.
 	b.Follow(`.sections a[href="/workflows/flows"]`)
 	b.Follow(`.tabs a[href="/workflows/templates"]`)
@@ -146,11 +150,13 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 	if route == "" {
 		t.Fatalf("the template's folder has no flow titled %q", tg.RoutingFlow)
 	}
+	mark("template added, helpers connected and on")
 	b.Open(route)
 	routeEP := b.copyEndpoint("routing-flow-endpoint")
 	b.turnOn(tg.RoutingFlow)
 	b.Shot("routing-flow")
 
+	mark("routing flow on")
 	// Path 2: + New Flow with an API Endpoint card.
 	b.Open(folderURL)
 	b.Follow(`[data-testid="new-flow"]`)
@@ -182,6 +188,7 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 	}
 	b.turnOn("Intake API")
 
+	mark("new flow on")
 	// The ISPM webhook, pointed at the routing flow.
 	b.Follow(`.sections a[href="/ispm"]`)
 	b.Follow(`.tabs a[href="/ispm/settings/integrations"]`)
@@ -217,6 +224,7 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 	}
 	b.Shot("webhook-automated")
 
+	mark("webhook connected and automated")
 	// Scan.
 	b.Follow(`.tabs a[href="/ispm/sources"]`)
 	if Eval[int](b, `document.querySelectorAll('form[action="/ispm/scans"] input[name="source"]').length`) == 0 {
@@ -226,6 +234,7 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 	b.Follow(`form[action="/ispm/scans"] button[aria-label^="Scan"]`)
 	b.WaitFor("the scan to end", `["Succeeded","Partial"].includes(document.querySelector('[data-testid="scan-status"]').innerText.trim())`, true, 2*time.Minute)
 	b.Shot("scan")
+	mark("scan ended")
 	b.Follow(`.tabs a[href="/ispm"]`)
 	b.Shot("dashboard")
 	b.Follow(`.tabs a[href="/ispm/issues"]`)
@@ -233,10 +242,12 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 	b.Follow(`table.grid tbody tr td a[href^="/ispm/issues/"]`)
 	b.Shot("issue")
 
+	mark("ISPM pages seen")
 	// Flow history has the routing flow's execution of a real event.
 	b.Open("/workflows/history")
 	b.WaitFor("the routing flow's execution", `Array.from(document.querySelectorAll('[data-testid="executions"] tbody tr')).some(tr =>
 		tr.cells.length > 2 && tr.cells[1].innerText.trim() === `+jsString(tg.RoutingFlow)+` && !tr.cells[2].innerText.includes("test"))`, true, time.Minute)
+	mark("execution found")
 	b.Shot("flow-history")
 	b.Follow(`//tr[td[2][normalize-space()="` + tg.RoutingFlow + `"] and not(.//span[normalize-space()="test"])]//a`)
 	b.Shot("execution")

@@ -250,8 +250,13 @@ func (w *Workflows) Executions(ctx context.Context, f console.ExecutionFilter) (
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var match []console.Execution
+	skipping := f.Before != ""
 	for i := len(w.execs) - 1; i >= 0; i-- {
 		e := w.execs[i]
+		if skipping {
+			skipping = e.ID != f.Before
+			continue
+		}
 		if (f.FlowID != "" && e.FlowID != f.FlowID) || (f.Status != "" && e.Status != f.Status) ||
 			(f.MinDuration > 0 && e.Duration < f.MinDuration) || (f.MaxDuration > 0 && e.Duration >= f.MaxDuration) {
 			continue
@@ -264,11 +269,7 @@ func (w *Workflows) Executions(ctx context.Context, f console.ExecutionFilter) (
 	if limit <= 0 {
 		limit = 50
 	}
-	page := console.ExecutionPage{Total: len(match)}
-	if f.Offset < len(match) {
-		page.Executions = match[f.Offset:min(f.Offset+limit, len(match))]
-	}
-	return page, nil
+	return console.ExecutionPage{Executions: match[:min(limit, len(match))]}, nil
 }
 
 // Execution returns one execution with its steps.
@@ -528,10 +529,11 @@ func (w *Workflows) Rows(ctx context.Context, tableID, search string, limit, off
 		}
 		match = append(match, row)
 	}
-	page := console.RowPage{Total: len(match)}
+	var page console.RowPage
 	if offset < len(match) {
 		page.Rows = match[offset:min(offset+limit, len(match))]
 	}
+	page.More = offset+limit < len(match)
 	return page, nil
 }
 

@@ -21,11 +21,17 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/connection"
+	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/console"
+	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -52,6 +58,10 @@ type Options struct {
 	// NoQueue leaves hook deliveries unsent (no River workers), for tests
 	// that fill the database in bulk.
 	NoQueue bool
+	// Real wires the real flows, templates, connections and sources
+	// services (with their River workers) in place of the in-memory ones,
+	// through the console's adapters.
+	Real bool
 	// Logger receives the services' and console's logs. Default: discard.
 	Logger *slog.Logger
 	// Services, when set, may replace parts of the world's services before
@@ -61,16 +71,22 @@ type Options struct {
 
 // World is a running console with its services.
 type World struct {
-	Store     *store.Store
-	Box       *secret.Box
-	Auth      *auth.Service
-	Issues    *issue.Service
-	Hooks     *hooks.Service
+	Store  *store.Store
+	Box    *secret.Box
+	Auth   *auth.Service
+	Issues *issue.Service
+	Hooks  *hooks.Service
+	// Workflows and Sources are the in-memory services (nil when Real).
 	Workflows *Workflows
 	Sources   *Sources
-	Endpoints *invoke.Endpoints
-	Console   *console.Console
-	Server    *httptest.Server
+	// Flows, Connections and SourceService are the real services (nil
+	// unless Real).
+	Flows         *flows.Service
+	Connections   *connection.Service
+	SourceService *source.Service
+	Endpoints     *invoke.Endpoints
+	Console       *console.Console
+	Server        *httptest.Server
 	// URL is the server's base URL.
 	URL string
 }
@@ -112,19 +128,54 @@ func New(t testing.TB, opts Options) *World {
 	w.Hooks = hooks.New(st, box, hooks.Config{Client: netguard.NewClient(netguard.Config{Allow: loopback}), Allow: loopback,
 		PublicURL: w.URL, Logger: logger, Schedule: []time.Duration{50 * time.Millisecond}})
 	w.Issues = issue.New(st, w.Hooks, issue.Config{PublicURL: w.URL, Logger: logger})
-	w.Workflows = NewWorkflows(st, now)
-	w.Sources = NewSources(st, w.Issues, now)
 	w.Endpoints = invoke.NewEndpoints(st, box, now)
-	t.Cleanup(w.Sources.Wait)
+	client := netguard.NewClient(netguard.Config{Allow: loopback})
+	svc := console.Services{
+		Auth: w.Auth, Users: w.Auth, Issues: w.Issues, Hooks: w.Hooks, Endpoints: w.Endpoints,
+		Settings: &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
+	}
+	var invokeFlows invoke.Flows
+	workers := river.NewWorkers()
+	w.Hooks.Register(workers)
+	if opts.Real {
+		w.Connections = connection.New(st, box, connection.Config{Client: client, Allow: loopback, Logger: logger})
+		cat := catalog.New()
+		if err := connector.New(connector.Config{Connections: w.Connections, Client: client}).Register(cat); err != nil {
+			t.Fatal(err)
+		}
+		w.Flows = flows.New(st, box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: w.Connections},
+			HTTPClient: client, Logger: logger})
+		w.Flows.Register(workers)
+		w.SourceService = source.New(st, box, w.Issues, source.Config{HTTPClient: client, Logger: logger})
+		source.Register(workers, w.SourceService)
+		templates, err := template.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := console.FlowService{Service: w.Flows}
+		svc.Flows, svc.Tables = fs, fs
+		svc.Templates = console.TemplateService{Catalog: templates, Flows: w.Flows}
+		svc.Connections = console.ConnectionService{Service: w.Connections}
+		svc.Sources = console.NewSourceService(w.SourceService, now)
+		invokeFlows = w.Flows.Invoke()
+	} else {
+		w.Workflows = NewWorkflows(st, now)
+		w.Sources = NewSources(st, w.Issues, now)
+		t.Cleanup(w.Sources.Wait)
+		svc.Flows, svc.Tables, svc.Templates, svc.Connections = w.Workflows, w.Workflows, w.Workflows, w.Workflows
+		svc.Sources = w.Sources
+		invokeFlows = w.Workflows
+	}
 
 	if !opts.NoQueue {
-		workers := river.NewWorkers()
-		w.Hooks.Register(workers)
 		q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 50 * time.Millisecond, Logger: logger})
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.Hooks.SetQueue(q)
+		if w.Flows != nil {
+			w.Flows.SetQueue(q)
+		}
 		qctx, cancel := context.WithCancel(ctx)
 		if err := q.Start(qctx); err != nil {
 			t.Fatal(err)
@@ -137,12 +188,6 @@ func New(t testing.TB, opts Options) *World {
 		})
 	}
 
-	svc := console.Services{
-		Auth: w.Auth, Users: w.Auth, Issues: w.Issues, Hooks: w.Hooks,
-		Flows: w.Workflows, Tables: w.Workflows, Templates: w.Workflows, Connections: w.Workflows,
-		Endpoints: w.Endpoints, Sources: w.Sources,
-		Settings: &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
-	}
 	if opts.Services != nil {
 		opts.Services(&svc)
 	}
@@ -150,7 +195,7 @@ func New(t testing.TB, opts Options) *World {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{}, st, box, w.Workflows, http.DefaultClient, logger))
+	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{}, st, box, invokeFlows, client, logger))
 	mux.Handle("/", w.Console)
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("/api/flo/")

@@ -1,0 +1,378 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/connection"
+	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/catalog"
+	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+)
+
+// DefaultFolder is the folder a flow made with + New Flow goes to when no
+// folder is chosen.
+const DefaultFolder = "Default"
+
+// FlowService gives the console the flows service: it satisfies Flows and
+// Tables.
+type FlowService struct {
+	Service *flows.Service
+}
+
+var _ Flows = FlowService{}
+var _ Tables = FlowService{}
+
+// flowsError turns the flows service's errors into the console's: missing
+// things into ErrNotFound, bad input and missing connections into an
+// *InputError with the service's sentence. A *dsl.ValidationError is kept
+// as it is, so the editor can show each problem beside its line.
+func flowsError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *dsl.ValidationError
+	var me *connection.MissingError
+	switch {
+	case errors.As(err, &ve):
+		return ve
+	case errors.Is(err, flows.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.As(err, &me), errors.Is(err, flows.ErrInvalid), errors.Is(err, flows.ErrExists):
+		return &InputError{Message: sentence(err.Error())}
+	}
+	return err
+}
+
+func by(ctx context.Context) string {
+	if u, ok := auth.UserFrom(ctx); ok {
+		return u.Name
+	}
+	return ""
+}
+
+// Folders lists the folders.
+func (s FlowService) Folders(ctx context.Context) ([]Folder, error) {
+	fs, err := s.Service.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Folder, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, Folder{ID: f.ID, Name: f.Name, Flows: f.Flows})
+	}
+	return out, nil
+}
+
+// CreateFolder makes a folder.
+func (s FlowService) CreateFolder(ctx context.Context, name string) (Folder, error) {
+	f, err := s.Service.CreateFolder(ctx, name, "")
+	if err != nil {
+		if errors.Is(err, flows.ErrExists) {
+			return Folder{}, &InputError{Field: "name", Message: "A folder named " + name + " exists already."}
+		}
+		return Folder{}, flowsError(err)
+	}
+	return Folder{ID: f.ID, Name: f.Name, Flows: f.Flows}, nil
+}
+
+func summaryOf(f *flows.Flow) FlowSummary {
+	return FlowSummary{ID: f.ID, FolderID: f.FolderID, FolderName: f.Folder, Title: f.Title, Description: f.Description,
+		Namespace: f.Namespace, Name: f.Name, On: f.On, Trigger: f.Trigger, Version: f.Version, UpdatedAt: f.UpdatedAt}
+}
+
+// Flows lists the flows of a folder, or of all folders.
+func (s FlowService) Flows(ctx context.Context, folderID string) ([]FlowSummary, error) {
+	fs, err := s.Service.Flows(ctx, flows.ListFlowsParams{FolderID: folderID})
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	out := make([]FlowSummary, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, summaryOf(f))
+	}
+	return out, nil
+}
+
+// Flow returns a flow with the document of its current version.
+func (s FlowService) Flow(ctx context.Context, flowID string) (*Flow, error) {
+	f, err := s.Service.Flow(ctx, flowID)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	v, err := s.Service.Version(ctx, flowID, f.Version)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	out := &Flow{FlowSummary: summaryOf(f), Document: []byte(v.Document)}
+	if wf, err := dsl.Parse(out.Document); err == nil {
+		out.Workflow = wf
+	}
+	return out, nil
+}
+
+// CreateFlow stores a new flow. A flow with the same namespace and name in
+// the folder is refused rather than given a new version.
+func (s FlowService) CreateFlow(ctx context.Context, folderID string, doc []byte) (*Flow, error) {
+	wf, err := dsl.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	if folderID == "" {
+		f, err := s.Service.Folder(ctx, DefaultFolder)
+		if errors.Is(err, flows.ErrNotFound) {
+			f, err = s.Service.CreateFolder(ctx, DefaultFolder, "Flows made without choosing a folder.")
+		}
+		if err != nil {
+			return nil, flowsError(err)
+		}
+		folderID = f.ID
+	}
+	existing, err := s.Service.Flows(ctx, flows.ListFlowsParams{FolderID: folderID})
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	for _, f := range existing {
+		if f.Namespace == wf.Document.Namespace && f.Name == wf.Document.Name {
+			return nil, &InputError{Field: "name", Message: "This folder has a flow named " + f.Title + " already; choose another name."}
+		}
+	}
+	res, err := s.Service.SaveFlow(ctx, flows.SaveParams{FolderID: folderID, Document: doc, By: by(ctx)})
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	return s.Flow(ctx, res.Flow.ID)
+}
+
+// SaveFlow stores a new version of a flow.
+func (s FlowService) SaveFlow(ctx context.Context, flowID string, doc []byte) (*Flow, error) {
+	f, err := s.Service.Flow(ctx, flowID)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	if _, err := s.Service.SaveFlow(ctx, flows.SaveParams{FolderID: f.FolderID, FlowID: flowID, Document: doc, By: by(ctx)}); err != nil {
+		return nil, flowsError(err)
+	}
+	return s.Flow(ctx, flowID)
+}
+
+// SetFlowOn turns a flow on or off.
+func (s FlowService) SetFlowOn(ctx context.Context, flowID string, on bool) error {
+	_, err := s.Service.SetOn(ctx, flowID, on)
+	return flowsError(err)
+}
+
+// Executions lists executions, newest first.
+func (s FlowService) Executions(ctx context.Context, f ExecutionFilter) (ExecutionPage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	es, err := s.Service.Executions(ctx, flows.ExecutionFilter{FlowID: f.FlowID, Status: f.Status,
+		MinDuration: f.MinDuration, MaxDuration: f.MaxDuration, Before: f.Before, Limit: limit})
+	if err != nil {
+		return ExecutionPage{}, flowsError(err)
+	}
+	out := ExecutionPage{Executions: make([]Execution, 0, len(es))}
+	for _, e := range es {
+		out.Executions = append(out.Executions, executionOf(e))
+	}
+	return out, nil
+}
+
+func executionOf(e *flows.Execution) Execution {
+	x := Execution{ID: e.ID, FlowID: e.FlowID, FlowTitle: e.FlowTitle, Version: e.Version, Status: e.Status, Test: e.Test,
+		Result: e.Result, Duration: time.Duration(e.DurationMS) * time.Millisecond, DataSaved: e.SaveAllData,
+		Input: rawJSON(e.Input), Output: rawJSON(e.Output)}
+	if e.StartedAt != nil {
+		x.StartedAt = *e.StartedAt
+	} else {
+		x.StartedAt = e.CreatedAt
+	}
+	if e.EndedAt != nil {
+		x.EndedAt = *e.EndedAt
+	}
+	if e.Error != nil {
+		x.Error = rawJSON(e.Error.Object())
+	}
+	if e.DryRun {
+		x.Result = strings.TrimSpace(x.Result + " (dry run)")
+	}
+	return x
+}
+
+func rawJSON(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// Execution returns an execution with its steps, notes and children.
+func (s FlowService) Execution(ctx context.Context, executionID string) (*Execution, error) {
+	h, err := s.Service.Execution(ctx, executionID)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	x := executionOf(h.Execution)
+	for _, st := range h.Steps {
+		status := "succeeded"
+		switch {
+		case st.Error != nil:
+			status = "faulted"
+		case st.Skipped:
+			status = "skipped"
+		}
+		step := Step{Path: st.Reference, Task: st.Name, Kind: st.Kind, Status: status, StartedAt: st.StartedAt,
+			Duration: time.Duration(st.DurationMS) * time.Millisecond, Input: rawJSON(st.Input), Output: rawJSON(st.Output)}
+		if st.Error != nil {
+			step.Error = rawJSON(st.Error.Object())
+		}
+		x.Steps = append(x.Steps, step)
+	}
+	for _, n := range h.Notes {
+		x.Notes = append(x.Notes, Note{Reference: n.Reference, Kind: n.Kind, Message: n.Message, Data: rawJSON(n.Data), Time: n.Time})
+	}
+	for _, c := range h.Children {
+		x.Children = append(x.Children, executionOf(c))
+	}
+	return &x, nil
+}
+
+// Tables lists the tables of a folder, or of all folders.
+func (s FlowService) Tables(ctx context.Context, folderID string) ([]Table, error) {
+	var folders []*flows.Folder
+	if folderID == "" {
+		fs, err := s.Service.Folders(ctx)
+		if err != nil {
+			return nil, err
+		}
+		folders = fs
+	} else {
+		f, err := s.Service.Folder(ctx, folderID)
+		if err != nil {
+			return nil, flowsError(err)
+		}
+		folders = []*flows.Folder{f}
+	}
+	var out []Table
+	for _, f := range folders {
+		ts, err := s.Service.Tables(ctx, f.ID)
+		if err != nil {
+			return nil, flowsError(err)
+		}
+		for _, t := range ts {
+			out = append(out, tableOf(t, f.Name))
+		}
+	}
+	return out, nil
+}
+
+func tableOf(t *flows.TableInfo, folder string) Table {
+	out := Table{ID: t.ID, FolderID: t.FolderID, FolderName: folder, Name: t.Name, Rows: t.Rows}
+	for _, c := range t.Columns {
+		out.Columns = append(out.Columns, Column{Name: c.Name, Type: string(c.Type)})
+	}
+	return out
+}
+
+// Table returns one table.
+func (s FlowService) Table(ctx context.Context, tableID string) (*Table, error) {
+	t, err := s.Service.Table(ctx, "", tableID)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	name := ""
+	if f, err := s.Service.Folder(ctx, t.FolderID); err == nil {
+		name = f.Name
+	}
+	out := tableOf(t, name)
+	return &out, nil
+}
+
+// maxSearchRows bounds how many rows a search of a table reads.
+const maxSearchRows = 50_000
+
+// Rows returns a page of rows, newest first. A search reads the table in
+// batches and keeps the rows with a cell containing the text.
+func (s FlowService) Rows(ctx context.Context, tableID, search string, limit, offset int) (RowPage, error) {
+	q := catalog.Query{Sort: catalog.RowCreated, Desc: true}
+	search = strings.ToLower(strings.TrimSpace(search))
+	var page RowPage
+	if search == "" {
+		q.Limit, q.Offset = limit+1, offset
+		rows, err := s.Service.TableRows(ctx, tableID, q)
+		if err != nil {
+			return RowPage{}, flowsError(err)
+		}
+		page.More = len(rows) > limit
+		for _, r := range rows[:min(limit, len(rows))] {
+			page.Rows = append(page.Rows, rowOf(r))
+		}
+		return page, nil
+	}
+	matched := 0
+	for q.Offset = 0; q.Offset < maxSearchRows; q.Offset += catalog.MaxLimit {
+		q.Limit = catalog.MaxLimit
+		rows, err := s.Service.TableRows(ctx, tableID, q)
+		if err != nil {
+			return RowPage{}, flowsError(err)
+		}
+		for _, r := range rows {
+			if !rowMatches(r, search) {
+				continue
+			}
+			matched++
+			switch {
+			case matched <= offset:
+			case len(page.Rows) < limit:
+				page.Rows = append(page.Rows, rowOf(r))
+			default:
+				page.More = true
+				return page, nil
+			}
+		}
+		if len(rows) < q.Limit {
+			break
+		}
+	}
+	return page, nil
+}
+
+func rowOf(r map[string]any) Row {
+	out := Row{Values: r}
+	if id, ok := r[catalog.RowID].(string); ok {
+		out.ID = id
+	}
+	if c, ok := r[catalog.RowCreated].(string); ok {
+		out.Created, _ = time.Parse(catalog.DatetimeFormat, c)
+	}
+	return out
+}
+
+func rowMatches(r map[string]any, search string) bool {
+	for k, v := range r {
+		if strings.HasPrefix(k, "_") || v == nil {
+			continue
+		}
+		if strings.Contains(strings.ToLower(fmt.Sprint(v)), search) {
+			return true
+		}
+	}
+	return false
+}
+
+// ExportCSV writes the table as CSV.
+func (s FlowService) ExportCSV(ctx context.Context, tableID string, w io.Writer) error {
+	return flowsError(s.Service.WriteTableCSV(ctx, w, tableID))
+}
