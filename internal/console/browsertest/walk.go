@@ -251,6 +251,13 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 	b.Shot("flow-history")
 	b.Follow(`//tr[td[2][normalize-space()="` + tg.RoutingFlow + `"] and not(.//span[normalize-space()="test"])]//a`)
 	b.Shot("execution")
+	// The helper it started shows the request a dry-run connection would
+	// have sent.
+	if Eval[int](b, `document.querySelectorAll('a[href^="/workflows/executions/"]').length`) > 0 {
+		b.Follow(`a[href^="/workflows/executions/"]`)
+		b.WaitFor("the helper's dry-run request", `/dry/i.test((document.querySelector('[data-testid="notes"]')||{}).innerText||'')`, true, 30*time.Second)
+		b.Shot("helper-execution")
+	}
 	b.Follow(`.tabs a[href="/workflows/tables"]`)
 	b.Shot("tables")
 	b.Open("/workflows/connections")
