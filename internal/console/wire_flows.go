@@ -44,10 +44,29 @@ func flowsError(err error) error {
 		return ve
 	case errors.Is(err, flows.ErrNotFound):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
-	case errors.As(err, &me), errors.Is(err, flows.ErrInvalid), errors.Is(err, flows.ErrExists):
+	case errors.As(err, &me):
+		return &InputError{Message: missingMessage(me)}
+	case errors.Is(err, flows.ErrInvalid), errors.Is(err, flows.ErrExists):
 		return &InputError{Message: sentence(err.Error())}
 	}
 	return err
+}
+
+// missingMessage says which connections a flow lacks, pointing at the
+// Connections page rather than the command line.
+func missingMessage(me *connection.MissingError) string {
+	var parts []string
+	for _, r := range me.Missing {
+		parts = append(parts, fmt.Sprintf("%s (%s) is not set", r.Name, r.Kind))
+	}
+	for _, r := range me.WrongKind {
+		parts = append(parts, fmt.Sprintf("%s is a %s connection, not %s", r.Name, me.Have[r.Name], r.Kind))
+	}
+	if len(parts) == 0 {
+		return sentence(me.Error())
+	}
+	return "The flow cannot be turned on: the connection " + strings.Join(parts, "; the connection ") +
+		". Add it on the Connections page, then turn the flow on."
 }
 
 func by(ctx context.Context) string {
