@@ -73,6 +73,16 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// WithLoopback adds the loopback networks to an outbound allowlist, for a
+// demo whose integration posts to this same server.
+func WithLoopback(allow string) string {
+	const loopback = "127.0.0.0/8,::1/128"
+	if strings.TrimSpace(allow) == "" {
+		return loopback
+	}
+	return allow + "," + loopback
+}
+
 // App is an opened Vigil: database migrated, secrets box ready.
 type App struct {
 	Config  Config
@@ -84,13 +94,21 @@ type App struct {
 	Outbound *http.Client
 	// Allow is the parsed outbound allowlist.
 	Allow []netip.Prefix
+	// quiet logs only warnings and errors unless the level is debug: the
+	// queue's own routine lines (job counts every few seconds) would drown
+	// Vigil's.
+	quiet *slog.Logger
 }
 
 // Open prepares the data directory, the database (migrated) and the master key.
 // Management commands use it directly; Serve builds on it.
 func Open(ctx context.Context, cfg Config) (*App, error) {
 	cfg = cfg.WithDefaults()
-	logger, err := newLogger(cfg)
+	logger, err := newLogger(cfg, slog.LevelDebug)
+	if err != nil {
+		return nil, err
+	}
+	quiet, err := newLogger(cfg, slog.LevelWarn)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +138,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(st.DB(), st.Dialect().String()))
-	return &App{Config: cfg, Logger: logger, Store: st, Box: box, Metrics: reg,
+	return &App{Config: cfg, Logger: logger, quiet: quiet, Store: st, Box: box, Metrics: reg,
 		Allow: allow, Outbound: netguard.NewClient(netguard.Config{Allow: allow})}, nil
 }
 
@@ -146,7 +164,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func newLogger(cfg Config) (*slog.Logger, error) {
+// newLogger returns the logger the configuration asks for, logging nothing
+// below floor unless the configured level is debug.
+func newLogger(cfg Config, floor slog.Level) (*slog.Logger, error) {
 	var level slog.Level
 	switch cfg.LogLevel {
 	case "", "info":
@@ -159,6 +179,9 @@ func newLogger(cfg Config) (*slog.Logger, error) {
 		level = slog.LevelError
 	default:
 		return nil, fmt.Errorf("unknown log level %q; use debug, info, warn or error", cfg.LogLevel)
+	}
+	if level > slog.LevelDebug && floor > level {
+		level = floor
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch cfg.LogFormat {

@@ -6,24 +6,22 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/auth"
 )
 
 // housekeepingArgs is the hourly job that removes what has expired (sessions
-// today; other packages' retention jobs are their own).
+// and old sign-in failures; other packages' retention jobs are their own).
 type housekeepingArgs struct{}
 
 func (housekeepingArgs) Kind() string { return "housekeeping" }
 
 type housekeepingWorker struct {
 	river.WorkerDefaults[housekeepingArgs]
-	store *store.Store
-	now   func() time.Time
+	auth *auth.Service
 }
 
 func (w *housekeepingWorker) Work(ctx context.Context, job *river.Job[housekeepingArgs]) error {
-	_, err := w.store.DeleteExpiredSessions(ctx, w.now())
-	return err
+	return w.auth.Housekeep(ctx)
 }
 
 func (w *housekeepingWorker) Timeout(*river.Job[housekeepingArgs]) time.Duration { return time.Minute }

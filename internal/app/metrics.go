@@ -53,12 +53,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (m *httpMetrics) wrap(mux *http.ServeMux) http.Handler {
+// wrap measures next, labelling each request with the mux pattern that
+// serves it (never the raw path, which would grow without bound).
+func (m *httpMetrics) wrap(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		_, route := mux.Handler(r)
-		mux.ServeHTTP(sw, r)
+		next.ServeHTTP(sw, r)
 		if route == "" {
 			route = "unmatched"
 		}

@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/console"
+	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -20,6 +24,7 @@ import (
 // Server is a running Vigil: HTTP server plus job workers.
 type Server struct {
 	app      *App
+	svc      *Services
 	queue    *queue.Queue
 	http     *http.Server
 	listener net.Listener
@@ -38,34 +43,77 @@ func (a *App) NewServer(ctx context.Context) (*Server, error) {
 		}
 		s.release = release
 	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &housekeepingWorker{store: a.Store, now: a.Config.Now})
-	periodic := []*river.PeriodicJob{housekeepingJob()}
-	q, err := queue.New(a.Store, queue.Config{
-		Workers:      workers,
-		PeriodicJobs: periodic,
-		Logger:       a.Logger.With("component", "queue"),
-		Middleware:   []rivertype.Middleware{newJobMetrics(a.Metrics)},
-	})
+	srv, err := s.prepare()
 	if err != nil {
 		s.release()
+		if s.listener != nil {
+			s.listener.Close()
+		}
 		return nil, err
 	}
-	s.queue = q
+	return srv, nil
+}
+
+func (s *Server) prepare() (*Server, error) {
+	a := s.app
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
-		s.release()
 		return nil, fmt.Errorf("cannot listen on %s: %w; choose another address with --addr", a.Config.Addr, unwrapOp(err))
 	}
 	s.listener = ln
+	// With port 0 (tests, a second demo) the default public URL names the
+	// port actually bound, so invoke URLs and links work.
+	if a.Config.PublicURL == "http://"+a.Config.Addr && ln.Addr().String() != a.Config.Addr {
+		a.Config.PublicURL = "http://" + ln.Addr().String()
+	}
+	svc, err := a.NewServices()
+	if err != nil {
+		return nil, err
+	}
+	s.svc = svc
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &housekeepingWorker{auth: svc.Auth})
+	periodic := append([]*river.PeriodicJob{housekeepingJob()}, svc.Register(workers)...)
+	q, err := queue.New(a.Store, queue.Config{
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		Logger:       a.quiet.With("component", "queue"),
+		Middleware:   []rivertype.Middleware{newJobMetrics(a.Metrics)},
+		// Executions and deliveries are chains of jobs (delivery → invoke →
+		// routing flow → helper flow); on SQLite nothing notifies idle
+		// workers, so a short poll keeps each link's wait small. The query
+		// is cheap on an idle queue.
+		FetchPollInterval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.queue = q
+	svc.SetQueue(q)
+	handler, err := s.routes()
+	if err != nil {
+		return nil, err
+	}
 	s.http = &http.Server{
-		Handler:           s.routes(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          nil,
 	}
 	return s, nil
 }
+
+// Close releases what NewServer took, for a server that will not Run.
+func (s *Server) Close() error {
+	defer s.release()
+	return s.listener.Close()
+}
+
+// Services are the server's domain services (for the demo and tests,
+// which prepare data through them).
+func (s *Server) Services() *Services { return s.svc }
+
+// PublicURL is the URL others reach the server at.
+func (s *Server) PublicURL() string { return s.app.Config.PublicURL }
 
 func unwrapOp(err error) error {
 	var oe *net.OpError
@@ -84,8 +132,8 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 // nil.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.release()
-	if err := s.queue.Start(ctx); err != nil {
-		return fmt.Errorf("cannot start the job workers: %w", err)
+	if err := s.start(ctx); err != nil {
+		return err
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
@@ -106,9 +154,41 @@ func (s *Server) Run(ctx context.Context) error {
 	return errors.Join(herr, qerr)
 }
 
+// start brings the background work up: the first administrator when there
+// is none (its password is logged once), the job workers, and the recovery
+// of what a crash left half done (executions whose worker died, deliveries
+// whose job was lost). The periodic jobs do the same later, but run only on
+// the elected leader, which after a crash may take a while to be elected.
+func (s *Server) start(ctx context.Context) error {
+	log := s.app.Logger
+	pw, err := s.svc.Auth.Bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	if pw != "" {
+		log.Warn("created the first administrator; sign in and change this password now, it is not shown again",
+			"user", auth.BootstrapName, "password", pw, "sign_in", s.app.Config.PublicURL+auth.LoginPath)
+	}
+	if err := s.queue.Start(ctx); err != nil {
+		return fmt.Errorf("cannot start the job workers: %w", err)
+	}
+	if n, err := s.svc.Flows.Recover(ctx); err != nil {
+		log.Error("cannot recover interrupted executions; the periodic recovery will try again", "error", err)
+	} else if n > 0 {
+		log.Info("queued interrupted executions again", "executions", n)
+	}
+	if paused, requeued, err := s.svc.Hooks.Maintain(ctx); err != nil {
+		log.Error("cannot recover interrupted deliveries; the periodic maintenance will try again", "error", err)
+	} else if paused+requeued > 0 {
+		log.Info("hook maintenance at start", "paused", paused, "requeued", requeued)
+	}
+	return nil
+}
+
 // routes is the one place that lists every URL Vigil serves.
-func (s *Server) routes() http.Handler {
+func (s *Server) routes() (http.Handler, error) {
 	a := s.app
+	svc := s.svc
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -128,11 +208,44 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))
 
+	// The JSON API: its handlers check the caller Authenticate resolved.
+	svc.Auth.Register(mux)
+	svc.Hooks.RegisterAPI(mux, auth.GuardMethods(auth.PermViewHooks, auth.PermManageHooks))
+
+	// Invoke URLs carry their own credentials (client token, OAuth,
+	// signature), never a session.
+	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{Now: a.Config.Now}, a.Store, a.Box, svc.Flows.Invoke(),
+		a.Outbound, a.Logger.With("component", "invoke")))
+
+	// The console authenticates each of its requests itself.
+	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, Logger: a.Logger, Now: a.Config.Now},
+		console.Services{
+			Auth: svc.Auth, Users: svc.Auth, Issues: svc.Issues, Hooks: svc.Hooks, Endpoints: svc.Endpoints,
+			Flows: console.FlowService{Service: svc.Flows}, Tables: console.FlowService{Service: svc.Flows},
+			Templates:   console.TemplateService{Catalog: svc.Templates, Flows: svc.Flows},
+			Connections: console.ConnectionService{Service: svc.Connections},
+			Sources:     console.NewSourceService(svc.Sources, a.Config.Now),
+			Settings: &console.StoreSettings{Queries: a.Store.Queries, Now: a.Config.Now,
+				Defaults: console.SettingsValues{PublicURL: a.Config.PublicURL}},
+		})
+	if err != nil {
+		return nil, fmt.Errorf("build the console: %w", err)
+	}
+	mux.Handle("/", c)
+
 	cop := http.NewCrossOriginProtection()
 	// Invoke URLs are called by other servers with their own credentials
 	// (client token, OAuth, signatures), never with a browser session.
 	cop.AddInsecureBypassPattern("/api/flo/")
-	return cop.Handler(newHTTPMetrics(a.Metrics).wrap(mux))
+	authed := svc.Auth.Authenticate(mux)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/flo/") {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
+	return cop.Handler(newHTTPMetrics(a.Metrics).wrap(mux, h)), nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -84,8 +84,16 @@ func WithUser(ctx context.Context, u *User, method Method) context.Context {
 // the session cookie, and puts the user in the request context (UserFrom).
 // It never refuses a request itself: Require does, so that public pages
 // behind it keep working for anonymous visitors.
+//
+// A request already authenticated by an outer Authenticate is passed on
+// as it is, so that a handler which wraps itself (the console) costs no
+// second lookup when the server wraps everything.
 func (s *Service) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := principalFrom(r.Context()); ok {
+			next.ServeHTTP(w, r)
+			return
+		}
 		p := s.resolve(r)
 		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 	})
