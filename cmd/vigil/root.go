@@ -40,6 +40,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 
 	root.AddCommand(
 		newServeCmd(g),
+		newDemoCmd(g),
 		newMigrateCmd(g),
 		newHooksCmd(g),
 		newFlowsCmd(g),

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-ispm/vigil/internal/app"
@@ -16,7 +19,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := g.config()
 			cfg.Addr, cfg.PublicURL = addr, publicURL
-			return serve(cmd, cfg, demo)
+			return serve(cmd, g, cfg, demo)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on")
@@ -25,8 +28,40 @@ func newServeCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func serve(cmd *cobra.Command, cfg app.Config, demo bool) error {
+func newDemoCmd(g *globals) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the server with a demo: a synthetic org, the ISPM template in dry run, and the webhook between them",
+		Long: `Run the server on the embedded database with a demo set up (the same as
+'vigil serve --demo'): a synthetic organization of ` + fmt.Sprint(app.DemoPeople) + ` people across Okta, Microsoft
+Entra ID, Google Workspace, Salesforce and AWS (a snapshot source, with every
+issue title present); the Identity Security Posture Management template with
+dry-run connections and every flow on; an outbound integration that sends
+every issue title to the routing flow's invoke URL with the client token as
+the clientToken URL parameter; and a first scan. It prints the console's URL
+and the demo administrator's sign-in.
+
+Dry-run connections send nothing: each remediation records the exact request
+it would make in the execution's history. Loopback addresses are added to the
+outbound allowlist so that the integration can reach this server. Running it
+again keeps what exists, gives the demo user a new password and scans again.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg := g.config()
+			cfg.Addr = addr
+			return serve(cmd, g, cfg, true)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", envOr("VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on")
+	return cmd
+}
+
+func serve(cmd *cobra.Command, g *globals, cfg app.Config, demo bool) error {
 	ctx := cmd.Context()
+	if demo {
+		cfg.AllowOutbound = app.WithLoopback(cfg.AllowOutbound)
+	}
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -36,5 +71,38 @@ func serve(cmd *cobra.Command, cfg app.Config, demo bool) error {
 	if err != nil {
 		return err
 	}
+	if demo {
+		if err := startDemo(ctx, g, srv); err != nil {
+			srv.Close()
+			return err
+		}
+	}
 	return srv.Run(ctx)
+}
+
+func startDemo(ctx context.Context, g *globals, srv *app.Server) error {
+	d, err := srv.SetUpDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot set up the demo: %w", err)
+	}
+	state := "set up"
+	if !d.Created {
+		state = "already set up; scanning again"
+	}
+	fmt.Fprintf(g.stdout, `
+Vigil demo (%s)
+
+  Console    %s
+  Sign in    %s / %s   (a new password each start)
+
+  Issues      %sispm/issues
+  Deliveries  %sispm/settings/integrations
+  Flows       folder %q, routing flow invoke URL %s
+
+The first scan runs now; issues, deliveries and flow executions appear within
+seconds. Connections are in dry run: each remediation records the request it
+would send. Press Ctrl+C to stop.
+
+`, state, d.ConsoleURL, d.User, d.Password, d.ConsoleURL, d.ConsoleURL, d.Folder, d.InvokeURL)
+	return nil
 }
