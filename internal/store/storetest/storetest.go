@@ -9,6 +9,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -91,4 +92,37 @@ func open(t testing.TB, cfg store.Config) *store.Store {
 		t.Fatalf("migrate: %v", err)
 	}
 	return st
+}
+
+// DatabaseURL returns the URL of an empty database of the dialect for a
+// test that opens Vigil the way a user does, with --database: "" (the
+// default SQLite file in the data directory) for "sqlite", and a new
+// database of the test server, dropped when t ends, for "postgres".
+func DatabaseURL(t testing.TB, dialect string) string {
+	t.Helper()
+	if dialect != "postgres" {
+		return ""
+	}
+	url := PostgresURL(t)
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatalf("open admin connection: %v", err)
+	}
+	name := "vigil_t_" + id.Token(8)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		admin.Close()
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("drop database: %v", err)
+		}
+		admin.Close()
+	})
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvPostgres, err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }

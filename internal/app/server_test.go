@@ -1,0 +1,210 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// running is a Vigil server started by a test.
+type running struct {
+	srv  *app.Server
+	url  string
+	logs *syncBuffer
+}
+
+// start opens Vigil on a temp data directory and the dialect's database,
+// lets prepare set data up before the workers start, runs the server, and
+// stops it (checking that it shuts down cleanly) when the test ends.
+func start(t *testing.T, dialect string, prepare func(ctx context.Context, srv *app.Server)) *running {
+	t.Helper()
+	ctx := context.Background()
+	logs := &syncBuffer{}
+	a, err := app.Open(ctx, app.Config{
+		DataDir: t.TempDir(), DatabaseURL: storetest.DatabaseURL(t, dialect), Addr: "127.0.0.1:0",
+		AllowOutbound: "127.0.0.0/8", LogOutput: logs, MasterKey: "",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := a.NewServer(ctx)
+	if err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(ctx, srv)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(rctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v after the context ended; want a clean shutdown", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("the server did not shut down within 30 s")
+		}
+		a.Close()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	r := &running{srv: srv, url: srv.PublicURL(), logs: logs}
+	for begin := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get(r.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return r
+			}
+		}
+		if time.Since(begin) > 30*time.Second {
+			t.Fatalf("not ready within 30 s:\n%s", logs.String())
+		}
+	}
+}
+
+func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
+	for _, d := range []string{"sqlite", "postgres"} {
+		t.Run(d, func(t *testing.T) { fn(t, d) })
+	}
+}
+
+// TestRoutes checks that the server serves each part where the contracts
+// say, with each part's own way of refusing a caller.
+func TestRoutes(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		r := start(t, dialect, nil)
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for _, tc := range []struct {
+			method, path string
+			header       http.Header
+			status       int
+			want         string
+		}{
+			{"GET", "/healthz", nil, 200, `"ok"`},
+			{"GET", "/readyz", nil, 200, `"ready"`},
+			{"GET", "/metrics", nil, 200, "vigil_http_requests_total"},
+			{"GET", "/", nil, 303, ""},
+			{"GET", "/login", nil, 200, "<form"},
+			{"GET", "/ispm/issues", nil, 303, ""},
+			{"GET", "/api/v1/me", nil, 401, "unauthorized"},
+			{"GET", "/api/v1/hooks", nil, 401, "unauthorized"},
+			{"GET", "/api/v1/hooks", http.Header{"Authorization": {"Bearer not-a-token"}}, 401, "unauthorized"},
+			{"POST", "/api/flo/unknownalias/invoke", nil, 404, "No flow has this invoke URL"},
+			{"DELETE", "/api/flo/unknownalias/invoke", nil, 405, ""},
+			// A cross-site form post is refused before any handler runs.
+			{"POST", "/login", http.Header{"Sec-Fetch-Site": {"cross-site"}, "Content-Type": {"application/x-www-form-urlencoded"}}, 403, ""},
+		} {
+			req, _ := http.NewRequest(tc.method, r.url+tc.path, strings.NewReader(""))
+			for k, v := range tc.header {
+				req.Header[k] = v
+			}
+			resp, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.want) {
+				t.Errorf("%s %s: %d %.200q; want %d with %q", tc.method, tc.path, resp.StatusCode, body, tc.status, tc.want)
+			}
+		}
+	})
+}
+
+// TestBootstrapAndAPI checks that the first start makes one administrator,
+// logs its password once, and that an API token of a role reaches only
+// what the role may.
+func TestBootstrapAndAPI(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		var viewerToken, adminToken string
+		r := start(t, dialect, nil)
+		logs := r.logs.String()
+		if n := strings.Count(logs, "created the first administrator"); n != 1 {
+			t.Fatalf("the bootstrap line appears %d times; want once:\n%s", n, logs)
+		}
+		ctx := context.Background()
+		au := r.srv.Services().Auth
+		admin, err := au.UserByName(ctx, auth.BootstrapName)
+		if err != nil || admin.Role != auth.RoleSuperAdmin {
+			t.Fatalf("bootstrap user %+v, %v", admin, err)
+		}
+		viewer, err := au.CreateUser(ctx, "vera", auth.RoleIssueViewer, "a long enough password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, viewerToken, err = au.CreateToken(ctx, viewer.ID, "t", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, adminToken, err = au.CreateToken(ctx, admin.ID, "t", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		call := func(method, path, token, body string) (int, string) {
+			req, _ := http.NewRequest(method, r.url+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if code, body := call("GET", "/api/v1/me", viewerToken, ""); code != 200 || !strings.Contains(body, "vera") {
+			t.Errorf("viewer /me: %d %s", code, body)
+		}
+		if code, body := call("GET", "/api/v1/hooks", viewerToken, ""); code != 403 {
+			t.Errorf("viewer lists hooks: %d %s; want 403", code, body)
+		}
+		hook := `{"name":"h","url":"http://127.0.0.1:9/x","keys":[{"name":"clientToken","placement":"param","value":"s3cret-value"}]}`
+		if code, body := call("POST", "/api/v1/hooks", viewerToken, hook); code != 403 {
+			t.Errorf("viewer adds a hook: %d %s; want 403", code, body)
+		}
+		code, body := call("POST", "/api/v1/hooks", adminToken, hook)
+		if code != 201 || strings.Contains(body, "s3cret-value") {
+			t.Errorf("admin adds a hook: %d %s; want 201 with the key masked", code, body)
+		}
+		var list struct {
+			Hooks []json.RawMessage `json:"integrations"`
+		}
+		if code, body := call("GET", "/api/v1/hooks", adminToken, ""); code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Hooks) != 1 {
+			t.Errorf("admin lists hooks: %d %s", code, body)
+		}
+		if strings.Contains(r.logs.String(), "s3cret-value") || strings.Contains(r.logs.String(), adminToken) {
+			t.Error("a secret reached the log")
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
