@@ -146,4 +146,3 @@ func signIn(t *testing.T, base, user, password string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
-
