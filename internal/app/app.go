@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,11 @@ type Config struct {
 	MasterKey string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// HistoryRetention and DeliveryRetention are how long flow execution
+	// history and finished hook deliveries are kept. Default: what Admin →
+	// Settings saved, else 30 days.
+	HistoryRetention  time.Duration
+	DeliveryRetention time.Duration
 }
 
 // WithDefaults returns c with every unset field filled in.
@@ -72,6 +78,68 @@ func (c Config) WithDefaults() Config {
 	}
 	return c
 }
+
+// applySettings fills in from the settings Admin → Settings saved what
+// neither a flag nor the environment gave.
+func applySettings(ctx context.Context, st *store.Store, given, cfg Config, allow []netip.Prefix) (Config, []netip.Prefix, error) {
+	get := func(key string) (string, error) {
+		v, err := st.Setting(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("cannot read the saved setting %s: %w", key, err)
+		}
+		return strings.TrimSpace(v), nil
+	}
+	if given.PublicURL == "" {
+		v, err := get(SettingPublicURL)
+		if err != nil {
+			return cfg, allow, err
+		}
+		if v != "" {
+			cfg.PublicURL = strings.TrimRight(v, "/")
+		}
+	}
+	if given.AllowOutbound == "" {
+		v, err := get(SettingAllowOutbound)
+		if err != nil {
+			return cfg, allow, err
+		}
+		if v != "" {
+			parsed, err := netguard.ParseAllowlist(v)
+			if err != nil {
+				return cfg, allow, fmt.Errorf("the outbound allowlist saved in the settings is not valid (%w); fix it in Admin → Settings or give --allow-outbound", err)
+			}
+			cfg.AllowOutbound, allow = v, parsed
+		}
+	}
+	for _, r := range []struct {
+		key string
+		dst *time.Duration
+	}{{SettingHistoryDays, &cfg.HistoryRetention}, {SettingDeliveryDays, &cfg.DeliveryRetention}} {
+		if *r.dst != 0 {
+			continue
+		}
+		*r.dst = 30 * 24 * time.Hour
+		v, err := get(r.key)
+		if err != nil {
+			return cfg, allow, err
+		}
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			*r.dst = time.Duration(n) * 24 * time.Hour
+		}
+	}
+	return cfg, allow, nil
+}
+
+// Keys of the settings Admin → Settings saves (the console writes them).
+const (
+	SettingPublicURL     = "public_url"
+	SettingAllowOutbound = "allow_outbound"
+	SettingHistoryDays   = "flow_history_days"
+	SettingDeliveryDays  = "hook_delivery_days"
+)
 
 // WithLoopback adds the loopback networks to an outbound allowlist, for a
 // demo whose integration posts to this same server.
@@ -103,6 +171,9 @@ type App struct {
 // Open prepares the data directory, the database (migrated) and the master key.
 // Management commands use it directly; Serve builds on it.
 func Open(ctx context.Context, cfg Config) (*App, error) {
+	// Flags and environment win over what Admin → Settings saved, which
+	// wins over the defaults; so remember what was given before filling in.
+	given := cfg
 	cfg = cfg.WithDefaults()
 	logger, err := newLogger(cfg, slog.LevelDebug)
 	if err != nil {
@@ -134,6 +205,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := st.Migrate(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("cannot bring the database schema up to date: %w", err)
+	}
+	if cfg, allow, err = applySettings(ctx, st, given, cfg, allow); err != nil {
+		st.Close()
+		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

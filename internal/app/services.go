@@ -51,7 +51,7 @@ func (a *App) NewServices() (*Services, error) {
 		return nil, fmt.Errorf("register the connector actions: %w", err)
 	}
 	s.Flows = flows.New(a.Store, a.Box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: s.Connections},
-		HTTPClient: a.Outbound, Now: cfg.Now, Logger: logger.With("component", "flows")})
+		HTTPClient: a.Outbound, Now: cfg.Now, Logger: logger.With("component", "flows"), Retention: cfg.HistoryRetention})
 	templates, err := template.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load the embedded templates: %w", err)

@@ -1,0 +1,52 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/console"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// TestSavedSettings checks that what Admin → Settings saved is used at the
+// next start unless a flag gives the value, and that the keys the console
+// writes are the ones the server reads.
+func TestSavedSettings(t *testing.T) {
+	if app.SettingPublicURL != console.SettingPublicURL || app.SettingAllowOutbound != console.SettingAllowOutbound ||
+		app.SettingHistoryDays != console.SettingHistoryDays || app.SettingDeliveryDays != console.SettingDeliveryDays {
+		t.Fatal("the server reads other setting keys than the console writes")
+	}
+	eachDialect(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		dir, db := t.TempDir(), storetest.DatabaseURL(t, dialect)
+		open := func(cfg app.Config) *app.App {
+			cfg.DataDir, cfg.DatabaseURL, cfg.LogOutput = dir, db, &syncBuffer{}
+			a, err := app.Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			return a
+		}
+		a := open(app.Config{})
+		if a.Config.PublicURL != "http://127.0.0.1:8080" || a.Config.HistoryRetention != 30*24*time.Hour || len(a.Allow) != 0 {
+			t.Fatalf("defaults: %+v", a.Config)
+		}
+		s := &console.StoreSettings{Queries: a.Store.Queries}
+		if err := s.SaveSettings(ctx, console.SettingsValues{PublicURL: "https://vigil.example.com/", AllowOutbound: "10.0.0.0/8",
+			HistoryDays: 7, DeliveryDays: 14}); err != nil {
+			t.Fatal(err)
+		}
+		b := open(app.Config{})
+		if b.Config.PublicURL != "https://vigil.example.com" || b.Config.AllowOutbound != "10.0.0.0/8" || len(b.Allow) != 1 ||
+			b.Config.HistoryRetention != 7*24*time.Hour || b.Config.DeliveryRetention != 14*24*time.Hour {
+			t.Errorf("saved settings not applied: %+v", b.Config)
+		}
+		c := open(app.Config{PublicURL: "https://flag.example.com", AllowOutbound: "192.168.0.0/16"})
+		if c.Config.PublicURL != "https://flag.example.com" || c.Config.AllowOutbound != "192.168.0.0/16" {
+			t.Errorf("flags did not win over saved settings: %+v", c.Config)
+		}
+	})
+}
