@@ -27,7 +27,7 @@ func newFlowsCmd(g *globals) *cobra.Command {
 		Short: "Validate, run, import, export, list and switch flows on or off",
 	}
 	cmd.AddCommand(newFlowsValidateCmd(g), newFlowsRunCmd(g), newFlowsImportCmd(g), newFlowsExportCmd(g),
-		newFlowsListCmd(g), newFlowsOnOffCmd(g, true), newFlowsOnOffCmd(g, false))
+		newFlowsListCmd(g), newFlowsOnOffCmd(g, true), newFlowsOnOffCmd(g, false), newFlowsEndpointCmd(g))
 	return cmd
 }
 
