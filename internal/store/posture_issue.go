@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -157,6 +158,20 @@ func (q *Queries) postureIssues(ctx context.Context, where string, args ...any) 
 	return out, err
 }
 
+// PostureIssueKey is an issue's place in the list order: most severe
+// first, then most recently detected, then by id descending, so that no two
+// issues tie and a key marks one place in the list.
+type PostureIssueKey struct {
+	SeverityRank int
+	DetectedAt   time.Time
+	ID           string
+}
+
+// Key returns the issue's place in the list order.
+func (i *PostureIssue) Key() PostureIssueKey {
+	return PostureIssueKey{SeverityRank: i.SeverityRank, DetectedAt: i.DetectedAt, ID: i.ID}
+}
+
 // PostureIssueFilter selects issues. Empty fields match everything; list
 // fields match any of their values.
 type PostureIssueFilter struct {
@@ -170,12 +185,20 @@ type PostureIssueFilter struct {
 	// Search matches, case-insensitively, part of the title, the entity's
 	// name or login, or the tenant.
 	Search string
-	// Limit bounds the page; 0 means no limit. Offset skips rows.
+	// Limit bounds the page; 0 means no limit. Offset skips rows, and only
+	// applies with a Limit.
 	Limit  int
 	Offset int
+	// After starts the page just after this key in the list order; Before
+	// ends it just before the key (the page is then the last Limit issues
+	// before it, still in list order). Paging by key reads the list's index
+	// from the key, so a page deep in the list costs what the first does.
+	// Offset counts from the key. Totals ignore both.
+	After  *PostureIssueKey
+	Before *PostureIssueKey
 }
 
-func (f *PostureIssueFilter) where() (string, []any) {
+func (f *PostureIssueFilter) conds() ([]string, []any) {
 	var conds []string
 	var args []any
 	in := func(col string, vals []string) {
@@ -201,30 +224,95 @@ func (f *PostureIssueFilter) where() (string, []any) {
 		conds = append(conds, fmt.Sprintf(`(LOWER(title) LIKE $%[1]d ESCAPE '\' OR LOWER(entity_name) LIKE $%[1]d ESCAPE '\'
 			OR LOWER(entity_login) LIKE $%[1]d ESCAPE '\' OR LOWER(tenant) LIKE $%[1]d ESCAPE '\')`, n))
 	}
+	return conds, args
+}
+
+func (f *PostureIssueFilter) where() (string, []any) {
+	conds, args := f.conds()
+	return whereOf(conds), args
+}
+
+func whereOf(conds []string) string {
 	if len(conds) == 0 {
-		return "", args
+		return ""
 	}
-	return "WHERE " + strings.Join(conds, " AND "), args
+	return "WHERE " + strings.Join(conds, " AND ")
+}
+
+// keyCond compares the list order's columns with a key: op "<" selects the
+// issues listed after it, ">" those listed before it. Both databases read a
+// row-value comparison as a range of the list's indexes.
+func keyCond(op string, k *PostureIssueKey, args []any) (string, []any) {
+	n := len(args)
+	args = append(args, k.SeverityRank, k.DetectedAt, k.ID)
+	return fmt.Sprintf("(severity_rank, detected_at, id) %s ($%d, $%d, $%d)", op, n+1, n+2, n+3), args
 }
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// postureIssueOrder is the list order; the indexes of migration 0201 follow it.
+const (
+	postureIssueOrder        = `severity_rank DESC, detected_at DESC, id DESC`
+	postureIssueReverseOrder = `severity_rank, detected_at, id`
+)
+
 // FindPostureIssues returns one page of the issues f selects, most severe
-// and most recently detected first, and how many f selects in all.
+// and most recently detected first, and how many f selects in all (After
+// and Before aside).
 func (q *Queries) FindPostureIssues(ctx context.Context, f PostureIssueFilter) ([]*PostureIssue, int, error) {
 	where, args := f.where()
 	var total int
 	if err := q.c.queryRow(ctx, `SELECT COUNT(*) FROM vigil_posture_issue `+where, args, &total); err != nil {
 		return nil, 0, err
 	}
-	page := where + ` ORDER BY severity_rank DESC, detected_at DESC, id DESC`
-	if f.Limit > 0 {
-		page += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
-	}
-	out, err := q.postureIssues(ctx, page, args...)
+	out, err := q.PostureIssuePage(ctx, f)
 	return out, total, err
+}
+
+// PostureIssuePage returns one page of the issues f selects, in list order,
+// without counting them. The page is chosen on the order's columns alone,
+// through the list's indexes, and only its rows are read whole: no query
+// sorts the issues' data.
+func (q *Queries) PostureIssuePage(ctx context.Context, f PostureIssueFilter) ([]*PostureIssue, error) {
+	conds, args := f.conds()
+	order := postureIssueOrder
+	if f.After != nil {
+		var c string
+		c, args = keyCond("<", f.After, args)
+		conds = append(conds, c)
+	}
+	if f.Before != nil {
+		var c string
+		c, args = keyCond(">", f.Before, args)
+		conds = append(conds, c)
+		order = postureIssueReverseOrder
+	}
+	var out []*PostureIssue
+	var err error
+	if f.Limit > 0 {
+		ids := `SELECT id FROM vigil_posture_issue ` + whereOf(conds) + ` ORDER BY ` + order +
+			fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+		out, err = q.postureIssues(ctx, `WHERE id IN (`+ids+`) ORDER BY `+order, args...)
+	} else {
+		out, err = q.postureIssues(ctx, whereOf(conds)+` ORDER BY `+order, args...)
+	}
+	if f.Before != nil {
+		slices.Reverse(out)
+	}
+	return out, err
+}
+
+// CountPostureIssuesBefore counts the issues f selects that list before
+// key: the position of the issue at key in the list f selects. f's After,
+// Before, Limit and Offset are ignored.
+func (q *Queries) CountPostureIssuesBefore(ctx context.Context, f PostureIssueFilter, key PostureIssueKey) (int, error) {
+	conds, args := f.conds()
+	c, args := keyCond(">", &key, args)
+	var n int
+	err := q.c.queryRow(ctx, `SELECT COUNT(*) FROM vigil_posture_issue `+whereOf(append(conds, c)), args, &n)
+	return n, err
 }
 
 // PostureIssueCount is a number of issues with one value of a column.
@@ -234,8 +322,8 @@ type PostureIssueCount struct {
 }
 
 // CountPostureIssues counts the issues f selects, grouped by one of the
-// columns status, severity, category, title, product or source_id. Limit
-// and Offset are ignored.
+// columns status, severity, category, title, product or source_id. Limit,
+// Offset, After and Before are ignored.
 func (q *Queries) CountPostureIssues(ctx context.Context, f PostureIssueFilter, by string) ([]PostureIssueCount, error) {
 	switch by {
 	case "status", "severity", "category", "title", "product", "source_id":
@@ -253,6 +341,35 @@ func (q *Queries) CountPostureIssues(ctx context.Context, f PostureIssueFilter, 
 			out = append(out, c)
 			return nil
 		})
+	return out, err
+}
+
+// PostureIssueTally is the number of issues with one status, severity,
+// category and title.
+type PostureIssueTally struct {
+	Status   string
+	Severity string
+	Category string
+	Title    string
+	Count    int
+}
+
+// TallyPostureIssues counts the issues f selects by status, severity,
+// category and title at once: the dashboard's counts in one pass over the
+// list's index, which holds those columns, instead of one pass over the
+// issues per grouping. Limit, Offset, After and Before are ignored.
+func (q *Queries) TallyPostureIssues(ctx context.Context, f PostureIssueFilter) ([]PostureIssueTally, error) {
+	where, args := f.where()
+	var out []PostureIssueTally
+	err := q.c.query(ctx, `SELECT status, severity, category, title, COUNT(*) FROM vigil_posture_issue `+where+`
+		GROUP BY status, severity, category, title`, args, func(r *sql.Rows) error {
+		var t PostureIssueTally
+		if err := r.Scan(&t.Status, &t.Severity, &t.Category, &t.Title, &t.Count); err != nil {
+			return err
+		}
+		out = append(out, t)
+		return nil
+	})
 	return out, err
 }
 

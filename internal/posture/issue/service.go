@@ -152,15 +152,32 @@ type Filter struct {
 	// Search matches part of the title, the entity's name or login, or the
 	// tenant, ignoring case.
 	Search string
-	// Limit is the page size; 0 means 50, negative means no limit.
+	// Limit is the page size; 0 means 50, negative means no limit. Offset
+	// skips that many issues, counted from the cursor when one is given.
 	Limit  int
 	Offset int
+	// After is a Page's Next: the page starts just after the last issue of
+	// that page. Before is a Page's Prev: the page ends just before the
+	// first issue of that page. A page by cursor costs what the first page
+	// costs however deep it is, and an issue opened or resolved meanwhile
+	// does not shift the pages after it. Set at most one; a cursor List did
+	// not give is an error wrapping [ErrBadCursor].
+	After  string
+	Before string
 }
 
 // Page is one page of issues and the number the filter selects in all.
 type Page struct {
 	Issues []*Issue
 	Total  int
+	// Offset is the number of selected issues listed before this page's
+	// first one: with Total, where the page stands ("51–100 of 420").
+	Offset int
+	// Next is the cursor (Filter.After) of the page after this one, empty
+	// on the last page. Prev is the cursor (Filter.Before) of the page
+	// before it, empty on the first.
+	Next string
+	Prev string
 }
 
 func (s *Service) storeFilter(ctx context.Context, f Filter) (store.PostureIssueFilter, bool, error) {
@@ -168,6 +185,20 @@ func (s *Service) storeFilter(ctx context.Context, f Filter) (store.PostureIssue
 		Products: f.Products, Search: f.Search, Offset: f.Offset}
 	for _, st := range f.Statuses {
 		sf.Statuses = append(sf.Statuses, string(st))
+	}
+	if f.After != "" && f.Before != "" {
+		return sf, false, fmt.Errorf("list issues after and before a cursor at once: %w", ErrBadCursor)
+	}
+	var err error
+	if f.After != "" {
+		if sf.After, err = decodeCursor(f.After); err != nil {
+			return sf, false, fmt.Errorf("list issues after %q: %w", f.After, err)
+		}
+	}
+	if f.Before != "" {
+		if sf.Before, err = decodeCursor(f.Before); err != nil {
+			return sf, false, fmt.Errorf("list issues before %q: %w", f.Before, err)
+		}
 	}
 	for _, name := range f.Sources {
 		src, err := s.st.PostureSourceByName(ctx, name)
@@ -192,17 +223,59 @@ func (s *Service) storeFilter(ctx context.Context, f Filter) (store.PostureIssue
 }
 
 // List returns the issues f selects, most severe and most recently
-// detected first.
+// detected first, with the cursors of the pages around them.
 func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	sf, ok, err := s.storeFilter(ctx, f)
 	if err != nil || !ok {
 		return Page{Issues: []*Issue{}}, err
 	}
+	limit := sf.Limit
+	if limit > 0 {
+		sf.Limit++ // one issue more tells whether there is a page beyond
+	}
 	rows, total, err := s.st.FindPostureIssues(ctx, sf)
 	if err != nil {
 		return Page{}, fmt.Errorf("list issues: %w", err)
 	}
-	out := Page{Issues: make([]*Issue, 0, len(rows)), Total: total}
+	beyond := limit > 0 && len(rows) > limit
+	if beyond {
+		if sf.Before != nil {
+			rows = rows[1:] // the extra issue is the farthest from the cursor
+		} else {
+			rows = rows[:limit]
+		}
+	}
+	out := Page{Issues: make([]*Issue, 0, len(rows)), Total: total, Offset: max(f.Offset, 0)}
+	switch {
+	case sf.After == nil && sf.Before == nil:
+		if limit <= 0 {
+			out.Offset = 0 // the store ignores an offset without a limit
+		}
+	case len(rows) > 0:
+		if out.Offset, err = s.st.CountPostureIssuesBefore(ctx, sf, rows[0].Key()); err != nil {
+			return Page{}, fmt.Errorf("list issues: find the page's position: %w", err)
+		}
+	case sf.After != nil:
+		out.Offset = total // past the last issue
+	default:
+		out.Offset = 0 // before the first issue
+	}
+	if len(rows) > 0 {
+		first, last := rows[0].Key(), rows[len(rows)-1].Key()
+		if sf.Before != nil {
+			if beyond {
+				out.Prev = encodeCursor(first)
+			}
+			out.Next = encodeCursor(last) // the cursor's own issue follows
+		} else {
+			if out.Offset > 0 {
+				out.Prev = encodeCursor(first)
+			}
+			if beyond {
+				out.Next = encodeCursor(last)
+			}
+		}
+	}
 	for _, r := range rows {
 		is, err := s.fromRow(r)
 		if err != nil {
@@ -251,34 +324,29 @@ type Counts struct {
 	ByStatus map[Status]int
 }
 
-// Counts counts the issues f selects (f's Statuses are ignored: the
-// per-severity, per-category and per-title counts are of open issues,
-// ByStatus of all).
+// Counts counts the issues f selects (f's Statuses and cursors are
+// ignored: the per-severity, per-category and per-title counts are of open
+// issues, ByStatus of all).
 func (s *Service) Counts(ctx context.Context, f Filter) (Counts, error) {
 	c := Counts{BySeverity: map[string]int{}, ByCategory: map[string]int{}, ByTitle: map[string]int{}, ByStatus: map[Status]int{}}
-	f.Statuses = nil
+	f.Statuses, f.After, f.Before = nil, "", ""
 	sf, ok, err := s.storeFilter(ctx, f)
 	if err != nil || !ok {
 		return c, err
 	}
-	all, err := s.st.CountPostureIssues(ctx, sf, "status")
+	tally, err := s.st.TallyPostureIssues(ctx, sf)
 	if err != nil {
 		return c, fmt.Errorf("count issues: %w", err)
 	}
-	for _, n := range all {
-		c.ByStatus[Status(n.Value)] = n.Count
+	for _, n := range tally {
+		c.ByStatus[Status(n.Status)] += n.Count
+		if Status(n.Status) == StatusOpen {
+			c.BySeverity[n.Severity] += n.Count
+			c.ByCategory[n.Category] += n.Count
+			c.ByTitle[n.Title] += n.Count
+		}
 	}
 	c.Open = c.ByStatus[StatusOpen]
-	sf.Statuses = []string{string(StatusOpen)}
-	for by, m := range map[string]map[string]int{"severity": c.BySeverity, "category": c.ByCategory, "title": c.ByTitle} {
-		rows, err := s.st.CountPostureIssues(ctx, sf, by)
-		if err != nil {
-			return c, fmt.Errorf("count issues: %w", err)
-		}
-		for _, n := range rows {
-			m[n.Value] = n.Count
-		}
-	}
 	return c, nil
 }
 
