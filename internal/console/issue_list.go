@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -15,10 +16,12 @@ var products = []string{event.ProductOkta, event.ProductEntra, event.ProductGoog
 
 // issueFilter reads the issue list's filters from the query: status (open
 // by default, "all" for any), severity, category, product, source, title
-// and q.
+// and q; and where the page is: after or before a cursor the previous page
+// gave, or at an offset (the Last link, and older bookmarks).
 func issueFilter(r *http.Request) (issue.Filter, string) {
 	q := r.URL.Query()
-	f := issue.Filter{Limit: pageSize, Offset: offsetParam(r), Search: strings.TrimSpace(q.Get("q"))}
+	f := issue.Filter{Limit: pageSize, Offset: offsetParam(r), Search: strings.TrimSpace(q.Get("q")),
+		After: q.Get("after"), Before: q.Get("before")}
 	status := q.Get("status")
 	switch status {
 	case "":
@@ -53,6 +56,14 @@ func (c *Console) showIssueList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	f, status := issueFilter(r)
 	page, err := c.svc.Issues.List(ctx, f)
+	paged := f.After != "" || f.Before != "" || f.Offset > 0
+	// A cursor from an old link, a page that has emptied since, or a short
+	// page before the first: show the first page instead.
+	if paged && (errors.Is(err, issue.ErrBadCursor) || err == nil && (len(page.Issues) == 0 ||
+		f.Before != "" && page.Prev == "" && len(page.Issues) < f.Limit)) {
+		f.After, f.Before, f.Offset = "", "", 0
+		page, err = c.svc.Issues.List(ctx, f)
+	}
 	if err != nil {
 		c.serverError(w, r, err)
 		return
@@ -74,7 +85,7 @@ func (c *Console) showIssueList(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	v := c.view(w, r, "issue_list", "Issues", "ispm").Set("tab", "issues")
-	v.Set("page", page).Set("pager", newPager(r, page.Total, f.Limit, f.Offset))
+	v.Set("page", page).Set("pager", newIssuePager(r, page, f.Limit))
 	v.Set("status", status).Set("statuses", issue.Statuses())
 	v.Set("severity", q.Get("severity")).Set("severities", severities)
 	v.Set("category", q.Get("category")).Set("categories", categories)
@@ -85,4 +96,30 @@ func (c *Console) showIssueList(w http.ResponseWriter, r *http.Request) {
 	v.Set("canRespond", can(r, auth.PermRespondIssues))
 	v.Set("back", r.URL.RequestURI())
 	v.Render()
+}
+
+// issuePager is the issue list's pager. Previous and Next page by cursor,
+// so that a page deep in the list costs what the first one does; Last goes
+// by offset, which the list's index also serves.
+type issuePager struct {
+	// From and To number the page's first and last issue (from 1), of Total.
+	From, To, Total int
+	// Page is the page's number of Pages, counting from its first issue.
+	Page, Pages             int
+	First, Prev, Next, Last string
+}
+
+func newIssuePager(r *http.Request, p issue.Page, limit int) issuePager {
+	ip := issuePager{Total: p.Total, From: p.Offset + 1, To: p.Offset + len(p.Issues)}
+	ip.Pages = max((p.Total+limit-1)/limit, 1)
+	ip.Page = min((p.Offset+limit-1)/limit+1, ip.Pages)
+	if p.Prev != "" {
+		ip.First = queryWith(r, "offset", "", "after", "", "before", "")
+		ip.Prev = queryWith(r, "offset", "", "after", "", "before", p.Prev)
+	}
+	if p.Next != "" {
+		ip.Next = queryWith(r, "offset", "", "before", "", "after", p.Next)
+		ip.Last = queryWith(r, "after", "", "before", "", "offset", itoa((ip.Pages-1)*limit))
+	}
+	return ip
 }
