@@ -61,7 +61,7 @@ func TestPageTimesWith10000OpenIssues(t *testing.T) {
 				}
 			}
 			slices.Sort(times)
-			t.Logf("GET %-45s median %7.1f ms, max %7.1f ms (%d runs, %d open issues)", p,
+			t.Logf("GET %-45s median %7.1f ms, max %7.1f ms (%d runs, %d open issues)", cursorParam.ReplaceAllString(p, "after=KEY"),
 				ms(times[runs/2]), ms(times[runs-1]), runs, openIssues)
 		}
 	})
