@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/logtest"
 )
 
 // TestOpenRefuses checks that each bad configuration ends with one
@@ -68,7 +69,7 @@ func TestSecondServerRefused(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	open := func() *app.App {
-		a, err := app.Open(ctx, app.Config{DataDir: dir, Addr: "127.0.0.1:0", LogOutput: &syncBuffer{}})
+		a, err := app.Open(ctx, app.Config{DataDir: dir, Addr: "127.0.0.1:0", LogOutput: &logtest.Buffer{}})
 		if err != nil {
 			t.Fatal(err)
 		}

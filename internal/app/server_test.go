@@ -1,18 +1,17 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -20,7 +19,7 @@ import (
 type running struct {
 	srv  *app.Server
 	url  string
-	logs *syncBuffer
+	logs *logtest.Buffer
 }
 
 // start opens Vigil on a temp data directory and the dialect's database,
@@ -29,7 +28,7 @@ type running struct {
 func start(t *testing.T, dialect string, prepare func(ctx context.Context, srv *app.Server)) *running {
 	t.Helper()
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	a, err := app.Open(ctx, app.Config{
 		DataDir: t.TempDir(), DatabaseURL: storetest.DatabaseURL(t, dialect), Addr: "127.0.0.1:0",
 		AllowOutbound: "127.0.0.0/8", LogOutput: logs, MasterKey: "",
@@ -189,22 +188,4 @@ func TestBootstrapAndAPI(t *testing.T) {
 			t.Error("a secret reached the log")
 		}
 	})
-}
-
-// syncBuffer is a bytes.Buffer the server's goroutines may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

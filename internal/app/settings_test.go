@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/console"
+	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -22,7 +23,7 @@ func TestSavedSettings(t *testing.T) {
 		ctx := context.Background()
 		dir, db := t.TempDir(), storetest.DatabaseURL(t, dialect)
 		open := func(cfg app.Config) *app.App {
-			cfg.DataDir, cfg.DatabaseURL, cfg.LogOutput = dir, db, &syncBuffer{}
+			cfg.DataDir, cfg.DatabaseURL, cfg.LogOutput = dir, db, &logtest.Buffer{}
 			a, err := app.Open(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -1,13 +1,13 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -32,29 +32,11 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type testBundle struct {
 	svc   *Service
 	st    *store.Store
 	clock *clock
-	logs  *syncBuffer
+	logs  *logtest.Buffer
 	ctx   context.Context
 }
 
@@ -62,7 +44,7 @@ type testBundle struct {
 // a captured debug log; mod may change the configuration.
 func setup(t *testing.T, st *store.Store, mod func(*Config)) *testBundle {
 	t.Helper()
-	b := &testBundle{st: st, clock: &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, ctx: context.Background()}
+	b := &testBundle{st: st, clock: &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}, logs: &logtest.Buffer{}, ctx: context.Background()}
 	cfg := Config{
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    b.clock.Now,

@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
+	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -105,23 +105,6 @@ func (e *effects) count(path string) int {
 	return e.counts[path]
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestCrashResume kills (SIGKILL) the node running an execution while the
 // execution waits inside a task, then starts a new node: the execution
 // completes, and no task that had completed before the kill runs again.
@@ -189,9 +172,9 @@ func crashResume(t *testing.T, dialect string) {
 		t.Fatal(err)
 	}
 
-	start := func() (*exec.Cmd, *lockedBuffer) {
+	start := func() (*exec.Cmd, *logtest.Buffer) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		stderr := &lockedBuffer{}
+		stderr := &logtest.Buffer{}
 		cmd.Stderr = stderr
 		cmd.Env = append(os.Environ(), envCrashChild+"=1", envCrashDB+"="+dbURL, envCrashSchema+"="+st.Schema(),
 			envCrashKey+"="+base64.StdEncoding.EncodeToString(key))
