@@ -263,11 +263,15 @@ func (q *Queries) RequeueFlowExecution(ctx context.Context, id string, generatio
 	return generation + 1, nil
 }
 
+// unfinishedFlowExecutionsSQL counts a flow's unfinished executions; its
+// WHERE clause is the partial index vigil_flow_execution_unfinished's, so
+// that SQLite's planner picks that index.
+const unfinishedFlowExecutionsSQL = `SELECT COUNT(*) FROM vigil_flow_execution WHERE flow_id = $1 AND status IN ('pending', 'running')`
+
 // UnfinishedFlowExecutions counts a flow's pending and running executions.
 func (q *Queries) UnfinishedFlowExecutions(ctx context.Context, flowID string) (int, error) {
 	var n int
-	err := q.c.queryRow(ctx, `SELECT COUNT(*) FROM vigil_flow_execution WHERE flow_id = $1 AND status IN ('pending', 'running')`,
-		[]any{flowID}, &n)
+	err := q.c.queryRow(ctx, unfinishedFlowExecutionsSQL, []any{flowID}, &n)
 	return n, err
 }
 
