@@ -27,11 +27,18 @@ type running struct {
 // stops it (checking that it shuts down cleanly) when the test ends.
 func start(t *testing.T, dialect string, prepare func(ctx context.Context, srv *app.Server)) *running {
 	t.Helper()
+	return startNode(t, storetest.DatabaseURL(t, dialect), "", prepare)
+}
+
+// startNode is start on a given database and master key, for tests that
+// run several nodes on one PostgreSQL database.
+func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx context.Context, srv *app.Server)) *running {
+	t.Helper()
 	ctx := context.Background()
 	logs := &logtest.Buffer{}
 	a, err := app.Open(ctx, app.Config{
-		DataDir: t.TempDir(), DatabaseURL: storetest.DatabaseURL(t, dialect), Addr: "127.0.0.1:0",
-		AllowOutbound: "127.0.0.0/8", LogOutput: logs, MasterKey: "",
+		DataDir: t.TempDir(), DatabaseURL: databaseURL, Addr: "127.0.0.1:0",
+		AllowOutbound: "127.0.0.0/8", LogOutput: logs, MasterKey: masterKey,
 	})
 	if err != nil {
 		t.Fatal(err)
