@@ -1,0 +1,160 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/connection"
+	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/template"
+	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/posture/source"
+)
+
+// maxBody bounds a JSON request body; every body of this API is small.
+const maxBody = 64 << 10
+
+// Error is an answer other than success: an HTTP status and the body
+// {"error": {"code", "message", "field"}}. Message is one sentence for a
+// person; Field names the input at fault, if one is.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Field   string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func invalid(field, format string, args ...any) error {
+	return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf(format, args...)}
+}
+
+func conflict(format string, args ...any) error {
+	return &Error{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf(format, args...)}
+}
+
+func unavailable(format string, args ...any) error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: fmt.Sprintf(format, args...)}
+}
+
+// errorBody is the JSON shape of every error, shared with the auth and
+// hooks APIs.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
+// writeError answers err. Errors of the services that say what was wrong
+// with the request become 400, 404 or 409 with the service's sentence;
+// anything else is logged and answered 500 without details, which may
+// name internals.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := classify(err)
+	if e == nil {
+		a.cfg.Logger.Error("API request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		e = &Error{Status: http.StatusInternalServerError, Code: "internal",
+			Message: "The request failed on the server; the log has the details."}
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
+	writeJSON(w, e.Status, body)
+}
+
+// classify maps the errors services document for bad input to an answer,
+// or returns nil for a failure of the server.
+func classify(err error) *Error {
+	var (
+		ae  *Error
+		te  *issue.TransitionError
+		sie *source.InvalidError
+		cie *connection.InvalidError
+		cme *connection.MissingError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &te):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(te.Msg)}
+	case errors.As(err, &sie):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: sie.Field, Message: sentence(sie.Message)}
+	case errors.As(err, &cie):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: cie.Field, Message: sentence(cie.Msg)}
+	case errors.As(err, &cme):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(err.Error())}
+	case errors.Is(err, issue.ErrNotFound), errors.Is(err, source.ErrNotFound), errors.Is(err, flows.ErrNotFound),
+		errors.Is(err, template.ErrNotFound), errors.Is(err, connection.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: sentence(err.Error())}
+	case errors.Is(err, flows.ErrAmbiguous), errors.Is(err, flows.ErrExists), errors.Is(err, connection.ErrConflict),
+		errors.Is(err, template.ErrFolderTaken):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(err.Error())}
+	case errors.Is(err, flows.ErrInvalid):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Message: sentence(err.Error())}
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	// Endpoint settings carry a client token; no answer is worth caching.
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body into v; an empty body leaves v as it is, so
+// that bodies whose every field is optional may be left out.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return invalid("body", "The request body is larger than 64 KB.")
+		}
+		return invalid("body", "The request body is not the JSON this endpoint expects: %s.", err.Error())
+	}
+	if dec.More() {
+		return invalid("body", "The request body holds more than one JSON value.")
+	}
+	return nil
+}
+
+// limit reads the query parameter limit: def when absent, otherwise a
+// number from 1 to max.
+func limit(r *http.Request, def, max int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, invalid("limit", "The limit must be a number from 1 to %d.", max)
+	}
+	return n, nil
+}
+
+// sentence turns a service's error text into a sentence for a person.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

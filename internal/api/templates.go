@@ -1,0 +1,84 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/template"
+)
+
+// listTemplates serves GET /api/v1/templates (?q= searches the names,
+// titles, keywords and descriptions), by title.
+func (a *API) listTemplates(w http.ResponseWriter, r *http.Request) error {
+	list := a.svc.Templates.Search(r.URL.Query().Get("q"))
+	if list == nil {
+		list = []*template.Template{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": list})
+	return nil
+}
+
+func (a *API) template(r *http.Request) (*template.Template, error) {
+	name := r.PathValue("name")
+	t, err := a.svc.Templates.Get(name)
+	if errors.Is(err, template.ErrNotFound) {
+		return nil, notFound("No template is named %q; GET /api/v1/templates lists them.", name)
+	}
+	return t, err
+}
+
+// getTemplate serves GET /api/v1/templates/{name}.
+func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) error {
+	t, err := a.template(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// TemplateAdded is the answer to POST /api/v1/templates/{name}/add.
+type TemplateAdded struct {
+	*template.Added
+	// FolderID is the id of the folder created.
+	FolderID string `json:"folderId"`
+}
+
+// addTemplate serves POST /api/v1/templates/{name}/add {"folder": …,
+// "vars": {…}}: the template's flows and tables in a new folder, flows
+// off until their connections are set.
+func (a *API) addTemplate(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Folder string            `json:"folder"`
+		Vars   map[string]string `json:"vars"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := a.template(r)
+	if err != nil {
+		return err
+	}
+	// Render is what Add does first; running it here tells a bad variable
+	// from a failure of the install.
+	if _, err := t.Render(in.Vars); err != nil {
+		return invalid("vars", "%s", sentence(err.Error()))
+	}
+	ctx := r.Context()
+	added, err := a.svc.Templates.Add(ctx, template.FlowsInstaller{Flows: a.svc.Flows, By: userName(r)}, t.Name,
+		strings.TrimSpace(in.Folder), in.Vars)
+	if errors.Is(err, flows.ErrInvalid) {
+		return invalid("folder", "%s", sentence(err.Error()))
+	}
+	if err != nil {
+		return err
+	}
+	folder, err := a.svc.Flows.Folder(ctx, added.Folder)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, TemplateAdded{Added: added, FolderID: folder.ID})
+	return nil
+}
