@@ -109,6 +109,7 @@ type bundle struct {
 	t      *testing.T
 	ctx    context.Context
 	st     *store.Store
+	box    *secret.Box
 	api    *API
 	svc    Services
 	auth   *auth.Service
@@ -175,7 +176,7 @@ func setup(t *testing.T, st *store.Store) *bundle {
 	now := func() time.Time { return testNow }
 	box := newBox(t)
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
-	b := &bundle{t: t, ctx: ctx, st: st, tokens: map[auth.Role]string{}, probes: &probeCounter{}, outbox: &outbox{}}
+	b := &bundle{t: t, ctx: ctx, st: st, box: box, tokens: map[auth.Role]string{}, probes: &probeCounter{}, outbox: &outbox{}}
 
 	b.auth = auth.New(st, auth.Config{Now: now, Hash: cheapHash})
 	issues := issue.New(st, b.outbox, issue.Config{Now: now, PublicURL: "https://vigil.example.com"})
