@@ -109,6 +109,9 @@ func TestRoutes(t *testing.T) {
 			{"GET", "/ispm/issues", nil, 303, ""},
 			{"GET", "/api/v1/me", nil, 401, "unauthorized"},
 			{"GET", "/api/v1/hooks", nil, 401, "unauthorized"},
+			{"GET", "/api/v1/issues", nil, 401, "unauthorized"},
+			{"GET", "/api/v1/flows", nil, 401, "unauthorized"},
+			{"GET", "/api/openapi.json", nil, 200, `"/api/v1/issues"`},
 			{"GET", "/api/v1/hooks", http.Header{"Authorization": {"Bearer not-a-token"}}, 401, "unauthorized"},
 			{"POST", "/api/flo/unknownalias/invoke", nil, 404, "No flow has this invoke URL"},
 			{"DELETE", "/api/flo/unknownalias/invoke", nil, 405, ""},
@@ -190,6 +193,20 @@ func TestBootstrapAndAPI(t *testing.T) {
 		}
 		if code, body := call("GET", "/api/v1/hooks", adminToken, ""); code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Hooks) != 1 {
 			t.Errorf("admin lists hooks: %d %s", code, body)
+		}
+		// The posture and workflows API is served too, with its own checks.
+		if code, body := call("GET", "/api/v1/issues", viewerToken, ""); code != 200 || !strings.Contains(body, `"issues"`) {
+			t.Errorf("viewer lists issues: %d %s", code, body)
+		}
+		const addTemplate = "/api/v1/templates/identity-security-posture-management/add"
+		if code, body := call("POST", addTemplate, viewerToken, `{"folder":"ISPM"}`); code != 403 {
+			t.Errorf("viewer adds a template: %d %s; want 403", code, body)
+		}
+		if code, body := call("POST", addTemplate, adminToken, `{"folder":"ISPM"}`); code != 201 {
+			t.Errorf("admin adds a template: %d %s; want 201", code, body)
+		}
+		if code, body := call("GET", "/api/v1/flows?folder=ISPM", adminToken, ""); code != 200 || !strings.Contains(body, "1.0 ISPM Event Routing Flow") {
+			t.Errorf("admin lists the template's flows: %d %s", code, body)
 		}
 		if strings.Contains(r.logs.String(), "s3cret-value") || strings.Contains(r.logs.String(), adminToken) {
 			t.Error("a secret reached the log")
