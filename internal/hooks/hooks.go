@@ -45,6 +45,8 @@ const (
 	DefaultRatePerSecond    = 20.0
 	DefaultMaintenanceEvery = time.Minute
 	DefaultRecoverAfter     = 5 * time.Minute
+	DefaultRetentionEvery   = time.Hour
+	DefaultPruneBatch       = 1000
 	// DefaultMaxRetryAfter caps how long a receiver's Retry-After can
 	// postpone the next attempt.
 	DefaultMaxRetryAfter = 24 * time.Hour
@@ -120,6 +122,18 @@ type Config struct {
 	// mid-attempt is recovered as soon as its lease, twice the request
 	// timeout, runs out.)
 	RecoverAfter time.Duration
+	// Retention is how long a finished delivery (delivered or dead) is
+	// kept, with its attempts, after its last change; an event goes once
+	// no delivery refers to it and it is older than that. Zero keeps
+	// everything forever (the default): the application sets it from the
+	// hook_delivery_days setting.
+	Retention time.Duration
+	// RetentionEvery is how often the retention job runs when Retention
+	// is set. Default 1 h.
+	RetentionEvery time.Duration
+	// PruneBatch is how many rows one retention transaction deletes, so
+	// that a large backlog never holds a lock for long. Default 1,000.
+	PruneBatch int
 	// KnownTitle reports whether an issue title exists, for automations.
 	// Default: the detection catalog.
 	KnownTitle func(string) bool
@@ -165,6 +179,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RecoverAfter <= 0 {
 		c.RecoverAfter = DefaultRecoverAfter
+	}
+	if c.Retention < 0 {
+		c.Retention = 0
+	}
+	if c.RetentionEvery <= 0 {
+		c.RetentionEvery = DefaultRetentionEvery
+	}
+	if c.PruneBatch <= 0 {
+		c.PruneBatch = DefaultPruneBatch
 	}
 	if c.QueueName == "" {
 		c.QueueName = river.QueueDefault

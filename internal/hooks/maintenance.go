@@ -28,21 +28,30 @@ func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceAr
 
 func (w *maintenanceWorker) Timeout(*river.Job[maintenanceArgs]) time.Duration { return time.Minute }
 
-// Register adds the hooks' job kinds (hook_delivery, hook_maintenance) to
-// workers. The application also schedules PeriodicJobs.
+// Register adds the hooks' job kinds (hook_delivery, hook_maintenance,
+// hook_retention) to workers. The application also schedules
+// PeriodicJobs.
 func (s *Service) Register(workers *river.Workers) {
 	river.AddWorker(workers, &deliveryWorker{s: s})
 	river.AddWorker(workers, &maintenanceWorker{s: s})
+	river.AddWorker(workers, &retentionWorker{s: s})
 }
 
 // PeriodicJobs returns the maintenance job, every Config.MaintenanceEvery
 // and once at start, so that attempts cut short by a crash are resumed
-// soon after a restart.
+// soon after a restart; and, when Config.Retention is set, the retention
+// job, every Config.RetentionEvery and once at start.
 func (s *Service) PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(s.cfg.MaintenanceEvery),
-		func() (river.JobArgs, *river.InsertOpts) {
-			return maintenanceArgs{}, &river.InsertOpts{Queue: s.cfg.QueueName}
-		}, &river.PeriodicJobOpts{RunOnStart: true})}
+	opts := &river.InsertOpts{Queue: s.cfg.QueueName}
+	jobs := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(s.cfg.MaintenanceEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return maintenanceArgs{}, opts },
+		&river.PeriodicJobOpts{RunOnStart: true})}
+	if s.cfg.Retention > 0 {
+		jobs = append(jobs, river.NewPeriodicJob(river.PeriodicInterval(s.cfg.RetentionEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return retentionArgs{}, opts },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	return jobs
 }
 
 // Maintain pauses the active integrations that have failed without a
