@@ -27,6 +27,11 @@ const maxAPIBody = 64 << 10
 //	POST   /api/v1/tokens       create {name, expiresInDays?, user?}: the token is shown once
 //	DELETE /api/v1/tokens/{id}  revoke an own token (any token with users:manage)
 //
+// With single sign-on enabled (EnableOIDC, called first) it also adds
+//
+//	GET    /auth/oidc/login     send the browser to the identity provider
+//	GET    /auth/oidc/callback  come back from it signed in
+//
 // Each route resolves the caller itself when the server has not wrapped mux
 // in Authenticate. Errors are {"error": {"code", "message", "field"}}.
 func (s *Service) Register(mux *http.ServeMux) {
@@ -51,6 +56,10 @@ func (s *Service) Register(mux *http.ServeMux) {
 	handle("GET /api/v1/tokens", PermSelf, s.apiTokens)
 	handle("POST /api/v1/tokens", PermSelf, s.apiCreateToken)
 	handle("DELETE /api/v1/tokens/{id}", PermSelf, s.apiRevokeToken)
+	if s.oidc != nil {
+		mux.HandleFunc("GET "+OIDCLoginPath, s.oidcLogin)
+		mux.HandleFunc("GET "+OIDCCallbackPath, s.oidcCallback)
+	}
 }
 
 // Me is the answer of GET /api/v1/me and of signing in: the user, what

@@ -128,6 +128,8 @@ type Service struct {
 	// long to refuse as a wrong password.
 	dummyOnce sync.Once
 	dummy     string
+	// oidc is the single sign-on set up by EnableOIDC; nil when off.
+	oidc *oidcClient
 }
 
 // New returns a Service over st.

@@ -125,17 +125,26 @@ func (s *Service) SignIn(w http.ResponseWriter, r *http.Request, name, password 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.replaceSession(w, r, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// replaceSession ends the session the request carries, if any, starts one
+// for u and sets its cookie: the last step of every way of signing in.
+func (s *Service) replaceSession(w http.ResponseWriter, r *http.Request, u *User) error {
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		if err := s.EndSession(r.Context(), c.Value); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	token, end, err := s.StartSession(r.Context(), u)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.SetSessionCookie(w, r, token, end)
-	return u, nil
+	return nil
 }
 
 // SignOut ends the request's session, if any, and clears its cookie.
