@@ -56,7 +56,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	handle("GET /api/v1/tokens", PermSelf, s.apiTokens)
 	handle("POST /api/v1/tokens", PermSelf, s.apiCreateToken)
 	handle("DELETE /api/v1/tokens/{id}", PermSelf, s.apiRevokeToken)
-	if s.oidc != nil {
+	if s.oidc.Load() != nil {
 		mux.HandleFunc("GET "+OIDCLoginPath, s.oidcLogin)
 		mux.HandleFunc("GET "+OIDCCallbackPath, s.oidcCallback)
 	}

@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -129,7 +130,7 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     string
 	// oidc is the single sign-on set up by EnableOIDC; nil when off.
-	oidc *oidcClient
+	oidc atomic.Pointer[oidcClient]
 }
 
 // New returns a Service over st.

@@ -195,7 +195,7 @@ func shortCause(err error) string {
 // EnableOIDC turns on single sign-on: it reads the provider's discovery
 // document (through cfg.HTTPClient) and, from then on, Register adds the
 // routes OIDCLoginPath and OIDCCallbackPath and OIDCButton answers true.
-// Call it before Register and before serving. It fails with one sentence
+// Call it before Register. It fails with one sentence
 // when the configuration is incomplete or discovery fails, so the server
 // can refuse to start rather than show a button that cannot work.
 func (s *Service) EnableOIDC(ctx context.Context, cfg OIDCConfig) error {
@@ -219,7 +219,7 @@ func (s *Service) EnableOIDC(ctx context.Context, cfg OIDCConfig) error {
 		s.log.Warn("the identity provider does not list PKCE S256 among its code challenge methods; sign-in may fail",
 			"issuer", cfg.Issuer)
 	}
-	s.oidc = &oidcClient{
+	s.oidc.Store(&oidcClient{
 		cfg: cfg,
 		oauth: oauth2.Config{
 			ClientID:     cfg.ClientID,
@@ -230,7 +230,7 @@ func (s *Service) EnableOIDC(ctx context.Context, cfg OIDCConfig) error {
 		},
 		verifier:     provider.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: s.cfg.Now}),
 		callbackPath: callbackPath(cfg.RedirectURL),
-	}
+	})
 	s.log.Info("single sign-on enabled", "issuer", cfg.Issuer, "client_id", cfg.ClientID,
 		"redirect_url", cfg.RedirectURL, "groups_claim", cfg.GroupsClaim, "mapped_groups", len(cfg.GroupRoles))
 	return nil
@@ -239,10 +239,11 @@ func (s *Service) EnableOIDC(ctx context.Context, cfg OIDCConfig) error {
 // OIDCButton returns the label of the sign-in page's single sign-on button,
 // and false when single sign-on is not enabled (the page shows no button).
 func (s *Service) OIDCButton() (label string, ok bool) {
-	if s.oidc == nil {
+	o := s.oidc.Load()
+	if o == nil {
 		return "", false
 	}
-	return s.oidc.cfg.ButtonLabel, true
+	return o.cfg.ButtonLabel, true
 }
 
 // ExternalIdentity is what a single sign-on provider vouches for.

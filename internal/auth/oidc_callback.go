@@ -46,11 +46,12 @@ func refuse(status int, msg, reason string) *oidcRefusal {
 // and no session; nothing from the provider's tokens reaches the log.
 func (s *Service) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	o := s.oidc.Load()
 	// A flow cookie serves one callback, whatever its outcome.
-	http.SetCookie(w, s.flowCookie(r, "", -1))
+	http.SetCookie(w, s.flowCookie(r, o, "", -1))
 	clientIP := s.cfg.ClientIP(r)
 
-	ident, role, err := s.oidcIdentity(r)
+	ident, role, err := s.oidcIdentity(r, o)
 	var u *User
 	var prev Role
 	var created bool
@@ -85,7 +86,7 @@ func (s *Service) oidcCallback(w http.ResponseWriter, r *http.Request) {
 // oidcIdentity completes the protocol part of the callback: it returns who
 // the provider vouches for and the role their groups give, or an
 // *oidcRefusal. The identity is filled as far as it was learnt, for the log.
-func (s *Service) oidcIdentity(r *http.Request) (ExternalIdentity, Role, error) {
+func (s *Service) oidcIdentity(r *http.Request, o *oidcClient) (ExternalIdentity, Role, error) {
 	var ident ExternalIdentity
 	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
@@ -111,7 +112,6 @@ func (s *Service) oidcIdentity(r *http.Request) (ExternalIdentity, Role, error) 
 		return ident, "", refuse(http.StatusBadRequest, msgProviderSaid, "no authorization code")
 	}
 
-	o := s.oidc
 	ctx := oidc.ClientContext(r.Context(), o.cfg.HTTPClient)
 	tok, err := o.oauth.Exchange(ctx, code, oauth2.VerifierOption(flow.verifier))
 	if err != nil {

@@ -69,10 +69,10 @@ func sameSecret(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a),
 // (the path of the redirect URL, which a proxy may prefix):
 // HttpOnly, SameSite=Lax (a top-level redirect back from the provider
 // carries it, a cross-site subrequest does not), Secure like the session.
-func (s *Service) flowCookie(r *http.Request, value string, maxAge int) *http.Cookie {
+func (s *Service) flowCookie(r *http.Request, o *oidcClient, value string, maxAge int) *http.Cookie {
 	c := s.cookie(r, value, maxAge, time.Time{})
 	c.Name = OIDCFlowCookie
-	c.Path = s.oidc.callbackPath
+	c.Path = o.callbackPath
 	return c
 }
 
@@ -80,9 +80,10 @@ func (s *Service) flowCookie(r *http.Request, value string, maxAge int) *http.Co
 // flow with PKCE (S256), keeping state, nonce and verifier in the flow
 // cookie, and sends the browser to the provider.
 func (s *Service) oidcLogin(w http.ResponseWriter, r *http.Request) {
+	o := s.oidc.Load()
 	f := oidcFlow{state: id.Token(32), nonce: id.Token(32), verifier: oauth2.GenerateVerifier(), started: s.cfg.Now()}
-	http.SetCookie(w, s.flowCookie(r, f.encode(), int(oidcFlowTTL.Seconds())))
+	http.SetCookie(w, s.flowCookie(r, o, f.encode(), int(oidcFlowTTL.Seconds())))
 	w.Header().Set("Cache-Control", "no-store")
-	to := s.oidc.oauth.AuthCodeURL(f.state, oidc.Nonce(f.nonce), oauth2.S256ChallengeOption(f.verifier))
+	to := o.oauth.AuthCodeURL(f.state, oidc.Nonce(f.nonce), oauth2.S256ChallengeOption(f.verifier))
 	http.Redirect(w, r, to, http.StatusFound)
 }

@@ -29,7 +29,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &locked) {
 			code = http.StatusTooManyRequests
 		}
-		c.view(w, r, "login", "Sign in", "").Set("next", next).Set("username", name).Set("error", msg).Status(code).Render()
+		c.view(w, r, "login", "Sign in", "").Set("next", next).Set("username", name).Set("error", msg).Set("sso", c.ssoLabel()).Status(code).Render()
 		return
 	}
 	http.Redirect(w, r, cleanPath(next, landing(u)), http.StatusSeeOther)
