@@ -1,7 +1,8 @@
 // Package auth knows who is calling and what they may do: local users with
-// argon2id passwords, four fixed roles mapped to named permissions, browser
-// sessions, API tokens, sign-in rate limiting, and the HTTP middleware that
-// puts the caller in the request context.
+// argon2id passwords, single sign-on through an OpenID Connect provider,
+// four fixed roles mapped to named permissions, browser sessions, API tokens,
+// sign-in rate limiting, and the HTTP middleware that puts the caller in the
+// request context.
 //
 // Secrets handled here (passwords, session cookies, API tokens) are never
 // stored, logged or returned in errors: the database keeps an argon2id hash
