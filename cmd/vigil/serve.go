@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/auth"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
-	var addr, publicURL string
+	var addr, publicURL, groupRoles string
 	var demo bool
+	var oidc auth.OIDCConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server: console at /, JSON API under /api/, invoke URLs under /api/flo/",
@@ -19,12 +22,27 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := g.config()
 			cfg.Addr, cfg.PublicURL = addr, publicURL
+			if oidc.Issuer != "" {
+				roles, err := auth.ParseGroupRoles(groupRoles)
+				if err != nil {
+					return fmt.Errorf("--oidc-group-roles: %w", err)
+				}
+				oidc.GroupRoles = roles
+				oidc.ClientSecret = os.Getenv("VIGIL_OIDC_CLIENT_SECRET")
+				cfg.OIDC = oidc
+			}
 			return serve(cmd, g, cfg, demo)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", envOr("VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on")
-	cmd.Flags().StringVar(&publicURL, "public-url", envOr("VIGIL_PUBLIC_URL", ""), "URL others use to reach this server (default http://<addr>)")
-	cmd.Flags().BoolVar(&demo, "demo", false, "load the demo org, template and webhook (see 'vigil demo')")
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", envOr("VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on")
+	f.StringVar(&publicURL, "public-url", envOr("VIGIL_PUBLIC_URL", ""), "URL others use to reach this server (default http://<addr>)")
+	f.BoolVar(&demo, "demo", false, "load the demo org, template and webhook (see 'vigil demo')")
+	f.StringVar(&oidc.Issuer, "oidc-issuer", envOr("VIGIL_OIDC_ISSUER", ""), "OIDC provider's issuer URL; turns single sign-on on (client secret from VIGIL_OIDC_CLIENT_SECRET)")
+	f.StringVar(&oidc.ClientID, "oidc-client-id", envOr("VIGIL_OIDC_CLIENT_ID", ""), "OIDC client id")
+	f.StringVar(&oidc.GroupsClaim, "oidc-groups-claim", envOr("VIGIL_OIDC_GROUPS_CLAIM", ""), "ID token claim listing the groups (default groups)")
+	f.StringVar(&oidc.GroupsScope, "oidc-groups-scope", envOr("VIGIL_OIDC_GROUPS_SCOPE", ""), "extra scope that makes the provider send the groups (Okta's org server: groups)")
+	f.StringVar(&groupRoles, "oidc-group-roles", envOr("VIGIL_OIDC_GROUP_ROLES", ""), `groups to roles, e.g. "Okta Admins=super_admin,SecOps=issue_responder"`)
 	return cmd
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -53,6 +54,10 @@ type Config struct {
 	// Settings saved, else 30 days.
 	HistoryRetention  time.Duration
 	DeliveryRetention time.Duration
+	// OIDC turns on single sign-on when its Issuer is set; the server
+	// refuses to start when the provider cannot be discovered. Its
+	// HTTPClient is the app's SSRF-guarded client.
+	OIDC auth.OIDCConfig
 }
 
 // WithDefaults returns c with every unset field filled in.

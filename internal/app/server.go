@@ -44,7 +44,7 @@ func (a *App) NewServer(ctx context.Context) (*Server, error) {
 		}
 		s.release = release
 	}
-	srv, err := s.prepare()
+	srv, err := s.prepare(ctx)
 	if err != nil {
 		s.release()
 		if s.listener != nil {
@@ -55,7 +55,7 @@ func (a *App) NewServer(ctx context.Context) (*Server, error) {
 	return srv, nil
 }
 
-func (s *Server) prepare() (*Server, error) {
+func (s *Server) prepare(ctx context.Context) (*Server, error) {
 	a := s.app
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
@@ -72,6 +72,12 @@ func (s *Server) prepare() (*Server, error) {
 		return nil, err
 	}
 	s.svc = svc
+	if oc := a.Config.OIDC; oc.Issuer != "" {
+		oc.HTTPClient = a.Outbound
+		if err := svc.Auth.EnableOIDC(ctx, oc); err != nil {
+			return nil, err
+		}
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &housekeepingWorker{auth: svc.Auth})
 	periodic := append([]*river.PeriodicJob{housekeepingJob()}, svc.Register(workers)...)
