@@ -192,27 +192,35 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A start that fails leaves nothing behind: the data directory and
+	// master key this attempt created are removed again.
+	undo := createdBy(cfg)
 	if err := ensureDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	key, err := secret.LoadKey(cfg.MasterKey, cfg.DataDir)
 	if err != nil {
+		undo()
 		return nil, err
 	}
 	box, err := secret.New(key)
 	if err != nil {
+		undo()
 		return nil, err
 	}
 	st, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL})
 	if err != nil {
+		undo()
 		return nil, err
 	}
 	if err := st.Migrate(ctx); err != nil {
 		st.Close()
+		undo()
 		return nil, fmt.Errorf("cannot bring the database schema up to date: %w", err)
 	}
 	if cfg, allow, err = applySettings(ctx, st, given, cfg, allow); err != nil {
 		st.Close()
+		undo()
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
@@ -224,6 +232,25 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 
 // Close releases the database.
 func (a *App) Close() error { return a.Store.Close() }
+
+// createdBy returns a function that removes what opening with cfg is about
+// to create and does not exist yet: the generated master key file and the
+// data directory (only while empty, so nothing else is ever deleted).
+func createdBy(cfg Config) func() {
+	keyPath := filepath.Join(cfg.DataDir, secret.KeyFile)
+	_, dirErr := os.Stat(cfg.DataDir)
+	_, keyErr := os.Stat(keyPath)
+	newDir := errors.Is(dirErr, os.ErrNotExist)
+	newKey := cfg.MasterKey == "" && errors.Is(keyErr, os.ErrNotExist)
+	return func() {
+		if newKey {
+			os.Remove(keyPath)
+		}
+		if newDir {
+			os.Remove(cfg.DataDir)
+		}
+	}
+}
 
 func ensureDataDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {

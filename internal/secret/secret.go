@@ -19,6 +19,10 @@ import (
 	"strings"
 )
 
+// KeyFile is the name of the generated master key file in the data
+// directory.
+const KeyFile = "master.key"
+
 // EnvMasterKey names the variable that may hold the base64 master key.
 const EnvMasterKey = "VIGIL_MASTER_KEY"
 
@@ -91,7 +95,7 @@ func LoadKey(env string, dataDir string) ([]byte, error) {
 		}
 		return k, nil
 	}
-	path := filepath.Join(dataDir, "master.key")
+	path := filepath.Join(dataDir, KeyFile)
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:

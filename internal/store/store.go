@@ -164,15 +164,47 @@ func hostOf(dsn string) string {
 
 // redactErr removes a password that a driver error may quote back.
 func redactErr(err error, dsn string) error {
-	u, perr := url.Parse(dsn)
-	if perr != nil || u.User == nil {
+	msg := oneLine(err.Error())
+	if u, perr := url.Parse(dsn); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	if msg == err.Error() {
 		return err
 	}
-	pw, ok := u.User.Password()
-	if !ok || pw == "" || !strings.Contains(err.Error(), pw) {
-		return err
+	return &cleanError{msg: msg, err: err}
+}
+
+// cleanError is an error shown with another message (one line, no
+// password) that still unwraps to the driver's error.
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+func (e *cleanError) Unwrap() error { return e.err }
+
+// oneLine joins the lines of a driver's message (pgx lists every address
+// it tried on a line of its own, often the same line twice when it tries
+// TLS and then plain) into one, without repeats, so that an error reads as
+// one sentence.
+func oneLine(s string) string {
+	if !strings.Contains(s, "\n") {
+		return s
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	var parts []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimRight(strings.TrimSpace(l), ":")
+		if l == "" || seen[l] {
+			continue
+		}
+		seen[l] = true
+		parts = append(parts, l)
+	}
+	return strings.Join(parts, ": ")
 }
 
 // Dialect reports which database s talks to.
