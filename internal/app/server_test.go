@@ -32,14 +32,18 @@ func start(t *testing.T, dialect string, prepare func(ctx context.Context, srv *
 
 // startNode is start on a given database and master key, for tests that
 // run several nodes on one PostgreSQL database.
-func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx context.Context, srv *app.Server)) *running {
+func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx context.Context, srv *app.Server), opts ...func(*app.Config)) *running {
 	t.Helper()
 	ctx := context.Background()
 	logs := &logtest.Buffer{}
-	a, err := app.Open(ctx, app.Config{
+	cfg := app.Config{
 		DataDir: t.TempDir(), DatabaseURL: databaseURL, Addr: "127.0.0.1:0",
 		AllowOutbound: "127.0.0.0/8", LogOutput: logs, MasterKey: masterKey,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
