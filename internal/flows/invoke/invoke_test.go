@@ -173,6 +173,10 @@ func TestStatuses(t *testing.T) {
 			{name: "wrong token", method: "POST", url: b.url, body: `{}`, hdr: map[string]string{"x-api-client-token": "wrong"}, status: 401, code: "unauthorized"},
 			{name: "wrong query token", method: "POST", url: b.url + "?clientToken=wrong", body: `{}`, status: 401, code: "unauthorized"},
 			{name: "off", method: "POST", url: b.url, body: `{}`, hdr: tok, setup: func() { b.flows.target.On = false }, status: 409, code: "flow_not_active"},
+			// A flow that is off says so only to a caller who authenticated.
+			{name: "off, wrong token", method: "POST", url: b.url, body: `{}`, hdr: map[string]string{"x-api-client-token": "wrong"}, setup: func() { b.flows.target.On = false }, status: 401, code: "unauthorized"},
+			{name: "off, no token", method: "POST", url: b.url, body: `{}`, setup: func() { b.flows.target.On = false }, status: 401, code: "unauthorized"},
+			{name: "GET without a token", method: "GET", url: b.url, status: 401, code: "unauthorized"},
 			{name: "bad json", method: "POST", url: b.url, body: `{"a":`, hdr: tok, status: 415, code: "invalid_json"},
 			{name: "backlog", method: "POST", url: b.url, body: `{}`, hdr: tok, setup: func() { b.flows.backlog = 5000 }, status: 503, code: "backlog_full"},
 		}
