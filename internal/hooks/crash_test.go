@@ -21,6 +21,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -191,9 +192,9 @@ func crashRecovery(t *testing.T, dialect string) {
 		}
 	}
 
-	start := func() (*exec.Cmd, *lockedBuffer) {
+	start := func() (*exec.Cmd, *logtest.Buffer) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		stderr := &lockedBuffer{}
+		stderr := &logtest.Buffer{}
 		cmd.Stderr = stderr
 		cmd.Env = append(os.Environ(), envCrashChild+"=1", envCrashDB+"="+dbURL, envCrashSchema+"="+st.Schema(),
 			envCrashKey+"="+base64.StdEncoding.EncodeToString(key))
@@ -202,7 +203,7 @@ func crashRecovery(t *testing.T, dialect string) {
 		}
 		return cmd, stderr
 	}
-	waitFor := func(what string, stderr *lockedBuffer, cond func() bool) {
+	waitFor := func(what string, stderr *logtest.Buffer, cond func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
 		for !cond() {
@@ -250,22 +251,4 @@ func crashRecovery(t *testing.T, dialect string) {
 	}
 	t.Logf("%s: killed after %d of %d events; %d requests in all, so %d duplicates (same webhook-id, same body)",
 		dialect, atKill, total, rc.total, rc.total-total)
-}
-
-// lockedBuffer collects a child's standard error.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
