@@ -5,14 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vigil-ispm/vigil/internal/app"
-	"github.com/vigil-ispm/vigil/internal/flows"
-	"github.com/vigil-ispm/vigil/internal/hooks"
-	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -40,30 +36,7 @@ func TestTwoNodes(t *testing.T) {
 	ctx := context.Background()
 	svc := b.srv.Services() // what one node wrote, the other reads
 
-	var counts issue.Counts
-	var dels []*hooks.Delivery
-	var execs []*flows.Execution
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		var err error
-		if counts, err = svc.Issues.Counts(ctx, issue.Filter{}); err != nil {
-			t.Fatal(err)
-		}
-		if dels, err = svc.Hooks.Deliveries(ctx, hooks.DeliveryFilter{Limit: 1000}); err != nil {
-			t.Fatal(err)
-		}
-		if execs, err = svc.Flows.Executions(ctx, flows.ExecutionFilter{Limit: 1000}); err != nil {
-			t.Fatal(err)
-		}
-		if counts.Open > 0 && len(dels) == counts.Open && delivered(dels) && ended(execs) && len(execs) > len(dels) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 2 minutes: %d open issues, %d deliveries (all delivered: %v), %d executions (all ended: %v)",
-				counts.Open, len(dels), delivered(dels), len(execs), ended(execs))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	_, dels, execs := awaitDemo(t, svc)
 	routed := 0
 	for _, x := range execs {
 		if x.Status != "succeeded" {

@@ -35,30 +35,7 @@ func TestDemo(t *testing.T) {
 		ctx := context.Background()
 		svc := r.srv.Services()
 
-		var counts issue.Counts
-		var dels []*hooks.Delivery
-		var execs []*flows.Execution
-		deadline := time.Now().Add(2 * time.Minute)
-		for {
-			var err error
-			if counts, err = svc.Issues.Counts(ctx, issue.Filter{}); err != nil {
-				t.Fatal(err)
-			}
-			if dels, err = svc.Hooks.Deliveries(ctx, hooks.DeliveryFilter{Limit: 1000}); err != nil {
-				t.Fatal(err)
-			}
-			if execs, err = svc.Flows.Executions(ctx, flows.ExecutionFilter{Limit: 1000}); err != nil {
-				t.Fatal(err)
-			}
-			if counts.Open > 0 && len(dels) == counts.Open && delivered(dels) && ended(execs) && len(execs) > len(dels) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("after 2 minutes: %d open issues, %d deliveries (all delivered: %v), %d executions (all ended: %v)",
-					counts.Open, len(dels), delivered(dels), len(execs), ended(execs))
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		counts, dels, execs := awaitDemo(t, svc)
 		for _, det := range detect.Catalog() {
 			if counts.ByTitle[det.Title] == 0 {
 				t.Errorf("no open issue titled %q", det.Title)
@@ -115,6 +92,39 @@ func TestDemo(t *testing.T) {
 			t.Error("the demo password reached the log")
 		}
 	})
+}
+
+// awaitDemo waits until the demo's scan has opened its issues, each issue's
+// event has been delivered and every execution it started has ended, and
+// returns what it found.
+func awaitDemo(t *testing.T, svc *app.Services) (issue.Counts, []*hooks.Delivery, []*flows.Execution) {
+	t.Helper()
+	ctx := context.Background()
+	var counts issue.Counts
+	var dels []*hooks.Delivery
+	var execs []*flows.Execution
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var err error
+		if counts, err = svc.Issues.Counts(ctx, issue.Filter{}); err != nil {
+			t.Fatal(err)
+		}
+		if dels, err = svc.Hooks.Deliveries(ctx, hooks.DeliveryFilter{Limit: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		if execs, err = svc.Flows.Executions(ctx, flows.ExecutionFilter{Limit: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		if counts.Open > 0 && len(dels) == counts.Open && delivered(dels) && ended(execs) && len(execs) > len(dels) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 minutes: %d open issues, %d deliveries (all delivered: %v), %d executions (all ended: %v)",
+				counts.Open, len(dels), delivered(dels), len(execs), ended(execs))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return counts, dels, execs
 }
 
 func delivered(ds []*hooks.Delivery) bool {
