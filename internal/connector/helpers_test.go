@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"net/http"
 	"net/netip"
 	"sync"
 	"testing"
@@ -26,8 +27,30 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustPa
 
 var testNow = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
-// sleeps records the waits of retries, which return at once.
+// clock is a test clock that only sleeps move forward, so a client that
+// waits for a rate-limit reset finds the window over when it wakes.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// sleeps records the waits of retries, which return at once. With a clock,
+// each wait moves it forward by the time waited.
 type sleeps struct {
+	clock *clock
+
 	mu sync.Mutex
 	d  []time.Duration
 }
@@ -36,6 +59,9 @@ func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
 	s.mu.Lock()
 	s.d = append(s.d, d)
 	s.mu.Unlock()
+	if s.clock != nil {
+		s.clock.advance(d)
+	}
 	return ctx.Err()
 }
 
@@ -45,14 +71,62 @@ func (s *sleeps) count() int {
 	return len(s.d)
 }
 
+// waits returns the waits so far, in order.
+func (s *sleeps) waits() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.d...)
+}
+
+// sent is a request as it left the connector, with its Authorization
+// header, which some fakes leave out of what they record.
+type sent struct {
+	method, path, auth string
+}
+
+// wire records every request the guarded client sends.
+type wire struct {
+	next http.RoundTripper
+
+	mu   sync.Mutex
+	sent []sent
+}
+
+func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
+	w.mu.Lock()
+	w.sent = append(w.sent, sent{req.Method, req.URL.Path, req.Header.Get("Authorization")})
+	w.mu.Unlock()
+	return w.next.RoundTrip(req)
+}
+
+func (w *wire) requests() []sent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]sent(nil), w.sent...)
+}
+
 type bundle struct {
 	conns  *connection.Service
 	cons   *connector.Connectors
 	sleeps *sleeps
+	wire   *wire
 }
 
+// setup wires the connector actions to a fresh store, with the clock
+// standing still at testNow.
 func setup(t *testing.T) *bundle {
 	t.Helper()
+	return setupClock(t, nil)
+}
+
+// setupClock is setup with a clock that the retries' waits move forward;
+// nil keeps it at testNow.
+func setupClock(t *testing.T, clk *clock) *bundle {
+	t.Helper()
+	now := func() time.Time { return testNow }
+	if clk != nil {
+		now = clk.now
+	}
 	st := storetest.SQLite(t)
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -60,13 +134,13 @@ func setup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sl := &sleeps{}
+	sl := &sleeps{clock: clk}
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
-	conns := connection.New(st, box, connection.Config{Client: client, Allow: loopback,
-		Now: func() time.Time { return testNow }, Sleep: sl.sleep})
-	cons := connector.New(connector.Config{Connections: conns, Client: client,
-		Now: func() time.Time { return testNow }, Sleep: sl.sleep})
-	return &bundle{conns: conns, cons: cons, sleeps: sl}
+	wr := &wire{next: client.Transport}
+	client.Transport = wr
+	conns := connection.New(st, box, connection.Config{Client: client, Allow: loopback, Now: now, Sleep: sl.sleep})
+	cons := connector.New(connector.Config{Connections: conns, Client: client, Now: now, Sleep: sl.sleep})
+	return &bundle{conns: conns, cons: cons, sleeps: sl, wire: wr}
 }
 
 // add saves a connection.
