@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -322,30 +323,50 @@ func (s FlowService) Table(ctx context.Context, tableID string) (*Table, error) 
 // maxSearchRows bounds how many rows a search of a table reads.
 const maxSearchRows = 50_000
 
-// Rows returns a page of rows, newest first. A search reads the table in
-// batches and keeps the rows with a cell containing the text.
+// Rows returns a page of rows, newest first. The tables keep their rows
+// in creation order and sort the other way only by a column of their own,
+// so a page is read as the window of that order counted from its end, and
+// turned round. A search reads the table in batches from its newest rows
+// back and keeps the rows with a cell containing the text.
 func (s FlowService) Rows(ctx context.Context, tableID, search string, limit, offset int) (RowPage, error) {
-	q := catalog.Query{Sort: catalog.RowCreated, Desc: true}
+	t, err := s.Service.Table(ctx, "", tableID)
+	if err != nil {
+		return RowPage{}, flowsError(err)
+	}
 	search = strings.ToLower(strings.TrimSpace(search))
 	var page RowPage
-	if search == "" {
-		q.Limit, q.Offset = limit+1, offset
-		rows, err := s.Service.TableRows(ctx, tableID, q)
+	// window reads the rows from start (counted from the oldest) up to
+	// end, newest first.
+	window := func(start, end int) ([]map[string]any, error) {
+		rows, err := s.Service.TableRows(ctx, t.ID, catalog.Query{Limit: end - start, Offset: start})
 		if err != nil {
-			return RowPage{}, flowsError(err)
+			return nil, flowsError(err)
 		}
-		page.More = len(rows) > limit
-		for _, r := range rows[:min(limit, len(rows))] {
+		slices.Reverse(rows)
+		return rows, nil
+	}
+	if search == "" {
+		end := t.Rows - offset
+		if end <= 0 {
+			return page, nil
+		}
+		start := max(0, end-limit)
+		rows, err := window(start, end)
+		if err != nil {
+			return RowPage{}, err
+		}
+		for _, r := range rows {
 			page.Rows = append(page.Rows, rowOf(r))
 		}
+		page.More = start > 0
 		return page, nil
 	}
 	matched := 0
-	for q.Offset = 0; q.Offset < maxSearchRows; q.Offset += catalog.MaxLimit {
-		q.Limit = catalog.MaxLimit
-		rows, err := s.Service.TableRows(ctx, tableID, q)
+	for end := t.Rows; end > 0 && t.Rows-end < maxSearchRows; {
+		start := max(0, end-catalog.MaxLimit)
+		rows, err := window(start, end)
 		if err != nil {
-			return RowPage{}, flowsError(err)
+			return RowPage{}, err
 		}
 		for _, r := range rows {
 			if !rowMatches(r, search) {
@@ -361,9 +382,7 @@ func (s FlowService) Rows(ctx context.Context, tableID, search string, limit, of
 				return page, nil
 			}
 		}
-		if len(rows) < q.Limit {
-			break
-		}
+		end = start
 	}
 	return page, nil
 }
