@@ -131,11 +131,42 @@ func applySettings(ctx context.Context, st *store.Store, given, cfg Config, allo
 		if err != nil {
 			return cfg, allow, err
 		}
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			*r.dst = time.Duration(n) * 24 * time.Hour
+		if d := days(v); d > 0 {
+			*r.dst = d
 		}
 	}
 	return cfg, allow, nil
+}
+
+// days reads a saved number of days, and returns 0 when it is not a
+// positive whole number.
+func days(v string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(n) * 24 * time.Hour
+}
+
+// retentionSetting returns what the services ask at each retention run
+// for the retention saved under key, so that a change in Admin → Settings
+// applies without a restart; or nil when the caller fixed the retention,
+// which then wins over the settings as it does at start. An unset or
+// unreadable setting keeps the retention read at start.
+func (a *App) retentionSetting(key string, given time.Duration) func(context.Context) time.Duration {
+	if given != 0 {
+		return nil
+	}
+	return func(ctx context.Context) time.Duration {
+		v, err := a.Store.Setting(ctx, key)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				a.Logger.Warn("cannot read the saved retention; keeping the one read at start", "setting", key, "err", err)
+			}
+			return 0
+		}
+		return days(v)
+	}
 }
 
 // Keys of the settings Admin → Settings saves (the console writes them).
@@ -167,6 +198,9 @@ type App struct {
 	Outbound *http.Client
 	// Allow is the parsed outbound allowlist.
 	Allow []netip.Prefix
+	// given is the configuration as the caller gave it, before the
+	// settings and defaults filled it in.
+	given Config
 	// quiet logs only warnings and errors unless the level is debug: the
 	// queue's own routine lines (job counts every few seconds) would drown
 	// Vigil's.
@@ -226,7 +260,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(st.DB(), st.Dialect().String()))
-	return &App{Config: cfg, Logger: logger, quiet: quiet, Store: st, Box: box, Metrics: reg,
+	return &App{Config: cfg, given: given, Logger: logger, quiet: quiet, Store: st, Box: box, Metrics: reg,
 		Allow: allow, Outbound: netguard.NewClient(netguard.Config{Allow: allow})}, nil
 }
 

@@ -40,7 +40,8 @@ func (a *App) NewServices() (*Services, error) {
 	s := &Services{}
 	s.Auth = auth.New(a.Store, auth.Config{Logger: logger, Now: cfg.Now, PublicURL: cfg.PublicURL})
 	s.Hooks = hooks.New(a.Store, a.Box, hooks.Config{Client: a.Outbound, Allow: a.Allow, PublicURL: cfg.PublicURL,
-		Now: cfg.Now, Logger: logger.With("component", "hooks"), Retention: cfg.DeliveryRetention})
+		Now: cfg.Now, Logger: logger.With("component", "hooks"), Retention: cfg.DeliveryRetention,
+		RetentionSetting: a.retentionSetting(SettingDeliveryDays, a.given.DeliveryRetention)})
 	s.Issues = issue.New(a.Store, s.Hooks, issue.Config{PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: logger.With("component", "issues")})
 	s.Sources = source.New(a.Store, a.Box, s.Issues, source.Config{HTTPClient: a.Outbound, Now: cfg.Now,
 		Logger: logger.With("component", "sources")})
@@ -51,7 +52,8 @@ func (a *App) NewServices() (*Services, error) {
 		return nil, fmt.Errorf("register the connector actions: %w", err)
 	}
 	s.Flows = flows.New(a.Store, a.Box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: s.Connections},
-		HTTPClient: a.Outbound, Now: cfg.Now, Logger: logger.With("component", "flows"), Retention: cfg.HistoryRetention})
+		HTTPClient: a.Outbound, Now: cfg.Now, Logger: logger.With("component", "flows"), Retention: cfg.HistoryRetention,
+		RetentionSetting: a.retentionSetting(SettingHistoryDays, a.given.HistoryRetention)})
 	templates, err := template.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load the embedded templates: %w", err)

@@ -49,5 +49,25 @@ func TestSavedSettings(t *testing.T) {
 		if c.Config.PublicURL != "https://flag.example.com" || c.Config.AllowOutbound != "192.168.0.0/16" {
 			t.Errorf("flags did not win over saved settings: %+v", c.Config)
 		}
+
+		// A running server reads the retention settings at each
+		// retention run, so a change applies without a restart; a
+		// retention the caller fixed is never replaced.
+		history, deliveries := c.RetentionSetting(app.SettingHistoryDays, 0), c.RetentionSetting(app.SettingDeliveryDays, 0)
+		if history == nil || deliveries == nil {
+			t.Fatal("no live retention setting when the caller gave none")
+		}
+		if h, d := history(ctx), deliveries(ctx); h != 7*24*time.Hour || d != 14*24*time.Hour {
+			t.Errorf("live retention = %v and %v, want 7 and 14 days", h, d)
+		}
+		if err := s.SaveSettings(ctx, console.SettingsValues{HistoryDays: 3, DeliveryDays: 60}); err != nil {
+			t.Fatal(err)
+		}
+		if h, d := history(ctx), deliveries(ctx); h != 3*24*time.Hour || d != 60*24*time.Hour {
+			t.Errorf("after a change the live retention = %v and %v, want 3 and 60 days", h, d)
+		}
+		if c.RetentionSetting(app.SettingHistoryDays, time.Hour) != nil {
+			t.Error("a retention the caller gave would be replaced by the saved setting")
+		}
 	})
 }

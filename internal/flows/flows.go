@@ -90,6 +90,10 @@ type Config struct {
 	// Retention is how long the history of finished executions is kept.
 	// Default 30 days.
 	Retention time.Duration
+	// RetentionSetting, when set, is asked at each retention run for the
+	// retention to use, so that a change an administrator saves applies
+	// without a restart; a value of zero or less keeps Retention.
+	RetentionSetting func(ctx context.Context) time.Duration
 	// RetentionEvery is how often the retention job runs. Default 1 h.
 	RetentionEvery time.Duration
 	// Lease is how long a worker holds an execution without renewing

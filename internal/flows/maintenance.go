@@ -121,9 +121,16 @@ func (s *Service) requeue(ctx context.Context, execID string, generation int) (b
 }
 
 // Prune deletes the history of executions that ended longer than
-// Config.Retention ago, in batches, and returns how many it deleted.
+// Config.Retention (or what Config.RetentionSetting says now) ago, in
+// batches, and returns how many it deleted.
 func (s *Service) Prune(ctx context.Context) (int64, error) {
-	before := s.now().Add(-s.cfg.Retention)
+	keep := s.cfg.Retention
+	if s.cfg.RetentionSetting != nil {
+		if d := s.cfg.RetentionSetting(ctx); d > 0 {
+			keep = d
+		}
+	}
+	before := s.now().Add(-keep)
 	var total int64
 	for {
 		n, err := s.st.DeleteFlowExecutionsEndedBefore(ctx, before, 500)

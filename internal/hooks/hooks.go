@@ -128,6 +128,11 @@ type Config struct {
 	// everything forever (the default): the application sets it from the
 	// hook_delivery_days setting.
 	Retention time.Duration
+	// RetentionSetting, when set with Retention, is asked at each
+	// retention run for the retention to use, so that a change an
+	// administrator saves applies without a restart; a value of zero or
+	// less keeps Retention.
+	RetentionSetting func(ctx context.Context) time.Duration
 	// RetentionEvery is how often the retention job runs when Retention
 	// is set. Default 1 h.
 	RetentionEvery time.Duration

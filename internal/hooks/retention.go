@@ -43,7 +43,13 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 	if s.cfg.Retention <= 0 {
 		return 0, nil
 	}
-	before := s.now().Add(-s.cfg.Retention)
+	keep := s.cfg.Retention
+	if s.cfg.RetentionSetting != nil {
+		if d := s.cfg.RetentionSetting(ctx); d > 0 {
+			keep = d
+		}
+	}
+	before := s.now().Add(-keep)
 	deliveries, err := s.pruneBatches(ctx, func(tx *store.Tx) (int, error) {
 		return tx.DeleteFinishedHookDeliveries(ctx, before, s.cfg.PruneBatch)
 	})

@@ -249,3 +249,33 @@ func TestRetentionJob(t *testing.T) {
 		}
 	})
 }
+
+// TestPruneRetentionSetting checks that the retention an administrator
+// saves is read at each run: a positive setting replaces Config.Retention,
+// and none keeps it.
+func TestPruneRetentionSetting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		var setting time.Duration
+		b := setup(t, st, func(c *Config) {
+			c.Retention = 30 * day
+			c.RetentionSetting = func(context.Context) time.Duration { return setting }
+		})
+		now := b.clock.Now()
+		h, _ := b.addHook(t, "a", "http://127.0.0.1:1/a")
+		old := addDelivery(t, st, addEvent(t, st, now.Add(-10*day)), h.ID, StatusDelivered, now.Add(-10*day), 1)
+		for _, tc := range []struct {
+			setting time.Duration
+			want    int
+		}{{0, 0}, {-day, 0}, {11 * day, 0}, {7 * day, 1}} {
+			setting = tc.setting
+			n, err := b.svc.Prune(ctx)
+			if err != nil || n != tc.want {
+				t.Fatalf("with the setting at %v, Prune() = %d, %v; want %d", tc.setting, n, err, tc.want)
+			}
+		}
+		if ok, _ := exists(t, st, old); ok {
+			t.Error("the 10-day-old delivery is still stored after a 7-day setting")
+		}
+	})
+}
