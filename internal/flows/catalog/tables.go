@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -107,6 +108,10 @@ func CheckName(name string) error {
 		return fmt.Errorf("the name is longer than %d characters", MaxNameLength)
 	case strings.ContainsAny(name, "\"\\\n\r\t"):
 		return errors.New("the name may not contain quotes, backslashes or line breaks")
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+		// PostgreSQL refuses a NUL in text, and no control character
+		// belongs in a name people read.
+		return errors.New("the name may not contain control characters")
 	}
 	return nil
 }
