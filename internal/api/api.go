@@ -1,6 +1,6 @@
 // Package api is Vigil's JSON API for posture and workflows under /api/v1:
-// issues, sources and scans, flows with their endpoint settings and
-// executions, the template catalog and connections. It is a thin layer
+// issues, sources and scans, folders, flows with their versions, endpoint
+// settings and executions, tables, the template catalog and connections. It is a thin layer
 // over the domain services the console and the CLI use, so the three
 // always agree; it writes no SQL of its own.
 //
@@ -98,13 +98,27 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/issues/{id}/reopen", auth.PermRespondIssues, a.reopenIssue},
 
 		{"GET", "/api/v1/sources", auth.PermManageSources, a.listSources},
+		{"POST", "/api/v1/sources", auth.PermManageSources, a.addSource},
 		{"GET", "/api/v1/sources/{name}", auth.PermManageSources, a.getSource},
+		{"DELETE", "/api/v1/sources/{name}", auth.PermManageSources, a.removeSource},
+		{"PUT", "/api/v1/sources/{name}/schedule", auth.PermManageSources, a.setSchedule},
 		{"GET", "/api/v1/scans", auth.PermManageSources, a.listScans},
 		{"POST", "/api/v1/scans", auth.PermManageSources, a.startScan},
 
 		{"GET", "/api/v1/folders", auth.PermViewFlows, a.listFolders},
+		{"POST", "/api/v1/folders", auth.PermManageFlows, a.createFolder},
+		{"PUT", "/api/v1/folders/{id}", auth.PermManageFlows, a.updateFolder},
+		{"DELETE", "/api/v1/folders/{id}", auth.PermManageFlows, a.deleteFolder},
+		{"GET", "/api/v1/folders/{id}/tables", auth.PermViewFlows, a.listTables},
+		{"GET", "/api/v1/tables/{id}/rows", auth.PermViewFlows, a.listRows},
+		{"GET", "/api/v1/tables/{id}/export.csv", auth.PermViewFlows, a.exportTable},
 		{"GET", "/api/v1/flows", auth.PermViewFlows, a.listFlows},
+		{"POST", "/api/v1/flows", auth.PermManageFlows, a.createFlow},
 		{"GET", "/api/v1/flows/{id}", auth.PermViewFlows, a.getFlow},
+		{"PUT", "/api/v1/flows/{id}", auth.PermManageFlows, a.saveFlow},
+		{"DELETE", "/api/v1/flows/{id}", auth.PermManageFlows, a.deleteFlow},
+		{"GET", "/api/v1/flows/{id}/versions", auth.PermViewFlows, a.listVersions},
+		{"GET", "/api/v1/flows/{id}/versions/{version}", auth.PermViewFlows, a.getVersion},
 		{"POST", "/api/v1/flows/{id}/on", auth.PermManageFlows, a.turnFlowOn},
 		{"POST", "/api/v1/flows/{id}/off", auth.PermManageFlows, a.turnFlowOff},
 		{"GET", "/api/v1/flows/{id}/endpoint", auth.PermViewFlows, a.getEndpoint},
@@ -117,7 +131,10 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/templates/{name}/add", auth.PermManageTemplates, a.addTemplate},
 
 		{"GET", "/api/v1/connections", auth.PermManageConnections, a.listConnections},
+		{"POST", "/api/v1/connections", auth.PermManageConnections, a.createConnection},
 		{"GET", "/api/v1/connections/{name}", auth.PermManageConnections, a.getConnection},
+		{"PUT", "/api/v1/connections/{name}", auth.PermManageConnections, a.updateConnection},
+		{"DELETE", "/api/v1/connections/{name}", auth.PermManageConnections, a.deleteConnection},
 		{"POST", "/api/v1/connections/{name}/test", auth.PermManageConnections, a.testConnection},
 		{"PUT", "/api/v1/connections/{name}/dry-run", auth.PermManageConnections, a.setDryRun},
 	}
@@ -128,7 +145,7 @@ func (a *API) routes() []route {
 // is open to all: it describes the API and holds no data. The server wraps
 // mux with the auth service's Authenticate, which resolves the caller
 // from the session cookie or an "Authorization: Bearer" API token.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux auth.Mux) {
 	for _, rt := range a.routes() {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := rt.handle(w, r); err != nil {

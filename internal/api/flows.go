@@ -16,6 +16,12 @@ func (a *API) folderParam(ctx context.Context, r *http.Request) (*flows.Folder, 
 	if v == "" {
 		return nil, nil
 	}
+	return a.folderArg(ctx, v)
+}
+
+// folderArg resolves a folder given as input (an id or a name): an
+// unknown one is bad input, not a missing page.
+func (a *API) folderArg(ctx context.Context, v string) (*flows.Folder, error) {
 	f, err := a.svc.Flows.Folder(ctx, v)
 	if errors.Is(err, flows.ErrNotFound) {
 		return nil, invalid("folder", "No folder is named %q; GET /api/v1/folders lists them.", v)

@@ -294,6 +294,10 @@ func (r response) errorCode() (code, field string) {
 	return e.Error.Code, e.Error.Field
 }
 
+// yamlBody is a request body sent as application/yaml; other strings are
+// sent as JSON.
+type yamlBody string
+
 // do sends a request as a user of role (anonymous when role is "") and
 // checks its answer against the OpenAPI document: every status the API
 // gives must be documented for the route, with a body of the documented
@@ -303,10 +307,13 @@ func (b *bundle) do(role auth.Role, method, target string, body any) response {
 	t.Helper()
 	var rd io.Reader
 	var raw []byte
+	ctype := "application/json"
 	switch v := body.(type) {
 	case nil:
 	case string:
 		raw = []byte(v)
+	case yamlBody:
+		raw, ctype = []byte(v), "application/yaml"
 	default:
 		var err error
 		if raw, err = json.Marshal(v); err != nil {
@@ -316,7 +323,7 @@ func (b *bundle) do(role auth.Role, method, target string, body any) response {
 	rd = bytes.NewReader(raw)
 	req := httptest.NewRequest(method, target, rd)
 	if raw != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	if role != "" {
 		req.Header.Set("Authorization", "Bearer "+b.tokens[role])
@@ -358,5 +365,39 @@ func want(t *testing.T, what string, r response, status int, code string) {
 		if got, _ := r.errorCode(); got != code {
 			t.Fatalf("%s: error code %q in %.300s; want %q", what, got, r.body, code)
 		}
+	}
+}
+
+// wantRefused is want for a refusal that must also name the input at
+// fault, field ("" for none), and change nothing: unchanged is called
+// after the request and fails the test if anything changed.
+func wantRefused(t *testing.T, what string, r response, status int, code, field string, unchanged func(what string)) {
+	t.Helper()
+	want(t, what, r, status, code)
+	if _, got := r.errorCode(); got != field {
+		t.Errorf("%s: field %q in %.300s; want %q", what, got, r.body, field)
+	}
+	unchanged(what)
+}
+
+// refusal is a request that must be refused without changing anything.
+type refusal struct {
+	what, method, path string
+	role               auth.Role
+	body               any
+	status             int
+	code, field        string
+}
+
+// refuseAll sends each refusal and checks it with wantRefused. seen, when
+// not nil, also looks at every answer (for secrets it must not hold).
+func (b *bundle) refuseAll(cases []refusal, seen func(what string, r response), unchanged func(what string)) {
+	b.t.Helper()
+	for _, tc := range cases {
+		r := b.do(tc.role, tc.method, tc.path, tc.body)
+		if seen != nil {
+			seen(tc.what, r)
+		}
+		wantRefused(b.t, tc.what, r, tc.status, tc.code, tc.field, unchanged)
 	}
 }

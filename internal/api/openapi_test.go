@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -39,24 +40,82 @@ func served(t *testing.T) *openapi3.T {
 	return doc
 }
 
-// TestOpenAPIDocument checks the document against the route table: every
-// route is described with its permission and its refusals, and the
+// patterns stands in for the server's mux: it records the pattern of
+// every route registered on it.
+type patterns []string
+
+func (p *patterns) Handle(pattern string, _ http.Handler) { *p = append(*p, pattern) }
+
+func (p *patterns) HandleFunc(pattern string, _ func(http.ResponseWriter, *http.Request)) {
+	*p = append(*p, pattern)
+}
+
+// servedRoutes registers this API, the accounts API and the hooks API as
+// the server does and returns the "METHOD /api/v1/…" patterns they
+// register. Registering touches no database, so the services need none.
+func servedRoutes() []string {
+	var p patterns
+	New(Config{}, Services{}).Register(&p)
+	auth.New(nil, auth.Config{}).Register(&p)
+	hooks.New(nil, nil, hooks.Config{}).RegisterAPI(&p, nil)
+	var out []string
+	for _, pattern := range p {
+		if _, path, _ := strings.Cut(pattern, " "); strings.HasPrefix(path, "/api/v1/") {
+			out = append(out, pattern)
+		}
+	}
+	return out
+}
+
+// TestOpenAPIDocument checks the document against what the server
+// serves under /api/v1: every route this package, the auth package and
+// the hooks package register is described with its path parameters, this
+// package's routes also with their permission and refusals, and the
 // document describes no route that is not served.
 func TestOpenAPIDocument(t *testing.T) {
 	doc := served(t)
-	a := New(Config{}, Services{})
-	registered := map[string]bool{}
-	for _, rt := range a.routes() {
-		key := rt.method + " " + rt.pattern
-		registered[key] = true
-		item := doc.Paths.Value(rt.pattern)
+	operation := func(key string) (*openapi3.PathItem, *openapi3.Operation) {
+		t.Helper()
+		method, path, _ := strings.Cut(key, " ")
+		item := doc.Paths.Value(path)
 		if item == nil {
-			t.Errorf("%s: the OpenAPI document has no path %s", key, rt.pattern)
+			t.Errorf("%s: the OpenAPI document has no path %s", key, path)
+			return nil, nil
+		}
+		op := item.GetOperation(method)
+		if op == nil {
+			t.Errorf("%s: the OpenAPI document has no %s operation for it", key, method)
+			return nil, nil
+		}
+		return item, op
+	}
+	served := servedRoutes()
+	if len(served) < 60 {
+		t.Fatalf("only %d routes are registered under /api/v1: %v", len(served), served)
+	}
+	registered := map[string]bool{}
+	for _, key := range served {
+		if registered[key] {
+			t.Errorf("%s is registered twice", key)
+		}
+		registered[key] = true
+		item, op := operation(key)
+		if op == nil {
 			continue
 		}
-		op := item.GetOperation(rt.method)
+		for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(key, -1) {
+			if item.Parameters.GetByInAndName("path", m[1]) == nil && op.Parameters.GetByInAndName("path", m[1]) == nil {
+				t.Errorf("%s: path parameter %s is not documented", key, m[1])
+			}
+		}
+	}
+	for _, rt := range New(Config{}, Services{}).routes() {
+		key := rt.method + " " + rt.pattern
+		if !registered[key] {
+			t.Errorf("%s is in the route table but was not registered", key)
+		}
+		_, op := operation(key)
 		if op == nil {
-			t.Errorf("%s: the OpenAPI document has no %s operation for it", key, rt.method)
 			continue
 		}
 		if !strings.Contains(op.Description, "Permission "+string(rt.perm)+".") {
@@ -65,12 +124,6 @@ func TestOpenAPIDocument(t *testing.T) {
 		for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden} {
 			if op.Responses.Status(code) == nil {
 				t.Errorf("%s: answer %d is not documented", key, code)
-			}
-		}
-		// Every path parameter of the pattern is documented.
-		for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(rt.pattern, -1) {
-			if item.Parameters.GetByInAndName("path", m[1]) == nil && op.Parameters.GetByInAndName("path", m[1]) == nil {
-				t.Errorf("%s: path parameter %s is not documented", key, m[1])
 			}
 		}
 	}
@@ -126,7 +179,7 @@ func TestResponseCheck(t *testing.T) {
 func TestPermissions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st)
-		fill := strings.NewReplacer("{id}", "x", "{name}", "x")
+		fill := strings.NewReplacer("{id}", "x", "{name}", "x", "{version}", "1")
 		for _, rt := range b.api.routes() {
 			path := fill.Replace(rt.pattern)
 			want(t, "anonymous "+rt.method+" "+path, b.do("", rt.method, path, nil), http.StatusUnauthorized, "unauthorized")

@@ -43,6 +43,12 @@ func conflict(format string, args ...any) error {
 	return &Error{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf(format, args...)}
 }
 
+// unprocessable is a request whose body is well-formed but whose content
+// the service refuses, such as a flow document that does not validate.
+func unprocessable(field, format string, args ...any) error {
+	return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
 func unavailable(format string, args ...any) error {
 	return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: fmt.Sprintf(format, args...)}
 }
@@ -97,8 +103,12 @@ func classify(err error) *Error {
 	case errors.Is(err, issue.ErrNotFound), errors.Is(err, source.ErrNotFound), errors.Is(err, flows.ErrNotFound),
 		errors.Is(err, template.ErrNotFound), errors.Is(err, connection.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: sentence(err.Error())}
-	case errors.Is(err, flows.ErrAmbiguous), errors.Is(err, flows.ErrExists), errors.Is(err, connection.ErrConflict),
-		errors.Is(err, template.ErrFolderTaken):
+	case errors.Is(err, connection.ErrConflict):
+		// The service's message starts with the sentinel's words, which
+		// the sentence after them says better.
+		msg := strings.TrimPrefix(err.Error(), connection.ErrConflict.Error()+": ")
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(msg)}
+	case errors.Is(err, flows.ErrAmbiguous), errors.Is(err, flows.ErrExists), errors.Is(err, template.ErrFolderTaken):
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(err.Error())}
 	case errors.Is(err, flows.ErrInvalid):
 		return &Error{Status: http.StatusBadRequest, Code: "invalid", Message: sentence(err.Error())}
@@ -117,12 +127,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decode reads a JSON body into v; an empty body leaves v as it is, so
 // that bodies whose every field is optional may be left out.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	return decodeMax(w, r, v, maxBody)
+}
+
+// decodeMax is decode for a body of at most max bytes, for the few
+// bodies that carry a document rather than a handful of fields.
+func decodeMax(w http.ResponseWriter, r *http.Request, v any, max int64) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return invalid("body", "The request body is larger than 64 KB.")
+			return invalid("body", "The request body is larger than %d KB.", max>>10)
 		}
 		return invalid("body", "The request body is not the JSON this endpoint expects: %s.", err.Error())
 	}

@@ -51,13 +51,19 @@ func (a *API) listSources(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// getSource serves GET /api/v1/sources/{name}.
-func (a *API) getSource(w http.ResponseWriter, r *http.Request) error {
+// sourceNamed returns the source named in the path.
+func (a *API) sourceNamed(r *http.Request) (*source.Source, error) {
 	name := r.PathValue("name")
 	s, err := a.svc.Sources.Get(r.Context(), name)
 	if errors.Is(err, source.ErrNotFound) {
-		return notFound("No source is named %q.", name)
+		return nil, notFound("No source is named %q.", name)
 	}
+	return s, err
+}
+
+// getSource serves GET /api/v1/sources/{name}.
+func (a *API) getSource(w http.ResponseWriter, r *http.Request) error {
+	s, err := a.sourceNamed(r)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,13 @@ import (
 // maxAPIBody bounds the JSON bodies of these endpoints, which are all small.
 const maxAPIBody = 64 << 10
 
+// Mux is where Register adds its routes: the server's *http.ServeMux, or
+// a recorder in tests that check every registered route is documented.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // Register adds the JSON API of accounts to mux:
 //
 //	POST   /api/v1/session      sign in {name, password}: sets the session cookie, returns the user
@@ -34,7 +41,7 @@ const maxAPIBody = 64 << 10
 //
 // Each route resolves the caller itself when the server has not wrapped mux
 // in Authenticate. Errors are {"error": {"code", "message", "field"}}.
-func (s *Service) Register(mux *http.ServeMux) {
+func (s *Service) Register(mux Mux) {
 	handle := func(pattern string, perm Permission, fn func(w http.ResponseWriter, r *http.Request) error) {
 		var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := fn(w, r); err != nil {

@@ -13,6 +13,12 @@ import (
 // maxAPIBody bounds a JSON request body.
 const maxAPIBody = 1 << 20
 
+// Mux is where RegisterAPI adds its routes: the server's *http.ServeMux,
+// or a recorder in tests that check every registered route is documented.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // RegisterAPI adds the JSON API of integrations to mux, every route
 // wrapped by guard, which the caller uses to require a signed-in user with
 // the right to manage hooks (guard may be nil for none). Routes:
@@ -38,7 +44,7 @@ const maxAPIBody = 1 << 20
 //
 // {id} is an integration's id or name. Errors are
 // {"error": {"code": "…", "message": "…", "field": "…"}}.
-func (s *Service) RegisterAPI(mux *http.ServeMux, guard func(http.Handler) http.Handler) {
+func (s *Service) RegisterAPI(mux Mux, guard func(http.Handler) http.Handler) {
 	if guard == nil {
 		guard = func(h http.Handler) http.Handler { return h }
 	}
