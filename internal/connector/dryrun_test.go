@@ -129,6 +129,16 @@ func TestDryRun(t *testing.T) {
 			reqs: []req{{"POST", api.URL + "/tickets", map[string]string{"Content-Type": "application/json"}, `{"title":"x"}`}},
 			out:  map[string]any{"status": 200, "body": nil}},
 	}
+	// Every function has a case here, so a new one cannot skip its dry run.
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.fn] = true
+	}
+	for _, f := range setup(t).cons.Functions() {
+		if !covered[f.Name] {
+			t.Errorf("%s has no dry-run case", f.Name)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := setup(t)

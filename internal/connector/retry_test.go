@@ -17,6 +17,10 @@ const (
 	oktaAppGroup = "00gapp0000000000000"
 	oktaNoUser   = "00u0000000000000nope"
 	oktaNoGroup  = "00g0000000000000nope"
+
+	// oktaForbidden is how a fault quotes Okta's answer to a token that
+	// lacks the permission.
+	oktaForbidden = "Okta answered 403 E0000006: You do not have permission to perform the requested action"
 )
 
 // oktaClockFixture is oktaFixture with a clock that the client's waits move
@@ -152,6 +156,7 @@ func TestOktaActionErrorsAreClear(t *testing.T) {
 		user   string         // default the user's id
 		args   map[string]any // besides connection and user
 		token  string         // the token the org accepts, when not the connection's
+		forbid string         // a request, as in sent, that Okta answers 403 E0000006 once
 		sent   []string       // {id} is the user's id
 		code   int
 		detail string // the fault's detail up to Okta's errorId; {id} is the user's id
@@ -205,12 +210,56 @@ func TestOktaActionErrorsAreClear(t *testing.T) {
 			detail: `okta.clearUserSessions through connection "Okta" failed: clear sessions of user {id}: Okta answered 401 E0000011: ` +
 				`Invalid token provided`,
 		},
+		// A token whose owner lacks the admin role, or a service app without
+		// the scope, gets 403 E0000006. That does not pass, so the action
+		// fails at once; the fault is injected once, so a retry would succeed
+		// and show.
+		{
+			name: "suspend without the permission", fn: "okta.suspendUser",
+			forbid: "POST /api/v1/users/{id}/lifecycle/suspend", sent: []string{"POST /api/v1/users/{id}/lifecycle/suspend"},
+			code:   403,
+			detail: `okta.suspendUser through connection "Okta" failed: suspend user {id}: ` + oktaForbidden,
+		},
+		{
+			name: "find the user by login without the permission", fn: "okta.suspendUser", user: "ali.lesch@example.com",
+			forbid: "GET /api/v1/users/ali.lesch@example.com", sent: []string{"GET /api/v1/users/ali.lesch@example.com"},
+			code:   403,
+			detail: `okta.suspendUser through connection "Okta" failed: find user ali.lesch@example.com: ` + oktaForbidden,
+		},
+		{
+			name: "unsuspend without the permission", fn: "okta.unsuspendUser", status: "SUSPENDED",
+			forbid: "POST /api/v1/users/{id}/lifecycle/unsuspend", sent: []string{"POST /api/v1/users/{id}/lifecycle/unsuspend"},
+			code:   403,
+			detail: `okta.unsuspendUser through connection "Okta" failed: unsuspend user {id}: ` + oktaForbidden,
+		},
+		{
+			name: "add to a group without the permission", fn: "okta.addUserToGroup", args: map[string]any{"groupId": oktaMFAGroup},
+			forbid: "PUT /api/v1/groups/" + oktaMFAGroup + "/users/{id}", sent: []string{"PUT /api/v1/groups/" + oktaMFAGroup + "/users/{id}"},
+			code:   403,
+			detail: `okta.addUserToGroup through connection "Okta" failed: add user {id} to group ` + oktaMFAGroup + `: ` + oktaForbidden,
+		},
+		{
+			name: "expire the password without the permission", fn: "okta.expirePassword",
+			forbid: "POST /api/v1/users/{id}/lifecycle/expire_password", sent: []string{"POST /api/v1/users/{id}/lifecycle/expire_password"},
+			code:   403,
+			detail: `okta.expirePassword through connection "Okta" failed: expire_password user {id}: ` + oktaForbidden,
+		},
+		{
+			name: "clear sessions without the permission", fn: "okta.clearUserSessions",
+			forbid: "DELETE /api/v1/users/{id}/sessions", sent: []string{"DELETE /api/v1/users/{id}/sessions"},
+			code:   403,
+			detail: `okta.clearUserSessions through connection "Okta" failed: clear sessions of user {id}: ` + oktaForbidden,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, ok, u := oktaClockFixture(t, tt.status)
 			if tt.token != "" {
 				ok.SetToken(tt.token)
+			}
+			if tt.forbid != "" {
+				method, path, _ := strings.Cut(strings.ReplaceAll(tt.forbid, "{id}", u.ID), " ")
+				ok.FailNext(method, path, 403, 1)
 			}
 			args := map[string]any{"connection": "Okta", "user": u.ID}
 			if tt.user != "" {

@@ -3,7 +3,8 @@
 // package entra calls. It checks requests the way Graph does (method, path,
 // bearer token, content type, $select, $top, $skiptoken), refuses what Graph
 // refuses with Graph's error shape, keeps mutable in-memory state, records
-// every request, and can be told to fail the next requests with 429 or 5xx.
+// every request, and can be told to fail the next requests with 429, 401, 403
+// or 5xx.
 package entratest
 
 import (
@@ -125,7 +126,10 @@ func (s *Server) SetPremium(ok bool) {
 }
 
 // FailNext makes the next n Graph requests fail with status, in Graph's error
-// shape, with a Retry-After header when retryAfter is not empty.
+// shape, with a Retry-After header when retryAfter is not empty: 429 answers
+// TooManyRequests, 401 InvalidAuthenticationToken (a token that expired
+// before Graph saw it), 403 Authorization_RequestDenied (a permission not
+// granted), 503 serviceNotAvailable, anything else UnknownError.
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -208,6 +212,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		switch f.status {
 		case http.StatusTooManyRequests:
 			code, msg = "TooManyRequests", "Too many requests. Please retry after the time in Retry-After."
+		case http.StatusUnauthorized:
+			code, msg = "InvalidAuthenticationToken", "Access token has expired or is not yet valid."
 		case http.StatusForbidden:
 			code, msg = "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
 		case http.StatusServiceUnavailable:

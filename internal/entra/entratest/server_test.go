@@ -134,3 +134,25 @@ func TestFakeTokenEndpointRefusesBadRequests(t *testing.T) {
 		})
 	}
 }
+
+func TestFakeInjectsFaults(t *testing.T) {
+	s := entratest.New(t)
+	tok := token(t, s)
+	s.FailNext(1, http.StatusUnauthorized, "")
+	s.FailNext(1, http.StatusForbidden, "")
+	for _, want := range []struct {
+		status int
+		code   string
+	}{{401, "InvalidAuthenticationToken"}, {403, "Authorization_RequestDenied"}, {200, ""}} {
+		status, body := get(t, s, tok, "/v1.0/users")
+		if status != want.status {
+			t.Fatalf("status = %d, want %d (%v)", status, want.status, body)
+		}
+		if want.code == "" {
+			continue
+		}
+		if e, _ := body["error"].(map[string]any); e["code"] != want.code || e["message"] == "" {
+			t.Errorf("error = %v, want code %s with a message", body, want.code)
+		}
+	}
+}

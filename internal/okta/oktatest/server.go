@@ -3,9 +3,9 @@
 // request the way Okta documents it (method, path, Authorization: SSWS or an
 // OAuth bearer token, Accept: application/json, limit and after cursors) and
 // answers with Okta's JSON shapes, Link headers, rate-limit headers and error
-// objects. Tests seed the org, inject faults (429 or 5xx for the next
-// requests to a path), and read back the requests received and the state the
-// writes left.
+// objects. Tests seed the org, inject faults (429, 401, 403 or 5xx for the
+// next requests to a path), and read back the requests received and the
+// state the writes left.
 package oktatest
 
 import (
@@ -128,8 +128,10 @@ func (s *Server) SetRateLimit(limit, remaining int) {
 }
 
 // FailNext makes the next n requests with this method and path (e.g.
-// "GET", "/api/v1/users") fail with status: 429 answers E0000047 with
-// X-Rate-Limit-Reset one second ahead, 5xx answers E0000009.
+// "GET", "/api/v1/users") fail with status, each with Okta's error object
+// for it: 429 answers E0000047 with X-Rate-Limit-Reset one second ahead,
+// 401 E0000011 (a revoked or expired token), 403 E0000006 (a token whose
+// owner or scopes lack the permission), anything else E0000009.
 func (s *Server) FailNext(method, path string, status, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -375,7 +377,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, status, "E0000047", "API call exceeded rate limit due to too many requests.")
 			return
 		}
-		s.writeError(w, status, "E0000009", "Internal Server Error")
+		code, summary := faultError(status)
+		s.writeError(w, status, code, summary)
 		return
 	}
 	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && len(body) > 0 &&
@@ -416,6 +419,18 @@ func (s *Server) takeRateLimit(w http.ResponseWriter) bool {
 	w.Header().Set("X-Rate-Limit-Remaining", fmt.Sprint(s.rlRemaining))
 	w.Header().Set("X-Rate-Limit-Reset", fmt.Sprint(s.rlReset.Unix()))
 	return ok
+}
+
+// faultError is the errorCode and errorSummary Okta answers a status
+// injected by FailNext with, other than 429.
+func faultError(status int) (code, summary string) {
+	switch status {
+	case http.StatusUnauthorized:
+		return "E0000011", "Invalid token provided"
+	case http.StatusForbidden:
+		return "E0000006", "You do not have permission to perform the requested action"
+	}
+	return "E0000009", "Internal Server Error"
 }
 
 // writeError answers with Okta's error object.

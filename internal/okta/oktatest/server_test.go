@@ -132,11 +132,16 @@ func TestRateLimitWindowAndFaults(t *testing.T) {
 	if resp, obj := get(t, s, "GET", "/api/v1/groups", nil); resp.StatusCode != 503 || obj["errorCode"] != "E0000009" {
 		t.Errorf("injected fault: %d %v", resp.StatusCode, obj["errorCode"])
 	}
-	if resp, _ := get(t, s, "GET", "/api/v1/groups", nil); resp.StatusCode != 200 {
-		t.Errorf("after the fault: %d", resp.StatusCode)
+	s.FailNext("GET", "/api/v1/groups", 403, 1)
+	if resp, obj := get(t, s, "GET", "/api/v1/groups", nil); resp.StatusCode != 403 || obj["errorCode"] != "E0000006" ||
+		obj["errorSummary"] != "You do not have permission to perform the requested action" {
+		t.Errorf("injected 403: %d %v %v, want E0000006", resp.StatusCode, obj["errorCode"], obj["errorSummary"])
 	}
-	if n := len(s.Requests()); n != 5 {
-		t.Errorf("recorded %d requests, want 5", n)
+	if resp, _ := get(t, s, "GET", "/api/v1/groups", nil); resp.StatusCode != 200 {
+		t.Errorf("after the faults: %d", resp.StatusCode)
+	}
+	if n := len(s.Requests()); n != 6 {
+		t.Errorf("recorded %d requests, want 6", n)
 	}
 	for _, r := range s.Requests() {
 		if _, ok := r.Header["Authorization"]; ok {

@@ -68,9 +68,12 @@ type PermissionSet struct {
 	ViewAllData   bool
 }
 
+// fault is an answer injected by FailNext, FailNextWith or FailNextToken.
+// API faults carry Salesforce's errorCode and message.
 type fault struct {
 	status     int
 	retryAfter string
+	code, msg  string
 }
 
 // Server is the fake. Call NewServer.
@@ -168,12 +171,33 @@ func (s *Server) Assign(userID, permissionSetID string) {
 
 // FailNext makes the next n API requests answer status, with Retry-After when
 // retryAfter is not empty. A 403 answers REQUEST_LIMIT_EXCEEDED, Salesforce's
-// API-limit error.
+// API-limit error; FailNextWith gives another errorCode.
 func (s *Server) FailNext(n, status int, retryAfter string) {
+	var f fault
+	switch {
+	case status == http.StatusForbidden:
+		f = fault{code: "REQUEST_LIMIT_EXCEEDED", msg: "TotalRequests Limit exceeded."}
+	case status == http.StatusTooManyRequests:
+		f = fault{code: "REQUEST_LIMIT_EXCEEDED", msg: "ConcurrentPerOrgLongTxn Limit exceeded."}
+	default:
+		f = fault{code: "SERVER_UNAVAILABLE", msg: "Server temporarily unavailable."}
+	}
+	f.status, f.retryAfter = status, retryAfter
+	s.failNext(n, f)
+}
+
+// FailNextWith makes the next n API requests answer status with
+// Salesforce's error body holding code and message, such as 403
+// API_DISABLED_FOR_ORG when the integration user may not use the API.
+func (s *Server) FailNextWith(n, status int, code, message string) {
+	s.failNext(n, fault{status: status, code: code, msg: message})
+}
+
+func (s *Server) failNext(n int, f fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range n {
-		s.faults = append(s.faults, fault{status, retryAfter})
+		s.faults = append(s.faults, f)
 	}
 }
 
@@ -182,7 +206,7 @@ func (s *Server) FailNextToken(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range n {
-		s.faultsTok = append(s.faultsTok, fault{status, retryAfter})
+		s.faultsTok = append(s.faultsTok, fault{status: status, retryAfter: retryAfter})
 	}
 }
 
@@ -253,14 +277,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if f.retryAfter != "" {
 			w.Header().Set("Retry-After", f.retryAfter)
 		}
-		switch {
-		case f.status == http.StatusForbidden:
-			sfError(w, f.status, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-		case f.status == http.StatusTooManyRequests:
-			sfError(w, f.status, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
-		default:
-			sfError(w, f.status, "SERVER_UNAVAILABLE", "Server temporarily unavailable.")
-		}
+		sfError(w, f.status, f.code, f.msg)
 		return
 	}
 	rest := m[2]

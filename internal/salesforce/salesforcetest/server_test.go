@@ -9,23 +9,34 @@ import (
 	"github.com/vigil-ispm/vigil/internal/salesforce/salesforcetest"
 )
 
-func TestFakeRefusesWhatSalesforceRefuses(t *testing.T) {
-	s := salesforcetest.New(t)
-	s.AddUser(salesforcetest.User{ID: "005A", Username: "a@acme.example", IsActive: true})
+// session is the token endpoint's answer.
+type session struct {
+	AccessToken string `json:"access_token"`
+	InstanceURL string `json:"instance_url"`
+}
+
+// login gets an access token with the client-credentials grant and checks
+// that the instance URL is the fake's.
+func login(t *testing.T, s *salesforcetest.Server) session {
+	t.Helper()
+	var tok session
 	resp, err := s.Client().PostForm(s.URL+"/services/oauth2/token", url.Values{"grant_type": {"client_credentials"},
 		"client_id": {salesforcetest.ClientID}, "client_secret": {salesforcetest.ClientSecret}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		InstanceURL string `json:"instance_url"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
 	if tok.AccessToken == "" || tok.InstanceURL != s.URL {
 		t.Fatalf("token = %+v", tok)
 	}
+	return tok
+}
+
+func TestFakeRefusesWhatSalesforceRefuses(t *testing.T) {
+	s := salesforcetest.New(t)
+	s.AddUser(salesforcetest.User{ID: "005A", Username: "a@acme.example", IsActive: true})
+	tok := login(t, s)
 	tests := []struct {
 		name     string
 		path     string
@@ -64,5 +75,32 @@ func TestFakeRefusesWhatSalesforceRefuses(t *testing.T) {
 				t.Errorf("errors = %+v (%v), want %s", errs, err, tt.wantCode)
 			}
 		})
+	}
+}
+
+func TestFakeInjectsFaults(t *testing.T) {
+	s := salesforcetest.New(t)
+	tok := login(t, s)
+	s.FailNext(1, http.StatusForbidden, "")
+	s.FailNextWith(1, http.StatusForbidden, "API_DISABLED_FOR_ORG", "API is not enabled for this Organization or Partner")
+	for _, want := range []string{"REQUEST_LIMIT_EXCEEDED", "API_DISABLED_FOR_ORG", ""} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/services/data/v62.0/query?q="+url.QueryEscape("SELECT Id FROM User"), nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errs []struct {
+			ErrorCode string `json:"errorCode"`
+			Message   string `json:"message"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&errs)
+		resp.Body.Close()
+		switch {
+		case want == "" && resp.StatusCode != http.StatusOK:
+			t.Errorf("after the faults: status %d, want 200", resp.StatusCode)
+		case want != "" && (resp.StatusCode != http.StatusForbidden || len(errs) != 1 || errs[0].ErrorCode != want || errs[0].Message == ""):
+			t.Errorf("status %d errors %+v, want 403 %s", resp.StatusCode, errs, want)
+		}
 	}
 }
