@@ -20,7 +20,7 @@ func newUsersCmd(g *globals) *cobra.Command {
 		Short: "Manage the accounts of the console and API",
 	}
 	cmd.AddCommand(newUsersAddCmd(g), newUsersListCmd(g), newUsersPasswdCmd(g), newUsersSetRoleCmd(g),
-		newUsersEnableCmd(g, "disable", true), newUsersEnableCmd(g, "enable", false))
+		newUsersEnableCmd(g, "disable", true), newUsersEnableCmd(g, "enable", false), newUsersUnlinkCmd(g))
 	return cmd
 }
 
@@ -194,6 +194,36 @@ func newUsersSetRoleCmd(g *globals) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "%q is now %s.\n", u.Name, u.Role)
+				return nil
+			})
+		},
+	}
+}
+
+func newUsersUnlinkCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unlink NAME",
+		Short: "Unlink a user from its single sign-on account, so that the next sign-in under its name links anew",
+		Long: `Single sign-on links a user to the identity provider account (issuer and
+subject) that first signed in under its name, and afterwards refuses any
+other account with that name. Unlink after replacing the provider, or to
+give the name to another account there; the user is signed out everywhere.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withAuth(cmd, g, func(ctx context.Context, svc *auth.Service) error {
+				u, err := userByName(ctx, svc, args[0])
+				if err != nil {
+					return err
+				}
+				was, err := svc.UnlinkExternal(ctx, u.ID)
+				if err != nil {
+					return err
+				}
+				if !was {
+					fmt.Fprintf(g.stdout, "%q was not linked to a single sign-on account.\n", u.Name)
+					return nil
+				}
+				fmt.Fprintf(g.stdout, "%q is no longer linked to a single sign-on account.\n", u.Name)
 				return nil
 			})
 		},

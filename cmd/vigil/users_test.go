@@ -59,6 +59,7 @@ func TestUsersAndTokensCommands(t *testing.T) {
 		{[]string{"users", "add", "carol", "--role", "issue_viewer", "--password-stdin"}, "", "standard input was empty"},
 		{[]string{"users", "add", "carol", "--role", "issue_viewer", "--password-stdin"}, "short\n", "at least 12"},
 		{[]string{"users", "passwd", "nobody"}, "", "no user named"},
+		{[]string{"users", "unlink", "nobody"}, "", "no user named"},
 		{[]string{"users", "disable", "alice"}, "", ""}, // allowed: alice is not a super_admin
 		{[]string{"tokens", "create", "--user", "alice"}, "", "disabled"},
 		{[]string{"tokens", "revoke", "tok_missing"}, "", "no API token"},
@@ -80,6 +81,11 @@ func TestUsersAndTokensCommands(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, dir, "", "users", "set-role", "bob", "issue_responder"); err != nil {
 		t.Fatal(err)
+	}
+	// A local user has no single sign-on link to remove (the auth tests
+	// unlink a linked one).
+	if out, _, err := runCLI(t, dir, "", "users", "unlink", "bob"); err != nil || !strings.Contains(out, `"bob" was not linked`) {
+		t.Fatalf("users unlink of a local user: %v\n%s", err, out)
 	}
 
 	out, _, err = runCLI(t, dir, "", "users", "list", "--json")

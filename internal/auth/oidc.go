@@ -248,6 +248,8 @@ func (s *Service) OIDCButton() (label string, ok bool) {
 
 // ExternalIdentity is what a single sign-on provider vouches for.
 type ExternalIdentity struct {
+	// Issuer is the provider (the "iss" claim).
+	Issuer string
 	// Subject is the provider's stable user id (the "sub" claim).
 	Subject string
 	// Name is the login to use locally, normally the e-mail address.
@@ -255,6 +257,10 @@ type ExternalIdentity struct {
 	// Groups are the values of the configured groups claim.
 	Groups []string
 }
+
+// key is how the identity is stored on the user it is linked to: the
+// subject is unique only within its issuer.
+func (e ExternalIdentity) key() string { return e.Issuer + "#" + e.Subject }
 
 // GroupRoles maps identity-provider group names to Vigil roles.
 type GroupRoles map[string]Role

@@ -32,6 +32,7 @@ const (
 	msgNoName       = "Your identity provider account has no usable verified e-mail address; ask an administrator."
 	msgNoRole       = "Your identity provider account is not in a group that may use Vigil; ask an administrator for access."
 	msgDisabled     = "Your Vigil account is disabled; ask an administrator."
+	msgOtherAccount = "This Vigil account is linked to another identity provider account; ask an administrator."
 	msgLastAdmin    = "Your groups no longer make you super_admin, but you are the last enabled super_admin; ask for another super_admin to be made first."
 )
 
@@ -79,6 +80,11 @@ func (s *Service) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	} else if prev != u.Role {
 		attrs = append(attrs, "previous_role", string(prev))
 	}
+	if ident.Name != u.Name {
+		// The provider's address changed since the account was linked:
+		// the person keeps their account, found by the subject.
+		attrs = append(attrs, "provider_name", ident.Name)
+	}
 	s.log.Info("signed in", attrs...)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
@@ -125,7 +131,10 @@ func (s *Service) oidcIdentity(r *http.Request, o *oidcClient) (ExternalIdentity
 	if err != nil {
 		return ident, "", refuse(http.StatusForbidden, msgUnverified, "ID token rejected: "+shortCause(err))
 	}
-	ident.Subject = idt.Subject
+	ident.Issuer, ident.Subject = idt.Issuer, idt.Subject
+	if ident.Subject == "" {
+		return ident, "", refuse(http.StatusForbidden, msgUnverified, "the ID token has no sub claim")
+	}
 	if !sameSecret(idt.Nonce, flow.nonce) {
 		return ident, "", refuse(http.StatusForbidden, msgUnverified, "ID token nonce does not match")
 	}
@@ -135,7 +144,7 @@ func (s *Service) oidcIdentity(r *http.Request, o *oidcClient) (ExternalIdentity
 	role, ok := o.cfg.GroupRoles.RoleFor(ident.Groups)
 	if !ok {
 		// Whoever lost access at the provider loses their open sessions too.
-		if err := s.endSessionsOf(r.Context(), ident.Name); err != nil {
+		if err := s.endSessionsOf(r.Context(), ident); err != nil {
 			return ident, "", err
 		}
 		return ident, "", refuse(http.StatusForbidden, msgNoRole, "no group maps to a role")

@@ -623,3 +623,110 @@ func TestParseGroupRoles(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCLinksBySubject checks that single sign-on identifies a person by
+// the provider account (issuer and subject) that first signed in under a
+// name: the account keeps its user when its address changes, another
+// account with the same address is refused and cannot sign the user out,
+// a local user is linked at its first single sign-on, and unlinking lets
+// the name go to another account.
+func TestOIDCLinksBySubject(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newSSOEnv(t, st, nil)
+		signIn := func(sub, email string, groups ...string) ssoAnswer {
+			t.Helper()
+			e.idp.person(map[string]any{"sub": sub, "email": email, "email_verified": true, "groups": groups})
+			a := e.signIn(t, ssoOpts{})
+			e.checkLogs(t, a)
+			return a
+		}
+		subjectOf := func(name string) string {
+			t.Helper()
+			row, err := st.UserByName(e.ctx, name)
+			if err != nil {
+				t.Fatalf("user %s: %v", name, err)
+			}
+			return row.ExternalSubject
+		}
+		countUsers := func() int {
+			t.Helper()
+			n, err := st.CountUsers(e.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		amy := signIn("00uA", "amy@example.com", "SecOps")
+		if amy.session == nil {
+			t.Fatalf("first sign-in: %d %s", amy.status, amy.body)
+		}
+		if got, want := subjectOf("amy@example.com"), e.idp.srv.URL+"#00uA"; got != want {
+			t.Fatalf("stored link %q, want %q", got, want)
+		}
+
+		// The provider moved the person to a new address: same user.
+		moved := signIn("00uA", "amy.new@example.com", "SecOps")
+		if m := e.me(t, moved.session); m.status != http.StatusOK || m.json["name"] != "amy@example.com" {
+			t.Fatalf("sign-in after the address changed: %d %s", m.status, m.body)
+		}
+		if !strings.Contains(e.logs.String(), "provider_name=amy.new@example.com") {
+			t.Errorf("the changed address was not logged:\n%s", e.logs)
+		}
+
+		// Another provider account now carries the old address: refused,
+		// nothing created, and the real user's session survives even when
+		// the impostor has no mapped group (which ends a user's sessions).
+		users := countUsers()
+		other := signIn("00uB", "amy@example.com", "Okta Admins")
+		if other.status != http.StatusForbidden || other.session != nil || !strings.Contains(other.body, html.EscapeString(msgOtherAccount)) {
+			t.Fatalf("another account with a linked name: %d %s", other.status, other.body)
+		}
+		if !strings.Contains(e.logs.String(), "linked to another identity provider account") {
+			t.Errorf("the refusal's reason was not logged:\n%s", e.logs)
+		}
+		if signIn("00uB", "amy@example.com", "Marketing").session != nil {
+			t.Fatal("an account without a mapped group signed in")
+		}
+		if m := e.me(t, moved.session); m.status != http.StatusOK {
+			t.Fatalf("another account's refused sign-in ended the user's session: %d", m.status)
+		}
+		if u, _ := e.svc.UserByName(e.ctx, "amy@example.com"); u.Role != RoleIssueResponder || countUsers() != users {
+			t.Fatalf("a refused sign-in changed the users: %+v, %d users (was %d)", u, countUsers(), users)
+		}
+
+		// A local user is linked by its first single sign-on.
+		e.user(t, "bo@example.com", RoleIssueViewer, goodPassword)
+		if a := signIn("00uC", "bo@example.com", "SecOps"); a.session == nil {
+			t.Fatalf("first single sign-on of a local user: %d %s", a.status, a.body)
+		}
+		if subjectOf("bo@example.com") != e.idp.srv.URL+"#00uC" {
+			t.Fatal("the local user was not linked")
+		}
+
+		// Unlinking gives the name to the next account under it, and
+		// signs the user out.
+		u, err := e.svc.UserByName(e.ctx, "amy@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if was, err := e.svc.UnlinkExternal(e.ctx, u.ID); !was || err != nil {
+			t.Fatalf("UnlinkExternal = %v, %v; want true", was, err)
+		}
+		if was, err := e.svc.UnlinkExternal(e.ctx, u.ID); was || err != nil {
+			t.Fatalf("second UnlinkExternal = %v, %v; want false", was, err)
+		}
+		if _, err := e.svc.UnlinkExternal(e.ctx, "usr_missing"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("UnlinkExternal of no user: %v", err)
+		}
+		if m := e.me(t, moved.session); m.status != http.StatusUnauthorized {
+			t.Fatalf("the session outlived the unlinking: %d", m.status)
+		}
+		if a := signIn("00uB", "amy@example.com", "SecOps"); a.session == nil {
+			t.Fatalf("sign-in after unlinking: %d %s", a.status, a.body)
+		}
+		if subjectOf("amy@example.com") != e.idp.srv.URL+"#00uB" {
+			t.Fatal("the name was not linked to the new account")
+		}
+	})
+}

@@ -105,6 +105,15 @@ func (s *Service) oneUser(ctx context.Context, key string, get func(context.Cont
 	return userFromRow(row), nil
 }
 
+// userTx reads a user in tx, wrapping ErrNotFound with the id.
+func userTx(ctx context.Context, tx *store.Tx, userID string) (*store.User, error) {
+	row, err := tx.User(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no user %q: %w", userID, ErrNotFound)
+	}
+	return row, err
+}
+
 // UserUpdate lists the changes to make to a user; nil fields stay as they are.
 type UserUpdate struct {
 	Role     *Role   `json:"role,omitempty"`
@@ -137,10 +146,7 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, up UserUpdate) 
 	}
 	var out *User
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
-		row, err := tx.User(ctx, userID)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no user %q: %w", userID, ErrNotFound)
-		}
+		row, err := userTx(ctx, tx, userID)
 		if err != nil {
 			return err
 		}

@@ -74,7 +74,7 @@ func scanFlowExecution(scan func(...any) error) (*FlowExecution, error) {
 	return &e, nil
 }
 
-func flowNullString(s string) any {
+func nullString(s string) any {
 	if s == "" {
 		return nil
 	}
@@ -90,7 +90,7 @@ func (q *Queries) CreateFlowExecution(ctx context.Context, e *FlowExecution) err
 	_, err := q.c.exec(ctx, `INSERT INTO vigil_flow_execution (id, flow_id, version, status, input_sealed, parent_id, parent_key,
 		call_depth, test, dry_run, save_all_data, generation, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		e.ID, e.FlowID, e.Version, e.Status, e.InputSealed, flowNullString(e.ParentID), flowNullString(e.ParentKey),
+		e.ID, e.FlowID, e.Version, e.Status, e.InputSealed, nullString(e.ParentID), nullString(e.ParentKey),
 		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.CreatedAt, e.UpdatedAt)
 	return err
 }

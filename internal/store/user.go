@@ -16,15 +16,20 @@ type User struct {
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// ExternalSubject is the identity-provider account the user signs in
+	// with ("ISSUER#SUB"), empty for none; two users never share one.
+	ExternalSubject string
 }
 
-const userCols = `id, name, role, password_hash, disabled, created_at, updated_at`
+const userCols = `id, name, role, password_hash, disabled, created_at, updated_at, external_subject`
 
 func scanUser(scan func(...any) error) (*User, error) {
 	var u User
-	if err := scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt)); err != nil {
+	var sub sql.NullString
+	if err := scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt), &sub); err != nil {
 		return nil, err
 	}
+	u.ExternalSubject = sub.String
 	return &u, nil
 }
 
@@ -49,6 +54,12 @@ func (q *Queries) User(ctx context.Context, id string) (*User, error) {
 // UserByName returns the user with the given name, or ErrNotFound.
 func (q *Queries) UserByName(ctx context.Context, name string) (*User, error) {
 	return q.oneUser(ctx, `name = $1`, name)
+}
+
+// UserByExternalSubject returns the user bound to an identity-provider
+// account, or ErrNotFound.
+func (q *Queries) UserByExternalSubject(ctx context.Context, subject string) (*User, error) {
+	return q.oneUser(ctx, `external_subject = $1`, subject)
 }
 
 // Users lists every user by name.
@@ -79,18 +90,20 @@ func (q *Queries) CountActiveUsersWithRole(ctx context.Context, role string) (in
 	return n, err
 }
 
-// CreateUser inserts u; a taken name gives ErrConflict.
+// CreateUser inserts u; a taken name or external subject gives
+// ErrConflict.
 func (q *Queries) CreateUser(ctx context.Context, u *User) error {
-	_, err := q.c.exec(ctx, `INSERT INTO vigil_user (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		u.ID, u.Name, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt, u.UpdatedAt)
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_user (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Name, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt, u.UpdatedAt, nullString(u.ExternalSubject))
 	return err
 }
 
-// UpdateUser writes u's role, password hash, disabled flag and update time,
-// or returns ErrNotFound. The name and id never change.
+// UpdateUser writes u's role, password hash, disabled flag, external
+// subject and update time, or returns ErrNotFound (ErrConflict when another
+// user holds the subject). The name and id never change.
 func (q *Queries) UpdateUser(ctx context.Context, u *User) error {
-	res, err := q.c.exec(ctx, `UPDATE vigil_user SET role = $1, password_hash = $2, disabled = $3, updated_at = $4 WHERE id = $5`,
-		u.Role, u.PasswordHash, u.Disabled, u.UpdatedAt, u.ID)
+	res, err := q.c.exec(ctx, `UPDATE vigil_user SET role = $1, password_hash = $2, disabled = $3, updated_at = $4, external_subject = $5 WHERE id = $6`,
+		u.Role, u.PasswordHash, u.Disabled, u.UpdatedAt, nullString(u.ExternalSubject), u.ID)
 	return touchedOne(res, err)
 }
 
