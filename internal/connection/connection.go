@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -378,10 +379,12 @@ func (s *Service) check(ctx context.Context, in Input, saved map[string]string) 
 		}
 	}
 	vals := map[string]string{}
+	var kept []Field // secret fields that keep their saved value
 	for _, f := range t.Fields {
 		v := strings.TrimSpace(in.Fields[f.Name])
-		if v == "" && f.Secret && saved != nil {
+		if v == "" && f.Secret && saved != nil && saved[f.Name] != "" {
 			v = saved[f.Name]
+			kept = append(kept, f)
 		}
 		if v == "" {
 			v = f.Default
@@ -406,6 +409,15 @@ func (s *Service) check(ctx context.Context, in Input, saved map[string]string) 
 				return t, nil, err
 			}
 			vals[f.Name] = u
+		}
+	}
+	// A saved secret goes only to the origin it went to before: another
+	// host needs the secrets again, so that whoever may edit a connection cannot send
+	// its stored token to a host of their choosing.
+	for _, f := range t.Fields {
+		if f.URL && saved[f.Name] != "" && !netguard.SameOrigin(vals[f.Name], saved[f.Name]) && len(kept) > 0 {
+			return t, nil, invalid(kept[0].Name, fmt.Sprintf("The %s moved to another host, so the %s must be given again: a saved secret is never sent to a new host.",
+				f.Label, kept[0].Label))
 		}
 	}
 	if err := t.check(vals); err != nil {

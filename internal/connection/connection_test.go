@@ -103,16 +103,37 @@ func TestUpdateKeepsSecretsLeftEmpty(t *testing.T) {
 			t.Fatal(err)
 		}
 		c, err := s.Update(ctx, "Jira", connection.Input{Name: "Jira Cloud",
-			Fields: map[string]string{"siteUrl": "https://acme2.atlassian.net", "email": "bot@acme.example"}})
+			Fields: map[string]string{"siteUrl": "https://acme.atlassian.net/", "email": "bot2@acme.example"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Name != "Jira Cloud" || c.Settings["siteUrl"] != "https://acme2.atlassian.net" {
+		if c.Name != "Jira Cloud" || c.Settings["email"] != "bot2@acme.example" {
 			t.Errorf("updated = %+v", c)
 		}
 		r, err := s.Resolve(ctx, "Jira Cloud")
 		if err != nil || r.Get("apiToken") != "ATATT-first-token" {
 			t.Errorf("after an update without a token the token is %q (%v), want the saved one", r.Get("apiToken"), err)
+		}
+
+		// A new address without the secret again is refused and changes
+		// nothing: the saved token never goes to a host it did not go to.
+		_, err = s.Update(ctx, "Jira Cloud", connection.Input{Name: "Jira Cloud",
+			Fields: map[string]string{"siteUrl": "https://attacker.example", "email": "bot2@acme.example"}})
+		var inv *connection.InvalidError
+		if !errors.As(err, &inv) || inv.Field != "apiToken" || !strings.Contains(err.Error(), "Site URL moved to another host, so the") {
+			t.Fatalf("a new address without the token: %v, want a refusal naming apiToken", err)
+		}
+		if c, _ := s.Get(ctx, "Jira Cloud"); c.Settings["siteUrl"] != "https://acme.atlassian.net" {
+			t.Errorf("the refused update changed the address: %+v", c.Settings)
+		}
+		// With the token given again the new address is accepted.
+		c, err = s.Update(ctx, "Jira Cloud", connection.Input{Name: "Jira Cloud",
+			Fields: map[string]string{"siteUrl": "https://acme2.atlassian.net", "email": "bot2@acme.example", "apiToken": "ATATT-second-token"}})
+		if err != nil || c.Settings["siteUrl"] != "https://acme2.atlassian.net" {
+			t.Fatalf("a new address with the token: %+v, %v", c, err)
+		}
+		if r, _ := s.Resolve(ctx, "Jira Cloud"); r.Get("apiToken") != "ATATT-second-token" {
+			t.Errorf("the new token was not saved")
 		}
 		if _, err := s.Update(ctx, "Jira Cloud", connection.Input{Kind: connection.KindSlack, Name: "x"}); err == nil {
 			t.Error("changing the kind was accepted")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/signature"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -193,6 +194,16 @@ func (s *Service) checkInput(ctx context.Context, in Input, existing *store.Hook
 	keys, err := validateKeys(in.Keys, u, keep)
 	if err != nil {
 		return in, err
+	}
+	// A saved key value goes only to the origin it went to before: another
+	// host needs the values again, so that whoever may edit an integration
+	// cannot send its stored API key to a host of their choosing.
+	if existing != nil && !netguard.SameOrigin(u.String(), existing.URL) {
+		for _, k := range in.Keys {
+			if k.Value == "" {
+				return in, invalid("keys", fmt.Sprintf("The webhook address moved to another host, so the value of the key %q must be given again: a saved key is never sent to a new host.", k.Name))
+			}
+		}
 	}
 	if err := validateLimits(in.MaxInFlight, in.RatePerSecond); err != nil {
 		return in, err

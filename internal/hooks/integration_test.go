@@ -69,6 +69,16 @@ func TestIntegrationLifecycle(t *testing.T) {
 		if !errors.As(err, &inv) {
 			t.Errorf("update with a new empty key: %v", err)
 		}
+		// Another host needs the saved values again: the stored token
+		// never goes to a host it did not go to, and nothing changes.
+		_, err = b.svc.Update(ctx, in.ID, Input{Name: "Okta WF", URL: "https://attacker.example/api/flo/def/invoke",
+			Keys: []Key{{Name: "clientToken", Placement: PlaceParam}}})
+		if !errors.As(err, &inv) || !strings.Contains(inv.Message, "moved to another host") || !strings.Contains(inv.Message, `"clientToken"`) {
+			t.Errorf("moving to another host without the key's value: %v", err)
+		}
+		if h, _ := st.Hook(ctx, in.ID); h.URL != "https://example.okta.com/api/flo/def/invoke" {
+			t.Errorf("the refused edit changed the address to %s", h.URL)
+		}
 
 		list, err := b.svc.List(ctx)
 		if err != nil || len(list) != 1 || list[0].Automation != nil {

@@ -1,7 +1,9 @@
 package netguard
 
 import (
+	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -105,4 +107,33 @@ func parseIPv4Number(s string) (uint64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// SameOrigin reports whether two absolute URLs share scheme, host and port
+// (RFC 6454), the line a saved credential may not cross without being
+// given again: an edit that moves a connection or integration to another
+// origin must not carry its stored secret there. A URL that does not parse
+// is on no origin.
+func SameOrigin(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	if errA != nil || errB != nil || ua.Host == "" {
+		return false
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(hostPort(ua), hostPort(ub))
+}
+
+// hostPort is u's host with its port, the scheme's default port written
+// out, so that https://h and https://h:443 are one origin.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return net.JoinHostPort(u.Hostname(), "443")
+	case "http":
+		return net.JoinHostPort(u.Hostname(), "80")
+	}
+	return u.Host
 }

@@ -506,3 +506,25 @@ func TestLegacyIPv4(t *testing.T) {
 		}
 	}
 }
+
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"https://acme.okta.com", "https://acme.okta.com/api/v1", true},
+		{"https://acme.okta.com", "https://ACME.okta.com:443/", true},
+		{"http://h", "http://h:80/x", true},
+		{"https://acme.okta.com", "http://acme.okta.com", false},
+		{"https://acme.okta.com", "https://acme.okta.com:8443", false},
+		{"https://acme.okta.com", "https://evil.example", false},
+		{"https://acme.okta.com", "https://acme.okta.com.evil.example", false},
+		{"https://acme.okta.com", "", false},
+		{"", "", false},
+		{"https://a b", "https://a b", false},
+	} {
+		if got := SameOrigin(tc.a, tc.b); got != tc.want {
+			t.Errorf("SameOrigin(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
