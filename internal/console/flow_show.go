@@ -15,6 +15,8 @@ type flowPage struct {
 	Problems []dsl.Problem
 	// Endpoint is set when the Endpoint settings dialog is open.
 	Endpoint *endpointView
+	// Test is the Test flow form; its zero value shows the default input.
+	Test testRunForm
 }
 
 // connState is one connection a flow uses and whether it exists.

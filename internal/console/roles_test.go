@@ -79,7 +79,9 @@ func TestRolesOnEveryRoute(t *testing.T) {
 		{"POST", "/workflows/flows", url.Values{"name": {"n"}, "security": {"public"}}, []string{S, W}},
 		{"POST", flow, url.Values{"document": {"not: [valid"}}, []string{S, W}},
 		{"POST", flow + "/state", url.Values{"on": {"on"}}, []string{S, W}},
+		{"POST", flow + "/test", url.Values{"input": {`{"body": {}}`}, "dry_run": {"on"}}, []string{S, W}},
 		{"POST", flow + "/endpoint/rotate", url.Values{"grace": {"24h"}}, []string{S, W}},
+		{"POST", "/workflows/executions/" + f.executionID + "/cancel", nil, []string{S, W}},
 		{"POST", "/workflows/connections", url.Values{"type": {"slack"}, "name": {"n"}}, []string{S, W}},
 		{"POST", "/workflows/connections/" + f.connection + "/test", nil, []string{S, W}},
 		{"POST", "/workflows/connections/" + f.connection + "/dry-run", url.Values{"dry_run": {"on"}}, []string{S, W}},
@@ -176,11 +178,11 @@ func TestEachRoleSeesOnlyItsPart(t *testing.T) {
 	cases := map[auth.Role][]want{
 		auth.RoleSuperAdmin: {
 			{"/ispm/issues", []string{`href="/ispm/sources"`, `href="/ispm/settings/integrations"`, `value="snooze"`, `href="/workflows/flows"`}, nil},
-			{"/workflows/flows/" + f.routeID, []string{`data-testid="endpoint-button"`, `id="flow-on"`, `>Save</button>`}, nil},
+			{"/workflows/flows/" + f.routeID, []string{`data-testid="endpoint-button"`, `id="flow-on"`, `>Save</button>`, `data-testid="test-flow"`}, nil},
 		},
 		auth.RoleWorkflowsAdmin: {
 			{"/ispm/issues", []string{`href="/workflows/flows"`}, []string{`href="/ispm/sources"`, `href="/ispm/settings/integrations"`, `value="snooze"`, `href="/admin/users"`}},
-			{"/workflows/flows/" + f.routeID, []string{`data-testid="endpoint-button"`, `id="flow-on"`}, nil},
+			{"/workflows/flows/" + f.routeID, []string{`data-testid="endpoint-button"`, `id="flow-on"`, `data-testid="test-flow"`}, nil},
 		},
 		auth.RoleIssueResponder: {
 			{"/ispm/issues", []string{`value="snooze"`, `value="false_positive"`, `href="/ispm/settings/integrations"`}, []string{`href="/ispm/sources"`, `href="/workflows/flows"`}},

@@ -111,6 +111,16 @@ type Flows interface {
 	SetFlowOn(ctx context.Context, flowID string, on bool) error
 	Executions(ctx context.Context, f ExecutionFilter) (ExecutionPage, error)
 	Execution(ctx context.Context, executionID string) (*Execution, error)
+	// TestFlow starts a test run of a flow with input (a JSON document),
+	// even when the flow is off, so a builder can try a flow before
+	// turning it on. With dryRun its connectors record what they would
+	// send instead of sending it. It returns the new execution's id; a
+	// refusal is an *InputError and starts nothing.
+	TestFlow(ctx context.Context, flowID string, input json.RawMessage, dryRun bool) (string, error)
+	// CancelExecution ends a pending or running execution as cancelled.
+	// An execution that has ended already is refused with an *InputError
+	// and left as it is.
+	CancelExecution(ctx context.Context, executionID string) error
 }
 
 // Folder holds flows and tables; adding a template makes one.
@@ -172,7 +182,8 @@ type Execution struct {
 	FlowTitle string
 	Version   int
 	Status    string
-	// Test marks runs started by a hook's Test Connection.
+	// Test marks runs started by a hook's Test Connection or by the flow
+	// page's Test flow form.
 	Test bool
 	// Result is a short note such as "no matching route".
 	Result    string

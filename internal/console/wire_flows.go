@@ -269,6 +269,31 @@ func (s FlowService) Execution(ctx context.Context, executionID string) (*Execut
 	return &x, nil
 }
 
+// TestFlow starts a test run: marked as a test in Flow history and allowed
+// while the flow is off, as Okta Workflows' Test Flow is. The raw input is
+// handed to the service as it is; the service decodes it with its own
+// number handling and bounds its size.
+func (s FlowService) TestFlow(ctx context.Context, flowID string, input json.RawMessage, dryRun bool) (string, error) {
+	execID, err := s.Service.Start(ctx, flowID, input, flows.StartOptions{Test: true, AllowOff: true, DryRun: dryRun})
+	if errors.Is(err, flows.ErrNoQueue) {
+		return "", &InputError{Message: sentence(err.Error())}
+	}
+	return execID, flowsError(err)
+}
+
+// CancelExecution cancels an unfinished execution. The service refuses one
+// that has ended (with ErrInvalid), which the console says in words.
+func (s FlowService) CancelExecution(ctx context.Context, executionID string) error {
+	err := s.Service.Cancel(ctx, executionID)
+	if errors.Is(err, flows.ErrInvalid) {
+		return &InputError{Message: executionEnded}
+	}
+	return flowsError(err)
+}
+
+// executionEnded is what Cancel of an execution that has ended says.
+const executionEnded = "This execution has ended already; there is nothing to cancel."
+
 // Tables lists the tables of a folder, or of all folders.
 func (s FlowService) Tables(ctx context.Context, folderID string) ([]Table, error) {
 	var folders []*flows.Folder

@@ -285,6 +285,48 @@ func (w *Workflows) Execution(ctx context.Context, executionID string) (*console
 	return nil, fmt.Errorf("execution %s: %w", executionID, console.ErrNotFound)
 }
 
+// TestFlow runs a test of a flow at once, on or off, as the real service
+// would queue it. Any JSON input is accepted; the fake's engine reads it
+// only when it is an object. A dry run is noted in the result, as the
+// console's adapter does.
+func (w *Workflows) TestFlow(ctx context.Context, flowID string, input json.RawMessage, dryRun bool) (string, error) {
+	var v any
+	if err := json.Unmarshal(input, &v); err != nil {
+		return "", &console.InputError{Message: "The input is not JSON."}
+	}
+	obj, _ := v.(map[string]any)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.flows[flowID]; !ok {
+		return "", fmt.Errorf("flow %s: %w", flowID, console.ErrNotFound)
+	}
+	execID := id.New("exe")
+	w.run(flowID, execID, obj, true)
+	if e := w.execs[len(w.execs)-1]; dryRun {
+		e.Result = strings.TrimSpace(e.Result + " (dry run)")
+	}
+	return execID, nil
+}
+
+// CancelExecution cancels an unfinished execution, and refuses one that
+// has ended as the real service does. The fake's executions end within the
+// call that starts them, so in practice it always refuses.
+func (w *Workflows) CancelExecution(ctx context.Context, executionID string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.execs {
+		if e.ID != executionID {
+			continue
+		}
+		if e.Status != "pending" && e.Status != "running" {
+			return &console.InputError{Message: "This execution has ended already; there is nothing to cancel."}
+		}
+		e.Status, e.EndedAt = "cancelled", w.now()
+		return nil
+	}
+	return fmt.Errorf("execution %s: %w", executionID, console.ErrNotFound)
+}
+
 // InvokeTarget implements invoke.Flows.
 func (w *Workflows) InvokeTarget(ctx context.Context, flowID string) (invoke.Target, error) {
 	w.mu.Lock()
