@@ -1,8 +1,8 @@
 // Package api is Vigil's JSON API for posture and workflows under /api/v1:
 // issues, sources and scans, folders, flows with their versions, endpoint
-// settings and executions, tables, the template catalog and connections. It is a thin layer
-// over the domain services the console and the CLI use, so the three
-// always agree; it writes no SQL of its own.
+// settings, test runs and executions, tables, the template catalog and
+// connections. It is a thin layer over the domain services the console
+// and the CLI use, so the three always agree; it writes no SQL of its own.
 //
 // Every route requires a permission of the auth package and answers a
 // caller without it as auth.RequireAPI does (401 or 403). Errors share the
@@ -121,10 +121,12 @@ func (a *API) routes() []route {
 		{"GET", "/api/v1/flows/{id}/versions/{version}", auth.PermViewFlows, a.getVersion},
 		{"POST", "/api/v1/flows/{id}/on", auth.PermManageFlows, a.turnFlowOn},
 		{"POST", "/api/v1/flows/{id}/off", auth.PermManageFlows, a.turnFlowOff},
+		{"POST", "/api/v1/flows/{id}/run", auth.PermManageFlows, a.runFlow},
 		{"GET", "/api/v1/flows/{id}/endpoint", auth.PermViewFlows, a.getEndpoint},
 		{"POST", "/api/v1/flows/{id}/endpoint/rotate-token", auth.PermManageEndpointTokens, a.rotateToken},
 		{"GET", "/api/v1/executions", auth.PermViewFlows, a.listExecutions},
 		{"GET", "/api/v1/executions/{id}", auth.PermViewFlows, a.getExecution},
+		{"POST", "/api/v1/executions/{id}/cancel", auth.PermManageFlows, a.cancelExecution},
 
 		{"GET", "/api/v1/templates", auth.PermViewFlows, a.listTemplates},
 		{"GET", "/api/v1/templates/{name}", auth.PermViewFlows, a.getTemplate},

@@ -20,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/riverqueue/river"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/connection"
@@ -270,6 +271,30 @@ func setup(t *testing.T, st *store.Store) *bundle {
 	}
 	b.validateResponsesAgainst = doc
 	return b
+}
+
+// work makes the bundle's executions run: the flows service gets a queue
+// with workers, started, which the test's end stops. Without it they stay
+// pending, which the tests of the history rely on.
+func (b *bundle) work() {
+	t := b.t
+	t.Helper()
+	workers := river.NewWorkers()
+	b.svc.Flows.Register(workers)
+	q, err := queue.New(b.st, queue.Config{Workers: workers, FetchPollInterval: 10 * time.Millisecond,
+		Queues: map[string]int{river.QueueDefault: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.svc.Flows.SetQueue(q)
+	if err := q.Start(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Stop(ctx)
+	})
 }
 
 // response is an answer of the API.
