@@ -94,6 +94,8 @@ func classify(err error) *Error {
 		return ae
 	case errors.As(err, &te):
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(te.Msg)}
+	case errors.Is(err, source.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(err.Error())}
 	case errors.As(err, &sie):
 		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: sie.Field, Message: sentence(sie.Message)}
 	case errors.As(err, &cie):

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -52,15 +51,7 @@ func (a *API) addSource(w http.ResponseWriter, r *http.Request) error {
 			add.Schedule = -1 // on demand only, in the service's terms
 		}
 	}
-	// The service refuses a taken name as bad input; a caller of the API
-	// expects 409 for it, as for the other resources.
-	_, err := a.svc.Sources.Get(ctx, add.Name)
-	if err == nil {
-		return conflict("A source named %q already exists; choose another name or remove it first.", add.Name)
-	}
-	if !errors.Is(err, source.ErrNotFound) {
-		return err
-	}
+	// A taken name comes back as source.ErrConflict, a 409.
 	s, err := a.svc.Sources.Add(ctx, add)
 	if err != nil {
 		return err

@@ -201,15 +201,25 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Micro
 // ErrNotFound is returned (wrapped) when no source has the given name.
 var ErrNotFound = errors.New("source not found")
 
+// ErrConflict matches (errors.Is) the *InvalidError of a name another
+// source has, so that callers answering in HTTP terms can tell a taken
+// name from other bad input.
+var ErrConflict = errors.New("source name taken")
+
 // InvalidError is a configuration a user typed that cannot work. Its
 // message is one sentence for that user.
 type InvalidError struct {
 	// Field names the input at fault: "name", "url", "token", …
 	Field   string
 	Message string
+	// conflict marks a name another source has.
+	conflict bool
 }
 
 func (e *InvalidError) Error() string { return e.Message }
+
+// Is makes a taken name match ErrConflict.
+func (e *InvalidError) Is(target error) bool { return e.conflict && target == ErrConflict }
 
 func invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Message: fmt.Sprintf(format, args...)}
@@ -294,7 +304,8 @@ func (s *Service) Add(ctx context.Context, in Input) (*Source, error) {
 		return nil
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return nil, invalid("name", "A source named %q already exists; choose another name or remove it first.", in.Name)
+		return nil, &InvalidError{Field: "name", conflict: true,
+			Message: fmt.Sprintf("A source named %q already exists; choose another name or remove it first.", in.Name)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("add source %s: %w", in.Name, err)
