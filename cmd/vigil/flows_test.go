@@ -121,6 +121,19 @@ do:
 	if err != exitCode(1) || !strings.Contains(out, "bad.yaml: do[0].twice") || !strings.Contains(errOut, "1 of 2 documents are invalid") {
 		t.Errorf("validate of a bad file = %q %q, %v", out, errOut, err)
 	}
+	// The official schema wants a literal integer status: an expression
+	// there is refused with its path, as every other runtime would.
+	raise := writeFile(t, dir, "raise.yaml", `document: {dsl: '1.0.0', namespace: demo, name: fail, version: '1.0.0'}
+do:
+  - fail:
+      raise:
+        error: {type: 'https://example.com/errors/x', status: '${ .code }'}
+`)
+	out, errOut, err = runFlowsCLI(t, "flows", "validate", raise)
+	if err != exitCode(1) || !strings.Contains(out, "raise.yaml: do[0].fail.raise.error.status: expected an integer status") ||
+		!strings.Contains(errOut, "1 of 1 documents are invalid") {
+		t.Errorf("validate of an expression status = %q %q, %v", out, errOut, err)
+	}
 }
 
 func TestFlowsManagement(t *testing.T) {

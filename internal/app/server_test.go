@@ -117,7 +117,7 @@ func TestRoutes(t *testing.T) {
 			{"GET", "/api/v1/flows", nil, 401, "unauthorized"},
 			{"GET", "/api/openapi.json", nil, 200, `"/api/v1/issues"`},
 			{"GET", "/api/v1/hooks", http.Header{"Authorization": {"Bearer not-a-token"}}, 401, "unauthorized"},
-			{"POST", "/api/flo/unknownalias/invoke", nil, 404, "No flow has this invoke URL"},
+			{"POST", "/api/flo/unknownalias/invoke", nil, 401, "no valid credentials"},
 			{"DELETE", "/api/flo/unknownalias/invoke", nil, 405, ""},
 			// A cross-site form post is refused before any handler runs.
 			{"POST", "/login", http.Header{"Sec-Fetch-Site": {"cross-site"}, "Content-Type": {"application/x-www-form-urlencoded"}}, 403, ""},

@@ -151,6 +151,19 @@ func (p *parser) str(n *yaml.Node, path string) string {
 	return n.Value
 }
 
+// strOK is str that also tells whether n was a string at all.
+func (p *parser) strOK(n *yaml.Node, path string) (string, bool) {
+	before := len(p.problems)
+	s := p.str(n, path)
+	return s, len(p.problems) == before
+}
+
+// isExpr tells whether s is written as a runtime expression, `${ … }`.
+func isExpr(s string) bool {
+	_, ok := IsExpr(s)
+	return ok
+}
+
 func (p *parser) integer(n *yaml.Node, path string) int {
 	n = resolve(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!int" {

@@ -1,6 +1,8 @@
 package dsl
 
 import (
+	"strings"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -199,15 +201,28 @@ func (p *parser) errorDef(n *yaml.Node, path string, scope []string) *ErrorDef {
 		}
 	}
 	for _, f := range fs {
-		if f.key == "status" {
-			if f.v.Tag == "!!str" {
-				if _, ok := IsExpr(f.v.Value); ok {
+		fp := join(path, f.key)
+		switch f.key {
+		case "status":
+			// The schema wants a literal integer: a runtime expression
+			// here makes the document invalid for every other runtime.
+			if n := resolve(f.v); n != nil && n.Tag == "!!str" {
+				if _, ok := IsExpr(n.Value); ok {
+					p.errorf(n, fp, "expected an integer status such as 500, not a runtime expression (the DSL does not allow one here)")
 					continue
 				}
 			}
-			p.integer(f.v, join(path, f.key))
-		} else {
-			p.str(f.v, join(path, f.key))
+			p.integer(f.v, fp)
+		case "type":
+			if s, ok := p.strOK(f.v, fp); ok && !isExpr(s) && !uriPattern.MatchString(s) {
+				p.errorf(f.v, fp, "expected a URI such as https://example.com/errors/not-found or a runtime expression")
+			}
+		case "instance":
+			if s, ok := p.strOK(f.v, fp); ok && !isExpr(s) && !strings.HasPrefix(s, "/") {
+				p.errorf(f.v, fp, "expected a JSON pointer such as /do/0/task or a runtime expression")
+			}
+		default:
+			p.str(f.v, fp)
 		}
 	}
 	return &ErrorDef{Fields: p.template(n, path, scope)}

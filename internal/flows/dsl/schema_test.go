@@ -3,55 +3,18 @@ package dsl_test
 import (
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl/dsltest"
 )
 
-// officialSchema compiles the specification's JSON Schema from the shared
-// conformance folder (it is not copied into this repository).
-func officialSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dsltest.Dir(t), "schema", "workflow.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc any
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.UseRegexpEngine(goRegexpWithoutLookaround)
-	const loc = "https://serverlessworkflow.io/schemas/workflow.yaml"
-	if err := c.AddResource(loc, doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(loc)
-	if err != nil {
-		t.Fatalf("compile official schema: %v", err)
-	}
-	return s
-}
-
-// goRegexpWithoutLookaround compiles the schema's patterns with Go's
-// regexp after dropping the two lookarounds of the ISO 8601 duration
-// pattern, which RE2 lacks. The pattern then also accepts "P" and "PT";
-// Parse refuses those itself (see TestParseISODuration).
-func goRegexpWithoutLookaround(s string) (jsonschema.Regexp, error) {
-	s = strings.NewReplacer("(?!$)", "", "(?=\\d)", "").Replace(s)
-	return regexp.Compile(s)
-}
-
 // TestAgreesWithOfficialSchema checks that documents the official schema
 // rejects are rejected by Parse too, and that a valid one passes both.
 func TestAgreesWithOfficialSchema(t *testing.T) {
-	schema := officialSchema(t)
+	schema := dsltest.Schema(t)
 	tests := []struct {
 		name  string
 		doc   string
@@ -93,7 +56,7 @@ func TestAgreesWithOfficialSchema(t *testing.T) {
 // TestCTKDocumentsValid checks that Parse accepts the conformance
 // examples that the official schema accepts.
 func TestExamplesSchemaAgreement(t *testing.T) {
-	schema := officialSchema(t)
+	schema := dsltest.Schema(t)
 	files, _ := filepath.Glob(filepath.Join(dsltest.Dir(t), "examples", "*.yaml"))
 	for _, f := range files {
 		data, _ := os.ReadFile(f)

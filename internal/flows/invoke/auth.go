@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/signature"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -32,35 +36,75 @@ type OAuthConfig struct {
 const DefaultScope = "okta.workflows.invoke.manage"
 
 // authenticate checks the caller's credentials for the endpoint's security
-// level and, when configured, the webhook signature. Any failure is the same
-// false: the caller learns nothing about which check failed.
-func (h *Handler) authenticate(ctx context.Context, ep *store.Endpoint, api *dsl.APIEndpoint, req *request) bool {
-	r := req.r
+// level; it reads headers and the query only, never the body. Any failure is
+// the same false: the caller learns nothing about which check failed.
+func (h *Handler) authenticate(ctx context.Context, ep *store.Endpoint, api *dsl.APIEndpoint, r *http.Request) bool {
 	switch api.Security {
 	case dsl.SecurityPublic:
+		return true
 	case dsl.SecurityOAuth2:
-		if !h.oauth.verify(ctx, r) {
-			return false
-		}
+		return h.oauth.verify(ctx, r)
 	default: // client token
 		token := r.Header.Get("X-Api-Client-Token")
 		if token == "" {
 			token = r.URL.Query().Get("clientToken")
 		}
-		if !h.endpoints.checkToken(ep, token) {
-			return false
-		}
+		return h.endpoints.checkToken(ep, token)
 	}
-	if api.Signature != nil {
-		secrets, err := h.endpoints.signingSecrets(ep)
-		if err != nil || len(secrets) == 0 {
-			return false
-		}
-		if signature.Verify(secrets, r.Header, req.raw, h.cfg.Now(), signature.DefaultTolerance) != nil {
-			return false
-		}
+}
+
+// verifySignature checks the webhook signature of endpoints configured for
+// one; it needs the body, so it runs after the body was read.
+func (h *Handler) verifySignature(ep *store.Endpoint, api *dsl.APIEndpoint, req *request) bool {
+	if api.Signature == nil {
+		return true
 	}
-	return true
+	secrets, err := h.endpoints.signingSecrets(ep)
+	if err != nil || len(secrets) == 0 {
+		return false
+	}
+	return signature.Verify(secrets, req.r.Header, req.raw, h.cfg.Now(), signature.DefaultTolerance) == nil
+}
+
+// lookup finds the endpoint of alias and its flow. For an unknown alias, or
+// a flow that lost its API Endpoint trigger, ok is false and ep and target
+// are a decoy (a client-token endpoint with a sealed token no caller has),
+// so that the caller's credentials are checked with the same work as for a
+// real endpoint and the answer takes comparable time.
+func (h *Handler) lookup(ctx context.Context, alias string) (ep *store.Endpoint, target Target, ok bool, err error) {
+	ep, err = h.store.EndpointByAlias(ctx, alias)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		ep = h.decoy
+		// The same second query a known alias costs; its answer is unused.
+		if _, err := h.flows.InvokeTarget(ctx, ep.FlowID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, Target{}, false, fmt.Errorf("look up flow: %w", err)
+		}
+		return ep, Target{Endpoint: &decoyAPI}, false, nil
+	case err != nil:
+		return nil, Target{}, false, err
+	}
+	target, err = h.flows.InvokeTarget(ctx, ep.FlowID)
+	if err != nil {
+		return nil, Target{}, false, fmt.Errorf("look up flow: %w", err)
+	}
+	if target.Endpoint == nil {
+		// The flow lost its API Endpoint trigger: its old URL is gone.
+		return h.decoy, Target{Endpoint: &decoyAPI}, false, nil
+	}
+	return ep, target, true, nil
+}
+
+// decoyAPI is the trigger of the decoy endpoint.
+var decoyAPI = dsl.APIEndpoint{Security: dsl.SecurityClientToken, Response: dsl.ResponseSync}
+
+// newDecoy returns an endpoint whose sealed token is random and never
+// shown: presenting any token to it costs what checking a real one costs,
+// and always fails.
+func newDecoy(box *secret.Box) *store.Endpoint {
+	const flowID = "flw_decoy"
+	sealed, _ := box.Seal(id.Token(tokenBytes), tokenPurpose(flowID))
+	return &store.Endpoint{FlowID: flowID, TokenSealed: sealed}
 }
 
 // constantTimeEqual compares two secrets without leaking, through timing,

@@ -3,10 +3,12 @@
 // card does, so that a caller configured for Okta Workflows (Okta ISPM's
 // event hook, a script) can point at Vigil by changing only the host.
 //
-// Order of checks, each answering before anything runs: method (405), alias
-// (404), body size (413), credentials (401, one body for missing and wrong),
-// flow on (409), JSON body (415), rate limit (429), backlog (503). An
-// execution row exists only once every check passed.
+// Order of checks, each answering before anything runs: method (405),
+// alias and credentials (401, one answer for an unknown alias and for a
+// missing or wrong token, checked before the body is read), body size
+// (413), webhook signature (401), flow on (409), JSON body (415), rate
+// limit (429), backlog (503). An execution row exists only once every check
+// passed.
 package invoke
 
 import (
@@ -128,6 +130,7 @@ type Handler struct {
 	flows     Flows
 	logger    *slog.Logger
 	oauth     *oauthVerifier
+	decoy     *store.Endpoint
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
@@ -144,6 +147,7 @@ func NewHandler(cfg Config, st *store.Store, box *secret.Box, flows Flows, clien
 		flows:     flows,
 		logger:    logger,
 		oauth:     newOAuthVerifier(cfg.OAuth, client),
+		decoy:     newDecoy(box),
 		limiters:  map[string]*rate.Limiter{},
 	}
 }
@@ -182,13 +186,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	ep, err := h.store.EndpointByAlias(ctx, r.PathValue("alias"))
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "No flow has this invoke URL.")
-		return
-	}
+	ep, target, ok, err := h.lookup(ctx, r.PathValue("alias"))
 	if err != nil {
 		h.internal(w, "look up endpoint", err)
+		return
+	}
+	// Credentials are checked before the body is read, and an unknown
+	// alias gets the very answer a wrong token gets, after the same work:
+	// a caller without the token learns nothing, not even that the URL
+	// exists, and cannot make the server read a large body.
+	if !h.authenticate(ctx, ep, target.Endpoint, r) || !ok {
+		writeError(w, http.StatusUnauthorized, "unauthorized", msgUnauthorized)
 		return
 	}
 	req, err := readRequest(w, r, h.cfg.MaxBody)
@@ -202,17 +210,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "The request body could not be read.")
 		return
 	}
-	target, err := h.flows.InvokeTarget(ctx, ep.FlowID)
-	if err != nil {
-		h.internal(w, "look up flow", err)
-		return
-	}
-	if target.Endpoint == nil {
-		// The flow lost its API Endpoint trigger: treat its old URL as gone.
-		writeError(w, http.StatusNotFound, "not_found", "No flow has this invoke URL.")
-		return
-	}
-	if !h.authenticate(ctx, ep, target.Endpoint, req) {
+	if !h.verifySignature(ep, target.Endpoint, req) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", msgUnauthorized)
 		return
 	}

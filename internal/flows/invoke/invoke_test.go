@@ -167,8 +167,13 @@ func TestStatuses(t *testing.T) {
 			code   string
 		}{
 			{name: "method", method: "PUT", url: b.url, hdr: tok, status: 405, code: "method_not_allowed"},
-			{name: "unknown alias", method: "POST", url: b.srv.URL + "/api/flo/nope/invoke", hdr: tok, status: 404, code: "not_found"},
+			// An unknown alias answers what a wrong token answers.
+			{name: "unknown alias", method: "POST", url: b.srv.URL + "/api/flo/nope/invoke", hdr: tok, status: 401, code: "unauthorized"},
 			{name: "too large", method: "POST", url: b.url, body: `{"a":"` + strings.Repeat("x", 100) + `"}`, hdr: tok, status: 413, code: "body_too_large"},
+			// The token is checked before the body is read.
+			{name: "too large, wrong token", method: "POST", url: b.url, body: `{"a":"` + strings.Repeat("x", 100) + `"}`, hdr: map[string]string{"x-api-client-token": "wrong"}, status: 401, code: "unauthorized"},
+			{name: "too large, unknown alias", method: "POST", url: b.srv.URL + "/api/flo/nope/invoke", body: `{"a":"` + strings.Repeat("x", 100) + `"}`, hdr: tok, status: 401, code: "unauthorized"},
+			{name: "trigger removed", method: "POST", url: b.url, body: `{}`, hdr: tok, setup: func() { b.flows.target.Endpoint = nil }, status: 401, code: "unauthorized"},
 			{name: "missing token", method: "POST", url: b.url, body: `{}`, status: 401, code: "unauthorized"},
 			{name: "wrong token", method: "POST", url: b.url, body: `{}`, hdr: map[string]string{"x-api-client-token": "wrong"}, status: 401, code: "unauthorized"},
 			{name: "wrong query token", method: "POST", url: b.url + "?clientToken=wrong", body: `{}`, status: 401, code: "unauthorized"},
@@ -180,8 +185,9 @@ func TestStatuses(t *testing.T) {
 			{name: "bad json", method: "POST", url: b.url, body: `{"a":`, hdr: tok, status: 415, code: "invalid_json"},
 			{name: "backlog", method: "POST", url: b.url, body: `{}`, hdr: tok, setup: func() { b.flows.backlog = 5000 }, status: 503, code: "backlog_full"},
 		}
+		api := b.flows.target.Endpoint
 		for _, tc := range cases {
-			b.flows.target.On, b.flows.backlog = true, 0
+			b.flows.target.On, b.flows.backlog, b.flows.target.Endpoint = true, 0, api
 			if tc.setup != nil {
 				tc.setup()
 			}
@@ -196,10 +202,12 @@ func TestStatuses(t *testing.T) {
 		// The same 401 body for missing and wrong credentials.
 		_, missing := b.do(t, "POST", b.url, `{}`, nil)
 		_, wrong := b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": "x"})
+		unknown, unknownBody := b.do(t, "POST", b.srv.URL+"/api/flo/"+strings.Repeat("a", len(b.ep.Alias))+"/invoke", `{}`, map[string]string{"x-api-client-token": "x"})
 		mj, _ := json.Marshal(missing)
 		wj, _ := json.Marshal(wrong)
-		if string(mj) != string(wj) {
-			t.Errorf("401 bodies differ: %s vs %s", mj, wj)
+		uj, _ := json.Marshal(unknownBody)
+		if string(mj) != string(wj) || string(uj) != string(wj) || unknown.StatusCode != http.StatusUnauthorized {
+			t.Errorf("401 bodies differ: missing %s, wrong %s, unknown alias %d %s", mj, wj, unknown.StatusCode, uj)
 		}
 		if strings.Contains(b.logs.String(), b.token) {
 			t.Fatal("the client token appears in the logs")

@@ -1,6 +1,7 @@
 package template_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -199,12 +200,16 @@ func TestHelperLogsAndRaisesErrors(t *testing.T) {
 			if fault == nil {
 				t.Fatal("the helper succeeded")
 			}
-			if fault.Status != tt.status || fault.Title != tt.summary || !strings.HasPrefix(fault.Detail, tt.message) {
-				t.Errorf("fault %d %q %q, want %d %q %q…", fault.Status, fault.Title, fault.Detail, tt.status, tt.summary, tt.message)
+			// The DSL's raise takes a literal status, so the helper fails
+			// with 500 and carries the caught error's status in the detail.
+			status := fmt.Sprintf(" (status %d)", tt.status)
+			if fault.Status != 500 || fault.Title != tt.summary || !strings.HasPrefix(fault.Detail, tt.message) || !strings.HasSuffix(fault.Detail, status) {
+				t.Errorf("fault %d %q %q, want 500 %q %q…%s", fault.Status, fault.Title, fault.Detail, tt.summary, tt.message, status)
 			}
 			errs := e.tableRows("Error Logging")
 			if len(errs) != 1 || errs[0]["Username"] != tt.issue.AffectedEntity.IdentifierInService ||
-				errs[0]["Error Summary"] != tt.summary || !strings.HasPrefix(errs[0]["Error Message"].(string), tt.message) {
+				errs[0]["Error Summary"] != tt.summary || !strings.HasPrefix(errs[0]["Error Message"].(string), tt.message) ||
+				!strings.HasSuffix(errs[0]["Error Message"].(string), status) {
 				t.Errorf("Error Logging rows %v", errs)
 			}
 			if rows := e.tableRows("ISPM Events"); len(rows) != 1 {

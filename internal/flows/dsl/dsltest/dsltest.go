@@ -10,7 +10,12 @@ package dsltest
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
 )
 
 // EnvVar names the environment variable that overrides the lookup.
@@ -52,4 +57,51 @@ func find() string {
 		}
 		dir = parent
 	}
+}
+
+// Schema compiles the specification's JSON Schema (schema/workflow.yaml of
+// the conformance folder). Tests validate documents with it to compare
+// Vigil's own validator with the official rules; it is never used outside
+// tests.
+func Schema(t testing.TB) *jsonschema.Schema {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(Dir(t), "schema", "workflow.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.UseRegexpEngine(goRegexpWithoutLookaround)
+	const loc = "https://serverlessworkflow.io/schemas/workflow.yaml"
+	if err := c.AddResource(loc, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(loc)
+	if err != nil {
+		t.Fatalf("compile the official schema: %v", err)
+	}
+	return s
+}
+
+// ValidateYAML decodes a YAML (or JSON) flow document and validates it
+// against schema; it fails the test if the document does not decode.
+func ValidateYAML(t testing.TB, schema *jsonschema.Schema, doc []byte) error {
+	t.Helper()
+	var inst any
+	if err := yaml.Unmarshal(doc, &inst); err != nil {
+		t.Fatalf("decode flow document: %v", err)
+	}
+	return schema.Validate(inst)
+}
+
+// goRegexpWithoutLookaround compiles the schema's patterns with Go's
+// regexp after dropping the two lookarounds of the ISO 8601 duration
+// pattern, which RE2 lacks. The pattern then also accepts "P" and "PT";
+// Vigil's parser refuses those itself.
+func goRegexpWithoutLookaround(s string) (jsonschema.Regexp, error) {
+	s = strings.NewReplacer("(?!$)", "", "(?=\\d)", "").Replace(s)
+	return regexp.Compile(s)
 }
