@@ -104,6 +104,8 @@ func (s *Server) prepare(ctx context.Context) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       a.Config.ReadTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 	}
 	return s, nil
@@ -247,10 +249,11 @@ func (s *Server) routes() (http.Handler, error) {
 	// Invoke URLs are called by other servers with their own credentials
 	// (client token, OAuth, signatures), never with a browser session.
 	cop.AddInsecureBypassPattern("/api/flo/")
-	authed := svc.Auth.Authenticate(mux)
+	limited := newAnonymousLimit(a.Config.MaxAnonymous).wrap(mux)
+	authed := svc.Auth.Authenticate(limited)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/flo/") {
-			mux.ServeHTTP(w, r)
+			limited.ServeHTTP(w, r)
 			return
 		}
 		authed.ServeHTTP(w, r)
