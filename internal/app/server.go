@@ -178,6 +178,13 @@ func (s *Server) start(ctx context.Context) error {
 		log.Warn("created the first administrator; sign in and change this password now, it is not shown again",
 			"user", auth.BootstrapName, "password", pw, "sign_in", s.app.Config.PublicURL+auth.LoginPath)
 	}
+	// On SQLite the data directory lock makes this the only server, so
+	// every scan a job was running died with the previous process
+	// (before the workers start, so none of this process's scans is
+	// running yet).
+	if _, err := s.svc.Sources.Recover(ctx, s.app.Store.Dialect() == store.SQLite); err != nil {
+		log.Error("cannot recover interrupted scans; the periodic schedule will try again", "error", err)
+	}
 	if err := s.queue.Start(ctx); err != nil {
 		return fmt.Errorf("cannot start the job workers: %w", err)
 	}
