@@ -58,6 +58,14 @@ type Config struct {
 	// refuses to start when the provider cannot be discovered. Its
 	// HTTPClient is the app's SSRF-guarded client.
 	OIDC auth.OIDCConfig
+	// ReadTimeout is how long a client may take to send a whole request,
+	// headers and body; a client trickling its body is cut off then, so
+	// slow connections cannot pile up. Default 30 s.
+	ReadTimeout time.Duration
+	// MaxAnonymous is how many requests that carry no session or API token
+	// may be in flight at once; more are answered 503 at once. Health
+	// checks are never counted. Default 256.
+	MaxAnonymous int
 }
 
 // WithDefaults returns c with every unset field filled in.
@@ -80,6 +88,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 30 * time.Second
+	}
+	if c.MaxAnonymous <= 0 {
+		c.MaxAnonymous = 256
 	}
 	return c
 }

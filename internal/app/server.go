@@ -104,6 +104,8 @@ func (s *Server) prepare(ctx context.Context) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       a.Config.ReadTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 	}
 	return s, nil
@@ -176,6 +178,13 @@ func (s *Server) start(ctx context.Context) error {
 		log.Warn("created the first administrator; sign in and change this password now, it is not shown again",
 			"user", auth.BootstrapName, "password", pw, "sign_in", s.app.Config.PublicURL+auth.LoginPath)
 	}
+	// On SQLite the data directory lock makes this the only server, so
+	// every scan a job was running died with the previous process
+	// (before the workers start, so none of this process's scans is
+	// running yet).
+	if _, err := s.svc.Sources.Recover(ctx, s.app.Store.Dialect() == store.SQLite); err != nil {
+		log.Error("cannot recover interrupted scans; the periodic schedule will try again", "error", err)
+	}
 	if err := s.queue.Start(ctx); err != nil {
 		return fmt.Errorf("cannot start the job workers: %w", err)
 	}
@@ -247,10 +256,11 @@ func (s *Server) routes() (http.Handler, error) {
 	// Invoke URLs are called by other servers with their own credentials
 	// (client token, OAuth, signatures), never with a browser session.
 	cop.AddInsecureBypassPattern("/api/flo/")
-	authed := svc.Auth.Authenticate(mux)
+	limited := newAnonymousLimit(a.Config.MaxAnonymous).wrap(mux)
+	authed := svc.Auth.Authenticate(limited)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/flo/") {
-			mux.ServeHTTP(w, r)
+			limited.ServeHTTP(w, r)
 			return
 		}
 		authed.ServeHTTP(w, r)

@@ -82,4 +82,5 @@ func (s *Services) Register(workers *river.Workers) []*river.PeriodicJob {
 func (s *Services) SetQueue(q *queue.Queue) {
 	s.Hooks.SetQueue(q)
 	s.Flows.SetQueue(q)
+	s.Sources.SetQueue(q)
 }

@@ -7,9 +7,11 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 )
@@ -152,17 +154,34 @@ func queryWith(r *http.Request, pairs ...string) string {
 	return r.URL.Path + "?" + s
 }
 
-// cleanPath keeps a redirect target on this site: a local absolute path, or
-// fallback.
+// cleanPath keeps a redirect target on this site: a local absolute path
+// (with its query), or fallback. The target is judged after it is cleaned
+// and unescaped, and refused if it holds a backslash or a control
+// character anywhere: browsers read "\" as "/" and drop tabs and newlines,
+// so "/ispm/../\evil.example", which cleans to "/\evil.example", or
+// "/\t/evil.example" would take the user off-site.
 func cleanPath(p, fallback string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || !safeTarget(p) {
 		return fallback
 	}
-	u := path.Clean(strings.SplitN(p, "?", 2)[0])
-	if rest, ok := strings.CutPrefix(p, strings.SplitN(p, "?", 2)[0]); ok && rest != "" {
-		return u + rest
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !safeTarget(u.Path) {
+		return fallback
 	}
-	return u
+	clean := path.Clean(u.Path)
+	if !strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") {
+		return fallback
+	}
+	return (&url.URL{Path: clean, RawQuery: u.RawQuery}).String()
+}
+
+// safeTarget reports whether s holds neither a backslash nor a control
+// character, escaped or not.
+func safeTarget(s string) bool {
+	if un, err := url.PathUnescape(s); err == nil && un != s && !safeTarget(un) {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f || unicode.IsControl(r) })
 }
 
 // sectionOf maps a permission set to the landing page of a user.

@@ -22,8 +22,13 @@ type ScanArgs struct {
 func (ScanArgs) Kind() string { return "posture_scan" }
 
 // InsertOpts keeps at most one scan of the same sources waiting or running.
+// A scan that fails records why and is not retried; one whose worker died
+// is failed and queued again by Recover, which also takes the dead job out
+// of the running state, so that it does not stand as a duplicate of every
+// later scan. River's own rescue of the dead job (after the job's timeout)
+// retries it, in case the worker died before the scan was recorded.
 func (ScanArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true,
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true,
 		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 			rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
 }
@@ -48,7 +53,12 @@ func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	if trigger == "" {
 		trigger = TriggerAPI
 	}
-	_, err := w.svc.Scan(ctx, ScanOptions{Sources: job.Args.Sources, Trigger: trigger})
+	res, err := w.svc.Scan(ctx, ScanOptions{Sources: job.Args.Sources, Trigger: trigger, JobID: job.ID})
+	if err != nil && res != nil {
+		// The scan recorded its failure; running it again now would only
+		// record another.
+		return river.JobCancel(err)
+	}
 	return err
 }
 
@@ -60,6 +70,9 @@ type scheduleWorker struct {
 }
 
 func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[ScheduleArgs]) error {
+	if _, err := w.svc.Recover(ctx, false); err != nil {
+		return err
+	}
 	_, err := w.svc.ScanDue(ctx)
 	return err
 }

@@ -23,21 +23,8 @@ func TestJobs(t *testing.T) {
 		b := setup(t, st, nil)
 		ctx := t.Context()
 		splitOrg(t, b, 10)
-		workers := river.NewWorkers()
-		Register(workers, b.svc)
-		issue.Register(workers, b.issues)
-		q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			q.Stop(sctx)
-		})
+		q := newQueue(t, b)
+		startQueue(t, q)
 		scans := func(trigger string) int {
 			list, err := st.PostureScans(ctx, 100)
 			if err != nil {
@@ -81,6 +68,34 @@ func TestJobs(t *testing.T) {
 			is, err := b.issues.Get(ctx, id)
 			return err == nil && is.Status == issue.StatusOpen
 		})
+	})
+}
+
+// newQueue returns a queue that works the posture jobs of b, not yet
+// started, and gives it to b's service.
+func newQueue(t *testing.T, b *testBundle) *queue.Queue {
+	t.Helper()
+	workers := river.NewWorkers()
+	Register(workers, b.svc)
+	issue.Register(workers, b.issues)
+	q, err := queue.New(b.st, queue.Config{Workers: workers, FetchPollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.svc.SetQueue(q)
+	return q
+}
+
+// startQueue starts q's workers until the test ends.
+func startQueue(t *testing.T, q *queue.Queue) {
+	t.Helper()
+	if err := q.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		q.Stop(sctx)
 	})
 }
 

@@ -41,6 +41,9 @@ type ScanOptions struct {
 	Trigger string
 	// Progress receives progress reports while sources are read.
 	Progress ProgressFunc
+	// JobID is the queue job running the scan, 0 for none; Recover
+	// queues the scan again when that job's worker dies.
+	JobID int64
 }
 
 // ScanResult is what a scan did. Its JSON form is stored with the scan.
@@ -109,6 +112,11 @@ func (s *Service) Scan(ctx context.Context, opts ScanOptions) (*ScanResult, erro
 		Status: ScanRunning, ResultJSON: "{}", StartedAt: started}); err != nil {
 		return nil, fmt.Errorf("record the scan: %w", err)
 	}
+	stop, err := s.lease(ctx, res.ID, opts.JobID)
+	if err != nil {
+		return s.fail(ctx, res, targets, err)
+	}
+	defer stop()
 	s.cfg.Logger.Info("scan started", "scan", res.ID, "trigger", opts.Trigger, "sources", len(targets))
 
 	start := time.Now()

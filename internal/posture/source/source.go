@@ -33,6 +33,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
@@ -169,6 +172,10 @@ type Config struct {
 	// Logger receives one line per scan and one per failed source.
 	// Default: discard.
 	Logger *slog.Logger
+	// ScanLease is how long a running scan's lease lasts; its worker
+	// renews it every third of that while it works, so a scan whose lease
+	// ran out was left by a node that died. Default 30 s.
+	ScanLease time.Duration
 }
 
 // Service manages sources and runs scans. It is safe for concurrent use.
@@ -177,7 +184,17 @@ type Service struct {
 	box    *secret.Box
 	issues *issue.Service
 	cfg    Config
+	queue  JobInserter
 }
+
+// JobInserter inserts jobs in a transaction (the application's queue).
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// SetQueue gives the service the queue it queues an interrupted scan
+// again on. Without one, Recover only marks such scans failed.
+func (s *Service) SetQueue(q JobInserter) { s.queue = q }
 
 // New returns a Service. issues receives the findings of scans.
 func New(st *store.Store, box *secret.Box, issues *issue.Service, cfg Config) *Service {
@@ -192,6 +209,9 @@ func New(st *store.Store, box *secret.Box, issues *issue.Service, cfg Config) *S
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ScanLease <= 0 {
+		cfg.ScanLease = 30 * time.Second
 	}
 	return &Service{st: st, box: box, issues: issues, cfg: cfg}
 }

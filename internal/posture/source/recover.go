@@ -1,0 +1,114 @@
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// errInterrupted is the error an abandoned scan is failed with.
+const errInterrupted = "The server running this scan stopped before it ended; the scan was queued again."
+
+// errInterruptedCLI is the error of an abandoned scan nobody can resume.
+const errInterruptedCLI = "The process running this scan stopped before it ended; run the scan again."
+
+// lease records that this process runs the scan and renews the lease
+// every third of Config.ScanLease until the returned stop is called, which
+// also drops it. A scan whose lease runs out is one Recover fails and
+// queues again.
+func (s *Service) lease(ctx context.Context, scanID string, jobID int64) (stop func(), err error) {
+	d := s.cfg.ScanLease
+	if err := s.st.LeasePostureScan(ctx, scanID, jobID, s.now().Add(d)); err != nil {
+		return nil, fmt.Errorf("lease the scan: %w", err)
+	}
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		tick := time.NewTicker(d / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if err := s.st.LeasePostureScan(ctx, scanID, jobID, s.now().Add(d)); err != nil {
+					s.cfg.Logger.Warn("cannot renew the scan's lease", "scan", scanID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
+		if err := s.st.ReleasePostureScan(context.WithoutCancel(ctx), scanID); err != nil {
+			s.cfg.Logger.Warn("cannot drop the scan's lease", "scan", scanID, "err", err)
+		}
+	}, nil
+}
+
+// Recover fails, visibly, every scan whose worker died (its lease ran out),
+// and queues each one a job ran again with the same sources and trigger.
+// The dead job is discarded, so that it no longer counts as a duplicate
+// of the next "scan all". With exclusive set the caller is the only
+// server (SQLite's data directory lock), so every scan a job was running
+// was abandoned by the previous process, whatever its lease says; a scan
+// the command line runs still counts only once its lease ran out. It
+// returns how many scans it recovered.
+func (s *Service) Recover(ctx context.Context, exclusive bool) (int, error) {
+	now := s.now()
+	jobsNow := now
+	if exclusive {
+		jobsNow = now.Add(100 * 365 * 24 * time.Hour)
+	}
+	n := 0
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		n = 0
+		dead, err := tx.AbandonedPostureScans(ctx, now, jobsNow, now.Add(-s.cfg.ScanLease))
+		if err != nil {
+			return err
+		}
+		for _, d := range dead {
+			msg := errInterruptedCLI
+			if d.JobID != 0 && s.queue != nil {
+				msg = errInterrupted
+			}
+			blob, _ := json.Marshal(&ScanResult{ID: d.ID, Trigger: d.Trigger, Status: ScanFailed, Error: msg,
+				FinishedAt: now, Sources: []SourceResult{}})
+			if err := tx.FinishPostureScan(ctx, d.ID, ScanFailed, msg, string(blob), now); err != nil {
+				return err
+			}
+			if err := tx.ReleasePostureScan(ctx, d.ID); err != nil {
+				return err
+			}
+			n++
+			if d.JobID == 0 {
+				continue
+			}
+			if _, err := tx.DiscardDeadJob(ctx, d.JobID); err != nil {
+				return err
+			}
+			if s.queue == nil {
+				continue
+			}
+			var names []string
+			if err := json.Unmarshal([]byte(d.RequestedJSON), &names); err != nil {
+				return fmt.Errorf("scan %s: read the sources it asked for: %w", d.ID, err)
+			}
+			if _, err := s.queue.InsertTx(ctx, tx, ScanArgs{Sources: names, Trigger: d.Trigger}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("recover interrupted scans: %w", err)
+	}
+	if n > 0 {
+		s.cfg.Logger.Info("failed the scans whose worker died and queued them again", "scans", n)
+	}
+	return n, nil
+}

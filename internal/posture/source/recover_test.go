@@ -1,0 +1,118 @@
+package source
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// abandonScan leaves the database as a node that died during a "scan all"
+// leaves it: the job running, the scan running, its lease until leasedUntil.
+func abandonScan(t *testing.T, b *testBundle, q *queue.Queue, scanID string, leasedUntil time.Time) int64 {
+	t.Helper()
+	ctx := t.Context()
+	res, err := q.Insert(ctx, ScanArgs{Trigger: TriggerAPI}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := `now()`
+	if b.st.Dialect() == store.SQLite {
+		now = `datetime('now', 'subsec')`
+	}
+	if _, err := b.st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = `+now+
+		` WHERE id = $1`, res.Job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.st.CreatePostureScan(ctx, &store.PostureScan{ID: scanID, Trigger: TriggerAPI, RequestedJSON: "[]",
+		Status: ScanRunning, ResultJSON: "{}", StartedAt: b.clock.Now().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.st.LeasePostureScan(ctx, scanID, res.Job.ID, leasedUntil); err != nil {
+		t.Fatal(err)
+	}
+	return res.Job.ID
+}
+
+// TestScanResumedAfterCrash checks that a scan whose worker died is failed
+// visibly, run again, and no longer answers the next "scan all" as a
+// duplicate: before, the dead job stayed running and every later scan was
+// skipped as its duplicate.
+func TestScanResumedAfterCrash(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		splitOrg(t, b, 10)
+		q := newQueue(t, b)
+		abandonScan(t, b, q, "scn_dead", b.clock.Now().Add(-time.Second))
+		if res, err := q.Insert(ctx, ScanArgs{Trigger: TriggerAPI}, nil); err != nil || !res.UniqueSkippedAsDuplicate {
+			t.Fatalf("a scan all while the dead job runs: %+v, %v; want a duplicate (the state the crash leaves)", res, err)
+		}
+		startQueue(t, q)
+		// The periodic schedule job finds the dead scan.
+		if _, err := q.Insert(ctx, ScheduleArgs{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the dead scan failed and a new one done", func() bool {
+			list, err := b.svc.Scans(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dead, resumed := false, false
+			for _, s := range list {
+				dead = dead || s.ID == "scn_dead" && s.Status == ScanFailed && s.Error == errInterrupted
+				resumed = resumed || s.ID != "scn_dead" && s.Trigger == TriggerAPI && s.Status == ScanOK
+			}
+			return dead && resumed
+		})
+		// River marks the resumed job completed shortly after its scan
+		// ends; from then on a scan all is a new job.
+		waitFor(t, "a scan all after the recovery to be a new job", func() bool {
+			res, err := q.Insert(ctx, ScanArgs{Trigger: TriggerAPI}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return !res.UniqueSkippedAsDuplicate
+		})
+	})
+}
+
+// TestRecoverExclusive checks that a server alone on its database (SQLite)
+// recovers at start a job's scan whose lease has not yet run out, and
+// that without that knowledge the live-looking lease is respected.
+func TestRecoverExclusive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		q, err := queue.New(st, queue.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.svc.SetQueue(q)
+		abandonScan(t, b, q, "scn_dead", b.clock.Now().Add(time.Minute))
+		if err := b.st.CreatePostureScan(ctx, &store.PostureScan{ID: "scn_cli", Trigger: TriggerCLI, RequestedJSON: "[]",
+			Status: ScanRunning, ResultJSON: "{}", StartedAt: b.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.st.LeasePostureScan(ctx, "scn_cli", 0, b.clock.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := b.svc.Recover(ctx, false); err != nil || n != 0 {
+			t.Fatalf("Recover(shared) with live leases: %d, %v; want 0", n, err)
+		}
+		if n, err := b.svc.Recover(ctx, true); err != nil || n != 1 {
+			t.Fatalf("Recover(exclusive): %d, %v; want the job's scan only", n, err)
+		}
+		for id, want := range map[string]string{"scn_dead": ScanFailed, "scn_cli": ScanRunning} {
+			s, err := b.st.PostureScan(ctx, id)
+			if err != nil || s.Status != want {
+				t.Errorf("scan %s: %+v, %v; want %s", id, s, err, want)
+			}
+		}
+		if res, err := q.Insert(ctx, ScanArgs{Trigger: TriggerAPI}, nil); err != nil || !res.UniqueSkippedAsDuplicate {
+			t.Errorf("after recovery the scan queued again should be waiting: %+v, %v", res, err)
+		}
+	})
+}

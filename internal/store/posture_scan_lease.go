@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// LeasePostureScan records, or renews, that a live worker runs the scan
+// until the given time.
+func (q *Queries) LeasePostureScan(ctx context.Context, scanID string, jobID int64, until time.Time) error {
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_posture_scan_lease (scan_id, job_id, leased_until) VALUES ($1, $2, $3)
+		ON CONFLICT (scan_id) DO UPDATE SET leased_until = excluded.leased_until`, scanID, jobID, until)
+	return err
+}
+
+// ReleasePostureScan drops the lease of a scan that ended.
+func (q *Queries) ReleasePostureScan(ctx context.Context, scanID string) error {
+	_, err := q.c.exec(ctx, `DELETE FROM vigil_posture_scan_lease WHERE scan_id = $1`, scanID)
+	return err
+}
+
+// AbandonedPostureScan is a scan left running by a worker that died.
+type AbandonedPostureScan struct {
+	ID            string
+	Trigger       string
+	RequestedJSON string
+	// JobID is the River job that ran the scan; 0 when none did.
+	JobID int64
+}
+
+// AbandonedPostureScans returns the scans still marked running whose lease
+// ran out: before now for a scan the command line runs, before jobsNow for
+// one a job runs (a server that knows it is alone passes a time far ahead,
+// for every job's worker died with the previous process). Scans that never
+// got a lease count when they started before unleasedBefore (the worker
+// died between recording the scan and leasing it, or an older version ran
+// it).
+func (q *Queries) AbandonedPostureScans(ctx context.Context, now, jobsNow, unleasedBefore time.Time) ([]AbandonedPostureScan, error) {
+	var out []AbandonedPostureScan
+	err := q.c.query(ctx, `SELECT s.id, s.trigger_kind, s.requested, COALESCE(l.job_id, 0)
+		FROM vigil_posture_scan s LEFT JOIN vigil_posture_scan_lease l ON l.scan_id = s.id
+		WHERE s.status = 'running' AND ((l.scan_id IS NOT NULL AND l.job_id = 0 AND l.leased_until < $1)
+			OR (l.scan_id IS NOT NULL AND l.job_id <> 0 AND l.leased_until < $2)
+			OR (l.scan_id IS NULL AND s.started_at < $3))
+		ORDER BY s.started_at`, []any{now, jobsNow, unleasedBefore}, func(r *sql.Rows) error {
+		var a AbandonedPostureScan
+		if err := r.Scan(&a.ID, &a.Trigger, &a.RequestedJSON, &a.JobID); err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+// DiscardDeadJob moves a River job that is marked running but whose worker
+// died to the discarded state, so that it no longer counts as a duplicate
+// of a new job with the same arguments. (River itself would only rescue it
+// once the worker's timeout had passed.) It reports whether the job was
+// still running. It writes River's river_job table through the columns of
+// River's stable schema, as River's own cancellation does.
+func (q *Queries) DiscardDeadJob(ctx context.Context, jobID int64) (bool, error) {
+	now := `now()`
+	if q.d == SQLite {
+		now = `datetime('now', 'subsec')`
+	}
+	res, err := q.c.exec(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = `+now+`
+		WHERE id = $1 AND state = 'running'`, jobID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
