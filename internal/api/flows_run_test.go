@@ -82,7 +82,7 @@ func (b *bundle) history(execID string) *flows.History {
 // measured.
 func (b *bundle) awaitStatus(execID string, ok func(status string) bool) *flows.History {
 	b.t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		h := b.history(execID)
 		if ok(h.Execution.Status) {

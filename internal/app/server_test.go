@@ -65,8 +65,8 @@ func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx con
 			if err != nil {
 				t.Errorf("Run returned %v after the context ended; want a clean shutdown", err)
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("the server did not shut down within 30 s")
+		case <-time.After(2 * time.Minute):
+			t.Error("the server did not shut down within 2 minutes")
 		}
 		a.Close()
 		if t.Failed() {
@@ -81,8 +81,8 @@ func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx con
 				return r
 			}
 		}
-		if time.Since(begin) > 30*time.Second {
-			t.Fatalf("not ready within 30 s:\n%s", logs.String())
+		if time.Since(begin) > 2*time.Minute {
+			t.Fatalf("not ready within 2 minutes:\n%s", logs.String())
 		}
 	}
 }

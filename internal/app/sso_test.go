@@ -56,7 +56,7 @@ func TestSingleSignOnWiring(t *testing.T) {
 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var page string
-	for i := 0; i < 100; i++ {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		resp, err := client.Get(srv.PublicURL() + "/login")
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)

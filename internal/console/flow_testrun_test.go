@@ -99,7 +99,7 @@ func (b *testRunBundle) testRun(t *testing.T, flowID string, form url.Values) st
 // wait returns the execution once it has ended.
 func (b *testRunBundle) wait(t *testing.T, execID string) *flows.Execution {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	e, err := b.w.Flows.Wait(ctx, execID)
 	if err != nil {
@@ -112,7 +112,7 @@ func (b *testRunBundle) wait(t *testing.T, execID string) *flows.Execution {
 // stops a run in progress rather than one still queued.
 func (b *testRunBundle) running(t *testing.T, execID string) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		h, err := b.w.Flows.Execution(context.Background(), execID)
 		if err != nil {
 			t.Fatal(err)

@@ -117,7 +117,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatalf("no issue after the scan: %v", err)
 	}
 	f.issueID = pg.Issues[0].ID
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for f.deliveryID == "" && time.Now().Before(deadline) {
 		ds, err := w.Hooks.Deliveries(ctx, hooks.DeliveryFilter{Hook: h.ID})
 		if err != nil {

@@ -144,7 +144,7 @@ func newFullWorld(t *testing.T, st *store.Store) *fullWorld {
 	if fw.executionID, err = w.Flows.Start(ctx, fw.routeID, in, flows.StartOptions{AllowOff: true, Test: true}); err != nil {
 		t.Fatal(err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if _, err := w.Flows.Wait(wctx, fw.executionID); err != nil {
 		t.Fatalf("wait for the execution: %v", err)

@@ -187,7 +187,7 @@ func crashResume(t *testing.T, dialect string) {
 	first, stderr := start()
 	select {
 	case <-fx.blocked:
-	case <-time.After(60 * time.Second):
+	case <-time.After(2 * time.Minute):
 		first.Process.Kill()
 		first.Wait()
 		t.Fatalf("the execution never reached the blocking task; child said: %s", stderr.String())
@@ -202,7 +202,7 @@ func crashResume(t *testing.T, dialect string) {
 
 	second, stderr := start()
 	defer func() { second.Process.Kill(); second.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		e, err := st.FlowExecution(ctx, execID)
 		if err != nil {

@@ -100,7 +100,7 @@ func (b *testBundle) run(t testing.TB, flowID string, input any, opts StartOptio
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
 	defer cancel()
 	e, err := b.svc.Wait(ctx, execID)
 	if err != nil {

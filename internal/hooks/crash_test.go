@@ -127,9 +127,11 @@ func (c *crashReceiver) distinct() int {
 	return len(c.bodies)
 }
 
-// TestCrashRecovery kills (SIGKILL) a node while it delivers 1,000 events
+// TestCrashRecovery kills (SIGKILL) a node while it delivers 200 events
 // and restarts it: every event arrives, and the only duplicates are
-// re-sends of the same event under the same webhook-id.
+// re-sends of the same event under the same webhook-id. The size proves
+// recovery (the kill lands mid-stream) while finishing well inside the
+// safety timeout on a busy machine; throughput is the benchmarks' job.
 func TestCrashRecovery(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) { crashRecovery(t, dialect) })
@@ -169,16 +171,17 @@ func crashRecovery(t *testing.T, dialect string) {
 	}
 
 	// The events and their jobs, committed before any worker runs.
-	const total = 1000
+	const total = 200
 	published := map[string]bool{}
 	q, err := queue.New(st, queue.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc.SetQueue(q)
-	for batch := 0; batch < total/50; batch++ {
+	const batchSize = 50
+	for batch := 0; batch < total/batchSize; batch++ {
 		err := st.InTx(ctx, func(tx *store.Tx) error {
-			for range 50 {
+			for range batchSize {
 				ev := sampleEvent()
 				published[ev.ID] = true
 				if err := svc.Publish(ctx, tx, ev); err != nil {
@@ -203,9 +206,11 @@ func crashRecovery(t *testing.T, dialect string) {
 		}
 		return cmd, stderr
 	}
+	// waitFor polls cond; the deadline is a safety net against a hang,
+	// not a measure of speed.
 	waitFor := func(what string, stderr *logtest.Buffer, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
+		deadline := time.Now().Add(5 * time.Minute)
 		for !cond() {
 			if time.Now().After(deadline) {
 				t.Fatalf("gave up waiting for %s; %d of %d events received; child said: %s", what, rc.distinct(), total, stderr.String())

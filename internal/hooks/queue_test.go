@@ -52,7 +52,7 @@ func startQueue(t testing.TB, st *store.Store, cfg Config) *Service {
 // generous deadline (a safeguard, not a timing assertion).
 func waitDelivered(t testing.TB, st *store.Store, n int) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		ds, err := st.HookDeliveries(context.Background(), store.HookDeliveryFilter{Status: StatusDelivered, Limit: n + 1})
 		if err != nil {

@@ -76,12 +76,12 @@ func TestInsertTx(t *testing.T) {
 			if name != "committed" {
 				t.Fatalf("ran %q", name)
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(2 * time.Minute):
 			t.Fatal("committed job did not run")
 		}
 		// Stop waits for the workers; any further run would have happened by
 		// then or never.
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		if err := q.Stop(sctx); err != nil {
 			t.Fatal(err)

@@ -90,7 +90,7 @@ func TestTemplateRunsDurably(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
 			ex, err := svc.Wait(wctx, id)
 			if err != nil {

@@ -111,7 +111,7 @@ func mustList(t *testing.T, b *testBundle) []*Source {
 // waitFor polls cond until it holds; a job queue gives no other signal.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a safety net, not a timing assertion
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s did not happen", what)

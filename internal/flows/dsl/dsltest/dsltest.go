@@ -23,7 +23,7 @@ const EnvVar = "VIGIL_CONFORMANCE_DIR"
 
 const rel = "shared/conformance/serverless-workflow"
 
-// Dir returns the conformance folder, or skips the test with a message
+// Dir returns the conformance folder, or fails the test with a message
 // saying where the material comes from when it cannot be found.
 func Dir(t testing.TB) string {
 	t.Helper()
@@ -36,7 +36,7 @@ func Dir(t testing.TB) string {
 	if d := find(); d != "" {
 		return d
 	}
-	t.Skipf("Serverless Workflow conformance material not found: place the specification's schema/, examples/ and ctk/features/ "+
+	t.Fatalf("Serverless Workflow conformance material not found: place the specification's schema/, examples/ and ctk/features/ "+
 		"(github.com/serverlessworkflow/specification) in %s beside or above the module root, or set %s", rel, EnvVar)
 	return ""
 }
