@@ -58,6 +58,9 @@ type Config struct {
 	// refuses to start when the provider cannot be discovered. Its
 	// HTTPClient is the app's SSRF-guarded client.
 	OIDC auth.OIDCConfig
+	// Workers bounds the executions this node runs at once in-process,
+	// the moment they start; more wait for the job queue. Default 64.
+	Workers int
 }
 
 // WithDefaults returns c with every unset field filled in.
@@ -80,6 +83,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Workers <= 0 {
+		c.Workers = 64
 	}
 	return c
 }

@@ -86,11 +86,12 @@ func (s *Server) prepare(ctx context.Context) (*Server, error) {
 		PeriodicJobs: periodic,
 		Logger:       a.quiet.With("component", "queue"),
 		Middleware:   []rivertype.Middleware{newJobMetrics(a.Metrics)},
-		// Executions and deliveries are chains of jobs (delivery → invoke →
-		// routing flow → helper flow); on SQLite nothing notifies idle
-		// workers, so a short poll keeps each link's wait small. The query
-		// is cheap on an idle queue.
-		FetchPollInterval: 100 * time.Millisecond,
+		// Executions start in-process on the node that accepts them; jobs
+		// (deliveries, overflow, recovery) wake the workers through River's
+		// insert notifications on both databases, so the poll is only a
+		// fallback and an idle server stays idle.
+		FetchPollInterval: time.Second,
+		FetchCooldown:     5 * time.Millisecond,
 	})
 	if err != nil {
 		return nil, err
@@ -154,11 +155,12 @@ func (s *Server) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	herr := s.http.Shutdown(sctx)
+	lerr := s.svc.Flows.StopLocal(sctx)
 	qerr := s.queue.Stop(sctx)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
-	return errors.Join(herr, qerr)
+	return errors.Join(herr, lerr, qerr)
 }
 
 // start brings the background work up: the first administrator when there
@@ -179,6 +181,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.queue.Start(ctx); err != nil {
 		return fmt.Errorf("cannot start the job workers: %w", err)
 	}
+	s.svc.Flows.RunLocally(s.app.Config.Workers)
 	if n, err := s.svc.Flows.Recover(ctx); err != nil {
 		log.Error("cannot recover interrupted executions; the periodic recovery will try again", "error", err)
 	} else if n > 0 {
