@@ -61,6 +61,16 @@ type Config struct {
 	// Workers bounds the executions this node runs at once in-process,
 	// the moment they start; more wait for the job queue. Default 64.
 	Workers int
+	// InvokeRate, InvokeBurst and InvokeMaxBacklog are the limits of API
+	// endpoints whose flow document sets none (per flow: invocations a
+	// second, burst, unfinished executions). Zero means the default (50,
+	// 100, 1000); negative means no limit.
+	InvokeRate       float64
+	InvokeBurst      int
+	InvokeMaxBacklog int
+	// Pprof serves Go's profiles under /debug/pprof/ to administrators
+	// (settings:manage). Off by default.
+	Pprof bool
 }
 
 // WithDefaults returns c with every unset field filled in.

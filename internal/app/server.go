@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"golang.org/x/time/rate"
 
 	"github.com/vigil-ispm/vigil/internal/api"
 	"github.com/vigil-ispm/vigil/internal/auth"
@@ -227,8 +228,12 @@ func (s *Server) routes() (http.Handler, error) {
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
-	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{Now: a.Config.Now}, a.Store, a.Box, svc.Flows.Invoke(),
+	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{Now: a.Config.Now, Rate: rate.Limit(a.Config.InvokeRate),
+		Burst: a.Config.InvokeBurst, MaxBacklog: a.Config.InvokeMaxBacklog}, a.Store, a.Box, svc.Flows.Invoke(),
 		a.Outbound, a.Logger.With("component", "invoke")))
+	if a.Config.Pprof {
+		registerPprof(mux)
+	}
 
 	// The console authenticates each of its requests itself.
 	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, Logger: a.Logger, Now: a.Config.Now},
