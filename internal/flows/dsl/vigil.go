@@ -3,6 +3,7 @@ package dsl
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 	"strings"
 )
@@ -207,12 +208,12 @@ func parseLimits(v any, bad func(key, msg string)) *Limits {
 	}
 	l := &Limits{}
 	for k, val := range m {
-		f, ok := number(val)
+		f, ok := Number(val)
 		switch {
 		case k != "ratePerSecond" && k != "burst" && k != "maxBacklog":
 			bad("."+k, "unknown property: expected ratePerSecond, burst or maxBacklog")
 			continue
-		case !ok || f < 0:
+		case !ok || f < 0 || math.IsInf(f, 0) || math.IsNaN(f):
 			bad("."+k, "expected a number, 0 or more (0: no limit)")
 			continue
 		case k != "ratePerSecond" && (f != math.Trunc(f) || f > math.MaxInt32):
@@ -233,8 +234,9 @@ func parseLimits(v any, bad func(key, msg string)) *Limits {
 	return l
 }
 
-// number reads a number of a decoded document.
-func number(v any) (float64, bool) {
+// Number returns a numeric value of a decoded document or of a flow's
+// data as float64.
+func Number(v any) (float64, bool) {
 	switch n := v.(type) {
 	case int:
 		return float64(n), true
@@ -243,7 +245,10 @@ func number(v any) (float64, bool) {
 	case uint64:
 		return float64(n), true
 	case float64:
-		return n, !math.IsNaN(n) && !math.IsInf(n, 0)
+		return n, true
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(n).Float64()
+		return f, true
 	}
 	return 0, false
 }
