@@ -15,6 +15,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var addr, publicURL, groupRoles string
 	var demo bool
 	var oidc auth.OIDCConfig
+	var run runFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server: console at /, JSON API under /api/, invoke URLs under /api/flo/",
@@ -22,6 +23,9 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg := g.config()
 			cfg.Addr, cfg.PublicURL = addr, publicURL
+			if err := run.apply(&cfg); err != nil {
+				return err
+			}
 			if oidc.Issuer != "" {
 				roles, err := auth.ParseGroupRoles(groupRoles)
 				if err != nil {
@@ -43,6 +47,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	f.StringVar(&oidc.GroupsClaim, "oidc-groups-claim", envOr("VIGIL_OIDC_GROUPS_CLAIM", ""), "ID token claim listing the groups (default groups)")
 	f.StringVar(&oidc.GroupsScope, "oidc-groups-scope", envOr("VIGIL_OIDC_GROUPS_SCOPE", ""), "extra scope that makes the provider send the groups (Okta's org server: groups)")
 	f.StringVar(&groupRoles, "oidc-group-roles", envOr("VIGIL_OIDC_GROUP_ROLES", ""), `groups to roles, e.g. "Okta Admins=super_admin,SecOps=issue_responder"`)
+	run.register(f)
 	return cmd
 }
 

@@ -66,6 +66,19 @@ type Config struct {
 	// may be in flight at once; more are answered 503 at once. Health
 	// checks are never counted. Default 256.
 	MaxAnonymous int
+	// Workers bounds the executions this node runs at once in-process,
+	// the moment they start; more wait for the job queue. Default 64.
+	Workers int
+	// InvokeRate, InvokeBurst and InvokeMaxBacklog are the limits of API
+	// endpoints whose flow document sets none (per flow: invocations a
+	// second, burst, unfinished executions). Zero means the default (50,
+	// 100, 1000); negative means no limit.
+	InvokeRate       float64
+	InvokeBurst      int
+	InvokeMaxBacklog int
+	// Pprof serves Go's profiles under /debug/pprof/ to administrators
+	// (settings:manage). Off by default.
+	Pprof bool
 }
 
 // WithDefaults returns c with every unset field filled in.
@@ -94,6 +107,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxAnonymous <= 0 {
 		c.MaxAnonymous = 256
+	}
+	if c.Workers <= 0 {
+		c.Workers = 64
 	}
 	return c
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"golang.org/x/time/rate"
 
 	"github.com/vigil-ispm/vigil/internal/api"
 	"github.com/vigil-ispm/vigil/internal/auth"
@@ -86,11 +87,12 @@ func (s *Server) prepare(ctx context.Context) (*Server, error) {
 		PeriodicJobs: periodic,
 		Logger:       a.quiet.With("component", "queue"),
 		Middleware:   []rivertype.Middleware{newJobMetrics(a.Metrics)},
-		// Executions and deliveries are chains of jobs (delivery → invoke →
-		// routing flow → helper flow); on SQLite nothing notifies idle
-		// workers, so a short poll keeps each link's wait small. The query
-		// is cheap on an idle queue.
-		FetchPollInterval: 100 * time.Millisecond,
+		// Executions start in-process on the node that accepts them; jobs
+		// (deliveries, overflow, recovery) wake the workers through River's
+		// insert notifications on both databases, so the poll is only a
+		// fallback and an idle server stays idle.
+		FetchPollInterval: time.Second,
+		FetchCooldown:     5 * time.Millisecond,
 	})
 	if err != nil {
 		return nil, err
@@ -156,11 +158,12 @@ func (s *Server) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	herr := s.http.Shutdown(sctx)
+	lerr := s.svc.Flows.StopLocal(sctx)
 	qerr := s.queue.Stop(sctx)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
-	return errors.Join(herr, qerr)
+	return errors.Join(herr, lerr, qerr)
 }
 
 // start brings the background work up: the first administrator when there
@@ -188,6 +191,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.queue.Start(ctx); err != nil {
 		return fmt.Errorf("cannot start the job workers: %w", err)
 	}
+	s.svc.Flows.RunLocally(s.app.Config.Workers)
 	if n, err := s.svc.Flows.Recover(ctx); err != nil {
 		log.Error("cannot recover interrupted executions; the periodic recovery will try again", "error", err)
 	} else if n > 0 {
@@ -233,8 +237,12 @@ func (s *Server) routes() (http.Handler, error) {
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
-	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{Now: a.Config.Now}, a.Store, a.Box, svc.Flows.Invoke(),
+	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{Now: a.Config.Now, Rate: rate.Limit(a.Config.InvokeRate),
+		Burst: a.Config.InvokeBurst, MaxBacklog: a.Config.InvokeMaxBacklog}, a.Store, a.Box, svc.Flows.Invoke(),
 		a.Outbound, a.Logger.With("component", "invoke")))
+	if a.Config.Pprof {
+		registerPprof(mux)
+	}
 
 	// The console authenticates each of its requests itself.
 	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, Logger: a.Logger, Now: a.Config.Now},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -181,53 +182,104 @@ func (s *Service) Start(ctx context.Context, flowID string, input any, opts Star
 	if execID == "" {
 		execID = id.NewAt("exe", now)
 	}
-	sealed, err := s.sealInput(input, execID)
+	sealed, plain, err := s.sealInput(input, execID)
 	if err != nil {
 		return "", err
 	}
 	e := &store.FlowExecution{ID: execID, FlowID: f.ID, Version: version, Status: StatusPending, InputSealed: sealed,
-		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now}
-	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateFlowExecution(ctx, e); err != nil {
-			return err
-		}
-		if opts.InTx != nil {
-			if err := opts.InTx(ctx, tx); err != nil {
-				return err
-			}
-		}
-		_, err := s.queue.InsertTx(ctx, tx, runArgs{ExecutionID: execID, Generation: 1}, s.insertOpts())
-		return err
-	})
-	if err != nil {
+		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now,
+		FlowTitle: f.Title, FolderID: f.FolderID}
+	if err := s.begin(ctx, e, w, plain, opts.InTx); err != nil {
 		return "", fmt.Errorf("start an execution of flow %q: %w", f.Title, err)
 	}
 	return execID, nil
 }
 
-func (s *Service) sealInput(input any, execID string) (string, error) {
+// begin stores a new execution e, pending, with plain its input as JSON.
+// With a free slot in the local pool it stores e already claimed by this
+// node, without a job, and runs it at once; otherwise it stores e's job
+// with it, for the queue to run. inTx, when set, runs in the same
+// transaction.
+func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Workflow, plain []byte,
+	inTx func(ctx context.Context, tx *store.Tx) error) error {
+	local := s.acquire()
+	if local {
+		s.claimNew(e)
+	}
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateFlowExecution(ctx, e); err != nil {
+			return err
+		}
+		if inTx != nil {
+			if err := inTx(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if local {
+			return nil
+		}
+		_, err := s.queue.InsertTx(ctx, tx, runArgs{ExecutionID: e.ID, Generation: 1}, s.insertOpts())
+		return err
+	})
+	if err != nil {
+		if local {
+			s.releaseSlot()
+		}
+		return err
+	}
+	s.backlog.started(e.FlowID)
+	if local {
+		input, err := engine.DecodeJSON(plain)
+		if err != nil {
+			// Not expected: plain was just encoded. The lease runs out and
+			// maintenance queues the execution, whose job decodes it again.
+			s.releaseSlot()
+			return fmt.Errorf("decode the input of execution %s: %w", e.ID, err)
+		}
+		s.runLocal(e, w, input)
+	}
+	return nil
+}
+
+// sealInput seals input for execID and returns it sealed and as JSON.
+func (s *Service) sealInput(input any, execID string) (string, []byte, error) {
 	in, err := engine.Normalize(input)
 	if err != nil {
-		return "", invalid(fmt.Errorf("the input is not JSON: %w", err))
+		return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
 	}
 	b, err := json.Marshal(in)
 	if err != nil {
-		return "", invalid(fmt.Errorf("the input is not JSON: %w", err))
+		return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
 	}
 	if len(b) > s.cfg.MaxInput {
-		return "", invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
+		return "", nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
 	}
-	return s.box.Seal(string(b), purposeInput+execID)
+	sealed, err := s.box.Seal(string(b), purposeInput+execID)
+	return sealed, b, err
 }
 
 // Wait blocks until the execution ends and returns it with its output, or
 // until ctx is done, returning the execution as it stands and ctx's
-// error. It polls the database with a backoff (so it works whichever node
-// runs the execution) and wakes at once when this node finishes it.
+// error. It is woken by the end of an execution this node runs; for one
+// run by another node it reads the row again with a backoff.
 func (s *Service) Wait(ctx context.Context, execID string) (*Execution, error) {
-	ch := s.subscribe(execID)
-	defer s.unsubscribe(execID, ch)
-	delay := 5 * time.Millisecond
+	return s.wait(ctx, execID, false)
+}
+
+// pollFloor and pollCeiling bound the backoff of Wait's fallback reads,
+// which only an execution run by another node needs.
+const (
+	pollFloor   = 100 * time.Millisecond
+	pollCeiling = time.Second
+)
+
+// wait is Wait; with ended it returns at once what this node recorded of
+// an execution that ended here (status, output and fault) instead of
+// reading the row again.
+func (s *Service) wait(ctx context.Context, execID string, ended bool) (*Execution, error) {
+	wt := s.subscribe(execID)
+	defer s.unsubscribe(execID, wt)
+	delay := pollFloor
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var last *store.FlowExecution
@@ -249,14 +301,21 @@ func (s *Service) Wait(ctx context.Context, execID string) (*Execution, error) {
 		}
 		timer.Reset(delay)
 		select {
-		case <-ch:
+		case <-wt.done:
+			if ended && wt.end != nil {
+				return wt.end, nil
+			}
+			// Read the row once more, then wait on the timer alone.
+			wt = s.subscribe(execID)
+			defer s.unsubscribe(execID, wt)
+			continue
 		case <-timer.C:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
 			break
 		}
-		delay = min(delay*2, time.Second)
+		delay = min(delay*2, pollCeiling)
 	}
 	if last == nil {
 		return nil, ctx.Err()
@@ -268,20 +327,27 @@ func (s *Service) Wait(ctx context.Context, execID string) (*Execution, error) {
 	return e, ctx.Err()
 }
 
-func (s *Service) subscribe(execID string) chan struct{} {
-	ch := make(chan struct{})
-	s.mu.Lock()
-	s.waiters[execID] = append(s.waiters[execID], ch)
-	s.mu.Unlock()
-	return ch
+// waiter is a caller of Wait; end is set, before done closes, to what
+// this node recorded when the execution ended here (nil on a cancel).
+type waiter struct {
+	done chan struct{}
+	end  *Execution
 }
 
-func (s *Service) unsubscribe(execID string, ch chan struct{}) {
+func (s *Service) subscribe(execID string) *waiter {
+	wt := &waiter{done: make(chan struct{})}
+	s.mu.Lock()
+	s.waiters[execID] = append(s.waiters[execID], wt)
+	s.mu.Unlock()
+	return wt
+}
+
+func (s *Service) unsubscribe(execID string, wt *waiter) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	list := s.waiters[execID]
 	for i, c := range list {
-		if c == ch {
+		if c == wt {
 			list = append(list[:i], list[i+1:]...)
 			break
 		}
@@ -293,14 +359,16 @@ func (s *Service) unsubscribe(execID string, ch chan struct{}) {
 	}
 }
 
-// notify wakes the waiters of an execution that ended on this node.
-func (s *Service) notify(execID string) {
+// notify wakes the waiters of an execution that ended on this node, with
+// end when this node recorded how it ended.
+func (s *Service) notify(execID string, end *Execution) {
 	s.mu.Lock()
 	list := s.waiters[execID]
 	delete(s.waiters, execID)
 	s.mu.Unlock()
-	for _, ch := range list {
-		close(ch)
+	for _, wt := range list {
+		wt.end = end
+		close(wt.done)
 	}
 }
 
@@ -328,23 +396,15 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 	if !ok {
 		return invalid(fmt.Errorf("execution %s has already ended", execID))
 	}
+	s.backlog.ended(r.FlowID)
 	s.mu.Lock()
 	stop := s.running[execID]
 	s.mu.Unlock()
 	if stop != nil {
 		stop(errCancelled)
 	}
-	s.notify(execID)
+	s.notify(execID, nil)
 	return nil
-}
-
-// Backlog counts a flow's executions not yet finished.
-func (s *Service) Backlog(ctx context.Context, flowID string) (int, error) {
-	n, err := s.st.UnfinishedFlowExecutions(ctx, flowID)
-	if err != nil {
-		return 0, fmt.Errorf("count the unfinished executions of flow %s: %w", flowID, err)
-	}
-	return n, nil
 }
 
 // ExecutionFilter selects executions to list. Zero fields select all.

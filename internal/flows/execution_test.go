@@ -319,7 +319,7 @@ func TestRecoverAndPrune(t *testing.T) {
 		// An execution whose worker died: it is running under a lease
 		// that ran out, and no job of its generation will run it.
 		e := &store.FlowExecution{ID: "exe_dead", FlowID: f.ID, Version: 1, Status: StatusPending, CreatedAt: now, UpdatedAt: now}
-		e.InputSealed, _ = b.svc.sealInput(map[string]any{"name": "bob"}, e.ID)
+		e.InputSealed, _, _ = b.svc.sealInput(map[string]any{"name": "bob"}, e.ID)
 		if err := st.CreateFlowExecution(ctx, e); err != nil {
 			t.Fatal(err)
 		}

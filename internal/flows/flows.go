@@ -165,10 +165,13 @@ type Service struct {
 	rowIDs func() string
 
 	mu      sync.Mutex
-	waiters map[string][]chan struct{}
+	waiters map[string][]*waiter
 	// running holds the executions this node runs, to stop them when
 	// they are cancelled.
 	running map[string]context.CancelCauseFunc
+	// local runs executions in-process; nil until RunLocally.
+	local   *localPool
+	backlog backlogCounter
 }
 
 // New returns a Service over st, sealing execution data with box. It
@@ -177,7 +180,7 @@ type Service struct {
 func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	s := &Service{st: st, box: box, cfg: cfg, queue: cfg.Queue, cache: newWorkflowCache(256),
-		waiters: map[string][]chan struct{}{}, running: map[string]context.CancelCauseFunc{}}
+		waiters: map[string][]*waiter{}, running: map[string]context.CancelCauseFunc{}}
 	s.rowIDs = catalog.NewRowIDs(cfg.Now)
 	s.tables = &dbTables{s: s}
 	if !cfg.Catalog.Lookup("tables.createRow") {

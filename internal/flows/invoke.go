@@ -44,7 +44,7 @@ func (a invokeFlows) Start(ctx context.Context, p invoke.StartParams) error {
 // Wait waits for the execution; when ctx ends first it returns the
 // outcome so far with Done false.
 func (a invokeFlows) Wait(ctx context.Context, execID string) (invoke.Outcome, error) {
-	e, err := a.s.Wait(ctx, execID)
+	e, err := a.s.wait(ctx, execID, true)
 	if e == nil {
 		return invoke.Outcome{}, err
 	}

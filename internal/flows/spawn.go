@@ -41,20 +41,15 @@ func (sp *spawner) Spawn(ctx context.Context, req engine.SpawnRequest) (string, 
 	}
 	now := s.now()
 	execID := id.NewAt("exe", now)
-	sealed, err := s.sealInput(req.Input, execID)
+	sealed, plain, err := s.sealInput(req.Input, execID)
 	if err != nil {
 		return "", err
 	}
+	// Helper flows live in their caller's folder.
 	e := &store.FlowExecution{ID: execID, FlowID: k.flowID, Version: k.version, Status: StatusPending, InputSealed: sealed,
 		ParentID: parentID, ParentKey: req.Key, CallDepth: req.CallDepth, Test: sp.parent.Test, DryRun: sp.parent.DryRun,
-		SaveAllData: req.Flow.SaveAllData(), CreatedAt: now, UpdatedAt: now}
-	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateFlowExecution(ctx, e); err != nil {
-			return err
-		}
-		_, err := s.queue.InsertTx(ctx, tx, runArgs{ExecutionID: execID, Generation: 1}, s.insertOpts())
-		return err
-	})
+		SaveAllData: req.Flow.SaveAllData(), CreatedAt: now, UpdatedAt: now, FolderID: sp.parent.FolderID}
+	err = s.begin(ctx, e, req.Flow, plain, nil)
 	if errors.Is(err, store.ErrConflict) {
 		if existing, err := s.st.FlowExecutionByParent(ctx, parentID, req.Key); err == nil {
 			return existing.ID, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -77,17 +78,26 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Input unavailable",
 			Detail: "the execution's input cannot be opened with this server's master key", Instance: "/"}, 0)
 	}
-	remaining := s.cfg.Limits.MaxDuration - now.Sub(r.StartedAt)
-	if remaining <= 0 {
-		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrTimeout, Status: 408, Title: "Execution timed out",
-			Detail: fmt.Sprintf("the execution ran longer than the limit of %s", s.cfg.Limits.MaxDuration), Instance: "/"}, 0)
-	}
 	journal, err := s.loadJournal(ctx, execID)
 	if err != nil {
 		return s.release(ctx, execID, generation, err)
 	}
 	if r.SaveAllData {
 		journal.red = s.redactorFor(ctx, w)
+	}
+	return s.execute(ctx, r, w, input, journal)
+}
+
+// execute runs an execution this worker has claimed, from its journal, and
+// records its end. It returns nil when the execution ended or is no longer
+// this worker's, and an error when it must be tried again (it has then
+// been handed back, pending).
+func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Workflow, input any, journal *dbJournal) error {
+	execID, generation := r.ID, r.Generation
+	remaining := s.cfg.Limits.MaxDuration - s.now().Sub(r.StartedAt)
+	if remaining <= 0 {
+		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrTimeout, Status: 408, Title: "Execution timed out",
+			Detail: fmt.Sprintf("the execution ran longer than the limit of %s", s.cfg.Limits.MaxDuration), Instance: "/"}, 0)
 	}
 
 	runCtx, stop := context.WithCancelCause(ctx)
@@ -210,13 +220,23 @@ func (s *Service) finish(ctx context.Context, r *store.FlowExecution, output any
 		}
 		end.OutputSealed = sealed
 	}
-	if _, err := s.st.FinishFlowExecution(ctx, end); err != nil {
+	ended, err := s.st.FinishFlowExecution(ctx, end)
+	if err != nil {
 		return fmt.Errorf("record the end of execution %s: %w", r.ID, err)
 	}
+	if !ended {
+		// Cancelled meanwhile, or queued anew: the row tells.
+		s.notify(r.ID, nil)
+		return nil
+	}
+	s.backlog.ended(r.FlowID)
 	if fault != nil {
 		s.cfg.Logger.Info("execution faulted", "execution", r.ID, "flow", r.FlowID, "type", fault.Type, "instance", fault.Instance)
 	}
-	s.notify(r.ID)
+	s.notify(r.ID, &Execution{ID: r.ID, FlowID: r.FlowID, FlowTitle: r.FlowTitle, FolderID: r.FolderID, Version: r.Version,
+		Status: end.Status, Error: fault, Output: output, ParentID: r.ParentID, Test: r.Test, DryRun: r.DryRun,
+		SaveAllData: r.SaveAllData, Steps: steps, Attempts: r.Attempts, CreatedAt: r.CreatedAt, StartedAt: timePtr(r.StartedAt),
+		EndedAt: timePtr(now), DurationMS: end.Duration.Milliseconds()})
 	return nil
 }
 

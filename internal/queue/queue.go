@@ -43,6 +43,10 @@ type Config struct {
 	// FetchPollInterval is how often idle workers look for jobs when no
 	// notification arrives. Default: River's (1 s); tests shorten it.
 	FetchPollInterval time.Duration
+	// FetchCooldown is the shortest time between two fetches, and between
+	// two insert notifications of a queue. Default: River's (100 ms), or
+	// FetchPollInterval when that is shorter.
+	FetchCooldown time.Duration
 	// Middleware wraps every job a worker runs (metrics use it).
 	Middleware []rivertype.Middleware
 }
@@ -71,6 +75,9 @@ func New(st *store.Store, cfg Config) (*Queue, error) {
 	if d := cfg.FetchPollInterval; d > 0 && d < 100*time.Millisecond {
 		rc.FetchCooldown = d
 	}
+	if d := cfg.FetchCooldown; d > 0 && (rc.FetchCooldown == 0 || d < rc.FetchCooldown) {
+		rc.FetchCooldown = d
+	}
 	if rc.Logger == nil {
 		rc.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,7 +101,7 @@ func New(st *store.Store, cfg Config) (*Queue, error) {
 		}
 		q.inserter, q.worker = c, c
 	case store.Postgres:
-		ins, err := river.NewClient(riverdatabasesql.New(st.DB()), &river.Config{Logger: rc.Logger, Schema: rc.Schema})
+		ins, err := river.NewClient(riverdatabasesql.New(st.DB()), &river.Config{Logger: rc.Logger, Schema: rc.Schema, FetchCooldown: rc.FetchCooldown})
 		if err != nil {
 			return nil, fmt.Errorf("job queue: %w", err)
 		}

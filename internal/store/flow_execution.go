@@ -82,16 +82,18 @@ func nullString(s string) any {
 }
 
 // CreateFlowExecution inserts e; ErrConflict if its id, or its parent and
-// parent key, exist already.
+// parent key, exist already. An execution created running (claimed by
+// the node that starts it at once) carries its Attempts, StartedAt and
+// LeaseUntil; a pending one leaves them zero.
 func (q *Queries) CreateFlowExecution(ctx context.Context, e *FlowExecution) error {
 	if e.Generation == 0 {
 		e.Generation = 1
 	}
 	_, err := q.c.exec(ctx, `INSERT INTO vigil_flow_execution (id, flow_id, version, status, input_sealed, parent_id, parent_key,
-		call_depth, test, dry_run, save_all_data, generation, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		call_depth, test, dry_run, save_all_data, generation, attempts, started_at, lease_until, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		e.ID, e.FlowID, e.Version, e.Status, e.InputSealed, nullString(e.ParentID), nullString(e.ParentKey),
-		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.CreatedAt, e.UpdatedAt)
+		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.Attempts, e.StartedAt, e.LeaseUntil, e.CreatedAt, e.UpdatedAt)
 	return err
 }
 

@@ -233,20 +233,7 @@ func containsExpr(v any) bool {
 }
 
 // number returns a numeric value as float64.
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	case *big.Int:
-		f, _ := new(big.Float).SetInt(n).Float64()
-		return f, true
-	}
-	return 0, false
-}
+func number(v any) (float64, bool) { return dsl.Number(v) }
 
 func typeOf(v any) string {
 	switch v.(type) {

@@ -251,6 +251,47 @@ func TestSignatureOption(t *testing.T) {
 	}
 }
 
+func TestEndpointLimits(t *testing.T) {
+	doc := func(limits string) []byte {
+		return []byte(strings.Replace(header, "version: '1.0.0'\n", `version: '1.0.0'
+  metadata:
+    vigil:
+      trigger:
+        apiEndpoint:
+          limits: `+limits+"\n", 1) + "do:\n  - a: {set: {x: 1}}\n")
+	}
+	w, err := dsl.Parse(doc("{ratePerSecond: 2.5, burst: 0, maxBacklog: 5000}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := w.Trigger().APIEndpoint.Limits
+	if l == nil || l.RatePerSecond == nil || *l.RatePerSecond != 2.5 || l.Burst == nil || *l.Burst != 0 ||
+		l.MaxBacklog == nil || *l.MaxBacklog != 5000 {
+		t.Fatalf("limits = %+v", l)
+	}
+	w, err = dsl.Parse(doc("{maxBacklog: 0}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := w.Trigger().APIEndpoint.Limits; l.RatePerSecond != nil || l.Burst != nil || *l.MaxBacklog != 0 {
+		t.Errorf("absent limits are not nil: %+v", l)
+	}
+	w, err = dsl.Parse(doc("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ = dsl.Parse([]byte(header + "do:\n  - a: {set: {x: 1}}\n"))
+	if w.Trigger() != nil {
+		t.Fatalf("trigger of a helper = %+v", w.Trigger())
+	}
+	for _, bad := range []string{"{ratePerSecond: -1}", "{burst: 1.5}", "{maxBacklog: lots}", "{rate: 5}", "[1, 2]"} {
+		_, err := dsl.Parse(doc(bad))
+		if err == nil || !strings.Contains(err.Error(), "trigger.apiEndpoint.limits") {
+			t.Errorf("limits %s: err = %v; want a problem at trigger.apiEndpoint.limits", bad, err)
+		}
+	}
+}
+
 func TestSchemaValidate(t *testing.T) {
 	w, err := dsl.Parse([]byte(header + `input:
   schema:

@@ -2,6 +2,8 @@ package dsl
 
 import (
 	"fmt"
+	"math"
+	"math/big"
 	"sort"
 	"strings"
 )
@@ -26,6 +28,23 @@ type APIEndpoint struct {
 	// OktaVerification makes the endpoint answer Okta's one-time event
 	// hook verification challenge (x-okta-verification-challenge).
 	OktaVerification bool
+	// Limits bounds how often and how far ahead the endpoint may be
+	// invoked; nil means the server's defaults.
+	Limits *Limits
+}
+
+// Limits bounds the invocations of an API endpoint
+// (metadata.vigil.trigger.apiEndpoint.limits). A nil field takes the
+// server's default; 0 means no limit.
+type Limits struct {
+	// RatePerSecond is the sustained rate of accepted invocations.
+	RatePerSecond *float64
+	// Burst is how many invocations may arrive at once above the rate;
+	// 0 means one second's worth of the rate.
+	Burst *int
+	// MaxBacklog bounds the executions started and not yet ended; above
+	// it callers get 503.
+	MaxBacklog *int
 }
 
 // SignatureCheck configures webhook signature verification on invoke.
@@ -144,6 +163,8 @@ func parseAPIEndpoint(v any) (*APIEndpoint, []string) {
 				bad(k, "expected boolean")
 			}
 			a.OktaVerification = b
+		case "limits":
+			a.Limits = parseLimits(val, func(key, msg string) { bad(k+key, "%s", msg) })
 		case "signature":
 			sm, ok := val.(map[string]any)
 			if !ok {
@@ -177,6 +198,59 @@ func parseAPIEndpoint(v any) (*APIEndpoint, []string) {
 		}
 	}
 	return a, probs
+}
+
+func parseLimits(v any, bad func(key, msg string)) *Limits {
+	m, ok := v.(map[string]any)
+	if !ok {
+		bad("", "expected object with ratePerSecond, burst and maxBacklog")
+		return nil
+	}
+	l := &Limits{}
+	for k, val := range m {
+		f, ok := Number(val)
+		switch {
+		case k != "ratePerSecond" && k != "burst" && k != "maxBacklog":
+			bad("."+k, "unknown property: expected ratePerSecond, burst or maxBacklog")
+			continue
+		case !ok || f < 0 || math.IsInf(f, 0) || math.IsNaN(f):
+			bad("."+k, "expected a number, 0 or more (0: no limit)")
+			continue
+		case k != "ratePerSecond" && (f != math.Trunc(f) || f > math.MaxInt32):
+			bad("."+k, "expected a whole number, 0 or more (0: no limit)")
+			continue
+		}
+		switch k {
+		case "ratePerSecond":
+			l.RatePerSecond = &f
+		case "burst":
+			n := int(f)
+			l.Burst = &n
+		case "maxBacklog":
+			n := int(f)
+			l.MaxBacklog = &n
+		}
+	}
+	return l
+}
+
+// Number returns a numeric value of a decoded document or of a flow's
+// data as float64.
+func Number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case float64:
+		return n, true
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(n).Float64()
+		return f, true
+	}
+	return 0, false
 }
 
 // checkVigil validates document.metadata.vigil.

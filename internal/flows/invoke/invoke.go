@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -82,11 +81,13 @@ type Config struct {
 	// SyncCap is how long a synchronous caller waits before getting 202.
 	// Default 60 s.
 	SyncCap time.Duration
-	// Rate and Burst are the per-flow token bucket. Default 50/s, burst 100.
+	// Rate and Burst are the per-flow token bucket of flows whose document
+	// sets no limits of its own. Default 50/s, burst 100; a negative Rate
+	// means no limit.
 	Rate  rate.Limit
 	Burst int
 	// MaxBacklog bounds a flow's unfinished executions; above it callers get
-	// 503. Default 1000.
+	// 503. Default 1000; negative means no limit.
 	MaxBacklog int
 	// IdempotencyWindow is how long a webhook-id or Idempotency-Key is
 	// remembered. Default 24 h.
@@ -226,8 +227,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_json", "The request body is not valid JSON: "+req.jsonErr.Error()+".")
 		return
 	}
-	if !h.limiter(ep.FlowID).Allow() {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(1/float64(h.cfg.Rate)+0.999))))
+	if lim := h.limitsOf(target.Endpoint); !h.allow(ep.FlowID, lim) {
+		w.Header().Set("Retry-After", lim.retryAfter())
 		writeError(w, http.StatusTooManyRequests, "rate_limited", "Too many invocations of this flow; retry after the time in Retry-After.")
 		return
 	}
@@ -250,14 +251,12 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 			return
 		}
 	}
-	backlog, err := h.flows.Backlog(ctx, ep.FlowID)
-	if err != nil {
-		h.internal(w, "count backlog", err)
-		return
-	}
-	if backlog >= h.cfg.MaxBacklog {
+	if err := h.checkBacklog(ctx, ep.FlowID, h.limitsOf(target.Endpoint).maxBacklog); errors.Is(err, errBacklogFull) {
 		w.Header().Set("Retry-After", "30")
 		writeError(w, http.StatusServiceUnavailable, "backlog_full", "The flow has too many executions waiting; retry later.")
+		return
+	} else if err != nil {
+		h.internal(w, "count backlog", err)
 		return
 	}
 	execID := newExecutionID(now)
@@ -326,17 +325,6 @@ func preferAsync(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-func (h *Handler) limiter(flowID string) *rate.Limiter {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	l, ok := h.limiters[flowID]
-	if !ok {
-		l = rate.NewLimiter(h.cfg.Rate, h.cfg.Burst)
-		h.limiters[flowID] = l
-	}
-	return l
 }
 
 // writeOutcome answers a synchronous caller with the finished execution.

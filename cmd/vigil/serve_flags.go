@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vigil-ispm/vigil/internal/app"
+)
+
+// runFlags are serve's flags for how executions run: the in-process
+// pool, the API endpoints' default limits and the profiler.
+type runFlags struct {
+	workers    string
+	rate       string
+	burst      string
+	maxBacklog string
+	pprof      bool
+}
+
+func (r *runFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&r.workers, "workers", envOr("VIGIL_WORKERS", "64"), "executions this node runs at once in-process; more wait for the job queue")
+	f.StringVar(&r.rate, "invoke-rate", envOr("VIGIL_INVOKE_RATE", "50"), "invocations a second per flow for API endpoints whose flow sets no limits (0: no limit)")
+	f.StringVar(&r.burst, "invoke-burst", envOr("VIGIL_INVOKE_BURST", "100"), "invocations at once above the rate (0: one second's worth)")
+	f.StringVar(&r.maxBacklog, "invoke-max-backlog", envOr("VIGIL_INVOKE_MAX_BACKLOG", "1000"), "unfinished executions per flow above which invocations get 503 (0: no limit)")
+	f.BoolVar(&r.pprof, "pprof", envOr("VIGIL_PPROF", "") == "true", "serve Go's profiles under /debug/pprof/ to administrators")
+}
+
+// apply sets cfg from the flags, whose 0 means no limit.
+func (r *runFlags) apply(cfg *app.Config) error {
+	workers, err := strconv.Atoi(r.workers)
+	if err != nil || workers < 1 {
+		return fmt.Errorf("--workers must be a whole number, 1 or more, not %q", r.workers)
+	}
+	rate, err := strconv.ParseFloat(r.rate, 64)
+	if err != nil || rate < 0 {
+		return fmt.Errorf("--invoke-rate must be a number, 0 or more (0: no limit), not %q", r.rate)
+	}
+	burst, err := strconv.Atoi(r.burst)
+	if err != nil || burst < 0 {
+		return fmt.Errorf("--invoke-burst must be a whole number, 0 or more, not %q", r.burst)
+	}
+	backlog, err := strconv.Atoi(r.maxBacklog)
+	if err != nil || backlog < 0 {
+		return fmt.Errorf("--invoke-max-backlog must be a whole number, 0 or more (0: no limit), not %q", r.maxBacklog)
+	}
+	cfg.Workers, cfg.Pprof = workers, r.pprof
+	cfg.InvokeRate, cfg.InvokeBurst, cfg.InvokeMaxBacklog = noLimit(rate), burst, int(noLimit(float64(backlog)))
+	return nil
+}
+
+// noLimit turns a flag's 0 (no limit) into the configuration's negative.
+func noLimit(v float64) float64 {
+	if v == 0 {
+		return -1
+	}
+	return v
+}
