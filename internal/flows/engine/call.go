@@ -56,6 +56,9 @@ func (x *execution) call(ctx context.Context, c *dsl.Call, ref, key string, in, 
 	}
 	out, err := cat.Call(ctx, c.Function, m, callEnv)
 	if err != nil {
+		if isPark(err) {
+			return nil, cx, "", err
+		}
 		var f *Fault
 		if errors.As(err, &f) {
 			return nil, cx, "", f
