@@ -77,7 +77,11 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Input unavailable",
 			Detail: "the execution's input cannot be opened with this server's master key", Instance: "/"}, 0)
 	}
-	remaining := s.cfg.Limits.MaxDuration - now.Sub(r.StartedAt)
+	waited, err := s.waited(ctx, execID, now)
+	if err != nil {
+		return s.release(ctx, execID, generation, err)
+	}
+	remaining := s.cfg.Limits.MaxDuration - now.Sub(r.StartedAt) + waited
 	if remaining <= 0 {
 		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrTimeout, Status: 408, Title: "Execution timed out",
 			Detail: fmt.Sprintf("the execution ran longer than the limit of %s", s.cfg.Limits.MaxDuration), Instance: "/"}, 0)
@@ -140,6 +144,9 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	var out any
 	if res != nil {
 		steps, out = res.Steps, res.Output
+	}
+	if park := (*engine.Park)(nil); errors.As(runErr, &park) {
+		return s.park(ctx, r, steps, park)
 	}
 	var fault *engine.Fault
 	if runErr != nil && !errors.As(runErr, &fault) {

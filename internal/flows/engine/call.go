@@ -46,6 +46,7 @@ func (x *execution) call(ctx context.Context, c *dsl.Call, ref, key string, in, 
 	}
 	callEnv := &CallEnv{
 		ExecutionID:   x.id,
+		RootID:        x.root,
 		FlowID:        x.opts.FlowID,
 		Folder:        x.opts.Folder,
 		Flow:          x.wf.Document,

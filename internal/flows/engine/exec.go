@@ -14,9 +14,12 @@ import (
 
 // execution is the state of one run of a workflow.
 type execution struct {
-	eng     *Engine
-	wf      *dsl.Workflow
-	id      string
+	eng *Engine
+	wf  *dsl.Workflow
+	id  string
+	// root is the id of the top-level execution, whose journal this one
+	// records into.
+	root    string
 	opts    RunOptions
 	limits  Limits
 	clock   Clock
