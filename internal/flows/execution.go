@@ -19,6 +19,7 @@ import (
 const (
 	StatusPending   = store.FlowPending
 	StatusRunning   = store.FlowRunning
+	StatusWaiting   = store.FlowWaiting
 	StatusSucceeded = store.FlowSucceeded
 	StatusFaulted   = store.FlowFaulted
 	StatusCancelled = store.FlowCancelled
@@ -397,6 +398,9 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 		return invalid(fmt.Errorf("execution %s has already ended", execID))
 	}
 	s.backlog.ended(r.FlowID)
+	if err := s.st.CancelFlowApprovals(ctx, execID, now); err != nil {
+		return fmt.Errorf("close the approval requests of execution %s: %w", execID, err)
+	}
 	s.mu.Lock()
 	stop := s.running[execID]
 	s.mu.Unlock()

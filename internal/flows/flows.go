@@ -188,6 +188,11 @@ func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 			panic(err) // a programming error: the names are fixed
 		}
 	}
+	if !cfg.Catalog.Lookup("approval.request") {
+		if err := catalog.RegisterApproval(cfg.Catalog, &dbApprovals{s: s}); err != nil {
+			panic(err)
+		}
+	}
 	if !cfg.Catalog.Lookup("execution.setResult") {
 		if err := catalog.RegisterExecution(cfg.Catalog); err != nil {
 			panic(err)

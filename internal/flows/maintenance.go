@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 )
 
 // maintenanceArgs is the periodic job that queues again the executions
-// whose worker died (their lease ran out).
+// whose worker died (their lease ran out) and expires the approval
+// requests whose time is up.
 type maintenanceArgs struct{}
 
 func (maintenanceArgs) Kind() string { return "flow_maintenance" }
@@ -23,6 +25,9 @@ type maintenanceWorker struct {
 
 func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
 	_, err := w.s.Recover(ctx)
+	if _, xerr := w.s.ExpireApprovals(ctx); xerr != nil {
+		err = errors.Join(err, xerr)
+	}
 	return err
 }
 

@@ -14,9 +14,19 @@ import (
 )
 
 // NewCatalog returns a catalog with the built-in functions: the tables
-// functions working on tables, and execution.setResult.
+// functions working on tables, execution.setResult, and approval.request,
+// which in a standalone run faults (no one could answer it).
 func NewCatalog(tables catalog.Store) *catalog.Catalog {
+	return NewCatalogApprovals(tables, &catalog.MemoryApprovals{})
+}
+
+// NewCatalogApprovals is NewCatalog with approval.request answered by
+// approvals.
+func NewCatalogApprovals(tables catalog.Store, approvals catalog.Approvals) *catalog.Catalog {
 	c := catalog.New()
+	if err := catalog.RegisterApproval(c, approvals); err != nil {
+		panic(err)
+	}
 	if err := catalog.RegisterTables(c, tables); err != nil {
 		panic(err) // the built-in names are fixed and valid
 	}

@@ -94,7 +94,13 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 // been handed back, pending).
 func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Workflow, input any, journal *dbJournal) error {
 	execID, generation := r.ID, r.Generation
-	remaining := s.cfg.Limits.MaxDuration - s.now().Sub(r.StartedAt)
+	// Time parked at an approval does not count against the limit.
+	now := s.now()
+	waited, err := s.waited(ctx, execID, now)
+	if err != nil {
+		return s.release(ctx, execID, generation, err)
+	}
+	remaining := s.cfg.Limits.MaxDuration - now.Sub(r.StartedAt) + waited
 	if remaining <= 0 {
 		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrTimeout, Status: 408, Title: "Execution timed out",
 			Detail: fmt.Sprintf("the execution ran longer than the limit of %s", s.cfg.Limits.MaxDuration), Instance: "/"}, 0)
@@ -150,6 +156,9 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 	var out any
 	if res != nil {
 		steps, out = res.Steps, res.Output
+	}
+	if park := (*engine.Park)(nil); errors.As(runErr, &park) {
+		return s.park(ctx, r, steps, park)
 	}
 	var fault *engine.Fault
 	if runErr != nil && !errors.As(runErr, &fault) {

@@ -8,11 +8,13 @@ import (
 	"time"
 )
 
-// Execution statuses. Pending and running executions are unfinished; the
-// others are final.
+// Execution statuses. Pending, running and waiting executions are
+// unfinished; the others are final. A waiting execution is parked until a
+// person decides on its approval request: no worker holds it.
 const (
 	FlowPending   = "pending"
 	FlowRunning   = "running"
+	FlowWaiting   = "waiting"
 	FlowSucceeded = "succeeded"
 	FlowFaulted   = "faulted"
 	FlowCancelled = "cancelled"
@@ -235,7 +237,7 @@ func (q *Queries) FinishFlowExecution(ctx context.Context, e FlowExecutionEnd) (
 // running for d; it reports false when the execution had already ended.
 func (q *Queries) CancelFlowExecution(ctx context.Context, id string, now time.Time, d time.Duration) (bool, error) {
 	res, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET status = 'cancelled', lease_until = NULL, ended_at = $2,
-		duration_ms = $3, updated_at = $2 WHERE id = $1 AND status IN ('pending', 'running')`, id, now, d.Milliseconds())
+		duration_ms = $3, updated_at = $2 WHERE id = $1 AND status IN ('pending', 'running', 'waiting')`, id, now, d.Milliseconds())
 	return flowChanged(res, err)
 }
 
@@ -301,7 +303,7 @@ func (q *Queries) DeleteFlowExecutionsEndedBefore(ctx context.Context, t time.Ti
 	// Children first: SQLite enforces the cascade only when foreign keys
 	// are on, which the store sets, but deleting explicitly keeps the
 	// statement cheap on both databases.
-	for _, table := range []string{"vigil_flow_step", "vigil_flow_note"} {
+	for _, table := range []string{"vigil_flow_step", "vigil_flow_note", "vigil_flow_approval"} {
 		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE execution_id IN (`+in+`)`, ids...); err != nil {
 			return 0, err
 		}

@@ -46,6 +46,7 @@ func (x *execution) call(ctx context.Context, c *dsl.Call, ref, key string, in, 
 	}
 	callEnv := &CallEnv{
 		ExecutionID:   x.id,
+		RootID:        x.root,
 		FlowID:        x.opts.FlowID,
 		Folder:        x.opts.Folder,
 		Flow:          x.wf.Document,
@@ -56,6 +57,9 @@ func (x *execution) call(ctx context.Context, c *dsl.Call, ref, key string, in, 
 	}
 	out, err := cat.Call(ctx, c.Function, m, callEnv)
 	if err != nil {
+		if isPark(err) {
+			return nil, cx, "", err
+		}
 		var f *Fault
 		if errors.As(err, &f) {
 			return nil, cx, "", f

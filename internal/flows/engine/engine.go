@@ -202,6 +202,7 @@ func (e *Engine) newExecution(w *dsl.Workflow, opts RunOptions) *execution {
 	if x.id == "" {
 		x.id = e.cfg.NewID()
 	}
+	x.root = x.id
 	x.started = opts.StartedAt
 	if x.started.IsZero() {
 		x.started = e.cfg.Clock.Now()

@@ -14,9 +14,12 @@ import (
 
 // execution is the state of one run of a workflow.
 type execution struct {
-	eng     *Engine
-	wf      *dsl.Workflow
-	id      string
+	eng *Engine
+	wf  *dsl.Workflow
+	id  string
+	// root is the id of the top-level execution, whose journal this one
+	// records into.
+	root    string
 	opts    RunOptions
 	limits  Limits
 	clock   Clock
@@ -141,6 +144,9 @@ func (x *execution) run(ctx context.Context, in any) (any, error) {
 // finalErr turns an error ending the execution into what Run returns: a
 // fault, or the caller's cancellation as is.
 func (x *execution) finalErr(ctx context.Context, err error, instance string) error {
+	if isPark(err) {
+		return err
+	}
 	var f *Fault
 	if errors.As(err, &f) {
 		if f.Instance == "" {
@@ -347,8 +353,12 @@ func (x *execution) runTask(ctx context.Context, nt *dsl.NamedTask, ref, key str
 
 // recordFault records a faulted task and returns the fault. Errors that
 // are not faults (the caller cancelled, a fork branch lost the race) are
-// returned unrecorded, so a resumed execution runs that task again.
+// returned unrecorded, so a resumed execution runs that task again; so
+// is a Park, so that the parked task runs again when the execution resumes.
 func (x *execution) recordFault(ctx context.Context, nt *dsl.NamedTask, ref, key string, tr *taskRun, err error) error {
+	if isPark(err) {
+		return err
+	}
 	var f *Fault
 	if !errors.As(err, &f) {
 		if ctx.Err() != nil {

@@ -41,6 +41,11 @@ type ArgProblem struct {
 // execution's history and secrets.
 type CallEnv struct {
 	ExecutionID string
+	// RootID is the id of the execution the journal belongs to: the
+	// execution's own id, or its parent's for an awaited helper flow
+	// (whose ExecutionID is derived from the parent's). With Key it
+	// identifies the call across resumes.
+	RootID string
 	// FlowID and Folder come from RunOptions; Vigil uses them to find the
 	// flow's connections and tables.
 	FlowID string
@@ -56,6 +61,15 @@ type CallEnv struct {
 
 	x   *execution
 	key string
+}
+
+// Key is the calling task's journal key, unique within the execution
+// RootID names and the same when a resumed execution runs the task again.
+func (env *CallEnv) Key() string {
+	if env == nil {
+		return ""
+	}
+	return env.key
 }
 
 // Record adds an entry to the execution history, such as the HTTP request

@@ -495,7 +495,7 @@ func (x *execution) runWorkflow(ctx context.Context, r *dsl.Run, ref, key string
 		return in, nil
 	}
 	cx := &execution{
-		eng: x.eng, wf: child, id: x.id + key, opts: x.opts, limits: x.limits, clock: x.clock,
+		eng: x.eng, wf: child, id: x.id + key, root: x.root, opts: x.opts, limits: x.limits, clock: x.clock,
 		journal: x.journal, started: x.clock.Now(), outer: x.outer, rawInput: input, depth: x.depth + 1,
 		saveData: x.saveData, keyPrefix: x.keyPrefix + key + "/run", stepCounter: x.stepCounter, red: x.red,
 		children: x.children, childMu: x.childMu, childSink: x.childSink, httpState: x.httpState,

@@ -101,6 +101,7 @@ func TestTemplateRunsDurably(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, child := range h.Children {
+				approveWhenAsked(t, svc, child.ID)
 				cx, err := svc.Wait(wctx, child.ID)
 				if err != nil || cx.Status != flows.StatusSucceeded {
 					t.Errorf("helper %s: %s %v %v", cx.FlowTitle, cx.Status, cx.Error, err)
@@ -150,4 +151,41 @@ func TestTemplateRunsDurably(t *testing.T) {
 			t.Errorf("ISPM Events rows %v", rows)
 		}
 	})
+}
+
+// approveWhenAsked waits until a helper's execution ends or waits for
+// approval, and approves the request as a workflows admin: the template's
+// destructive helpers ask before acting.
+func approveWhenAsked(t *testing.T, svc *flows.Service, execID string) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(2 * time.Minute) // a safety net only
+	for {
+		h, err := svc.Execution(ctx, execID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Execution.Done() {
+			return
+		}
+		if h.Execution.Status == flows.StatusWaiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("helper %s is still %s", execID, h.Execution.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	list, err := svc.Approvals(ctx, flows.ApprovalFilter{ExecutionID: execID, Status: flows.ApprovalPending})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("approval requests of %s: %v, %v", execID, list, err)
+	}
+	a := list[0]
+	if a.Action["function"] != "okta.suspendUser" || a.AffectedEntity["identifierInService"] != "ali.lesch@example.com" ||
+		a.Issue["title"] != "Unused Admin Account" || !slices.Equal(a.Approvers, []string{"role:super_admin", "role:workflows_admin"}) {
+		t.Errorf("approval request %+v", a)
+	}
+	if _, err := svc.Decide(ctx, a.ID, flows.Decision{Approve: true, User: "wanda", Role: "workflows_admin"}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -48,12 +48,14 @@ func (r *resolver) Resolve(_ context.Context, ref engine.FlowRef) (*dsl.Workflow
 // env runs a rendered template's flows with the engine, connector actions
 // acting through connections saved in a real store.
 type env struct {
-	conns    *connection.Service
-	cat      *catalog.Catalog
-	tables   *catalog.MemoryTables
-	eng      *engine.Engine
-	flows    map[string]*dsl.Workflow // by title
-	resolver *resolver
+	conns  *connection.Service
+	cat    *catalog.Catalog
+	tables *catalog.MemoryTables
+	// approvals answers approval.request; its Decide may be replaced.
+	approvals *catalog.MemoryApprovals
+	eng       *engine.Engine
+	flows     map[string]*dsl.Workflow // by title
+	resolver  *resolver
 }
 
 func newEnv(t *testing.T, vars map[string]string) *env {
@@ -93,11 +95,16 @@ func newFlows(t *testing.T, vars map[string]string, cons *connector.Connectors) 
 			t.Fatal(err)
 		}
 	}
-	cat := flows.NewCatalog(tables)
+	// Approval requests are approved at once unless a test decides
+	// otherwise; the requests made are kept for the test to check.
+	approvals := &catalog.MemoryApprovals{Decide: func(*catalog.ApprovalRequest) *catalog.ApprovalDecision {
+		return &catalog.ApprovalDecision{Status: catalog.ApprovalApproved, DecidedBy: "alice", DecidedAt: testNow}
+	}}
+	cat := flows.NewCatalogApprovals(tables, approvals)
 	if err := cons.Register(cat); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{cat: cat, tables: tables, flows: map[string]*dsl.Workflow{}, resolver: &resolver{flows: map[string]*dsl.Workflow{}}}
+	e := &env{cat: cat, tables: tables, approvals: approvals, flows: map[string]*dsl.Workflow{}, resolver: &resolver{flows: map[string]*dsl.Workflow{}}}
 	for _, f := range r.Bundle.Flows {
 		w, err := dsl.Parse(f.Document)
 		if err != nil {

@@ -3,6 +3,7 @@ package template_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/connector"
@@ -59,6 +60,10 @@ func route(t *testing.T, vars map[string]string, input any) ([]string, map[strin
 	return started, out, results(j)
 }
 
+// serviceNotNotified is the routing flow's result for a service account's
+// issue when no notification helper is set.
+const serviceNotNotified = "service account issue: not remediated; set slackChannel or jiraProject to notify its owner"
+
 func TestRouting(t *testing.T) {
 	notify := map[string]string{"slackChannel": "#security", "jiraProject": "SEC"}
 	tests := []struct {
@@ -71,7 +76,8 @@ func TestRouting(t *testing.T) {
 	}{
 		{"okta unused admin", "Okta", "Unused Admin Account", nil, []string{"2.2 Suspend Okta User"}, "routed to 2.2 Suspend Okta User"},
 		{"okta unused account", "Okta", "Unused Account", nil, []string{"2.2 Suspend Okta User"}, "routed to 2.2 Suspend Okta User"},
-		{"okta unused global admin service account", "Okta", "Unused Global Admin Service Account", nil, []string{"2.2 Suspend Okta User"}, "routed to 2.2 Suspend Okta User"},
+		{"okta unused global admin service account: notified", "Okta", "Unused Global Admin Service Account", notify, []string{"5.1 Notify Slack channel", "5.2 Create Jira issue"}, "routed to 5.1 Notify Slack channel and 5.2 Create Jira issue"},
+		{"okta unused global admin service account: no notifier", "Okta", "Unused Global Admin Service Account", nil, nil, serviceNotNotified},
 		{"entra unused", "AAD", "Unused Global Admin Account", nil, []string{"2.1 Disable Entra ID User"}, "routed to 2.1 Disable Entra ID User"},
 		{"google unused", "Google Workspace", "Unused Account", nil, []string{"2.3 Suspend Google Workspace User"}, "routed to 2.3 Suspend Google Workspace User"},
 		{"salesforce unused", "Salesforce.com", "Unused Admin Account", nil, []string{"2.4 Deactivate Salesforce User"}, "routed to 2.4 Deactivate Salesforce User"},
@@ -174,6 +180,34 @@ func TestRoutingKnowsEveryTitle(t *testing.T) {
 		helpers, out, _ := route(t, map[string]string{"slackChannel": "#security"}, invocation(issueEvent(is), false))
 		if out["result"] != "routed" || len(helpers) != 1 {
 			t.Errorf("%s: output %v, helpers %q; want it routed to one helper (is the title in 1.0-route-event.yaml's list?)", d.Title, out, helpers)
+		}
+	}
+}
+
+// TestRoutingNeverActsOnServiceAccounts sends every service-account title
+// of every product, with and without notification helpers: none reaches a
+// password reset, a suspend, a disable or a deactivate; with a Slack
+// channel and a Jira project they reach 5.1 and 5.2, without them none.
+func TestRoutingNeverActsOnServiceAccounts(t *testing.T) {
+	titles := []string{"Old Password - Service Account", "Old Password - Admin Service Account",
+		"Old Password - Global Admin Service Account", "Unused Service Account", "Unused Global Admin Service Account"}
+	for _, d := range detect.Catalog() {
+		if strings.Contains(d.Title, "Service Account") && !slices.Contains(titles, d.Title) {
+			titles = append(titles, d.Title) // a tier added to the catalog later
+		}
+	}
+	notifiers := map[string]string{"slackChannel": "#security", "jiraProject": "SEC"}
+	for _, product := range []string{"Okta", "AAD", "Google Workspace", "Salesforce.com", "AWS"} {
+		for _, title := range titles {
+			is := issue(product, title, "00u00000000000000001", "svc-backup@example.com")
+			helpers, out, results := route(t, notifiers, invocation(issueEvent(is), false))
+			if !slices.Equal(helpers, []string{"5.1 Notify Slack channel", "5.2 Create Jira issue"}) || out["result"] != "routed" {
+				t.Errorf("%s %q with notifiers: started %q (%v)", product, title, helpers, out)
+			}
+			helpers, _, results = route(t, nil, invocation(issueEvent(is), false))
+			if len(helpers) != 0 || !slices.Equal(results, []string{serviceNotNotified}) {
+				t.Errorf("%s %q without notifiers: started %q, results %q", product, title, helpers, results)
+			}
 		}
 	}
 }
