@@ -81,11 +81,11 @@ type Card struct {
 	// CatchAs names the variable a catch block reads the error from.
 	CatchAs string
 	// CatchMore holds the other properties of a catch block (errors, when,
-	// exceptWhen, retry).
-	CatchMore []Field
+	// exceptWhen, retry), as an object.
+	CatchMore Value
 	// More holds the task's other properties (input, output, export,
-	// timeout, metadata).
-	More []Field
+	// timeout, metadata), as an object.
+	More Value
 	// Ref is where the card was in the document it was decoded from
 	// (Path), or empty for a new card; Encode keeps the original node of a
 	// card that did not change.

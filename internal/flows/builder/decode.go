@@ -78,7 +78,7 @@ func (d *decoder) card(item *yaml.Node, where, path string) *Card {
 	}
 	name, body := item.Content[0].Value, item.Content[1]
 	where += "." + name
-	c := &Card{Name: name, Path: path, Ref: path, orig: item}
+	c := &Card{Name: name, Path: path, Ref: path, orig: item, More: ObjectValue(), CatchMore: ObjectValue()}
 	var kind string
 	for i := 0; i+1 < len(body.Content); i += 2 {
 		k, v := body.Content[i].Value, body.Content[i+1]
@@ -96,7 +96,7 @@ func (d *decoder) card(item *yaml.Node, where, path string) *Card {
 			}
 			c.Then = v.Value
 		case slices.Contains(baseKeys, k):
-			c.More = append(c.More, Field{Key: k, Value: valueOf(v)})
+			c.More.Fields = append(c.More.Fields, Field{Key: k, Value: valueOf(v)})
 		case notCards[k] != "":
 			d.unsupported(where, "is %s", notCards[k])
 			return nil
@@ -274,7 +274,7 @@ func (d *decoder) try(c *Card, body *yaml.Node, where, path string) bool {
 		case k == "do" && v.Kind == yaml.SequenceNode:
 			c.Catch = d.cards(v, where+".catch.do", path+".k")
 		case slices.Contains(catchKeys, k):
-			c.CatchMore = append(c.CatchMore, Field{Key: k, Value: valueOf(v)})
+			c.CatchMore.Fields = append(c.CatchMore.Fields, Field{Key: k, Value: valueOf(v)})
 		default:
 			d.unsupported(where, "has a catch property the card does not show (%s)", k)
 			return false

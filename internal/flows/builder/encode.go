@@ -77,7 +77,7 @@ func (c *Card) node() (*yaml.Node, error) {
 	if err := c.kindNodes(body); err != nil {
 		return nil, fmt.Errorf("card %s: %w", c.Name, err)
 	}
-	for _, fl := range c.More {
+	for _, fl := range c.More.Fields {
 		n, err := fl.Value.node()
 		if err != nil {
 			return nil, fmt.Errorf("card %s: %s: %w", c.Name, fl.Key, err)
@@ -164,7 +164,7 @@ func (c *Card) kindNodes(body *yaml.Node) error {
 		}
 		put(body, "try", l)
 		cb := mapping()
-		for _, fl := range c.CatchMore {
+		for _, fl := range c.CatchMore.Fields {
 			n, err := fl.Value.node()
 			if err != nil {
 				return fmt.Errorf("catch %s: %w", fl.Key, err)

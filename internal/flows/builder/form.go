@@ -55,8 +55,8 @@ func Values(cards []*Card) url.Values {
 		set("await", c.Await)
 		set("as", c.CatchAs)
 		putValue(vals, p+".v", c.Value)
-		putValue(vals, p+".m", ObjectValue(c.More...))
-		putValue(vals, p+".cm", ObjectValue(c.CatchMore...))
+		putValue(vals, p+".m", c.More)
+		putValue(vals, p+".cm", c.CatchMore)
 		for i, sc := range c.Cases {
 			sp := p + ".s." + strconv.Itoa(i)
 			vals.Set(sp+".name", sc.Name)
@@ -99,7 +99,7 @@ func readCards(vals url.Values, list string) []*Card {
 			Workflow: Ref{Namespace: strings.TrimSpace(get("ns")), Name: strings.TrimSpace(get("wf")), Version: strings.TrimSpace(get("ver"))},
 			Await:    get("await"), CatchAs: strings.TrimSpace(get("as")),
 			Value: readValue(vals, p+".v"),
-			More:  readValue(vals, p+".m").Fields, CatchMore: readValue(vals, p+".cm").Fields,
+			More:  readValue(vals, p+".m"), CatchMore: readValue(vals, p+".cm"),
 			Do: readCards(vals, p+".d"), Catch: readCards(vals, p+".k"),
 		}
 		for j := 0; vals.Has(p + ".s." + strconv.Itoa(j) + ".name"); j++ {
