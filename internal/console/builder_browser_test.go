@@ -12,6 +12,8 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/builder"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
 // builtFlow is the document TestBrowserBuilder builds with the mouse and
@@ -60,11 +62,15 @@ do:
 // tests it with the sample event (dry run on by default) and checks each
 // card's input and output.
 func TestBrowserBuilder(t *testing.T) {
+	storetest.Each(t, browserBuilder)
+}
+
+func browserBuilder(t *testing.T, st *store.Store) {
 	// approval.request belongs to the approvals service. Where this build
 	// has none, a stand-in with its arguments lets the flow be saved, and
 	// refuses to run, so the test run must fault at the approval card.
 	standIn := false
-	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true, Functions: func(cat *catalog.Catalog) {
+	w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t), Real: true, Functions: func(cat *catalog.Catalog) {
 		if cat.Lookup(builder.ApprovalFunction) {
 			return
 		}

@@ -352,7 +352,7 @@ func pickerGroups(sample map[string]any, last *Execution) []pickerGroup {
 			in, title = v, "Flow input (last run, "+formatDate(last.StartedAt)+")"
 		}
 	}
-	out := []pickerGroup{{Title: title, Note: "Any card can read these.", Picks: builder.Picks("$workflow.input", in, 150)}}
+	out := []pickerGroup{{Title: title, Note: "Any card reads these, as $workflow.input followed by the path.", Picks: builder.Picks("$workflow.input", in, 150)}}
 	if last == nil || !last.DataSaved {
 		return out
 	}

@@ -5,12 +5,15 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Pick is one entry of the field picker: a jq path into data a card can
 // read, and a short sample of its value.
 type Pick struct {
-	Expr   string
+	Expr string
+	// Label is Expr without the prefix, for a short list.
+	Label  string
 	Sample string
 }
 
@@ -54,6 +57,12 @@ func Picks(prefix string, v any, max int) []Pick {
 		}
 	}
 	visit(prefix, v, 0)
+	for i := range out {
+		out[i].Label = out[i].Expr
+		if prefix != "." {
+			out[i].Label = strings.TrimPrefix(out[i].Expr, prefix)
+		}
+	}
 	return out
 }
 
