@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/console/browsertest"
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
+	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/builder"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
@@ -200,4 +202,35 @@ func browserBuilder(t *testing.T, st *store.Store) {
 		t.Errorf("the notify card's last input lacks the event:\n%s", in)
 	}
 	b.Shot("builder-last-run")
+
+	// Edited as YAML, the flow opens in the builder with the change.
+	b.Open(flowPage)
+	b.Type("#document", saved+"  - done:\n      set:\n        result: sent\n      then: end\n")
+	b.Follow(`form[action="` + flowPage + `"] button.primary`)
+	if msg := b.Flash(); !strings.Contains(msg, "Version 3") {
+		t.Fatalf("saving the YAML said %q", msg)
+	}
+	b.Follow(`[data-testid="open-builder"]`)
+	if got := b.Value(`[name="c.3.name"]`); got != "done" || b.Value(`[name="c.3.kind"]`) != "return" {
+		t.Errorf("the card added as YAML shows as %q (%s)", got, b.Value(`[name="c.3.kind"]`))
+	}
+
+	// A template helper flow, with its try/catch, opens as cards.
+	doc, err := os.ReadFile("../flows/template/bundles/identity-security-posture-management/flows/2.2-suspend-okta-user.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	triage, err := w.Flows.Flow(ctx, strings.TrimPrefix(flowPage, "/workflows/flows/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: triage.FolderID, Document: doc, By: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Open("/workflows/flows/" + res.Flow.ID + "/builder")
+	if n := browsertest.Eval[int](b, `document.querySelectorAll("[data-card]").length`); n != 6 {
+		t.Errorf("the template flow 2.2 shows %d cards, want 6 (3 at the top, 1 in its try, 2 in its catch)", n)
+	}
+	b.Shot("builder-template-flow")
 }
