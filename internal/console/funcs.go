@@ -16,7 +16,7 @@ import (
 
 // funcs are the helpers templates may call.
 func funcs() template.FuncMap {
-	return template.FuncMap{
+	m := template.FuncMap{
 		"date":     formatDate,
 		"dur":      formatDuration,
 		"json":     prettyJSON,
@@ -45,6 +45,10 @@ func funcs() template.FuncMap {
 			return many
 		},
 	}
+	for k, f := range builderFuncs() {
+		m[k] = f
+	}
+	return m
 }
 
 // formatDate shows a time in UTC to the minute; zero times show a dash.

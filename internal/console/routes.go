@@ -58,6 +58,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /workflows/flows/{id}", p(auth.PermManageFlows, c.saveFlow))
 	mux.Handle("POST /workflows/flows/{id}/state", p(auth.PermManageFlows, c.switchFlow))
 	mux.Handle("POST /workflows/flows/{id}/test", p(auth.PermManageFlows, c.startTestRun))
+	mux.Handle("GET /workflows/flows/{id}/builder", p(auth.PermViewFlows, c.showFlowBuilder))
+	mux.Handle("POST /workflows/flows/{id}/builder", p(auth.PermManageFlows, c.editFlowBuilder))
 	mux.Handle("GET /workflows/flows/{id}/endpoint", p(auth.PermManageEndpointTokens, c.showFlowEndpoint))
 	mux.Handle("POST /workflows/flows/{id}/endpoint/rotate", p(auth.PermManageEndpointTokens, c.rotateFlowToken))
 	mux.Handle("GET /workflows/history", p(auth.PermViewFlows, c.showExecutionList))

@@ -182,6 +182,7 @@ func timedPages(t *testing.T, fw *fullWorld) map[string][]probe {
 		"GET /workflows/flows/new":           pages(title("New flow"), "/workflows/flows/new"),
 		"GET /workflows/flows/{id}":          pages(title(route.Title), "/workflows/flows/"+fw.routeID),
 		"GET /workflows/flows/{id}/endpoint": pages("curl -X POST", "/workflows/flows/"+fw.routeID+"/endpoint"),
+		"GET /workflows/flows/{id}/builder":  pages(title(route.Title+" · builder"), "/workflows/flows/"+fw.routeID+"/builder"),
 		"GET /workflows/history": pages(title("Flow history"), "/workflows/history", "/workflows/history?status=faulted",
 			"/workflows/history?duration=gt1m", "/workflows/history?flow="+fw.routeID+"&status=succeeded&duration=lt1s",
 			"/workflows/history?before="+fw.deepExecution),

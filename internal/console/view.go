@@ -26,7 +26,7 @@ var viewNames = []string{
 	"dashboard", "issue_list", "issue_show",
 	"source_list", "source_form", "scan_show",
 	"integration_list", "integration_form", "integration_show", "delivery_show",
-	"template_list", "flow_list", "flow_new", "flow_show",
+	"template_list", "flow_list", "flow_new", "flow_show", "flow_builder",
 	"execution_list", "execution_show",
 	"connection_list", "connection_form",
 	"table_list", "table_show",

@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/builder"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 )
@@ -29,6 +30,14 @@ type FlowService struct {
 
 var _ Flows = FlowService{}
 var _ Tables = FlowService{}
+
+// Functions describes the catalog's functions to the card builder.
+func (s FlowService) Functions() builder.Functions {
+	if s.Service.Catalog() == nil {
+		return nil
+	}
+	return s.Service.Catalog()
+}
 
 // flowsError turns the flows service's errors into the console's: missing
 // things into ErrNotFound, bad input and missing connections into an

@@ -189,6 +189,12 @@ func (b *Browser) Type(sel, text string) {
 	b.step("type into "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), clear, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
+// Select chooses the option with value in the select sel.
+func (b *Browser) Select(sel, value string) {
+	b.t.Helper()
+	b.step("choose "+value+" in "+sel, chromedp.WaitVisible(sel), chromedp.SetValue(sel, value))
+}
+
 // Text returns the visible text of sel.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()

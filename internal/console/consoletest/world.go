@@ -67,6 +67,9 @@ type Options struct {
 	// Services, when set, may replace parts of the world's services before
 	// the console is built.
 	Services func(*console.Services)
+	// Functions, when set, may register more functions on the real flows
+	// service's catalog (Real only), after the connectors'.
+	Functions func(*catalog.Catalog)
 }
 
 // World is a running console with its services.
@@ -142,6 +145,9 @@ func New(t testing.TB, opts Options) *World {
 		cat := catalog.New()
 		if err := connector.New(connector.Config{Connections: w.Connections, Client: client}).Register(cat); err != nil {
 			t.Fatal(err)
+		}
+		if opts.Functions != nil {
+			opts.Functions(cat)
 		}
 		w.Flows = flows.New(st, box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: w.Connections},
 			HTTPClient: client, Logger: logger})
