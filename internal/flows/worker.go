@@ -210,7 +210,16 @@ func (s *Service) finish(ctx context.Context, r *store.FlowExecution, output any
 		}
 		end.OutputSealed = sealed
 	}
-	if _, err := s.st.FinishFlowExecution(ctx, end); err != nil {
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		changed, err := tx.FinishFlowExecution(ctx, end)
+		if err != nil || !changed || fault == nil || s.faults == nil {
+			return err
+		}
+		e := *r
+		e.Status, e.Error, e.EndedAt = end.Status, end.Error, end.EndedAt
+		return s.faults.ExecutionFaulted(ctx, tx, &e)
+	})
+	if err != nil {
 		return fmt.Errorf("record the end of execution %s: %w", r.ID, err)
 	}
 	if fault != nil {
