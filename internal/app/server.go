@@ -254,6 +254,8 @@ func (s *Server) routes() (http.Handler, error) {
 			Sources:     console.NewSourceService(svc.Sources, a.Config.Now),
 			Settings: &console.StoreSettings{Queries: a.Store.Queries, Now: a.Config.Now,
 				Defaults: console.SettingsValues{PublicURL: a.Config.PublicURL}},
+			Health: a.Store.Queries,
+			Alerts: console.AlertService{Service: svc.Alerts},
 		})
 	if err != nil {
 		return nil, fmt.Errorf("build the console: %w", err)

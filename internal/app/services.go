@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/alert"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
@@ -30,6 +31,7 @@ type Services struct {
 	Flows       *flows.Service
 	Templates   *template.Catalog
 	Endpoints   *invoke.Endpoints
+	Alerts      *alert.Service
 }
 
 // NewServices builds the services. Their job workers are registered with
@@ -54,6 +56,10 @@ func (a *App) NewServices() (*Services, error) {
 	s.Flows = flows.New(a.Store, a.Box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: s.Connections},
 		HTTPClient: a.Outbound, Now: cfg.Now, Logger: logger.With("component", "flows"), Retention: cfg.HistoryRetention,
 		RetentionSetting: a.retentionSetting(SettingHistoryDays, a.given.HistoryRetention)})
+	s.Alerts = alert.New(a.Store, alert.Config{Connections: s.Connections, PublicURL: cfg.PublicURL, Now: cfg.Now,
+		Caller: connector.New(connector.Config{Connections: s.Connections, Client: a.Outbound, Now: cfg.Now}),
+		Logger: logger.With("component", "alerts")})
+	s.Flows.WatchFaults(s.Alerts)
 	templates, err := template.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load the embedded templates: %w", err)
@@ -70,6 +76,7 @@ func (s *Services) Register(workers *river.Workers) []*river.PeriodicJob {
 	issue.Register(workers, s.Issues)
 	source.Register(workers, s.Sources)
 	s.Flows.Register(workers)
+	s.Alerts.Register(workers)
 	var periodic []*river.PeriodicJob
 	periodic = append(periodic, s.Hooks.PeriodicJobs()...)
 	periodic = append(periodic, issue.PeriodicJobs()...)
@@ -83,4 +90,5 @@ func (s *Services) SetQueue(q *queue.Queue) {
 	s.Hooks.SetQueue(q)
 	s.Flows.SetQueue(q)
 	s.Sources.SetQueue(q)
+	s.Alerts.SetQueue(q)
 }

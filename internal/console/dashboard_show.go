@@ -47,6 +47,12 @@ func (c *Console) showDashboard(w http.ResponseWriter, r *http.Request) {
 	v.Set("bySeverity", bars(severities, counts.BySeverity, "severity", true))
 	v.Set("byCategory", bars(withOthers(categories, counts.ByCategory), counts.ByCategory, "category", false))
 	v.Set("trend", newTrendChart(trend))
+	fails, err := c.dashboardFailures(ctx, r)
+	if err != nil {
+		c.serverError(w, r, err)
+		return
+	}
+	v.Set("failures", fails)
 	if c.svc.Sources != nil {
 		scans, err := c.svc.Sources.Scans(ctx, 5)
 		if err != nil {

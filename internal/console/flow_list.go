@@ -34,11 +34,16 @@ func (c *Console) showFlowList(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
+	health, err := c.flowHealth(ctx)
+	if err != nil {
+		c.serverError(w, r, err)
+		return
+	}
 	title := "Flows"
 	if current != nil {
 		title = current.Name
 	}
 	c.view(w, r, "flow_list", title, "workflows").Set("tab", "flows").
 		Set("folders", folders).Set("folder", current).Set("flows", flows).
-		Set("canManage", can(r, auth.PermManageFlows)).Render()
+		Set("canManage", can(r, auth.PermManageFlows)).Set("health", health).Set("showHealth", health != nil).Set("alerts", c.svc.Alerts != nil).Render()
 }

@@ -79,6 +79,7 @@ func (c *Console) renderFlow(w http.ResponseWriter, r *http.Request, f *Flow, p 
 		}
 	}
 	v.Set("canManage", can(r, auth.PermManageFlows))
+	v.Set("helperWarnings", c.helperWarnings(ctx, f))
 	v.Set("canEndpoint", can(r, auth.PermManageEndpointTokens) && c.svc.Endpoints != nil)
 	v.Set("canConnect", can(r, auth.PermManageConnections))
 	v.Status(status).Render()

@@ -35,6 +35,11 @@ type Services struct {
 	Connections Connections
 	Endpoints   Endpoints
 	Settings    Settings
+	// Health feeds the dashboard's failures and the badges of the Flows
+	// and Integrations lists; *store.Queries satisfies it. Hidden when nil.
+	Health Health
+	// Alerts keeps the failure notification rules. Hidden when nil.
+	Alerts Alerts
 }
 
 // Auth signs people in and out and finds the caller of each request.

@@ -188,6 +188,7 @@ func timedPages(t *testing.T, fw *fullWorld) map[string][]probe {
 			"/workflows/history?before="+fw.deepExecution),
 		"GET /workflows/executions/{id}": pages(title("Execution of "+route.Title), "/workflows/executions/"+fw.executionID),
 		"GET /workflows/connections":     pages(title("Connections"), "/workflows/connections"),
+		"GET /workflows/alerts":          pages(title("Failure notifications"), "/workflows/alerts"),
 		"GET /workflows/connections/new": pages(title("Add a connection"), "/workflows/connections/new", "/workflows/connections/new?type=okta"),
 		"GET /workflows/tables":          pages(title("Tables"), "/workflows/tables"),
 		"GET /workflows/tables/{id}": append(pages(newestRow, "/workflows/tables/"+fw.tableID, "/workflows/tables/"+fw.tableID+"?q=okta"),

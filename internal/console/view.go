@@ -31,6 +31,7 @@ var viewNames = []string{
 	"connection_list", "connection_form",
 	"table_list", "table_show",
 	"user_list", "token_list", "settings_show",
+	"alert_list",
 }
 
 // parseViews parses the layout and partials once, then each view on a clone

@@ -65,6 +65,13 @@ type Checker interface {
 	CheckConnections(ctx context.Context, folderID string, refs []ConnectionRef) error
 }
 
+// FaultWatcher is told of every execution that faults, inside the
+// transaction that records the fault, so that what it starts (a failure
+// notification's job) commits with the fault or not at all.
+type FaultWatcher interface {
+	ExecutionFaulted(ctx context.Context, tx *store.Tx, e *store.FlowExecution) error
+}
+
 // Config tunes a Service. Zero values mean the defaults.
 type Config struct {
 	// Catalog holds the custom functions flows call. New registers the
@@ -163,6 +170,7 @@ type Service struct {
 	tables *dbTables
 	cache  *workflowCache
 	rowIDs func() string
+	faults FaultWatcher
 
 	mu      sync.Mutex
 	waiters map[string][]*waiter
@@ -204,6 +212,11 @@ func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 // SetQueue sets the job inserter (the queue is built after the workers
 // are registered).
 func (s *Service) SetQueue(q JobInserter) { s.queue = q }
+
+// WatchFaults sets who is told of each execution that faults (the failure
+// notifications, built after the service because they send through the
+// connector actions). Call it before the queue starts.
+func (s *Service) WatchFaults(w FaultWatcher) { s.faults = w }
 
 // Catalog returns the catalog flows call, for connectors to register on.
 func (s *Service) Catalog() *catalog.Catalog { return s.cfg.Catalog }

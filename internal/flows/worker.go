@@ -229,7 +229,17 @@ func (s *Service) finish(ctx context.Context, r *store.FlowExecution, output any
 		}
 		end.OutputSealed = sealed
 	}
-	ended, err := s.st.FinishFlowExecution(ctx, end)
+	var ended bool
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		ended, err = tx.FinishFlowExecution(ctx, end)
+		if err != nil || !ended || fault == nil || s.faults == nil {
+			return err
+		}
+		e := *r
+		e.Status, e.Error, e.EndedAt = end.Status, end.Error, end.EndedAt
+		return s.faults.ExecutionFaulted(ctx, tx, &e)
+	})
 	if err != nil {
 		return fmt.Errorf("record the end of execution %s: %w", r.ID, err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/alert"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
@@ -88,8 +89,10 @@ type World struct {
 	Connections   *connection.Service
 	SourceService *source.Service
 	Endpoints     *invoke.Endpoints
-	Console       *console.Console
-	Server        *httptest.Server
+	// Alerts sends the failure notifications (nil unless Real).
+	Alerts  *alert.Service
+	Console *console.Console
+	Server  *httptest.Server
 	// URL is the server's base URL.
 	URL string
 }
@@ -136,6 +139,7 @@ func New(t testing.TB, opts Options) *World {
 	svc := console.Services{
 		Auth: w.Auth, Users: w.Auth, Issues: w.Issues, Hooks: w.Hooks, Endpoints: w.Endpoints,
 		Settings: &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
+		Health:   st.Queries,
 	}
 	var invokeFlows invoke.Flows
 	workers := river.NewWorkers()
@@ -152,6 +156,11 @@ func New(t testing.TB, opts Options) *World {
 		w.Flows = flows.New(st, box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: w.Connections},
 			HTTPClient: client, Logger: logger})
 		w.Flows.Register(workers)
+		w.Alerts = alert.New(st, alert.Config{Connections: w.Connections, PublicURL: w.URL, Logger: logger,
+			Caller: connector.New(connector.Config{Connections: w.Connections, Client: client})})
+		w.Flows.WatchFaults(w.Alerts)
+		w.Alerts.Register(workers)
+		svc.Alerts = console.AlertService{Service: w.Alerts}
 		w.SourceService = source.New(st, box, w.Issues, source.Config{HTTPClient: client, Logger: logger})
 		source.Register(workers, w.SourceService)
 		templates, err := template.Load()
@@ -170,6 +179,7 @@ func New(t testing.TB, opts Options) *World {
 		t.Cleanup(w.Sources.Wait)
 		svc.Flows, svc.Tables, svc.Templates, svc.Connections = w.Workflows, w.Workflows, w.Workflows, w.Workflows
 		svc.Sources = w.Sources
+		svc.Alerts = NewAlerts(w.Workflows, now)
 		invokeFlows = w.Workflows
 	}
 
@@ -181,6 +191,7 @@ func New(t testing.TB, opts Options) *World {
 		w.Hooks.SetQueue(q)
 		if w.Flows != nil {
 			w.Flows.SetQueue(q)
+			w.Alerts.SetQueue(q)
 		}
 		qctx, cancel := context.WithCancel(ctx)
 		if err := q.Start(qctx); err != nil {
