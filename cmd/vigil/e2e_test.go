@@ -166,9 +166,10 @@ func (e *e2e) run(args ...string) string {
 	return out.String()
 }
 
-// serve starts "vigil serve" on a free port, waits until it is ready, and
-// stops it (checking it shuts down cleanly) when the test ends.
-func (e *e2e) serve(ctx context.Context) string {
+// serve starts "vigil serve" on a free port, with extra flags if any,
+// waits until it is ready, and stops it (checking it shuts down cleanly)
+// when the test ends.
+func (e *e2e) serve(ctx context.Context, extra ...string) string {
 	e.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -182,7 +183,7 @@ func (e *e2e) serve(ctx context.Context) string {
 	done := make(chan error, 1)
 	go func() {
 		root := newRootCmd(&logs, &logs)
-		root.SetArgs(e.args("serve", "--addr", addr))
+		root.SetArgs(e.args(append([]string{"serve", "--addr", addr}, extra...)...))
 		done <- root.ExecuteContext(sctx)
 	}()
 	e.t.Cleanup(func() {

@@ -12,6 +12,7 @@
 package api
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,6 +39,10 @@ type Config struct {
 	// PublicURL is how callers reach the server; invoke URLs start with it.
 	// Empty means the scheme and host of each request.
 	PublicURL string
+	// PublicURLSetting, when set, is asked at each request instead of
+	// PublicURL, so that a change of the saved public URL applies to a
+	// running server.
+	PublicURLSetting func(ctx context.Context) string
 }
 
 // Services are the domain services the API calls: the same values the
@@ -161,6 +166,9 @@ func (a *API) Register(mux auth.Mux) {
 
 // publicURL is the URL callers reach the server at.
 func (a *API) publicURL(r *http.Request) string {
+	if a.cfg.PublicURLSetting != nil {
+		return a.cfg.PublicURLSetting(r.Context())
+	}
 	if a.cfg.PublicURL != "" {
 		return a.cfg.PublicURL
 	}

@@ -231,6 +231,11 @@ type App struct {
 	// given is the configuration as the caller gave it, before the
 	// settings and defaults filled it in.
 	given Config
+	// live reads the saved settings a running process applies without a
+	// restart; publicURLSaved says the given public URL became the saved
+	// one (serve), so a later change in the settings wins over it.
+	live           *liveSettings
+	publicURLSaved bool
 	// quiet logs only warnings and errors unless the level is debug: the
 	// queue's own routine lines (job counts every few seconds) would drown
 	// Vigil's.
@@ -290,8 +295,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(st.DB(), st.Dialect().String()))
-	return &App{Config: cfg, given: given, Logger: logger, quiet: quiet, Store: st, Box: box, Metrics: reg,
-		Allow: allow, Outbound: netguard.NewClient(netguard.Config{Allow: allow})}, nil
+	a := &App{Config: cfg, given: given, Logger: logger, quiet: quiet, Store: st, Box: box, Metrics: reg,
+		Allow: allow, live: newLiveSettings(st, logger)}
+	a.Outbound = netguard.NewClient(netguard.Config{Allow: allow, AllowSetting: a.allowSetting(given.AllowOutbound, allow)})
+	return a, nil
 }
 
 // Close releases the database.

@@ -68,6 +68,9 @@ func (s *Server) prepare(ctx context.Context) (*Server, error) {
 	if a.Config.PublicURL == "http://"+a.Config.Addr && ln.Addr().String() != a.Config.Addr {
 		a.Config.PublicURL = "http://" + ln.Addr().String()
 	}
+	if err := a.savePublicURL(ctx); err != nil {
+		return nil, err
+	}
 	svc, err := a.NewServices()
 	if err != nil {
 		return nil, err
@@ -231,7 +234,8 @@ func (s *Server) routes() (http.Handler, error) {
 	// The JSON API: its handlers check the caller Authenticate resolved.
 	svc.Auth.Register(mux)
 	svc.Hooks.RegisterAPI(mux, auth.GuardMethods(auth.PermViewHooks, auth.PermManageHooks))
-	api.New(api.Config{Logger: a.Logger.With("component", "api"), Now: a.Config.Now, PublicURL: a.Config.PublicURL},
+	api.New(api.Config{Logger: a.Logger.With("component", "api"), Now: a.Config.Now, PublicURL: a.Config.PublicURL,
+		PublicURLSetting: a.PublicURLNow},
 		api.Services{Issues: svc.Issues, Sources: svc.Sources, Flows: svc.Flows, Templates: svc.Templates,
 			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue}).Register(mux)
 
@@ -245,7 +249,7 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 
 	// The console authenticates each of its requests itself.
-	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, Logger: a.Logger, Now: a.Config.Now},
+	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, PublicURLSetting: a.PublicURLNow, Logger: a.Logger, Now: a.Config.Now},
 		console.Services{
 			Auth: svc.Auth, Users: svc.Auth, Issues: svc.Issues, Hooks: svc.Hooks, Endpoints: svc.Endpoints,
 			Flows: console.FlowService{Service: svc.Flows}, Tables: console.FlowService{Service: svc.Flows},

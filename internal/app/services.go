@@ -41,10 +41,10 @@ func (a *App) NewServices() (*Services, error) {
 	logger := a.Logger
 	s := &Services{}
 	s.Auth = auth.New(a.Store, auth.Config{Logger: logger, Now: cfg.Now, PublicURL: cfg.PublicURL})
-	s.Hooks = hooks.New(a.Store, a.Box, hooks.Config{Client: a.Outbound, Allow: a.Allow, PublicURL: cfg.PublicURL,
+	s.Hooks = hooks.New(a.Store, a.Box, hooks.Config{Client: a.Outbound, Allow: a.Allow, PublicURL: cfg.PublicURL, PublicURLSetting: a.PublicURLNow,
 		Now: cfg.Now, Logger: logger.With("component", "hooks"), Retention: cfg.DeliveryRetention,
 		RetentionSetting: a.retentionSetting(SettingDeliveryDays, a.given.DeliveryRetention)})
-	s.Issues = issue.New(a.Store, s.Hooks, issue.Config{PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: logger.With("component", "issues")})
+	s.Issues = issue.New(a.Store, s.Hooks, issue.Config{PublicURL: cfg.PublicURL, PublicURLSetting: a.PublicURLNow, Now: cfg.Now, Logger: logger.With("component", "issues")})
 	s.Sources = source.New(a.Store, a.Box, s.Issues, source.Config{HTTPClient: a.Outbound, Now: cfg.Now,
 		Logger: logger.With("component", "sources")})
 	s.Connections = connection.New(a.Store, a.Box, connection.Config{Client: a.Outbound, Allow: a.Allow, Now: cfg.Now,

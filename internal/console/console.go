@@ -15,6 +15,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -30,6 +31,10 @@ type Config struct {
 	// PublicURL is how browsers and other systems reach this server; invoke
 	// URLs and curl examples are built from it. Default: the request's host.
 	PublicURL string
+	// PublicURLSetting, when set, is asked at each request instead of
+	// PublicURL, so that a change of the saved public URL applies to a
+	// running server.
+	PublicURLSetting func(ctx context.Context) string
 	// Logger receives server errors. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -80,6 +85,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // publicURL is the base of links given to other systems: the configured
 // public URL, or the one the browser used.
 func (c *Console) publicURL(r *http.Request) string {
+	if c.cfg.PublicURLSetting != nil {
+		return c.cfg.PublicURLSetting(r.Context())
+	}
 	if c.cfg.PublicURL != "" {
 		return c.cfg.PublicURL
 	}

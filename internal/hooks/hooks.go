@@ -89,6 +89,10 @@ type Config struct {
 	QueueName string
 	// PublicURL is used for links in the sample event.
 	PublicURL string
+	// PublicURLSetting, when set, is asked at each test instead of
+	// PublicURL, so that a change of the saved public URL applies to a
+	// running server.
+	PublicURLSetting func(ctx context.Context) string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Jitter spreads a retry wait; default ±20 % at random.

@@ -76,7 +76,11 @@ func (s *Service) TestSaved(ctx context.Context, hook string) (*TestResult, erro
 }
 
 func (s *Service) test(ctx context.Context, t target) (*TestResult, error) {
-	ev := event.Sample(uuid.NewString(), s.now(), s.cfg.PublicURL)
+	base := s.cfg.PublicURL
+	if s.cfg.PublicURLSetting != nil {
+		base = s.cfg.PublicURLSetting(ctx)
+	}
+	ev := event.Sample(uuid.NewString(), s.now(), base)
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("encode the sample event: %w", err)

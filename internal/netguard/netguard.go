@@ -47,6 +47,10 @@ type Config struct {
 	// metadata addresses are only let through by an entry naming exactly
 	// that address (/32 or /128).
 	Allow []netip.Prefix
+	// AllowSetting, when set, is asked at each check for the allowlist as
+	// saved now and replaces Allow, so that a change of the saved setting
+	// applies to a running process. It must be fast (cache its reads).
+	AllowSetting func() []netip.Prefix
 	// Timeout bounds a whole request, body included. Zero means
 	// DefaultTimeout; negative means no limit.
 	Timeout time.Duration
@@ -67,6 +71,7 @@ type Config struct {
 // every connection. A Guard is safe for concurrent use.
 type Guard struct {
 	allow        []netip.Prefix
+	allowSetting func() []netip.Prefix
 	timeout      time.Duration
 	maxRedirects int
 	resolver     Resolver
@@ -82,6 +87,7 @@ func New(cfg Config) *Guard {
 		timeout:      cfg.Timeout,
 		maxRedirects: max(cfg.MaxRedirects, 0),
 		resolver:     cfg.Resolver,
+		allowSetting: cfg.AllowSetting,
 	}
 	for _, p := range cfg.Allow {
 		g.allow = append(g.allow, normalizePrefix(p))
@@ -164,7 +170,12 @@ func (g *Guard) Check(addr netip.Addr) error {
 }
 
 func (g *Guard) allowed(a netip.Addr, r Reason) bool {
-	return slices.ContainsFunc(g.allow, func(p netip.Prefix) bool {
+	allow := g.allow
+	if g.allowSetting != nil {
+		allow = g.allowSetting()
+	}
+	return slices.ContainsFunc(allow, func(p netip.Prefix) bool {
+		p = normalizePrefix(p)
 		if r == ReasonMetadata {
 			return p.IsSingleIP() && p.Addr() == a
 		}

@@ -313,3 +313,28 @@ do:
 		t.Error("invalid input accepted")
 	}
 }
+
+// TestAllowedOrigins checks the API Endpoint's list of browser origins:
+// origins only (no path, no trailing slash) or "*", kept lower-cased.
+func TestAllowedOrigins(t *testing.T) {
+	meta := func(list string) string {
+		return strings.Replace(header, "version: '1.0.0'\n", "version: '1.0.0'\n  metadata:\n    vigil:\n      trigger:\n        apiEndpoint:\n          allowedOrigins: "+list+"\n", 1) +
+			"do:\n  - a: {set: {x: 1}}\n"
+	}
+	w, err := dsl.Parse([]byte(meta("['https://App.example.com', 'http://127.0.0.1:3000', '*']")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Trigger().APIEndpoint.AllowedOrigins; strings.Join(got, " ") != "https://app.example.com http://127.0.0.1:3000 *" {
+		t.Errorf("allowed origins %q", got)
+	}
+	if w, _ := dsl.Parse([]byte(meta("[]"))); w == nil || len(w.Trigger().APIEndpoint.AllowedOrigins) != 0 {
+		t.Error("an empty list should allow no origin")
+	}
+	for _, bad := range []string{"'https://app.example.com'", "['https://app.example.com/']", "['https://app.example.com/page']", "['ftp://x.example.com']", "['app.example.com']", "[1]"} {
+		_, err := dsl.Parse([]byte(meta(bad)))
+		if err == nil || !strings.Contains(err.Error(), "allowedOrigins") {
+			t.Errorf("allowedOrigins %s: %v, want a refusal naming allowedOrigins", bad, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net/url"
 	"sort"
 	"strings"
 )
@@ -28,6 +29,10 @@ type APIEndpoint struct {
 	// OktaVerification makes the endpoint answer Okta's one-time event
 	// hook verification challenge (x-okta-verification-challenge).
 	OktaVerification bool
+	// AllowedOrigins lists the browser origins (scheme://host[:port]) that
+	// may call the endpoint from a web page, "*" for any. Empty (the
+	// default) answers no CORS preflight.
+	AllowedOrigins []string
 	// Limits bounds how often and how far ahead the endpoint may be
 	// invoked; nil means the server's defaults.
 	Limits *Limits
@@ -157,6 +162,20 @@ func parseAPIEndpoint(v any) (*APIEndpoint, []string) {
 			default:
 				bad(k, "expected sync or async")
 			}
+		case "allowedOrigins":
+			list, ok := val.([]any)
+			if !ok {
+				bad(k, "expected an array of origins such as https://app.example.com")
+				continue
+			}
+			for i, o := range list {
+				s, _ := o.(string)
+				if !validOrigin(s) {
+					bad(fmt.Sprintf("%s[%d]", k, i), "expected an origin such as https://app.example.com (scheme and host, no path) or *")
+					continue
+				}
+				a.AllowedOrigins = append(a.AllowedOrigins, strings.ToLower(s))
+			}
 		case "oktaVerification":
 			b, ok := val.(bool)
 			if !ok {
@@ -251,6 +270,17 @@ func Number(v any) (float64, bool) {
 		return f, true
 	}
 	return 0, false
+}
+
+// validOrigin tells whether s is "*" or a browser origin: http or https,
+// a host and optional port, nothing else.
+func validOrigin(s string) bool {
+	if s == "*" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !strings.HasSuffix(s, "/")
 }
 
 // checkVigil validates document.metadata.vigil.

@@ -181,8 +181,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 const msgUnauthorized = "The request has no valid credentials for this endpoint."
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		h.preflight(w, r)
+		return
+	}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET, POST")
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Use POST or GET to invoke a flow.")
 		return
 	}
@@ -200,6 +204,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", msgUnauthorized)
 		return
 	}
+	allowOrigin(w, r, target.Endpoint)
 	req, err := readRequest(w, r, h.cfg.MaxBody)
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -30,6 +30,7 @@
 package issue
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
@@ -251,7 +252,7 @@ func encodeData(d *event.Issue) (string, string, error) {
 }
 
 // fromRow turns a stored row into an Issue, with eventData complete.
-func (s *Service) fromRow(r *store.PostureIssue) (*Issue, error) {
+func (s *Service) fromRow(ctx context.Context, r *store.PostureIssue) (*Issue, error) {
 	is := &Issue{
 		ID: r.ID, Fingerprint: r.Fingerprint, Status: Status(r.Status), Present: r.Present,
 		SnoozedUntil: r.SnoozedUntil, SourceID: r.SourceID, Scope: r.Scope,
@@ -261,7 +262,7 @@ func (s *Service) fromRow(r *store.PostureIssue) (*Issue, error) {
 	if err := json.Unmarshal([]byte(r.DepsJSON), &is.Deps); err != nil {
 		return nil, fmt.Errorf("issue %s: decode its sources: %w", r.ID, err)
 	}
-	d, err := s.data(r)
+	d, err := s.data(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +271,7 @@ func (s *Service) fromRow(r *store.PostureIssue) (*Issue, error) {
 }
 
 // data returns the complete eventData of a row as it stands.
-func (s *Service) data(r *store.PostureIssue) (event.Issue, error) {
+func (s *Service) data(ctx context.Context, r *store.PostureIssue) (event.Issue, error) {
 	var d event.Issue
 	if err := json.Unmarshal([]byte(r.DataJSON), &d); err != nil {
 		return d, fmt.Errorf("issue %s: decode its data: %w", r.ID, err)
@@ -278,14 +279,18 @@ func (s *Service) data(r *store.PostureIssue) (event.Issue, error) {
 	d.ID = r.ID
 	d.Status = r.Status
 	d.DetectedAt = r.DetectedAt
-	d.Link = s.link(r.ID)
+	d.Link = s.link(ctx, r.ID)
 	return d, nil
 }
 
-// link is the console URL of an issue.
-func (s *Service) link(id string) string {
-	if s.cfg.PublicURL == "" {
+// link is the console URL of an issue, under the public URL as it is now.
+func (s *Service) link(ctx context.Context, id string) string {
+	base := s.cfg.PublicURL
+	if s.cfg.PublicURLSetting != nil {
+		base = s.cfg.PublicURLSetting(ctx)
+	}
+	if base == "" {
 		return ""
 	}
-	return s.cfg.PublicURL + "/ispm/issues/" + id
+	return base + "/ispm/issues/" + id
 }

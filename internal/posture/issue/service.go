@@ -22,6 +22,10 @@ type Config struct {
 	// PublicURL is how users reach the console; event links are
 	// PublicURL + "/ispm/issues/<id>". Empty leaves links out.
 	PublicURL string
+	// PublicURLSetting, when set, is asked for each link instead of
+	// PublicURL, so that a change of the saved public URL applies to a
+	// running server.
+	PublicURLSetting func(ctx context.Context) string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger receives one line per failure worth an operator's attention.
@@ -99,7 +103,7 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, r *store.PostureIssu
 	if err != nil {
 		return fmt.Errorf("record history of issue %s: %w", r.ID, err)
 	}
-	d, err := s.data(r)
+	d, err := s.data(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -277,7 +281,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		}
 	}
 	for _, r := range rows {
-		is, err := s.fromRow(r)
+		is, err := s.fromRow(ctx, r)
 		if err != nil {
 			return Page{}, err
 		}
@@ -295,7 +299,7 @@ func (s *Service) Get(ctx context.Context, issueID string) (*Issue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read issue %s: %w", issueID, err)
 	}
-	is, err := s.fromRow(r)
+	is, err := s.fromRow(ctx, r)
 	if err != nil {
 		return nil, err
 	}

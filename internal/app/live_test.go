@@ -1,0 +1,126 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/console"
+	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// TestSettingsApplyWithoutRestart checks that a running server sees a
+// change of the saved public URL and outbound allowlist, made in the
+// database as another node's console would make it, without a restart:
+// invoke URLs the API shows move to the new public URL, and a flow's HTTP
+// call to a loopback address, refused while the allowlist is empty, goes
+// through once the saved allowlist holds loopback.
+func TestSettingsApplyWithoutRestart(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db := storetest.DatabaseURL(t, dialect)
+		if db == "" {
+			db = "sqlite://" + filepath.Join(t.TempDir(), "vigil.db")
+		}
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"pong": true}`)
+		}))
+		defer receiver.Close()
+		doc := `document: {dsl: '1.0.0', namespace: live, name: ping, version: '1.0.0', title: Ping,
+  metadata: {vigil: {trigger: {apiEndpoint: {security: public}}}}}
+do:
+  - ping: {call: http, with: {method: get, endpoint: '` + receiver.URL + `/ping'}}
+`
+		var flowID, token string
+		r := startNode(t, db, "", func(ctx context.Context, srv *app.Server) {
+			svc := srv.Services()
+			folder, err := svc.Flows.CreateFolder(ctx, "Live", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := svc.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: folder.ID, Document: []byte(doc)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			flowID = res.Flow.ID
+			if _, err := svc.Flows.SetOn(ctx, flowID, true); err != nil {
+				t.Fatal(err)
+			}
+			u, err := svc.Auth.CreateUser(ctx, "admin", auth.RoleSuperAdmin, auth.GeneratePassword())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, token, err = svc.Auth.CreateToken(ctx, u.ID, "test", 0); err != nil {
+				t.Fatal(err)
+			}
+		}, func(c *app.Config) { c.AllowOutbound = "" })
+
+		invokeURL := func() string {
+			req, _ := http.NewRequest(http.MethodGet, r.url+"/api/v1/flows/"+flowID+"/endpoint", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var ep struct {
+				InvokeURL string `json:"invokeUrl"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&ep); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET endpoint: %d %v", resp.StatusCode, err)
+			}
+			return ep.InvokeURL
+		}
+		invoke := func(u string) (int, string) {
+			resp, err := http.Post(u, "application/json", strings.NewReader(`{}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(body)
+		}
+		before := invokeURL()
+		if !strings.HasPrefix(before, r.url+"/api/flo/") {
+			t.Fatalf("invoke URL %s, want one on %s", before, r.url)
+		}
+		if status, body := invoke(before); status == http.StatusOK || !strings.Contains(body, "communication") {
+			t.Fatalf("a loopback call with no allowlist answered %d %s; want the guard's communication fault", status, body)
+		}
+
+		other, err := store.Open(ctx, store.Config{URL: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		settings := &console.StoreSettings{Queries: other.Queries}
+		if err := settings.SaveSettings(ctx, console.SettingsValues{PublicURL: "https://vigil.example.test",
+			AllowOutbound: "127.0.0.0/8", HistoryDays: 30, DeliveryDays: 30}); err != nil {
+			t.Fatal(err)
+		}
+		// The server caches each setting for a second; wait for both
+		// changes (the deadline only stops a broken build from hanging).
+		path := strings.TrimPrefix(before, r.url)
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			got := invokeURL()
+			status, body := invoke(before)
+			if got == "https://vigil.example.test"+path && status == http.StatusOK && strings.Contains(body, `"pong"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after a settings change the invoke URL is %s and the loopback call answers %d %s", got, status, body)
+			}
+		}
+	})
+}
