@@ -50,7 +50,8 @@ type Attempt struct {
 	StartedAt  time.Time `json:"startedAt"`
 	LatencyMS  int64     `json:"latencyMs"`
 	StatusCode int       `json:"statusCode,omitempty"`
-	// Response is the first 50 KB of the answer, as text when it is UTF-8.
+	// Response is the first 4 KB of the answer (Config.MaxResponse), its
+	// secrets masked, as text when it is UTF-8.
 	Response  string `json:"response"`
 	Truncated bool   `json:"responseTruncated,omitempty"`
 	ErrorKind string `json:"errorKind,omitempty"`

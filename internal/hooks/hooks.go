@@ -37,7 +37,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultRequestTimeout   = 15 * time.Second
-	DefaultMaxResponse      = 50 << 10
+	DefaultMaxResponse      = 4 << 10
 	DefaultTestResponse     = 2 << 10
 	DefaultAutoPauseAfter   = 5 * 24 * time.Hour
 	DefaultSecretGrace      = 24 * time.Hour
@@ -103,7 +103,9 @@ type Config struct {
 	Schedule []time.Duration
 	// RequestTimeout bounds one attempt, body included. Default 15 s.
 	RequestTimeout time.Duration
-	// MaxResponse is how much of a response body is kept. Default 50 KB.
+	// MaxResponse is how much of a response body is kept, after every
+	// secret the request carried is masked in it. Default 4 KB: enough to
+	// see why a receiver refused, little to leak if it echoes the request.
 	MaxResponse int
 	// AutoPauseAfter pauses an integration that has failed without a
 	// success for this long. Default 5 days.

@@ -67,7 +67,11 @@ func (r *result) OK() bool { return r.ErrKind == "" && r.StatusCode >= 200 && r.
 
 // send POSTs body to t, signed, with its API key entries, and reads at most
 // maxBody bytes of the answer: the rest is never read, so a receiver that
-// answers a gigabyte costs no memory.
+// answers a gigabyte costs no memory. Every secret the request carried is
+// masked in the answer kept (receivers' error pages often echo the request
+// URL and headers), and the connection is not kept for another request, so
+// that Go's client never logs bytes a receiver sends after its answer
+// ("Unsolicited response").
 func (s *Service) send(ctx context.Context, t target, msgID string, body []byte, test bool, maxBody int) *result {
 	res := &result{Start: s.now()}
 	req, err := s.request(ctx, t, msgID, body, res.Start, test)
@@ -78,6 +82,8 @@ func (s *Service) send(ctx context.Context, t target, msgID string, body []byte,
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
 	req = req.WithContext(ctx)
+	req.Close = true
+	mask := newMasker(req, t)
 	// Latency is measured on the wall clock: the service clock may be a
 	// test's fake one.
 	began := time.Now()
@@ -89,8 +95,11 @@ func (s *Service) send(ctx context.Context, t target, msgID string, body []byte,
 	}
 	defer resp.Body.Close()
 	res.StatusCode, res.Status = resp.StatusCode, resp.Status
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, int64(maxBody)+1))
+	// Read past the cap by the longest secret, so that one which starts
+	// before the cap is masked whole rather than cut.
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, int64(maxBody+mask.longest)+1))
 	res.Latency = time.Since(began)
+	data = mask.apply(data)
 	if len(data) > maxBody {
 		data, res.Truncated = data[:maxBody], true
 	}
