@@ -6,8 +6,10 @@
 // The report is parsed from a file or fetched with GenerateCredentialReport
 // and GetCredentialReport through aws-sdk-go-v2's IAM client, pointed at a
 // configurable endpoint and sending through the caller's HTTP client. The
-// SDK's own retryer is off: this package retries throttling and 5xx answers
-// itself, with an injectable sleep, as the other vendor clients do.
+// SDK's own retryer is off because it sleeps on the wall clock, which a test
+// cannot replace: this package retries throttling and 5xx answers itself
+// with vendorhttp's retry settings (Retry-After, jittered backoff, an
+// injectable sleep), as the other vendor clients do.
 package aws
 
 import (
@@ -21,6 +23,8 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // DefaultRegion is the region IAM requests are signed for; IAM is global and
@@ -46,21 +50,15 @@ type Config struct {
 	// HTTPClient sends every request. Required: callers pass Vigil's
 	// SSRF-guarded client.
 	HTTPClient *http.Client
-	// MaxRetries bounds how often one request is retried after throttling
-	// or a 5xx answer. Default 3; negative means never retry.
-	MaxRetries int
-	// MaxRetryWait is the longest single wait accepted. Default 60 seconds.
-	MaxRetryWait time.Duration
+	// Retry says how often and how long to wait before retrying throttling
+	// or a 5xx answer; its Sleep also waits between report polls. Zero
+	// values mean vendorhttp's defaults.
+	Retry vendorhttp.Retry
 	// ReportPollInterval is the wait between checks while AWS generates the
 	// credential report. Default 2 seconds.
 	ReportPollInterval time.Duration
 	// ReportTimeout bounds the total wait for the report. Default 5 minutes.
 	ReportTimeout time.Duration
-	// Now tells the time, to read a Retry-After given as a date. Default time.Now.
-	Now func() time.Time
-	// Sleep waits between retries and polls, returning early with ctx's
-	// error. Default a timer; tests pass a recorder so they run instantly.
-	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client reads one AWS account. It is safe for concurrent use.
@@ -93,26 +91,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 3
-	}
-	if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
-	}
-	if cfg.MaxRetryWait <= 0 {
-		cfg.MaxRetryWait = 60 * time.Second
-	}
+	cfg.Retry = cfg.Retry.WithDefaults()
 	if cfg.ReportPollInterval <= 0 {
 		cfg.ReportPollInterval = 2 * time.Second
 	}
 	if cfg.ReportTimeout <= 0 {
 		cfg.ReportTimeout = 5 * time.Minute
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
 	}
 	creds := awssdk.Credentials{AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey,
 		SessionToken: cfg.SessionToken, Source: "Vigil"}
@@ -128,17 +112,6 @@ func New(cfg Config) (*Client, error) {
 		opts.BaseEndpoint = awssdk.String(strings.TrimRight(cfg.BaseURL, "/"))
 	}
 	return &Client{cfg: cfg, iam: iam.New(opts)}, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // ErrReportTimeout is wrapped when AWS has not finished the credential

@@ -14,21 +14,16 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/aws"
 	"github.com/vigil-ispm/vigil/internal/aws/awstest"
+	"github.com/vigil-ispm/vigil/internal/clocktest"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
-type sleeper struct{ waits []time.Duration }
-
-func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
-
-func setup(t *testing.T, edit func(*aws.Config)) (*awstest.Server, *sleeper, *aws.Client) {
+func setup(t *testing.T, edit func(*aws.Config)) (*awstest.Server, *clocktest.Clock, *aws.Client) {
 	t.Helper()
 	fake := awstest.New(t)
-	sl := &sleeper{}
+	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Sleep = sl.Sleep
+	cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: vendorhttp.NoJitter}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -58,8 +53,8 @@ func TestCredentialReportWaitsForGeneration(t *testing.T) {
 	if got := strings.Join(fake.Actions(), " "); got != want {
 		t.Errorf("actions = %s", got)
 	}
-	if fmt.Sprint(sl.waits) != "[2s 2s 2s]" {
-		t.Errorf("waits = %v", sl.waits)
+	if fmt.Sprint(sl.Waits()) != "[2s 2s 2s]" {
+		t.Errorf("waits = %v", sl.Waits())
 	}
 	for _, r := range fake.Requests() {
 		if r.Method != http.MethodPost || r.Form.Get("Version") != "2010-05-08" || !sigV4.MatchString(r.Header.Get("Authorization")) {
@@ -75,8 +70,8 @@ func TestCredentialReportTimesOut(t *testing.T) {
 	if !errors.Is(err, aws.ErrReportTimeout) {
 		t.Fatalf("err = %v", err)
 	}
-	if len(sl.waits) != 3 {
-		t.Errorf("waits = %v", sl.waits)
+	if len(sl.Waits()) != 3 {
+		t.Errorf("waits = %v", sl.Waits())
 	}
 }
 
@@ -107,7 +102,7 @@ func TestRetries(t *testing.T) {
 			} else if err != nil || len(report.Rows) != 2 {
 				t.Fatalf("report %+v err %v", report, err)
 			}
-			if got := fmt.Sprint(sl.waits); got != tt.wantWaits {
+			if got := fmt.Sprint(sl.Waits()); got != tt.wantWaits {
 				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
 			}
 		})
@@ -135,8 +130,8 @@ func TestCredentialsRefused(t *testing.T) {
 			if strings.Contains(err.Error(), "not-the-secret-key") || strings.Contains(err.Error(), awstest.SecretAccessKey) {
 				t.Errorf("secret in %q", err)
 			}
-			if len(sl.waits) != 0 {
-				t.Errorf("retried: %v", sl.waits)
+			if len(sl.Waits()) != 0 {
+				t.Errorf("retried: %v", sl.Waits())
 			}
 		})
 	}
@@ -229,7 +224,7 @@ func TestNetworkErrorRetried(t *testing.T) {
 	fake.SetReportReadyAfter(0)
 	c, err := aws.New(func() aws.Config {
 		cfg := fake.Config()
-		cfg.Sleep = sl.Sleep
+		cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: vendorhttp.NoJitter}
 		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 2, next: fake.Client().Transport}}
 		return cfg
 	}())
@@ -240,12 +235,12 @@ func TestNetworkErrorRetried(t *testing.T) {
 	if err != nil || len(report.Rows) != 2 {
 		t.Fatalf("report %+v err %v", report, err)
 	}
-	if fmt.Sprint(sl.waits) != "[1s 2s]" {
-		t.Errorf("waits = %v", sl.waits)
+	if fmt.Sprint(sl.Waits()) != "[1s 2s]" {
+		t.Errorf("waits = %v", sl.Waits())
 	}
 	c, _ = aws.New(func() aws.Config {
 		cfg := fake.Config()
-		cfg.MaxRetries = -1
+		cfg.Retry.MaxRetries = -1
 		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
 		return cfg
 	}())

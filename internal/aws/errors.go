@@ -3,17 +3,13 @@ package aws
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Sentinel errors that an *Error matches with errors.Is.
@@ -30,46 +26,27 @@ var (
 var throttleCodes = map[string]bool{"Throttling": true, "ThrottlingException": true, "RequestLimitExceeded": true,
 	"TooManyRequestsException": true, "RequestThrottled": true, "RequestThrottledException": true, "SlowDown": true}
 
-// Error is a request IAM refused.
-type Error struct {
-	// Op is the IAM action, such as "GetCredentialReport".
-	Op string
-	// StatusCode is the HTTP status.
-	StatusCode int
-	// Code is AWS's error code, such as "AccessDenied".
-	Code string
-	// Message is AWS's message.
-	Message string
-	// RetryAfter is the wait asked for, when the answer had Retry-After.
-	RetryAfter time.Duration
-}
+// Error is a request IAM refused. Op is the IAM action, such as
+// "GetCredentialReport"; Code is AWS's error code, such as "AccessDenied".
+type Error = vendorhttp.Error
 
-func (e *Error) Error() string {
-	msg := fmt.Sprintf("aws: %s: IAM answered %d", e.Op, e.StatusCode)
-	if e.Code != "" {
-		msg += " " + e.Code
+// newError builds an *Error and names its kind.
+func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
+	if code == "" && message == "" {
+		message = http.StatusText(status)
 	}
-	if e.Message != "" {
-		msg += ": " + strings.TrimSuffix(e.Message, ".")
+	e := &Error{Vendor: "aws", Service: "IAM", Op: op, StatusCode: status, Code: code, Message: message,
+		RetryAfter: retryAfter}
+	switch {
+	case code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" || code == "UnrecognizedClientException" ||
+		code == "ExpiredToken" || code == "IncompleteSignature" || status == http.StatusUnauthorized:
+		e.Kind = ErrUnauthorized
+	case code == "AccessDenied" || code == "AccessDeniedException":
+		e.Kind = ErrForbidden
+	case throttleCodes[code] || status == http.StatusTooManyRequests:
+		e.Kind = ErrRateLimited
 	}
-	return msg
-}
-
-// Is reports whether e is of the kind target names.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		switch e.Code {
-		case "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "ExpiredToken", "IncompleteSignature":
-			return true
-		}
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.Code == "AccessDenied" || e.Code == "AccessDeniedException"
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests || throttleCodes[e.Code]
-	}
-	return false
+	return e
 }
 
 // fromSDK turns an SDK error into an *Error when IAM answered, or a wrapped
@@ -83,59 +60,22 @@ func fromSDK(op string, err error, now time.Time) error {
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &se) {
 		// The SDK's text repeats the operation and the URL; keep the cause.
-		var ue *url.Error
-		if errors.As(se.Err, &ue) {
-			return &netError{op: op, err: ue.Err}
-		}
-		return &netError{op: op, err: se.Err}
+		return netError(op, vendorhttp.UnwrapURLError(se.Err))
 	}
 	if !errors.As(err, &re) || re.Response == nil || re.HTTPStatusCode() == 0 {
-		return &netError{op: op, err: err}
+		return netError(op, err)
 	}
-	e := &Error{Op: op, StatusCode: re.HTTPStatusCode()}
-	if re.Response != nil {
-		e.RetryAfter = retryAfterOf(re.Response.Header, now)
-	}
+	var code, message string
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
+		code, message = api.ErrorCode(), api.ErrorMessage()
 	}
-	if e.Code == "" && e.Message == "" {
-		e.Message = http.StatusText(e.StatusCode)
-	}
-	return e
+	return newError(op, re.HTTPStatusCode(), code, message, vendorhttp.RetryAfter(re.Response.Header, now))
 }
 
 // netError is a request that got no answer at all.
-type netError struct {
-	op  string
-	err error
-}
-
-func (e *netError) Error() string {
-	return fmt.Sprintf("aws: %s: could not reach IAM: %v", e.op, e.err)
-}
-
-func (e *netError) Unwrap() error { return e.err }
-
-// blocked says whether the SSRF guard refused the address: retrying cannot help.
-func blocked(err error) bool {
-	var be *netguard.BlockedError
-	return errors.As(err, &be)
-}
-
-func retryAfterOf(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
+func netError(op string, err error) *vendorhttp.NetError {
+	return &vendorhttp.NetError{Vendor: "aws", Service: "IAM", Op: op, Err: err}
 }
 
 // retry runs call, retrying throttling and 5xx answers with Retry-After or
@@ -146,26 +86,26 @@ func retry[T any](ctx context.Context, c *Client, op string, call func(context.C
 		if err == nil {
 			return out, nil
 		}
-		err = fromSDK(op, err, c.cfg.Now())
-		if ctx.Err() != nil || attempt >= c.cfg.MaxRetries {
+		err = fromSDK(op, err, c.cfg.Retry.Now())
+		if ctx.Err() != nil || attempt >= c.cfg.Retry.MaxRetries {
 			return out, err
 		}
 		var wait time.Duration
 		var e *Error
-		var ne *netError
+		var ne *vendorhttp.NetError
 		switch {
-		case errors.As(err, &e) && (e.StatusCode >= 500 || errors.Is(e, ErrRateLimited)) && e.RetryAfter <= c.cfg.MaxRetryWait:
+		case errors.As(err, &e) && (e.StatusCode >= 500 || errors.Is(e, ErrRateLimited)) && e.RetryAfter <= c.cfg.Retry.MaxWait:
 			wait = e.RetryAfter
-		case errors.As(err, &ne) && !blocked(err):
+		case errors.As(err, &ne) && !vendorhttp.Blocked(err):
 			// Every action this package calls only reads, so repeating
 			// one after a lost answer is safe.
 		default:
 			return out, err
 		}
 		if wait <= 0 {
-			wait = min(time.Second<<min(attempt, 16), c.cfg.MaxRetryWait)
+			wait = c.cfg.Retry.Backoff(attempt)
 		}
-		if err := c.cfg.Sleep(ctx, wait); err != nil {
+		if err := c.cfg.Retry.Sleep(ctx, wait); err != nil {
 			return out, err
 		}
 	}

@@ -56,7 +56,7 @@ func (c *Client) CredentialReport(ctx context.Context) (CredentialReport, error)
 		if poll >= polls {
 			return CredentialReport{}, fmt.Errorf("aws: GenerateCredentialReport: %w after %s", ErrReportTimeout, c.cfg.ReportTimeout)
 		}
-		if err := c.cfg.Sleep(ctx, c.cfg.ReportPollInterval); err != nil {
+		if err := c.cfg.Retry.Sleep(ctx, c.cfg.ReportPollInterval); err != nil {
 			return CredentialReport{}, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/okta"
 	"github.com/vigil-ispm/vigil/internal/salesforce"
 	"github.com/vigil-ispm/vigil/internal/slack"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // ClientOptions say how a vendor client built from a connection sends its
@@ -25,6 +26,12 @@ type ClientOptions struct {
 	// Now and Sleep default to the Service's.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// retry gives a vendor client o's clock, with vendorhttp's defaults for the
+// rest.
+func (o ClientOptions) retry() vendorhttp.Retry {
+	return vendorhttp.Retry{Now: o.Now, Sleep: o.Sleep}
 }
 
 func (r *Resolved) opts(o ClientOptions) ClientOptions {
@@ -51,7 +58,7 @@ func (r *Resolved) Okta(o ClientOptions) (*okta.Client, error) {
 		return nil, err
 	}
 	o = r.opts(o)
-	cfg := okta.Config{BaseURL: r.Get("url"), HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep}
+	cfg := okta.Config{BaseURL: r.Get("url"), HTTPClient: o.HTTPClient, Retry: o.retry()}
 	if r.Get("auth") == AuthOAuth {
 		key, kid, err := okta.ParsePrivateKey([]byte(r.Get("privateKey")))
 		if err != nil {
@@ -78,7 +85,7 @@ func (r *Resolved) Entra(o ClientOptions) (*entra.Client, error) {
 	}
 	o = r.opts(o)
 	c, err := entra.New(entra.Config{TenantID: r.Get("tenantId"), ClientID: r.Get("clientId"), ClientSecret: r.Get("clientSecret"),
-		LoginURL: r.Get("loginUrl"), GraphURL: r.Get("graphUrl"), HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep})
+		LoginURL: r.Get("loginUrl"), GraphURL: r.Get("graphUrl"), HTTPClient: o.HTTPClient, Retry: o.retry()})
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", r.Name, err)
 	}
@@ -92,7 +99,7 @@ func (r *Resolved) Google(o ClientOptions) (*google.Client, error) {
 	}
 	o = r.opts(o)
 	c, err := google.New(google.Config{CredentialsJSON: []byte(r.Get("serviceAccountKey")), Subject: r.Get("subject"),
-		BaseURL: r.Get("baseUrl"), HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep})
+		BaseURL: r.Get("baseUrl"), HTTPClient: o.HTTPClient, Retry: o.retry()})
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", r.Name, err)
 	}
@@ -106,7 +113,7 @@ func (r *Resolved) Salesforce(o ClientOptions) (*salesforce.Client, error) {
 	}
 	o = r.opts(o)
 	c, err := salesforce.New(salesforce.Config{InstanceURL: r.Get("instanceUrl"), ClientID: r.Get("clientId"),
-		ClientSecret: r.Get("clientSecret"), APIVersion: r.Get("apiVersion"), HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep})
+		ClientSecret: r.Get("clientSecret"), APIVersion: r.Get("apiVersion"), HTTPClient: o.HTTPClient, Retry: o.retry()})
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", r.Name, err)
 	}
@@ -126,7 +133,7 @@ func (r *Resolved) Slack(o ClientOptions) (*slack.Client, error) {
 		return nil, fmt.Errorf("connection %q posts through an incoming webhook, not with a bot token", r.Name)
 	}
 	o = r.opts(o)
-	c, err := slack.New(slack.Config{Token: r.Get("token"), BaseURL: r.Get("baseUrl"), HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep})
+	c, err := slack.New(slack.Config{Token: r.Get("token"), BaseURL: r.Get("baseUrl"), HTTPClient: o.HTTPClient, Retry: o.retry()})
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", r.Name, err)
 	}
@@ -142,7 +149,7 @@ func (r *Resolved) Webhook(o ClientOptions) (*slack.Webhook, error) {
 		return nil, fmt.Errorf("connection %q has a bot token, not an incoming webhook", r.Name)
 	}
 	o = r.opts(o)
-	w, err := slack.NewWebhook(slack.WebhookConfig{URL: r.Get("webhookUrl"), HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep})
+	w, err := slack.NewWebhook(slack.WebhookConfig{URL: r.Get("webhookUrl"), HTTPClient: o.HTTPClient, Retry: o.retry()})
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: the webhook URL is not usable", r.Name)
 	}
@@ -156,7 +163,7 @@ func (r *Resolved) Jira(o ClientOptions) (*jira.Client, error) {
 	}
 	o = r.opts(o)
 	c, err := jira.New(jira.Config{SiteURL: r.Get("siteUrl"), Email: r.Get("email"), APIToken: r.Get("apiToken"),
-		HTTPClient: o.HTTPClient, Now: o.Now, Sleep: o.Sleep})
+		HTTPClient: o.HTTPClient, Retry: o.retry()})
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", r.Name, err)
 	}

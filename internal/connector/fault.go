@@ -8,41 +8,24 @@ import (
 	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/connection"
-	"github.com/vigil-ispm/vigil/internal/entra"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
-	"github.com/vigil-ispm/vigil/internal/google"
-	"github.com/vigil-ispm/vigil/internal/jira"
 	"github.com/vigil-ispm/vigil/internal/netguard"
-	"github.com/vigil-ispm/vigil/internal/okta"
-	"github.com/vigil-ispm/vigil/internal/salesforce"
 	"github.com/vigil-ispm/vigil/internal/slack"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // statusOf returns the HTTP status a vendor answered, or 0 when the error
 // is not an answer.
 func statusOf(err error) int {
 	var (
-		oe *okta.Error
-		ee *entra.Error
-		ge *google.Error
-		se *salesforce.Error
-		ke *slack.Error
-		je *jira.Error
+		ve *vendorhttp.Error
 		he *httpError
 	)
 	switch {
-	case errors.As(err, &oe):
-		return oe.Status
-	case errors.As(err, &ee):
-		return ee.StatusCode
-	case errors.As(err, &ge):
-		return ge.StatusCode
-	case errors.As(err, &se):
-		return se.StatusCode
-	case errors.As(err, &ke):
-		return slackStatus(ke)
-	case errors.As(err, &je):
-		return je.StatusCode
+	case errors.As(err, &ve) && ve.Vendor == "slack":
+		return slackStatus(ve)
+	case errors.As(err, &ve):
+		return ve.StatusCode
 	case errors.As(err, &he):
 		return he.status
 	}

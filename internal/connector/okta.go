@@ -117,7 +117,7 @@ func oktaLifecycle(ctx context.Context, x *call, want string, do func(*okta.Clie
 	}
 	err = do(c, ctx, id)
 	var oe *okta.Error
-	if errors.As(err, &oe) && oe.Status == 400 {
+	if errors.As(err, &oe) && oe.StatusCode == 400 {
 		if u, gerr := c.GetUser(ctx, id); gerr == nil && u.Status == want {
 			return map[string]any{"userId": id, "status": want, already: true}, nil
 		}

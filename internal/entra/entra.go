@@ -16,13 +16,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Default endpoints of the Microsoft global cloud. Sovereign clouds and test
@@ -65,19 +64,11 @@ type Config struct {
 	// PageSize is the $top asked for on user and service principal lists.
 	// Default and maximum 999, the largest page Graph allows.
 	PageSize int
-	// MaxRetries bounds how often one request is retried after a 429 or 5xx
-	// answer. Default 3; negative means never retry.
-	MaxRetries int
-	// MaxRetryWait is the longest single wait the client accepts, whether
-	// asked for by Retry-After or computed by backoff. A longer Retry-After
-	// fails the call instead of stalling a scan. Default 60 seconds.
-	MaxRetryWait time.Duration
-
-	// Now tells the time, for token expiry. Default time.Now.
-	Now func() time.Time
-	// Sleep waits between retries and returns early with ctx's error when ctx
-	// ends. Default a timer; tests pass a recorder so they run instantly.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry says how often and how long to wait before retrying a 429 or
+	// a 5xx; a longer Retry-After than its MaxWait fails the call instead
+	// of stalling a scan. Its clock also times the token's expiry. Zero
+	// values mean vendorhttp's defaults.
+	Retry vendorhttp.Retry
 }
 
 func (c Config) withDefaults() Config {
@@ -95,21 +86,7 @@ func (c Config) withDefaults() Config {
 	if c.PageSize <= 0 || c.PageSize > 999 {
 		c.PageSize = 999
 	}
-	if c.MaxRetries == 0 {
-		c.MaxRetries = 3
-	}
-	if c.MaxRetries < 0 {
-		c.MaxRetries = 0
-	}
-	if c.MaxRetryWait <= 0 {
-		c.MaxRetryWait = 60 * time.Second
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Sleep == nil {
-		c.Sleep = sleep
-	}
+	c.Retry = c.Retry.WithDefaults()
 	return c
 }
 
@@ -142,12 +119,9 @@ func (c Config) validate() error {
 // Client talks to one tenant. It is safe for concurrent use.
 type Client struct {
 	cfg   Config
-	creds *clientcredentials.Config
 	graph *url.URL
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time // zero when the token endpoint gave no lifetime
+	api   *vendorhttp.Client
+	token *vendorhttp.TokenCache
 }
 
 // New checks cfg and returns a client. It makes no request.
@@ -157,69 +131,20 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	graph, _ := url.Parse(cfg.GraphURL)
-	return &Client{
-		cfg:   cfg,
-		graph: graph,
-		creds: &clientcredentials.Config{
-			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret,
-			TokenURL:     cfg.LoginURL + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token",
-			Scopes:       []string{cfg.Scope},
-			AuthStyle:    oauth2.AuthStyleInParams,
+	creds := &clientcredentials.Config{
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		TokenURL:     cfg.LoginURL + "/" + url.PathEscape(cfg.TenantID) + "/oauth2/v2.0/token",
+		Scopes:       []string{cfg.Scope},
+		AuthStyle:    oauth2.AuthStyleInParams,
+	}
+	c := &Client{cfg: cfg, graph: graph, token: &vendorhttp.TokenCache{
+		Source: func(ctx context.Context) (*oauth2.Token, error) {
+			return creds.Token(context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient))
 		},
-	}, nil
-}
-
-// accessToken returns a cached token, or fetches a new one when none is
-// cached or the cached one expires within a minute.
-func (c *Client) accessToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.cfg.Now()
-	if c.token != "" && (c.expires.IsZero() || now.Before(c.expires.Add(-time.Minute))) {
-		return c.token, nil
-	}
-	tok, err := c.creds.Token(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient))
-	if err != nil {
-		return "", tokenError(err, now)
-	}
-	c.token = tok.AccessToken
-	c.expires = time.Time{}
-	if life := lifetime(tok); life > 0 {
-		c.expires = now.Add(life)
-	}
-	return c.token, nil
-}
-
-// lifetime reads expires_in from the token answer. The oauth2 package turns
-// it into an Expiry on the real clock; reading it here keeps expiry on the
-// client's own clock.
-func lifetime(tok *oauth2.Token) time.Duration {
-	switch v := tok.Extra("expires_in").(type) {
-	case float64:
-		return time.Duration(v) * time.Second
-	case string:
-		if n, err := strconv.Atoi(v); err == nil {
-			return time.Duration(n) * time.Second
-		}
-	}
-	return 0
-}
-
-// forgetToken drops the cached token, so the next call fetches a fresh one.
-func (c *Client) forgetToken() {
-	c.mu.Lock()
-	c.token = ""
-	c.mu.Unlock()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+		Now:     cfg.Retry.Now,
+		Refused: tokenError,
+	}}
+	c.api = c.newTransport()
+	return c, nil
 }

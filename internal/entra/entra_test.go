@@ -11,48 +11,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/entra"
 	"github.com/vigil-ispm/vigil/internal/entra/entratest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
-
-// sleeper records the waits a client asks for instead of sleeping.
-type sleeper struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
-
-func (s *sleeper) Waits() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.waits...)
-}
 
 type testBundle struct {
 	fake  *entratest.Server
-	sleep *sleeper
-	now   time.Time
+	clock *clocktest.Clock
 }
 
 func setup(t *testing.T) (*testBundle, *entra.Client) {
 	t.Helper()
-	b := &testBundle{fake: entratest.New(t), sleep: &sleeper{},
-		now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	b := &testBundle{fake: entratest.New(t), clock: clocktest.Still(time.Time{})}
 	return b, b.client(t, nil)
 }
 
 func (b *testBundle) client(t *testing.T, edit func(*entra.Config)) *entra.Client {
 	t.Helper()
 	cfg := b.fake.Config()
-	cfg.Sleep = b.sleep.Sleep
-	cfg.Now = func() time.Time { return b.now }
+	cfg.Retry = vendorhttp.Retry{Now: b.clock.Now, Sleep: b.clock.Sleep, Jitter: vendorhttp.NoJitter}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -184,7 +164,7 @@ func TestRetries(t *testing.T) {
 					t.Fatalf("users %v, err %v", users, err)
 				}
 			}
-			if got := b.sleep.Waits(); !equalDurations(got, tt.wantWaits) {
+			if got := b.clock.Waits(); !equalDurations(got, tt.wantWaits) {
 				t.Errorf("waits = %v, want %v", got, tt.wantWaits)
 			}
 		})
@@ -198,7 +178,7 @@ func TestTokenRequestRetriedOn5xx(t *testing.T) {
 	if _, err := c.ListUsers(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.sleep.Waits(); !equalDurations(got, []time.Duration{2 * time.Second}) {
+	if got := b.clock.Waits(); !equalDurations(got, []time.Duration{2 * time.Second}) {
 		t.Errorf("waits = %v", got)
 	}
 }
@@ -247,7 +227,7 @@ func TestTokenCachedUntilExpiryAndRefreshedOn401(t *testing.T) {
 	if n := tokenRequests(); n != 1 {
 		t.Fatalf("token requests = %d, want 1 (cached)", n)
 	}
-	b.now = b.now.Add(59 * time.Minute) // within a minute of expires_in 3599
+	b.clock.Add(59 * time.Minute) // within a minute of expires_in 3599
 	if _, err := c.ListUsers(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +428,7 @@ func TestCancelledWhileWaiting(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	c := b.client(t, func(cfg *entra.Config) {
-		cfg.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+		cfg.Retry.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	})
 	if _, err := c.ListUsers(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
@@ -543,7 +523,7 @@ func TestNetworkErrors(t *testing.T) {
 				strings.Contains(err.Error(), b.fake.URL)) {
 				t.Errorf("err = %q", err)
 			}
-			if got := fmt.Sprint(b.sleep.Waits()); got != tt.wantWaits {
+			if got := fmt.Sprint(b.clock.Waits()); got != tt.wantWaits {
 				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
 			}
 		})

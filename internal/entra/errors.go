@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Sentinel errors that an *Error matches with errors.Is, so callers can react
@@ -26,52 +27,26 @@ var (
 	ErrRateLimited = errors.New("entra: rate limited")
 )
 
-// Error is a call that Graph or the token endpoint answered with an error. Its
-// message is one sentence naming the operation and Graph's own explanation; it
-// never contains the client secret or a token.
-type Error struct {
-	// Op is what the client was doing, such as "list users".
-	Op string
-	// StatusCode is the HTTP status of the last answer.
-	StatusCode int
-	// Code is Graph's error.code (e.g. "Authorization_RequestDenied") or the
-	// OAuth error (e.g. "invalid_client") for token requests.
-	Code string
-	// Message is Graph's error.message, first line only.
-	Message string
-	// RetryAfter is the wait the server asked for, when it sent Retry-After.
-	RetryAfter time.Duration
-}
+// Error is a call that Graph or the token endpoint answered with an error.
+// Code is Graph's error.code (e.g. "Authorization_RequestDenied") or the
+// OAuth error (e.g. "invalid_client") for token requests; Message is the
+// first line of Graph's error.message.
+type Error = vendorhttp.Error
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "entra: %s: Microsoft Graph answered %d", e.Op, e.StatusCode)
-	if e.Code != "" {
-		fmt.Fprintf(&b, " %s", e.Code)
+// newError builds an *Error and names its kind.
+func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
+	if code == "" && message == "" {
+		message = http.StatusText(status)
 	}
-	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", strings.TrimSuffix(e.Message, "."))
+	e := &Error{Vendor: "entra", Service: "Microsoft Graph", Op: op, StatusCode: status, Code: code,
+		Message: message, RetryAfter: retryAfter}
+	switch code {
+	case "invalid_client", "unauthorized_client", "invalid_grant":
+		e.Kind = ErrUnauthorized
+	default:
+		e.Kind = vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)
 	}
-	if e.StatusCode == http.StatusTooManyRequests && e.RetryAfter > 0 {
-		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
-	}
-	return b.String()
-}
-
-// Is reports whether e is of the kind target names.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized ||
-			e.Code == "invalid_client" || e.Code == "unauthorized_client" || e.Code == "invalid_grant"
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	}
-	return false
+	return e
 }
 
 // apiError parses Graph's error body, {"error": {"code", "message"}}. A body
@@ -83,15 +58,10 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	e := &Error{Op: op, StatusCode: status, RetryAfter: retryAfter}
-	if json.Unmarshal(body, &env) == nil {
-		e.Code = env.Error.Code
-		e.Message = firstLine(env.Error.Message)
+	if json.Unmarshal(body, &env) != nil {
+		return newError(op, status, "", "", retryAfter)
 	}
-	if e.Code == "" && e.Message == "" {
-		e.Message = http.StatusText(status)
-	}
-	return e
+	return newError(op, status, env.Error.Code, vendorhttp.FirstLine(env.Error.Message), retryAfter)
 }
 
 // tokenError turns a failed token request into an *Error. Entra's
@@ -100,20 +70,8 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 func tokenError(err error, now time.Time) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		e := &Error{Op: "get token", StatusCode: re.Response.StatusCode, Code: re.ErrorCode,
-			Message: firstLine(re.ErrorDescription), RetryAfter: retryAfterOf(re.Response.Header, now)}
-		if e.Code == "" && e.Message == "" {
-			e.Message = http.StatusText(e.StatusCode)
-		}
-		return e
+		return newError("get token", re.Response.StatusCode, re.ErrorCode, vendorhttp.FirstLine(re.ErrorDescription),
+			vendorhttp.RetryAfter(re.Response.Header, now))
 	}
 	return fmt.Errorf("entra: get token: could not reach the login endpoint: %w", err)
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = strings.TrimSpace(s[:i])
-	}
-	return s
 }

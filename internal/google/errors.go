@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Sentinel errors that an *Error matches with errors.Is.
@@ -28,78 +29,31 @@ var (
 // with status 403.
 var rateReasons = map[string]bool{"userRateLimitExceeded": true, "rateLimitExceeded": true, "quotaExceeded": true}
 
-// Error is a request Google refused, from {"error": {"code", "message",
-// "errors": [{"reason"}]}} or, for the token endpoint, {error, error_description}.
-type Error struct {
-	// Op is what the client was doing, such as "list users".
-	Op string
-	// StatusCode is the HTTP status.
-	StatusCode int
-	// Reason is Google's first errors[].reason, such as "notFound", or the
-	// OAuth error, such as "invalid_grant".
-	Reason string
-	// Message is Google's message.
-	Message string
-	// RetryAfter is the wait asked for, when the answer had Retry-After.
-	RetryAfter time.Duration
-}
+// Error is a request Google refused. Code is Google's first errors[].reason,
+// such as "notFound", or the OAuth error, such as "invalid_grant".
+type Error = vendorhttp.Error
 
-func (e *Error) Error() string {
-	msg := fmt.Sprintf("google: %s: Google answered %d", e.Op, e.StatusCode)
-	if e.Reason != "" {
-		msg += " " + e.Reason
+// newError builds an *Error and names its kind.
+func newError(op string, status int, reason, message string, retryAfter time.Duration) *Error {
+	if reason == "" && message == "" {
+		message = http.StatusText(status)
 	}
-	if e.Message != "" {
-		msg += ": " + strings.TrimSuffix(e.Message, ".")
+	e := &Error{Vendor: "google", Service: "Google", Op: op, StatusCode: status, Code: reason, Message: message,
+		RetryAfter: retryAfter}
+	switch {
+	case reason == "invalid_grant" || reason == "unauthorized_client" || reason == "invalid_client":
+		e.Kind = ErrUnauthorized
+	case rateReasons[reason]:
+		e.Kind = ErrRateLimited
+	default:
+		e.Kind = vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)
 	}
-	if e.RetryAfter > 0 {
-		msg += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
-	}
-	return msg
-}
-
-// Is reports whether e is of the kind target names.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		switch e.Reason {
-		case "invalid_grant", "unauthorized_client", "invalid_client":
-			return true
-		}
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden && !rateReasons[e.Reason]
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests || rateReasons[e.Reason]
-	}
-	return false
+	return e
 }
 
 func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
-	e := &Error{Op: op, StatusCode: status, RetryAfter: retryAfter}
-	var env struct {
-		Error struct {
-			Message string `json:"message"`
-			Errors  []struct {
-				Reason string `json:"reason"`
-			} `json:"errors"`
-			Status string `json:"status"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &env) == nil {
-		e.Message = env.Error.Message
-		if len(env.Error.Errors) > 0 {
-			e.Reason = env.Error.Errors[0].Reason
-		} else {
-			e.Reason = env.Error.Status
-		}
-	}
-	if e.Reason == "" && e.Message == "" {
-		e.Message = http.StatusText(status)
-	}
-	return e
+	reason, message := decodeError(body)
+	return newError(op, status, reason, message, retryAfter)
 }
 
 // tokenError reads a failed JWT exchange. x/oauth2/jwt leaves the body
@@ -107,19 +61,15 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 func tokenError(err error, now time.Time) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		e := &Error{Op: "get token", StatusCode: re.Response.StatusCode, Reason: re.ErrorCode,
-			Message: re.ErrorDescription, RetryAfter: retryAfterOf(re.Response.Header, now)}
+		reason, message := re.ErrorCode, re.ErrorDescription
 		var body struct {
 			Error       string `json:"error"`
 			Description string `json:"error_description"`
 		}
-		if e.Reason == "" && json.Unmarshal(re.Body, &body) == nil {
-			e.Reason, e.Message = body.Error, body.Description
+		if reason == "" && json.Unmarshal(re.Body, &body) == nil {
+			reason, message = body.Error, body.Description
 		}
-		if e.Reason == "" && e.Message == "" {
-			e.Message = http.StatusText(e.StatusCode)
-		}
-		return e
+		return newError("get token", re.Response.StatusCode, reason, message, vendorhttp.RetryAfter(re.Response.Header, now))
 	}
 	return fmt.Errorf("google: get token: %w", err)
 }

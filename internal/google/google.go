@@ -17,13 +17,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/jwt"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // DefaultBaseURL is the Admin SDK's base URL.
@@ -56,16 +55,10 @@ type Config struct {
 	// HTTPClient sends every request, token requests included. Required:
 	// callers pass Vigil's SSRF-guarded client.
 	HTTPClient *http.Client
-	// MaxRetries bounds how often one request is retried after a 429, a 5xx
-	// or a rate-limit 403. Default 3; negative means never retry.
-	MaxRetries int
-	// MaxRetryWait is the longest single wait accepted. Default 60 seconds.
-	MaxRetryWait time.Duration
-	// Now tells the time, for token expiry. Default time.Now.
-	Now func() time.Time
-	// Sleep waits between retries, returning early with ctx's error.
-	// Default a timer; tests pass a recorder so they run instantly.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry says how often and how long to wait before retrying a 429, a
+	// 5xx or a rate-limit 403; its clock also times the token's expiry.
+	// Zero values mean vendorhttp's defaults.
+	Retry vendorhttp.Retry
 }
 
 // serviceAccount is the part of a key file the client reads.
@@ -79,12 +72,10 @@ type serviceAccount struct {
 
 // Client talks to one Workspace. It is safe for concurrent use.
 type Client struct {
-	cfg Config
-	jwt *jwt.Config
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+	cfg   Config
+	jwt   *jwt.Config
+	api   *vendorhttp.Client
+	token *vendorhttp.TokenCache
 }
 
 // New checks cfg and the key file and returns a client. It makes no request.
@@ -131,71 +122,24 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Customer == "" {
 		cfg.Customer = "my_customer"
 	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 3
-	}
-	if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
-	}
-	if cfg.MaxRetryWait <= 0 {
-		cfg.MaxRetryWait = 60 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
-	}
-	return &Client{cfg: cfg, jwt: &jwt.Config{
+	cfg.Retry = cfg.Retry.WithDefaults()
+	c := &Client{cfg: cfg, jwt: &jwt.Config{
 		Email:        key.ClientEmail,
 		PrivateKey:   []byte(key.PrivateKey),
 		PrivateKeyID: key.PrivateKeyID,
 		Subject:      cfg.Subject,
 		Scopes:       cfg.Scopes,
 		TokenURL:     key.TokenURI,
-	}}, nil
-}
-
-// accessToken returns a cached token or exchanges a new JWT assertion.
-func (c *Client) accessToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.cfg.Now()
-	if c.token != "" && (c.expires.IsZero() || now.Before(c.expires.Add(-time.Minute))) {
-		return c.token, nil
+	}}
+	c.token = &vendorhttp.TokenCache{
+		Source: func(ctx context.Context) (*oauth2.Token, error) {
+			return c.jwt.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient)).Token()
+		},
+		Now:     cfg.Retry.Now,
+		Refused: tokenError,
 	}
-	tok, err := c.jwt.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)).Token()
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		return "", tokenError(err, now)
-	}
-	c.token, c.expires = tok.AccessToken, time.Time{}
-	if life := lifetime(tok); life > 0 {
-		c.expires = now.Add(life)
-	}
-	return c.token, nil
-}
-
-func (c *Client) forgetToken() {
-	c.mu.Lock()
-	c.token = ""
-	c.mu.Unlock()
-}
-
-// lifetime reads expires_in from the token answer, to keep expiry on the
-// client's own clock.
-func lifetime(tok *oauth2.Token) time.Duration {
-	switch v := tok.Extra("expires_in").(type) {
-	case float64:
-		return time.Duration(v) * time.Second
-	case string:
-		if n, err := strconv.Atoi(v); err == nil {
-			return time.Duration(n) * time.Second
-		}
-	}
-	return 0
+	c.api = c.newTransport()
+	return c, nil
 }
 
 func httpURL(raw string) (*url.URL, error) {
@@ -204,15 +148,4 @@ func httpURL(raw string) (*url.URL, error) {
 		return nil, errors.New("not an http(s) URL")
 	}
 	return u, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -11,34 +11,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/google"
 	"github.com/vigil-ispm/vigil/internal/google/googletest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
-
-type sleeper struct{ waits []time.Duration }
-
-func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
 
 type testBundle struct {
 	fake  *googletest.Server
-	sleep *sleeper
-	now   time.Time
+	clock *clocktest.Clock
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	return &testBundle{fake: googletest.New(t), sleep: &sleeper{}, now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	return &testBundle{fake: googletest.New(t), clock: clocktest.Still(time.Time{})}
 }
 
 func (b *testBundle) client(t *testing.T, edit func(*google.Config)) *google.Client {
 	t.Helper()
 	cfg := b.fake.Config()
-	cfg.Sleep = b.sleep.Sleep
-	cfg.Now = func() time.Time { return b.now }
+	cfg.Retry = vendorhttp.Retry{Now: b.clock.Now, Sleep: b.clock.Sleep, Jitter: vendorhttp.NoJitter}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -160,11 +153,11 @@ func TestCredentialErrors(t *testing.T) {
 			c := b.client(t, tt.edit)
 			_, err := c.ListUsers(context.Background())
 			var e *google.Error
-			if !errors.As(err, &e) || e.Reason != tt.wantReason || !errors.Is(err, tt.wantIs) {
+			if !errors.As(err, &e) || e.Code != tt.wantReason || !errors.Is(err, tt.wantIs) {
 				t.Fatalf("err = %v, want %s matching %v", err, tt.wantReason, tt.wantIs)
 			}
-			if strings.Contains(err.Error(), "PRIVATE KEY") || len(b.sleep.waits) != 0 {
-				t.Errorf("err %q, waits %v", err, b.sleep.waits)
+			if strings.Contains(err.Error(), "PRIVATE KEY") || len(b.clock.Waits()) != 0 {
+				t.Errorf("err %q, waits %v", err, b.clock.Waits())
 			}
 		})
 	}
@@ -206,7 +199,7 @@ func TestRetries(t *testing.T) {
 			} else if err != nil || len(users) != 2 {
 				t.Fatalf("users %v err %v", users, err)
 			}
-			if got := fmt.Sprint(b.sleep.waits); got != tt.wantWaits {
+			if got := fmt.Sprint(b.clock.Waits()); got != tt.wantWaits {
 				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
 			}
 		})
@@ -226,7 +219,7 @@ func TestTokenCachedAndRefreshed(t *testing.T) {
 	if tokens() != 1 {
 		t.Fatalf("tokens = %d, want 1", tokens())
 	}
-	b.now = b.now.Add(time.Hour)
+	b.clock.Add(time.Hour)
 	if err := c.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +257,7 @@ func TestSuspendUser(t *testing.T) {
 	ro := b.client(t, func(cfg *google.Config) { cfg.Scopes = []string{google.ScopeUserReadonly} })
 	_, err = ro.SuspendUser(context.Background(), "user0@example.com")
 	var e *google.Error
-	if !errors.As(err, &e) || e.Reason != "insufficientPermissions" || !errors.Is(err, google.ErrForbidden) {
+	if !errors.As(err, &e) || e.Code != "insufficientPermissions" || !errors.Is(err, google.ErrForbidden) {
 		t.Errorf("read-only scope: %v", err)
 	}
 }
@@ -329,7 +322,7 @@ func TestNetworkErrors(t *testing.T) {
 			if (err != nil) != tt.wantErr || err != nil && !errors.Is(err, tt.err) {
 				t.Fatalf("err = %v", err)
 			}
-			if got := fmt.Sprint(b.sleep.waits); got != tt.wantWaits {
+			if got := fmt.Sprint(b.clock.Waits()); got != tt.wantWaits {
 				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
 			}
 		})

@@ -3,11 +3,13 @@ package jira
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Sentinel errors that an *Error matches with errors.Is.
@@ -23,75 +25,34 @@ var (
 	ErrRateLimited = errors.New("jira: rate limited")
 )
 
-// Error is a request Jira refused, parsed from {errorMessages[], errors{}}.
-type Error struct {
-	// Op is what the client was doing, such as "create issue in SEC".
-	Op string
-	// StatusCode is the HTTP status.
-	StatusCode int
-	// Messages are Jira's errorMessages.
-	Messages []string
-	// Fields maps a field name to what is wrong with it, from Jira's errors.
-	Fields map[string]string
-	// RetryAfter is the wait Jira asked for, when it sent Retry-After.
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string {
-	parts := append([]string(nil), e.Messages...)
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		parts = append(parts, k+": "+strings.TrimSuffix(e.Fields[k], "."))
-	}
-	for i, p := range parts {
-		parts[i] = strings.TrimSuffix(p, ".")
-	}
-	msg := fmt.Sprintf("jira: %s: Jira answered %d", e.Op, e.StatusCode)
-	if len(parts) > 0 {
-		msg += ": " + strings.Join(parts, "; ")
-	}
-	if e.RetryAfter > 0 {
-		msg += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
-	}
-	return msg
-}
-
-// Is reports whether e is of the kind target names.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	}
-	return false
-}
+// Error is a request Jira refused. Its Message is Jira's errorMessages,
+// then "field: what is wrong" for each of its field errors, by field,
+// joined by "; ".
+type Error = vendorhttp.Error
 
 func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
-	e := &Error{Op: op, StatusCode: status, RetryAfter: retryAfter}
+	e := &Error{Vendor: "jira", Service: "Jira", Op: op, StatusCode: status, RetryAfter: retryAfter,
+		Kind: vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)}
 	var env struct {
 		ErrorMessages []string          `json:"errorMessages"`
 		Errors        map[string]string `json:"errors"`
 	}
+	var parts []string
 	if json.Unmarshal(body, &env) == nil {
-		e.Messages = env.ErrorMessages
-		if len(env.Errors) > 0 {
-			e.Fields = env.Errors
+		parts = env.ErrorMessages
+		for _, k := range slices.Sorted(maps.Keys(env.Errors)) {
+			parts = append(parts, k+": "+env.Errors[k])
 		}
 	}
-	if len(e.Messages) == 0 && len(e.Fields) == 0 {
+	for i, p := range parts {
+		parts[i] = strings.TrimSuffix(p, ".")
+	}
+	e.Message = strings.Join(parts, "; ")
+	if len(parts) == 0 {
 		if text := strings.TrimSpace(string(body)); text != "" && len(text) < 200 && !strings.ContainsAny(text, "<\n{") {
-			e.Messages = []string{text}
+			e.Message = text
 		} else {
-			e.Messages = []string{http.StatusText(status)}
+			e.Message = http.StatusText(status)
 		}
 	}
 	return e

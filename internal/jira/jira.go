@@ -10,19 +10,14 @@
 package jira
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Config says which site to talk to and as whom. Zero values mean the
@@ -38,23 +33,17 @@ type Config struct {
 	// HTTPClient sends every request. Required: callers pass Vigil's
 	// SSRF-guarded client.
 	HTTPClient *http.Client
-	// MaxRetries bounds how often one request is retried after a 429 or 5xx
-	// answer. Default 3; negative means never retry.
-	MaxRetries int
-	// MaxRetryWait is the longest single wait accepted; a longer Retry-After
-	// fails the call instead. Default 60 seconds.
-	MaxRetryWait time.Duration
-	// Now tells the time, to read a Retry-After given as a date. Default time.Now.
-	Now func() time.Time
-	// Sleep waits between retries, returning early with ctx's error.
-	// Default a timer; tests pass a recorder so they run instantly.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry says how often and how long to wait before retrying a 429 or
+	// a 5xx; a longer Retry-After than its MaxWait fails the call. Zero
+	// values mean vendorhttp's defaults.
+	Retry vendorhttp.Retry
 }
 
 // Client talks to one Jira site. It is safe for concurrent use.
 type Client struct {
 	cfg  Config
 	site string
+	api  *vendorhttp.Client
 }
 
 // New checks cfg and returns a client. It makes no request.
@@ -76,22 +65,24 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("jira: the site URL %q is not an http(s) URL", cfg.SiteURL)
 	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 3
+	cfg.Retry = cfg.Retry.WithDefaults()
+	c := &Client{cfg: cfg, site: strings.TrimRight(cfg.SiteURL, "/")}
+	c.api = &vendorhttp.Client{
+		Vendor: "jira", Service: "Jira",
+		HTTP:    cfg.HTTPClient,
+		Retry:   cfg.Retry,
+		MaxBody: maxBody,
+		Header:  http.Header{"Accept": {"application/json"}},
+		Authorize: func(_ context.Context, req *http.Request) error {
+			req.SetBasicAuth(cfg.Email, cfg.APIToken)
+			return nil
+		},
+		// Only reads are sent again after a lost answer: a repeated
+		// create would open a second issue.
+		RetryNetwork: func(method string) bool { return method == http.MethodGet },
+		Refusal:      func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
 	}
-	if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
-	}
-	if cfg.MaxRetryWait <= 0 {
-		cfg.MaxRetryWait = 60 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
-	}
-	return &Client{cfg: cfg, site: strings.TrimRight(cfg.SiteURL, "/")}, nil
+	return c, nil
 }
 
 // IssueInput is a new issue.
@@ -159,104 +150,7 @@ func (c *Client) Myself(ctx context.Context) (User, error) {
 
 const maxBody = 4 << 20
 
+// do sends one API call to path on the site and decodes a success into out.
 func (c *Client) do(ctx context.Context, op, method, path string, body, out any) error {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("jira: %s: encode request: %w", op, err)
-		}
-	}
-	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, c.site+path, bytes.NewReader(payload))
-		if err != nil {
-			return fmt.Errorf("jira: %s: build request: %w", op, err)
-		}
-		req.SetBasicAuth(c.cfg.Email, c.cfg.APIToken)
-		req.Header.Set("Accept", "application/json")
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := c.cfg.HTTPClient.Do(req)
-		if err != nil {
-			if ctx.Err() == nil && method == http.MethodGet && !blocked(err) && attempt < c.cfg.MaxRetries {
-				if err := c.cfg.Sleep(ctx, c.backoff(attempt)); err != nil {
-					return err
-				}
-				continue
-			}
-			return fmt.Errorf("jira: %s: could not reach Jira: %w", op, unwrapURLError(err))
-		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("jira: %s: read answer: %w", op, unwrapURLError(err))
-		}
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			if out != nil {
-				if err := json.Unmarshal(data, out); err != nil {
-					return fmt.Errorf("jira: %s: Jira sent a body that is not the expected JSON: %w", op, err)
-				}
-			}
-			return nil
-		}
-		retryAfter := retryAfterOf(resp.Header, c.cfg.Now())
-		if (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500) &&
-			attempt < c.cfg.MaxRetries && retryAfter <= c.cfg.MaxRetryWait {
-			wait := retryAfter
-			if wait <= 0 {
-				wait = c.backoff(attempt)
-			}
-			if err := c.cfg.Sleep(ctx, wait); err != nil {
-				return err
-			}
-			continue
-		}
-		return apiError(op, resp.StatusCode, data, retryAfter)
-	}
-}
-
-// backoff is the wait before retry number attempt+1 when Jira named none:
-// 1 s, 2 s, 4 s, … up to MaxRetryWait.
-func (c *Client) backoff(attempt int) time.Duration {
-	return min(time.Second<<min(attempt, 16), c.cfg.MaxRetryWait)
-}
-
-// blocked says whether the SSRF guard refused the address: retrying cannot help.
-func blocked(err error) bool {
-	var be *netguard.BlockedError
-	return errors.As(err, &be)
-}
-
-func retryAfterOf(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return c.api.JSON(ctx, vendorhttp.Request{Op: op, Method: method, URL: c.site + path, Body: body}, out)
 }

@@ -9,23 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/jira"
 	"github.com/vigil-ispm/vigil/internal/jira/jiratest"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
-type sleeper struct{ waits []time.Duration }
-
-func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
-
-func setup(t *testing.T, edit func(*jira.Config)) (*jiratest.Server, *sleeper, *jira.Client) {
+func setup(t *testing.T, edit func(*jira.Config)) (*jiratest.Server, *clocktest.Clock, *jira.Client) {
 	t.Helper()
 	fake := jiratest.New(t)
-	sl := &sleeper{}
+	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Sleep = sl.Sleep
+	cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: vendorhttp.NoJitter}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -110,15 +105,15 @@ func TestCreateIssueRefused(t *testing.T) {
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("err = %v, want %v", err, tt.wantIs)
 			}
-			if tt.wantField != "" && e.Fields[tt.wantField] == "" {
-				t.Errorf("fields = %v, want %s", e.Fields, tt.wantField)
+			if tt.wantField != "" && !strings.Contains(e.Message, tt.wantField+": ") {
+				t.Errorf("message = %q, want an error on %s", e.Message, tt.wantField)
 			}
 			if !strings.Contains(err.Error(), tt.wantText) || strings.Contains(err.Error(), "wrong-token") ||
 				strings.Contains(err.Error(), jiratest.APIToken) {
 				t.Errorf("message = %q", err)
 			}
-			if len(sl.waits) != 0 || len(fake.Issues()) != 0 {
-				t.Errorf("retried %v or created %v", sl.waits, fake.Issues())
+			if len(sl.Waits()) != 0 || len(fake.Issues()) != 0 {
+				t.Errorf("retried %v or created %v", sl.Waits(), fake.Issues())
 			}
 		})
 	}
@@ -147,12 +142,12 @@ func TestRetries(t *testing.T) {
 			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if len(sl.waits) != len(tt.wantWaits) {
-				t.Fatalf("waits = %v, want %v", sl.waits, tt.wantWaits)
+			if len(sl.Waits()) != len(tt.wantWaits) {
+				t.Fatalf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
 			}
 			for i := range tt.wantWaits {
-				if sl.waits[i] != tt.wantWaits[i] {
-					t.Errorf("waits = %v, want %v", sl.waits, tt.wantWaits)
+				if sl.Waits()[i] != tt.wantWaits[i] {
+					t.Errorf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
 				}
 			}
 		})
@@ -219,13 +214,13 @@ func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestNetworkErrorRetriedForReadsOnly(t *testing.T) {
 	fake := jiratest.New(t)
-	sl := &sleeper{}
+	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Sleep = sl.Sleep
+	cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: vendorhttp.NoJitter}
 	cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
 	c, _ := jira.New(cfg)
-	if _, err := c.Myself(context.Background()); err != nil || len(sl.waits) != 1 {
-		t.Fatalf("myself: err %v waits %v", err, sl.waits)
+	if _, err := c.Myself(context.Background()); err != nil || len(sl.Waits()) != 1 {
+		t.Fatalf("myself: err %v waits %v", err, sl.Waits())
 	}
 	cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
 	c, _ = jira.New(cfg)
@@ -233,7 +228,7 @@ func TestNetworkErrorRetriedForReadsOnly(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "could not reach Jira") || strings.Contains(err.Error(), fake.URL) {
 		t.Fatalf("create: err %v", err)
 	}
-	if len(fake.Issues()) != 0 || len(sl.waits) != 1 {
-		t.Errorf("issues %v waits %v", fake.Issues(), sl.waits)
+	if len(fake.Issues()) != 0 || len(sl.Waits()) != 1 {
+		t.Errorf("issues %v waits %v", fake.Issues(), sl.Waits())
 	}
 }

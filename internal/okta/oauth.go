@@ -22,6 +22,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // OAuthConfig makes the client act as an Okta OAuth 2.0 service app: it
@@ -117,12 +119,7 @@ func newOAuth(cfg Config, o OAuthConfig) *oauthAuth {
 }
 
 func (a *oauthAuth) authorize(ctx context.Context, req *http.Request) error {
-	tok, err := a.accessToken(ctx)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	return nil
+	return vendorhttp.Bearer(a.accessToken)(ctx, req)
 }
 
 func (a *oauthAuth) reset() bool {
@@ -137,7 +134,7 @@ func (a *oauthAuth) reset() bool {
 func (a *oauthAuth) accessToken(ctx context.Context) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.cfg.Now()
+	now := a.cfg.Retry.Now()
 	if a.token != "" && now.Before(a.expires.Add(-time.Minute)) {
 		return a.token, nil
 	}
@@ -175,14 +172,14 @@ func (a *oauthAuth) accessToken(ctx context.Context) (string, error) {
 	}
 	_ = json.Unmarshal(body, &tok)
 	if resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
-		e := &Error{Op: "get access token", Status: resp.StatusCode, Code: tok.Error, Summary: tok.Description}
-		if e.Code == "" && e.Summary == "" {
-			e = apiError("get access token", resp.StatusCode, body)
+		status := resp.StatusCode
+		if status == http.StatusBadRequest && (tok.Error == "invalid_client" || tok.Error == "invalid_grant") {
+			status = http.StatusUnauthorized // a credential problem, whatever the status
 		}
-		if e.Status == http.StatusBadRequest && (e.Code == "invalid_client" || e.Code == "invalid_grant") {
-			e.Status = http.StatusUnauthorized // a credential problem, whatever the status
+		if tok.Error == "" && tok.Description == "" {
+			return "", apiError("get access token", status, body)
 		}
-		return "", e
+		return "", newError("get access token", status, tok.Error, tok.Description)
 	}
 	if !strings.EqualFold(tok.TokenType, "Bearer") {
 		return "", fmt.Errorf("okta: get access token: token type %q is not supported; turn off DPoP for the service app", tok.TokenType)

@@ -16,12 +16,9 @@
 package okta
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // MaxPageSize is the largest limit Okta accepts on user lists, and the page
@@ -59,21 +56,14 @@ type Config struct {
 	// PageSize is the limit asked for on lists. Default and maximum
 	// MaxPageSize.
 	PageSize int
-	// MaxRetries bounds how often one request is retried after a 429, a 5xx
-	// or, for requests that are safe to repeat, a network error. Default 3;
-	// negative means never retry.
-	MaxRetries int
-	// MaxRetryWait is the longest single wait the client accepts. A 429 whose
-	// reset lies further away fails the call instead of stalling a scan; a
-	// slowdown for X-Rate-Limit-Remaining 0 is shortened to it. Default 90 s.
-	MaxRetryWait time.Duration
-
-	// Now tells the time, for rate-limit resets and token expiry. Default
-	// time.Now.
-	Now func() time.Time
-	// Sleep waits and returns early with ctx's error when ctx ends. Default a
-	// timer; tests pass a recorder so they run instantly.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry says how often and how long to wait before retrying a 429, a
+	// 5xx or, for requests that are safe to repeat, a network error. A 429
+	// whose reset lies further away than its MaxWait (default 90 s here)
+	// fails the call instead of stalling a scan; a slowdown for
+	// X-Rate-Limit-Remaining 0 is shortened to it. Its clock also times
+	// rate-limit resets and token expiry. Zero values mean vendorhttp's
+	// defaults.
+	Retry vendorhttp.Retry
 }
 
 func (c Config) withDefaults() Config {
@@ -81,21 +71,10 @@ func (c Config) withDefaults() Config {
 	if c.PageSize <= 0 || c.PageSize > MaxPageSize {
 		c.PageSize = MaxPageSize
 	}
-	if c.MaxRetries == 0 {
-		c.MaxRetries = 3
+	if c.Retry.MaxWait <= 0 {
+		c.Retry.MaxWait = 90 * time.Second
 	}
-	if c.MaxRetries < 0 {
-		c.MaxRetries = 0
-	}
-	if c.MaxRetryWait <= 0 {
-		c.MaxRetryWait = 90 * time.Second
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Sleep == nil {
-		c.Sleep = sleep
-	}
+	c.Retry = c.Retry.WithDefaults()
 	return c
 }
 
@@ -126,6 +105,7 @@ type Client struct {
 	cfg  Config
 	base *url.URL
 	auth authorizer
+	api  *vendorhttp.Client
 
 	mu         sync.Mutex
 	pauseUntil time.Time // set when X-Rate-Limit-Remaining reached 0
@@ -162,6 +142,23 @@ func New(cfg Config) (*Client, error) {
 	} else {
 		c.auth = sswsAuth(cfg.Token)
 	}
+	c.api = &vendorhttp.Client{
+		Vendor: "okta", Service: "Okta",
+		HTTP:        cfg.HTTPClient,
+		Retry:       cfg.Retry,
+		Header:      http.Header{"Accept": {"application/json"}, "User-Agent": {"vigil"}},
+		Authorize:   c.auth.authorize,
+		Reauthorize: c.auth.reset,
+		Before:      c.waitForRateLimit,
+		Seen:        func(r *vendorhttp.Response) { c.noteRateLimit(r.Header) },
+		RetryWait: func(r *vendorhttp.Response) (time.Duration, bool) {
+			if r.Status == http.StatusTooManyRequests {
+				return c.resetWait(r.Header), true
+			}
+			return 0, r.Status >= 500
+		},
+		Refusal: func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body) },
+	}
 	return c, nil
 }
 
@@ -183,129 +180,18 @@ type call struct {
 	body   any // marshalled as JSON when not nil
 }
 
-// result is a successful answer.
-type result struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
 // do sends cl, retrying as the package documentation describes, and returns
 // the first 2xx answer or an error.
-func (c *Client) do(ctx context.Context, cl call) (result, error) {
-	var payload []byte
-	if cl.body != nil {
-		var err error
-		if payload, err = json.Marshal(cl.body); err != nil {
-			return result{}, fmt.Errorf("okta: %s: encode request: %w", cl.op, err)
-		}
-	}
-	reauthorized := false
-	for attempt := 0; ; attempt++ {
-		if err := c.waitForRateLimit(ctx); err != nil {
-			return result{}, fmt.Errorf("okta: %s: %w", cl.op, err)
-		}
-		res, err := c.send(ctx, cl, payload)
-		var tokenErr *Error
-		if errors.As(err, &tokenErr) {
-			return result{}, err // the access token request failed: nothing to retry
-		}
-		if err != nil {
-			if ctx.Err() != nil || attempt >= c.cfg.MaxRetries || !idempotent(cl.method) || !retryableNetError(err) {
-				return result{}, fmt.Errorf("okta: %s: %w", cl.op, err)
-			}
-			if err := c.cfg.Sleep(ctx, c.backoff(attempt)); err != nil {
-				return result{}, fmt.Errorf("okta: %s: %w", cl.op, err)
-			}
-			continue
-		}
-		c.noteRateLimit(res.header)
-		switch {
-		case res.status >= 200 && res.status < 300:
-			return res, nil
-		case res.status == http.StatusUnauthorized && !reauthorized && c.auth.reset():
-			reauthorized = true
-			attempt--
-			continue
-		case res.status == http.StatusTooManyRequests && attempt < c.cfg.MaxRetries:
-			wait := c.resetWait(res.header)
-			if wait > c.cfg.MaxRetryWait {
-				return result{}, apiError(cl.op, res.status, res.body)
-			}
-			if err := c.cfg.Sleep(ctx, wait); err != nil {
-				return result{}, fmt.Errorf("okta: %s: %w", cl.op, err)
-			}
-			continue
-		case res.status >= 500 && attempt < c.cfg.MaxRetries:
-			if err := c.cfg.Sleep(ctx, c.backoff(attempt)); err != nil {
-				return result{}, fmt.Errorf("okta: %s: %w", cl.op, err)
-			}
-			continue
-		}
-		return result{}, apiError(cl.op, res.status, res.body)
-	}
-}
-
-// send makes one HTTP exchange and reads the whole (bounded) body.
-func (c *Client) send(ctx context.Context, cl call, payload []byte) (result, error) {
-	var body io.Reader
-	if payload != nil {
-		body = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, cl.url, body)
-	if err != nil {
-		return result{}, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "vigil")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if err := c.auth.authorize(ctx, req); err != nil {
-		return result{}, err
-	}
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return result{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return result{}, fmt.Errorf("read answer: %w", err)
-	}
-	if len(b) > maxBody {
-		return result{}, fmt.Errorf("answer larger than %d bytes", maxBody)
-	}
-	return result{status: resp.StatusCode, header: resp.Header, body: b}, nil
-}
-
-// idempotent reports whether a request may be repeated after a network
-// error without risk of doing its work twice.
-func idempotent(method string) bool {
-	return method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
-}
-
-// retryableNetError reports whether a failed exchange is worth repeating: a
-// refused address or a malformed request is not.
-func retryableNetError(err error) bool {
-	var ue *url.Error
-	var blocked *netguard.BlockedError
-	return errors.As(err, &ue) && !errors.As(err, &blocked)
-}
-
-// backoff is the wait before retry number attempt+1 after a 5xx or network
-// error: 1 s, 2 s, 4 s, … up to MaxRetryWait.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt, 16)
-	return min(d, c.cfg.MaxRetryWait)
+func (c *Client) do(ctx context.Context, cl call) (*vendorhttp.Response, error) {
+	return c.api.Do(ctx, vendorhttp.Request{Op: cl.op, Method: cl.method, URL: cl.url, Body: cl.body})
 }
 
 // resetWait is how long to wait after a 429: until X-Rate-Limit-Reset, at
 // least one second.
 func (c *Client) resetWait(h http.Header) time.Duration {
 	wait := time.Second
-	if reset, ok := headerUnix(h, "X-Rate-Limit-Reset"); ok {
-		wait = max(reset.Sub(c.cfg.Now()), wait)
+	if reset, ok := vendorhttp.UnixHeader(h, "X-Rate-Limit-Reset"); ok {
+		wait = max(reset.Sub(c.cfg.Retry.Now()), wait)
 	}
 	return wait
 }
@@ -317,7 +203,7 @@ func (c *Client) noteRateLimit(h http.Header) {
 	if err != nil || remaining > 0 {
 		return
 	}
-	reset, ok := headerUnix(h, "X-Rate-Limit-Reset")
+	reset, ok := vendorhttp.UnixHeader(h, "X-Rate-Limit-Reset")
 	if !ok {
 		return
 	}
@@ -331,29 +217,10 @@ func (c *Client) noteRateLimit(h http.Header) {
 // waitForRateLimit sleeps until a pause noted by noteRateLimit is over.
 func (c *Client) waitForRateLimit(ctx context.Context) error {
 	c.mu.Lock()
-	wait := c.pauseUntil.Sub(c.cfg.Now())
+	wait := c.pauseUntil.Sub(c.cfg.Retry.Now())
 	c.mu.Unlock()
 	if wait <= 0 {
 		return nil
 	}
-	return c.cfg.Sleep(ctx, min(wait, c.cfg.MaxRetryWait))
-}
-
-func headerUnix(h http.Header, name string) (time.Time, bool) {
-	n, err := strconv.ParseInt(h.Get(name), 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}, false
-	}
-	return time.Unix(n, 0), true
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return c.cfg.Retry.Sleep(ctx, min(wait, c.cfg.Retry.MaxWait))
 }

@@ -8,53 +8,26 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/okta"
 	"github.com/vigil-ispm/vigil/internal/okta/oktatest"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
-
-// fakeClock is shared by the client and the fake; sleeping advances it, so
-// waits for rate-limit resets take no real time.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
 
 type testBundle struct {
 	fake  *oktatest.Server
-	clock *fakeClock
+	clock *clocktest.Clock
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	b := &testBundle{
 		fake:  oktatest.New(t),
-		clock: &fakeClock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)},
+		clock: clocktest.New(time.Time{}), // sleeping advances it, so waits for resets take no real time
 	}
 	b.fake.SetClock(b.clock.Now)
 	return b
@@ -72,8 +45,7 @@ func (b *testBundle) client(t *testing.T, edit func(*okta.Config)) *okta.Client 
 		BaseURL:    b.fake.URL,
 		Token:      b.fake.Token(),
 		HTTPClient: guarded(),
-		Now:        b.clock.Now,
-		Sleep:      b.clock.Sleep,
+		Retry:      vendorhttp.Retry{Now: b.clock.Now, Sleep: b.clock.Sleep, Jitter: vendorhttp.NoJitter},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -204,7 +176,7 @@ func TestRateLimit429ThenSuccess(t *testing.T) {
 	if len(groups) != 2 { // Everyone and Admins
 		t.Errorf("got %d groups, want 2", len(groups))
 	}
-	if got := b.clock.Sleeps(); len(got) != 2 || got[0] != time.Second || got[1] != time.Second {
+	if got := b.clock.Waits(); len(got) != 2 || got[0] != time.Second || got[1] != time.Second {
 		t.Errorf("sleeps = %v, want two waits of 1s until X-Rate-Limit-Reset", got)
 	}
 	if n := len(b.fake.Requests()); n != 3 {
@@ -215,13 +187,13 @@ func TestRateLimit429ThenSuccess(t *testing.T) {
 func TestRateLimitGivesUp(t *testing.T) {
 	b := setup(t)
 	b.fake.FailNext("GET", "/api/v1/groups", http.StatusTooManyRequests, 10)
-	c := b.client(t, func(c *okta.Config) { c.MaxRetries = 2 })
+	c := b.client(t, func(c *okta.Config) { c.Retry.MaxRetries = 2 })
 	_, err := c.ListGroups(ctx(t))
 	var e *okta.Error
 	if !errors.As(err, &e) || !errors.Is(err, okta.ErrRateLimited) {
 		t.Fatalf("err = %v, want a rate-limited *okta.Error", err)
 	}
-	if e.Code != "E0000047" || e.Status != 429 {
+	if e.Code != "E0000047" || e.StatusCode != 429 {
 		t.Errorf("error = %+v", e)
 	}
 	if n := len(b.fake.Requests()); n != 3 {
@@ -239,7 +211,7 @@ func TestSlowsDownWhenNoRequestRemains(t *testing.T) {
 	if _, err := c.ListAPITokens(ctx(t)); err != nil {
 		t.Fatalf("second call: %v", err)
 	}
-	sleeps := b.clock.Sleeps()
+	sleeps := b.clock.Waits()
 	if len(sleeps) != 1 || sleeps[0] != time.Minute {
 		t.Errorf("sleeps = %v, want one wait of 1m until the window resets", sleeps)
 	}
@@ -268,13 +240,13 @@ func TestServerErrorRetry(t *testing.T) {
 			_, err := c.ListAPITokens(ctx(t))
 			if tt.wantErr {
 				var e *okta.Error
-				if !errors.As(err, &e) || e.Status != tt.status || e.Code != "E0000009" {
+				if !errors.As(err, &e) || e.StatusCode != tt.status || e.Code != "E0000009" {
 					t.Errorf("err = %v, want *okta.Error %d E0000009", err, tt.status)
 				}
 			} else if err != nil {
 				t.Fatalf("ListAPITokens: %v", err)
 			}
-			if got := b.clock.Sleeps(); fmt.Sprint(got) != fmt.Sprint(tt.wantSleeps) {
+			if got := b.clock.Waits(); fmt.Sprint(got) != fmt.Sprint(tt.wantSleeps) {
 				t.Errorf("sleeps = %v, want %v", got, tt.wantSleeps)
 			}
 		})
@@ -289,10 +261,10 @@ func TestUnauthorized(t *testing.T) {
 	if !errors.As(err, &e) || !errors.Is(err, okta.ErrUnauthorized) {
 		t.Fatalf("err = %v, want unauthorized *okta.Error", err)
 	}
-	if e.Code != "E0000011" || e.Summary != "Invalid token provided" || e.ID == "" {
+	if e.Code != "E0000011" || e.Message != "Invalid token provided" || e.RequestID == "" {
 		t.Errorf("error = %+v", e)
 	}
-	want := "okta: list users: Okta answered 401 E0000011: Invalid token provided [errorId " + e.ID + "]"
+	want := "okta: list users: Okta answered 401 E0000011: Invalid token provided [errorId " + e.RequestID + "]"
 	if err.Error() != want {
 		t.Errorf("message = %q, want %q", err.Error(), want)
 	}
@@ -372,7 +344,7 @@ func TestWrites(t *testing.T) {
 			err := tt.act(ctx(t), c, b)
 			if tt.wantCode != "" {
 				var e *okta.Error
-				if !errors.As(err, &e) || e.Code != tt.wantCode || e.Status != 400 {
+				if !errors.As(err, &e) || e.Code != tt.wantCode || e.StatusCode != 400 {
 					t.Fatalf("err = %v, want 400 %s", err, tt.wantCode)
 				}
 			} else if err != nil {
@@ -542,7 +514,7 @@ func TestRefusesNextLinkToAnotherHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ListGroups(ctx(t))
-	if err == nil || !strings.Contains(err.Error(), "outside the org") {
+	if err == nil || !strings.Contains(err.Error(), "another host") {
 		t.Errorf("err = %v, want a refusal to follow the link", err)
 	}
 	if calls != 1 {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Role types of Okta's standard admin roles. SuperAdmin is the global admin.
@@ -66,7 +68,7 @@ func (c *Client) ListRoleAssignees(ctx context.Context) ([]RoleAssignee, error) 
 	const op = "list role assignees"
 	var out []RoleAssignee
 	limit := fmt.Sprint(min(c.cfg.PageSize, assigneesPageSize))
-	err := c.pages(ctx, op, c.endpoint("/api/v1/iam/assignees/users", url.Values{"limit": {limit}}), func(res result) (string, error) {
+	err := c.pages(ctx, op, c.endpoint("/api/v1/iam/assignees/users", url.Values{"limit": {limit}}), func(res *vendorhttp.Response) (string, error) {
 		var page struct {
 			Value []RoleAssignee `json:"value"`
 			Links struct {
@@ -75,11 +77,11 @@ func (c *Client) ListRoleAssignees(ctx context.Context) ([]RoleAssignee, error) 
 				} `json:"next"`
 			} `json:"_links"`
 		}
-		if err := json.Unmarshal(res.body, &page); err != nil {
+		if err := json.Unmarshal(res.Body, &page); err != nil {
 			return "", fmt.Errorf("okta: %s: decode answer: %w", op, err)
 		}
 		out = append(out, page.Value...)
-		if next := nextLink(res.header); next != "" {
+		if next := vendorhttp.NextLink(res.Header); next != "" {
 			return next, nil
 		}
 		return page.Links.Next.Href, nil

@@ -153,7 +153,7 @@ func (c *Client) getUser(ctx context.Context, op, key string) (User, error) {
 		return User{}, err
 	}
 	var u User
-	if err := json.Unmarshal(res.body, &u); err != nil {
+	if err := json.Unmarshal(res.Body, &u); err != nil {
 		return User{}, fmt.Errorf("okta: %s: decode answer: %w", op, err)
 	}
 	return u, nil

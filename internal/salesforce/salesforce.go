@@ -17,10 +17,11 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // DefaultAPIVersion is the REST API version used when Config leaves it empty.
@@ -44,23 +45,17 @@ type Config struct {
 	// HTTPClient sends every request. Required: callers pass Vigil's
 	// SSRF-guarded client.
 	HTTPClient *http.Client
-	// MaxRetries bounds how often one request is retried after a 429 or 5xx
-	// answer. Default 3; negative means never retry.
-	MaxRetries int
-	// MaxRetryWait is the longest single wait accepted; a longer Retry-After
-	// fails the call instead. Default 60 seconds.
-	MaxRetryWait time.Duration
-	// Now tells the time, to read a Retry-After given as a date. Default time.Now.
-	Now func() time.Time
-	// Sleep waits between retries, returning early with ctx's error.
-	// Default a timer; tests pass a recorder so they run instantly.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry says how often and how long to wait before retrying a 429 or
+	// a 5xx; a longer Retry-After than its MaxWait fails the call. Zero
+	// values mean vendorhttp's defaults.
+	Retry vendorhttp.Retry
 }
 
 // Client talks to one org. It is safe for concurrent use.
 type Client struct {
 	cfg   Config
 	creds *clientcredentials.Config
+	api   *vendorhttp.Client
 
 	mu       sync.Mutex
 	token    string
@@ -90,27 +85,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.APIVersion == "" {
 		cfg.APIVersion = DefaultAPIVersion
 	}
-	if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 3
-	}
-	if cfg.MaxRetries < 0 {
-		cfg.MaxRetries = 0
-	}
-	if cfg.MaxRetryWait <= 0 {
-		cfg.MaxRetryWait = 60 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
-	}
-	return &Client{cfg: cfg, creds: &clientcredentials.Config{
+	cfg.Retry = cfg.Retry.WithDefaults()
+	c := &Client{cfg: cfg, creds: &clientcredentials.Config{
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
 		TokenURL:     cfg.InstanceURL + "/services/oauth2/token",
 		AuthStyle:    oauth2.AuthStyleInParams,
-	}}, nil
+	}}
+	c.api = c.newTransport()
+	return c, nil
 }
 
 // session returns the cached token and instance, or fetches them.
@@ -127,7 +110,7 @@ func (c *Client) session(ctx context.Context) (string, *url.URL, error) {
 		if ctx.Err() != nil {
 			return "", nil, ctx.Err()
 		}
-		return "", nil, tokenError(err, c.cfg.Now())
+		return "", nil, tokenError(err, c.cfg.Retry.Now())
 	}
 	instance := c.cfg.InstanceURL
 	if s, ok := tok.Extra("instance_url").(string); ok && s != "" {
@@ -135,8 +118,7 @@ func (c *Client) session(ctx context.Context) (string, *url.URL, error) {
 	}
 	u, err := httpURL(instance)
 	if err != nil {
-		return "", nil, &Error{Op: "get token", StatusCode: http.StatusOK,
-			Message: "the token answer named an instance_url that is not an http(s) URL"}
+		return "", nil, newError("get token", http.StatusOK, "", "the token answer named an instance_url that is not an http(s) URL", 0)
 	}
 	c.token, c.instance = tok.AccessToken, u
 	return c.token, c.instance, nil
@@ -157,15 +139,4 @@ func httpURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("not an http(s) URL")
 	}
 	return u, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

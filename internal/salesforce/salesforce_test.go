@@ -10,23 +10,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/salesforce"
 	"github.com/vigil-ispm/vigil/internal/salesforce/salesforcetest"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
-type sleeper struct{ waits []time.Duration }
-
-func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
-	s.waits = append(s.waits, d)
-	return ctx.Err()
+// retry waits on clock, instantly and without jitter.
+func retry(clock *clocktest.Clock) vendorhttp.Retry {
+	return vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}
 }
 
-func setup(t *testing.T, edit func(*salesforce.Config)) (*salesforcetest.Server, *sleeper, *salesforce.Client) {
+func setup(t *testing.T, edit func(*salesforce.Config)) (*salesforcetest.Server, *clocktest.Clock, *salesforce.Client) {
 	t.Helper()
 	fake := salesforcetest.New(t)
-	sl := &sleeper{}
+	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Sleep = sl.Sleep
+	cfg.Retry = retry(sl)
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -151,8 +151,8 @@ func TestRetries(t *testing.T) {
 					t.Fatalf("users %v err %v", users, err)
 				}
 			}
-			if fmt.Sprint(sl.waits) != fmt.Sprint(tt.wantWaits) {
-				t.Errorf("waits = %v, want %v", sl.waits, tt.wantWaits)
+			if fmt.Sprint(sl.Waits()) != fmt.Sprint(tt.wantWaits) {
+				t.Errorf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
 			}
 		})
 	}
@@ -193,8 +193,8 @@ func TestTokenRetriedAndSessionRefreshed(t *testing.T) {
 	if _, err := c.ListUsers(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(sl.waits) != "[1s]" {
-		t.Errorf("waits = %v", sl.waits)
+	if fmt.Sprint(sl.Waits()) != "[1s]" {
+		t.Errorf("waits = %v", sl.Waits())
 	}
 	fake.ExpireSessions()
 	if _, err := c.Organization(ctx); err != nil {
@@ -316,15 +316,15 @@ func TestNetworkErrorRetriedOnReadsOnly(t *testing.T) {
 	seed(fake, 1)
 	c2, _ := salesforce.New(func() salesforce.Config {
 		cfg := fake.Config()
-		cfg.Sleep = sl.Sleep
+		cfg.Retry = retry(sl)
 		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
 		return cfg
 	}())
 	if _, err := c2.ListUsers(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(sl.waits) != "[1s]" {
-		t.Errorf("waits = %v", sl.waits)
+	if fmt.Sprint(sl.Waits()) != "[1s]" {
+		t.Errorf("waits = %v", sl.Waits())
 	}
 	c3, _ := salesforce.New(func() salesforce.Config {
 		cfg := fake.Config()

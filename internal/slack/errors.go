@@ -3,10 +3,11 @@ package slack
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Sentinel errors that an *Error matches with errors.Is.
@@ -22,18 +23,10 @@ var (
 )
 
 // Error is a request Slack refused. Code is Slack's error string, such as
-// "channel_not_found" or "invalid_auth".
-type Error struct {
-	// Op is what the client was doing, such as "post message".
-	Op string
-	// StatusCode is the HTTP status; often 200, since the Web API reports
-	// most failures in the body.
-	StatusCode int
-	// Code is Slack's error string.
-	Code string
-	// RetryAfter is the wait Slack asked for, when it sent Retry-After.
-	RetryAfter time.Duration
-}
+// "channel_not_found" or "invalid_auth"; StatusCode is often 200, since the
+// Web API reports most failures in the body; Message explains the codes an
+// admin is most likely to meet.
+type Error = vendorhttp.Error
 
 // hints explain the errors an admin is most likely to meet.
 var hints = map[string]string{
@@ -57,56 +50,39 @@ var hints = map[string]string{
 	"action_prohibited":      "the workspace does not allow this webhook to post",
 }
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "slack: %s: Slack answered %s", e.Op, e.Code)
-	if e.StatusCode != http.StatusOK {
-		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
-	}
-	if h, ok := hints[e.Code]; ok {
-		fmt.Fprintf(&b, ": %s", h)
-	}
-	if e.RetryAfter > 0 {
-		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
-	}
-	return b.String()
+// newError builds an *Error for Slack's code and names its kind.
+func newError(op string, status int, code string, retryAfter time.Duration) *Error {
+	return &Error{Vendor: "slack", Service: "Slack", Op: op, StatusCode: status, Code: code, Message: hints[code],
+		RetryAfter: retryAfter, Kind: kindOf(status, code)}
 }
 
-// Is reports whether e is of the kind target names.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		switch e.Code {
-		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "invalid_token", "no_service":
-			return true
-		}
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		switch e.Code {
-		case "missing_scope", "not_allowed_token_type", "action_prohibited", "restricted_action", "ekm_access_denied":
-			return true
-		}
-		return e.StatusCode == http.StatusForbidden && e.Code != "invalid_token"
-	case ErrNotFound:
-		return e.Code == "channel_not_found" || e.Code == "not_in_channel"
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests || e.Code == "ratelimited"
+// kindOf names the sentinel a code or status means.
+func kindOf(status int, code string) error {
+	switch code {
+	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "invalid_token", "no_service":
+		return ErrUnauthorized
+	case "missing_scope", "not_allowed_token_type", "action_prohibited", "restricted_action", "ekm_access_denied":
+		return ErrForbidden
+	case "channel_not_found", "not_in_channel":
+		return ErrNotFound
+	case "ratelimited":
+		return ErrRateLimited
 	}
-	return false
+	return vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, nil, ErrRateLimited)
 }
 
 // statusError reads a non-2xx answer: the Web API's JSON envelope, or the
 // short plain-text code a webhook answers with.
 func statusError(op string, status int, body []byte, retryAfter time.Duration) *Error {
-	e := &Error{Op: op, StatusCode: status, RetryAfter: retryAfter}
+	var code string
 	var env answer
 	if json.Unmarshal(body, &env) == nil && env.Error != "" {
-		e.Code = env.Error
-	} else if code := strings.TrimSpace(string(body)); code != "" && len(code) <= 64 && !strings.ContainsAny(code, " <\n") {
-		e.Code = code
+		code = env.Error
+	} else if text := strings.TrimSpace(string(body)); text != "" && len(text) <= 64 && !strings.ContainsAny(text, " <\n") {
+		code = text
 	}
-	if e.Code == "" {
-		e.Code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+	if code == "" {
+		code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
 	}
-	return e
+	return newError(op, status, code, retryAfter)
 }

@@ -16,7 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // DefaultBaseURL is the Web API's base URL.
@@ -34,51 +35,17 @@ type Config struct {
 	// SSRF-guarded client.
 	HTTPClient *http.Client
 
-	// MaxRetries bounds how often one request is retried after a 429 or 5xx
-	// answer. Default 3; negative means never retry.
-	MaxRetries int
-	// MaxRetryWait is the longest single wait accepted; a longer Retry-After
-	// fails the call instead of stalling a flow. Default 60 seconds.
-	MaxRetryWait time.Duration
-	// Now tells the time, to read a Retry-After given as a date. Default time.Now.
-	Now func() time.Time
-	// Sleep waits between retries, returning early with ctx's error.
-	// Default a timer; tests pass a recorder so they run instantly.
-	Sleep func(ctx context.Context, d time.Duration) error
-}
-
-// retry is the retry part of a config.
-type retry struct {
-	MaxRetries int
-	MaxWait    time.Duration
-	Now        func() time.Time
-	Sleep      func(ctx context.Context, d time.Duration) error
-}
-
-func (r retry) withDefaults() retry {
-	if r.MaxRetries == 0 {
-		r.MaxRetries = 3
-	}
-	if r.MaxRetries < 0 {
-		r.MaxRetries = 0
-	}
-	if r.MaxWait <= 0 {
-		r.MaxWait = 60 * time.Second
-	}
-	if r.Now == nil {
-		r.Now = time.Now
-	}
-	if r.Sleep == nil {
-		r.Sleep = sleep
-	}
-	return r
+	// Retry says how often and how long to wait before retrying a 429 or
+	// a 5xx; a longer Retry-After than its MaxWait fails the call instead
+	// of stalling a flow. Zero values mean vendorhttp's defaults.
+	Retry vendorhttp.Retry
 }
 
 // Client calls the Web API with one bot token. It is safe for concurrent use.
 type Client struct {
 	token string
 	base  string
-	t     transport
+	api   *vendorhttp.Client
 }
 
 // New checks cfg and returns a client. It makes no request.
@@ -95,8 +62,7 @@ func New(cfg Config) (*Client, error) {
 	if err := checkURL("API base URL", cfg.BaseURL); err != nil {
 		return nil, err
 	}
-	return &Client{token: cfg.Token, base: strings.TrimRight(cfg.BaseURL, "/"),
-		t: transport{http: cfg.HTTPClient, retry: retry{cfg.MaxRetries, cfg.MaxRetryWait, cfg.Now, cfg.Sleep}.withDefaults()}}, nil
+	return &Client{token: cfg.Token, base: strings.TrimRight(cfg.BaseURL, "/"), api: newTransport(cfg.HTTPClient, cfg.Retry)}, nil
 }
 
 // Message is what to post. Text is required by Slack for notifications and
@@ -170,26 +136,12 @@ func (a *answer) envelope() *answer { return a }
 type enveloped interface{ envelope() *answer }
 
 func (c *Client) call(ctx context.Context, op, method string, body any, out enveloped) error {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("slack: %s: encode request: %w", op, err)
-		}
-	}
-	status, data, err := c.t.do(ctx, op, func() (*http.Request, error) {
-		req, err := newRequest(ctx, http.MethodPost, c.base+"/"+method, payload)
-		if err == nil {
-			req.Header.Set("Authorization", "Bearer "+c.token)
-		}
-		return req, err
-	})
+	res, err := c.api.Do(ctx, vendorhttp.Request{Op: op, Method: http.MethodPost, URL: c.base + "/" + method, Body: body,
+		Header: http.Header{"Authorization": {"Bearer " + c.token}, "Content-Type": {"application/json; charset=utf-8"}}})
 	if err != nil {
 		return err
 	}
-	if status < 200 || status > 299 {
-		return statusError(op, status, data, 0)
-	}
+	status, data := res.Status, res.Body
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("slack: %s: Slack sent a body that is not the expected JSON: %w", op, err)
 	}
@@ -198,7 +150,7 @@ func (c *Client) call(ctx context.Context, op, method string, body any, out enve
 		if code == "" {
 			code = "unknown_error"
 		}
-		return &Error{Op: op, StatusCode: status, Code: code}
+		return newError(op, status, code, 0)
 	}
 	return nil
 }
@@ -209,15 +161,4 @@ func checkURL(name, raw string) error {
 		return fmt.Errorf("slack: the %s is not an http(s) URL", name)
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

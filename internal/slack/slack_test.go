@@ -6,32 +6,26 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/slack"
 	"github.com/vigil-ispm/vigil/internal/slack/slacktest"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
-type sleeper struct {
-	mu    sync.Mutex
-	waits []time.Duration
+// retry waits on clock, instantly and without jitter.
+func retry(clock *clocktest.Clock) vendorhttp.Retry {
+	return vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}
 }
 
-func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
-
-func setup(t *testing.T) (*slacktest.Server, *sleeper, *slack.Client) {
+func setup(t *testing.T) (*slacktest.Server, *clocktest.Clock, *slack.Client) {
 	t.Helper()
 	fake := slacktest.New(t)
-	sl := &sleeper{}
+	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Sleep = sl.Sleep
+	cfg.Retry = retry(sl)
 	c, err := slack.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -122,12 +116,12 @@ func TestPostMessageRetries(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) && !(err == nil && tt.wantErr == nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if len(sl.waits) != len(tt.wantWaits) {
-				t.Fatalf("waits = %v, want %v", sl.waits, tt.wantWaits)
+			if len(sl.Waits()) != len(tt.wantWaits) {
+				t.Fatalf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
 			}
-			for i := range sl.waits {
-				if sl.waits[i] != tt.wantWaits[i] {
-					t.Errorf("waits = %v, want %v", sl.waits, tt.wantWaits)
+			for i := range sl.Waits() {
+				if sl.Waits()[i] != tt.wantWaits[i] {
+					t.Errorf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
 				}
 			}
 			wantMsgs := 1
@@ -154,9 +148,9 @@ func TestAuthTest(t *testing.T) {
 
 func TestWebhook(t *testing.T) {
 	fake := slacktest.New(t)
-	sl := &sleeper{}
+	sl := clocktest.Still(time.Time{})
 	w, err := slack.NewWebhook(slack.WebhookConfig{URL: fake.WebhookURL(), HTTPClient: fake.Client(),
-		Sleep: sl.Sleep})
+		Retry: retry(sl)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +166,8 @@ func TestWebhook(t *testing.T) {
 	if last := reqs[len(reqs)-1]; string(last.Body) != `{"text":"Unused Admin Account: Ali Lesch"}` {
 		t.Errorf("body = %s", last.Body)
 	}
-	if len(sl.waits) != 1 || sl.waits[0] != 2*time.Second {
-		t.Errorf("waits = %v", sl.waits)
+	if len(sl.Waits()) != 1 || sl.Waits()[0] != 2*time.Second {
+		t.Errorf("waits = %v", sl.Waits())
 	}
 
 	bad, _ := slack.NewWebhook(slack.WebhookConfig{URL: fake.URL + "/services/T0FAKE001/B0FAKE001/revokedSecretValue",

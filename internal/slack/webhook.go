@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // WebhookConfig says where an incoming webhook is.
@@ -18,17 +19,14 @@ type WebhookConfig struct {
 	// HTTPClient sends the request. Required: callers pass Vigil's
 	// SSRF-guarded client.
 	HTTPClient *http.Client
-	// MaxRetries, MaxRetryWait, Now and Sleep work as in Config.
-	MaxRetries   int
-	MaxRetryWait time.Duration
-	Now          func() time.Time
-	Sleep        func(ctx context.Context, d time.Duration) error
+	// Retry works as in Config.
+	Retry vendorhttp.Retry
 }
 
 // Webhook posts to one incoming webhook. It is safe for concurrent use.
 type Webhook struct {
 	url string
-	t   transport
+	api *vendorhttp.Client
 }
 
 // NewWebhook checks cfg and returns a webhook poster. It makes no request.
@@ -42,8 +40,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 	if err := checkURL("webhook URL", cfg.URL); err != nil {
 		return nil, err
 	}
-	return &Webhook{url: cfg.URL, t: transport{http: cfg.HTTPClient,
-		retry: retry{cfg.MaxRetries, cfg.MaxRetryWait, cfg.Now, cfg.Sleep}.withDefaults()}}, nil
+	return &Webhook{url: cfg.URL, api: newTransport(cfg.HTTPClient, cfg.Retry)}, nil
 }
 
 // Post sends m's text and blocks; the webhook decides the channel. Slack
@@ -63,12 +60,14 @@ func (w *Webhook) Post(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("slack: post to webhook: encode request: %w", err)
 	}
-	status, body, err := w.t.do(ctx, "post to webhook", func() (*http.Request, error) {
-		return newRequest(ctx, http.MethodPost, w.url, payload)
-	})
+	// Slack answers a refused post with a short code in a 4xx body, which
+	// statusError reads.
+	res, err := w.api.Do(ctx, vendorhttp.Request{Op: "post to webhook", Method: http.MethodPost, URL: w.url, RawBody: payload,
+		Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}})
 	if err != nil {
 		return err
 	}
+	status, body := res.Status, res.Body
 	if status != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
 		return statusError("post to webhook", status, body, 0)
 	}

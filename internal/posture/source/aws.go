@@ -24,7 +24,7 @@ func (s *Service) newAWSReader(name string, set Settings, cred Credentials, m *m
 	if set.AccessKeyID != "" || cred.SecretAccessKey != "" {
 		c, err := aws.New(aws.Config{AccessKeyID: set.AccessKeyID, SecretAccessKey: cred.SecretAccessKey,
 			SessionToken: cred.SessionToken, Region: set.Region, BaseURL: set.URL,
-			HTTPClient: m.client(s.httpClient()), Sleep: s.cfg.Sleep, Now: s.cfg.Now})
+			HTTPClient: m.client(s.httpClient()), Retry: s.retry()})
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ type entraReader struct {
 func (s *Service) newEntraReader(name string, set Settings, cred Credentials, m *meter) (Reader, error) {
 	c, err := entra.New(entra.Config{TenantID: set.Tenant, ClientID: set.ClientID, ClientSecret: cred.ClientSecret,
 		GraphURL: set.GraphURL, LoginURL: set.LoginURL, HTTPClient: m.client(s.httpClient()), PageSize: s.cfg.PageSize,
-		Sleep: s.cfg.Sleep, Now: s.cfg.Now})
+		Retry: s.retry()})
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ type googleReader struct {
 func (s *Service) newGoogleReader(name string, set Settings, cred Credentials, m *meter) (Reader, error) {
 	c, err := google.New(google.Config{CredentialsJSON: []byte(cred.ServiceAccountKey), Subject: set.Subject,
 		Scopes: []string{google.ScopeUserReadonly}, BaseURL: set.URL, Customer: set.Customer,
-		HTTPClient: m.client(s.httpClient()), Sleep: s.cfg.Sleep, Now: s.cfg.Now})
+		HTTPClient: m.client(s.httpClient()), Retry: s.retry()})
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func OktaScopes() []string {
 
 func (s *Service) newOktaReader(name string, set Settings, cred Credentials, m *meter) (Reader, error) {
 	cfg := okta.Config{BaseURL: set.URL, Token: cred.Token, HTTPClient: m.client(s.httpClient()), PageSize: s.cfg.PageSize,
-		Sleep: s.cfg.Sleep, Now: s.cfg.Now}
+		Retry: s.retry()}
 	if cred.PrivateKey != "" {
 		key, kid, err := okta.ParsePrivateKey([]byte(cred.PrivateKey))
 		if err != nil {

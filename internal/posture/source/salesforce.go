@@ -20,7 +20,7 @@ type salesforceReader struct {
 
 func (s *Service) newSalesforceReader(name string, set Settings, cred Credentials, m *meter) (Reader, error) {
 	c, err := salesforce.New(salesforce.Config{InstanceURL: set.URL, ClientID: set.ClientID, ClientSecret: cred.ClientSecret,
-		APIVersion: set.APIVersion, HTTPClient: m.client(s.httpClient()), Sleep: s.cfg.Sleep, Now: s.cfg.Now})
+		APIVersion: set.APIVersion, HTTPClient: m.client(s.httpClient()), Retry: s.retry()})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,36 @@
+package clocktest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestClock(t *testing.T) {
+	c := New(time.Time{})
+	if !c.Now().Equal(Start) {
+		t.Fatalf("Now = %v, want %v", c.Now(), Start)
+	}
+	if err := c.Sleep(context.Background(), 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Minute)
+	if want := Start.Add(time.Minute + 3*time.Second); !c.Now().Equal(want) {
+		t.Errorf("Now = %v, want %v", c.Now(), want)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Sleep(ctx, time.Second); err != context.Canceled {
+		t.Errorf("Sleep after cancel = %v", err)
+	}
+	if got := c.Waits(); !slices.Equal(got, []time.Duration{3 * time.Second, time.Second}) {
+		t.Errorf("Waits = %v", got)
+	}
+
+	s := Still(Start)
+	s.Sleep(context.Background(), time.Hour)
+	if !s.Now().Equal(Start) || len(s.Waits()) != 1 {
+		t.Errorf("still clock moved to %v or lost the wait: %v", s.Now(), s.Waits())
+	}
+}

@@ -1,0 +1,133 @@
+package vendorhttp
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/netguard"
+)
+
+// Error is an answer a vendor refused, the same type for every vendor so
+// that callers read one status and one code. Its message is one sentence
+// naming the operation and the vendor's explanation; it never holds a
+// credential.
+type Error struct {
+	// Vendor is the client package, such as "okta", which begins the message.
+	Vendor string
+	// Service is the vendor's name in the message, such as "Microsoft Graph".
+	Service string
+	// Op is what the client was doing, such as "list users".
+	Op string
+	// StatusCode is the HTTP status of the last answer. Slack reports most
+	// failures with 200.
+	StatusCode int
+	// Code is the vendor's own error code, such as Okta's E0000011, Graph's
+	// Authorization_RequestDenied, Google's notFound or an OAuth error.
+	Code string
+	// Message is the vendor's explanation.
+	Message string
+	// Details are further explanations, such as Okta's errorCauses or
+	// Jira's field errors.
+	Details []string
+	// RequestID is the vendor's id of the failed request, which its
+	// support can look up; RequestIDName is what the vendor calls it, such
+	// as Okta's "errorId" (default "request id").
+	RequestID, RequestIDName string
+	// RetryAfter is the wait the vendor asked for, when it named one.
+	RetryAfter time.Duration
+	// Kind is the sentinel error of the vendor package that errors.Is
+	// matches, such as okta.ErrNotFound; nil when none fits.
+	Kind error
+}
+
+// Error returns "<vendor>: <op>: <service> answered <status> <code>:
+// <message> (<details>) [<id name> <id>] (retry after …)", leaving out what
+// is empty. A refusal with status 200 (Slack's way) names only the code.
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s: %s answered", e.Vendor, e.Op, e.Service)
+	if e.StatusCode != http.StatusOK || e.Code == "" {
+		fmt.Fprintf(&b, " %d", e.StatusCode)
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, " %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", strings.TrimSuffix(e.Message, "."))
+	}
+	if len(e.Details) > 0 {
+		d := make([]string, len(e.Details))
+		for i, s := range e.Details {
+			d[i] = strings.TrimSuffix(s, ".")
+		}
+		fmt.Fprintf(&b, " (%s)", strings.Join(d, "; "))
+	}
+	if e.RequestID != "" {
+		name := e.RequestIDName
+		if name == "" {
+			name = "request id"
+		}
+		fmt.Fprintf(&b, " [%s %s]", name, e.RequestID)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// Is reports whether target is e's Kind.
+func (e *Error) Is(target error) bool {
+	return e.Kind != nil && target == e.Kind
+}
+
+// KindOf returns the sentinel that the HTTP status alone names among the
+// four every vendor package defines (unauthorized, forbidden, not found,
+// rate limited), or nil. Vendors whose codes say more classify first and
+// fall back to it.
+func KindOf(status int, unauthorized, forbidden, notFound, rateLimited error) error {
+	switch status {
+	case http.StatusUnauthorized:
+		return unauthorized
+	case http.StatusForbidden:
+		return forbidden
+	case http.StatusNotFound:
+		return notFound
+	case http.StatusTooManyRequests:
+		return rateLimited
+	}
+	return nil
+}
+
+// NetError is a request that got no answer at all: the vendor could not be
+// reached, the connection broke or the guard refused the address.
+type NetError struct {
+	Vendor, Service, Op string
+	Err                 error
+}
+
+func (e *NetError) Error() string {
+	return fmt.Sprintf("%s: %s: could not reach %s: %v", e.Vendor, e.Op, e.Service, e.Err)
+}
+
+func (e *NetError) Unwrap() error { return e.Err }
+
+// Blocked reports whether the SSRF guard refused the address: retrying
+// cannot help.
+func Blocked(err error) bool {
+	var be *netguard.BlockedError
+	return errors.As(err, &be)
+}
+
+// UnwrapURLError drops the *url.Error wrapper, whose text repeats the URL
+// (and so a webhook's secret path or a query).
+func UnwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
