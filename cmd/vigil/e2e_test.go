@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,7 +59,8 @@ func testEndToEnd(t *testing.T, dialect string) {
 	ok.AddGroup(oktatest.Group{ID: e2eGroupID, Name: "MFA required", Created: old})
 	t.Setenv("VIGIL_E2E_OKTA_TOKEN", ok.Token())
 
-	base := e.serve(ctx)
+	base, stopServer := e.start(ctx)
+	e.t.Cleanup(func() { stopServer() })
 
 	const folder = "ISPM"
 	e.run("templates", "add", "identity-security-posture-management", "--folder", folder, "--set", "oktaMfaGroupId="+e2eGroupID)
@@ -88,6 +90,36 @@ func testEndToEnd(t *testing.T, dialect string) {
 	e.run("sources", "add", "okta", "--name", "okta", "--url", ok.URL, "--token-env", "VIGIL_E2E_OKTA_TOKEN")
 	ok.ResetRequests() // what remains is the scan's reads and the remediation's writes
 	e.run("scan")
+
+	// 2.2 asks before suspending: the request appears in the CLI's list,
+	// an issue viewer cannot decide it, and a workflows admin approves it
+	// while the server is stopped; the restarted server goes on.
+	e.run("users", "add", "wanda", "--role", "workflows_admin")
+	e.run("users", "add", "vic", "--role", "issue_viewer")
+	var pending []flows.Approval
+	for deadline := time.Now().Add(90 * time.Second); len(pending) == 0; time.Sleep(100 * time.Millisecond) {
+		if err := json.Unmarshal([]byte(e.run("approvals", "list", "--json")), &pending); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("after 90 s no approval request is pending; want 2.2's")
+		}
+	}
+	if len(pending) != 1 || pending[0].FlowTitle != "2.2 Suspend Okta User" || pending[0].Action["function"] != "okta.suspendUser" ||
+		pending[0].AffectedEntity["identifierInService"] != "una.used@example.com" || len(writesOf(ok)) > 1 {
+		t.Fatalf("pending approvals %+v, Okta writes %q", pending, writesOf(ok))
+	}
+	if out, err := e.runErr("approvals", "approve", pending[0].ID, "--user", "vic"); err == nil || !strings.Contains(err.Error(), "may not decide") {
+		t.Errorf("an issue viewer approved: %s %v", out, err)
+	}
+	stopServer()
+	if out := e.run("approvals", "approve", pending[0].ID, "--user", "wanda", "--comment", "unused for 200 days"); !strings.Contains(out, "approved by wanda") {
+		t.Errorf("approve: %s", out)
+	}
+	if out, err := e.runErr("approvals", "deny", pending[0].ID, "--user", "wanda"); err == nil || !strings.Contains(err.Error(), "already approved by wanda") {
+		t.Errorf("a second decision: %s %v", out, err)
+	}
+	_, stopServer = e.start(ctx)
 
 	// Wait until both issues have been remediated and every execution the
 	// events started (the test event's included) has ended.
@@ -153,6 +185,16 @@ func (e *e2e) args(args ...string) []string {
 	return append(g, args...)
 }
 
+// runErr runs a command and returns what it printed and its error.
+func (e *e2e) runErr(args ...string) (string, error) {
+	e.t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRootCmd(&out, &errOut)
+	root.SetArgs(e.args(args...))
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
 // run runs a command and returns what it printed; it fails the test when
 // the command fails.
 func (e *e2e) run(args ...string) string {
@@ -171,6 +213,16 @@ func (e *e2e) run(args ...string) string {
 // when the test ends.
 func (e *e2e) serve(ctx context.Context, extra ...string) string {
 	e.t.Helper()
+	base, stop := e.start(ctx, extra...)
+	e.t.Cleanup(stop)
+	return base
+}
+
+// start starts "vigil serve" on a free port, with extra flags if any, waits
+// until it is ready, and returns its address and the function that stops
+// it, checking it shuts down cleanly; calling that again does nothing.
+func (e *e2e) start(ctx context.Context, extra ...string) (string, func()) {
+	e.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		e.t.Fatal(err)
@@ -186,30 +238,34 @@ func (e *e2e) serve(ctx context.Context, extra ...string) string {
 		root.SetArgs(e.args(append([]string{"serve", "--addr", addr}, extra...)...))
 		done <- root.ExecuteContext(sctx)
 	}()
-	e.t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				e.t.Errorf("serve ended with %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					e.t.Errorf("serve ended with %v", err)
+				}
+			case <-time.After(2 * time.Minute):
+				e.t.Error("serve did not shut down within 2 minutes")
 			}
-		case <-time.After(2 * time.Minute):
-			e.t.Error("serve did not shut down within 2 minutes")
-		}
-		if e.t.Failed() {
-			e.t.Logf("server log:\n%s", logs.String())
-		}
-	})
+			if e.t.Failed() {
+				e.t.Logf("server log:\n%s", logs.String())
+			}
+		})
+	}
 	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return base
+				return base, stop
 			}
 		}
 		select {
 		case err := <-done:
+			cancel()
 			e.t.Fatalf("serve ended before it was ready: %v\n%s", err, logs.String())
 		default:
 		}
@@ -274,7 +330,7 @@ func allEnded(ctx context.Context, t *testing.T, svc *flows.Service) (bool, int)
 		t.Fatal(err)
 	}
 	for _, x := range execs {
-		if x.Status == "pending" || x.Status == "running" {
+		if !x.Done() {
 			return false, len(execs)
 		}
 	}

@@ -132,6 +132,9 @@ func (a *API) routes() []route {
 		{"GET", "/api/v1/executions", auth.PermViewFlows, a.listExecutions},
 		{"GET", "/api/v1/executions/{id}", auth.PermViewFlows, a.getExecution},
 		{"POST", "/api/v1/executions/{id}/cancel", auth.PermManageFlows, a.cancelExecution},
+		{"GET", "/api/v1/approvals", auth.PermDecideApprovals, a.listApprovals},
+		{"POST", "/api/v1/approvals/{id}/approve", auth.PermDecideApprovals, a.approve},
+		{"POST", "/api/v1/approvals/{id}/deny", auth.PermDecideApprovals, a.deny},
 
 		{"GET", "/api/v1/templates", auth.PermViewFlows, a.listTemplates},
 		{"GET", "/api/v1/templates/{name}", auth.PermViewFlows, a.getTemplate},

@@ -69,6 +69,9 @@ const (
 	PermViewFlows Permission = "flows:view"
 	// PermManageFlows imports, edits, turns on and off, and runs flows.
 	PermManageFlows Permission = "flows:manage"
+	// PermDecideApprovals lists flows' approval requests and decides those
+	// that name the user or the user's role; issue viewers only look.
+	PermDecideApprovals Permission = "approvals:decide"
 	// PermManageConnections adds, edits, tests and removes connections.
 	PermManageConnections Permission = "connections:manage"
 	// PermManageTables creates tables and edits their rows.
@@ -91,7 +94,7 @@ const (
 // AllPermissions lists every permission in a stable order.
 func AllPermissions() []Permission {
 	return []Permission{PermSelf, PermViewDashboard, PermViewIssues, PermRespondIssues, PermManageSources,
-		PermViewHooks, PermManageHooks, PermViewFlows, PermManageFlows, PermManageConnections, PermManageTables,
+		PermViewHooks, PermManageHooks, PermViewFlows, PermManageFlows, PermDecideApprovals, PermManageConnections, PermManageTables,
 		PermManageTemplates, PermManageEndpointTokens, PermManageUsers, PermManageSettings, PermRevealSecrets}
 }
 
@@ -102,10 +105,10 @@ func permissionsOf(r Role) []Permission {
 	case RoleSuperAdmin:
 		return AllPermissions()
 	case RoleWorkflowsAdmin:
-		return []Permission{PermSelf, PermViewDashboard, PermViewIssues, PermViewFlows, PermManageFlows,
+		return []Permission{PermSelf, PermViewDashboard, PermViewIssues, PermViewFlows, PermManageFlows, PermDecideApprovals,
 			PermManageConnections, PermManageTables, PermManageTemplates, PermManageEndpointTokens}
 	case RoleIssueResponder:
-		return []Permission{PermSelf, PermViewDashboard, PermViewIssues, PermRespondIssues, PermViewHooks}
+		return []Permission{PermSelf, PermViewDashboard, PermViewIssues, PermRespondIssues, PermViewHooks, PermDecideApprovals}
 	case RoleIssueViewer:
 		return []Permission{PermSelf, PermViewDashboard, PermViewIssues}
 	}
