@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,8 +184,8 @@ func (c *Console) renderBuilder(w http.ResponseWriter, r *http.Request, f *Flow,
 		out := make([]cardView, 0, len(cards))
 		for _, cd := range cards {
 			names = append(names, cd.Name)
-			cv := cardView{Card: cd, Value: valueViewOf(cd.Path+".v", cd.Value),
-				More: valueViewOf(cd.Path+".m", cd.More), CatchMore: valueViewOf(cd.Path+".cm", cd.CatchMore),
+			cv := cardView{Card: cd, Value: valueViewOf(cd.Path+".v", cd.Value, cd.Function),
+				More: valueViewOf(cd.Path+".m", cd.More, ""), CatchMore: valueViewOf(cd.Path+".cm", cd.CatchMore, ""),
 				Do: views(cd.Do), Catch: views(cd.Catch)}
 			cv.Title, cv.Tone = cardTitle(cd, fns)
 			if cd.Kind == builder.KindCall && fns != nil {
@@ -207,14 +208,40 @@ func (c *Console) renderBuilder(w http.ResponseWriter, r *http.Request, f *Flow,
 	}
 	v.Set("cards", views(st.Cards))
 	v.Set("names", names)
-	v.Set("shared", &builderShared{Manage: can(r, auth.PermManageFlows) && len(st.Unsupported) == 0,
-		Palette: paletteGroups(builder.Palette(fns))})
+	shared := &builderShared{Manage: can(r, auth.PermManageFlows) && len(st.Unsupported) == 0,
+		Palette: paletteGroups(builder.Palette(fns))}
+	v.Set("shared", shared)
 	if fns != nil {
 		v.Set("functions", fns.Names())
 	}
 	input, _ := json.MarshalIndent(sample, "", "  ")
 	v.Set("test", testRunForm{Input: string(input), DryRun: true})
 	v.Set("canManage", can(r, auth.PermManageFlows) && len(st.Unsupported) == 0)
+	var tables, columns []string
+	if c.svc.Tables != nil {
+		ts, err := c.svc.Tables.Tables(ctx, f.FolderID)
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		for _, t := range ts {
+			tables = append(tables, t.Name)
+			for _, col := range t.Columns {
+				if !slices.Contains(columns, col.Name) {
+					columns = append(columns, col.Name)
+				}
+			}
+		}
+	}
+	v.Set("tables", tables).Set("columns", columns)
+	if c.svc.Connections != nil {
+		cs, err := c.svc.Connections.Connections(ctx)
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		v.Set("connectionNames", cs)
+	}
 	if helpers, err := c.svc.Flows.Flows(ctx, ""); err == nil {
 		var hs []FlowSummary
 		for _, h := range helpers {
@@ -223,6 +250,7 @@ func (c *Console) renderBuilder(w http.ResponseWriter, r *http.Request, f *Flow,
 			}
 		}
 		v.Set("helpers", hs)
+		shared.Helpers = hs
 	}
 	v.Status(status).Render()
 }
@@ -256,6 +284,9 @@ type valueView struct {
 	Text   string
 	Multi  bool
 	Fields []valueFieldView
+	// Keys names the datalist of field names to suggest for an object;
+	// Suggest the datalist of values to suggest for a text.
+	Keys, Suggest string
 }
 
 type valueFieldView struct {
@@ -264,11 +295,25 @@ type valueFieldView struct {
 	Value valueView
 }
 
-func valueViewOf(path string, v builder.Value) valueView {
+// valueViewOf gives a value its form path. fn is the function whose
+// arguments v holds, if any: a connection argument suggests the
+// connections, a table function's table the folder's tables and its objects
+// (row, set, where) the tables' columns.
+func valueViewOf(path string, v builder.Value, fn string) valueView {
 	vv := valueView{Path: path, Type: v.Type, Text: v.Text, Multi: strings.Contains(v.Text, "\n") || len(v.Text) > 90}
+	table := strings.HasPrefix(fn, "tables.")
 	for i, f := range v.Fields {
 		fp := builder.FieldPath(path, i)
-		vv.Fields = append(vv.Fields, valueFieldView{Path: fp, Key: f.Key, Value: valueViewOf(fp, f.Value)})
+		fv := valueFieldView{Path: fp, Key: f.Key, Value: valueViewOf(fp, f.Value, "")}
+		switch {
+		case fn != "" && f.Key == "connection":
+			fv.Value.Suggest = "connections"
+		case table && f.Key == "table":
+			fv.Value.Suggest = "tables"
+		case table && f.Value.Type == builder.Object:
+			fv.Value.Keys = "columns"
+		}
+		vv.Fields = append(vv.Fields, fv)
 	}
 	return vv
 }
@@ -375,6 +420,8 @@ func pickerGroups(sample map[string]any, last *Execution) []pickerGroup {
 type builderShared struct {
 	Manage  bool
 	Palette []paletteGroup
+	// Helpers are the helper flows a run card may call.
+	Helpers []FlowSummary
 }
 
 // builderList, builderCard and builderValue are the arguments of the

@@ -69,6 +69,16 @@
     });
   });
 
+  // Choosing a helper flow fills in its namespace and name.
+  Array.prototype.forEach.call(form.querySelectorAll("[data-fill-helper]"), function (sel) {
+    sel.addEventListener("change", function () {
+      var o = sel.options[sel.selectedIndex], p = sel.getAttribute("data-fill-helper");
+      if (!o || !o.getAttribute("data-name")) return;
+      form.querySelector("[name='" + p + ".ns']").value = o.getAttribute("data-ns");
+      form.querySelector("[name='" + p + ".wf']").value = o.getAttribute("data-name");
+    });
+  });
+
   // Each button re-renders the page; come back to where the user was.
   var key = "vigil-builder-scroll:" + location.pathname;
   form.addEventListener("submit", function () {

@@ -91,8 +91,12 @@ func (c *Card) node() (*yaml.Node, error) {
 	}
 	n := mapping()
 	put(n, c.Name, body)
-	if c.orig != nil && sameNode(c.orig, n) {
-		return c.orig, nil
+	if c.orig != nil {
+		if sameNode(c.orig, n) {
+			return c.orig, nil
+		}
+		// A changed card keeps the comment written above it.
+		n.HeadComment, n.Content[0].HeadComment = c.orig.HeadComment, c.orig.Content[0].HeadComment
 	}
 	return n, nil
 }
