@@ -9,9 +9,9 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 )
 
-// unsupported are documents using a DSL feature Vigil does not run, with
+// unsupportedDocs are documents using a DSL feature Vigil does not run, with
 // the refusal Parse gives; docs/flows.md lists each refusal word for word.
-var unsupported = []struct {
+var unsupportedDocs = []struct {
 	doc, refusal string
 }{
 	{"do:\n  - w: {listen: {to: {one: {with: {type: com.example.event}}}}}\n", "task kind listen is not supported"},
@@ -38,7 +38,7 @@ func TestUnsupportedDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range unsupported {
+	for _, u := range unsupportedDocs {
 		_, err := dsl.Parse([]byte(header + u.doc))
 		var ve *dsl.ValidationError
 		if err == nil || !strings.Contains(err.Error(), u.refusal) {
