@@ -57,6 +57,9 @@ type Services struct {
 	// Queue receives the scan jobs POST /api/v1/scans asks for. Without
 	// one that route answers 503.
 	Queue *queue.Queue
+	// Settings reads and saves Admin → Settings. Without it the settings
+	// routes answer 503.
+	Settings SettingsStore
 }
 
 // API serves the JSON API. It is safe for concurrent use.
@@ -147,6 +150,9 @@ func (a *API) routes() []route {
 		{"DELETE", "/api/v1/connections/{name}", auth.PermManageConnections, a.deleteConnection},
 		{"POST", "/api/v1/connections/{name}/test", auth.PermManageConnections, a.testConnection},
 		{"PUT", "/api/v1/connections/{name}/dry-run", auth.PermManageConnections, a.setDryRun},
+
+		{"GET", "/api/v1/settings", auth.PermManageSettings, a.getSettings},
+		{"PUT", "/api/v1/settings", auth.PermManageSettings, a.putSettings},
 	}
 }
 

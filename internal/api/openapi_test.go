@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
@@ -126,6 +127,11 @@ func TestOpenAPIDocument(t *testing.T) {
 				t.Errorf("%s: answer %d is not documented", key, code)
 			}
 		}
+	}
+	// The invoke handler serves its one pattern for these methods itself.
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+		registered[m+" "+invoke.Pattern] = true
+		operation(m + " " + invoke.Pattern)
 	}
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

@@ -21,7 +21,8 @@ import (
 
 // TestSettingsApplyWithoutRestart checks that a running server sees a
 // change of the saved public URL and outbound allowlist, made in the
-// database as another node's console would make it, without a restart:
+// database as another node's console would make it, or through the JSON
+// API, without a restart:
 // invoke URLs the API shows move to the new public URL, and a flow's HTTP
 // call to a loopback address, refused while the allowlist is empty, goes
 // through once the saved allowlist holds loopback.
@@ -120,6 +121,37 @@ do:
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("after a settings change the invoke URL is %s and the loopback call answers %d %s", got, status, body)
+			}
+		}
+
+		// The JSON API changes the same setting: a bad URL changes
+		// nothing, a good one applies like a change in the console.
+		put := func(body string) (int, string) {
+			req, _ := http.NewRequest(http.MethodPut, r.url+"/api/v1/settings", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if status, body := put(`{"publicUrl": "ftp://vigil.example.test"}`); status != http.StatusBadRequest || !strings.Contains(body, `"field":"publicUrl"`) {
+			t.Errorf("PUT settings with an ftp URL: %d %s; want 400 naming publicUrl", status, body)
+		}
+		if status, body := put(`{"publicUrl": "https://api.example.test/"}`); status != http.StatusOK ||
+			!strings.Contains(body, `"publicUrl":"https://api.example.test"`) || !strings.Contains(body, `"allowOutbound":"127.0.0.0/8"`) {
+			t.Fatalf("PUT settings: %d %s; want the new URL and the other settings kept", status, body)
+		}
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			got := invokeURL()
+			if got == "https://api.example.test"+path {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after a change through the API the invoke URL is %s", got)
 			}
 		}
 	})

@@ -232,12 +232,15 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))
 
 	// The JSON API: its handlers check the caller Authenticate resolved.
+	// The API and the console keep Admin → Settings in one place.
+	settings := &console.StoreSettings{Queries: a.Store.Queries, Now: a.Config.Now,
+		Defaults: console.SettingsValues{PublicURL: a.Config.PublicURL}}
 	svc.Auth.Register(mux)
 	svc.Hooks.RegisterAPI(mux, auth.GuardMethods(auth.PermViewHooks, auth.PermManageHooks))
 	api.New(api.Config{Logger: a.Logger.With("component", "api"), Now: a.Config.Now, PublicURL: a.Config.PublicURL,
 		PublicURLSetting: a.PublicURLNow},
 		api.Services{Issues: svc.Issues, Sources: svc.Sources, Flows: svc.Flows, Templates: svc.Templates,
-			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue}).Register(mux)
+			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue, Settings: apiSettings{store: settings}}).Register(mux)
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
@@ -256,10 +259,9 @@ func (s *Server) routes() (http.Handler, error) {
 			Templates:   console.TemplateService{Catalog: svc.Templates, Flows: svc.Flows},
 			Connections: console.ConnectionService{Service: svc.Connections},
 			Sources:     console.NewSourceService(svc.Sources, a.Config.Now),
-			Settings: &console.StoreSettings{Queries: a.Store.Queries, Now: a.Config.Now,
-				Defaults: console.SettingsValues{PublicURL: a.Config.PublicURL}},
-			Health: a.Store.Queries,
-			Alerts: console.AlertService{Service: svc.Alerts},
+			Settings:    settings,
+			Health:      a.Store.Queries,
+			Alerts:      console.AlertService{Service: svc.Alerts},
 		})
 	if err != nil {
 		return nil, fmt.Errorf("build the console: %w", err)

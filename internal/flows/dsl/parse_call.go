@@ -105,8 +105,9 @@ func (p *parser) stringMapOrExpr(n *yaml.Node, path string, scope []string) *Tem
 		return nil
 	}
 	for i := 1; i < len(n.Content); i += 2 {
+		// The schema wants strings: a number must be quoted ('5').
 		v := resolve(n.Content[i])
-		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
 			p.errorf(v, join(path, n.Content[i-1].Value), "expected string")
 		}
 	}
@@ -309,6 +310,11 @@ func (p *parser) oauth2(n *yaml.Node, path string, oidc bool) *OAuth2Auth {
 		cfs, ok := p.fields(c, cp)
 		if ok {
 			p.allowed(cfs, cp, "id", "secret", "assertion", "authentication")
+			for _, k := range []string{"id", "secret"} {
+				if v := get(cfs, k); v != nil {
+					p.str(v, join(cp, k))
+				}
+			}
 			if a := get(cfs, "authentication"); a != nil {
 				switch v := p.str(a, join(cp, "authentication")); v {
 				case "client_secret_basic", "client_secret_post":
@@ -331,6 +337,11 @@ func (p *parser) oauth2(n *yaml.Node, path string, oidc bool) *OAuth2Auth {
 			p.allowed(efs, ep, "token", "revocation", "introspection")
 			if t := get(efs, "token"); t != nil {
 				o.TokenPath = p.str(t, join(ep, "token"))
+			}
+			for _, k := range []string{"revocation", "introspection"} {
+				if v := get(efs, k); v != nil {
+					p.str(v, join(ep, k))
+				}
 			}
 		}
 	}

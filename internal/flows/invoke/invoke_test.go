@@ -86,7 +86,7 @@ type bundle struct {
 	signKey *rsa.PrivateKey
 }
 
-func setup(t *testing.T, st *store.Store, api dsl.APIEndpoint, cfg Config) *bundle {
+func setup(t testing.TB, st *store.Store, api dsl.APIEndpoint, cfg Config) *bundle {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -122,7 +122,7 @@ func setup(t *testing.T, st *store.Store, api dsl.APIEndpoint, cfg Config) *bund
 	return b
 }
 
-func (b *bundle) do(t *testing.T, method, url string, body string, hdr map[string]string) (*http.Response, map[string]any) {
+func (b *bundle) do(t testing.TB, method, url string, body string, hdr map[string]string) (*http.Response, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	if body != "" {
