@@ -2,6 +2,7 @@ package clocktest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestClock(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := c.Sleep(ctx, time.Second); err != context.Canceled {
+	if err := c.Sleep(ctx, time.Second); !errors.Is(err, context.Canceled) {
 		t.Errorf("Sleep after cancel = %v", err)
 	}
 	if got := c.Waits(); !slices.Equal(got, []time.Duration{3 * time.Second, time.Second}) {

@@ -3,10 +3,10 @@ package connection
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 // checkURL checks a URL field: absolute http(s), no credentials, query or
@@ -44,23 +44,5 @@ func quoteOr(s string, secret bool) string {
 // allowlisted reports whether host resolves only to addresses on the
 // outbound allowlist.
 func (s *Service) allowlisted(ctx context.Context, host string) bool {
-	if len(s.cfg.Allow) == 0 {
-		return false
-	}
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else {
-		addrs, err = s.cfg.Resolver.LookupNetIP(ctx, "ip", host)
-		if err != nil || len(addrs) == 0 {
-			return false
-		}
-	}
-	for _, a := range addrs {
-		a = a.Unmap().WithZone("")
-		if !slices.ContainsFunc(s.cfg.Allow, func(p netip.Prefix) bool { return p.Contains(a) }) {
-			return false
-		}
-	}
-	return true
+	return netguard.Allowlisted(ctx, s.cfg.Resolver, s.cfg.Allow, host)
 }

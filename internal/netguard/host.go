@@ -1,6 +1,9 @@
 package netguard
 
 import (
+	"encoding/binary"
+	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -77,7 +80,12 @@ func parseLegacyIPv4(host string) (netip.Addr, bool) {
 	for i, n := range nums[:len(nums)-1] {
 		v += n << (8 * (3 - i))
 	}
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+	if v > math.MaxUint32 {
+		return netip.Addr{}, false
+	}
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(v))
+	return netip.AddrFrom4(b), true
 }
 
 // parseIPv4Number reads one part: 0x-prefixed hex, 0-prefixed octal or decimal.
@@ -101,7 +109,7 @@ func parseIPv4Number(s string) (uint64, bool) {
 	n, err := strconv.ParseUint(s, base, 64)
 	if err != nil {
 		// Too large for 64 bits is still a number, and still invalid.
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		if errors.Is(err, strconv.ErrRange) {
 			return 1 << 40, true
 		}
 		return 0, false

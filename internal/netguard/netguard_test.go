@@ -131,7 +131,7 @@ func TestClientBlocksTargets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
-			_, err := client.Get("http://" + tt.host + ":8080/")
+			err := get(client, "http://"+tt.host+":8080/")
 			var be *BlockedError
 			if !errors.As(err, &be) {
 				t.Fatalf("Get: err = %v, want *BlockedError", err)
@@ -175,7 +175,7 @@ func TestAllowlistReachesLoopback(t *testing.T) {
 	}
 	for _, host := range []string{"[::1]", "0.0.0.0", "10.0.0.1", "169.254.169.254", "[64:ff9b::7f00:1]", "[2002:7f00:1::]", "loopback6.test", "rebind.test"} {
 		t.Run("block "+host, func(t *testing.T) {
-			_, err := client.Get(fmt.Sprintf("http://%s:%d/", host, port))
+			err := get(client, fmt.Sprintf("http://%s:%d/", host, port))
 			var be *BlockedError
 			if !errors.As(err, &be) {
 				t.Fatalf("Get: err = %v, want *BlockedError", err)
@@ -212,7 +212,7 @@ func TestBlockedErrorMessage(t *testing.T) {
 	}
 	g := New(Config{Resolver: testResolver})
 	for _, tt := range tests {
-		_, err := g.Client().Get(tt.url)
+		err := get(g.Client(), tt.url)
 		var be *BlockedError
 		if !errors.As(err, &be) {
 			t.Fatalf("Get %s: err = %v, want *BlockedError", tt.url, err)
@@ -247,8 +247,7 @@ func TestControl(t *testing.T) {
 }
 
 func TestRedirects(t *testing.T) {
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/one":
 			http.Redirect(w, r, "/two", http.StatusFound)
@@ -527,4 +526,40 @@ func TestSameOrigin(t *testing.T) {
 			t.Errorf("SameOrigin(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
+}
+
+func TestAllowlisted(t *testing.T) {
+	allow := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::ffff:127.0.0.1/128")}
+	r := fakeResolver{
+		"local.test": {netip.MustParseAddr("127.0.0.2")},
+		"mixed.test": {netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("::1")},
+	}
+	tests := []struct {
+		host  string
+		allow []netip.Prefix
+		want  bool
+	}{
+		{"127.0.0.1", allow, true},
+		{"::ffff:127.0.0.9", allow, true},
+		{"::1", allow, false},
+		{"local.test", allow, true},
+		{"mixed.test", allow, false}, // one address outside is enough to refuse
+		{"unknown.test", allow, false},
+		{"127.0.0.1", nil, false},
+	}
+	for _, tt := range tests {
+		if got := Allowlisted(context.Background(), r, tt.allow, tt.host); got != tt.want {
+			t.Errorf("Allowlisted(%q, %v) = %v, want %v", tt.host, tt.allow, got, tt.want)
+		}
+	}
+}
+
+// get fetches u and closes the body of any answer; the tests here only
+// look at the error.
+func get(c *http.Client, u string) error {
+	resp, err := c.Get(u)
+	if err == nil {
+		resp.Body.Close()
+	}
+	return err
 }

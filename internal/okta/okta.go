@@ -33,10 +33,6 @@ import (
 // size the client asks for everywhere.
 const MaxPageSize = 200
 
-// maxBody bounds how much of one answer the client reads, so a broken or
-// hostile server cannot exhaust memory.
-const maxBody = 32 << 20
-
 // Config says which org to talk to and how. Zero values mean the default
 // named on each field.
 type Config struct {

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -48,16 +49,16 @@ func query[T any](ctx context.Context, c *Client, op, soql string) ([]T, error) 
 func (c *Client) sameInstance(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("Salesforce returned a nextRecordsUrl Vigil cannot read")
+		return "", errors.New("the nextRecordsUrl Salesforce returned cannot be read")
 	}
 	c.mu.Lock()
 	instance := c.instance
 	c.mu.Unlock()
 	if u.IsAbs() && (instance == nil || u.Scheme != instance.Scheme || u.Host != instance.Host) {
-		return "", fmt.Errorf("Salesforce returned a nextRecordsUrl on another host; Vigil does not follow it")
+		return "", errors.New("the nextRecordsUrl Salesforce returned is on another host; Vigil does not follow it")
 	}
 	if !strings.HasPrefix(u.Path, "/services/data/") {
-		return "", fmt.Errorf("Salesforce returned a nextRecordsUrl outside the REST API")
+		return "", errors.New("the nextRecordsUrl Salesforce returned is outside the REST API")
 	}
 	return u.RequestURI(), nil
 }

@@ -29,7 +29,7 @@ var (
 type Error = vendorhttp.Error
 
 // hints explain the errors an admin is most likely to meet.
-var hints = map[string]string{
+var hints = map[string]string{ //nolint:gosec // explanations of error codes, not credentials
 	"channel_not_found":      "the channel does not exist or the bot cannot see it",
 	"not_in_channel":         "the bot is not a member of the channel; invite it first",
 	"is_archived":            "the channel is archived",

@@ -113,7 +113,7 @@ func TestPostMessageRetries(t *testing.T) {
 			fake, sl, c := setup(t)
 			fake.FailNext(tt.n, tt.status, tt.after)
 			_, err := c.PostMessage(context.Background(), slack.Message{Channel: "C0ALERTS01", Text: "hi"})
-			if !errors.Is(err, tt.wantErr) && !(err == nil && tt.wantErr == nil) {
+			if !errors.Is(err, tt.wantErr) && (err != nil || tt.wantErr != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if len(sl.Waits()) != len(tt.wantWaits) {

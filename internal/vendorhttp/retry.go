@@ -84,7 +84,7 @@ func EqualJitter(d time.Duration) time.Duration {
 	if d <= 1 {
 		return d
 	}
-	return d/2 + rand.N(d/2+1)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // spreading retries needs no unpredictability
 }
 
 // NoJitter returns d unchanged, for tests that check the waits.

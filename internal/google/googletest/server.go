@@ -264,17 +264,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if f.retryAfter != "" {
 			w.Header().Set("Retry-After", f.retryAfter)
 		}
-		switch {
-		case f.status == http.StatusForbidden:
+		switch f.status {
+		case http.StatusForbidden:
 			apiError(w, f.status, "userRateLimitExceeded", "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user'.")
-		case f.status == http.StatusTooManyRequests:
+		case http.StatusTooManyRequests:
 			apiError(w, f.status, "rateLimitExceeded", "Rate Limit Exceeded")
 		default:
 			apiError(w, f.status, "backendError", "Backend Error")
 		}
 		return
 	}
-	if sub := s.user(g.subject); sub == nil || !(sub.IsAdmin || sub.IsDelegatedAdmin) {
+	if sub := s.user(g.subject); sub == nil || !sub.IsAdmin && !sub.IsDelegatedAdmin {
 		apiError(w, http.StatusForbidden, "forbidden", "Not Authorized to access this resource/api")
 		return
 	}

@@ -10,7 +10,14 @@ import (
 	"time"
 )
 
-func get(t *testing.T, s *Server, method, path string, header map[string]string) (*http.Response, map[string]any) {
+// answer is what a test reads of a response whose body send already read
+// and closed.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func get(t *testing.T, s *Server, method, path string, header map[string]string) (answer, map[string]any) {
 	t.Helper()
 	resp, b := send(t, s, method, path, header)
 	var obj map[string]any
@@ -20,7 +27,7 @@ func get(t *testing.T, s *Server, method, path string, header map[string]string)
 
 // send makes one request with a valid token and Accept header, changed or
 // removed (empty value) by header.
-func send(t *testing.T, s *Server, method, path string, header map[string]string) (*http.Response, []byte) {
+func send(t *testing.T, s *Server, method, path string, header map[string]string) (answer, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, s.URL+path, nil)
 	req.Header.Set("Authorization", "SSWS "+DefaultToken)
@@ -38,7 +45,7 @@ func send(t *testing.T, s *Server, method, path string, header map[string]string
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return answer{resp.StatusCode, resp.Header}, b
 }
 
 func TestRefusals(t *testing.T) {

@@ -174,10 +174,10 @@ func (s *Server) Assign(userID, permissionSetID string) {
 // API-limit error; FailNextWith gives another errorCode.
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	var f fault
-	switch {
-	case status == http.StatusForbidden:
+	switch status {
+	case http.StatusForbidden:
 		f = fault{code: "REQUEST_LIMIT_EXCEEDED", msg: "TotalRequests Limit exceeded."}
-	case status == http.StatusTooManyRequests:
+	case http.StatusTooManyRequests:
 		f = fault{code: "REQUEST_LIMIT_EXCEEDED", msg: "ConcurrentPerOrgLongTxn Limit exceeded."}
 	default:
 		f = fault{code: "SERVER_UNAVAILABLE", msg: "Server temporarily unavailable."}
