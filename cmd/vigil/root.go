@@ -51,6 +51,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newIssuesCmd(g),
 		newConnectionsCmd(g),
 		newTemplatesCmd(g),
+		newBenchCmd(g),
 	)
 	return root
 }
