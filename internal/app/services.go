@@ -53,7 +53,8 @@ func (a *App) NewServices() (*Services, error) {
 	}
 	s.Flows = flows.New(a.Store, a.Box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: s.Connections},
 		HTTPClient: a.Outbound, Now: cfg.Now, Logger: logger.With("component", "flows"), Retention: cfg.HistoryRetention,
-		RetentionSetting: a.retentionSetting(SettingHistoryDays, a.given.HistoryRetention)})
+		RetentionSetting: a.retentionSetting(SettingHistoryDays, a.given.HistoryRetention),
+		Lease:            cfg.ExecutionLease, MaintenanceEvery: cfg.ExecutionLease})
 	templates, err := template.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load the embedded templates: %w", err)
