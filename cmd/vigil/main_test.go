@@ -14,7 +14,11 @@ import (
 // to check what a user sees: the exit status and standard error.
 func TestMain(m *testing.M) {
 	if os.Getenv("VIGIL_TEST_RUN_MAIN") == "1" {
-		os.Args = append([]string{"vigil"}, strings.Fields(os.Getenv("VIGIL_TEST_ARGS"))...)
+		// The arguments come from VIGIL_TEST_ARGS, or, without it, from the
+		// command line (a child the program starts itself, as bench does).
+		if args := os.Getenv("VIGIL_TEST_ARGS"); args != "" {
+			os.Args = append([]string{"vigil"}, strings.Fields(args)...)
+		}
 		main()
 		os.Exit(0)
 	}

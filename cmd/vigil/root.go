@@ -52,6 +52,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newConnectionsCmd(g),
 		newTemplatesCmd(g),
 		newApprovalsCmd(g),
+		newBenchCmd(g),
 	)
 	return root
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -17,6 +19,7 @@ type runFlags struct {
 	burst      string
 	maxBacklog string
 	pprof      bool
+	lease      time.Duration
 }
 
 func (r *runFlags) register(f *pflag.FlagSet) {
@@ -24,6 +27,7 @@ func (r *runFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&r.rate, "invoke-rate", envOr("VIGIL_INVOKE_RATE", "50"), "invocations a second per flow for API endpoints whose flow sets no limits (0: no limit)")
 	f.StringVar(&r.burst, "invoke-burst", envOr("VIGIL_INVOKE_BURST", "100"), "invocations at once above the rate (0: one second's worth)")
 	f.StringVar(&r.maxBacklog, "invoke-max-backlog", envOr("VIGIL_INVOKE_MAX_BACKLOG", "1000"), "unfinished executions per flow above which invocations get 503 (0: no limit)")
+	f.DurationVar(&r.lease, "execution-lease", envDuration("VIGIL_EXECUTION_LEASE", time.Minute), "how long a node holds an execution without renewing it; a dead node's executions resume elsewhere within about twice this")
 	f.BoolVar(&r.pprof, "pprof", envOr("VIGIL_PPROF", "") == "true", "serve Go's profiles under /debug/pprof/ to administrators")
 }
 
@@ -45,9 +49,21 @@ func (r *runFlags) apply(cfg *app.Config) error {
 	if err != nil || backlog < 0 {
 		return fmt.Errorf("--invoke-max-backlog must be a whole number, 0 or more (0: no limit), not %q", r.maxBacklog)
 	}
-	cfg.Workers, cfg.Pprof = workers, r.pprof
+	if r.lease < time.Second {
+		return fmt.Errorf("--execution-lease must be at least 1s, not %s", r.lease)
+	}
+	cfg.Workers, cfg.Pprof, cfg.ExecutionLease = workers, r.pprof, r.lease
 	cfg.InvokeRate, cfg.InvokeBurst, cfg.InvokeMaxBacklog = noLimit(rate), burst, int(noLimit(float64(backlog)))
 	return nil
+}
+
+// envDuration reads a duration from the environment, or def when unset
+// or not a duration (the flag then shows def).
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
 }
 
 // noLimit turns a flag's 0 (no limit) into the configuration's negative.

@@ -76,6 +76,11 @@ type Config struct {
 	InvokeRate       float64
 	InvokeBurst      int
 	InvokeMaxBacklog int
+	// ExecutionLease is how long a node holds an execution without
+	// renewing it; the executions of a node that died are resumed by
+	// another (or by it after a restart) within about twice this.
+	// Default 1 min.
+	ExecutionLease time.Duration
 	// Pprof serves Go's profiles under /debug/pprof/ to administrators
 	// (settings:manage). Off by default.
 	Pprof bool

@@ -55,7 +55,8 @@ func (a *App) NewServices() (*Services, error) {
 	}
 	s.Flows = flows.New(a.Store, a.Box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: s.Connections},
 		HTTPClient: a.Outbound, Now: cfg.Now, Logger: logger.With("component", "flows"), Retention: cfg.HistoryRetention,
-		RetentionSetting: a.retentionSetting(SettingHistoryDays, a.given.HistoryRetention)})
+		RetentionSetting: a.retentionSetting(SettingHistoryDays, a.given.HistoryRetention),
+		Lease:            cfg.ExecutionLease, MaintenanceEvery: cfg.ExecutionLease})
 	s.Alerts = alert.New(a.Store, alert.Config{Connections: s.Connections, PublicURL: cfg.PublicURL, Now: cfg.Now,
 		Caller: connector.New(connector.Config{Connections: s.Connections, Client: a.Outbound, Now: cfg.Now}),
 		Logger: logger.With("component", "alerts")})

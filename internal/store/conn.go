@@ -30,6 +30,8 @@ type conn struct {
 	c       rawConn
 	d       Dialect
 	timeout time.Duration
+	// b, on SQLite outside a transaction, runs each write in a batch.
+	b *batcher
 }
 
 // timeFormat is fixed-width so that SQLite, which stores times as text,
@@ -73,6 +75,15 @@ func (c conn) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	ctx, cancel := c.ctx(ctx)
 	defer cancel()
+	if c.b != nil {
+		var res sql.Result
+		err := c.b.do(ctx, func(tx *Tx) error {
+			var err error
+			res, err = tx.c.c.ExecContext(ctx, q, c.args(args)...)
+			return err
+		})
+		return res, mapErr(err)
+	}
 	res, err := c.c.ExecContext(ctx, q, c.args(args)...)
 	return res, mapErr(err)
 }

@@ -69,6 +69,8 @@ type Store struct {
 	pool    *pgxpool.Pool // PostgreSQL only: River's worker driver needs pgx.
 	dialect Dialect
 	schema  string
+	// batch groups writes on SQLite (see batcher); nil on PostgreSQL.
+	batch *batcher
 }
 
 // Open connects to the database cfg names and checks that it answers. It does
@@ -126,7 +128,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		return nil, fmt.Errorf("cannot open the SQLite database %s: %w; check that the data directory is writable", dsn, err)
 	}
-	s.Queries = &Queries{c: conn{c: s.db, d: dialect, timeout: timeout}, d: dialect}
+	c := conn{c: s.db, d: dialect, timeout: timeout}
+	if dialect == SQLite {
+		s.batch = newBatcher(s.db, c)
+		c.b = s.batch
+	}
+	s.Queries = &Queries{c: c, d: dialect}
 	return s, nil
 }
 
@@ -226,6 +233,9 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // Close releases the connections.
 func (s *Store) Close() error {
 	var err error
+	if s.batch != nil {
+		s.batch.close()
+	}
 	if s.db != nil {
 		err = s.db.Close()
 	}
@@ -249,6 +259,9 @@ func (tx *Tx) SQL() *sql.Tx { return tx.tx }
 // InTx runs fn in a transaction, committing if fn returns nil and rolling back
 // otherwise (and on panic).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if s.batch != nil {
+		return s.batch.do(ctx, fn)
+	}
 	stx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

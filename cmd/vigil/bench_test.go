@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-ispm/vigil/internal/bench"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// TestBenchSmoke runs every scenario of vigil bench at a tiny size on both
+// databases: it checks that the run ends by itself, answers every request
+// as expected and writes its report, not how fast it is.
+func TestBenchSmoke(t *testing.T) {
+	// The idle scenario starts this test binary as `vigil serve`.
+	t.Setenv("VIGIL_TEST_RUN_MAIN", "1")
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "bench.json")
+			args := []string{"bench", "--requests", "30", "--connections", "4", "--hop-samples", "5",
+				"--idle-after", "100ms", "--idle-window", "200ms", "--json", out}
+			if url := storetest.DatabaseURL(t, dialect); url != "" {
+				args = append([]string{"--database", url, "--data-dir", t.TempDir()}, args...)
+			}
+			var stdout, stderr bytes.Buffer
+			root := newRootCmd(&stdout, &stderr)
+			root.SetArgs(args)
+			if err := root.Execute(); err != nil {
+				t.Fatalf("bench: %v\n%s", err, stderr.String())
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep bench.Report
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Database != dialect || rep.Bare.Requests != 30 || rep.Bare.Errors != 0 {
+				t.Errorf("report: database %s, bare %+v", rep.Database, rep.Bare)
+			}
+			seen := map[string]bench.Result{}
+			for _, s := range rep.Scenarios {
+				seen[s.Name] = s
+			}
+			for _, name := range bench.Scenarios {
+				s, ok := seen[name]
+				if !ok {
+					t.Errorf("scenario %s missing from the report", name)
+					continue
+				}
+				if s.Errors != 0 {
+					t.Errorf("scenario %s: %d errors", name, s.Errors)
+				}
+				if !strings.Contains(stdout.String(), name) {
+					t.Errorf("scenario %s missing from the table:\n%s", name, stdout.String())
+				}
+			}
+			if s := seen["invoke-sync"]; s.Requests != 30 || s.Ratio <= 0 {
+				t.Errorf("invoke-sync = %+v", s)
+			}
+			if s := seen["invoke-async"]; s.Requests != 30 || s.Extra["drainedPerSecond"] <= 0 {
+				t.Errorf("invoke-async = %+v", s)
+			}
+			if s := seen["hop"]; s.Requests != 5 || s.P99ms <= 0 {
+				t.Errorf("hop = %+v", s)
+			}
+			if s := seen["idle"]; s.Extra["rssMiB"] <= 0 {
+				t.Errorf("idle = %+v", s)
+			}
+		})
+	}
+}

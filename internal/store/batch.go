@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+)
+
+// maxBatch bounds the writes one batch commits together.
+const maxBatch = 256
+
+// States of a batchOp.
+const (
+	opQueued int32 = iota
+	opStarted
+	opAbandoned
+)
+
+// batcher groups the writes of concurrent callers into shared SQLite
+// transactions. SQLite has one writer at a time and a commit costs about
+// as much as the writes it holds, so under load most of the time went to
+// committing and to writers sleeping in SQLite's busy handler (up to
+// 100 ms at a time) while another held the lock. One goroutine takes
+// every write waiting, runs each in a savepoint of one transaction, so
+// that one that fails is undone alone, commits once, and answers each
+// caller only then: a write a caller saw succeed is durable as before.
+// Writes run one after another, so their isolation is that of separate
+// transactions run in turn.
+type batcher struct {
+	db      *sql.DB
+	d       Dialect
+	timeout conn
+	ops     chan *batchOp
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+type batchOp struct {
+	// state is opQueued until the batcher starts the op (opStarted), or
+	// its caller gave up waiting first (opAbandoned).
+	state atomic.Int32
+	ctx   context.Context
+	fn    func(tx *Tx) error
+	done  chan batchResult
+	err   error
+	// panicked carries a panic of fn to its caller.
+	panicked any
+}
+
+type batchResult struct {
+	err      error
+	panicked any
+}
+
+func newBatcher(db *sql.DB, c conn) *batcher {
+	b := &batcher{db: db, d: c.d, timeout: c, ops: make(chan *batchOp, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go b.loop()
+	return b
+}
+
+// do runs fn in the next batch and returns once the batch committed (or
+// fn failed). A panic in fn is raised again here.
+func (b *batcher) do(ctx context.Context, fn func(tx *Tx) error) error {
+	op := &batchOp{ctx: ctx, fn: fn, done: make(chan batchResult, 1)}
+	qctx, cancel := b.timeout.ctx(ctx)
+	defer cancel()
+	select {
+	case b.ops <- op:
+	case <-qctx.Done():
+		return qctx.Err()
+	case <-b.stopped:
+		return fmt.Errorf("the database is closed")
+	}
+	var r batchResult
+	select {
+	case r = <-op.done:
+	case <-qctx.Done():
+		if op.state.CompareAndSwap(opQueued, opAbandoned) {
+			// Never started: a write made from inside another batched
+			// write (which waits for itself) ends here, as SQLite's busy
+			// timeout ended it before.
+			return qctx.Err()
+		}
+		r = <-op.done
+	}
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.err
+}
+
+func (b *batcher) close() {
+	close(b.stop)
+	<-b.stopped
+}
+
+func (b *batcher) loop() {
+	defer close(b.stopped)
+	batch := make([]*batchOp, 0, maxBatch)
+	for {
+		select {
+		case <-b.stop:
+			return
+		case op := <-b.ops:
+			batch = append(batch[:0], op)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-b.ops:
+				batch = append(batch, op)
+			default:
+				break more
+			}
+		}
+		b.run(batch)
+	}
+}
+
+// run runs a batch in one transaction and answers its callers.
+func (b *batcher) run(batch []*batchOp) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout.timeout)
+	defer cancel()
+	stx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		for _, op := range batch {
+			op.done <- batchResult{err: fmt.Errorf("begin transaction: %w", err)}
+		}
+		return
+	}
+	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: b.d, timeout: b.timeout.timeout}, d: b.d}}
+	ok := 0
+	live := batch[:0]
+	for _, op := range batch {
+		if op.state.CompareAndSwap(opQueued, opStarted) {
+			live = append(live, op)
+		}
+	}
+	batch = live
+	for _, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			op.err = err
+			continue
+		}
+		if _, err := stx.ExecContext(ctx, "SAVEPOINT vigil_write"); err != nil {
+			op.err = fmt.Errorf("begin transaction: %w", err)
+			continue
+		}
+		op.err, op.panicked = call(op.fn, tx)
+		if op.err != nil || op.panicked != nil {
+			_, rerr := stx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT vigil_write")
+			if rerr != nil {
+				// The transaction cannot be trusted any more: undo it all.
+				stx.Rollback()
+				for _, o := range batch {
+					if o.err == nil && o.panicked == nil {
+						o.err = fmt.Errorf("roll back: %w", rerr)
+					}
+					o.done <- batchResult{err: o.err, panicked: o.panicked}
+				}
+				return
+			}
+		}
+		if _, err := stx.ExecContext(ctx, "RELEASE SAVEPOINT vigil_write"); err != nil && op.err == nil {
+			op.err = fmt.Errorf("commit transaction: %w", err)
+		}
+		if op.err == nil && op.panicked == nil {
+			ok++
+		}
+	}
+	var cerr error
+	if ok > 0 {
+		if err := stx.Commit(); err != nil {
+			cerr = fmt.Errorf("commit transaction: %w", err)
+		}
+	} else {
+		stx.Rollback()
+	}
+	for _, op := range batch {
+		err := op.err
+		if err == nil && op.panicked == nil {
+			err = cerr
+		}
+		op.done <- batchResult{err: err, panicked: op.panicked}
+	}
+}
+
+// call runs fn, turning a panic into a value for its caller.
+func call(fn func(tx *Tx) error, tx *Tx) (err error, panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+		}
+	}()
+	return fn(tx), nil
+}
