@@ -63,6 +63,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /workflows/history", p(auth.PermViewFlows, c.showExecutionList))
 	mux.Handle("GET /workflows/executions/{id}", p(auth.PermViewFlows, c.showExecution))
 	mux.Handle("POST /workflows/executions/{id}/cancel", p(auth.PermManageFlows, c.cancelExecution))
+	mux.Handle("GET /workflows/approvals", p(auth.PermDecideApprovals, c.showApprovalList))
+	mux.Handle("POST /workflows/approvals/{id}/{decision}", p(auth.PermDecideApprovals, c.decideApproval))
 	mux.Handle("GET /workflows/connections", p(auth.PermManageConnections, c.showConnectionList))
 	mux.Handle("GET /workflows/connections/new", p(auth.PermManageConnections, c.showNewConnectionForm))
 	mux.Handle("POST /workflows/connections", p(auth.PermManageConnections, c.addConnection))
