@@ -125,7 +125,7 @@ func (a *API) switchFlow(w http.ResponseWriter, r *http.Request, on bool) error 
 	return nil
 }
 
-var executionStatuses = []string{flows.StatusPending, flows.StatusRunning, flows.StatusSucceeded, flows.StatusFaulted, flows.StatusCancelled}
+var executionStatuses = []string{flows.StatusPending, flows.StatusRunning, flows.StatusWaiting, flows.StatusSucceeded, flows.StatusFaulted, flows.StatusCancelled}
 
 // ExecutionPage is one page of GET /api/v1/executions.
 type ExecutionPage struct {
@@ -142,7 +142,7 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := flows.ExecutionFilter{Status: q.Get("status"), Before: q.Get("before")}
 	if f.Status != "" && !slices.Contains(executionStatuses, f.Status) {
-		return invalid("status", "The status %q is not one of pending, running, succeeded, faulted or cancelled.", f.Status)
+		return invalid("status", "The status %q is not one of pending, running, waiting, succeeded, faulted or cancelled.", f.Status)
 	}
 	n, err := limit(r, 50, 500)
 	if err != nil {

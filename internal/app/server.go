@@ -256,6 +256,7 @@ func (s *Server) routes() (http.Handler, error) {
 		console.Services{
 			Auth: svc.Auth, Users: svc.Auth, Issues: svc.Issues, Hooks: svc.Hooks, Endpoints: svc.Endpoints,
 			Flows: console.FlowService{Service: svc.Flows}, Tables: console.FlowService{Service: svc.Flows},
+			Approvals:   svc.Flows,
 			Templates:   console.TemplateService{Catalog: svc.Templates, Flows: svc.Flows},
 			Connections: console.ConnectionService{Service: svc.Connections},
 			Sources:     console.NewSourceService(svc.Sources, a.Config.Now),

@@ -6,7 +6,7 @@ import (
 )
 
 // executionStatuses are the statuses Flow history filters on.
-var executionStatuses = []string{"pending", "running", "succeeded", "faulted", "cancelled"}
+var executionStatuses = []string{"pending", "running", "waiting", "succeeded", "faulted", "cancelled"}
 
 // durationFilters are the duration choices of Flow history.
 var durationFilters = []struct{ Value, Label string }{

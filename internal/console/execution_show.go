@@ -4,12 +4,13 @@ import (
 	"net/http"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/flows"
 )
 
 // showExecution serves GET /workflows/executions/{id}: one execution with
 // each task's input and output when the flow saves its data, and errors
-// in red; a Cancel button while it is pending or running, for those who
-// may manage flows.
+// in red; the approval requests it made, with who decided and when; a
+// Cancel button while it is unfinished, for those who may manage flows.
 func (c *Console) showExecution(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Flows == nil {
 		c.unavailable(w, r, "Flows")
@@ -20,7 +21,18 @@ func (c *Console) showExecution(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err, "/workflows/history")
 		return
 	}
-	unfinished := e.Status == "pending" || e.Status == "running"
-	c.view(w, r, "execution_show", "Execution of "+e.FlowTitle, "workflows").Set("tab", "history").Set("exec", e).
-		Set("canCancel", unfinished && can(r, auth.PermManageFlows)).Render()
+	unfinished := e.Status == "pending" || e.Status == "running" || e.Status == "waiting"
+	v := c.view(w, r, "execution_show", "Execution of "+e.FlowTitle, "workflows").Set("tab", "history").Set("exec", e).
+		Set("canCancel", unfinished && can(r, auth.PermManageFlows))
+	if c.svc.Approvals != nil {
+		// Who decided what, and when: the approval requests the
+		// execution made.
+		list, err := c.svc.Approvals.Approvals(r.Context(), flows.ApprovalFilter{ExecutionID: e.ID, Limit: 100})
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		v.Set("approvals", list)
+	}
+	v.Render()
 }

@@ -68,6 +68,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /workflows/alerts", p(auth.PermViewFlows, c.showAlertList))
 	mux.Handle("POST /workflows/alerts", p(auth.PermManageFlows, c.addAlert))
 	mux.Handle("POST /workflows/alerts/{id}/delete", p(auth.PermManageFlows, c.removeAlert))
+	mux.Handle("GET /workflows/approvals", p(auth.PermDecideApprovals, c.showApprovalList))
+	mux.Handle("POST /workflows/approvals/{id}/{decision}", p(auth.PermDecideApprovals, c.decideApproval))
 	mux.Handle("GET /workflows/connections", p(auth.PermManageConnections, c.showConnectionList))
 	mux.Handle("GET /workflows/connections/new", p(auth.PermManageConnections, c.showNewConnectionForm))
 	mux.Handle("POST /workflows/connections", p(auth.PermManageConnections, c.addConnection))

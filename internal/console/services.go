@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
@@ -40,6 +41,9 @@ type Services struct {
 	Health Health
 	// Alerts keeps the failure notification rules. Hidden when nil.
 	Alerts Alerts
+	// Approvals lists flows' approval requests and decides them; nil
+	// hides the Approvals page and the header's count.
+	Approvals Approvals
 }
 
 // Auth signs people in and out and finds the caller of each request.
@@ -444,4 +448,12 @@ type SettingsValues struct {
 	HistoryDays int
 	// DeliveryDays is how long hook deliveries are kept.
 	DeliveryDays int
+}
+
+// Approvals lists the approval requests of flows (approval.request) and
+// records people's decisions. *flows.Service satisfies it.
+type Approvals interface {
+	Approvals(ctx context.Context, f flows.ApprovalFilter) ([]*flows.Approval, error)
+	PendingApprovals(ctx context.Context) (int, error)
+	Decide(ctx context.Context, approvalID string, d flows.Decision) (*flows.Approval, error)
 }

@@ -187,6 +187,7 @@ func timedPages(t *testing.T, fw *fullWorld) map[string][]probe {
 			"/workflows/history?duration=gt1m", "/workflows/history?flow="+fw.routeID+"&status=succeeded&duration=lt1s",
 			"/workflows/history?before="+fw.deepExecution),
 		"GET /workflows/executions/{id}": pages(title("Execution of "+route.Title), "/workflows/executions/"+fw.executionID),
+		"GET /workflows/approvals":       pages(title("Approvals"), "/workflows/approvals", "/workflows/approvals?status=all"),
 		"GET /workflows/connections":     pages(title("Connections"), "/workflows/connections"),
 		"GET /workflows/alerts":          pages(title("Failure notifications"), "/workflows/alerts"),
 		"GET /workflows/connections/new": pages(title("Add a connection"), "/workflows/connections/new", "/workflows/connections/new?type=okta"),

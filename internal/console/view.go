@@ -27,7 +27,7 @@ var viewNames = []string{
 	"source_list", "source_form", "scan_show",
 	"integration_list", "integration_form", "integration_show", "delivery_show",
 	"template_list", "flow_list", "flow_new", "flow_show", "flow_builder",
-	"execution_list", "execution_show",
+	"execution_list", "execution_show", "approval_list",
 	"connection_list", "connection_form",
 	"table_list", "table_show",
 	"user_list", "token_list", "settings_show",
@@ -84,8 +84,21 @@ func (c *Console) view(w http.ResponseWriter, r *http.Request, name, title, sect
 		"flash":   takeFlash(w, r),
 		"now":     c.cfg.Now(),
 	}}
+	if c.svc.Approvals != nil && u.Can(auth.PermDecideApprovals) {
+		// The header's count; a failure to count leaves it out rather
+		// than failing the page.
+		if n, err := c.svc.Approvals.PendingApprovals(r.Context()); err == nil {
+			v.data["pendingApprovals"] = &pendingCount{N: n}
+		} else {
+			c.log.Warn("cannot count pending approval requests", "error", err)
+		}
+	}
 	return v
 }
+
+// pendingCount is the header's count of approval requests waiting for a
+// decision; the header shows the Approvals link whenever it is set.
+type pendingCount struct{ N int }
 
 // Set adds a value for the template.
 func (v *view) Set(key string, value any) *view {

@@ -319,8 +319,9 @@ func (a *dbApprovals) Request(ctx context.Context, req *catalog.ApprovalRequest,
 		if _, err := s.st.DecideFlowApproval(ctx, r.ID, ApprovalExpired, "", "", r.ExpiresAt); err != nil {
 			return nil, fmt.Errorf("expire approval request %s: %w", r.ID, err)
 		}
-		if r, err = s.st.FlowApproval(ctx, r.ID); err != nil {
-			return nil, fmt.Errorf("read approval request %s: %w", r.ID, err)
+		id := r.ID
+		if r, err = s.st.FlowApproval(ctx, id); err != nil {
+			return nil, fmt.Errorf("read approval request %s: %w", id, err)
 		}
 	}
 	if r.Status == ApprovalPending {

@@ -255,6 +255,20 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 	// have sent.
 	if Eval[int](b, `document.querySelectorAll('a[href^="/workflows/executions/"]').length`) > 0 {
 		b.Follow(`a[href^="/workflows/executions/"]`)
+		helper := Eval[string](b, `location.pathname`)
+		// A helper that suspends asks for approval before it acts: approve
+		// its request on the Approvals page the header links to, then come
+		// back.
+		const dryRun = `/dry/i.test((document.querySelector('[data-testid="notes"]')||{}).innerText||'')`
+		const asking = `/pending/i.test((document.querySelector('[data-testid="execution-approvals"]')||{}).innerText||'')`
+		b.WaitFor("the helper's dry-run request or its approval request", dryRun+" || "+asking, true, 30*time.Second)
+		if Eval[bool](b, asking) {
+			b.Shot("helper-waiting")
+			b.Follow(`[data-testid="pending-approvals"]`)
+			b.Shot("approvals")
+			b.Follow(`//section[@data-testid="approval"][.//a[@href="` + helper + `"]]//button[@data-testid="approve"]`)
+			b.Open(helper)
+		}
 		b.WaitFor("the helper's dry-run request", `/dry/i.test((document.querySelector('[data-testid="notes"]')||{}).innerText||'')`, true, 30*time.Second)
 		b.Shot("helper-execution")
 	}

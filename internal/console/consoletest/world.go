@@ -172,6 +172,7 @@ func New(t testing.TB, opts Options) *World {
 		svc.Templates = console.TemplateService{Catalog: templates, Flows: w.Flows}
 		svc.Connections = console.ConnectionService{Service: w.Connections}
 		svc.Sources = console.NewSourceService(w.SourceService, now)
+		svc.Approvals = w.Flows
 		invokeFlows = w.Flows.Invoke()
 	} else {
 		w.Workflows = NewWorkflows(st, now)
@@ -181,6 +182,12 @@ func New(t testing.TB, opts Options) *World {
 		svc.Sources = w.Sources
 		svc.Alerts = NewAlerts(w.Workflows, now)
 		invokeFlows = w.Workflows
+	}
+
+	if svc.Approvals == nil {
+		// The in-memory workflows keep no approval requests; the real
+		// service over the same database lists none and decides none.
+		svc.Approvals = flows.New(st, box, flows.Config{Logger: logger})
 	}
 
 	if !opts.NoQueue {
