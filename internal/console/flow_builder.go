@@ -172,7 +172,7 @@ func (c *Console) renderBuilder(w http.ResponseWriter, r *http.Request, f *Flow,
 	fns := c.functions()
 	v := c.view(w, r, "flow_builder", f.Title+" · builder", "workflows").Set("tab", "flows")
 	v.Set("flow", f).Set("state", st)
-	api := f.Workflow != nil && f.Workflow.Trigger() != nil && f.Workflow.Trigger().APIEndpoint != nil
+	api := apiFlow(f)
 	v.Set("api", api)
 	if f.Workflow != nil {
 		if t := f.Workflow.Trigger(); t != nil && t.APIEndpoint != nil {
@@ -305,8 +305,7 @@ func (c *Console) testCard(r *http.Request, f *Flow, bf *builder.Flow, cards []*
 		res.Error = "This server cannot test a card alone; use Test flow."
 		return res
 	}
-	api := f.Workflow != nil && f.Workflow.Trigger() != nil && f.Workflow.Trigger().APIEndpoint != nil
-	flowInput, _ := json.Marshal(sampleInput(api, c.cfg.PublicURL, c.cfg.Now()))
+	flowInput, _ := json.Marshal(sampleInput(apiFlow(f), c.cfg.PublicURL, c.cfg.Now()))
 	res.Input, res.Note = flowInput, "the sample event (the flow's input)"
 	page, err := c.svc.Flows.Executions(ctx, ExecutionFilter{FlowID: f.ID, Limit: 1})
 	if err == nil && len(page.Executions) > 0 {
@@ -448,6 +447,11 @@ func paletteGroups(opts []builder.Option) []paletteGroup {
 		out[len(out)-1].Options = append(out[len(out)-1].Options, o)
 	}
 	return out
+}
+
+// apiFlow tells whether f is started by its API Endpoint.
+func apiFlow(f *Flow) bool {
+	return f.Workflow != nil && f.Workflow.Trigger() != nil && f.Workflow.Trigger().APIEndpoint != nil
 }
 
 // sampleInput is a flow's input for the picker and the Test form when it has
