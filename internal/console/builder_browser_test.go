@@ -203,6 +203,14 @@ func browserBuilder(t *testing.T, st *store.Store) {
 	}
 	b.Shot("builder-last-run")
 
+	// Test one card: the switch on its input of the last run.
+	b.Follow(`[data-testid="testcard-decide"]`)
+	if got := b.Text(`[data-testid="cardtest-result"]`); !strings.Contains(got, "its input in the flow's last run") ||
+		!strings.Contains(got, `"case": "high"`) {
+		t.Errorf("Test this card on the switch shows %q", got)
+	}
+	b.Shot("builder-test-card")
+
 	// Edited as YAML, the flow opens in the builder with the change.
 	b.Open(flowPage)
 	b.Type("#document", saved+"  - done:\n      set:\n        result: sent\n      then: end\n")

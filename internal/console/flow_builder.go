@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -22,6 +23,12 @@ type functionLister interface {
 	Functions() builder.Functions
 }
 
+// cardTester is implemented by a Flows service that can run a card's test
+// document (builder.Flow.TestDocument) on its own.
+type cardTester interface {
+	TestCard(ctx context.Context, doc []byte, input json.RawMessage) (json.RawMessage, error)
+}
+
 func (c *Console) functions() builder.Functions {
 	if fl, ok := c.svc.Flows.(functionLister); ok {
 		return fl.Functions()
@@ -39,7 +46,9 @@ type builderState struct {
 	// Unsupported lists why the flow opens read-only.
 	Unsupported []string
 	// Dirty marks cards changed since the last save.
-	Dirty    bool
+	Dirty bool
+	// CardTest is the result of Test this card.
+	CardTest *cardTestResult
 	Error    string
 	Problems []dsl.Problem
 }
@@ -100,12 +109,13 @@ func (c *Console) editFlowBuilder(w http.ResponseWriter, r *http.Request) {
 	st := builderState{Base: base, Dirty: true}
 	op := r.PostFormValue("op")
 	if op != "save" {
-		cards, err = builder.Apply(cards, op, r.PostForm, c.functions())
-		if err != nil {
+		if path, ok := strings.CutPrefix(op, "testcard:"); ok {
+			st.CardTest = c.testCard(r, f, bf, cards, path)
+		} else if cards, err = builder.Apply(cards, op, r.PostForm, c.functions()); err != nil {
 			st.Error = sentence(err.Error())
 		}
 		builder.Number(cards)
-		st.Cards = cards
+		st.Cards, st.Dirty = cards, changed(base, cards)
 		c.renderBuilder(w, r, f, st, http.StatusOK)
 		return
 	}
@@ -142,12 +152,27 @@ func (c *Console) editFlowBuilder(w http.ResponseWriter, r *http.Request) {
 	c.redirect(w, r, back, flashOK, "Version "+itoa(saved.Version)+" of "+saved.Title+" is saved.")
 }
 
+// changed tells whether cards write another document than base.
+func changed(base string, cards []*builder.Card) bool {
+	bf, err := builder.Decode([]byte(base))
+	if err != nil {
+		return true
+	}
+	bf.Attach(cards)
+	doc, err := bf.Encode()
+	if err != nil {
+		return true
+	}
+	same, err := builder.Equal([]byte(base), doc)
+	return err != nil || !same
+}
+
 func (c *Console) renderBuilder(w http.ResponseWriter, r *http.Request, f *Flow, st builderState, status int) {
 	ctx := r.Context()
 	fns := c.functions()
 	v := c.view(w, r, "flow_builder", f.Title+" · builder", "workflows").Set("tab", "flows")
 	v.Set("flow", f).Set("state", st)
-	api := f.Workflow != nil && f.Workflow.Trigger() != nil && f.Workflow.Trigger().APIEndpoint != nil
+	api := apiFlow(f)
 	v.Set("api", api)
 	if f.Workflow != nil {
 		if t := f.Workflow.Trigger(); t != nil && t.APIEndpoint != nil {
@@ -202,6 +227,9 @@ func (c *Console) renderBuilder(w http.ResponseWriter, r *http.Request, f *Flow,
 			if !st.Dirty {
 				cv.Run = steps[refs[cd]]
 			}
+			if st.CardTest != nil && st.CardTest.Path == cd.Path {
+				cv.Test = st.CardTest
+			}
 			out = append(out, cv)
 		}
 		return out
@@ -255,6 +283,60 @@ func (c *Console) renderBuilder(w http.ResponseWriter, r *http.Request, f *Flow,
 	v.Status(status).Render()
 }
 
+// cardTestResult is what Test this card shows in the card.
+type cardTestResult struct {
+	Path   string
+	Input  json.RawMessage
+	Output json.RawMessage
+	// Error says why the card failed or could not be tested.
+	Error string
+	// Note says where the input came from.
+	Note string
+}
+
+// testCard runs the card at path alone on its input: its input in the
+// flow's last run when that saved data, else the flow's input (the last
+// run's or the sample event).
+func (c *Console) testCard(r *http.Request, f *Flow, bf *builder.Flow, cards []*builder.Card, path string) *cardTestResult {
+	ctx := r.Context()
+	res := &cardTestResult{Path: path}
+	tester, ok := c.svc.Flows.(cardTester)
+	if !ok {
+		res.Error = "This server cannot test a card alone; use Test flow."
+		return res
+	}
+	flowInput, _ := json.Marshal(sampleInput(apiFlow(f), c.cfg.PublicURL, c.cfg.Now()))
+	res.Input, res.Note = flowInput, "the sample event (the flow's input)"
+	page, err := c.svc.Flows.Executions(ctx, ExecutionFilter{FlowID: f.ID, Limit: 1})
+	if err == nil && len(page.Executions) > 0 {
+		if last, err := c.svc.Flows.Execution(ctx, page.Executions[0].ID); err == nil && last.DataSaved {
+			flowInput, res.Input, res.Note = last.Input, last.Input, "the flow's input in its last run"
+			for cd, ref := range builder.References(cards) {
+				if cd.Path != path {
+					continue
+				}
+				for _, s := range last.Steps {
+					if s.Path == ref && len(s.Input) > 0 {
+						res.Input, res.Note = s.Input, "its input in the flow's last run"
+					}
+				}
+			}
+		}
+	}
+	doc, err := bf.TestDocument(cards, path, res.Input)
+	if err != nil {
+		res.Error = sentence(err.Error())
+		return res
+	}
+	out, err := tester.TestCard(ctx, doc, flowInput)
+	if err != nil {
+		res.Error = sentence(err.Error())
+		return res
+	}
+	res.Output = out
+	return res
+}
+
 // cardView is a card as the builder's template shows it.
 type cardView struct {
 	*builder.Card
@@ -270,6 +352,8 @@ type cardView struct {
 	Do, Catch []cardView
 	// Run is the card's step in the flow's last execution.
 	Run *Step
+	// Test is the result of Test this card, on the card tested.
+	Test *cardTestResult
 }
 
 type caseView struct {
@@ -363,6 +447,11 @@ func paletteGroups(opts []builder.Option) []paletteGroup {
 		out[len(out)-1].Options = append(out[len(out)-1].Options, o)
 	}
 	return out
+}
+
+// apiFlow tells whether f is started by its API Endpoint.
+func apiFlow(f *Flow) bool {
+	return f.Workflow != nil && f.Workflow.Trigger() != nil && f.Workflow.Trigger().APIEndpoint != nil
 }
 
 // sampleInput is a flow's input for the picker and the Test form when it has

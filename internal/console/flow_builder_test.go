@@ -143,3 +143,55 @@ func TestFlowBuilderOverRealServices(t *testing.T) {
 		}
 	})
 }
+
+// switchFlow routes by severity; its first card is a switch.
+const switchFlow = `document:
+  dsl: '1.0.0'
+  namespace: tests
+  name: route
+  version: '1.0.0'
+  title: Route
+do:
+  - decide:
+      switch:
+        - high:
+            when: .eventData.severity == "High"
+            then: shout
+        - other:
+            then: end
+  - shout:
+      set:
+        title: '${ $workflow.input.eventData.title | ascii_upcase }'
+  - post:
+      call: execution.setResult
+      with: {result: '${ .title }'}
+`
+
+// TestTestCardOverRealServices checks Test this card on both databases:
+// a switch says which branch the sample event takes, a set card computes
+// its output from the flow's input, a call card is refused with the
+// reason, and nothing is saved or started.
+func TestTestCardOverRealServices(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setupTestRun(t, st, true)
+		f := b.flow(t, switchFlow)
+		u := b.w.URL + "/workflows/flows/" + f.ID + "/builder"
+		same := func(c []*builder.Card) []*builder.Card { return c }
+		for _, tc := range []struct{ card, want string }{
+			{"c.0", `&#34;case&#34;: &#34;high&#34;`},
+			{"c.1", `&#34;title&#34;: &#34;UNUSED ADMIN ACCOUNT&#34;`},
+			{"c.2", "Only cards that compute values"},
+		} {
+			pg := post(t, b.builder, u, builderForm(t, switchFlow, "testcard:"+tc.card, same))
+			if pg.Status != http.StatusOK || !strings.Contains(pg.Body, `data-testid="cardtest-result"`) || !strings.Contains(pg.Body, tc.want) {
+				t.Errorf("Test card %s: status %d, want the result with %s: %.4000s", tc.card, pg.Status, tc.want, pg.Body)
+			}
+		}
+		if got, _ := b.w.Flows.Flow(context.Background(), f.ID); got.Version != 1 {
+			t.Errorf("testing cards saved version %d", got.Version)
+		}
+		if n := b.executions(t, f.ID); n != 0 {
+			t.Errorf("testing cards started %d executions", n)
+		}
+	})
+}

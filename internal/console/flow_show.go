@@ -38,7 +38,9 @@ func (c *Console) showFlow(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err, "/workflows/flows")
 		return
 	}
-	c.renderFlow(w, r, f, flowPage{Text: string(f.Document)}, http.StatusOK)
+	// A test run is a dry run unless the user turns it off: connectors
+	// record what they would send instead of acting on identities.
+	c.renderFlow(w, r, f, flowPage{Text: string(f.Document), Test: testRunForm{DryRun: true}}, http.StatusOK)
 }
 
 func (c *Console) renderFlow(w http.ResponseWriter, r *http.Request, f *Flow, p flowPage, status int) {

@@ -143,7 +143,7 @@ func TestTestFlowOverRealServices(t *testing.T) {
 		}
 
 		page := get(t, b.builder, b.w.URL+"/workflows/flows/"+f.ID)
-		for _, s := range []string{`action="/workflows/flows/` + f.ID + `/test"`, `name="input"`, `name="dry_run"`, ">Test flow</button>"} {
+		for _, s := range []string{`action="/workflows/flows/` + f.ID + `/test"`, `name="input"`, `name="dry_run" checked`, ">Test flow</button>"} {
 			if !strings.Contains(page.Body, s) {
 				t.Errorf("the flow page has no %s", s)
 			}

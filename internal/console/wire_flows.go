@@ -39,6 +39,24 @@ func (s FlowService) Functions() builder.Functions {
 	return s.Service.Catalog()
 }
 
+// TestCard runs a card's test document (builder.Flow.TestDocument) once, in
+// memory: such a document only computes values, so it needs no database,
+// connection or network. Its output, or its error as one sentence, is
+// returned.
+func (s FlowService) TestCard(ctx context.Context, doc []byte, input json.RawMessage) (json.RawMessage, error) {
+	var in any
+	if err := json.Unmarshal(input, &in); err != nil {
+		return nil, &InputError{Message: "The card's input is not JSON."}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := flows.RunStandalone(ctx, doc, in, flows.StandaloneConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res.Output)
+}
+
 // flowsError turns the flows service's errors into the console's: missing
 // things into ErrNotFound, bad input and missing connections into an
 // *InputError with the service's sentence. A *dsl.ValidationError is kept
