@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -220,7 +221,8 @@ func (s *Server) routes() (http.Handler, error) {
 	svc.Hooks.RegisterAPI(mux, auth.GuardMethods(auth.PermViewHooks, auth.PermManageHooks))
 	api.New(api.Config{Logger: a.Logger.With("component", "api"), Now: a.Config.Now, PublicURL: a.Config.PublicURL},
 		api.Services{Issues: svc.Issues, Sources: svc.Sources, Flows: svc.Flows, Templates: svc.Templates,
-			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue}).Register(mux)
+			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue,
+			Identities: identity.New(a.Store, a.Config.Now)}).Register(mux)
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
@@ -237,8 +239,9 @@ func (s *Server) routes() (http.Handler, error) {
 			Sources:     console.NewSourceService(svc.Sources, a.Config.Now),
 			Settings: &console.StoreSettings{Queries: a.Store.Queries, Now: a.Config.Now,
 				Defaults: console.SettingsValues{PublicURL: a.Config.PublicURL}},
-			Health: a.Store.Queries,
-			Alerts: console.AlertService{Service: svc.Alerts},
+			Health:     a.Store.Queries,
+			Alerts:     console.AlertService{Service: svc.Alerts},
+			Identities: identity.New(a.Store, a.Config.Now),
 		})
 	if err != nil {
 		return nil, fmt.Errorf("build the console: %w", err)
