@@ -49,6 +49,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newSourcesCmd(g),
 		newScanCmd(g),
 		newIssuesCmd(g),
+		newIdentitiesCmd(g),
 		newConnectionsCmd(g),
 		newTemplatesCmd(g),
 		newApprovalsCmd(g),

@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
+	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
@@ -54,6 +55,9 @@ type Services struct {
 	Templates   *template.Catalog
 	Connections *connection.Service
 	Endpoints   *invoke.Endpoints
+	// Identities reads the identity inventory; without it the identity
+	// routes answer 503.
+	Identities *identity.Service
 	// Queue receives the scan jobs POST /api/v1/scans asks for. Without
 	// one that route answers 503.
 	Queue *queue.Queue
@@ -104,6 +108,10 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/issues/{id}/snooze", auth.PermRespondIssues, a.snoozeIssue},
 		{"POST", "/api/v1/issues/{id}/false-positive", auth.PermRespondIssues, a.markFalsePositive},
 		{"POST", "/api/v1/issues/{id}/reopen", auth.PermRespondIssues, a.reopenIssue},
+
+		{"GET", "/api/v1/identities", auth.PermViewIssues, a.listIdentities},
+		{"GET", "/api/v1/identities/{id}", auth.PermViewIssues, a.getIdentity},
+		{"GET", "/api/v1/accounts", auth.PermViewIssues, a.listAccounts},
 
 		{"GET", "/api/v1/sources", auth.PermManageSources, a.listSources},
 		{"POST", "/api/v1/sources", auth.PermManageSources, a.addSource},

@@ -31,6 +31,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/posture/synth"
@@ -199,6 +200,7 @@ func setup(t *testing.T, st *store.Store) *bundle {
 	fl.SetQueue(q)
 	b.svc = Services{Issues: issues, Sources: sources, Flows: fl, Templates: templates, Connections: conns,
 		Endpoints: invoke.NewEndpoints(st, box, now), Queue: q}
+	b.svc.Identities = identity.New(st, now)
 	b.api = New(Config{Now: now, PublicURL: "https://vigil.example.com"}, b.svc)
 	mux := http.NewServeMux()
 	b.api.Register(mux)

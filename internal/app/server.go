@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -240,7 +241,8 @@ func (s *Server) routes() (http.Handler, error) {
 	api.New(api.Config{Logger: a.Logger.With("component", "api"), Now: a.Config.Now, PublicURL: a.Config.PublicURL,
 		PublicURLSetting: a.PublicURLNow},
 		api.Services{Issues: svc.Issues, Sources: svc.Sources, Flows: svc.Flows, Templates: svc.Templates,
-			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue, Settings: apiSettings{store: settings}}).Register(mux)
+			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue, Settings: apiSettings{store: settings},
+			Identities: identity.New(a.Store, a.Config.Now)}).Register(mux)
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
@@ -263,6 +265,7 @@ func (s *Server) routes() (http.Handler, error) {
 			Settings:    settings,
 			Health:      a.Store.Queries,
 			Alerts:      console.AlertService{Service: svc.Alerts},
+			Identities:  identity.New(a.Store, a.Config.Now),
 		})
 	if err != nil {
 		return nil, fmt.Errorf("build the console: %w", err)

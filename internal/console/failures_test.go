@@ -159,6 +159,10 @@ func TestFailuresShowAndNotify(t *testing.T) {
 			!strings.Contains(row, `status=faulted">1</a>`) {
 			t.Errorf("the Flows list does not show the helper's fault: %s", row)
 		}
+		if child := get(t, admin, w.URL+"/workflows/executions/"+childID).Body; !strings.Contains(child,
+			`<a href="/workflows/executions/`+runID+`" data-testid="parent-execution">`) {
+			t.Errorf("the helper's execution does not link the run that started it: %s", section(child, "<dl"))
+		}
 		if alerts := get(t, admin, w.URL+"/workflows/alerts").Body; !strings.Contains(alerts, "Sent for execution "+childID) {
 			t.Errorf("the notification page does not say the notification was sent: %s", section(alerts, `data-testid="alert-rules"`))
 		}

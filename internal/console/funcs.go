@@ -38,6 +38,8 @@ func funcs() template.FuncMap {
 		"lines":    func(s string) []int { return lineNumbers(s) },
 		"errLine":  func(m map[int]bool, n int) bool { return m[n] },
 		"itoa":     strconv.Itoa,
+		"product":  productName,
+		"failure":  failureText,
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one

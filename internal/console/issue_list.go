@@ -68,16 +68,10 @@ func (c *Console) showIssueList(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	var sources []string
-	if c.svc.Sources != nil && can(r, auth.PermManageSources) {
-		list, err := c.svc.Sources.Sources(ctx)
-		if err != nil {
-			c.serverError(w, r, err)
-			return
-		}
-		for _, s := range list {
-			sources = append(sources, s.Name)
-		}
+	sources, err := c.sourceNames(ctx, r)
+	if err != nil {
+		c.serverError(w, r, err)
+		return
 	}
 	var titles []string
 	for _, d := range c.svc.Titles() {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/hooks"
+	"github.com/vigil-ispm/vigil/internal/posture/issue"
 )
 
 // showIssue serves GET /ispm/issues/{id}: the affected entity, the
@@ -24,6 +25,7 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 	v := c.view(w, r, "issue_show", is.Data.Title, "ispm").Set("tab", "issues")
 	v.Set("issue", is).Set("entity", is.Data.AffectedEntity)
 	v.Set("canRespond", can(r, auth.PermRespondIssues))
+	v.Set("offered", issue.Offered(is.Status))
 	if c.svc.Hooks != nil && can(r, auth.PermViewHooks) {
 		ds, err := c.svc.Hooks.Deliveries(ctx, hooks.DeliveryFilter{IssueID: is.ID, Limit: 100})
 		if err != nil {

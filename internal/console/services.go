@@ -44,6 +44,8 @@ type Services struct {
 	// Approvals lists flows' approval requests and decides them; nil
 	// hides the Approvals page and the header's count.
 	Approvals Approvals
+	// Identities reads the identity inventory. Hidden when nil.
+	Identities Identities
 }
 
 // Auth signs people in and out and finds the caller of each request.
@@ -63,6 +65,10 @@ type Users interface {
 	Token(ctx context.Context, tokenID string) (*auth.Token, error)
 	CreateToken(ctx context.Context, userID, name string, ttl time.Duration) (*auth.Token, string, error)
 	RevokeToken(ctx context.Context, tokenID string) error
+	// ChangeOwnPassword checks the signed-in user's current password,
+	// sets the new one, ends their other sessions and signs this browser
+	// in again.
+	ChangeOwnPassword(w http.ResponseWriter, r *http.Request, current, next string) error
 }
 
 // Issues reads and triages posture issues. *issue.Service satisfies it.
@@ -194,6 +200,8 @@ type Execution struct {
 	// Test marks runs started by a hook's Test Connection or by the flow
 	// page's Test flow form.
 	Test bool
+	// ParentID is the execution that started this one as a helper flow.
+	ParentID string
 	// Result is a short note such as "no matching route".
 	Result    string
 	StartedAt time.Time

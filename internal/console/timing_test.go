@@ -189,6 +189,9 @@ func timedPages(t *testing.T, fw *fullWorld) map[string][]probe {
 		"GET /workflows/executions/{id}": pages(title("Execution of "+route.Title), "/workflows/executions/"+fw.executionID),
 		"GET /workflows/approvals":       pages(title("Approvals"), "/workflows/approvals", "/workflows/approvals?status=all"),
 		"GET /workflows/connections":     pages(title("Connections"), "/workflows/connections"),
+		"GET /ispm/identities": pages(title("Identities"), "/ispm/identities", "/ispm/identities?privileged=true&mfa=none",
+			"/ispm/identities?view=accounts", "/ispm/identities?minIssues=1&activity=inactive"),
+		"GET /ispm/identities/{id}":      {{path: "/ispm/identities/" + fw.personID, marker: `data-testid="person-issues"`}},
 		"GET /workflows/alerts":          pages(title("Failure notifications"), "/workflows/alerts"),
 		"GET /workflows/connections/new": pages(title("Add a connection"), "/workflows/connections/new", "/workflows/connections/new?type=okta"),
 		"GET /workflows/tables":          pages(title("Tables"), "/workflows/tables"),
@@ -197,6 +200,7 @@ func timedPages(t *testing.T, fw *fullWorld) map[string][]probe {
 		"GET /workflows/tables/{id}/export": {{path: "/workflows/tables/" + fw.tableID + "/export", marker: newestRow}},
 		"GET /admin/users":                  pages(title("Users and roles"), "/admin/users"),
 		"GET /admin/tokens":                 pages(title("API tokens"), "/admin/tokens"),
+		"GET /admin/password":               pages(title("Change your password"), "/admin/password"),
 		"GET /admin/settings":               pages(title("Settings"), "/admin/settings"),
 	}
 }

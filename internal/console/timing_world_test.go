@@ -44,6 +44,7 @@ type fullWorld struct {
 	routeID     string
 	tableID     string
 	executionID string
+	personID    string
 	// deepDelivery and deepExecution are ids near the far end of the
 	// delivery log and flow history, for their deep pages.
 	deepDelivery  string
@@ -110,6 +111,11 @@ func newFullWorld(t *testing.T, st *store.Store) *fullWorld {
 		t.Fatalf("scan the snapshot: %v", err)
 	}
 	fw.scanID = res.ID
+	people, _, err := st.IdentityPeople(ctx, store.IdentityFilter{Limit: 1})
+	if err != nil || len(people) == 0 {
+		t.Fatalf("the scan's people: %d, %v", len(people), err)
+	}
+	fw.personID = people[0].ID
 
 	// An integration that receives every new issue, paused while the issues
 	// are stored so that their deliveries wait instead of being sent.

@@ -30,6 +30,8 @@ type usersNote struct {
 	// password, which is shown in this response only.
 	Created  string
 	Password string
+	// Reset names the user whose password was reset to Password.
+	Reset string
 }
 
 func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, note usersNote, status int) {

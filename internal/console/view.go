@@ -32,6 +32,8 @@ var viewNames = []string{
 	"table_list", "table_show",
 	"user_list", "token_list", "settings_show",
 	"alert_list",
+	"identity_list", "identity_show",
+	"password_form",
 }
 
 // parseViews parses the layout and partials once, then each view on a clone

@@ -235,7 +235,7 @@ func (s FlowService) Executions(ctx context.Context, f ExecutionFilter) (Executi
 
 func executionOf(e *flows.Execution) Execution {
 	x := Execution{ID: e.ID, FlowID: e.FlowID, FlowTitle: e.FlowTitle, Version: e.Version, Status: e.Status, Test: e.Test,
-		Result: e.Result, Duration: time.Duration(e.DurationMS) * time.Millisecond, DataSaved: e.SaveAllData,
+		Result: e.Result, ParentID: e.ParentID, Duration: time.Duration(e.DurationMS) * time.Millisecond, DataSaved: e.SaveAllData,
 		Input: rawJSON(e.Input), Output: rawJSON(e.Output)}
 	if e.StartedAt != nil {
 		x.StartedAt = *e.StartedAt

@@ -31,6 +31,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
@@ -138,8 +139,9 @@ func New(t testing.TB, opts Options) *World {
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
 	svc := console.Services{
 		Auth: w.Auth, Users: w.Auth, Issues: w.Issues, Hooks: w.Hooks, Endpoints: w.Endpoints,
-		Settings: &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
-		Health:   st.Queries,
+		Settings:   &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
+		Health:     st.Queries,
+		Identities: identity.New(st, now),
 	}
 	var invokeFlows invoke.Flows
 	workers := river.NewWorkers()

@@ -347,3 +347,15 @@ func (s *Service) ResolveSource(ctx context.Context, tx *store.Tx, sourceID, sou
 	}
 	return n, nil
 }
+
+// Offered tells which user actions an issue in status s allows, by the
+// names the console and the API use (snooze, acknowledge, false_positive,
+// reopen), so that a page offers only those.
+func Offered(s Status) map[string]bool {
+	out := map[string]bool{}
+	for name, c := range map[string]change{"snooze": snooze(time.Time{}), "acknowledge": acknowledge,
+		"false_positive": falsePositive, "reopen": reopen} {
+		out[name] = slices.Contains(c.allowed, s)
+	}
+	return out
+}

@@ -298,6 +298,8 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 
 	now := s.now()
 	var findings []detect.Finding
+	var people []*store.IdentityPerson
+	var accounts []*store.IdentityAccount
 	if len(scopes) > 0 {
 		start = time.Now()
 		g, err := graph.Build(parts, graph.Options{Primary: primary})
@@ -309,6 +311,7 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 		start = time.Now()
 		findings = detect.Run(g, s.cfg.Detect, now)
 		res.Findings = len(findings)
+		people, accounts = inventory(g, now)
 		res.Timing.Detect = time.Since(start)
 	}
 	parts = nil
@@ -341,6 +344,11 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 			}
 			if err := tx.PutPostureSourceData(ctx, t.row.ID, blob, t.sr.Accounts, now); err != nil {
 				return fmt.Errorf("store the accounts of source %s: %w", t.row.Name, err)
+			}
+		}
+		if len(scopes) > 0 {
+			if err := tx.ReplaceIdentities(ctx, people, accounts); err != nil {
+				return fmt.Errorf("store the identity inventory: %w", err)
 			}
 		}
 		if s.issues != nil && len(scopes) > 0 {
