@@ -103,6 +103,9 @@ already decided, expired, or whose execution ended cannot be decided.`,
 			}
 			defer a.Close()
 			u, err := newAuthService(a).UserByName(ctx, user)
+			if errors.Is(err, auth.ErrNotFound) {
+				return fmt.Errorf("no user is named %s; give the name of a user who may approve (vigil users list)", user)
+			}
 			if err != nil {
 				return fmt.Errorf("find user %s: %w", user, err)
 			}
