@@ -69,18 +69,9 @@ type Client struct {
 
 // New checks cfg and returns a client. It makes no request.
 func New(cfg Config) (*Client, error) {
-	var missing []string
-	for _, f := range []struct {
-		name string
-		ok   bool
-	}{{"access key id", cfg.AccessKeyID != ""}, {"secret access key", cfg.SecretAccessKey != ""},
-		{"HTTP client", cfg.HTTPClient != nil}} {
-		if !f.ok {
-			missing = append(missing, f.name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("aws: the source is missing the %s", strings.Join(missing, ", the "))
+	if err := vendorhttp.Missing("aws", "source", vendorhttp.Need("access key id", cfg.AccessKeyID != ""), vendorhttp.Need("secret access key", cfg.SecretAccessKey != ""),
+		vendorhttp.Need("HTTP client", cfg.HTTPClient != nil)); err != nil {
+		return nil, err
 	}
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(cfg.BaseURL)

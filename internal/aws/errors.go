@@ -32,11 +32,7 @@ type Error = vendorhttp.Error
 
 // newError builds an *Error and names its kind.
 func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
-	if code == "" && message == "" {
-		message = http.StatusText(status)
-	}
-	e := &Error{Vendor: "aws", Service: "IAM", Op: op, StatusCode: status, Code: code, Message: message,
-		RetryAfter: retryAfter}
+	e := vendorhttp.NewError("aws", "IAM", op, status, code, message, retryAfter)
 	switch {
 	case code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" || code == "UnrecognizedClientException" ||
 		code == "ExpiredToken" || code == "IncompleteSignature" || status == http.StatusUnauthorized:

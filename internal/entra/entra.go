@@ -91,21 +91,10 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
-	var missing []string
-	if c.TenantID == "" {
-		missing = append(missing, "tenant id")
-	}
-	if c.ClientID == "" {
-		missing = append(missing, "client id")
-	}
-	if c.ClientSecret == "" {
-		missing = append(missing, "client secret")
-	}
-	if c.HTTPClient == nil {
-		missing = append(missing, "HTTP client")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("entra: the connection is missing the %s", strings.Join(missing, ", the "))
+	if err := vendorhttp.Missing("entra", "connection", vendorhttp.Need("tenant id", c.TenantID != ""),
+		vendorhttp.Need("client id", c.ClientID != ""), vendorhttp.Need("client secret", c.ClientSecret != ""),
+		vendorhttp.Need("HTTP client", c.HTTPClient != nil)); err != nil {
+		return err
 	}
 	for name, raw := range map[string]string{"login URL": c.LoginURL, "Graph URL": c.GraphURL} {
 		u, err := url.Parse(raw)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -35,11 +34,7 @@ type Error = vendorhttp.Error
 
 // newError builds an *Error and names its kind.
 func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
-	if code == "" && message == "" {
-		message = http.StatusText(status)
-	}
-	e := &Error{Vendor: "entra", Service: "Microsoft Graph", Op: op, StatusCode: status, Code: code,
-		Message: message, RetryAfter: retryAfter}
+	e := vendorhttp.NewError("entra", "Microsoft Graph", op, status, code, message, retryAfter)
 	switch code {
 	case "invalid_client", "unauthorized_client", "invalid_grant":
 		e.Kind = ErrUnauthorized

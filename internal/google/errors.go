@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -35,11 +34,7 @@ type Error = vendorhttp.Error
 
 // newError builds an *Error and names its kind.
 func newError(op string, status int, reason, message string, retryAfter time.Duration) *Error {
-	if reason == "" && message == "" {
-		message = http.StatusText(status)
-	}
-	e := &Error{Vendor: "google", Service: "Google", Op: op, StatusCode: status, Code: reason, Message: message,
-		RetryAfter: retryAfter}
+	e := vendorhttp.NewError("google", "Google", op, status, reason, message, retryAfter)
 	switch {
 	case reason == "invalid_grant" || reason == "unauthorized_client" || reason == "invalid_client":
 		e.Kind = ErrUnauthorized

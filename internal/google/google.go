@@ -80,18 +80,9 @@ type Client struct {
 
 // New checks cfg and the key file and returns a client. It makes no request.
 func New(cfg Config) (*Client, error) {
-	var missing []string
-	for _, f := range []struct {
-		name string
-		ok   bool
-	}{{"service account key", len(cfg.CredentialsJSON) > 0}, {"admin subject", cfg.Subject != ""},
-		{"HTTP client", cfg.HTTPClient != nil}} {
-		if !f.ok {
-			missing = append(missing, f.name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("google: the connection is missing the %s", strings.Join(missing, ", the "))
+	if err := vendorhttp.Missing("google", "connection", vendorhttp.Need("service account key", len(cfg.CredentialsJSON) > 0), vendorhttp.Need("admin subject", cfg.Subject != ""),
+		vendorhttp.Need("HTTP client", cfg.HTTPClient != nil)); err != nil {
+		return nil, err
 	}
 	var key serviceAccount
 	if err := json.Unmarshal(cfg.CredentialsJSON, &key); err != nil {

@@ -48,18 +48,9 @@ type Client struct {
 
 // New checks cfg and returns a client. It makes no request.
 func New(cfg Config) (*Client, error) {
-	var missing []string
-	for _, f := range []struct {
-		name string
-		ok   bool
-	}{{"site URL", cfg.SiteURL != ""}, {"email", cfg.Email != ""}, {"API token", cfg.APIToken != ""},
-		{"HTTP client", cfg.HTTPClient != nil}} {
-		if !f.ok {
-			missing = append(missing, f.name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("jira: the connection is missing the %s", strings.Join(missing, ", the "))
+	if err := vendorhttp.Missing("jira", "connection", vendorhttp.Need("site URL", cfg.SiteURL != ""), vendorhttp.Need("email", cfg.Email != ""), vendorhttp.Need("API token", cfg.APIToken != ""),
+		vendorhttp.Need("HTTP client", cfg.HTTPClient != nil)); err != nil {
+		return nil, err
 	}
 	u, err := url.Parse(cfg.SiteURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -33,11 +32,7 @@ type Error = vendorhttp.Error
 
 // newError builds an *Error and names its kind.
 func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
-	if code == "" && message == "" {
-		message = http.StatusText(status)
-	}
-	e := &Error{Vendor: "salesforce", Service: "Salesforce", Op: op, StatusCode: status, Code: code,
-		Message: message, RetryAfter: retryAfter}
+	e := vendorhttp.NewError("salesforce", "Salesforce", op, status, code, message, retryAfter)
 	switch code {
 	case "INVALID_SESSION_ID", "invalid_client", "invalid_client_id", "invalid_grant", "unauthorized_client":
 		e.Kind = ErrUnauthorized

@@ -64,18 +64,9 @@ type Client struct {
 
 // New checks cfg and returns a client. It makes no request.
 func New(cfg Config) (*Client, error) {
-	var missing []string
-	for _, f := range []struct {
-		name string
-		ok   bool
-	}{{"instance URL", cfg.InstanceURL != ""}, {"client id", cfg.ClientID != ""},
-		{"client secret", cfg.ClientSecret != ""}, {"HTTP client", cfg.HTTPClient != nil}} {
-		if !f.ok {
-			missing = append(missing, f.name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("salesforce: the connection is missing the %s", strings.Join(missing, ", the "))
+	if err := vendorhttp.Missing("salesforce", "connection", vendorhttp.Need("instance URL", cfg.InstanceURL != ""), vendorhttp.Need("client id", cfg.ClientID != ""),
+		vendorhttp.Need("client secret", cfg.ClientSecret != ""), vendorhttp.Need("HTTP client", cfg.HTTPClient != nil)); err != nil {
+		return nil, err
 	}
 	cfg.InstanceURL = strings.TrimRight(cfg.InstanceURL, "/")
 	if _, err := httpURL(cfg.InstanceURL); err != nil {

@@ -131,3 +131,38 @@ func UnwrapURLError(err error) error {
 	}
 	return err
 }
+
+// NewError returns an *Error of vendor's; an answer that carried neither a
+// code nor a message gets its status text as the message.
+func NewError(vendor, service, op string, status int, code, message string, retryAfter time.Duration) *Error {
+	if code == "" && message == "" {
+		message = http.StatusText(status)
+	}
+	return &Error{Vendor: vendor, Service: service, Op: op, StatusCode: status, Code: code, Message: message,
+		RetryAfter: retryAfter}
+}
+
+// Setting is a required setting of a vendor client: its name as a user
+// knows it, and whether it was given.
+type Setting struct {
+	Name  string
+	Given bool
+}
+
+// Missing returns one error naming every required setting that was not
+// given, "<vendor>: the <holder> is missing the <a>, the <b>", or nil.
+func Missing(vendor, holder string, settings ...Setting) error {
+	var missing []string
+	for _, s := range settings {
+		if !s.Given {
+			missing = append(missing, s.Name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: the %s is missing the %s", vendor, holder, strings.Join(missing, ", the "))
+}
+
+// Need is the Setting name, given when given is true.
+func Need(name string, given bool) Setting { return Setting{Name: name, Given: given} }
