@@ -211,6 +211,7 @@ func TestBlockedErrorMessage(t *testing.T) {
 		{"http://1.2.3.256/", "outbound request to 1.2.3.256 blocked: malformed numeric host (write the address in its usual form)"},
 	}
 	g := New(Config{Resolver: testResolver})
+	loopbackOnly(t, g)
 	for _, tt := range tests {
 		err := get(g.Client(), tt.url)
 		var be *BlockedError
