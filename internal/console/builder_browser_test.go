@@ -12,8 +12,6 @@ import (
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/builder"
-	"github.com/vigil-ispm/vigil/internal/flows/catalog"
-	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -54,7 +52,7 @@ do:
       with:
         message: '${ "Suspend \($workflow.input.body.eventData.affectedEntity.displayName)" }'
         approvers: ["super_admin", "workflows_admin"]
-        expiresAfter: {hours: 24}
+        expiresAfter: P1D
 `
 
 // TestBrowserBuilder builds a flow in chromium over the real flows service:
@@ -68,25 +66,7 @@ func TestBrowserBuilder(t *testing.T) {
 }
 
 func browserBuilder(t *testing.T, st *store.Store) {
-	// approval.request belongs to the approvals service. Where this build
-	// has none, a stand-in with its arguments lets the flow be saved, and
-	// refuses to run, so the test run must fault at the approval card.
-	standIn := false
-	w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t), Real: true, Functions: func(cat *catalog.Catalog) {
-		if cat.Lookup(builder.ApprovalFunction) {
-			return
-		}
-		standIn = true
-		cat.MustRegister(builder.ApprovalFunction, catalog.Function{
-			Summary: "Asks people to approve before the flow goes on.",
-			Args: []catalog.Arg{{Name: "message", Type: catalog.String, Required: true},
-				{Name: "approvers", Type: catalog.Array, Required: true}, {Name: "expiresAfter", Type: catalog.Object, Required: true}},
-			Run: func(context.Context, map[string]any, *engine.CallEnv) (any, error) {
-				return nil, &engine.Fault{Type: engine.ErrConfiguration, Status: 501, Title: "Approvals are not available",
-					Detail: "this server has no approvals service"}
-			},
-		})
-	}})
+	w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t), Real: true})
 	ctx := context.Background()
 	if _, err := w.Connections.Create(ctx, connection.Input{Name: "Slack", Kind: "slack",
 		Fields: map[string]string{"token": "xoxb-dry-run"}}); err != nil {
@@ -177,17 +157,13 @@ func browserBuilder(t *testing.T, st *store.Store) {
 	b.Shot("builder-test-run")
 	status := b.Text(`[data-testid="execution-status"]`)
 	steps := b.Text("table.tasks")
-	for _, want := range []string{"decide", "notify", `"severity": "High"`, `"dryRun": true`, `"channel": "#security"`, "approval"} {
+	for _, want := range []string{"decide", "notify", `"severity": "High"`, `"dryRun": true`, `"channel": "#security"`} {
 		if !strings.Contains(steps, want) {
 			t.Errorf("the run's tasks lack %q:\n%s", want, steps)
 		}
 	}
-	if standIn {
-		if status != "Faulted" || !strings.Contains(b.Text("main"), "Approvals are not available") {
-			t.Errorf("with no approvals service the run should fault at the approval card; it is %s:\n%s", status, steps)
-		}
-	} else if status == "Succeeded" {
-		t.Errorf("the run went past the approval card without a decision:\n%s", steps)
+	if status != "Waiting" || !strings.Contains(b.Text("main"), "Suspend Ali Lesch") {
+		t.Errorf("the run should wait at the approval card for a decision on \"Suspend Ali Lesch\"; it is %s:\n%s", status, b.Text("main"))
 	}
 
 	// Back in the builder, each card shows its input and output of the run.
@@ -237,8 +213,8 @@ func browserBuilder(t *testing.T, st *store.Store) {
 		t.Fatal(err)
 	}
 	b.Open("/workflows/flows/" + res.Flow.ID + "/builder")
-	if n := browsertest.Eval[int](b, `document.querySelectorAll("[data-card]").length`); n != 6 {
-		t.Errorf("the template flow 2.2 shows %d cards, want 6 (3 at the top, 1 in its try, 2 in its catch)", n)
+	if n := browsertest.Eval[int](b, `document.querySelectorAll("[data-card]").length`); n != 9 {
+		t.Errorf("the template flow 2.2 shows %d cards, want 9 (6 at the top, 1 in its try, 2 in its catch)", n)
 	}
 	b.Shot("builder-template-flow")
 }

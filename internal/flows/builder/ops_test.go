@@ -63,7 +63,7 @@ func TestApply(t *testing.T) {
 				"{type: 'https://serverlessworkflow.io/spec/1.0.0/errors/runtime', status: 400, title: ''}}}}]}}"},
 		{name: "an approval", ops: []string{"add:c"}, form: url.Values{"pick:c": {"approval"}},
 			want: "- first: {set: {a: 1}}\n- second: {try: [{inner: {set: {b: '${ .a }'}}}], catch: {as: error}}\n" +
-				"- approval: {call: approval.request, with: {message: '', approvers: [super_admin, workflows_admin], expiresAfter: {hours: 24}}}"},
+				"- approval: {call: approval.request, with: {message: '', approvers: [super_admin, workflows_admin], expiresAfter: P1D}}"},
 		{name: "names stay unique", ops: []string{"add:c", "add:c"}, form: url.Values{"pick:c": {"wait"}},
 			want: "- first: {set: {a: 1}}\n- second: {try: [{inner: {set: {b: '${ .a }'}}}], catch: {as: error}}\n" +
 				"- wait: {wait: {seconds: 30}}\n- wait2: {wait: {seconds: 30}}"},

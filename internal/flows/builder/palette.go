@@ -125,9 +125,9 @@ func NewCard(option string, fns Functions, taken func(string) bool) *Card {
 // approvalArgs are the arguments an approval card starts with when the
 // catalog does not describe approval.request.
 var approvalArgs = []catalog.Arg{
-	{Name: "message", Type: catalog.String},
+	{Name: "message", Type: catalog.String, Required: true},
 	{Name: "approvers", Type: catalog.Array},
-	{Name: "expiresAfter", Type: catalog.Object},
+	{Name: "expiresAfter", Type: catalog.String},
 }
 
 // Args is the `with` of a call to the function name: the values of old
@@ -152,7 +152,10 @@ func Args(name string, fns Functions, old Value) Value {
 			out.Fields = append(out.Fields, Field{Key: a.Name, Value: *v})
 			continue
 		}
-		if !a.Required && !(name == ApprovalFunction && !ok) && !(name == "slack.postMessage" && a.Name == "channel") {
+		// An approval card shows who decides and when it expires from the
+		// start, so the defaults are in view and easy to change.
+		approvalDefault := name == ApprovalFunction && (a.Name == "approvers" || a.Name == "expiresAfter")
+		if !a.Required && !approvalDefault && !(name == "slack.postMessage" && a.Name == "channel") {
 			continue
 		}
 		v := ArgValue(a)
@@ -161,11 +164,11 @@ func Args(name string, fns Functions, old Value) Value {
 				v = TextValue(t.DefaultName)
 			}
 		}
-		if name == ApprovalFunction && a.Name == "approvers" && v.Type == JSON {
-			v.Text = `["super_admin", "workflows_admin"]`
+		if name == ApprovalFunction && a.Name == "approvers" {
+			v = Value{Type: JSON, Text: `["super_admin", "workflows_admin"]`}
 		}
-		if name == ApprovalFunction && a.Name == "expiresAfter" && v.Type == Object {
-			v.Fields = []Field{{Key: "hours", Value: Value{Type: JSON, Text: "24"}}}
+		if name == ApprovalFunction && a.Name == "expiresAfter" {
+			v = TextValue("P1D")
 		}
 		out.Fields = append(out.Fields, Field{Key: a.Name, Value: v})
 	}
