@@ -2,11 +2,13 @@ package hooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
 // Placement says where an API key entry travels.
@@ -72,34 +74,14 @@ func (s *Service) validateURL(ctx context.Context, raw string) (*url.URL, error)
 	if u.Hostname() == "" {
 		return nil, invalid("url", "The webhook address has no host name.")
 	}
-	if u.Scheme == "http" && !s.allowlisted(ctx, u.Hostname()) {
+	if err := s.guard.CheckTarget(ctx, u); err != nil {
+		var blocked *netguard.BlockedError
+		if errors.As(err, &blocked) {
+			return nil, invalid("url", fmt.Sprintf("The webhook address cannot be used: %s.", blocked.Error()))
+		}
 		return nil, invalid("url", "The webhook address must use https; plain http is allowed only for hosts whose addresses are on the outbound allowlist (--allow-outbound).")
 	}
 	return u, nil
-}
-
-// allowlisted reports whether host resolves only to addresses on the
-// outbound allowlist.
-func (s *Service) allowlisted(ctx context.Context, host string) bool {
-	if len(s.cfg.Allow) == 0 {
-		return false
-	}
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else {
-		addrs, err = s.cfg.Resolver.LookupNetIP(ctx, "ip", host)
-		if err != nil || len(addrs) == 0 {
-			return false
-		}
-	}
-	for _, a := range addrs {
-		a = a.Unmap().WithZone("")
-		if !slices.ContainsFunc(s.cfg.Allow, func(p netip.Prefix) bool { return p.Contains(a) }) {
-			return false
-		}
-	}
-	return true
 }
 
 // validateKeys checks API key entries as typed. Names keep their case
