@@ -32,7 +32,11 @@ func TestPostureCommands(t *testing.T) {
 	t.Setenv("VIGIL_MASTER_KEY", "")
 	now := time.Now().UTC()
 
-	snap := filepath.Join(t.TempDir(), "org.json")
+	// Snapshot files are read only from <data-dir>/snapshots.
+	if err := os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dir, "snapshots", "org.json")
 	f, err := os.Create(snap)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ type globals struct {
 	dataDir       string
 	database      string
 	allowOutbound string
+	snapshotDir   string
 	logFormat     string
 	logLevel      string
 	stdout        io.Writer
@@ -35,6 +36,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.dataDir, "data-dir", envOr("VIGIL_DATA_DIR", "vigil-data"), "directory for the SQLite database and the master key (env VIGIL_DATA_DIR)")
 	pf.StringVar(&g.database, "database", os.Getenv("VIGIL_DATABASE_URL"), "database URL: sqlite://PATH or postgres://… (default sqlite://<data-dir>/vigil.db; env VIGIL_DATABASE_URL)")
 	pf.StringVar(&g.allowOutbound, "allow-outbound", os.Getenv("VIGIL_ALLOW_OUTBOUND"), "comma-separated CIDRs outbound requests may reach despite the SSRF guard, e.g. 127.0.0.0/8 (env VIGIL_ALLOW_OUTBOUND)")
+	pf.StringVar(&g.snapshotDir, "snapshot-dir", os.Getenv("VIGIL_SNAPSHOT_DIR"), "the only directory snapshot and AWS credential report files are read from (default <data-dir>/snapshots; env VIGIL_SNAPSHOT_DIR)")
 	pf.StringVar(&g.logFormat, "log-format", envOr("VIGIL_LOG_FORMAT", "text"), "log format: text or json")
 	pf.StringVar(&g.logLevel, "log-level", envOr("VIGIL_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 
@@ -71,10 +73,12 @@ func (g *globals) config() app.Config {
 		DataDir:       g.dataDir,
 		DatabaseURL:   g.database,
 		AllowOutbound: g.allowOutbound,
+		SnapshotDir:   g.snapshotDir,
 		LogFormat:     g.logFormat,
 		LogLevel:      g.logLevel,
 		LogOutput:     g.stderr,
 		MasterKey:     os.Getenv("VIGIL_MASTER_KEY"),
+		MetricsToken:  os.Getenv("VIGIL_METRICS_TOKEN"),
 	}
 }
 

@@ -46,7 +46,7 @@ func openPosture(ctx context.Context, g *globals) (*app.App, *posture, error) {
 	// Only warnings: the commands print their own summary.
 	logger := slog.New(minLevel{slog.LevelWarn, a.Logger.Handler()})
 	is := issue.New(a.Store, outbox, issue.Config{PublicURL: a.Config.PublicURL, Now: a.Config.Now, Logger: logger})
-	src := source.New(a.Store, a.Box, is, source.Config{HTTPClient: a.Outbound, Now: a.Config.Now, Logger: logger})
+	src := source.New(a.Store, a.Box, is, source.Config{HTTPClient: a.Outbound, Allow: a.Allow, FileDir: a.Config.SnapshotDir, Now: a.Config.Now, Logger: logger})
 	return a, &posture{sources: src, issues: is}, nil
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/netguard/netguardtest"
 	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
@@ -182,7 +183,7 @@ func setup(t *testing.T, st *store.Store) *bundle {
 
 	b.auth = auth.New(st, auth.Config{Now: now, Hash: cheapHash})
 	issues := issue.New(st, b.outbox, issue.Config{Now: now, PublicURL: "https://vigil.example.com"})
-	sources := source.New(st, box, issues, source.Config{HTTPClient: client, Now: now})
+	sources := source.New(st, box, issues, source.Config{HTTPClient: client, Allow: loopback, Resolver: netguardtest.Resolver{}, FileDir: os.TempDir(), Now: now})
 	conns := connection.New(st, box, connection.Config{Client: client, Allow: loopback, Now: now})
 	cat := catalog.New()
 	if err := connector.New(connector.Config{Connections: conns, Client: client, Now: now}).Register(cat); err != nil {

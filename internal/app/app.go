@@ -62,6 +62,15 @@ type Config struct {
 	// headers and body; a client trickling its body is cut off then, so
 	// slow connections cannot pile up. Default 30 s.
 	ReadTimeout time.Duration
+	// SnapshotDir is the only directory snapshot sources and AWS
+	// credential reports are read from, so that a source cannot be
+	// pointed at any file the server can read (the master key).
+	// Default <DataDir>/snapshots.
+	SnapshotDir string
+	// MetricsToken is the bearer token GET /metrics asks for, normally from
+	// VIGIL_METRICS_TOKEN. Without one /metrics answers 404: the metrics
+	// tell an outsider what the server does and how busy it is.
+	MetricsToken string
 	// MaxAnonymous is how many requests that carry no session or API token
 	// may be in flight at once; more are answered 503 at once. Health
 	// checks are never counted. Default 256.
@@ -106,6 +115,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.SnapshotDir == "" {
+		c.SnapshotDir = filepath.Join(c.DataDir, "snapshots")
 	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = 30 * time.Second

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/console/browsertest"
 	"github.com/vigil-ispm/vigil/internal/posture/synth"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
 // TestBrowserWalk walks the console of the fully wired server in chromium:
@@ -28,12 +29,13 @@ import (
 func TestBrowserWalk(t *testing.T) {
 	browsertest.Walk(t, func(t *testing.T) browsertest.Target {
 		const user, password = "walker", "a walk in the browser"
-		r := start(t, "sqlite", func(ctx context.Context, srv *app.Server) {
+		snapDir := t.TempDir() // snapshot files are read only from the snapshot directory
+		r := startNode(t, storetest.DatabaseURL(t, "sqlite"), "", func(ctx context.Context, srv *app.Server) {
 			if _, err := srv.Services().Auth.CreateUser(ctx, user, auth.RoleSuperAdmin, password); err != nil {
 				t.Fatal(err)
 			}
-		})
-		snapshot := filepath.Join(t.TempDir(), "org.json")
+		}, func(c *app.Config) { c.SnapshotDir = snapDir })
+		snapshot := filepath.Join(snapDir, "org.json")
 		f, err := os.Create(snapshot)
 		if err != nil {
 			t.Fatal(err)

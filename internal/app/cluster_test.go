@@ -27,12 +27,15 @@ func TestTwoNodes(t *testing.T) {
 
 	// The second node is up first, so that it is waiting for work when the
 	// first queues the demo's scan.
-	b := startNode(t, db, key, nil)
+	// Both nodes read the demo's snapshot from one shared directory.
+	shared := t.TempDir()
+	snapshots := func(c *app.Config) { c.SnapshotDir = shared }
+	b := startNode(t, db, key, nil, snapshots)
 	a := startNode(t, db, key, func(ctx context.Context, srv *app.Server) {
 		if _, err := srv.SetUpDemo(ctx); err != nil {
 			t.Fatal(err)
 		}
-	})
+	}, snapshots)
 	ctx := context.Background()
 	svc := b.srv.Services() // what one node wrote, the other reads
 

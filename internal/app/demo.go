@@ -114,9 +114,12 @@ func (s *Server) demoSetUp(ctx context.Context) (string, error) {
 	a, svc := s.app, s.svc
 	now := a.Config.Now()
 
-	// The organization: a snapshot file in the data directory, read again
+	// The organization: a snapshot file in the snapshot directory, read again
 	// by each scan.
-	file := filepath.Join(a.Config.DataDir, "demo-org.json")
+	file := filepath.Join(a.Config.SnapshotDir, "demo-org.json")
+	if err := os.MkdirAll(a.Config.SnapshotDir, 0o700); err != nil {
+		return "", fmt.Errorf("write the demo organization: %w", err)
+	}
 	out, err := os.OpenFile(file, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("write the demo organization: %w", err)

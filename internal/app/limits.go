@@ -1,7 +1,9 @@
 package app
 
 import (
+	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
@@ -51,4 +53,24 @@ func (l *anonymousLimit) wrap(next http.Handler) http.Handler {
 
 func isHealthCheck(r *http.Request) bool {
 	return r.Method == http.MethodGet && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz")
+}
+
+// metricsGuard serves next only to a request carrying "Authorization:
+// Bearer <token>", compared in constant time. Without a token configured
+// the metrics are not served at all (404), so that they are never open to
+// whoever can reach the server.
+func metricsGuard(token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			http.Error(w, "Metrics are off; set VIGIL_METRICS_TOKEN and scrape with that bearer token.", http.StatusNotFound)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "The metrics need the metrics bearer token (VIGIL_METRICS_TOKEN).", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

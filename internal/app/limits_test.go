@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,4 +109,31 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("waited 2 minutes for %s", what)
 		}
 	}
+}
+
+// TestMetricsNeedToken checks that /metrics answers only a scraper with the
+// metrics token; it was open to anyone who could reach the server.
+func TestMetricsNeedToken(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		const token = "metrics-token-0123456789"
+		r := startNode(t, storetest.DatabaseURL(t, dialect), "", nil, func(c *app.Config) { c.MetricsToken = token })
+		for _, tc := range []struct {
+			auth string
+			want int
+		}{{"", 401}, {"Bearer wrong-token", 401}, {"Basic " + token, 401}, {"Bearer " + token, 200}} {
+			req, _ := http.NewRequest("GET", r.url+"/metrics", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.want || (tc.want == 200) != strings.Contains(string(body), "vigil_http_requests_total") {
+				t.Errorf("GET /metrics with %q: %d; want %d, metrics only with the token", tc.auth, resp.StatusCode, tc.want)
+			}
+		}
+	})
 }

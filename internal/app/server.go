@@ -186,16 +186,21 @@ func (s *Server) start(ctx context.Context) error {
 			"user", auth.BootstrapName, "password", pw, "sign_in", s.app.Config.PublicURL+auth.LoginPath)
 	}
 	// On SQLite the data directory lock makes this the only server, so
-	// every scan a job was running died with the previous process
-	// (before the workers start, so none of this process's scans is
-	// running yet).
-	if _, err := s.svc.Sources.Recover(ctx, s.app.Store.Dialect() == store.SQLite); err != nil {
+	// every scan a job was running and every delivery lease died with the
+	// previous process (before the workers start, so none of this
+	// process's scans or deliveries is running yet).
+	exclusive := s.app.Store.Dialect() == store.SQLite
+	if _, err := s.svc.Sources.Recover(ctx, exclusive); err != nil {
 		log.Error("cannot recover interrupted scans; the periodic schedule will try again", "error", err)
+	}
+	if _, err := s.svc.Hooks.RecoverAtStart(ctx, exclusive); err != nil {
+		log.Error("cannot recover interrupted deliveries; the periodic maintenance will try again", "error", err)
 	}
 	if err := s.queue.Start(ctx); err != nil {
 		return fmt.Errorf("cannot start the job workers: %w", err)
 	}
 	s.svc.Flows.RunLocally(s.app.Config.Workers)
+	go s.recoverLoop(ctx)
 	if n, err := s.svc.Flows.Recover(ctx); err != nil {
 		log.Error("cannot recover interrupted executions; the periodic recovery will try again", "error", err)
 	} else if n > 0 {
@@ -230,7 +235,7 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", metricsGuard(a.Config.MetricsToken, promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{})))
 
 	// The JSON API: its handlers check the caller Authenticate resolved.
 	// The API and the console keep Admin → Settings in one place.

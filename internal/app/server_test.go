@@ -107,7 +107,7 @@ func TestRoutes(t *testing.T) {
 		}{
 			{"GET", "/healthz", nil, 200, `"ok"`},
 			{"GET", "/readyz", nil, 200, `"ready"`},
-			{"GET", "/metrics", nil, 200, "vigil_http_requests_total"},
+			{"GET", "/metrics", nil, 404, "Metrics are off"},
 			{"GET", "/", nil, 303, ""},
 			{"GET", "/login", nil, 200, "<form"},
 			{"GET", "/ispm/issues", nil, 303, ""},

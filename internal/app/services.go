@@ -45,7 +45,7 @@ func (a *App) NewServices() (*Services, error) {
 		Now: cfg.Now, Logger: logger.With("component", "hooks"), Retention: cfg.DeliveryRetention,
 		RetentionSetting: a.retentionSetting(SettingDeliveryDays, a.given.DeliveryRetention)})
 	s.Issues = issue.New(a.Store, s.Hooks, issue.Config{PublicURL: cfg.PublicURL, PublicURLSetting: a.PublicURLNow, Now: cfg.Now, Logger: logger.With("component", "issues")})
-	s.Sources = source.New(a.Store, a.Box, s.Issues, source.Config{HTTPClient: a.Outbound, Now: cfg.Now,
+	s.Sources = source.New(a.Store, a.Box, s.Issues, source.Config{HTTPClient: a.Outbound, Allow: a.Allow, FileDir: cfg.SnapshotDir, Now: cfg.Now,
 		Logger: logger.With("component", "sources")})
 	s.Connections = connection.New(a.Store, a.Box, connection.Config{Client: a.Outbound, Allow: a.Allow, Now: cfg.Now,
 		Logger: logger.With("component", "connections")})

@@ -113,11 +113,15 @@ type Service struct {
 	st  *store.Store
 	box *secret.Box
 	cfg Config
+	// guard checks URL fields when they are saved; the client checks them
+	// again at each connection.
+	guard *netguard.Guard
 }
 
 // New returns a Service over st, sealing secrets with box.
 func New(st *store.Store, box *secret.Box, cfg Config) *Service {
-	return &Service{st: st, box: box, cfg: cfg.withDefaults()}
+	cfg = cfg.withDefaults()
+	return &Service{st: st, box: box, cfg: cfg, guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver})}
 }
 
 // Input is what a user sets on a connection: the console's form, the API's

@@ -124,12 +124,18 @@ func (s *Service) probe(ctx context.Context, r *Resolved) (string, error) {
 var errUntestable = errors.New("untestable")
 
 // probeHTTP sends HEAD to the base URL, or GET when HEAD is not allowed.
+// It follows no redirect: a 3xx is a failure, since the flows' calls will
+// not follow it either, and a redirect could lead the credentials
+// elsewhere.
 func (s *Service) probeHTTP(ctx context.Context, r *Resolved) (string, error) {
 	t, err := r.HTTP()
 	if err != nil {
 		return "", err
 	}
+	client := *s.cfg.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	status := 0
+	location := ""
 	for _, method := range []string{http.MethodHead, http.MethodGet} {
 		req, err := http.NewRequestWithContext(ctx, method, t.BaseURL, nil)
 		if err != nil {
@@ -138,15 +144,25 @@ func (s *Service) probeHTTP(ctx context.Context, r *Resolved) (string, error) {
 		if t.AuthHeader != "" {
 			req.Header.Set(t.AuthHeader, t.AuthValue)
 		}
-		res, err := s.cfg.Client.Do(req)
+		res, err := client.Do(req)
 		if err != nil {
 			return "", err
 		}
 		res.Body.Close()
 		status = res.StatusCode
+		if loc, err := res.Location(); err == nil {
+			loc.RawQuery, loc.Fragment, loc.User = "", "", nil
+			location = loc.String()
+		}
 		if status != http.StatusMethodNotAllowed && status != http.StatusNotImplemented {
 			break
 		}
+	}
+	if status >= 300 && status < 400 {
+		if location != "" {
+			location = " to " + location
+		}
+		return "", fmt.Errorf("%s answered HTTP %d %s, a redirect%s; redirects are not followed, so give the final address", t.BaseURL, status, http.StatusText(status), location)
 	}
 	if status >= 400 {
 		return "", fmt.Errorf("%s answered HTTP %d %s", t.BaseURL, status, http.StatusText(status))

@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -28,7 +29,14 @@ func (s *Service) checkURL(ctx context.Context, f Field, raw string) (string, er
 	if (u.RawQuery != "" || u.Fragment != "") && !f.Secret {
 		return "", invalid(f.Name, fmt.Sprintf("The field %s must not have a query or fragment.", f.Label))
 	}
-	if u.Scheme == "http" && !s.allowlisted(ctx, u.Hostname()) {
+	if err := s.guard.CheckTarget(ctx, u); err != nil {
+		var blocked *netguard.BlockedError
+		if errors.As(err, &blocked) && !f.Secret {
+			return "", invalid(f.Name, fmt.Sprintf("The field %s cannot be used: %s.", f.Label, blocked.Error()))
+		}
+		if errors.As(err, &blocked) {
+			return "", invalid(f.Name, fmt.Sprintf("The field %s names a %s, which Vigil does not call unless it is on the outbound allowlist (--allow-outbound).", f.Label, blocked.Reason))
+		}
 		return "", invalid(f.Name, fmt.Sprintf("The field %s must use https; plain http is allowed only for hosts whose addresses are on the outbound allowlist (--allow-outbound).", f.Label))
 	}
 	return strings.TrimRight(u.String(), "/"), nil
@@ -39,10 +47,4 @@ func quoteOr(s string, secret bool) string {
 		return s
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-// allowlisted reports whether host resolves only to addresses on the
-// outbound allowlist.
-func (s *Service) allowlisted(ctx context.Context, host string) bool {
-	return netguard.Allowlisted(ctx, s.cfg.Resolver, s.cfg.Allow, host)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/netguard/netguardtest"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -102,6 +103,7 @@ func setup(t testing.TB, st *store.Store, mods ...func(*Config)) *bundle {
 	cfg := Config{
 		Client:    netguard.NewClient(netguard.Config{Allow: loopback}),
 		Allow:     loopback,
+		Resolver:  netguardtest.Resolver{},
 		Queue:     b.jobs,
 		PublicURL: "https://vigil.example.com",
 		Now:       b.clock.Now,

@@ -227,6 +227,9 @@ type Service struct {
 	client *http.Client
 	queue  JobInserter
 	limits *limits
+	// guard checks addresses when they are saved; the client checks
+	// them again at each connection.
+	guard *netguard.Guard
 }
 
 // New returns a Service over st, sealing secrets with box.
@@ -235,7 +238,8 @@ func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	client := *cfg.Client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	client.Timeout = 0 // each request carries its own deadline
-	return &Service{st: st, box: box, cfg: cfg, client: &client, queue: cfg.Queue, limits: newLimits()}
+	return &Service{st: st, box: box, cfg: cfg, client: &client, queue: cfg.Queue, limits: newLimits(),
+		guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver})}
 }
 
 // SetQueue sets the job inserter when it could not be passed to New: the

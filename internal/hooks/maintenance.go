@@ -78,11 +78,32 @@ func (s *Service) Maintain(ctx context.Context) (paused, requeued int, err error
 		s.cfg.Logger.Warn("integration paused after failing too long", "integration", h.Name, "failing_since", h.FailingSince)
 		paused++
 	}
-	if s.queue == nil {
-		return paused, 0, nil
+	requeued, err = s.recoverDeliveries(ctx, now, now)
+	return paused, requeued, err
+}
+
+// RecoverAtStart queues again, before this server's workers start, the
+// deliveries a crashed process left: with exclusive set (a server alone on
+// its database: SQLite's data directory lock), every leased delivery was
+// leased by the dead process, so it is recovered at once instead of when
+// its lease runs out; otherwise only run-out leases are. It returns how
+// many deliveries it queued.
+func (s *Service) RecoverAtStart(ctx context.Context, exclusive bool) (int, error) {
+	now := s.now()
+	leaseBefore := now
+	if exclusive {
+		leaseBefore = now.Add(100 * 365 * 24 * time.Hour)
 	}
-	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		refs, err := tx.RecoverHookDeliveries(ctx, now, now.Add(-s.cfg.RecoverAfter))
+	return s.recoverDeliveries(ctx, now, leaseBefore)
+}
+
+func (s *Service) recoverDeliveries(ctx context.Context, now, leaseBefore time.Time) (int, error) {
+	if s.queue == nil {
+		return 0, nil
+	}
+	requeued := 0
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		refs, err := tx.RecoverHookDeliveries(ctx, now, leaseBefore, now.Add(-s.cfg.RecoverAfter))
 		if err != nil {
 			return err
 		}
@@ -90,10 +111,10 @@ func (s *Service) Maintain(ctx context.Context) (paused, requeued int, err error
 		return s.requeue(ctx, tx, refs, priorityRecovered)
 	})
 	if err != nil {
-		return paused, 0, fmt.Errorf("recover interrupted deliveries: %w", err)
+		return 0, fmt.Errorf("recover interrupted deliveries: %w", err)
 	}
 	if requeued > 0 {
 		s.cfg.Logger.Info("queued again deliveries whose job was lost", "count", requeued)
 	}
-	return paused, requeued, nil
+	return requeued, nil
 }

@@ -63,7 +63,6 @@ func TestTestConnection(t *testing.T) {
 		{"tls", tlsSrv.URL, guarded, false, KindTLS, 0},
 		{"dns", "https://nowhere.example/hook", guarded, false, KindDNS, 0},
 		{"ssrf blocked", strings.Replace(ok.URL, "http:", "https:", 1), netguard.NewClient(netguard.Config{}), false, KindSSRFBlocked, 0},
-		{"metadata blocked", "https://169.254.169.254/latest/meta-data", netguard.NewClient(netguard.Config{}), false, KindSSRFBlocked, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

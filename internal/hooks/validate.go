@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -73,16 +74,14 @@ func (s *Service) validateURL(ctx context.Context, raw string) (*url.URL, error)
 	if u.Hostname() == "" {
 		return nil, invalid("url", "The webhook address has no host name.")
 	}
-	if u.Scheme == "http" && !s.allowlisted(ctx, u.Hostname()) {
+	if err := s.guard.CheckTarget(ctx, u); err != nil {
+		var blocked *netguard.BlockedError
+		if errors.As(err, &blocked) {
+			return nil, invalid("url", fmt.Sprintf("The webhook address cannot be used: %s.", blocked.Error()))
+		}
 		return nil, invalid("url", "The webhook address must use https; plain http is allowed only for hosts whose addresses are on the outbound allowlist (--allow-outbound).")
 	}
 	return u, nil
-}
-
-// allowlisted reports whether host resolves only to addresses on the
-// outbound allowlist.
-func (s *Service) allowlisted(ctx context.Context, host string) bool {
-	return netguard.Allowlisted(ctx, s.cfg.Resolver, s.cfg.Allow, host)
 }
 
 // validateKeys checks API key entries as typed. Names keep their case

@@ -48,7 +48,7 @@ func TestCheckInput(t *testing.T) {
 		{"relative URL", Input{Name: "n", URL: "/hook"}, "url", "absolute https://"},
 		{"ftp URL", Input{Name: "n", URL: "ftp://example.com/hook"}, "url", "absolute https://"},
 		{"http on public host", Input{Name: "n", URL: "http://example.com/hook"}, "url", "must use https"},
-		{"http on partly allowlisted name", Input{Name: "n", URL: "http://mixed.local/hook"}, "url", "must use https"},
+		{"http on partly allowlisted name", Input{Name: "n", URL: "http://mixed.local/hook"}, "url", "blocked: private address"},
 		{"http on unknown name", Input{Name: "n", URL: "http://nowhere.local/hook"}, "url", "must use https"},
 		{"credentials in URL", Input{Name: "n", URL: "https://user:pw@example.com/hook"}, "url", "user name or password"},
 		{"user in URL", Input{Name: "n", URL: "https://user@example.com/hook"}, "url", "user name or password"},

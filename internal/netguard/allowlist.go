@@ -1,11 +1,8 @@
 package netguard
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/netip"
-	"slices"
 	"strings"
 )
 
@@ -57,35 +54,4 @@ func normalizePrefix(p netip.Prefix) netip.Prefix {
 		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 	}
 	return p
-}
-
-// Allowlisted reports whether host, a name or an address literal, resolves
-// only to addresses inside allow. Validators ask it before they accept a
-// plain-http URL: an operator who put a host's addresses on the allowlist
-// (a local demo, a receiver on the same machine) has said that host is
-// trusted, and no other host may be reached without TLS. A name that does
-// not resolve is not allowlisted. A nil resolver means net.DefaultResolver.
-func Allowlisted(ctx context.Context, r Resolver, allow []netip.Prefix, host string) bool {
-	if len(allow) == 0 {
-		return false
-	}
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else {
-		if r == nil {
-			r = net.DefaultResolver
-		}
-		addrs, err = r.LookupNetIP(ctx, "ip", host)
-		if err != nil || len(addrs) == 0 {
-			return false
-		}
-	}
-	for _, a := range addrs {
-		a = a.Unmap().WithZone("")
-		if !slices.ContainsFunc(allow, func(p netip.Prefix) bool { return normalizePrefix(p).Contains(a) }) {
-			return false
-		}
-	}
-	return true
 }

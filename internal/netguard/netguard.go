@@ -169,12 +169,17 @@ func (g *Guard) Check(addr netip.Addr) error {
 	return &BlockedError{Addr: a, Reason: r}
 }
 
-func (g *Guard) allowed(a netip.Addr, r Reason) bool {
-	allow := g.allow
+// allowlist is the allowlist in force: the saved setting when the guard
+// follows one, else the configured list.
+func (g *Guard) allowlist() []netip.Prefix {
 	if g.allowSetting != nil {
-		allow = g.allowSetting()
+		return g.allowSetting()
 	}
-	return slices.ContainsFunc(allow, func(p netip.Prefix) bool {
+	return g.allow
+}
+
+func (g *Guard) allowed(a netip.Addr, r Reason) bool {
+	return slices.ContainsFunc(g.allowlist(), func(p netip.Prefix) bool {
 		p = normalizePrefix(p)
 		if r == ReasonMetadata {
 			return p.IsSingleIP() && p.Addr() == a

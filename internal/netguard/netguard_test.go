@@ -529,32 +529,6 @@ func TestSameOrigin(t *testing.T) {
 	}
 }
 
-func TestAllowlisted(t *testing.T) {
-	allow := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::ffff:127.0.0.1/128")}
-	r := fakeResolver{
-		"local.test": {netip.MustParseAddr("127.0.0.2")},
-		"mixed.test": {netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("::1")},
-	}
-	tests := []struct {
-		host  string
-		allow []netip.Prefix
-		want  bool
-	}{
-		{"127.0.0.1", allow, true},
-		{"::ffff:127.0.0.9", allow, true},
-		{"::1", allow, false},
-		{"local.test", allow, true},
-		{"mixed.test", allow, false}, // one address outside is enough to refuse
-		{"unknown.test", allow, false},
-		{"127.0.0.1", nil, false},
-	}
-	for _, tt := range tests {
-		if got := Allowlisted(context.Background(), r, tt.allow, tt.host); got != tt.want {
-			t.Errorf("Allowlisted(%q, %v) = %v, want %v", tt.host, tt.allow, got, tt.want)
-		}
-	}
-}
-
 // get fetches u and closes the body of any answer; the tests here only
 // look at the error.
 func get(c *http.Client, u string) error {

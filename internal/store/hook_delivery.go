@@ -297,17 +297,20 @@ func (q *Queries) SetHookDeliveryJob(ctx context.Context, id string, generation 
 // since before staleBefore while their River job is no longer waiting to
 // run (the worker died between taking the job and leasing the delivery, or
 // River gave up on the job). A job that is only waiting in a long queue is
-// left alone. The caller inserts one job per returned ref.
+// left alone. The caller inserts one job per returned ref. A lease counts
+// as run out when it ends before leaseBefore: now, or later for a caller
+// that knows every worker holding a lease has died (a server alone on its
+// database, at start).
 //
 // It reads River's river_job table, whose id and state columns are part of
 // River's stable schema.
-func (q *Queries) RecoverHookDeliveries(ctx context.Context, now, staleBefore time.Time) ([]HookJobRef, error) {
+func (q *Queries) RecoverHookDeliveries(ctx context.Context, now, leaseBefore, staleBefore time.Time) ([]HookJobRef, error) {
 	return q.hookJobRefs(ctx, `UPDATE vigil_hook_delivery SET generation = generation + 1, leased_until = NULL, updated_at = $1
 		WHERE status = 'pending' AND ((leased_until IS NOT NULL AND leased_until < $2)
 			OR (leased_until IS NULL AND next_attempt_at < $3 AND updated_at < $4 AND NOT EXISTS (
 				SELECT 1 FROM river_job j WHERE j.id = vigil_hook_delivery.job_id
 				AND j.state IN ('available', 'pending', 'retryable', 'scheduled'))))
-		RETURNING id, hook_id, generation`, []any{now, now, staleBefore, staleBefore})
+		RETURNING id, hook_id, generation`, []any{now, leaseBefore, staleBefore, staleBefore})
 }
 
 // HookAttempt is one HTTP attempt of a delivery.

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/netguard/netguardtest"
 	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
@@ -163,7 +165,7 @@ func New(t testing.TB, opts Options) *World {
 		w.Flows.WatchFaults(w.Alerts)
 		w.Alerts.Register(workers)
 		svc.Alerts = console.AlertService{Service: w.Alerts}
-		w.SourceService = source.New(st, box, w.Issues, source.Config{HTTPClient: client, Logger: logger})
+		w.SourceService = source.New(st, box, w.Issues, source.Config{HTTPClient: client, Allow: loopback, Resolver: netguardtest.Resolver{}, FileDir: os.TempDir(), Logger: logger})
 		source.Register(workers, w.SourceService)
 		templates, err := template.Load()
 		if err != nil {

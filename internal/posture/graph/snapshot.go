@@ -86,7 +86,10 @@ func (sr *snapReader) fail(path string, err error) error {
 	}
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		return &SnapshotError{Path: path, Offset: syn.Offset, Err: &invalidError{msg: "the file is not valid JSON: " + err.Error(), cause: err}}
+		// The syntax error quotes the offending character: a file that is
+		// not a snapshot at all (a key file) must not have its content
+		// echoed, so only the offset is given.
+		return &SnapshotError{Path: path, Offset: syn.Offset, Err: &invalidError{msg: "the file is not valid JSON", cause: err}}
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &SnapshotError{Path: path, Offset: sr.dec.InputOffset(), Err: &invalidError{msg: "the file ends too early", cause: io.ErrUnexpectedEOF}}
@@ -308,7 +311,7 @@ func (sr *snapReader) delim(want json.Delim) error {
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return invalidf("expected %q, found %v", string(want), tok)
+		return invalidf("expected %q, found %s", string(want), tokenKind(tok))
 	}
 	return nil
 }
@@ -425,4 +428,22 @@ func WriteSnapshot(w io.Writer, s *Snapshot) error {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	return nil
+}
+
+// tokenKind names the kind of a JSON token without quoting it, so that an
+// error about a file that is not a snapshot does not echo its content.
+func tokenKind(tok json.Token) string {
+	switch t := tok.(type) {
+	case json.Delim:
+		return fmt.Sprintf("%q", string(t))
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return "another value"
 }

@@ -20,7 +20,14 @@ type awsReader struct {
 }
 
 func (s *Service) newAWSReader(name string, set Settings, cred Credentials, m *meter) (Reader, error) {
-	r := &awsReader{name: name, tenant: set.Tenant, file: set.File, m: m}
+	r := &awsReader{name: name, tenant: set.Tenant, m: m}
+	if set.File != "" {
+		file, err := s.localFile(set.File)
+		if err != nil {
+			return nil, err
+		}
+		r.file = file
+	}
 	if set.AccessKeyID != "" || cred.SecretAccessKey != "" {
 		c, err := aws.New(aws.Config{AccessKeyID: set.AccessKeyID, SecretAccessKey: cred.SecretAccessKey,
 			SessionToken: cred.SessionToken, Region: set.Region, BaseURL: set.URL,

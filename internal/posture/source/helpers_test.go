@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/netguard/netguardtest"
 	"github.com/vigil-ispm/vigil/internal/posture/graph"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -154,7 +155,7 @@ func setup(t testing.TB, st *store.Store, edit func(*Config)) *testBundle {
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))
 	is := issue.New(st, &memOutbox{}, issue.Config{PublicURL: "https://vigil.example.com", Now: c.Now, Logger: logger})
-	cfg := Config{HTTPClient: &client, Now: c.Now, Sleep: sl.Sleep, Logger: logger}
+	cfg := Config{HTTPClient: &client, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Resolver: netguardtest.Resolver{}, FileDir: os.TempDir(), Now: c.Now, Sleep: sl.Sleep, Logger: logger}
 	if edit != nil {
 		edit(&cfg)
 	}

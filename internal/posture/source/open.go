@@ -1,8 +1,11 @@
 package source
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
@@ -99,4 +102,31 @@ func article(word string) string {
 		return "n"
 	}
 	return ""
+}
+
+// checkURLs refuses, when a source is saved, a URL setting that the
+// outbound guard would refuse to call (a loopback, private or metadata
+// address, in any scheme) and plain http to a host not on the outbound
+// allowlist, which would send the source's credentials in the clear.
+func (s *Service) checkURLs(ctx context.Context, set Settings) error {
+	for _, f := range []struct{ field, value string }{{"url", set.URL}, {"graphUrl", set.GraphURL}, {"loginUrl", set.LoginURL}} {
+		if f.value == "" {
+			continue
+		}
+		u, err := url.Parse(f.value)
+		if err != nil || u.Host == "" {
+			return invalid(f.field, "The %s setting must be an absolute https:// URL.", f.field)
+		}
+		err = s.guard.CheckTarget(ctx, u)
+		var blocked *netguard.BlockedError
+		switch {
+		case errors.As(err, &blocked):
+			return invalid(f.field, "The %s setting cannot be used: %s.", f.field, blocked.Error())
+		case errors.Is(err, netguard.ErrPlainHTTP):
+			return invalid(f.field, "The %s setting must use https; plain http is allowed only for hosts whose addresses are on the outbound allowlist (--allow-outbound).", f.field)
+		case err != nil:
+			return invalid(f.field, "The %s setting must be an absolute https:// URL.", f.field)
+		}
+	}
+	return nil
 }

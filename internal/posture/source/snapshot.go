@@ -20,7 +20,11 @@ type snapshotReader struct {
 }
 
 func (s *Service) newSnapshotReader(name string, set Settings, m *meter) (Reader, error) {
-	return &snapshotReader{name: name, file: set.File, m: m}, nil
+	file, err := s.localFile(set.File)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshotReader{name: name, file: file, m: m}, nil
 }
 
 func (r *snapshotReader) Read(ctx context.Context, _ ProgressFunc) (*Result, error) {

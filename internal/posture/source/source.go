@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,6 +38,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -172,6 +174,17 @@ type Config struct {
 	// Logger receives one line per scan and one per failed source.
 	// Default: discard.
 	Logger *slog.Logger
+	// Allow is the outbound allowlist (--allow-outbound): a source URL may
+	// use plain http, or name a loopback or private address, only when its
+	// host is on it. Resolver resolves host names for that check; default
+	// net.DefaultResolver.
+	Allow    []netip.Prefix
+	Resolver netguard.Resolver
+	// FileDir is the only directory the files of snapshot sources and AWS
+	// credential reports may be in, so that a source cannot be pointed at
+	// any file the server can read (the master key). Empty means no file
+	// can be read.
+	FileDir string
 	// ScanLease is how long a running scan's lease lasts; its worker
 	// renews it every third of that while it works, so a scan whose lease
 	// ran out was left by a node that died. Default 30 s.
@@ -185,6 +198,9 @@ type Service struct {
 	issues *issue.Service
 	cfg    Config
 	queue  JobInserter
+	// guard checks source URLs when they are saved; the HTTP client checks
+	// them again at each connection.
+	guard *netguard.Guard
 }
 
 // JobInserter inserts jobs in a transaction (the application's queue).
@@ -213,7 +229,7 @@ func New(st *store.Store, box *secret.Box, issues *issue.Service, cfg Config) *S
 	if cfg.ScanLease <= 0 {
 		cfg.ScanLease = 30 * time.Second
 	}
-	return &Service{st: st, box: box, issues: issues, cfg: cfg}
+	return &Service{st: st, box: box, issues: issues, cfg: cfg, guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver})}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
@@ -278,9 +294,14 @@ func (s *Service) Add(ctx context.Context, in Input) (*Source, error) {
 		if err != nil {
 			return nil, invalid("file", "The path %s cannot be made absolute: %v.", in.Settings.File, err)
 		}
-		in.Settings.File = abs
+		if in.Settings.File, err = s.localFile(abs); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.check(in.Kind, in.Settings, in.Credentials); err != nil {
+		return nil, err
+	}
+	if err := s.checkURLs(ctx, in.Settings); err != nil {
 		return nil, err
 	}
 	settings, err := json.Marshal(in.Settings)

@@ -310,7 +310,7 @@ func TestAWSReaderFromAPI(t *testing.T) {
 }
 
 func TestAWSReaderFromFile(t *testing.T) {
-	b := setup(t, storetest.SQLite(t), nil)
+	b := setup(t, storetest.SQLite(t), func(c *Config) { c.FileDir = filepath.Join("..", "..", "aws", "testdata") })
 	res := read(t, b, KindAWS, Settings{File: filepath.Join("..", "..", "aws", "testdata", "credential-report.csv")}, Credentials{})
 	acc := accountsByID(t, res)
 	ci := acc["arn:aws:iam::123456789012:user/automation/ci-deployer"]

@@ -1,0 +1,37 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// recoverEvery is how often every node looks for work a dead node left:
+// deliveries and executions whose lease ran out, scans whose worker died.
+// The periodic jobs do the same, but only on the elected leader, which
+// after a crash is elected again only once the dead leader's term runs out
+// (25 to 49 s were measured); these queries are cheap and guarded by
+// generations, so running them on every node is safe.
+const recoverEvery = 5 * time.Second
+
+// recoverLoop runs the recoveries every recoverEvery until ctx ends.
+func (s *Server) recoverLoop(ctx context.Context) {
+	log := s.app.Logger
+	tick := time.NewTicker(recoverEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, _, err := s.svc.Hooks.Maintain(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("cannot recover interrupted deliveries", "error", err)
+		}
+		if _, err := s.svc.Flows.Recover(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("cannot recover interrupted executions", "error", err)
+		}
+		if _, err := s.svc.Sources.Recover(ctx, false); err != nil && ctx.Err() == nil {
+			log.Warn("cannot recover interrupted scans", "error", err)
+		}
+	}
+}

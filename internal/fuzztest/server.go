@@ -1,0 +1,51 @@
+// Package fuzztest serves fuzzed answers to the vendor clients, so that
+// their response parsers can be fuzzed through the same calls a scan makes.
+package fuzztest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Token is the OAuth token answer the server gives to token requests, so
+// that clients that sign in first reach the calls being fuzzed.
+const Token = `{"access_token":"fuzz-token","token_type":"Bearer","expires_in":3600,"instance_url":""}`
+
+// Server answers every request 200 with the body last given to Set,
+// except OAuth token requests (a path holding "/oauth2/" or ending in
+// "/token"), which get Token.
+type Server struct {
+	*httptest.Server
+	mu   sync.Mutex
+	body []byte
+}
+
+// New starts a Server, closed when the fuzz test ends.
+func New(f *testing.F) *Server {
+	s := &Server{}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	f.Cleanup(s.Close)
+	return s
+}
+
+// Set makes body the answer to the next requests.
+func (s *Server) Set(body []byte) {
+	s.mu.Lock()
+	s.body = body
+	s.mu.Unlock()
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if strings.Contains(r.URL.Path, "/oauth2/") || strings.HasSuffix(r.URL.Path, "/token") {
+		w.Write([]byte(Token))
+		return
+	}
+	s.mu.Lock()
+	b := s.body
+	s.mu.Unlock()
+	w.Write(b)
+}
