@@ -20,7 +20,11 @@ import (
 func TestIdentitiesCommands(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("VIGIL_MASTER_KEY", "")
-	snap := filepath.Join(t.TempDir(), "org.json")
+	// Snapshot files are read only from <data-dir>/snapshots.
+	if err := os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dir, "snapshots", "org.json")
 	f, err := os.Create(snap)
 	if err != nil {
 		t.Fatal(err)
