@@ -12,9 +12,10 @@ import (
 // runFlowOnIssue serves POST /api/v1/issues/{id}/run-flow {"flowId"}: it
 // starts a flow marked callable on demand with the issue's event as the
 // request body, the event an integration would be sent about the issue
-// now, and answers 202 with the execution's id. It is an issue
-// responder's action, as Okta ISPM's delegated flows are: which flows may
-// be run this way is decided by whoever marks them on demand.
+// now, and answers 202 with the execution's id. It needs flows:manage,
+// not issues:respond: it acts through the flow's connections, and whoever
+// runs it must be able to follow the execution it starts, which an issue
+// responder cannot see.
 func (a *API) runFlowOnIssue(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		FlowID string `json:"flowId"`

@@ -42,11 +42,11 @@ func TestRunFlowOnIssue(t *testing.T) {
 			code   string
 		}{
 			{"viewer", auth.RoleIssueViewer, path, map[string]any{"flowId": remediate.ID}, 403, "forbidden"},
-			{"workflows admin", auth.RoleWorkflowsAdmin, path, map[string]any{"flowId": remediate.ID}, 403, "forbidden"},
-			{"not on demand", auth.RoleIssueResponder, path, map[string]any{"flowId": b.echo.ID}, 409, "conflict"},
-			{"no flow", auth.RoleIssueResponder, path, map[string]any{}, 400, "invalid"},
-			{"unknown flow", auth.RoleIssueResponder, path, map[string]any{"flowId": "flw_nope"}, 404, "not_found"},
-			{"unknown issue", auth.RoleIssueResponder, "/api/v1/issues/iss_nope/run-flow", map[string]any{"flowId": remediate.ID}, 404, "not_found"},
+			{"issue responder", auth.RoleIssueResponder, path, map[string]any{"flowId": remediate.ID}, 403, "forbidden"},
+			{"not on demand", auth.RoleWorkflowsAdmin, path, map[string]any{"flowId": b.echo.ID}, 409, "conflict"},
+			{"no flow", auth.RoleWorkflowsAdmin, path, map[string]any{}, 400, "invalid"},
+			{"unknown flow", auth.RoleWorkflowsAdmin, path, map[string]any{"flowId": "flw_nope"}, 404, "not_found"},
+			{"unknown issue", auth.RoleWorkflowsAdmin, "/api/v1/issues/iss_nope/run-flow", map[string]any{"flowId": remediate.ID}, 404, "not_found"},
 		} {
 			r := b.do(tc.role, "POST", tc.path, tc.body)
 			want(t, tc.what, r, tc.status, tc.code)
@@ -58,10 +58,10 @@ func TestRunFlowOnIssue(t *testing.T) {
 			}
 		}
 
-		// A responder runs it: 202 with the execution, whose input body is
-		// the issue's event.
+		// A workflows admin runs it: 202 with the execution, whose input
+		// body is the issue's event.
 		var started RunStarted
-		r := b.do(auth.RoleIssueResponder, "POST", path, map[string]any{"flowId": remediate.ID})
+		r := b.do(auth.RoleWorkflowsAdmin, "POST", path, map[string]any{"flowId": remediate.ID})
 		want(t, "run", r, http.StatusAccepted, "")
 		r.decode(t, &started)
 		if !strings.HasPrefix(started.ExecutionID, "exe_") || r.header.Get("Location") != "/api/v1/executions/"+started.ExecutionID {

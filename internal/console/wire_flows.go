@@ -308,6 +308,30 @@ func (s FlowService) TestFlow(ctx context.Context, flowID string, input json.Raw
 	return execID, flowsError(err)
 }
 
+// OnDemandFlows lists the flows an issue page offers to run.
+func (s FlowService) OnDemandFlows(ctx context.Context) ([]FlowSummary, error) {
+	fs, err := s.Service.OnDemandFlows(ctx)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	out := make([]FlowSummary, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, summaryOf(f))
+	}
+	return out, nil
+}
+
+// StartOnDemand starts a flow marked callable on demand with body as its
+// request body. A flow that is off, not marked, or cannot be queued is
+// refused in words.
+func (s FlowService) StartOnDemand(ctx context.Context, flowID string, body any) (string, error) {
+	execID, err := s.Service.StartOnDemand(ctx, flowID, body)
+	if errors.Is(err, flows.ErrNotOnDemand) || errors.Is(err, flows.ErrFlowOff) || errors.Is(err, flows.ErrNoQueue) {
+		return "", &InputError{Message: sentence(err.Error())}
+	}
+	return execID, flowsError(err)
+}
+
 // CancelExecution cancels an unfinished execution. The service refuses one
 // that has ended (with ErrInvalid), which the console says in words.
 func (s FlowService) CancelExecution(ctx context.Context, executionID string) error {
