@@ -134,17 +134,21 @@ func summaryOf(f *flows.Flow) FlowSummary {
 		Namespace: f.Namespace, Name: f.Name, On: f.On, Trigger: f.Trigger, Version: f.Version, UpdatedAt: f.UpdatedAt}
 }
 
+func summariesOf(fs []*flows.Flow) []FlowSummary {
+	out := make([]FlowSummary, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, summaryOf(f))
+	}
+	return out
+}
+
 // Flows lists the flows of a folder, or of all folders.
 func (s FlowService) Flows(ctx context.Context, folderID string) ([]FlowSummary, error) {
 	fs, err := s.Service.Flows(ctx, flows.ListFlowsParams{FolderID: folderID})
 	if err != nil {
 		return nil, flowsError(err)
 	}
-	out := make([]FlowSummary, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, summaryOf(f))
-	}
-	return out, nil
+	return summariesOf(fs), nil
 }
 
 // Flow returns a flow with the document of its current version.
@@ -314,11 +318,7 @@ func (s FlowService) OnDemandFlows(ctx context.Context) ([]FlowSummary, error) {
 	if err != nil {
 		return nil, flowsError(err)
 	}
-	out := make([]FlowSummary, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, summaryOf(f))
-	}
-	return out, nil
+	return summariesOf(fs), nil
 }
 
 // StartOnDemand starts a flow marked callable on demand with body as its
