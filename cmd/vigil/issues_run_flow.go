@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/vigil-ispm/vigil/internal/queue"
 )
 
 func newIssuesRunFlowCmd(g *globals) *cobra.Command {
@@ -35,15 +33,10 @@ it, and "vigil serve" shows it in Flow history.`,
 			if err != nil {
 				return err
 			}
-			_, svc, err := newConnectorFlows(a)
+			svc, err := newQueuedFlows(a)
 			if err != nil {
 				return err
 			}
-			q, err := queue.New(a.Store, queue.Config{})
-			if err != nil {
-				return err
-			}
-			svc.SetQueue(q)
 			f, err := svc.FindFlow(ctx, flow, folder)
 			if err != nil {
 				return err
