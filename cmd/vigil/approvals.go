@@ -12,7 +12,6 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows"
-	"github.com/vigil-ispm/vigil/internal/queue"
 )
 
 func newApprovalsCmd(g *globals) *cobra.Command {
@@ -112,15 +111,10 @@ already decided, expired, or whose execution ended cannot be decided.`,
 			if !u.Can(auth.PermDecideApprovals) {
 				return fmt.Errorf("user %s (%s) may not decide approval requests; use a super_admin, workflows_admin or issue_responder the request names", u.Name, u.Role)
 			}
-			_, svc, err := newConnectorFlows(a)
+			svc, err := newQueuedFlows(a)
 			if err != nil {
 				return err
 			}
-			q, err := queue.New(a.Store, queue.Config{})
-			if err != nil {
-				return err
-			}
-			svc.SetQueue(q)
 			ap, err := svc.Decide(ctx, args[0], flows.Decision{Approve: approve, User: u.Name, Role: string(u.Role), Comment: comment})
 			if err != nil {
 				return err

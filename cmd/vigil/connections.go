@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
+	"github.com/vigil-ispm/vigil/internal/queue"
 )
 
 func newConnectionsCmd(g *globals) *cobra.Command {
@@ -46,6 +47,21 @@ func newConnectorFlows(a *app.App) (*connection.Service, *flows.Service, error) 
 	svc := flows.New(a.Store, a.Box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: conns},
 		HTTPClient: a.Outbound, Now: a.Config.Now, Logger: a.Logger})
 	return conns, svc, nil
+}
+
+// newQueuedFlows is newConnectorFlows with an insert-only queue, for
+// commands that start or resume executions for a running server to run.
+func newQueuedFlows(a *app.App) (*flows.Service, error) {
+	_, svc, err := newConnectorFlows(a)
+	if err != nil {
+		return nil, err
+	}
+	q, err := queue.New(a.Store, queue.Config{})
+	if err != nil {
+		return nil, err
+	}
+	svc.SetQueue(q)
+	return svc, nil
 }
 
 // withConnections opens the app and runs fn with the connections service.

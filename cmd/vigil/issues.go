@@ -21,7 +21,8 @@ func newIssuesCmd(g *globals) *cobra.Command {
 		newIssuesChangeCmd(g, "snooze", "Hide issues until a date; they reopen then if still present"),
 		newIssuesChangeCmd(g, "ack", "Acknowledge issues: hidden while present, resolved when scans no longer find them"),
 		newIssuesChangeCmd(g, "false-positive", "Mark issues false positive: they never reopen until reverted"),
-		newIssuesChangeCmd(g, "reopen", "Revert a snooze, acknowledgement or false-positive mark"))
+		newIssuesChangeCmd(g, "reopen", "Revert a snooze, acknowledgement or false-positive mark"),
+		newIssuesRunFlowCmd(g))
 	return cmd
 }
 

@@ -108,6 +108,7 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/issues/{id}/snooze", auth.PermRespondIssues, a.snoozeIssue},
 		{"POST", "/api/v1/issues/{id}/false-positive", auth.PermRespondIssues, a.markFalsePositive},
 		{"POST", "/api/v1/issues/{id}/reopen", auth.PermRespondIssues, a.reopenIssue},
+		{"POST", "/api/v1/issues/{id}/run-flow", auth.PermManageFlows, a.runFlowOnIssue},
 
 		{"GET", "/api/v1/identities", auth.PermViewIssues, a.listIdentities},
 		{"GET", "/api/v1/identities/{id}", auth.PermViewIssues, a.getIdentity},

@@ -9,8 +9,9 @@ import (
 )
 
 // showIssue serves GET /ispm/issues/{id}: the affected entity, the
-// descriptions, remediation, risk, the history and, for those who may see
-// hooks, the deliveries of the issue's events.
+// descriptions, remediation, risk, the history, for those who manage flows
+// the flows that can be run on it, and for those who may see hooks, the
+// deliveries of the issue's events.
 func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Issues == nil {
 		c.unavailable(w, r, "Issues")
@@ -26,6 +27,14 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 	v.Set("issue", is).Set("entity", is.Data.AffectedEntity)
 	v.Set("canRespond", can(r, auth.PermRespondIssues))
 	v.Set("offered", issue.Offered(is.Status))
+	if c.svc.Flows != nil && can(r, auth.PermManageFlows) {
+		fs, err := c.svc.Flows.OnDemandFlows(ctx)
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		v.Set("onDemandFlows", fs).Set("canRunFlows", true)
+	}
 	if c.svc.Hooks != nil && can(r, auth.PermViewHooks) {
 		ds, err := c.svc.Hooks.Deliveries(ctx, hooks.DeliveryFilter{IssueID: is.ID, Limit: 100})
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/hooks"
@@ -81,6 +82,9 @@ type Issues interface {
 	AcknowledgeMany(ctx context.Context, ids []string, note issue.Note) (issue.Outcome, error)
 	MarkFalsePositiveMany(ctx context.Context, ids []string, note issue.Note) (issue.Outcome, error)
 	ReopenMany(ctx context.Context, ids []string, note issue.Note) (issue.Outcome, error)
+	// Event is the event an integration would be sent about the issue now;
+	// running a flow on the issue gives the flow this event.
+	Event(ctx context.Context, issueID string) (event.Event, error)
 }
 
 // Hooks manages outbound integrations, their automations and deliveries.
@@ -136,6 +140,13 @@ type Flows interface {
 	// An execution that has ended already is refused with an *InputError
 	// and left as it is.
 	CancelExecution(ctx context.Context, executionID string) error
+	// OnDemandFlows lists the flows that are on and marked callable on
+	// demand: the flows an issue page offers to run.
+	OnDemandFlows(ctx context.Context) ([]FlowSummary, error)
+	// StartOnDemand starts such a flow with body as its request body and
+	// returns the new execution's id. A flow that is off or not marked is
+	// refused with an *InputError and nothing starts.
+	StartOnDemand(ctx context.Context, flowID string, body any) (string, error)
 }
 
 // Folder holds flows and tables; adding a template makes one.

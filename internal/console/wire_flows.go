@@ -134,17 +134,21 @@ func summaryOf(f *flows.Flow) FlowSummary {
 		Namespace: f.Namespace, Name: f.Name, On: f.On, Trigger: f.Trigger, Version: f.Version, UpdatedAt: f.UpdatedAt}
 }
 
+func summariesOf(fs []*flows.Flow) []FlowSummary {
+	out := make([]FlowSummary, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, summaryOf(f))
+	}
+	return out
+}
+
 // Flows lists the flows of a folder, or of all folders.
 func (s FlowService) Flows(ctx context.Context, folderID string) ([]FlowSummary, error) {
 	fs, err := s.Service.Flows(ctx, flows.ListFlowsParams{FolderID: folderID})
 	if err != nil {
 		return nil, flowsError(err)
 	}
-	out := make([]FlowSummary, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, summaryOf(f))
-	}
-	return out, nil
+	return summariesOf(fs), nil
 }
 
 // Flow returns a flow with the document of its current version.
@@ -303,6 +307,26 @@ func (s FlowService) Execution(ctx context.Context, executionID string) (*Execut
 func (s FlowService) TestFlow(ctx context.Context, flowID string, input json.RawMessage, dryRun bool) (string, error) {
 	execID, err := s.Service.Start(ctx, flowID, input, flows.StartOptions{Test: true, AllowOff: true, DryRun: dryRun})
 	if errors.Is(err, flows.ErrNoQueue) {
+		return "", &InputError{Message: sentence(err.Error())}
+	}
+	return execID, flowsError(err)
+}
+
+// OnDemandFlows lists the flows an issue page offers to run.
+func (s FlowService) OnDemandFlows(ctx context.Context) ([]FlowSummary, error) {
+	fs, err := s.Service.OnDemandFlows(ctx)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	return summariesOf(fs), nil
+}
+
+// StartOnDemand starts a flow marked callable on demand with body as its
+// request body. A flow that is off, not marked, or cannot be queued is
+// refused in words.
+func (s FlowService) StartOnDemand(ctx context.Context, flowID string, body any) (string, error) {
+	execID, err := s.Service.StartOnDemand(ctx, flowID, body)
+	if errors.Is(err, flows.ErrNotOnDemand) || errors.Is(err, flows.ErrFlowOff) || errors.Is(err, flows.ErrNoQueue) {
 		return "", &InputError{Message: sentence(err.Error())}
 	}
 	return execID, flowsError(err)

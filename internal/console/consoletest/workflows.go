@@ -327,6 +327,50 @@ func (w *Workflows) CancelExecution(ctx context.Context, executionID string) err
 	return fmt.Errorf("execution %s: %w", executionID, console.ErrNotFound)
 }
 
+// OnDemandFlows lists the flows that are on and set
+// metadata.vigil.onDemand, by title.
+func (w *Workflows) OnDemandFlows(ctx context.Context) ([]console.FlowSummary, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []console.FlowSummary
+	for _, id := range w.order {
+		if f := w.flows[id]; f.sum.On && f.wf.OnDemand() {
+			out = append(out, f.sum)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Title < out[j].Title })
+	return out, nil
+}
+
+// StartOnDemand runs a flow marked callable on demand at once with body
+// as its request body, and refuses one that is off or not marked, as the
+// real service does.
+func (w *Workflows) StartOnDemand(ctx context.Context, flowID string, body any) (string, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return "", err
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return "", err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f, ok := w.flows[flowID]
+	if !ok {
+		return "", fmt.Errorf("flow %s: %w", flowID, console.ErrNotFound)
+	}
+	if !f.wf.OnDemand() {
+		return "", &console.InputError{Message: fmt.Sprintf("Flow %q is not callable on demand.", f.sum.Title)}
+	}
+	if !f.sum.On {
+		return "", &console.InputError{Message: fmt.Sprintf("Flow %q is off; turn it on to run it.", f.sum.Title)}
+	}
+	execID := id.New("exe")
+	w.run(flowID, execID, map[string]any{"body": v, "headers": map[string]any{}, "query": map[string]any{}}, false)
+	return execID, nil
+}
+
 // InvokeTarget implements invoke.Flows.
 func (w *Workflows) InvokeTarget(ctx context.Context, flowID string) (invoke.Target, error) {
 	w.mu.Lock()

@@ -232,6 +232,29 @@ func TestVigilMetadata(t *testing.T) {
 	}
 }
 
+func TestOnDemand(t *testing.T) {
+	parse := func(meta string) (*dsl.Workflow, error) {
+		doc := header
+		if meta != "" {
+			doc = strings.Replace(header, "version: '1.0.0'\n", "version: '1.0.0'\n  metadata:\n"+meta, 1)
+		}
+		return dsl.Parse([]byte(doc + "do:\n  - a: {set: {x: 1}}\n"))
+	}
+	for meta, want := range map[string]bool{"": false, "    vigil:\n      onDemand: true\n": true, "    vigil:\n      onDemand: false\n": false} {
+		w, err := parse(meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.OnDemand() != want {
+			t.Errorf("%q: OnDemand %v, want %v", meta, w.OnDemand(), want)
+		}
+	}
+	_, err := parse("    vigil:\n      onDemand: 'yes'\n")
+	if err == nil || !strings.Contains(err.Error(), "document.metadata.vigil.onDemand") {
+		t.Errorf("a string onDemand: %v, want a problem at document.metadata.vigil.onDemand", err)
+	}
+}
+
 func TestSignatureOption(t *testing.T) {
 	doc := strings.Replace(header, "version: '1.0.0'\n", `version: '1.0.0'
   metadata:

@@ -100,6 +100,16 @@ func (w *Workflow) SaveAllData() bool {
 	return v
 }
 
+// OnDemand tells whether the flow may be run by hand on a posture issue
+// (metadata.vigil.onDemand), as Okta ISPM's delegated flows are: the
+// issue page and POST /api/v1/issues/{id}/run-flow offer only such flows,
+// so that a flow built for another purpose is not fed an issue by
+// mistake. It is off by default.
+func (w *Workflow) OnDemand() bool {
+	v, _ := w.vigilMeta()["onDemand"].(bool)
+	return v
+}
+
 func parseTrigger(meta map[string]any) (*Trigger, []string) {
 	raw, ok := meta["trigger"]
 	if !ok || raw == nil {
@@ -306,6 +316,10 @@ func (p *parser) checkVigil(w *Workflow, line int) {
 		case "saveAllData":
 			if _, ok := v.(bool); !ok {
 				p.problems = append(p.problems, Problem{Path: base + ".saveAllData", Line: line, Msg: "expected boolean"})
+			}
+		case "onDemand":
+			if _, ok := v.(bool); !ok {
+				p.problems = append(p.problems, Problem{Path: base + ".onDemand", Line: line, Msg: "expected boolean"})
 			}
 		default:
 			p.problems = append(p.problems, Problem{Path: base + "." + k, Line: line, Msg: "unknown property"})

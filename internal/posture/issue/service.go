@@ -315,6 +315,27 @@ func (s *Service) Get(ctx context.Context, issueID string) (*Issue, error) {
 	return is, nil
 }
 
+// Event returns the event an integration would be sent about the issue as
+// it stands now: issue.resolved for a resolved issue, issue.updated
+// otherwise, with the complete eventData and a new event id. Running a
+// flow on an issue by hand gives the flow this event, so that one flow
+// serves both the webhook and the issue page.
+func (s *Service) Event(ctx context.Context, issueID string) (event.Event, error) {
+	r, err := s.st.PostureIssue(ctx, issueID)
+	if errors.Is(err, store.ErrNotFound) {
+		return event.Event{}, fmt.Errorf("issue %s: %w", issueID, ErrNotFound)
+	}
+	if err != nil {
+		return event.Event{}, fmt.Errorf("read issue %s: %w", issueID, err)
+	}
+	d, err := s.data(ctx, r)
+	if err != nil {
+		return event.Event{}, err
+	}
+	return event.Event{ID: uuid.NewString(), Timestamp: s.now(), Source: event.Source,
+		Type: eventType("", Status(r.Status)), EventData: d}, nil
+}
+
 // Counts summarizes issues for the dashboard.
 type Counts struct {
 	// Open is the number of open issues.

@@ -1,0 +1,71 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vigil-ispm/vigil/internal/id"
+)
+
+// ErrNotOnDemand is returned by StartOnDemand when the flow is not marked
+// callable on demand (metadata.vigil.onDemand).
+var ErrNotOnDemand = errors.New("the flow is not callable on demand")
+
+// OnDemandFlows lists the flows that are on and marked callable on demand,
+// by folder and title: the flows an issue page offers to run. A flow whose
+// current version no longer parses is left out rather than failing the
+// list.
+func (s *Service) OnDemandFlows(ctx context.Context) ([]*Flow, error) {
+	on := true
+	all, err := s.Flows(ctx, ListFlowsParams{On: &on})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Flow
+	for _, f := range all {
+		w, err := s.workflow(ctx, f.ID, f.Version)
+		if errors.Is(err, errBrokenVersion) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if w.OnDemand() {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// StartOnDemand starts flowID by hand with body as the request body, in the
+// shape an API Endpoint invocation gives a flow ({body, headers, query,
+// context}), so that one flow serves both a webhook and a person pressing
+// Run. The flow must be on and marked callable on demand; otherwise
+// nothing starts and the error wraps ErrFlowOff or ErrNotOnDemand.
+func (s *Service) StartOnDemand(ctx context.Context, flowID string, body any) (string, error) {
+	f, err := s.Flow(ctx, flowID)
+	if err != nil {
+		return "", err
+	}
+	w, err := s.workflow(ctx, f.ID, f.Version)
+	if err != nil {
+		return "", err
+	}
+	if !w.OnDemand() {
+		return "", kindErrorf(ErrNotOnDemand,
+			"flow %q is not callable on demand; set document.metadata.vigil.onDemand to true to offer it on issues", f.Title)
+	}
+	execID := id.NewAt("exe", s.now())
+	input := map[string]any{
+		"body":    body,
+		"headers": map[string]any{},
+		"query":   map[string]any{},
+		"context": map[string]any{"execution_id": execID},
+	}
+	execID, err = s.Start(ctx, f.ID, input, StartOptions{ExecutionID: execID})
+	if err != nil {
+		return "", fmt.Errorf("run flow %q on demand: %w", f.Title, err)
+	}
+	return execID, nil
+}
