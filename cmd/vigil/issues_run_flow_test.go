@@ -44,7 +44,11 @@ func TestIssuesRunFlow(t *testing.T) {
 		out, _, err := runFlowsCLI(t, append([]string{"--data-dir", data, "--log-level", "error"}, args...)...)
 		return out, err
 	}
-	snap := filepath.Join(dir, "org.json")
+	// Snapshot files are read only from <data-dir>/snapshots.
+	if err := os.MkdirAll(filepath.Join(data, "snapshots"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(data, "snapshots", "org.json")
 	f, err := os.Create(snap)
 	if err != nil {
 		t.Fatal(err)
