@@ -293,8 +293,21 @@ type Row struct {
 type Templates interface {
 	Templates(ctx context.Context) ([]Template, error)
 	// AddTemplate creates a new folder with the template's flows (off) and
-	// tables and returns it; adding twice makes a second folder.
-	AddTemplate(ctx context.Context, name, folder string, vars map[string]string) (Folder, error)
+	// tables and returns it. When the folder exists already it returns a
+	// *TemplatePresentError unless again is set, which makes a second
+	// folder, "… (2)".
+	AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (Folder, error)
+}
+
+// TemplatePresentError is AddTemplate's error when the folder it would
+// make exists already: a second copy has its own flows and invoke URLs,
+// so the console asks first.
+type TemplatePresentError struct {
+	Folder Folder
+}
+
+func (e *TemplatePresentError) Error() string {
+	return "the folder " + e.Folder.Name + " exists already"
 }
 
 // Template is a bundle of flows users can add in one go.
@@ -310,8 +323,12 @@ type Template struct {
 
 // TemplateVar is a value the user sets when adding a template.
 type TemplateVar struct {
-	Name        string
+	Name string
+	// Label is the name the form shows, such as "Okta MFA group id"; the
+	// raw name stays the field's key.
+	Label       string
 	Description string
+	Example     string
 }
 
 // Connections manages the connections (environments) flows call.

@@ -34,7 +34,7 @@ func (s TemplateService) Templates(ctx context.Context) ([]Template, error) {
 			if v.Example != "" {
 				d += " For example " + v.Example + "."
 			}
-			x.Variables = append(x.Variables, TemplateVar{Name: v.Name, Description: d})
+			x.Variables = append(x.Variables, TemplateVar{Name: v.Name, Label: v.Label, Description: d, Example: v.Example})
 		}
 		out = append(out, x)
 	}
@@ -42,8 +42,24 @@ func (s TemplateService) Templates(ctx context.Context) ([]Template, error) {
 }
 
 // AddTemplate installs a template in a new folder and returns the folder.
-func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, vars map[string]string) (Folder, error) {
-	added, err := s.Catalog.Add(ctx, template.FlowsInstaller{Flows: s.Flows, By: by(ctx)}, name, folder, vars)
+func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (Folder, error) {
+	inst := template.FlowsInstaller{Flows: s.Flows, By: by(ctx)}
+	var present *template.PresentError
+	var err error
+	if !again {
+		err = s.Catalog.CheckNew(ctx, inst, name, folder)
+	}
+	if errors.As(err, &present) {
+		f, ferr := s.Flows.Folder(ctx, present.Folder)
+		if ferr != nil {
+			return Folder{}, ferr
+		}
+		return Folder{}, &TemplatePresentError{Folder: Folder{ID: f.ID, Name: f.Name, Flows: f.Flows}}
+	}
+	var added *template.Added
+	if err == nil {
+		added, err = s.Catalog.Add(ctx, inst, name, folder, vars)
+	}
 	switch {
 	case errors.Is(err, template.ErrNotFound):
 		return Folder{}, fmt.Errorf("%w: %w", ErrNotFound, err)

@@ -489,12 +489,22 @@ func bundleTitles() ([]string, error) {
 
 // AddTemplate makes a new folder with the bundle's flows (off) and its
 // "ISPM Events" table.
-func (w *Workflows) AddTemplate(ctx context.Context, name, folder string, vars map[string]string) (console.Folder, error) {
+func (w *Workflows) AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (console.Folder, error) {
 	if name != TemplateName {
 		return console.Folder{}, fmt.Errorf("template %s: %w", name, console.ErrNotFound)
 	}
 	if folder == "" {
 		folder = "Identity Security Posture Management"
+	}
+	if !again {
+		w.mu.Lock()
+		for _, f := range w.folders {
+			if strings.EqualFold(f.Name, folder) {
+				w.mu.Unlock()
+				return console.Folder{}, &console.TemplatePresentError{Folder: *f}
+			}
+		}
+		w.mu.Unlock()
 	}
 	names, err := bundleFS.ReadDir("bundle")
 	if err != nil {
