@@ -2,12 +2,15 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
+	"github.com/vigil-ispm/vigil/internal/flows"
 )
 
 // dialects are the databases the tests over the real services run on.
@@ -81,4 +84,96 @@ func TestTemplateFormLabelsAndAsksBeforeASecondCopy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTurnOnFolderFlows turns on the ISPM folder's flows in one action
+// over the real services, with only the Slack connection set: the flows
+// the service accepts are on, the others stay off, and the summary names
+// each of them with the service's reason.
+func TestTurnOnFolderFlows(t *testing.T) {
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t), Real: true})
+			admin := w.Client(t, auth.RoleWorkflowsAdmin)
+			ctx := context.Background()
+			if pg := post(t, admin, w.URL+ispmPath, url.Values{"var_slackChannel": {"#security"}}); pg.Status != 303 {
+				t.Fatalf("add template: status %d", pg.Status)
+			}
+			if _, err := w.Connections.Create(ctx, connection.Input{Name: "Slack", Kind: "slack", DryRun: true,
+				Fields: map[string]string{"token": "xoxb-dry-run"}}); err != nil {
+				t.Fatal(err)
+			}
+			folder, err := w.Flows.Folder(ctx, "Identity Security Posture Management")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := get(t, admin, w.URL+"/workflows/flows?folder="+folder.ID).Body
+			if !strings.Contains(page, `action="/workflows/folders/`+folder.ID+`/on"`) {
+				t.Fatal("the folder's page has no Turn on this folder's flows")
+			}
+
+			pg := post(t, admin, w.URL+"/workflows/folders/"+folder.ID+"/on", nil)
+			if pg.Status != 303 || pg.Location != "/workflows/flows?folder="+folder.ID {
+				t.Fatalf("turn on: %d to %q", pg.Status, pg.Location)
+			}
+			msg := flashOf(get(t, admin, w.URL+pg.Location).Body)
+
+			list, err := w.Flows.Flows(ctx, flows.ListFlowsParams{FolderID: folder.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			on := map[string]bool{}
+			var off []string
+			for _, f := range list {
+				on[f.Title] = f.On
+				if !f.On {
+					off = append(off, f.Title)
+				}
+			}
+			if !on["5.1 Notify Slack channel"] {
+				t.Errorf("5.1, whose connection is set, was not turned on: %v", on)
+			}
+			if on["2.2 Suspend Okta User"] {
+				t.Error("2.2 Suspend Okta User was turned on without its connection")
+			}
+			want := fmt.Sprintf("Turned on %d flows of Identity Security Posture Management; %d stayed off.", len(list)-len(off), len(off))
+			if !strings.HasPrefix(msg, want) {
+				t.Errorf("summary %q, want it to start %q", msg, want)
+			}
+			for _, title := range off {
+				if !strings.Contains(msg, title) {
+					t.Errorf("the summary does not name %s, which stayed off: %q", title, msg)
+				}
+			}
+			if !strings.Contains(msg, "the connection Okta (okta) is not set") {
+				t.Errorf("the summary does not say why 2.2 stayed off: %q", msg)
+			}
+
+			// Once the Okta connection exists, a second press turns its flows on.
+			if _, err := w.Connections.Create(ctx, connection.Input{Name: "Okta", Kind: "okta", DryRun: true,
+				Fields: map[string]string{"url": "https://127.0.0.1", "token": "00dryrun"}}); err != nil {
+				t.Fatal(err)
+			}
+			post(t, admin, w.URL+"/workflows/folders/"+folder.ID+"/on", nil)
+			msg = flashOf(get(t, admin, w.URL+"/workflows/flows?folder="+folder.ID).Body)
+			f, err := w.Flows.Flow(ctx, mustFlowID(t, list, "2.2 Suspend Okta User"))
+			if err != nil || !f.On {
+				t.Errorf("2.2 after its connection was added: on=%v err=%v; summary %q", f != nil && f.On, err, msg)
+			}
+			if strings.Contains(msg, "2.2 Suspend Okta User") {
+				t.Errorf("the second summary still names 2.2: %q", msg)
+			}
+		})
+	}
+}
+
+func mustFlowID(t *testing.T, list []*flows.Flow, title string) string {
+	t.Helper()
+	for _, f := range list {
+		if f.Title == title {
+			return f.ID
+		}
+	}
+	t.Fatalf("no flow %s", title)
+	return ""
 }

@@ -82,6 +82,7 @@ func TestRolesOnEveryRoute(t *testing.T) {
 		{"POST", integ + "/resend-dead", nil, []string{S}},
 		{"POST", "/workflows/templates/identity-security-posture-management", url.Values{"folder": {"Roles"}}, []string{S, W}},
 		{"POST", "/workflows/folders", url.Values{"name": {"f"}}, []string{S, W}},
+		{"POST", "/workflows/folders/" + f.folderID + "/on", nil, []string{S, W}},
 		{"POST", "/workflows/flows", url.Values{"name": {"n"}, "security": {"public"}}, []string{S, W}},
 		{"POST", flow, url.Values{"document": {"not: [valid"}}, []string{S, W}},
 		{"POST", flow + "/state", url.Values{"on": {"on"}}, []string{S, W}},

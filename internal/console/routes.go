@@ -54,6 +54,7 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /workflows/templates/{name}", p(auth.PermManageTemplates, c.addTemplate))
 	mux.Handle("GET /workflows/flows", p(auth.PermViewFlows, c.showFlowList))
 	mux.Handle("POST /workflows/folders", p(auth.PermManageFlows, c.createFolder))
+	mux.Handle("POST /workflows/folders/{id}/on", p(auth.PermManageFlows, c.turnOnFolder))
 	mux.Handle("GET /workflows/flows/new", p(auth.PermManageFlows, c.showNewFlowPage))
 	mux.Handle("POST /workflows/flows", p(auth.PermManageFlows, c.createFlow))
 	mux.Handle("GET /workflows/flows/{id}", p(auth.PermViewFlows, c.showFlow))
