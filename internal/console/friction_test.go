@@ -177,3 +177,74 @@ func mustFlowID(t *testing.T, list []*flows.Flow, title string) string {
 	t.Fatalf("no flow %s", title)
 	return ""
 }
+
+// TestEditConnection edits a connection through the console over the real
+// connection service: the form shows the saved values but never the
+// secret, a secret left empty keeps its value, a moved host asks for the
+// secret again and changes nothing, and a rename takes effect.
+func TestEditConnection(t *testing.T) {
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t), Real: true})
+			admin := w.Client(t, auth.RoleWorkflowsAdmin)
+			ctx := context.Background()
+			const token = "00first-secret-token-1234"
+			if _, err := w.Connections.Create(ctx, connection.Input{Name: "Okta", Kind: "okta", DryRun: true,
+				Fields: map[string]string{"url": "https://127.0.0.1:8443", "token": token}}); err != nil {
+				t.Fatal(err)
+			}
+			if list := get(t, admin, w.URL+"/workflows/connections").Body; !strings.Contains(list, `href="/workflows/connections/Okta/edit"`) {
+				t.Error("the Connections page offers no Edit")
+			}
+			form := get(t, admin, w.URL+"/workflows/connections/Okta/edit")
+			if form.Status != 200 || !strings.Contains(form.Body, `action="/workflows/connections/Okta/edit"`) ||
+				!strings.Contains(form.Body, `value="https://127.0.0.1:8443"`) || !strings.Contains(form.Body, "saved — leave empty to keep") {
+				t.Fatalf("the edit form: %d %.3000s", form.Status, form.Body)
+			}
+			if strings.Contains(form.Body, token) || strings.Contains(form.Body, "1234") {
+				t.Fatal("the edit form shows the saved token")
+			}
+
+			// Turning dry run off with the token left empty keeps the token.
+			pg := post(t, admin, w.URL+"/workflows/connections/Okta/edit", url.Values{"name": {"Okta"}, "v_url": {"https://127.0.0.1:8443"}, "v_token": {""}})
+			if pg.Status != 303 || pg.Location != "/workflows/connections" {
+				t.Fatalf("save with the secret kept: %d %q %.500s", pg.Status, pg.Location, pg.Body)
+			}
+			c, err := w.Connections.Get(ctx, "Okta")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DryRun || !strings.HasSuffix(c.Secrets["token"], "1234") {
+				t.Fatalf("after the edit: dry run %v, token %q; want off and the saved token", c.DryRun, c.Secrets["token"])
+			}
+
+			// Another host without the token: refused, nothing changes.
+			pg = post(t, admin, w.URL+"/workflows/connections/Okta/edit", url.Values{"name": {"Okta"}, "v_url": {"https://127.0.0.2:8443"}})
+			if pg.Status != 422 || !strings.Contains(pg.Body, "moved to another host") || !strings.Contains(pg.Body, `value="https://127.0.0.2:8443"`) {
+				t.Fatalf("a moved host without its secret: %d %.3000s", pg.Status, pg.Body)
+			}
+			if c, _ := w.Connections.Get(ctx, "Okta"); c.Settings["url"] != "https://127.0.0.1:8443" {
+				t.Fatalf("the refused edit moved the connection to %q", c.Settings["url"])
+			}
+
+			// With the token given again it moves, and a rename takes effect.
+			pg = post(t, admin, w.URL+"/workflows/connections/Okta/edit", url.Values{"name": {"Okta prod"}, "v_url": {"https://127.0.0.2:8443"}, "v_token": {"00second-secret-token-9876"}, "dry_run": {"on"}})
+			if pg.Status != 303 {
+				t.Fatalf("a moved host with its secret: %d %.1000s", pg.Status, pg.Body)
+			}
+			c, err = w.Connections.Get(ctx, "Okta prod")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Settings["url"] != "https://127.0.0.2:8443" || !strings.HasSuffix(c.Secrets["token"], "9876") || !c.DryRun {
+				t.Errorf("after the move: %+v", c)
+			}
+			if _, err := w.Connections.Get(ctx, "Okta"); err == nil {
+				t.Error("the old name still finds the connection")
+			}
+			if pg := get(t, admin, w.URL+"/workflows/connections/Nope/edit"); pg.Status != 404 {
+				t.Errorf("editing a connection that does not exist: %d", pg.Status)
+			}
+		})
+	}
+}

@@ -95,6 +95,8 @@ func TestRolesOnEveryRoute(t *testing.T) {
 		{"POST", "/workflows/connections", url.Values{"type": {"slack"}, "name": {"n"}}, []string{S, W}},
 		{"POST", "/workflows/alerts", url.Values{"scope": {"folder:" + f.folderID}, "channel": {"slack"}, "connection": {"Slack"}}, []string{S, W}},
 		{"POST", "/workflows/alerts/alr_none/delete", nil, []string{S, W}},
+		{"GET", "/workflows/connections/" + f.connection + "/edit", nil, []string{S, W}},
+		{"POST", "/workflows/connections/" + f.connection + "/edit", url.Values{"name": {f.connection}, "v_url": {"https://example.okta.com"}, "dry_run": {"on"}}, []string{S, W}},
 		{"POST", "/workflows/connections/" + f.connection + "/test", nil, []string{S, W}},
 		{"POST", "/workflows/connections/" + f.connection + "/dry-run", url.Values{"dry_run": {"on"}}, []string{S, W}},
 		{"POST", "/admin/users", url.Values{"name": {"x"}, "role": {"nobody"}}, []string{S}},

@@ -79,6 +79,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /workflows/connections/{name}/test", p(auth.PermManageConnections, c.checkConnection))
 	mux.Handle("POST /workflows/connections/{name}/dry-run", p(auth.PermManageConnections, c.switchDryRun))
 	mux.Handle("POST /workflows/connections/{name}/delete", p(auth.PermManageConnections, c.removeConnection))
+	mux.Handle("GET /workflows/connections/{name}/edit", p(auth.PermManageConnections, c.showEditConnectionForm))
+	mux.Handle("POST /workflows/connections/{name}/edit", p(auth.PermManageConnections, c.editConnection))
 	mux.Handle("GET /workflows/tables", p(auth.PermViewFlows, c.showTableList))
 	mux.Handle("GET /workflows/tables/{id}", p(auth.PermViewFlows, c.showTable))
 	mux.Handle("GET /workflows/tables/{id}/export", p(auth.PermViewFlows, c.exportTable))

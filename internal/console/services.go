@@ -340,6 +340,13 @@ type Connections interface {
 	TestConnection(ctx context.Context, name string) (CheckResult, error)
 	SetDryRun(ctx context.Context, name string, on bool) error
 	RemoveConnection(ctx context.Context, name string) error
+	// Connection returns one connection with its non-secret values, for
+	// the edit form.
+	Connection(ctx context.Context, name string) (*Connection, error)
+	// EditConnection saves a connection's name, values and dry-run
+	// switch. Its type cannot change; a secret left empty keeps its saved
+	// value, except where the service asks for it again (a moved host).
+	EditConnection(ctx context.Context, name string, in ConnectionInput) (*Connection, error)
 }
 
 // Connection is a saved connection, without its secrets.
@@ -348,7 +355,10 @@ type Connection struct {
 	Type   string
 	DryRun bool
 	// Summary is a non-secret description, such as the org URL.
-	Summary   string
+	Summary string
+	// Values holds the non-secret fields, by name; secrets are never
+	// read back.
+	Values    map[string]string
 	UpdatedAt time.Time
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -132,7 +133,7 @@ func connectionOf(c *connection.Connection) Connection {
 		}
 		summary += " · last test " + state + " " + formatDate(c.LastTest.At)
 	}
-	return Connection{Name: c.Name, Type: c.Kind, DryRun: c.DryRun, Summary: summary, UpdatedAt: c.UpdatedAt}
+	return Connection{Name: c.Name, Type: c.Kind, DryRun: c.DryRun, Summary: summary, Values: maps.Clone(c.Settings), UpdatedAt: c.UpdatedAt}
 }
 
 // ConnectionTypes describes the form of each kind of connection.
@@ -180,6 +181,28 @@ func (s ConnectionService) TestConnection(ctx context.Context, name string) (Che
 func (s ConnectionService) SetDryRun(ctx context.Context, name string, on bool) error {
 	_, err := s.Service.SetDryRun(ctx, name, on)
 	return connectionError(err)
+}
+
+// Connection returns one connection, secrets left out.
+func (s ConnectionService) Connection(ctx context.Context, name string) (*Connection, error) {
+	c, err := s.Service.Get(ctx, name)
+	if err != nil {
+		return nil, connectionError(err)
+	}
+	out := connectionOf(c)
+	return &out, nil
+}
+
+// EditConnection updates a connection through the service's Update, the
+// call the API's partial update makes: secret fields left empty keep
+// their values, and a moved host needs its secret again.
+func (s ConnectionService) EditConnection(ctx context.Context, name string, in ConnectionInput) (*Connection, error) {
+	c, err := s.Service.Update(ctx, name, connection.Input{Name: in.Name, Kind: in.Type, Fields: in.Values, DryRun: in.DryRun})
+	if err != nil {
+		return nil, connectionError(err)
+	}
+	out := connectionOf(c)
+	return &out, nil
 }
 
 // RemoveConnection deletes a connection.
