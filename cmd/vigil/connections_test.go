@@ -74,8 +74,14 @@ func TestTemplatesCommands(t *testing.T) {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
 	var folders []string
-	for i := 0; i < 2; i++ {
-		out, _, err = runCLI(t, dir, "", "templates", "add", "identity-security-posture-management", "--set", "oktaMfaGroupId=00g1a2b3c4d5e6f7g8h9", "--json")
+	for i, again := range []string{"--again=false", "--again"} {
+		if i == 1 {
+			_, _, err := runCLI(t, dir, "", "templates", "add", "identity-security-posture-management")
+			if err == nil || !strings.Contains(err.Error(), `the folder "Identity Security Posture Management" exists already`) || !strings.Contains(err.Error(), "--again") {
+				t.Fatalf("a second add without --again: %v", err)
+			}
+		}
+		out, _, err = runCLI(t, dir, "", "templates", "add", "identity-security-posture-management", "--set", "oktaMfaGroupId=00g1a2b3c4d5e6f7g8h9", "--json", again)
 		var added template.Added
 		if err != nil || json.Unmarshal([]byte(out), &added) != nil {
 			t.Fatalf("add: %v\n%s", err, out)

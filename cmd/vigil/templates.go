@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -63,14 +64,15 @@ func newTemplatesListCmd(g *globals) *cobra.Command {
 func newTemplatesAddCmd(g *globals) *cobra.Command {
 	var folder string
 	var sets []string
-	var asJSON bool
+	var asJSON, again bool
 	cmd := &cobra.Command{
 		Use:   "add NAME [--folder F] [--set KEY=VALUE]...",
 		Short: "Add a template as a new folder of flows (off) and tables",
 		Long: `Add the template NAME (its name or title) as a new folder: F, or the
-template's title, followed by " (2)", " (3)"… when that folder exists. Adding
-a template twice makes two folders; nothing is ever overwritten. The flows are
-added off: set their connections, then turn them on.
+template's title. When that folder exists already the command refuses, since
+a second copy has its own flows and invoke URLs; --again adds it anyway as
+" (2)", " (3)"…. Nothing is ever overwritten. The flows are added off: set
+their connections, then turn them on.
 
 --set gives a template variable (repeatable); see 'vigil templates list --json'
 for each template's variables. A variable left unset stays empty, and the flows
@@ -100,7 +102,15 @@ that need it stop with a clear error until it is set.`,
 			if err != nil {
 				return err
 			}
-			added, err := c.Add(ctx, template.FlowsInstaller{Flows: svc}, args[0], folder, vars)
+			inst := template.FlowsInstaller{Flows: svc}
+			if !again {
+				if err := c.CheckNew(ctx, inst, args[0], folder); errors.Is(err, template.ErrPresent) {
+					return fmt.Errorf("%w; run again with --again to add it anyway", err)
+				} else if err != nil {
+					return err
+				}
+			}
+			added, err := c.Add(ctx, inst, args[0], folder, vars)
 			if err != nil {
 				return err
 			}
@@ -127,5 +137,6 @@ that need it stop with a clear error until it is set.`,
 	cmd.Flags().StringVar(&folder, "folder", "", "name of the new folder (default the template's title)")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "template variable KEY=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was added as JSON")
+	cmd.Flags().BoolVar(&again, "again", false, "add a second copy when the folder exists already")
 	return cmd
 }

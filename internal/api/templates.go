@@ -47,12 +47,15 @@ type TemplateAdded struct {
 }
 
 // addTemplate serves POST /api/v1/templates/{name}/add {"folder": …,
-// "vars": {…}}: the template's flows and tables in a new folder, flows
-// off until their connections are set.
+// "vars": {…}, "again": false}: the template's flows and tables in a new
+// folder, flows off until their connections are set. When the folder
+// exists already it is a 409 unless again is true, which adds a second
+// copy as "… (2)".
 func (a *API) addTemplate(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Folder string            `json:"folder"`
 		Vars   map[string]string `json:"vars"`
+		Again  bool              `json:"again"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -67,8 +70,15 @@ func (a *API) addTemplate(w http.ResponseWriter, r *http.Request) error {
 		return invalid("vars", "%s", sentence(err.Error()))
 	}
 	ctx := r.Context()
-	added, err := a.svc.Templates.Add(ctx, template.FlowsInstaller{Flows: a.svc.Flows, By: userName(r)}, t.Name,
-		strings.TrimSpace(in.Folder), in.Vars)
+	inst := template.FlowsInstaller{Flows: a.svc.Flows, By: userName(r)}
+	if !in.Again {
+		if err := a.svc.Templates.CheckNew(ctx, inst, t.Name, in.Folder); errors.Is(err, template.ErrPresent) {
+			return conflict("%s", sentence(err.Error()+`; send "again": true to add it anyway`))
+		} else if err != nil {
+			return err
+		}
+	}
+	added, err := a.svc.Templates.Add(ctx, inst, t.Name, strings.TrimSpace(in.Folder), in.Vars)
 	if errors.Is(err, flows.ErrInvalid) {
 		return invalid("folder", "%s", sentence(err.Error()))
 	}

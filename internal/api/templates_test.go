@@ -85,7 +85,11 @@ func TestTemplates(t *testing.T) {
 				t.Errorf("flow %s: on %v in folder %s; want off in %s", f.Title, f.On, f.FolderID, added.FolderID)
 			}
 		}
-		b.do(auth.RoleSuperAdmin, "POST", add, map[string]any{"folder": "ISPM"}).decode(t, &second)
+		want(t, "add to a folder that exists", b.do(auth.RoleSuperAdmin, "POST", add, map[string]any{"folder": "ISPM"}), http.StatusConflict, "conflict")
+		if n := folders(); n != 2 {
+			t.Fatalf("a refused second add left %d folders; want 2", n)
+		}
+		b.do(auth.RoleSuperAdmin, "POST", add, map[string]any{"folder": "ISPM", "again": true}).decode(t, &second)
 		if second.Folder != "ISPM (2)" {
 			t.Errorf("a second add went to %q; want ISPM (2)", second.Folder)
 		}

@@ -10,6 +10,9 @@ type connectionForm struct {
 	Type   string
 	Name   string
 	DryRun bool
+	// Edit is the saved name of the connection being edited; empty on
+	// the Add form.
+	Edit   string
 	Types  []FormType
 	Fields []fieldView
 	Error  string
@@ -36,7 +39,11 @@ func (c *Console) showNewConnectionForm(w http.ResponseWriter, r *http.Request) 
 
 func (c *Console) renderConnectionForm(w http.ResponseWriter, r *http.Request, f connectionForm, status int) {
 	f.Types = c.svc.Connections.ConnectionTypes()
-	c.view(w, r, "connection_form", "Add a connection", "workflows").Set("tab", "connections").Set("form", f).Status(status).Render()
+	title := "Add a connection"
+	if f.Edit != "" {
+		title = "Edit the connection " + f.Edit
+	}
+	c.view(w, r, "connection_form", title, "workflows").Set("tab", "connections").Set("form", f).Status(status).Render()
 }
 
 // addConnection serves POST /workflows/connections.

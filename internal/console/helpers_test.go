@@ -80,7 +80,7 @@ func setup(t *testing.T) *fixture {
 	ctx := context.Background()
 	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
 	f := &fixture{w: w, admin: w.Client(t, auth.RoleSuperAdmin), sourceName: "acme", connection: "Okta"}
-	folder, err := w.Workflows.AddTemplate(ctx, consoletest.TemplateName, "", nil)
+	folder, err := w.Workflows.AddTemplate(ctx, consoletest.TemplateName, "", nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

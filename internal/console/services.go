@@ -304,8 +304,21 @@ type Row struct {
 type Templates interface {
 	Templates(ctx context.Context) ([]Template, error)
 	// AddTemplate creates a new folder with the template's flows (off) and
-	// tables and returns it; adding twice makes a second folder.
-	AddTemplate(ctx context.Context, name, folder string, vars map[string]string) (Folder, error)
+	// tables and returns it. When the folder exists already it returns a
+	// *TemplatePresentError unless again is set, which makes a second
+	// folder, "… (2)".
+	AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (Folder, error)
+}
+
+// TemplatePresentError is AddTemplate's error when the folder it would
+// make exists already: a second copy has its own flows and invoke URLs,
+// so the console asks first.
+type TemplatePresentError struct {
+	Folder Folder
+}
+
+func (e *TemplatePresentError) Error() string {
+	return "the folder " + e.Folder.Name + " exists already"
 }
 
 // Template is a bundle of flows users can add in one go.
@@ -321,8 +334,12 @@ type Template struct {
 
 // TemplateVar is a value the user sets when adding a template.
 type TemplateVar struct {
-	Name        string
+	Name string
+	// Label is the name the form shows, such as "Okta MFA group id"; the
+	// raw name stays the field's key.
+	Label       string
 	Description string
+	Example     string
 }
 
 // Connections manages the connections (environments) flows call.
@@ -334,6 +351,13 @@ type Connections interface {
 	TestConnection(ctx context.Context, name string) (CheckResult, error)
 	SetDryRun(ctx context.Context, name string, on bool) error
 	RemoveConnection(ctx context.Context, name string) error
+	// Connection returns one connection with its non-secret values, for
+	// the edit form.
+	Connection(ctx context.Context, name string) (*Connection, error)
+	// EditConnection saves a connection's name, values and dry-run
+	// switch. Its type cannot change; a secret left empty keeps its saved
+	// value, except where the service asks for it again (a moved host).
+	EditConnection(ctx context.Context, name string, in ConnectionInput) (*Connection, error)
 }
 
 // Connection is a saved connection, without its secrets.
@@ -342,7 +366,10 @@ type Connection struct {
 	Type   string
 	DryRun bool
 	// Summary is a non-secret description, such as the org URL.
-	Summary   string
+	Summary string
+	// Values holds the non-secret fields, by name; secrets are never
+	// read back.
+	Values    map[string]string
 	UpdatedAt time.Time
 }
 

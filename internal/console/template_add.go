@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,7 +9,9 @@ import (
 
 // addTemplate serves POST /workflows/templates/{name}: Add template, which
 // creates a new folder with the template's flows (off) and tables, then
-// lands in that folder.
+// lands in that folder. When the folder exists already it shows the form
+// again, filled in, naming that folder and asking to confirm (again=1)
+// before it makes a second copy with its own invoke URLs.
 func (c *Console) addTemplate(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Templates == nil {
 		c.unavailable(w, r, "Templates")
@@ -26,7 +29,13 @@ func (c *Console) addTemplate(w http.ResponseWriter, r *http.Request) {
 			vars[v] = strings.TrimSpace(vs[0])
 		}
 	}
-	folder, err := c.svc.Templates.AddTemplate(r.Context(), name, strings.TrimSpace(r.PostFormValue("folder")), vars)
+	folderName := strings.TrimSpace(r.PostFormValue("folder"))
+	folder, err := c.svc.Templates.AddTemplate(r.Context(), name, folderName, vars, r.PostFormValue("again") == "1")
+	var present *TemplatePresentError
+	if errors.As(err, &present) {
+		c.renderTemplateList(w, r, name, templateAsk{Folder: folderName, Vars: vars, Present: &present.Folder})
+		return
+	}
 	if err != nil {
 		c.fail(w, r, err, back)
 		return

@@ -15,6 +15,18 @@ func (c *Console) showTemplateList(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Templates")
 		return
 	}
+	c.renderTemplateList(w, r, r.URL.Query().Get("t"), templateAsk{})
+}
+
+// templateAsk is an Add template form sent for a folder that exists
+// already: the page shows it again, filled in, with the folder to confirm.
+type templateAsk struct {
+	Folder  string
+	Vars    map[string]string
+	Present *Folder
+}
+
+func (c *Console) renderTemplateList(w http.ResponseWriter, r *http.Request, selectedName string, ask templateAsk) {
 	all, err := c.svc.Templates.Templates(r.Context())
 	if err != nil {
 		c.serverError(w, r, err)
@@ -27,12 +39,16 @@ func (c *Console) showTemplateList(w http.ResponseWriter, r *http.Request) {
 		if matchTemplate(&all[i], q) {
 			list = append(list, all[i])
 		}
-		if all[i].Name == r.URL.Query().Get("t") {
+		if all[i].Name == selectedName {
 			selected = &all[i]
 		}
 	}
+	if ask.Vars == nil {
+		ask.Vars = map[string]string{}
+	}
 	c.view(w, r, "template_list", "Templates", "workflows").Set("tab", "templates").
 		Set("templates", list).Set("q", q).Set("selected", selected).
+		Set("vals", ask.Vars).Set("folderVal", ask.Folder).Set("present", ask.Present).
 		Set("canAdd", can(r, auth.PermManageTemplates)).Render()
 }
 

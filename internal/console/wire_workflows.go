@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -34,7 +35,7 @@ func (s TemplateService) Templates(ctx context.Context) ([]Template, error) {
 			if v.Example != "" {
 				d += " For example " + v.Example + "."
 			}
-			x.Variables = append(x.Variables, TemplateVar{Name: v.Name, Description: d})
+			x.Variables = append(x.Variables, TemplateVar{Name: v.Name, Label: v.Label, Description: d, Example: v.Example})
 		}
 		out = append(out, x)
 	}
@@ -42,8 +43,24 @@ func (s TemplateService) Templates(ctx context.Context) ([]Template, error) {
 }
 
 // AddTemplate installs a template in a new folder and returns the folder.
-func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, vars map[string]string) (Folder, error) {
-	added, err := s.Catalog.Add(ctx, template.FlowsInstaller{Flows: s.Flows, By: by(ctx)}, name, folder, vars)
+func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (Folder, error) {
+	inst := template.FlowsInstaller{Flows: s.Flows, By: by(ctx)}
+	var present *template.PresentError
+	var err error
+	if !again {
+		err = s.Catalog.CheckNew(ctx, inst, name, folder)
+	}
+	if errors.As(err, &present) {
+		f, ferr := s.Flows.Folder(ctx, present.Folder)
+		if ferr != nil {
+			return Folder{}, ferr
+		}
+		return Folder{}, &TemplatePresentError{Folder: Folder{ID: f.ID, Name: f.Name, Flows: f.Flows}}
+	}
+	var added *template.Added
+	if err == nil {
+		added, err = s.Catalog.Add(ctx, inst, name, folder, vars)
+	}
 	switch {
 	case errors.Is(err, template.ErrNotFound):
 		return Folder{}, fmt.Errorf("%w: %w", ErrNotFound, err)
@@ -116,7 +133,7 @@ func connectionOf(c *connection.Connection) Connection {
 		}
 		summary += " · last test " + state + " " + formatDate(c.LastTest.At)
 	}
-	return Connection{Name: c.Name, Type: c.Kind, DryRun: c.DryRun, Summary: summary, UpdatedAt: c.UpdatedAt}
+	return Connection{Name: c.Name, Type: c.Kind, DryRun: c.DryRun, Summary: summary, Values: maps.Clone(c.Settings), UpdatedAt: c.UpdatedAt}
 }
 
 // ConnectionTypes describes the form of each kind of connection.
@@ -164,6 +181,28 @@ func (s ConnectionService) TestConnection(ctx context.Context, name string) (Che
 func (s ConnectionService) SetDryRun(ctx context.Context, name string, on bool) error {
 	_, err := s.Service.SetDryRun(ctx, name, on)
 	return connectionError(err)
+}
+
+// Connection returns one connection, secrets left out.
+func (s ConnectionService) Connection(ctx context.Context, name string) (*Connection, error) {
+	c, err := s.Service.Get(ctx, name)
+	if err != nil {
+		return nil, connectionError(err)
+	}
+	out := connectionOf(c)
+	return &out, nil
+}
+
+// EditConnection updates a connection through the service's Update, the
+// call the API's partial update makes: secret fields left empty keep
+// their values, and a moved host needs its secret again.
+func (s ConnectionService) EditConnection(ctx context.Context, name string, in ConnectionInput) (*Connection, error) {
+	c, err := s.Service.Update(ctx, name, connection.Input{Name: in.Name, Kind: in.Type, Fields: in.Values, DryRun: in.DryRun})
+	if err != nil {
+		return nil, connectionError(err)
+	}
+	out := connectionOf(c)
+	return &out, nil
 }
 
 // RemoveConnection deletes a connection.

@@ -533,12 +533,22 @@ func bundleTitles() ([]string, error) {
 
 // AddTemplate makes a new folder with the bundle's flows (off) and its
 // "ISPM Events" table.
-func (w *Workflows) AddTemplate(ctx context.Context, name, folder string, vars map[string]string) (console.Folder, error) {
+func (w *Workflows) AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (console.Folder, error) {
 	if name != TemplateName {
 		return console.Folder{}, fmt.Errorf("template %s: %w", name, console.ErrNotFound)
 	}
 	if folder == "" {
 		folder = "Identity Security Posture Management"
+	}
+	if !again {
+		w.mu.Lock()
+		for _, f := range w.folders {
+			if strings.EqualFold(f.Name, folder) {
+				w.mu.Unlock()
+				return console.Folder{}, &console.TemplatePresentError{Folder: *f}
+			}
+		}
+		w.mu.Unlock()
 	}
 	names, err := bundleFS.ReadDir("bundle")
 	if err != nil {
@@ -711,8 +721,61 @@ func (w *Workflows) AddConnection(ctx context.Context, in console.ConnectionInpu
 	if _, ok := w.connections[in.Name]; ok {
 		return nil, &console.InputError{Field: "name", Message: "A connection named " + in.Name + " exists already."}
 	}
-	c := &console.Connection{Name: in.Name, Type: in.Type, DryRun: in.DryRun, Summary: in.Values["url"], UpdatedAt: w.now()}
+	c := &console.Connection{Name: in.Name, Type: in.Type, DryRun: in.DryRun, Summary: in.Values["url"], Values: plainValues(*ft, in.Values), UpdatedAt: w.now()}
 	w.connections[in.Name] = c
+	cp := *c
+	return &cp, nil
+}
+
+// plainValues keeps the non-secret values of a form type's fields.
+func plainValues(ft console.FormType, values map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, f := range ft.Fields {
+		if !f.Secret && values[f.Name] != "" {
+			out[f.Name] = values[f.Name]
+		}
+	}
+	return out
+}
+
+// Connection returns one connection, secrets left out.
+func (w *Workflows) Connection(ctx context.Context, name string) (*console.Connection, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, ok := w.connections[name]
+	if !ok {
+		return nil, fmt.Errorf("connection %s: %w", name, console.ErrNotFound)
+	}
+	cp := *c
+	return &cp, nil
+}
+
+// EditConnection renames a connection and replaces its values and
+// dry-run switch; its type cannot change.
+func (w *Workflows) EditConnection(ctx context.Context, name string, in console.ConnectionInput) (*console.Connection, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, ok := w.connections[name]
+	if !ok {
+		return nil, fmt.Errorf("connection %s: %w", name, console.ErrNotFound)
+	}
+	if in.Type != c.Type {
+		return nil, &console.InputError{Field: "type", Message: "The type of a connection cannot change; add a new connection instead."}
+	}
+	if in.Name == "" {
+		return nil, &console.InputError{Field: "name", Message: "Give the connection a name."}
+	}
+	if _, taken := w.connections[in.Name]; taken && in.Name != name {
+		return nil, &console.InputError{Field: "name", Message: "A connection named " + in.Name + " exists already."}
+	}
+	for _, ft := range connectionTypes {
+		if ft.Type == c.Type {
+			c.Values = plainValues(ft, in.Values)
+		}
+	}
+	delete(w.connections, name)
+	c.Name, c.DryRun, c.Summary, c.UpdatedAt = in.Name, in.DryRun, in.Values["url"], w.now()
+	w.connections[c.Name] = c
 	cp := *c
 	return &cp, nil
 }

@@ -3,6 +3,7 @@ package template_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -39,9 +40,19 @@ func TestAddToFlowsService(t *testing.T) {
 			t.Fatal(err)
 		}
 		inst := template.FlowsInstaller{Flows: svc}
+		if err := c.CheckNew(ctx, inst, ispm, ""); err != nil {
+			t.Fatalf("CheckNew before the first add: %v", err)
+		}
 		first, err := c.Add(ctx, inst, ispm, "", map[string]string{"oktaMfaGroupId": "00g1a2b3c4d5e6f7g8h9"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		var present *template.PresentError
+		if err := c.CheckNew(ctx, inst, ispm, ""); !errors.As(err, &present) || !errors.Is(err, template.ErrPresent) || present.Folder != first.Folder {
+			t.Fatalf("CheckNew after the first add: %v", err)
+		}
+		if err := c.CheckNew(ctx, inst, ispm, "Elsewhere"); err != nil {
+			t.Fatalf("CheckNew with another folder: %v", err)
 		}
 		second, err := c.Add(ctx, inst, ispm, "", nil)
 		if err != nil {

@@ -15,6 +15,8 @@
 // Adding a template always creates a new folder: "Identity Security
 // Posture Management", then "Identity Security Posture Management (2)",
 // and so on. Its flows are added off, to be connected and turned on.
+// CheckNew tells first whether the folder exists, so that the console, the
+// API and the CLI add a second copy only when asked to.
 package template
 
 import (
@@ -72,7 +74,9 @@ type Connection struct {
 
 // Variable is a setting given when the template is added.
 type Variable struct {
-	Name        string `json:"name" yaml:"name"`
+	Name string `json:"name" yaml:"name"`
+	// Label is the name a form shows, such as "Okta MFA group id".
+	Label       string `json:"label" yaml:"label"`
 	Description string `json:"description" yaml:"description"`
 	Example     string `json:"example,omitempty" yaml:"example"`
 	// Flows are the titles of the flows that use it.
@@ -152,6 +156,11 @@ func loadTemplate(fsys fs.FS, dir string) (*Template, error) {
 	}
 	if m.Name != dir || m.Title == "" {
 		return nil, fmt.Errorf("template.yaml: name must be %q and title set", dir)
+	}
+	for _, v := range m.Variables {
+		if v.Label == "" {
+			return nil, fmt.Errorf("template.yaml: the variable %s has no label", v.Name)
+		}
 	}
 	t := &Template{Name: m.Name, Title: m.Title, Description: strings.TrimSpace(m.Description), Keywords: m.Keywords,
 		Variables: m.Variables}
@@ -409,6 +418,47 @@ type Added struct {
 	// Unset lists the variables left empty, whose flows will stop with an
 	// error until they are set.
 	Unset []string `json:"unset,omitempty"`
+}
+
+// ErrPresent is matched by CheckNew's error when the template's folder
+// exists already.
+var ErrPresent = errors.New("template already added")
+
+// PresentError is CheckNew's error: the folder that holds the template.
+type PresentError struct {
+	Template string
+	Folder   string
+}
+
+func (e *PresentError) Error() string {
+	return fmt.Sprintf("the folder %q exists already: adding the template %s again makes a second folder with its own flows and invoke URLs", e.Folder, e.Template)
+}
+
+// Is makes a PresentError match ErrPresent.
+func (e *PresentError) Is(target error) bool { return target == ErrPresent }
+
+// CheckNew returns a *PresentError when the folder Add would make first
+// (folder, or the template's title when empty) exists already. Add itself
+// then makes "… (2)", a second copy of every flow with its own invoke URL,
+// which is rarely what a second click means: callers ask before they add
+// again.
+func (c *Catalog) CheckNew(ctx context.Context, inst Installer, name, folder string) error {
+	t, err := c.Get(name)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimSpace(folder)
+	if base == "" {
+		base = t.Title
+	}
+	taken, err := inst.FolderExists(ctx, base)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return &PresentError{Template: t.Name, Folder: base}
+	}
+	return nil
 }
 
 // Add renders the template named name with vars and installs it in a new

@@ -55,9 +55,9 @@ func TestCatalogCard(t *testing.T) {
 	}
 	var vars []string
 	for _, v := range tp.Variables {
-		vars = append(vars, v.Name)
+		vars = append(vars, v.Name+"="+v.Label)
 	}
-	if want := []string{"oktaMfaGroupId", "entraMfaGroupId", "slackChannel", "jiraProject"}; !slices.Equal(vars, want) {
+	if want := []string{"oktaMfaGroupId=Okta MFA group id", "entraMfaGroupId=Entra ID MFA group id", "slackChannel=Slack channel", "jiraProject=Jira project key"}; !slices.Equal(vars, want) {
 		t.Errorf("variables %q, want %q", vars, want)
 	}
 	tables := map[string][]string{}
