@@ -120,9 +120,10 @@ func (b *batcher) loop() {
 
 // run runs a batch in one transaction and answers its callers.
 func (b *batcher) run(batch []*batchOp) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout.timeout)
-	defer cancel()
-	stx, err := b.db.BeginTx(ctx, nil)
+	// The transaction lives as long as its batch. A context on BeginTx
+	// would roll it back when it ends, so a long batch on a loaded machine
+	// lost its writes; each statement gets its own timeout instead.
+	stx, err := b.db.BeginTx(context.Background(), nil)
 	if err != nil {
 		for _, op := range batch {
 			op.done <- batchResult{err: fmt.Errorf("begin transaction: %w", err)}
@@ -143,13 +144,13 @@ func (b *batcher) run(batch []*batchOp) {
 			op.err = err
 			continue
 		}
-		if _, err := stx.ExecContext(ctx, "SAVEPOINT vigil_write"); err != nil {
+		if _, err := b.exec(stx, "SAVEPOINT vigil_write"); err != nil {
 			op.err = fmt.Errorf("begin transaction: %w", err)
 			continue
 		}
 		op.err, op.panicked = call(op.fn, tx)
 		if op.err != nil || op.panicked != nil {
-			_, rerr := stx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT vigil_write")
+			_, rerr := b.exec(stx, "ROLLBACK TO SAVEPOINT vigil_write")
 			if rerr != nil {
 				// The transaction cannot be trusted any more: undo it all.
 				stx.Rollback()
@@ -162,7 +163,7 @@ func (b *batcher) run(batch []*batchOp) {
 				return
 			}
 		}
-		if _, err := stx.ExecContext(ctx, "RELEASE SAVEPOINT vigil_write"); err != nil && op.err == nil {
+		if _, err := b.exec(stx, "RELEASE SAVEPOINT vigil_write"); err != nil && op.err == nil {
 			op.err = fmt.Errorf("commit transaction: %w", err)
 		}
 		if op.err == nil && op.panicked == nil {
@@ -184,6 +185,14 @@ func (b *batcher) run(batch []*batchOp) {
 		}
 		op.done <- batchResult{err: err, panicked: op.panicked}
 	}
+}
+
+// exec runs one statement of a batch's transaction under the store's
+// statement timeout.
+func (b *batcher) exec(stx *sql.Tx, q string) (sql.Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout.timeout)
+	defer cancel()
+	return stx.ExecContext(ctx, q)
 }
 
 // call runs fn, turning a panic into a value for its caller.
