@@ -129,7 +129,7 @@ func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any) {
 		if e.SaveAllData {
 			j.red = s.redactorFor(ctx, w)
 		}
-		err := s.execute(ctx, e, w, input, j)
+		err := s.execute(ctx, e, w, input, j, 0) // a new execution has not waited
 		if err == nil {
 			return
 		}

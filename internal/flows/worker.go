@@ -85,22 +85,21 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	if r.SaveAllData {
 		journal.red = s.redactorFor(ctx, w)
 	}
-	return s.execute(ctx, r, w, input, journal)
+	// Time parked at an approval does not count against the limit.
+	waited, err := s.waited(ctx, execID, s.now())
+	if err != nil {
+		return s.release(ctx, execID, generation, err)
+	}
+	return s.execute(ctx, r, w, input, journal, waited)
 }
 
 // execute runs an execution this worker has claimed, from its journal, and
 // records its end. It returns nil when the execution ended or is no longer
 // this worker's, and an error when it must be tried again (it has then
 // been handed back, pending).
-func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Workflow, input any, journal *dbJournal) error {
+func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Workflow, input any, journal *dbJournal, waited time.Duration) error {
 	execID, generation := r.ID, r.Generation
-	// Time parked at an approval does not count against the limit.
-	now := s.now()
-	waited, err := s.waited(ctx, execID, now)
-	if err != nil {
-		return s.release(ctx, execID, generation, err)
-	}
-	remaining := s.cfg.Limits.MaxDuration - now.Sub(r.StartedAt) + waited
+	remaining := s.cfg.Limits.MaxDuration - s.now().Sub(r.StartedAt) + waited
 	if remaining <= 0 {
 		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrTimeout, Status: 408, Title: "Execution timed out",
 			Detail: fmt.Sprintf("the execution ran longer than the limit of %s", s.cfg.Limits.MaxDuration), Instance: "/"}, 0)
