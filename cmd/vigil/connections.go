@@ -13,9 +13,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/connection"
-	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows"
-	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/queue"
 )
 
@@ -30,29 +28,41 @@ func newConnectionsCmd(g *globals) *cobra.Command {
 }
 
 // newConnectionService returns the connections service of a management
-// command.
-func newConnectionService(a *app.App) *connection.Service {
-	return connection.New(a.Store, a.Box, connection.Config{Client: a.Outbound, Allow: a.Allow, Now: a.Config.Now, Logger: a.Logger})
+// command, built as the server builds it.
+func newConnectionService(a *app.App) (*connection.Service, error) {
+	svc, err := a.NewServices()
+	if err != nil {
+		return nil, err
+	}
+	return svc.Connections, nil
 }
 
-// newConnectorFlows returns the connections service and a flows service
-// whose catalog holds the connector actions and whose flows can be turned
-// on only when their connections are set, as the server wires them.
+// newConnectorFlows returns the connections and flows services as the
+// server wires them: the catalog holds the connector actions and flows can
+// be turned on only when their connections are set.
 func newConnectorFlows(a *app.App) (*connection.Service, *flows.Service, error) {
-	conns := newConnectionService(a)
-	cat := catalog.New()
-	if err := connector.New(connector.Config{Connections: conns, Client: a.Outbound, Now: a.Config.Now}).Register(cat); err != nil {
+	svc, err := a.NewServices()
+	if err != nil {
 		return nil, nil, err
 	}
-	svc := flows.New(a.Store, a.Box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: conns},
-		HTTPClient: a.Outbound, Now: a.Config.Now, Logger: a.Logger})
-	return conns, svc, nil
+	return svc.Connections, svc.Flows, nil
 }
 
 // newQueuedFlows is newConnectorFlows with an insert-only queue, for
 // commands that start or resume executions for a running server to run.
 func newQueuedFlows(a *app.App) (*flows.Service, error) {
-	_, svc, err := newConnectorFlows(a)
+	svc, err := newQueuedServices(a)
+	if err != nil {
+		return nil, err
+	}
+	return svc.Flows, nil
+}
+
+// newQueuedServices builds the services as the server does, with an
+// insert-only queue: the jobs a command queues (executions, scans,
+// deliveries) are left for a running server to work.
+func newQueuedServices(a *app.App) (*app.Services, error) {
+	svc, err := a.NewServices()
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +82,11 @@ func withConnections(cmd *cobra.Command, g *globals, fn func(ctx context.Context
 		return err
 	}
 	defer a.Close()
-	return fn(ctx, newConnectionService(a))
+	svc, err := newConnectionService(a)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, svc)
 }
 
 // connectionFlag maps one flag of "connections add" onto a field of each

@@ -15,10 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vigil-ispm/vigil/internal/app"
-	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
-	"github.com/vigil-ispm/vigil/internal/queue"
 )
 
 // posture holds the services the posture commands use.
@@ -27,27 +25,23 @@ type posture struct {
 	issues  *issue.Service
 }
 
-// openPosture opens the app and builds the posture services over it. Issue
-// events go to the hooks outbox, with an insert-only queue so that
-// deliveries to matching integrations are queued in the same transaction;
-// a running server sends them.
+// openPosture opens the app and builds the posture services over it as the
+// server does. Issue events go to the hooks outbox, with an insert-only
+// queue so that deliveries to matching integrations are queued in the same
+// transaction; a running server sends them.
 func openPosture(ctx context.Context, g *globals) (*app.App, *posture, error) {
 	a, err := g.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	q, err := queue.New(a.Store, queue.Config{})
+	// Only warnings: the commands print their own summary.
+	a.Logger = slog.New(minLevel{slog.LevelWarn, a.Logger.Handler()})
+	svc, err := newQueuedServices(a)
 	if err != nil {
 		a.Close()
 		return nil, nil, err
 	}
-	outbox := hooks.New(a.Store, a.Box, hooks.Config{Client: a.Outbound, Allow: a.Allow, PublicURL: a.Config.PublicURL,
-		Now: a.Config.Now, Logger: a.Logger, Queue: q})
-	// Only warnings: the commands print their own summary.
-	logger := slog.New(minLevel{slog.LevelWarn, a.Logger.Handler()})
-	is := issue.New(a.Store, outbox, issue.Config{PublicURL: a.Config.PublicURL, Now: a.Config.Now, Logger: logger})
-	src := source.New(a.Store, a.Box, is, source.Config{HTTPClient: a.Outbound, Allow: a.Allow, FileDir: a.Config.SnapshotDir, Now: a.Config.Now, Logger: logger})
-	return a, &posture{sources: src, issues: is}, nil
+	return a, &posture{sources: svc.Sources, issues: svc.Issues}, nil
 }
 
 // minLevel drops records below a level.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // ApprovalItem is an approval request as the API shows it: with whether
@@ -49,7 +50,7 @@ func (a *API) listApprovals(w http.ResponseWriter, r *http.Request) error {
 	for i, ap := range list {
 		out[i] = approvalItem(r, ap)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"approvals": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"approvals": out})
 	return nil
 }
 
@@ -83,6 +84,6 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, approve bool) error
 	case err != nil:
 		return err
 	}
-	writeJSON(w, http.StatusOK, approvalItem(r, ap))
+	httpjson.Write(w, http.StatusOK, approvalItem(r, ap))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/vigil-ispm/vigil/internal/connection"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // connectionNamed returns the connection named (or with the id) in the
@@ -28,7 +29,7 @@ func (a *API) listConnections(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []*connection.Connection{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"connections": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"connections": list})
 	return nil
 }
 
@@ -38,7 +39,7 @@ func (a *API) getConnection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 	return nil
 }
 
@@ -55,7 +56,7 @@ func (a *API) testConnection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -80,6 +81,6 @@ func (a *API) setDryRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 	return nil
 }

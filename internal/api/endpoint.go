@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // maxGrace bounds how long a rotated client token keeps working.
@@ -72,7 +73,7 @@ func (a *API) getEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ep)
+	httpjson.Write(w, http.StatusOK, ep)
 	return nil
 }
 
@@ -106,6 +107,6 @@ func (a *API) rotateToken(w http.ResponseWriter, r *http.Request) error {
 	if grace > 0 {
 		ep.PreviousTokenExpiresAt = timePtr(a.cfg.Now().Add(grace).UTC())
 	}
-	writeJSON(w, http.StatusOK, ep)
+	httpjson.Write(w, http.StatusOK, ep)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // folderParam resolves the folder query parameter (an id or a name);
@@ -55,7 +56,7 @@ func (a *API) listFolders(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []*flows.Folder{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"folders": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"folders": list})
 	return nil
 }
 
@@ -86,7 +87,7 @@ func (a *API) listFlows(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []*flows.Flow{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"flows": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"flows": list})
 	return nil
 }
 
@@ -96,7 +97,7 @@ func (a *API) getFlow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, f)
+	httpjson.Write(w, http.StatusOK, f)
 	return nil
 }
 
@@ -121,7 +122,7 @@ func (a *API) switchFlow(w http.ResponseWriter, r *http.Request, on bool) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, f)
+	httpjson.Write(w, http.StatusOK, f)
 	return nil
 }
 
@@ -179,7 +180,7 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	if len(list) == n {
 		out.Next = list[len(list)-1].ID
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 	return nil
 }
 
@@ -195,6 +196,6 @@ func (a *API) getExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h)
+	httpjson.Write(w, http.StatusOK, h)
 	return nil
 }

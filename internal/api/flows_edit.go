@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // maxDocumentBody bounds the body of a flow save. It leaves room above
@@ -182,7 +183,7 @@ func (a *API) save(w http.ResponseWriter, r *http.Request, folder *flows.Folder,
 	if err != nil {
 		return documentError(err)
 	}
-	writeJSON(w, status, FlowSaved{Flow: res.Flow, Changed: res.Changed})
+	httpjson.Write(w, status, FlowSaved{Flow: res.Flow, Changed: res.Changed})
 	return nil
 }
 
@@ -217,7 +218,7 @@ func (a *API) listVersions(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []*flows.Version{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"versions": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"versions": list})
 	return nil
 }
 
@@ -240,6 +241,6 @@ func (a *API) getVersion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 	return nil
 }

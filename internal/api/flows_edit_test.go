@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -119,7 +120,7 @@ func TestCreateFlow(t *testing.T) {
 					t.Fatalf("%s: %d flows; want %d, unchanged", what, got, n)
 				}
 			})
-			var e errorBody
+			var e httpjson.ErrorBody
 			r.decode(t, &e)
 			if !strings.Contains(e.Error.Message, tc.msgHas) || !strings.HasSuffix(e.Error.Message, ".") || strings.Contains(e.Error.Message, "\n") {
 				t.Errorf("%s: message %q; want one sentence naming %q", tc.what, e.Error.Message, tc.msgHas)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // maxRunBody bounds the body of a run. It leaves room above the largest
@@ -87,7 +88,7 @@ func (a *API) runFlow(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/api/v1/executions/"+execID)
 	if wait == 0 {
-		writeJSON(w, http.StatusAccepted, RunStarted{ExecutionID: execID, Status: flows.StatusPending})
+		httpjson.Write(w, http.StatusAccepted, RunStarted{ExecutionID: execID, Status: flows.StatusPending})
 		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
@@ -101,7 +102,7 @@ func (a *API) runFlow(w http.ResponseWriter, r *http.Request) error {
 		if e != nil {
 			status = e.Status
 		}
-		writeJSON(w, http.StatusAccepted, RunStarted{ExecutionID: execID, Status: status})
+		httpjson.Write(w, http.StatusAccepted, RunStarted{ExecutionID: execID, Status: status})
 		return nil
 	}
 	h, err := a.svc.Flows.Execution(ctx, execID)
@@ -114,7 +115,7 @@ func (a *API) runFlow(w http.ResponseWriter, r *http.Request) error {
 	if h.Execution.Output == nil {
 		h.Execution.Output = e.Output
 	}
-	writeJSON(w, http.StatusOK, h)
+	httpjson.Write(w, http.StatusOK, h)
 	return nil
 }
 
@@ -157,6 +158,6 @@ func (a *API) cancelExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h)
+	httpjson.Write(w, http.StatusOK, h)
 	return nil
 }

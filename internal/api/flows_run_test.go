@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -308,7 +309,7 @@ func TestCancelExecution(t *testing.T) {
 		} {
 			r := cancel(auth.RoleWorkflowsAdmin, tc.execID)
 			want(t, "cancel "+tc.status, r, http.StatusConflict, "conflict")
-			var e errorBody
+			var e httpjson.ErrorBody
 			r.decode(t, &e)
 			if msg := "The execution already ended (status " + tc.status + "); nothing was cancelled."; e.Error.Message != msg {
 				t.Errorf("cancel %s: %q; want %q", tc.status, e.Error.Message, msg)

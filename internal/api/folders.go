@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // folderNamed returns the folder whose id or name is in the path.
@@ -51,7 +52,7 @@ func (a *API) createFolder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nameError(err)
 	}
-	writeJSON(w, http.StatusCreated, f)
+	httpjson.Write(w, http.StatusCreated, f)
 	return nil
 }
 
@@ -84,7 +85,7 @@ func (a *API) updateFolder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nameError(err)
 	}
-	writeJSON(w, http.StatusOK, f)
+	httpjson.Write(w, http.StatusOK, f)
 	return nil
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/netguard/netguardtest"
 	"github.com/vigil-ispm/vigil/internal/posture/identity"
@@ -317,7 +318,7 @@ func (r response) decode(t *testing.T, v any) {
 
 // errorCode is the error code of an error answer.
 func (r response) errorCode() (code, field string) {
-	var e errorBody
+	var e httpjson.ErrorBody
 	_ = json.Unmarshal(r.body, &e)
 	return e.Error.Code, e.Error.Field
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/identity"
 )
 
@@ -49,7 +50,7 @@ func (a *API) listIdentities(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, PeoplePage{Identities: people, Total: total, Offset: f.Offset})
+	httpjson.Write(w, http.StatusOK, PeoplePage{Identities: people, Total: total, Offset: f.Offset})
 	return nil
 }
 
@@ -67,7 +68,7 @@ func (a *API) getIdentity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, p)
+	httpjson.Write(w, http.StatusOK, p)
 	return nil
 }
 
@@ -85,6 +86,6 @@ func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, AccountPage{Accounts: accounts, Total: total, Offset: f.Offset})
+	httpjson.Write(w, http.StatusOK, AccountPage{Accounts: accounts, Total: total, Offset: f.Offset})
 	return nil
 }

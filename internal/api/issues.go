@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 )
@@ -138,7 +139,7 @@ func (a *API) listIssues(w http.ResponseWriter, r *http.Request) error {
 	for _, i := range page.Issues {
 		out.Issues = append(out.Issues, issueOf(i))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 	return nil
 }
 
@@ -152,7 +153,7 @@ func (a *API) getIssue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, issueOf(i))
+	httpjson.Write(w, http.StatusOK, issueOf(i))
 	return nil
 }
 

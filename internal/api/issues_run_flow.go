@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 )
 
@@ -54,6 +55,6 @@ func (a *API) runFlowOnIssue(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/executions/"+execID)
-	writeJSON(w, http.StatusAccepted, RunStarted{ExecutionID: execID, Status: flows.StatusPending})
+	httpjson.Write(w, http.StatusAccepted, RunStarted{ExecutionID: execID, Status: flows.StatusPending})
 	return nil
 }

@@ -1,10 +1,10 @@
 package api
 
 import (
-	"encoding/json"
+	//IMPORTDEL
 	"errors"
 	"fmt"
-	"io"
+	//IMPORTDEL
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 )
@@ -53,16 +54,6 @@ func unavailable(format string, args ...any) error {
 	return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: fmt.Sprintf(format, args...)}
 }
 
-// errorBody is the JSON shape of every error, shared with the auth and
-// hooks APIs.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field,omitempty"`
-	} `json:"error"`
-}
-
 // writeError answers err. Errors of the services that say what was wrong
 // with the request become 400, 404 or 409 with the service's sentence;
 // anything else is logged and answered 500 without details, which may
@@ -74,9 +65,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal",
 			Message: "The request failed on the server; the log has the details."}
 	}
-	var body errorBody
-	body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
-	writeJSON(w, e.Status, body)
+	httpjson.WriteError(w, e.Status, e.Code, e.Message, e.Field)
 }
 
 // classify maps the errors services document for bad input to an answer,
@@ -118,14 +107,6 @@ func classify(err error) *Error {
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	// Endpoint settings carry a client token; no answer is worth caching.
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // decode reads a JSON body into v; an empty body leaves v as it is, so
 // that bodies whose every field is optional may be left out.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
@@ -135,19 +116,15 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 // decodeMax is decode for a body of at most max bytes, for the few
 // bodies that carry a document rather than a handful of fields.
 func decodeMax(w http.ResponseWriter, r *http.Request, v any, max int64) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return invalid("body", "The request body is larger than %d KB.", max>>10)
-		}
-		return invalid("body", "The request body is not the JSON this endpoint expects: %s.", err.Error())
+	err := httpjson.Decode(w, r, v, max)
+	var be *httpjson.BodyError
+	switch {
+	case errors.Is(err, httpjson.ErrEmpty):
+		return nil
+	case errors.As(err, &be):
+		return invalid("body", "%s", be.Message)
 	}
-	if dec.More() {
-		return invalid("body", "The request body holds more than one JSON value.")
-	}
-	return nil
+	return err
 }
 
 // limit reads the query parameter limit: def when absent, otherwise a

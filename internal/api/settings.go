@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // Settings are the server settings of Admin → Settings, as the API shows
@@ -36,7 +38,7 @@ func (a *API) getSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s)
+	httpjson.Write(w, http.StatusOK, s)
 	return nil
 }
 
@@ -61,6 +63,6 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s)
+	httpjson.Write(w, http.StatusOK, s)
 	return nil
 }

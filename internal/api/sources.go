@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 )
 
@@ -47,7 +48,7 @@ func (a *API) listSources(w http.ResponseWriter, r *http.Request) error {
 	for _, s := range list {
 		out = append(out, sourceOf(s))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sources": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"sources": out})
 	return nil
 }
 
@@ -67,7 +68,7 @@ func (a *API) getSource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sourceOf(s))
+	httpjson.Write(w, http.StatusOK, sourceOf(s))
 	return nil
 }
 
@@ -84,7 +85,7 @@ func (a *API) listScans(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []*source.ScanResult{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scans": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"scans": list})
 	return nil
 }
 
@@ -138,6 +139,6 @@ func (a *API) startScan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, ScanQueued{JobID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate, Sources: names})
+	httpjson.Write(w, http.StatusAccepted, ScanQueued{JobID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate, Sources: names})
 	return nil
 }

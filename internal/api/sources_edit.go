@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 )
 
@@ -56,7 +57,7 @@ func (a *API) addSource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, sourceOf(s))
+	httpjson.Write(w, http.StatusCreated, sourceOf(s))
 	return nil
 }
 
@@ -103,6 +104,6 @@ func (a *API) setSchedule(w http.ResponseWriter, r *http.Request) error {
 	if s, err = a.svc.Sources.Get(ctx, s.Name); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sourceOf(s))
+	httpjson.Write(w, http.StatusOK, sourceOf(s))
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // unsafeFileChars are replaced in the file name of a CSV export, so that
@@ -46,7 +47,7 @@ func (a *API) listTables(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []*flows.TableInfo{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tables": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"tables": list})
 	return nil
 }
 
@@ -81,7 +82,7 @@ func (a *API) listRows(w http.ResponseWriter, r *http.Request) error {
 		next := offset + n
 		page.NextOffset = &next
 	}
-	writeJSON(w, http.StatusOK, page)
+	httpjson.Write(w, http.StatusOK, page)
 	return nil
 }
 

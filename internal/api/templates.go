@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // listTemplates serves GET /api/v1/templates (?q= searches the names,
@@ -16,7 +17,7 @@ func (a *API) listTemplates(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []*template.Template{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"templates": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"templates": list})
 	return nil
 }
 
@@ -35,7 +36,7 @@ func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	httpjson.Write(w, http.StatusOK, t)
 	return nil
 }
 
@@ -89,6 +90,6 @@ func (a *API) addTemplate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, TemplateAdded{Added: added, FolderID: folder.ID})
+	httpjson.Write(w, http.StatusCreated, TemplateAdded{Added: added, FolderID: folder.ID})
 	return nil
 }

@@ -1,10 +1,12 @@
 package auth
 
 import (
-	"encoding/json"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
+
+	//IMPORTDEL
 	"errors"
 	"fmt"
-	"io"
+	//IMPORTDEL
 	"math"
 	"net/http"
 	"strconv"
@@ -83,42 +85,38 @@ func (s *Service) writeAPIError(w http.ResponseWriter, r *http.Request, err erro
 	var locked *LockedError
 	switch {
 	case errors.As(err, &inv):
-		writeError(w, http.StatusBadRequest, "invalid", inv.Message, inv.Field)
+		httpjson.WriteError(w, http.StatusBadRequest, "invalid", inv.Message, inv.Field)
 	case errors.As(err, &conflict):
-		writeError(w, http.StatusConflict, "conflict", conflict.Message, "name")
+		httpjson.WriteError(w, http.StatusConflict, "conflict", conflict.Message, "name")
 	case errors.As(err, &locked):
 		secs := int(math.Ceil(locked.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeError(w, http.StatusTooManyRequests, "too_many_attempts",
+		httpjson.WriteError(w, http.StatusTooManyRequests, "too_many_attempts",
 			fmt.Sprintf("Too many failed sign-ins; try again in %d seconds.", secs), "")
 	case errors.Is(err, ErrInvalidCredentials):
-		writeError(w, http.StatusUnauthorized, "invalid_credentials", "The user name or password is not correct.", "")
+		httpjson.WriteError(w, http.StatusUnauthorized, "invalid_credentials", "The user name or password is not correct.", "")
 	case errors.Is(err, ErrTokenRequiresSession):
-		writeError(w, http.StatusForbidden, "forbidden", sentence(err.Error()), "")
+		httpjson.WriteError(w, http.StatusForbidden, "forbidden", sentence(err.Error()), "")
 	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "There is no such user or token.", "")
+		httpjson.WriteError(w, http.StatusNotFound, "not_found", "There is no such user or token.", "")
 	default:
 		s.log.Error("accounts API request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		writeError(w, http.StatusInternalServerError, "internal", "The request failed on the server; the log has the details.", "")
+		httpjson.WriteError(w, http.StatusInternalServerError, "internal", "The request failed on the server; the log has the details.", "")
 	}
 }
 
 // decode reads a JSON body into v, refusing unknown fields and big bodies.
 // Its messages never quote the body, which may hold a password.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			return invalid("body", "The request body is too large.")
-		case errors.Is(err, io.EOF):
-			return invalid("body", "The request body is empty; send a JSON object.")
-		}
-		return invalid("body", "The request body is not the JSON object this endpoint expects.")
+	err := httpjson.Decode(w, r, v, maxAPIBody)
+	var be *httpjson.BodyError
+	switch {
+	case errors.Is(err, httpjson.ErrEmpty):
+		return invalid("body", "The request body is empty; send a JSON object.")
+	case errors.As(err, &be):
+		return invalid("body", be.Message)
 	}
-	return nil
+	return err
 }
 
 func me(u *User, m Method) Me { return Me{User: *u, Permissions: u.Role.Permissions(), Method: m} }
@@ -138,7 +136,7 @@ func (s *Service) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, me(u, MethodSession))
+	httpjson.Write(w, http.StatusOK, me(u, MethodSession))
 	return nil
 }
 
@@ -152,13 +150,13 @@ func (s *Service) apiSignOut(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Service) apiMe(w http.ResponseWriter, r *http.Request) error {
 	u, _ := UserFrom(r.Context())
-	writeJSON(w, http.StatusOK, me(u, MethodFrom(r.Context())))
+	httpjson.Write(w, http.StatusOK, me(u, MethodFrom(r.Context())))
 	return nil
 }
 
 func (s *Service) apiChangePassword(w http.ResponseWriter, r *http.Request) error {
 	if MethodFrom(r.Context()) != MethodSession {
-		writeError(w, http.StatusForbidden, "forbidden", "Change your password from a signed-in console session.", "")
+		httpjson.WriteError(w, http.StatusForbidden, "forbidden", "Change your password from a signed-in console session.", "")
 		return nil
 	}
 	var in struct {
@@ -190,7 +188,7 @@ func (s *Service) apiUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": users})
+	httpjson.Write(w, http.StatusOK, map[string]any{"users": users})
 	return nil
 }
 
@@ -216,7 +214,7 @@ func (s *Service) apiCreateUser(w http.ResponseWriter, r *http.Request) error {
 	if generated != "" {
 		out["password"] = generated // shown once, to pass on to the user
 	}
-	writeJSON(w, http.StatusCreated, out)
+	httpjson.Write(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -242,7 +240,7 @@ func (s *Service) apiUpdateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	httpjson.Write(w, http.StatusOK, map[string]any{"user": u})
 	return nil
 }
 
@@ -252,7 +250,7 @@ func (s *Service) apiTokens(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	if q.Get("all") == "true" || q.Get("user") != "" {
 		if !caller.Can(PermManageUsers) {
-			writeError(w, http.StatusForbidden, "forbidden", "Listing other users' tokens needs the users:manage permission.", "")
+			httpjson.WriteError(w, http.StatusForbidden, "forbidden", "Listing other users' tokens needs the users:manage permission.", "")
 			return nil
 		}
 		userID = ""
@@ -268,7 +266,7 @@ func (s *Service) apiTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": tokens})
+	httpjson.Write(w, http.StatusOK, map[string]any{"tokens": tokens})
 	return nil
 }
 
@@ -292,7 +290,7 @@ func (s *Service) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if u.ID != caller.ID && !caller.Can(PermManageUsers) {
-			writeError(w, http.StatusForbidden, "forbidden", "Creating tokens for other users needs the users:manage permission.", "")
+			httpjson.WriteError(w, http.StatusForbidden, "forbidden", "Creating tokens for other users needs the users:manage permission.", "")
 			return nil
 		}
 		owner = u
@@ -304,7 +302,7 @@ func (s *Service) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"apiToken": t, "token": raw})
+	httpjson.Write(w, http.StatusCreated, map[string]any{"apiToken": t, "token": raw})
 	return nil
 }
 

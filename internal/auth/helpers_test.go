@@ -3,10 +3,10 @@ package auth
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -14,28 +14,10 @@ import (
 // testHash keeps tests fast: the cost parameters do not change the logic.
 var testHash = HashParams{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// clock is an injectable clock tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type testBundle struct {
 	svc   *Service
 	st    *store.Store
-	clock *clock
+	clock *clocktest.Clock
 	logs  *logtest.Buffer
 	ctx   context.Context
 }
@@ -44,7 +26,7 @@ type testBundle struct {
 // a captured debug log; mod may change the configuration.
 func setup(t *testing.T, st *store.Store, mod func(*Config)) *testBundle {
 	t.Helper()
-	b := &testBundle{st: st, clock: &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}, logs: &logtest.Buffer{}, ctx: context.Background()}
+	b := &testBundle{st: st, clock: clocktest.New(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)), logs: &logtest.Buffer{}, ctx: context.Background()}
 	cfg := Config{
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    b.clock.Now,

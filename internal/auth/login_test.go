@@ -78,16 +78,16 @@ func TestLoginLockout(t *testing.T) {
 		}
 		fail(5, "192.0.2.1")
 		locked(30*time.Second, "192.0.2.9") // the name is locked from any address
-		b.clock.Advance(10 * time.Second)
+		b.clock.Add(10 * time.Second)
 		locked(20*time.Second, "192.0.2.1")
-		b.clock.Advance(21 * time.Second)
+		b.clock.Add(21 * time.Second)
 		// The lock-out is over; one more failure doubles it.
 		fail(1, "192.0.2.1")
 		locked(time.Minute, "192.0.2.1")
-		b.clock.Advance(time.Minute)
+		b.clock.Add(time.Minute)
 		fail(1, "192.0.2.1")
 		locked(2*time.Minute, "192.0.2.1")
-		b.clock.Advance(2 * time.Minute)
+		b.clock.Add(2 * time.Minute)
 		if _, err := b.svc.Login(b.ctx, "alice", goodPassword, "192.0.2.1"); err != nil {
 			t.Fatalf("after the lock-out: %v", err)
 		}
@@ -122,7 +122,7 @@ func TestLoginLockoutCapAndForget(t *testing.T) {
 		}
 		wrong := func() { b.svc.Login(b.ctx, "alice", "wrong password!", "") }
 		wrong()
-		b.clock.Advance(11 * time.Minute) // the first failure is forgotten
+		b.clock.Add(11 * time.Minute) // the first failure is forgotten
 		wrong()
 		if got := retry(); got != 0 {
 			t.Fatalf("locked after failures 11 minutes apart: %s", got)
@@ -132,7 +132,7 @@ func TestLoginLockoutCapAndForget(t *testing.T) {
 			if got := retry(); got != want {
 				t.Fatalf("lock-out %d = %s; want %s", i, got, want)
 			}
-			b.clock.Advance(want)
+			b.clock.Add(want)
 			wrong()
 		}
 	})
@@ -164,7 +164,7 @@ func TestLoginLockoutByAddress(t *testing.T) {
 		if err := b.svc.Housekeep(b.ctx); err != nil {
 			t.Fatal(err)
 		}
-		b.clock.Advance(2 * time.Hour)
+		b.clock.Add(2 * time.Hour)
 		if err := b.svc.Housekeep(b.ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"github.com/vigil-ispm/vigil/internal/httpjson"
+
 	"context"
-	"encoding/json"
+	//IMPORTDEL
 	"errors"
 	"net/http"
 	"net/url"
@@ -191,16 +193,16 @@ func RequireAPI(perm Permission, next http.Handler) http.Handler {
 		p, _ := principalFrom(r.Context())
 		switch {
 		case p != nil && p.failed != nil:
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "Your credentials could not be checked right now; try again shortly.", "")
+			httpjson.WriteError(w, http.StatusServiceUnavailable, "unavailable", "Your credentials could not be checked right now; try again shortly.", "")
 		case p == nil || p.user == nil:
 			msg, challenge := "Sign in or send an API token as \"Authorization: Bearer\".", `Bearer realm="vigil"`
 			if p != nil && p.refused != nil {
 				msg, challenge = sentence(p.refused.Error()), `Bearer realm="vigil", error="invalid_token"`
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
-			writeError(w, http.StatusUnauthorized, "unauthorized", msg, "")
+			httpjson.WriteError(w, http.StatusUnauthorized, "unauthorized", msg, "")
 		case !p.user.Can(perm):
-			writeError(w, http.StatusForbidden, "forbidden",
+			httpjson.WriteError(w, http.StatusForbidden, "forbidden",
 				"Your role ("+string(p.user.Role)+") does not have the "+string(perm)+" permission.", "")
 		default:
 			next.ServeHTTP(w, r)
@@ -225,28 +227,6 @@ func RequirePage(perm Permission, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
-}
-
-// errorBody is the JSON API's error shape.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field,omitempty"`
-	} `json:"error"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, message, field string) {
-	var b errorBody
-	b.Error.Code, b.Error.Message, b.Error.Field = code, message, field
-	writeJSON(w, status, b)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // sentence turns an error string into a sentence for a person.

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // testKeys are generated once: RSA key generation is the slowest step of
@@ -101,7 +103,7 @@ func (p *fakeIdP) set(fn func(p *fakeIdP)) {
 
 func (p *fakeIdP) discovery(w http.ResponseWriter, r *http.Request) {
 	u := p.srv.URL
-	writeJSON(w, http.StatusOK, map[string]any{
+	httpjson.Write(w, http.StatusOK, map[string]any{
 		"issuer":                                u,
 		"authorization_endpoint":                u + "/authorize",
 		"token_endpoint":                        u + "/token",
@@ -116,7 +118,7 @@ func (p *fakeIdP) discovery(w http.ResponseWriter, r *http.Request) {
 
 func (p *fakeIdP) jwks(w http.ResponseWriter, r *http.Request) {
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.published.PublicKey, KeyID: fakeKeyID, Algorithm: "RS256", Use: "sig"}}}
-	writeJSON(w, http.StatusOK, set)
+	httpjson.Write(w, http.StatusOK, set)
 }
 
 // authorize plays a person who is signed in at the provider already: it
@@ -153,7 +155,7 @@ func (p *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tokenRequests++
-	fail := func(code string) { writeJSON(w, http.StatusBadRequest, map[string]string{"error": code}) }
+	fail := func(code string) { httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": code}) }
 	id, secret, ok := r.BasicAuth()
 	if !ok {
 		id, secret = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
@@ -163,7 +165,7 @@ func (p *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if id != p.clientID || secret != p.clientSecret {
 		w.Header().Set("WWW-Authenticate", "Basic")
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return
 	}
 	if r.PostFormValue("grant_type") != "authorization_code" {
@@ -196,7 +198,7 @@ func (p *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 	idToken := signJWT(p.t, key, claims)
 	access := "at-" + randomText()
 	p.issued = append(p.issued, idToken, access)
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 3600, "id_token": idToken})
+	httpjson.Write(w, http.StatusOK, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 3600, "id_token": idToken})
 }
 
 func signJWT(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string {

@@ -141,7 +141,7 @@ func (e *ssoEnv) signIn(t *testing.T, o ssoOpts) ssoAnswer {
 		q = url.Values{"error": {o.providerError}, "state": {q.Get("state")}}
 	}
 	back.RawQuery = q.Encode()
-	e.clock.Advance(o.wait)
+	e.clock.Add(o.wait)
 	if o.noFlowCookie {
 		flow = nil
 	}

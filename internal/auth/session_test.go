@@ -38,22 +38,22 @@ func TestSessionExpiry(t *testing.T) {
 		}
 		// Use every 11 hours: the idle timeout slides, up to the absolute end.
 		for elapsed := time.Duration(0); elapsed+11*time.Hour < 7*24*time.Hour; elapsed += 11 * time.Hour {
-			b.clock.Advance(11 * time.Hour)
+			b.clock.Add(11 * time.Hour)
 			if !valid(token) {
 				t.Fatalf("session ended after %s of regular use", elapsed+11*time.Hour)
 			}
 		}
-		b.clock.Advance(11 * time.Hour)
+		b.clock.Add(11 * time.Hour)
 		if valid(token) {
 			t.Fatal("session outlived its absolute end")
 		}
 
 		idle, _, _ := b.svc.StartSession(b.ctx, u)
-		b.clock.Advance(12*time.Hour - time.Second)
+		b.clock.Add(12*time.Hour - time.Second)
 		if !valid(idle) {
 			t.Fatal("session ended before its idle timeout")
 		}
-		b.clock.Advance(12 * time.Hour)
+		b.clock.Add(12 * time.Hour)
 		if valid(idle) {
 			t.Fatal("session outlived 12 idle hours")
 		}

@@ -43,12 +43,12 @@ func TestAPITokens(t *testing.T) {
 			t.Errorf("last used %s; want %s", first, b.clock.Now())
 		}
 		// Within a minute, uses do not write.
-		b.clock.Advance(59 * time.Second)
+		b.clock.Add(59 * time.Second)
 		b.svc.TokenUser(b.ctx, raw)
 		if got := lastUsed(); !got.Equal(first) {
 			t.Errorf("last used moved to %s within a minute", got)
 		}
-		b.clock.Advance(2 * time.Second)
+		b.clock.Add(2 * time.Second)
 		b.svc.TokenUser(b.ctx, raw)
 		if got := lastUsed(); !got.Equal(b.clock.Now()) {
 			t.Errorf("last used %s after a minute; want %s", got, b.clock.Now())
@@ -80,7 +80,7 @@ func TestAPITokenRefusals(t *testing.T) {
 		if _, err := b.svc.UpdateUser(b.ctx, off.ID, UserUpdate{Disabled: &yes}); err != nil {
 			t.Fatal(err)
 		}
-		b.clock.Advance(time.Hour)
+		b.clock.Add(time.Hour)
 		_, valid, _ := b.svc.CreateToken(b.ctx, u.ID, "valid", 0)
 
 		tests := []struct {

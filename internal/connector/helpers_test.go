@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
@@ -27,29 +28,10 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustPa
 
 var testNow = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
-// clock is a test clock that only sleeps move forward, so a client that
-// waits for a rate-limit reset finds the window over when it wakes.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // sleeps records the waits of retries, which return at once. With a clock,
 // each wait moves it forward by the time waited.
 type sleeps struct {
-	clock *clock
+	clock *clocktest.Clock
 
 	mu sync.Mutex
 	d  []time.Duration
@@ -60,7 +42,7 @@ func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
 	s.d = append(s.d, d)
 	s.mu.Unlock()
 	if s.clock != nil {
-		s.clock.advance(d)
+		s.clock.Add(d)
 	}
 	return ctx.Err()
 }
@@ -121,11 +103,11 @@ func setup(t *testing.T) *bundle {
 
 // setupClock is setup with a clock that the retries' waits move forward;
 // nil keeps it at testNow.
-func setupClock(t *testing.T, clk *clock) *bundle {
+func setupClock(t *testing.T, clk *clocktest.Clock) *bundle {
 	t.Helper()
 	now := func() time.Time { return testNow }
 	if clk != nil {
-		now = clk.now
+		now = clk.Now
 	}
 	st := storetest.SQLite(t)
 	key := make([]byte, 32)

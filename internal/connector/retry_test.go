@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/entra/entratest"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/okta/oktatest"
@@ -29,10 +30,10 @@ const (
 // members Okta does not let the API change.
 func oktaClockFixture(t *testing.T, status string) (*bundle, *oktatest.Server, oktatest.User) {
 	t.Helper()
-	clk := &clock{t: testNow}
+	clk := clocktest.New(testNow)
 	b := setupClock(t, clk)
 	ok := oktatest.New(t)
-	ok.SetClock(clk.now)
+	ok.SetClock(clk.Now)
 	u := ok.AddUser(oktatest.User{Login: "ali.lesch@example.com", Status: status})
 	ok.AddGroup(oktatest.Group{ID: oktaMFAGroup, Name: "MFA required"})
 	ok.AddGroup(oktatest.Group{ID: oktaAppGroup, Type: "APP_GROUP", Name: "Salesforce users"})

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/hooks"
+	//IMPORTDEL
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -142,14 +143,6 @@ func (c *Console) redirect(w http.ResponseWriter, r *http.Request, target, kind,
 		setFlash(w, r, kind, msg)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
-}
-
-// writeJSON answers a small JSON document (the scan progress endpoint).
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // Flash kinds.

@@ -3,6 +3,8 @@ package console
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // showScan serves GET /ispm/scans/{id}: the scan's live progress (the page
@@ -24,20 +26,20 @@ func (c *Console) showScan(w http.ResponseWriter, r *http.Request) {
 // the scan page polls.
 func (c *Console) scanProgress(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Sources == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "Sources are not available on this server."})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "Sources are not available on this server."})
 		return
 	}
 	s, err := c.svc.Sources.Scan(r.Context(), r.PathValue("id"))
 	if err != nil {
 		if isNotFound(err) {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "No scan has this id."})
+			httpjson.Write(w, http.StatusNotFound, map[string]string{"error": "No scan has this id."})
 			return
 		}
 		c.log.Error("scan progress failed", "error", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "The scan's progress could not be read."})
+		httpjson.Write(w, http.StatusInternalServerError, map[string]string{"error": "The scan's progress could not be read."})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	httpjson.Write(w, http.StatusOK, map[string]any{
 		"id": s.ID, "status": s.Status, "finished": s.Finished(), "done": s.Done, "total": s.Total,
 		"message": progressMessage(s), "opened": s.Opened, "resolved": s.Resolved, "accounts": s.Accounts,
 	})

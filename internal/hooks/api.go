@@ -1,10 +1,12 @@
 package hooks
 
 import (
-	"encoding/json"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
+
+	//IMPORTDEL
 	"errors"
 	"fmt"
-	"io"
+	//IMPORTDEL
 	"net/http"
 	"strconv"
 	"time"
@@ -75,16 +77,8 @@ func (s *Service) RegisterAPI(mux Mux, guard func(http.Handler) http.Handler) {
 	handle("POST /api/v1/hooks/{id}/resend-dead", s.apiResendDead)
 }
 
-type apiErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field,omitempty"`
-	} `json:"error"`
-}
-
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var body apiErrorBody
+	var body httpjson.ErrorBody
 	status := http.StatusInternalServerError
 	var inv *InvalidError
 	var conflict *ConflictError
@@ -99,28 +93,20 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		s.cfg.Logger.Error("hooks API request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		body.Error.Code, body.Error.Message = "internal", "The request failed on the server; the log has the details."
 	}
-	writeJSON(w, status, body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store") // answers may carry a secret shown once
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, status, body)
 }
 
 // decode reads a JSON body into v; an empty body leaves v as is.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return invalid("body", "The request body is larger than 1 MB.")
-		}
-		return invalid("body", "The request body is not the JSON this endpoint expects: "+err.Error()+".")
+	err := httpjson.Decode(w, r, v, maxAPIBody)
+	var be *httpjson.BodyError
+	switch {
+	case errors.Is(err, httpjson.ErrEmpty):
+		return nil
+	case errors.As(err, &be):
+		return invalid("body", be.Message)
 	}
-	return nil
+	return err
 }
 
 func (s *Service) apiList(w http.ResponseWriter, r *http.Request) error {
@@ -128,7 +114,7 @@ func (s *Service) apiList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"integrations": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"integrations": list})
 	return nil
 }
 
@@ -147,7 +133,7 @@ func (s *Service) apiCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, created{Integration: v, Secret: whsec})
+	httpjson.Write(w, http.StatusCreated, created{Integration: v, Secret: whsec})
 	return nil
 }
 
@@ -156,7 +142,7 @@ func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 	return nil
 }
 
@@ -169,7 +155,7 @@ func (s *Service) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 	return nil
 }
 
@@ -197,7 +183,7 @@ func (s *Service) apiTestUnsaved(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -206,7 +192,7 @@ func (s *Service) apiTestSaved(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -231,7 +217,7 @@ func (s *Service) apiRotate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, created{Secret: whsec})
+	httpjson.Write(w, http.StatusOK, created{Secret: whsec})
 	return nil
 }
 
@@ -240,7 +226,7 @@ func (s *Service) apiAutomations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"automations": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"automations": list})
 	return nil
 }
 
@@ -250,10 +236,10 @@ func (s *Service) apiGetAutomation(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if v.Automation == nil {
-		writeJSON(w, http.StatusOK, map[string]any{"automation": nil})
+		httpjson.Write(w, http.StatusOK, map[string]any{"automation": nil})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"automation": v.Automation})
+	httpjson.Write(w, http.StatusOK, map[string]any{"automation": v.Automation})
 	return nil
 }
 
@@ -266,7 +252,7 @@ func (s *Service) apiSetAutomation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"automation": a})
+	httpjson.Write(w, http.StatusOK, map[string]any{"automation": a})
 	return nil
 }
 
@@ -288,7 +274,7 @@ func (s *Service) apiResume(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"queued": n})
+	httpjson.Write(w, http.StatusOK, map[string]int{"queued": n})
 	return nil
 }
 
@@ -310,7 +296,7 @@ func (s *Service) apiDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"deliveries": list})
 	return nil
 }
 
@@ -326,7 +312,7 @@ func (s *Service) apiDelivery(w http.ResponseWriter, r *http.Request) error {
 	if d.HookID != h.ID {
 		return fmt.Errorf("no delivery %q for integration %s: %w", d.ID, h.Name, ErrNotFound)
 	}
-	writeJSON(w, http.StatusOK, d)
+	httpjson.Write(w, http.StatusOK, d)
 	return nil
 }
 
@@ -344,7 +330,7 @@ func (s *Service) apiResend(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"queued": n})
+	httpjson.Write(w, http.StatusOK, map[string]int{"queued": n})
 	return nil
 }
 
@@ -353,6 +339,6 @@ func (s *Service) apiResendDead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"queued": n})
+	httpjson.Write(w, http.StatusOK, map[string]int{"queued": n})
 	return nil
 }

@@ -185,7 +185,7 @@ func TestSignature(t *testing.T) {
 		b.publish(t, sampleEvent())
 		b.runJobs(t)
 		// After it, only the new one.
-		b.clock.Advance(time.Hour + time.Second)
+		b.clock.Add(time.Hour + time.Second)
 		b.publish(t, sampleEvent())
 		b.runJobs(t)
 
@@ -251,7 +251,7 @@ func TestRetrySchedule(t *testing.T) {
 			if early, _ := b.svc.deliver(ctx, job.DeliveryID, job.Generation); want > time.Second && early != want {
 				t.Fatalf("early run snoozed %s, want %s", early, want)
 			}
-			b.clock.Advance(want)
+			b.clock.Add(want)
 		}
 		again, err := b.svc.deliver(ctx, job.DeliveryID, job.Generation)
 		if err != nil || again != done {
@@ -393,7 +393,7 @@ func TestAutoPauseAndResume(t *testing.T) {
 		for day := 0; day < 5; day++ {
 			b.publish(t, sampleEvent())
 			b.runJobs(t)
-			b.clock.Advance(24 * time.Hour)
+			b.clock.Add(24 * time.Hour)
 		}
 		got, _ := b.svc.Get(ctx, hook.ID)
 		if got.State != StateActive || got.FailingSince == nil || !got.FailingSince.Equal(start) {
@@ -467,7 +467,7 @@ func TestMaintainPausesAndRecovers(t *testing.T) {
 		if again, _ := b.svc.deliver(ctx, dead.DeliveryID, dead.Generation); again != done || len(rc.requests()) != 0 {
 			t.Error("a leased delivery was attempted")
 		}
-		b.clock.Advance(2 * time.Minute)
+		b.clock.Add(2 * time.Minute)
 		if _, requeued, err = b.svc.Maintain(ctx); err != nil || requeued != 1 {
 			t.Fatalf("Maintain after the lease = %d requeued, %v", requeued, err)
 		}
@@ -483,11 +483,11 @@ func TestMaintainPausesAndRecovers(t *testing.T) {
 		// it has been overdue and untouched for RecoverAfter, not before.
 		b.publish(t, sampleEvent())
 		lost := b.jobs.take()[0]
-		b.clock.Advance(DefaultRecoverAfter - time.Second)
+		b.clock.Add(DefaultRecoverAfter - time.Second)
 		if _, requeued, _ = b.svc.Maintain(ctx); requeued != 0 {
 			t.Errorf("recovered %d deliveries before RecoverAfter", requeued)
 		}
-		b.clock.Advance(2 * time.Second)
+		b.clock.Add(2 * time.Second)
 		if _, requeued, _ = b.svc.Maintain(ctx); requeued != 1 {
 			t.Errorf("recovered %d deliveries after RecoverAfter, want 1", requeued)
 		}
@@ -513,7 +513,7 @@ func TestDeadLetterAndResend(t *testing.T) {
 		for _, j := range b.jobs.take() {
 			for range 2 {
 				b.svc.deliver(ctx, j.DeliveryID, j.Generation)
-				b.clock.Advance(time.Second)
+				b.clock.Add(time.Second)
 			}
 		}
 		dead, err := b.svc.DeadLetters(ctx, "dl")

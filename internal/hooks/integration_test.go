@@ -50,7 +50,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 		}
 
 		// Editing without retyping a value keeps it; a new entry needs one.
-		b.clock.Advance(time.Minute)
+		b.clock.Add(time.Minute)
 		up, err := b.svc.Update(ctx, "Okta Workflows", Input{Name: "Okta WF", URL: "https://example.okta.com/api/flo/def/invoke",
 			Keys: []Key{{Name: "clientToken", Placement: PlaceParam}}})
 		if err != nil {
@@ -128,7 +128,7 @@ func TestRotateSecret(t *testing.T) {
 		if got.PreviousSecretUntil == nil || !got.PreviousSecretUntil.Equal(b.clock.Now().Add(DefaultSecretGrace)) {
 			t.Errorf("PreviousSecretUntil = %v", got.PreviousSecretUntil)
 		}
-		b.clock.Advance(DefaultSecretGrace + time.Second)
+		b.clock.Add(DefaultSecretGrace + time.Second)
 		if secrets, _ = b.svc.secrets(h, b.clock.Now()); len(secrets) != 1 || secrets[0] != second {
 			t.Errorf("after the grace period: %d secrets", len(secrets))
 		}

@@ -86,7 +86,7 @@ func TestRecoverLeavesQueuedJobsAlone(t *testing.T) {
 		if d.JobID == 0 {
 			t.Fatal("the delivery does not know its job")
 		}
-		b.clock.Advance(time.Hour)
+		b.clock.Add(time.Hour)
 		if _, n, err := b.svc.Maintain(ctx); err != nil || n != 0 {
 			t.Fatalf("Maintain recovered %d deliveries whose job is queued (%v)", n, err)
 		}

@@ -13,7 +13,6 @@ package awstest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -21,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -34,6 +32,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/vigil-ispm/vigil/internal/aws"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // Credentials the fake accepts.
@@ -73,17 +72,9 @@ type Group struct {
 	InlinePolicies   []string
 }
 
-type fault struct {
-	status     int
-	retryAfter string
-}
-
 // Server is the fake. Call NewServer.
 type Server struct {
-	// URL is the IAM endpoint.
-	URL string
-
-	srv *httptest.Server
+	vendorfake.Base // URL is the IAM endpoint
 
 	mu         sync.Mutex
 	report     []byte
@@ -95,7 +86,7 @@ type Server struct {
 	pageSize   int
 	markers    map[string]int
 	requests   []Request
-	faults     []fault
+	faults     vendorfake.Faults
 }
 
 // DefaultReport is the credential report a new fake serves: the root account
@@ -119,16 +110,9 @@ func New(t testing.TB) *Server {
 func NewServer() *Server {
 	s := &Server{report: []byte(DefaultReport), readyAfter: 1, pageSize: 100, markers: map[string]int{},
 		generated: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.Start(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
-
-// Client returns an HTTP client that reaches the fake.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // Config returns an aws.Config for the fake with the accepted credentials.
 func (s *Server) Config() aws.Config {
@@ -178,12 +162,11 @@ func (s *Server) AddGroup(g Group) {
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, fault{status, retryAfter})
-	}
+	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
 }
 
-// Requests returns every request received, in order.
+// Requests returns every request received, in order, with the form's
+// Action read out.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -218,16 +201,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		iamError(w, http.StatusForbidden, "Sender", code, msg)
 		return
 	}
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
-		}
-		if f.status < 500 {
-			iamError(w, f.status, "Sender", "Throttling", "Rate exceeded")
+	if f, ok := s.faults.Take(w); ok {
+		if f.Status < 500 {
+			iamError(w, f.Status, "Sender", "Throttling", "Rate exceeded")
 		} else {
-			iamError(w, f.status, "Receiver", "ServiceUnavailable", "Service is unable to handle request.")
+			iamError(w, f.Status, "Receiver", "ServiceUnavailable", "Service is unable to handle request.")
 		}
 		return
 	}
@@ -374,7 +352,7 @@ func (s *Server) details(w http.ResponseWriter, form url.Values) {
 	}
 	b.WriteString("</GroupDetailList><RoleDetailList/><Policies/>")
 	if end < len(entities) {
-		mk := randomHex(16)
+		mk := vendorfake.RandomHex(16)
 		s.markers[mk] = end
 		fmt.Fprintf(&b, "<IsTruncated>true</IsTruncated>%s", elem("Marker", mk))
 	} else {
@@ -418,23 +396,17 @@ func inline(names []string) string {
 }
 
 func meta() string {
-	return "<ResponseMetadata><RequestId>" + randomHex(16) + "</RequestId></ResponseMetadata>"
+	return "<ResponseMetadata><RequestId>" + vendorfake.RandomHex(16) + "</RequestId></ResponseMetadata>"
 }
 
 func iamError(w http.ResponseWriter, status int, typ, code, msg string) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(status)
 	_, _ = fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type>%s%s</Error><RequestId>%s</RequestId></ErrorResponse>`,
-		xmlns, typ, elem("Code", code), elem("Message", msg), randomHex(16))
+		xmlns, typ, elem("Code", code), elem("Message", msg), vendorfake.RandomHex(16))
 }
 
 func writeXML(w http.ResponseWriter, body string) {
 	w.Header().Set("Content-Type", "text/xml")
 	_, _ = io.WriteString(w, body)
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -8,14 +8,9 @@
 package entratest
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/entra"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // Default credentials the fake accepts.
@@ -34,25 +30,11 @@ const (
 )
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-type fault struct {
-	status     int
-	retryAfter string
-}
+type Request = vendorfake.Request
 
 // Server is the fake. Its zero value is not usable; call NewServer.
 type Server struct {
-	// URL is the base of both the login endpoint and Graph.
-	URL string
-
-	srv *httptest.Server
+	vendorfake.Base
 
 	mu        sync.Mutex
 	tenantID  string
@@ -61,9 +43,8 @@ type Server struct {
 	pageSize  int
 	premium   bool
 	tokens    map[string]time.Time
-	requests  []Request
-	faults    []fault
-	faultsTok []fault
+	faults    vendorfake.Faults
+	faultsTok vendorfake.Faults
 	skip      map[string]int
 	org       Organization
 	users     []*User
@@ -89,16 +70,9 @@ func NewServer() *Server {
 		tokens: map[string]time.Time{}, skip: map[string]int{}, groups: map[string]*Group{},
 		org: Organization{ID: TenantID, DisplayName: "Contoso", DefaultDomain: "contoso.example"},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.Start(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
-
-// Client returns an HTTP client that reaches the fake.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // Config returns an entra.Config pointing at the fake with the credentials it
 // accepts. Callers add their own Sleep and Now.
@@ -133,18 +107,14 @@ func (s *Server) SetPremium(ok bool) {
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, fault{status, retryAfter})
-	}
+	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // FailNextToken makes the next n token requests fail with status.
 func (s *Server) FailNextToken(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faultsTok = append(s.faultsTok, fault{status, retryAfter})
-	}
+	s.faultsTok.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // RevokeTokens invalidates every token issued so far, as a secret rotation
@@ -153,13 +123,6 @@ func (s *Server) RevokeTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
-}
-
-// Requests returns a copy of every request received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
 }
 
 // GraphRequests returns the requests made to Graph, leaving out token requests.
@@ -174,20 +137,13 @@ func (s *Server) GraphRequests() []Request {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body := s.Record(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Header: r.Header.Clone(), Body: body})
 
 	if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
-		if len(s.faultsTok) > 0 {
-			f := s.faultsTok[0]
-			s.faultsTok = s.faultsTok[1:]
-			if f.retryAfter != "" {
-				w.Header().Set("Retry-After", f.retryAfter)
-			}
-			writeJSON(w, f.status, map[string]any{"error": "temporarily_unavailable",
+		if f, ok := s.faultsTok.Take(w); ok {
+			writeJSON(w, f.Status, map[string]any{"error": "temporarily_unavailable",
 				"error_description": "AADSTS50196: The server terminated an operation because it encountered a client request loop."})
 			return
 		}
@@ -202,14 +158,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 		return
 	}
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
-		}
+	if f, ok := s.faults.Take(w); ok {
 		code, msg := "UnknownError", "An internal server error occurred."
-		switch f.status {
+		switch f.Status {
 		case http.StatusTooManyRequests:
 			code, msg = "TooManyRequests", "Too many requests. Please retry after the time in Retry-After."
 		case http.StatusUnauthorized:
@@ -219,7 +170,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case http.StatusServiceUnavailable:
 			code, msg = "serviceNotAvailable", "Service is temporarily unavailable."
 		}
-		graphError(w, f.status, code, msg)
+		graphError(w, f.Status, code, msg)
 		return
 	}
 	s.route(w, r, strings.TrimPrefix(r.URL.Path, "/v1.0/"), body)
@@ -253,7 +204,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	case form.Get("scope") != s.URL+"/.default" && form.Get("scope") != "https://graph.microsoft.com/.default":
 		tokenError(w, http.StatusBadRequest, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
 	default:
-		tok := randomHex(24)
+		tok := vendorfake.RandomHex(24)
 		s.tokens[tok] = time.Now().Add(time.Hour)
 		writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3599,
 			"ext_expires_in": 3599, "access_token": tok})
@@ -378,7 +329,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, typ string, objs [
 	}
 	out := map[string]any{"@odata.context": s.URL + "/v1.0/$metadata#" + typ, "value": page}
 	if end < len(objs) {
-		tok := randomHex(16)
+		tok := vendorfake.RandomHex(16)
 		s.skip[r.URL.Path+"|"+tok] = end
 		next := url.Values{}
 		for k, v := range q {
@@ -493,23 +444,13 @@ func notFound(w http.ResponseWriter, id string) {
 
 func graphError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg,
-		"innerError": map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": randomHex(8)}}})
+		"innerError": map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": vendorfake.RandomHex(8)}}})
 }
 
 func tokenError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]any{"error": code, "error_description": desc, "trace_id": randomHex(8)})
+	writeJSON(w, status, map[string]any{"error": code, "error_description": desc, "trace_id": vendorfake.RandomHex(8)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	vendorfake.WriteJSON(w, status, "application/json", v)
 }

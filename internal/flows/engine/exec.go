@@ -164,7 +164,9 @@ func (x *execution) finalErr(ctx context.Context, err error, instance string) er
 	return asFault(err, instance)
 }
 
-func (x *execution) countStep() error {
+// countStep counts one task against MaxSteps. It returns the *Fault itself,
+// not an error, so the caller can name the task without a type assertion.
+func (x *execution) countStep() *Fault {
 	n := x.stepCounter.Add(1)
 	if n > int64(x.limits.MaxSteps) {
 		return &Fault{Type: ErrRuntime, Status: 500, Title: "Step limit exceeded",
@@ -224,8 +226,7 @@ func (x *execution) runList(ctx context.Context, list dsl.TaskList, f frame, inp
 // schema and from, the task itself, output as and schema, export as.
 func (x *execution) runTask(ctx context.Context, nt *dsl.NamedTask, ref, key string, vs *vars, raw, cx any) (taskResult, error) {
 	t := nt.Task
-	if err := x.countStep(); err != nil {
-		f := err.(*Fault)
+	if f := x.countStep(); f != nil {
 		f.Instance = ref
 		return taskResult{}, f
 	}

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -157,24 +158,8 @@ func NewHandler(cfg Config, st *store.Store, box *secret.Box, flows Flows, clien
 // other than GET and POST.
 const Pattern = "/api/flo/{alias}/invoke"
 
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Detail  any    `json:"detail,omitempty"`
-	} `json:"error"`
-}
-
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	var e apiError
-	e.Error.Code, e.Error.Message = code, msg
-	writeJSON(w, status, e)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	httpjson.WriteError(w, status, code, msg, "")
 }
 
 // errUnauthorized is the one answer to missing and wrong credentials alike.
@@ -221,7 +206,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if target.Endpoint.OktaVerification && r.Method == http.MethodGet && r.Header.Get("X-Okta-Verification-Challenge") != "" {
-		writeJSON(w, http.StatusOK, map[string]string{"verification": r.Header.Get("X-Okta-Verification-Challenge")})
+		httpjson.Write(w, http.StatusOK, map[string]string{"verification": r.Header.Get("X-Okta-Verification-Challenge")})
 		return
 	}
 	if !target.On {
@@ -290,7 +275,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 	w.Header().Set(HeaderExecutionID, execID)
 	async := target.Endpoint.Response == dsl.ResponseAsync || preferAsync(r)
 	if async {
-		writeJSON(w, http.StatusAccepted, map[string]string{"executionId": execID})
+		httpjson.Write(w, http.StatusAccepted, map[string]string{"executionId": execID})
 		return
 	}
 	wctx, cancel := context.WithTimeout(ctx, h.cfg.SyncCap)
@@ -303,7 +288,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 	if !out.Done {
 		// The cap was reached: the execution goes on; the caller can look
 		// it up by id.
-		writeJSON(w, http.StatusAccepted, map[string]string{"executionId": execID})
+		httpjson.Write(w, http.StatusAccepted, map[string]string{"executionId": execID})
 		return
 	}
 	writeOutcome(w, execID, out)
@@ -312,7 +297,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 func (h *Handler) replay(w http.ResponseWriter, execID string) {
 	w.Header().Set(HeaderExecutionID, execID)
 	w.Header().Set("X-Vigil-Idempotent-Replay", "true")
-	writeJSON(w, http.StatusAccepted, map[string]any{"executionId": execID, "duplicate": true})
+	httpjson.Write(w, http.StatusAccepted, map[string]any{"executionId": execID, "duplicate": true})
 }
 
 func (h *Handler) internal(w http.ResponseWriter, what string, err error) {
@@ -335,11 +320,11 @@ func preferAsync(r *http.Request) bool {
 // writeOutcome answers a synchronous caller with the finished execution.
 func writeOutcome(w http.ResponseWriter, execID string, out Outcome) {
 	if out.Status != "succeeded" {
-		var e apiError
+		var e httpjson.ErrorBody
 		e.Error.Code = "flow_" + out.Status
 		e.Error.Message = "The flow execution " + execID + " ended " + out.Status + "."
 		e.Error.Detail = out.Error
-		writeJSON(w, http.StatusBadGateway, e)
+		httpjson.Write(w, http.StatusBadGateway, e)
 		return
 	}
 	if raw, ok := rawReturn(out.Output); ok {
@@ -361,7 +346,7 @@ func writeOutcome(w http.ResponseWriter, execID string, out Outcome) {
 		}
 		return
 	}
-	writeJSON(w, http.StatusOK, out.Output)
+	httpjson.Write(w, http.StatusOK, out.Output)
 }
 
 type rawResponse struct {

@@ -11,17 +11,13 @@
 package googletest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -33,6 +29,7 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/vigil-ispm/vigil/internal/google"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // Identity of the fake's service account and domain.
@@ -44,13 +41,7 @@ const (
 )
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+type Request = vendorfake.Request
 
 // User is a Workspace user as the fake stores it.
 type User struct {
@@ -73,25 +64,18 @@ type grant struct {
 	scopes  []string
 }
 
-type fault struct {
-	status     int
-	retryAfter string
-}
-
 // Server is the fake. Call NewServer.
 type Server struct {
-	// URL is the base of both the token endpoint (URL+"/token") and the API.
-	URL string
-
-	srv *httptest.Server
+	// Base.URL is the base of both the token endpoint (URL+"/token") and
+	// the API.
+	vendorfake.Base
 	key *rsa.PrivateKey
 
 	mu        sync.Mutex
 	users     []*User
 	tokens    map[string]grant
 	pages     map[string]int
-	requests  []Request
-	faults    []fault
+	faults    vendorfake.Faults
 	delegated map[string]bool
 	pageSize  int
 }
@@ -122,13 +106,9 @@ func NewServer() *Server {
 	s.users = []*User{{ID: "100000000000000000001", PrimaryEmail: Admin, FullName: "Workspace Admin", IsAdmin: true,
 		IsEnrolledIn2Sv: true, IsEnforcedIn2Sv: true, CreationTime: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
 		LastLoginTime: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.Start(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
 
 // RotateKey gives the service account a new key, as deleting and creating a
 // key in the console would: assertions signed with the old key file are
@@ -142,9 +122,6 @@ func (s *Server) RotateKey(t testing.TB) {
 	defer s.mu.Unlock()
 	s.key = key
 }
-
-// Client returns an HTTP client that reaches the fake.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // ServiceAccountJSON is a key file for the fake's service account, with
 // token_uri pointing at the fake.
@@ -206,9 +183,7 @@ func (s *Server) User(key string) (User, bool) {
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, fault{status, retryAfter})
-	}
+	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // RevokeTokens invalidates every token issued so far.
@@ -216,13 +191,6 @@ func (s *Server) RevokeTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
-}
-
-// Requests returns every request received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
 }
 
 // APIRequests returns the requests made to the Directory API.
@@ -237,11 +205,9 @@ func (s *Server) APIRequests() []Request {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body := s.Record(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Header: r.Header.Clone(), Body: body})
 
 	if r.URL.Path == "/token" {
 		s.token(w, r, body)
@@ -258,19 +224,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnauthorized, "authError", "Invalid Credentials")
 		return
 	}
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
-		}
-		switch f.status {
+	if f, ok := s.faults.Take(w); ok {
+		switch f.Status {
 		case http.StatusForbidden:
-			apiError(w, f.status, "userRateLimitExceeded", "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user'.")
+			apiError(w, f.Status, "userRateLimitExceeded", "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user'.")
 		case http.StatusTooManyRequests:
-			apiError(w, f.status, "rateLimitExceeded", "Rate Limit Exceeded")
+			apiError(w, f.Status, "rateLimitExceeded", "Rate Limit Exceeded")
 		default:
-			apiError(w, f.status, "backendError", "Backend Error")
+			apiError(w, f.Status, "backendError", "Backend Error")
 		}
 		return
 	}
@@ -350,7 +311,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		tokenError(w, http.StatusBadRequest, "invalid_grant", "Invalid email or User ID")
 		return
 	}
-	tok := "ya29.fake" + randomHex(24)
+	tok := "ya29.fake" + vendorfake.RandomHex(24)
 	s.tokens[tok] = grant{subject: std.Subject, scopes: scopes}
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": 3599, "token_type": "Bearer"})
 }
@@ -389,7 +350,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"kind": "admin#directory#users", "etag": `"fake"`, "users": users}
 	if end < len(s.users) {
-		pt := randomHex(12)
+		pt := vendorfake.RandomHex(12)
 		s.pages[pt] = end
 		out["nextPageToken"] = pt
 	}
@@ -479,15 +440,5 @@ func tokenError(w http.ResponseWriter, status int, code, desc string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(v)
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	vendorfake.WriteJSON(w, status, "application/json; charset=UTF-8", v)
 }

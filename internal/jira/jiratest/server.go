@@ -7,19 +7,20 @@
 package jiratest
 
 import (
-	"bytes"
+	//IMPORTDEL
 	"encoding/json"
 	"fmt"
-	"io"
+	//IMPORTDEL
 	"net/http"
-	"net/http/httptest"
-	"net/url"
+	//IMPORTDEL
+	//IMPORTDEL
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/jira"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // Credentials the fake accepts.
@@ -29,13 +30,7 @@ const (
 )
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+type Request = vendorfake.Request
 
 // Issue is an issue the fake created.
 type Issue struct {
@@ -48,23 +43,14 @@ type Issue struct {
 	Labels      []string
 }
 
-type fault struct {
-	status     int
-	retryAfter string
-}
-
 // Server is the fake. Call NewServer.
 type Server struct {
-	// URL is the site URL.
-	URL string
-
-	srv *httptest.Server
+	vendorfake.Base // URL is the site URL
 
 	mu       sync.Mutex
 	projects map[string][]string // key → issue type names
 	issues   []Issue
-	requests []Request
-	faults   []fault
+	faults   vendorfake.Faults
 	nextID   int
 }
 
@@ -81,16 +67,9 @@ func New(t testing.TB) *Server {
 // the caller closes it.
 func NewServer() *Server {
 	s := &Server{projects: map[string][]string{"SEC": {"Task", "Bug", "Story"}}, nextID: 10000}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.Start(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
-
-// Client returns an HTTP client that reaches the fake.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // Config returns a jira.Config for the fake with the accepted credentials.
 func (s *Server) Config() jira.Config {
@@ -109,9 +88,7 @@ func (s *Server) AddProject(key string, issueTypes ...string) {
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, fault{status, retryAfter})
-	}
+	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // Issues returns the issues created so far.
@@ -121,31 +98,17 @@ func (s *Server) Issues() []Issue {
 	return append([]Issue(nil), s.issues...)
 }
 
-// Requests returns every request received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body := s.Record(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Header: r.Header.Clone(), Body: body})
 
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
-		}
+	if f, ok := s.faults.Take(w); ok {
 		msg := "Internal server error."
-		if f.status == http.StatusTooManyRequests {
+		if f.Status == http.StatusTooManyRequests {
 			msg = "Rate limit exceeded."
 		}
-		jiraError(w, f.status, []string{msg}, nil)
+		jiraError(w, f.Status, []string{msg}, nil)
 		return
 	}
 	email, token, ok := r.BasicAuth()
@@ -287,9 +250,5 @@ func jiraError(w http.ResponseWriter, status int, messages []string, errs map[st
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(v)
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	vendorfake.WriteJSON(w, status, "application/json;charset=UTF-8", v)
 }

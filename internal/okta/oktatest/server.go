@@ -10,15 +10,15 @@ package oktatest
 
 import (
 	"crypto"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // DefaultToken is the API token the fake accepts unless Token is changed.
@@ -30,11 +30,8 @@ const EveryoneGroupID = "00geveryone000000000"
 
 // Server is a fake Okta org. Its methods are safe for concurrent use.
 type Server struct {
-	// URL is the org URL, e.g. http://127.0.0.1:41234.
-	URL string
-
-	srv *httptest.Server
-	mux *http.ServeMux
+	vendorfake.Base // URL is the org URL, e.g. http://127.0.0.1:41234
+	mux             *http.ServeMux
 
 	mu       sync.Mutex
 	token    string
@@ -87,13 +84,9 @@ func NewServer() *Server {
 	s.groups = append(s.groups, &Group{ID: EveryoneGroupID, Type: "BUILT_IN", Name: "Everyone",
 		Description: "All users in your organization", Created: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
 	s.routes()
-	s.srv = httptest.NewServer(s)
-	s.URL = s.srv.URL
+	s.Start(s)
 	return s
 }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
 
 // Token returns the API token the fake accepts.
 func (s *Server) Token() string {
@@ -450,9 +443,7 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code, summary str
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	vendorfake.WriteJSON(w, status, "application/json", v)
 }
 
 type oauthClient struct {

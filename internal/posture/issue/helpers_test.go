@@ -4,34 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/graph"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // tableOutbox writes events into a table in the caller's transaction, so a
 // test sees an event exactly when the change that caused it committed.
@@ -56,7 +38,7 @@ func (o *tableOutbox) Publish(ctx context.Context, tx *store.Tx, ev event.Event)
 type testBundle struct {
 	st     *store.Store
 	svc    *Service
-	clock  *clock
+	clock  *clocktest.Clock
 	outbox *tableOutbox
 }
 
@@ -68,7 +50,7 @@ func setup(t *testing.T, st *store.Store) *testBundle {
 		issue_id TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, seq INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: t0}
+	c := clocktest.New(t0)
 	ob := &tableOutbox{}
 	svc := New(st, ob, Config{PublicURL: "https://vigil.example.com/", Now: c.Now})
 	return &testBundle{st: st, svc: svc, clock: c, outbox: ob}

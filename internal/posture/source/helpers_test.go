@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/netguard/netguardtest"
@@ -26,24 +27,6 @@ import (
 )
 
 var t0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // sleeps records the waits vendor clients ask for and returns at once.
 type sleeps struct {
@@ -126,7 +109,7 @@ type testBundle struct {
 	st     *store.Store
 	svc    *Service
 	issues *issue.Service
-	clock  *clock
+	clock  *clocktest.Clock
 	sleeps *sleeps
 	rec    *recorder
 	logs   *bytes.Buffer
@@ -150,7 +133,7 @@ func setup(t testing.TB, st *store.Store, edit func(*Config)) *testBundle {
 	rec := &recorder{next: guard.Transport}
 	client := *guard
 	client.Transport = rec
-	c := &clock{t: t0}
+	c := clocktest.New(t0)
 	sl := &sleeps{}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil))

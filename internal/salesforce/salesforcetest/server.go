@@ -8,14 +8,9 @@
 package salesforcetest
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -25,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/salesforce"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // Credentials the fake accepts.
@@ -35,13 +31,7 @@ const (
 )
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+type Request = vendorfake.Request
 
 // User is a user as the fake stores it.
 type User struct {
@@ -68,20 +58,9 @@ type PermissionSet struct {
 	ViewAllData   bool
 }
 
-// fault is an answer injected by FailNext, FailNextWith or FailNextToken.
-// API faults carry Salesforce's errorCode and message.
-type fault struct {
-	status     int
-	retryAfter string
-	code, msg  string
-}
-
 // Server is the fake. Call NewServer.
 type Server struct {
-	// URL is both the login (My Domain) URL and the instance URL.
-	URL string
-
-	srv *httptest.Server
+	vendorfake.Base
 
 	mu          sync.Mutex
 	users       []*User
@@ -89,9 +68,8 @@ type Server struct {
 	assignments [][2]string // user id, permission set id
 	tokens      map[string]bool
 	locators    map[string]locator
-	requests    []Request
-	faults      []fault
-	faultsTok   []fault
+	faults      vendorfake.Faults
+	faultsTok   vendorfake.Faults
 	batchSize   int
 }
 
@@ -111,16 +89,9 @@ func New(t testing.TB) *Server {
 // NewServer starts an empty fake; the caller closes it.
 func NewServer() *Server {
 	s := &Server{tokens: map[string]bool{}, locators: map[string]locator{}, batchSize: 2000}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.Start(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
-
-// Client returns an HTTP client that reaches the fake.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // Config returns a salesforce.Config for the fake with the accepted credentials.
 func (s *Server) Config() salesforce.Config {
@@ -173,16 +144,16 @@ func (s *Server) Assign(userID, permissionSetID string) {
 // retryAfter is not empty. A 403 answers REQUEST_LIMIT_EXCEEDED, Salesforce's
 // API-limit error; FailNextWith gives another errorCode.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	var f fault
+	var f vendorfake.Fault
 	switch status {
 	case http.StatusForbidden:
-		f = fault{code: "REQUEST_LIMIT_EXCEEDED", msg: "TotalRequests Limit exceeded."}
+		f = vendorfake.Fault{Code: "REQUEST_LIMIT_EXCEEDED", Message: "TotalRequests Limit exceeded."}
 	case http.StatusTooManyRequests:
-		f = fault{code: "REQUEST_LIMIT_EXCEEDED", msg: "ConcurrentPerOrgLongTxn Limit exceeded."}
+		f = vendorfake.Fault{Code: "REQUEST_LIMIT_EXCEEDED", Message: "ConcurrentPerOrgLongTxn Limit exceeded."}
 	default:
-		f = fault{code: "SERVER_UNAVAILABLE", msg: "Server temporarily unavailable."}
+		f = vendorfake.Fault{Code: "SERVER_UNAVAILABLE", Message: "Server temporarily unavailable."}
 	}
-	f.status, f.retryAfter = status, retryAfter
+	f.Status, f.RetryAfter = status, retryAfter
 	s.failNext(n, f)
 }
 
@@ -190,24 +161,20 @@ func (s *Server) FailNext(n, status int, retryAfter string) {
 // Salesforce's error body holding code and message, such as 403
 // API_DISABLED_FOR_ORG when the integration user may not use the API.
 func (s *Server) FailNextWith(n, status int, code, message string) {
-	s.failNext(n, fault{status: status, code: code, msg: message})
+	s.failNext(n, vendorfake.Fault{Status: status, Code: code, Message: message})
 }
 
-func (s *Server) failNext(n int, f fault) {
+func (s *Server) failNext(n int, f vendorfake.Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
-	}
+	s.faults.Add(n, f)
 }
 
 // FailNextToken makes the next n token requests answer status.
 func (s *Server) FailNextToken(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faultsTok = append(s.faultsTok, fault{status: status, retryAfter: retryAfter})
-	}
+	s.faultsTok.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // ExpireSessions invalidates every token issued so far.
@@ -215,13 +182,6 @@ func (s *Server) ExpireSessions() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
-}
-
-// Requests returns every request received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
 }
 
 // APIRequests returns the requests made to /services/data.
@@ -238,20 +198,13 @@ func (s *Server) APIRequests() []Request {
 var versionPath = regexp.MustCompile(`^/services/data/v(\d+)\.0(/.*)$`)
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body := s.Record(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Header: r.Header.Clone(), Body: body})
 
 	if r.URL.Path == "/services/oauth2/token" {
-		if len(s.faultsTok) > 0 {
-			f := s.faultsTok[0]
-			s.faultsTok = s.faultsTok[1:]
-			if f.retryAfter != "" {
-				w.Header().Set("Retry-After", f.retryAfter)
-			}
-			writeJSON(w, f.status, map[string]string{"error": "server_error", "error_description": "try again later"})
+		if f, ok := s.faultsTok.Take(w); ok {
+			writeJSON(w, f.Status, map[string]string{"error": "server_error", "error_description": "try again later"})
 			return
 		}
 		s.token(w, r, body)
@@ -271,13 +224,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		sfError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
 		return
 	}
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
-		}
-		sfError(w, f.status, f.code, f.msg)
+	if f, ok := s.faults.Take(w); ok {
+		sfError(w, f.Status, f.Code, f.Message)
 		return
 	}
 	rest := m[2]
@@ -311,11 +259,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	case secret != ClientSecret:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client", "error_description": "invalid client credentials"})
 	default:
-		tok := OrgID + "!AR" + randomHex(24)
+		tok := OrgID + "!AR" + vendorfake.RandomHex(24)
 		s.tokens[tok] = true
 		writeJSON(w, http.StatusOK, map[string]string{"access_token": tok, "instance_url": s.URL,
 			"id": s.URL + "/id/" + OrgID + "/0055e000001INTEGAAA", "token_type": "Bearer",
-			"issued_at": strconv.FormatInt(time.Now().UnixMilli(), 10), "signature": randomHex(16),
+			"issued_at": strconv.FormatInt(time.Now().UnixMilli(), 10), "signature": vendorfake.RandomHex(16),
 			"scope": "api"})
 	}
 }
@@ -362,15 +310,5 @@ func sfError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(v)
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	vendorfake.WriteJSON(w, status, "application/json;charset=UTF-8", v)
 }

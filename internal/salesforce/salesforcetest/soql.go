@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // fields lists, per object, the fields the fake can return, in Salesforce's
@@ -91,7 +93,7 @@ func (s *Server) page(w http.ResponseWriter, loc locator, base string) {
 	}
 	out := map[string]any{"totalSize": len(loc.records), "done": end == len(loc.records), "records": batch}
 	if end < len(loc.records) {
-		id := fmt.Sprintf("01g%s-%d", randomHex(6), end)
+		id := fmt.Sprintf("01g%s-%d", vendorfake.RandomHex(6), end)
 		s.locators[id] = locator{records: loc.records, offset: end}
 		out["nextRecordsUrl"] = base + "/query/" + id
 	}

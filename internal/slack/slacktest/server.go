@@ -7,31 +7,23 @@
 package slacktest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/slack"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // Token is the bot token the fake accepts.
 const Token = "xoxb-1111-2222-fakeBotToken"
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+type Request = vendorfake.Request
 
 // Message is a message the fake accepted.
 type Message struct {
@@ -54,23 +46,14 @@ type Channel struct {
 	Archived    bool
 }
 
-type fault struct {
-	status     int
-	retryAfter string
-}
-
 // Server is the fake. Call NewServer.
 type Server struct {
-	// URL is the server root; the Web API lives under URL+"/api".
-	URL string
-
-	srv *httptest.Server
+	vendorfake.Base
 
 	mu       sync.Mutex
 	channels []Channel
 	messages []Message
-	requests []Request
-	faults   []fault
+	faults   vendorfake.Faults
 	hookPath string
 	seq      int
 }
@@ -92,16 +75,9 @@ func NewServer() *Server {
 			{ID: "C0PRIVAT01", Name: "private"}},
 		hookPath: "/services/T0FAKE001/B0FAKE001/fakeWebhookSecret24chars",
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.Start(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
-
-// Client returns an HTTP client that reaches the fake.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // Config returns a slack.Config for the fake with the accepted token.
 func (s *Server) Config() slack.Config {
@@ -123,9 +99,7 @@ func (s *Server) AddChannel(c Channel) {
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, fault{status, retryAfter})
-	}
+	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // Messages returns the messages accepted so far.
@@ -135,31 +109,17 @@ func (s *Server) Messages() []Message {
 	return append([]Message(nil), s.messages...)
 }
 
-// Requests returns every request received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body := s.Record(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Header: r.Header.Clone(), Body: body})
 
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
-		}
-		if f.status == http.StatusTooManyRequests {
-			writeJSON(w, f.status, map[string]any{"ok": false, "error": "ratelimited"})
+	if f, ok := s.faults.Take(w); ok {
+		if f.Status == http.StatusTooManyRequests {
+			writeJSON(w, f.Status, map[string]any{"ok": false, "error": "ratelimited"})
 			return
 		}
-		http.Error(w, "upstream error", f.status)
+		http.Error(w, "upstream error", f.Status)
 		return
 	}
 	switch {
@@ -290,9 +250,5 @@ func fail(w http.ResponseWriter, code string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(v)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	vendorfake.WriteJSON(w, status, "application/json; charset=utf-8", v)
 }

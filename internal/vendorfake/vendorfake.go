@@ -1,0 +1,138 @@
+// Package vendorfake holds what every in-process vendor fake shares: the
+// loopback server, the log of requests received and the queue of canned
+// failures a test asks for. Each vendor's fake (oktatest, entratest, …)
+// keeps only what its API documents: paths, auth checks, paging and error
+// shapes. Sharing the scaffolding means a fix to how fakes record or fail
+// requests is made once, not seven times.
+package vendorfake
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+)
+
+// Request is one request a fake received.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// Base is the loopback server and request log a fake embeds. Its methods
+// are safe for concurrent use; the fake guards its own state itself.
+type Base struct {
+	// URL is the server's base URL, set by Start.
+	URL string
+
+	srv      *httptest.Server
+	mu       sync.Mutex
+	requests []Request
+}
+
+// Start serves h on a loopback port and sets URL.
+func (b *Base) Start(h http.Handler) {
+	b.srv = httptest.NewServer(h)
+	b.URL = b.srv.URL
+}
+
+// Close shuts the server down.
+func (b *Base) Close() { b.srv.Close() }
+
+// Client returns an HTTP client that reaches the server.
+func (b *Base) Client() *http.Client { return b.srv.Client() }
+
+// Record reads r's body, adds the request to the log and returns the body,
+// so the fake can check it after the log holds what the client sent.
+func (b *Base) Record(r *http.Request) []byte {
+	body, _ := io.ReadAll(r.Body)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.requests = append(b.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
+		Header: r.Header.Clone(), Body: body})
+	return body
+}
+
+// Requests returns a copy of every request received, in order.
+func (b *Base) Requests() []Request {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Request(nil), b.requests...)
+}
+
+// ResetRequests forgets the requests received so far.
+func (b *Base) ResetRequests() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.requests = nil
+}
+
+// RequestsWhere returns the requests keep accepts, in order.
+func (b *Base) RequestsWhere(keep func(Request) bool) []Request {
+	var out []Request
+	for _, r := range b.Requests() {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Fault is a failure a test asked the fake to answer with.
+type Fault struct {
+	Status     int
+	RetryAfter string
+	// Code and Message, when set, replace the vendor's usual error for
+	// Status.
+	Code, Message string
+}
+
+// Faults is a queue of failures to answer the next requests with. It is
+// not safe for concurrent use: the fake's own lock guards it.
+type Faults []Fault
+
+// Add queues f for the next n requests.
+func (q *Faults) Add(n int, f Fault) {
+	for range n {
+		*q = append(*q, f)
+	}
+}
+
+// Take removes the next failure from the queue and sets its Retry-After
+// header on w; ok is false when the queue is empty.
+func (q *Faults) Take(w http.ResponseWriter) (f Fault, ok bool) {
+	if len(*q) == 0 {
+		return Fault{}, false
+	}
+	f, *q = (*q)[0], (*q)[1:]
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	return f, true
+}
+
+// WriteJSON answers status with v encoded as JSON and contentType (the
+// vendor's exact Content-Type, charset spelling included).
+func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	var buf bytes.Buffer
+	_ = json.NewEncoder(&buf).Encode(v)
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// RandomHex returns n random bytes hex-encoded, for tokens and ids the fake
+// issues.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
