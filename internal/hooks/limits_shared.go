@@ -17,12 +17,12 @@ import (
 //     taken atomically and freed when the request ends; a node that dies
 //     holding slots frees them when their hold (the request timeout plus
 //     a margin) runs out.
-//   - rate: a token bucket of one token, refilled every 1/rate seconds,
-//     kept as one row advanced atomically on the database's clock
-//     (vigil_rate_limit). Requests leave evenly spaced, so any one-second
-//     window of sending holds at most rate of them (rate+1 on a closed
-//     window); a receiver sees that, give or take the jitter of the
-//     network between the nodes and itself.
+//   - rate: a token bucket of one token, refilled every paceMargin/rate
+//     seconds, kept as one row advanced atomically on the database's
+//     clock (vigil_rate_limit). Requests leave evenly spaced, 5% under
+//     the rate, so rate+1 of them span 1.05 s: a receiver sees more than
+//     rate in one second only if the network delays one request by over
+//     1/rate s more than a later one (50 ms at 20/s).
 //
 // Each check is one statement; a delivery that waits polls the database
 // every pollLimit at most.
@@ -33,6 +33,11 @@ type sharedLimits struct {
 	// hold is how long a slot is held at most.
 	hold time.Duration
 }
+
+// paceMargin stretches the interval between two requests of a shared
+// rate limit, so that the jitter between taking a token and the request
+// arriving does not push a receiver over its rate.
+const paceMargin = 1.05
 
 // pollLimit is how often a delivery waiting for a free slot looks again.
 const pollLimit = 25 * time.Millisecond
@@ -68,7 +73,7 @@ func (l *sharedLimits) acquire(ctx context.Context, hookID string, maxInFlight i
 		// A slot not freed here is freed when its hold runs out.
 		_ = l.st.ReleaseSlot(ctx, slotKey, slot, l.holder)
 	}
-	interval := time.Duration(float64(time.Second) / rps)
+	interval := time.Duration(paceMargin * float64(time.Second) / rps)
 	for {
 		ok, wait, err := l.st.TakeRateToken(ctx, "hook-rate:"+hookID, interval, 1)
 		if err != nil {
