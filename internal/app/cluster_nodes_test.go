@@ -214,3 +214,53 @@ func TestRoles(t *testing.T) {
 		t.Errorf("error %q does not say roles need PostgreSQL", err)
 	}
 }
+
+// TestDrainLeavesCluster stops a node as SIGTERM does (its context ends):
+// Run returns cleanly and the node is no longer in the cluster, while the
+// other node stays.
+func TestDrainLeavesCluster(t *testing.T) {
+	db := storetest.DatabaseURL(t, "postgres")
+	key := newMasterKey(t)
+	stays := startNode(t, db, key, nil)
+	ctx := context.Background()
+	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: db, Addr: "127.0.0.1:0", MasterKey: key, LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv, err := a.NewServer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(rctx) }()
+	alive := func() int {
+		st, err := a.ClusterStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Alive
+	}
+	for deadline := time.Now().Add(2 * time.Minute); alive() != 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second node never joined: %d alive", alive())
+		}
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run after the stop: %v; want a clean drain", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the node did not drain within 2 minutes")
+	}
+	st, err := a.ClusterStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Nodes) != 1 || !strings.HasPrefix(stays.url, "http://"+st.Nodes[0].Addr) {
+		t.Errorf("after the drain the cluster is %+v; want only the node at %s", st.Nodes, stays.url)
+	}
+}

@@ -218,3 +218,15 @@ func Read(ctx context.Context, st *store.Store, now time.Time) (Status, error) {
 	}
 	return s, nil
 }
+
+// RescueJobs hands back to the queue the jobs of nodes whose heartbeat
+// stopped StaleAfter ago (they died without draining), so that the other
+// nodes take them over within seconds rather than after River's stuck-job
+// timeout. Every node runs it with its other recoveries.
+func RescueJobs(ctx context.Context, st *store.Store) (int64, error) {
+	n, err := st.RescueJobsOfDeadNodes(ctx, time.Now().Add(-StaleAfter))
+	if err != nil {
+		return 0, fmt.Errorf("cannot hand back the jobs of dead nodes: %w", err)
+	}
+	return n, nil
+}

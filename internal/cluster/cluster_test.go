@@ -85,3 +85,43 @@ func TestRegistryLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// TestRescueJobs hands back the running jobs of a node whose heartbeat
+// stopped, and only those: a live node's jobs and a dead node's job out of
+// attempts stay as they are.
+func TestRescueJobs(t *testing.T) {
+	st := storetest.Postgres(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for _, n := range []store.Node{
+		{ID: "node_dead", Role: "all", Version: "v", StartedAt: now.Add(-time.Hour), HeartbeatAt: now.Add(-time.Minute)},
+		{ID: "node_live", Role: "all", Version: "v", StartedAt: now.Add(-time.Hour), HeartbeatAt: now},
+	} {
+		if err := st.PutNode(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert := func(worker string, attempt int) int64 {
+		var id int64
+		err := st.DB().QueryRowContext(ctx, `INSERT INTO river_job (args, attempt, attempted_at, attempted_by, kind, max_attempts, priority, queue, state, scheduled_at)
+			VALUES ('{}', $1, now(), ARRAY['node_earlier', $2], 'test', 3, 1, 'default', 'running', now()) RETURNING id`, attempt, worker).Scan(&id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	dead, live, spent := insert("node_dead", 1), insert("node_live", 1), insert("node_dead", 3)
+	n, err := cluster.RescueJobs(ctx, st)
+	if err != nil || n != 1 {
+		t.Fatalf("RescueJobs = %d, %v; want the dead node's one job", n, err)
+	}
+	for id, want := range map[int64]string{dead: "available", live: "running", spent: "running"} {
+		var state string
+		if err := st.DB().QueryRowContext(ctx, `SELECT state FROM river_job WHERE id = $1`, id).Scan(&state); err != nil {
+			t.Fatal(err)
+		}
+		if state != want {
+			t.Errorf("job %d is %s; want %s", id, state, want)
+		}
+	}
+}

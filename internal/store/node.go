@@ -73,3 +73,24 @@ func (q *Queries) QueueDepth(ctx context.Context) (int, error) {
 	err := q.c.queryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`, nil, &n)
 	return n, err
 }
+
+// RescueJobsOfDeadNodes hands back to the queue the River jobs a dead
+// node was working: jobs still marked running whose last worker is a
+// registered node with no heartbeat since staleBefore. River would rescue
+// them itself only after its stuck-job timeout (an hour); a job whose
+// worker died is safe to run again at once, since every job kind guards
+// its work with a lease or a generation. Jobs out of attempts are left to
+// River. It returns how many jobs it handed back. PostgreSQL only (SQLite
+// has one node, which recovers at start).
+func (q *Queries) RescueJobsOfDeadNodes(ctx context.Context, staleBefore time.Time) (int64, error) {
+	if q.d != Postgres {
+		return 0, nil
+	}
+	res, err := q.c.exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+		WHERE state = 'running' AND attempt < max_attempts
+		AND attempted_by[array_length(attempted_by, 1)] IN (SELECT id FROM vigil_node WHERE heartbeat_at < $1)`, staleBefore)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
