@@ -73,6 +73,7 @@ its data are removed at the end.`,
 	f.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each load runs")
 	f.IntVar(&cfg.Requests, "requests", 0, "stop each load after this many requests (0: only --duration)")
 	f.IntVar(&cfg.Connections, "connections", 64, "concurrent callers")
+	f.IntVar(&cfg.Nodes, "nodes", 1, "servers sharing the database, each in this process; the load goes round robin to them (more than 1 needs --database postgres://…)")
 	f.IntVar(&cfg.HopSamples, "hop-samples", 500, "invocations the hop scenario times, one at a time")
 	f.DurationVar(&cfg.IdleAfter, "idle-after", 10*time.Second, "how long the idle server settles before it is measured")
 	f.DurationVar(&cfg.IdleWindow, "idle-window", 5*time.Second, "how long the idle server's CPU is measured")

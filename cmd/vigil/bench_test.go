@@ -75,3 +75,38 @@ func TestBenchSmoke(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchNodes runs the invoke scenarios against three nodes on one
+// PostgreSQL database, and refuses several nodes on SQLite.
+func TestBenchNodes(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	root := newRootCmd(&stdout, &stderr)
+	root.SetArgs([]string{"--database", storetest.DatabaseURL(t, "postgres"), "--data-dir", t.TempDir(), "bench", "--nodes", "3",
+		"--scenarios", "invoke-sync,invoke-async", "--requests", "30", "--connections", "6", "--json", out})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Nodes != 3 || len(rep.Scenarios) != 2 || !strings.Contains(stdout.String(), "3 node(s)") {
+		t.Fatalf("report: %d nodes, %d scenarios\n%s", rep.Nodes, len(rep.Scenarios), stdout.String())
+	}
+	for _, s := range rep.Scenarios {
+		if s.Requests != 30 || s.Errors != 0 {
+			t.Errorf("scenario %s: %d requests, %d errors; want 30 without error", s.Name, s.Requests, s.Errors)
+		}
+	}
+
+	root = newRootCmd(&stdout, &stderr)
+	root.SetArgs([]string{"--data-dir", t.TempDir(), "bench", "--nodes", "2", "--json", filepath.Join(t.TempDir(), "x.json")})
+	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "needs PostgreSQL") {
+		t.Errorf("two nodes on SQLite: %v; want an error saying it needs PostgreSQL", err)
+	}
+}

@@ -198,7 +198,19 @@ do:
 		return err == nil && n == 0
 	})
 
-	all, err := st.FlowExecutions(ctx, store.FlowExecutionFilter{FlowID: flowID, Limit: 100000})
+	mu.Lock()
+	defer mu.Unlock()
+	all := checkRanOnce(t, st, flowID, accepted, 3)
+	t.Logf("%d executions accepted, %d stored, %d unfinished at the kill, %d receiver calls", len(accepted), len(all), unfinished, calls.Load())
+}
+
+// checkRanOnce checks that each execution in accepted (id → how it was
+// started) is stored, succeeded and journalled each of its steps steps
+// once, and returns every execution of the flow.
+func checkRanOnce(t *testing.T, st *store.Store, flowID string, accepted map[string]string, steps int) []*store.FlowExecution {
+	t.Helper()
+	ctx := context.Background()
+	all, err := st.FlowExecutions(ctx, store.FlowExecutionFilter{FlowID: flowID, Limit: 1000000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,8 +218,6 @@ do:
 	for _, e := range all {
 		byID[e.ID] = e
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	for id, how := range accepted {
 		e, ok := byID[id]
 		if !ok {
@@ -218,19 +228,19 @@ do:
 			t.Errorf("execution %s (%s) ended %s: %s", id, how, e.Status, e.Error)
 			continue
 		}
-		steps, err := st.FlowSteps(ctx, id)
+		journal, err := st.FlowSteps(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		keys := map[string]int{}
-		for _, s := range steps {
+		for _, s := range journal {
 			keys[s.Key]++
 		}
-		if len(steps) != 3 || len(keys) != 3 {
-			t.Errorf("execution %s (%s) journalled %d steps (%v); want each of 3 once", id, how, len(steps), keys)
+		if len(journal) != steps || len(keys) != steps {
+			t.Errorf("execution %s (%s) journalled %d steps (%v); want each of %d once", id, how, len(journal), keys, steps)
 		}
 	}
-	t.Logf("%d executions accepted, %d stored, %d unfinished at the kill, %d receiver calls", len(accepted), len(all), unfinished, calls.Load())
+	return all
 }
 
 // storeURL is the database the server of dataDir uses.

@@ -59,6 +59,8 @@ func TestBadStartExitStatus(t *testing.T) {
 		{"data dir under a file", "--data-dir " + filepath.Join(file, "data") + " serve", "data directory", false},
 		{"corrupt master key", "--data-dir " + keyDir + " serve --addr 127.0.0.1:0", "master key file", false},
 		{"address in use", "serve --addr " + busy.Addr().String(), "cannot listen", true},
+		{"unknown role", "serve --role both", "unknown role", false},
+		{"role on SQLite", "serve --role web --addr 127.0.0.1:0", "needs PostgreSQL", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dataDir := filepath.Join(t.TempDir(), "data")

@@ -56,6 +56,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newTemplatesCmd(g),
 		newApprovalsCmd(g),
 		newBenchCmd(g),
+		newClusterCmd(g),
 	)
 	return root
 }

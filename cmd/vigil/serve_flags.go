@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/cluster"
 )
 
 // runFlags are serve's flags for how executions run: the in-process
@@ -20,6 +21,7 @@ type runFlags struct {
 	maxBacklog string
 	pprof      bool
 	lease      time.Duration
+	role       string
 }
 
 func (r *runFlags) register(f *pflag.FlagSet) {
@@ -28,6 +30,7 @@ func (r *runFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&r.burst, "invoke-burst", envOr("VIGIL_INVOKE_BURST", "100"), "invocations at once above the rate (0: one second's worth)")
 	f.StringVar(&r.maxBacklog, "invoke-max-backlog", envOr("VIGIL_INVOKE_MAX_BACKLOG", "1000"), "unfinished executions per flow above which invocations get 503 (0: no limit)")
 	f.DurationVar(&r.lease, "execution-lease", envDuration("VIGIL_EXECUTION_LEASE", time.Minute), "how long a node holds an execution without renewing it; a dead node's executions resume elsewhere within about twice this")
+	f.StringVar(&r.role, "role", envOr("VIGIL_ROLE", "all"), "work this node takes: web (console, API, invoke URLs), worker (queued jobs; serves only health and metrics) or all; web and worker need PostgreSQL")
 	f.BoolVar(&r.pprof, "pprof", envOr("VIGIL_PPROF", "") == "true", "serve Go's profiles under /debug/pprof/ to administrators")
 }
 
@@ -52,7 +55,11 @@ func (r *runFlags) apply(cfg *app.Config) error {
 	if r.lease < time.Second {
 		return fmt.Errorf("--execution-lease must be at least 1s, not %s", r.lease)
 	}
-	cfg.Workers, cfg.Pprof, cfg.ExecutionLease = workers, r.pprof, r.lease
+	role, err := cluster.ParseRole(r.role)
+	if err != nil {
+		return fmt.Errorf("--role: %w", err)
+	}
+	cfg.Workers, cfg.Pprof, cfg.ExecutionLease, cfg.Role = workers, r.pprof, r.lease, role
 	cfg.InvokeRate, cfg.InvokeBurst, cfg.InvokeMaxBacklog = noLimit(rate), burst, int(noLimit(float64(backlog)))
 	return nil
 }

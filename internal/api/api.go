@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
@@ -64,6 +65,9 @@ type Services struct {
 	// Settings reads and saves Admin → Settings. Without it the settings
 	// routes answer 503.
 	Settings SettingsStore
+	// Cluster reads the nodes and the queue depth. Without it GET
+	// /api/v1/cluster answers 503.
+	Cluster func(ctx context.Context) (cluster.Status, error)
 }
 
 // API serves the JSON API. It is safe for concurrent use.
@@ -162,6 +166,7 @@ func (a *API) routes() []route {
 
 		{"GET", "/api/v1/settings", auth.PermManageSettings, a.getSettings},
 		{"PUT", "/api/v1/settings", auth.PermManageSettings, a.putSettings},
+		{"GET", "/api/v1/cluster", auth.PermManageSettings, a.getCluster},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -90,6 +91,9 @@ type Config struct {
 	// another (or by it after a restart) within about twice this.
 	// Default 1 min.
 	ExecutionLease time.Duration
+	// Role is the work this node takes (web, worker or all). Default all;
+	// web and worker need PostgreSQL, where other nodes take the rest.
+	Role cluster.Role
 	// Pprof serves Go's profiles under /debug/pprof/ to administrators
 	// (settings:manage). Off by default.
 	Pprof bool
@@ -127,6 +131,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 64
+	}
+	if c.Role == "" {
+		c.Role = cluster.RoleAll
 	}
 	return c
 }

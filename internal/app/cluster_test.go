@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -19,11 +17,7 @@ import (
 // still be delivered once and routed once, every execution ending well.
 func TestTwoNodes(t *testing.T) {
 	db := storetest.DatabaseURL(t, "postgres")
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	key := base64.StdEncoding.EncodeToString(raw)
+	key := newMasterKey(t)
 
 	// The second node is up first, so that it is waiting for work when the
 	// first queues the demo's scan.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,6 +78,9 @@ type jobMetrics struct {
 	river.MiddlewareDefaults
 	worked   *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// running counts the jobs this node works now (the node's heartbeat
+	// reports it).
+	running atomic.Int64
 }
 
 func newJobMetrics(reg prometheus.Registerer) *jobMetrics {
@@ -95,7 +99,9 @@ func newJobMetrics(reg prometheus.Registerer) *jobMetrics {
 
 func (m *jobMetrics) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	start := time.Now()
+	m.running.Add(1)
 	err := doInner(ctx)
+	m.running.Add(-1)
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"

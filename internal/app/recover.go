@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/cluster"
 )
 
 // recoverEvery is how often every node looks for work a dead node left:
-// deliveries and executions whose lease ran out, scans whose worker died.
+// jobs a node whose heartbeat stopped was working, deliveries and
+// executions whose lease ran out, scans whose worker died.
 // The periodic jobs do the same, but only on the elected leader, which
 // after a crash is elected again only once the dead leader's term runs out
 // (25 to 49 s were measured); these queries are cheap and guarded by
@@ -23,6 +26,11 @@ func (s *Server) recoverLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+		if n, err := cluster.RescueJobs(ctx, s.app.Store); err != nil && ctx.Err() == nil {
+			log.Warn("cannot recover the jobs of dead nodes", "error", err)
+		} else if n > 0 {
+			log.Info("handed back the jobs of dead nodes", "jobs", n)
 		}
 		if _, _, err := s.svc.Hooks.Maintain(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("cannot recover interrupted deliveries", "error", err)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/api"
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/httpjson"
@@ -32,6 +34,13 @@ type Server struct {
 	http     *http.Server
 	listener net.Listener
 	release  func()
+	// node registers this process in the cluster; jobs counts the jobs
+	// it works now.
+	node *cluster.Registry
+	jobs *jobMetrics
+	// draining is set when the server starts stopping: /readyz then
+	// answers 503 so that load balancers send it nothing new.
+	draining atomic.Bool
 }
 
 // NewServer prepares (but does not start) the server: it takes the data
@@ -39,6 +48,9 @@ type Server struct {
 // so that "address in use" is reported before anything starts.
 func (a *App) NewServer(ctx context.Context) (*Server, error) {
 	s := &Server{app: a, release: func() {}}
+	if a.Store.Dialect() == store.SQLite && a.Config.Role != cluster.RoleAll {
+		return nil, fmt.Errorf("--role %s needs PostgreSQL, where other nodes take the rest of the work; on SQLite one node does everything (--role all)", a.Config.Role)
+	}
 	if a.Store.Dialect() == store.SQLite {
 		release, err := lockDataDir(a.Config.DataDir)
 		if err != nil {
@@ -86,11 +98,21 @@ func (s *Server) prepare(ctx context.Context) (*Server, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &housekeepingWorker{auth: svc.Auth})
 	periodic := append([]*river.PeriodicJob{housekeepingJob()}, svc.Register(workers)...)
+	s.jobs = newJobMetrics(a.Metrics)
+	s.node = cluster.NewRegistry(a.Store, cluster.Config{Role: a.Config.Role, Addr: ln.Addr().String(),
+		Running: func() int { return svc.Flows.LocalRunning() + int(s.jobs.running.Load()) },
+		Logger:  a.Logger.With("component", "cluster")})
+	if !a.Config.Role.Works() {
+		// A web node only inserts jobs; worker nodes work them and elect
+		// the leader that schedules the periodic ones, once cluster-wide.
+		workers, periodic = nil, nil
+	}
 	q, err := queue.New(a.Store, queue.Config{
+		ID:           s.node.ID(),
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		Logger:       a.quiet.With("component", "queue"),
-		Middleware:   []rivertype.Middleware{newJobMetrics(a.Metrics)},
+		Middleware:   []rivertype.Middleware{s.jobs},
 		// Executions start in-process on the node that accepts them; jobs
 		// (deliveries, overflow, recovery) wake the workers through River's
 		// insert notifications on both databases, so the poll is only a
@@ -152,18 +174,42 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
-	s.app.Logger.Info("vigil is serving", "addr", s.Addr(), "public_url", s.app.Config.PublicURL, "database", s.app.Store.Dialect().String())
+	s.app.Logger.Info("vigil is serving", "addr", s.Addr(), "public_url", s.app.Config.PublicURL,
+		"database", s.app.Store.Dialect().String(), "node", s.node.ID(), "role", string(s.app.Config.Role))
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	s.app.Logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	return s.drain(ctx, serveErr)
+}
+
+// drainGrace is how long a stopping node lets running work finish before
+// handing it back: executions stop at their next task boundary and are
+// queued again, jobs are cancelled and retried by another node.
+const drainGrace = 20 * time.Second
+
+// drain stops the node: it takes no new work (/readyz answers 503, the
+// listener closes, no job or in-process execution starts), lets what runs
+// finish within drainGrace or hands it back, and leaves the cluster.
+func (s *Server) drain(ctx context.Context, serveErr error) error {
+	log := s.app.Logger
+	log.Info("shutting down: draining", "node", s.node.ID(), "grace", drainGrace)
+	s.draining.Store(true)
+	bg := context.WithoutCancel(ctx)
+	if err := s.node.Drain(bg); err != nil {
+		log.Warn("cannot mark this node as draining", "error", err)
+	}
+	sctx, cancel := context.WithTimeout(bg, drainGrace)
 	defer cancel()
 	herr := s.http.Shutdown(sctx)
 	lerr := s.svc.Flows.StopLocal(sctx)
 	qerr := s.queue.Stop(sctx)
+	lctx, lcancel := context.WithTimeout(bg, 5*time.Second)
+	defer lcancel()
+	if err := s.node.Leave(lctx); err != nil {
+		log.Warn("cannot remove this node from the cluster; it shows as stale until forgotten", "error", err)
+	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
@@ -196,8 +242,14 @@ func (s *Server) start(ctx context.Context) error {
 	if _, err := s.svc.Hooks.RecoverAtStart(ctx, exclusive); err != nil {
 		log.Error("cannot recover interrupted deliveries; the periodic maintenance will try again", "error", err)
 	}
-	if err := s.queue.Start(ctx); err != nil {
-		return fmt.Errorf("cannot start the job workers: %w", err)
+	if err := s.node.Join(ctx); err != nil {
+		return err
+	}
+	go s.node.Run(ctx)
+	if s.app.Config.Role.Works() {
+		if err := s.queue.Start(ctx); err != nil {
+			return fmt.Errorf("cannot start the job workers: %w", err)
+		}
 	}
 	s.svc.Flows.RunLocally(s.app.Config.Workers)
 	go s.recoverLoop(ctx)
@@ -223,6 +275,10 @@ func (s *Server) routes() (http.Handler, error) {
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := a.Store.Ping(ctx); err != nil {
@@ -236,6 +292,10 @@ func (s *Server) routes() (http.Handler, error) {
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", metricsGuard(a.Config.MetricsToken, promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{})))
+	if !a.Config.Role.Serves() {
+		// A worker node serves only its health and metrics.
+		return newHTTPMetrics(a.Metrics).wrap(mux, mux), nil
+	}
 
 	// The JSON API: its handlers check the caller Authenticate resolved.
 	// The API and the console keep Admin → Settings in one place.
@@ -247,7 +307,7 @@ func (s *Server) routes() (http.Handler, error) {
 		PublicURLSetting: a.PublicURLNow},
 		api.Services{Issues: svc.Issues, Sources: svc.Sources, Flows: svc.Flows, Templates: svc.Templates,
 			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue, Settings: apiSettings{store: settings},
-			Identities: identity.New(a.Store, a.Config.Now)}).Register(mux)
+			Identities: identity.New(a.Store, a.Config.Now), Cluster: a.ClusterStatus}).Register(mux)
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
@@ -271,6 +331,7 @@ func (s *Server) routes() (http.Handler, error) {
 			Health:      a.Store.Queries,
 			Alerts:      console.AlertService{Service: svc.Alerts},
 			Identities:  identity.New(a.Store, a.Config.Now),
+			Cluster:     a.ClusterStatus,
 		})
 	if err != nil {
 		return nil, fmt.Errorf("build the console: %w", err)

@@ -9,6 +9,8 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +18,10 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/app"
@@ -43,6 +47,10 @@ type Config struct {
 	Requests int
 	// Connections is the number of concurrent callers. Default 64.
 	Connections int
+	// Nodes is how many servers share the database, each in this process
+	// with its own data directory; the load goes round robin to them.
+	// Default 1; more need PostgreSQL.
+	Nodes int
 	// HopSamples is how many invocations the hop scenario times. Default 500.
 	HopSamples int
 	// IdleAfter is how long the idle scenario lets a fresh server settle
@@ -68,6 +76,9 @@ func (c Config) withDefaults() Config {
 	if c.Connections <= 0 {
 		c.Connections = 64
 	}
+	if c.Nodes <= 0 {
+		c.Nodes = 1
+	}
 	if c.HopSamples <= 0 {
 		c.HopSamples = 500
 	}
@@ -90,6 +101,7 @@ type Report struct {
 	GoVersion   string    `json:"goVersion"`
 	CPUs        int       `json:"cpus"`
 	Connections int       `json:"connections"`
+	Nodes       int       `json:"nodes"`
 	// Bare is the bare net/http handler every ratio divides by.
 	Bare      Result   `json:"bare"`
 	Scenarios []Result `json:"scenarios"`
@@ -121,9 +133,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	rep := &Report{StartedAt: time.Now().UTC(), Database: "sqlite", GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
-		Connections: cfg.Connections}
+		Connections: cfg.Connections, Nodes: cfg.Nodes}
 	if strings.HasPrefix(cfg.DatabaseURL, "postgres") {
 		rep.Database = "postgres"
+	}
+	if cfg.Nodes > 1 && rep.Database != "postgres" {
+		return nil, fmt.Errorf("--nodes %d needs PostgreSQL (--database postgres://…); SQLite serves one node", cfg.Nodes)
 	}
 	bare, err := runBare(ctx, cfg)
 	if err != nil {
@@ -213,15 +228,61 @@ type target struct {
 	app    *app.App
 	srv    *app.Server
 	flowID string
+	alias  string
 	url    string
 	token  string
 	cancel context.CancelFunc
 	done   chan error
+	// others are the other nodes (--nodes); urls the invoke URL on every
+	// node, which the load takes in turn.
+	others []*target
+	urls   []string
+	next   atomic.Int64
+}
+
+// invokeURL is the invoke URL of the next node, round robin.
+func (t *target) invokeURL() string {
+	if len(t.urls) == 0 {
+		return t.url
+	}
+	return t.urls[int(t.next.Add(1))%len(t.urls)]
 }
 
 func startTarget(ctx context.Context, cfg Config) (*target, error) {
-	a, err := app.Open(ctx, app.Config{DataDir: cfg.Dir, DatabaseURL: cfg.DatabaseURL, Addr: "127.0.0.1:0",
-		LogOutput: io.Discard, LogLevel: "error"})
+	var key string
+	if cfg.Nodes > 1 {
+		// Every node opens the secrets the others seal.
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, err
+		}
+		key = base64.StdEncoding.EncodeToString(raw)
+	}
+	t, err := startNode(ctx, cfg, cfg.Dir, key, true)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Nodes == 1 {
+		return t, nil
+	}
+	t.urls = []string{t.url}
+	for i := 1; i < cfg.Nodes; i++ {
+		o, err := startNode(ctx, cfg, filepath.Join(cfg.Dir, fmt.Sprintf("node%d", i)), key, false)
+		if err != nil {
+			t.stop()
+			return nil, err
+		}
+		t.others = append(t.others, o)
+		t.urls = append(t.urls, invoke.InvokeURL(o.srv.PublicURL(), t.alias))
+	}
+	return t, nil
+}
+
+// startNode starts one server on dir; the first also sets up the routing
+// flow the load invokes.
+func startNode(ctx context.Context, cfg Config, dir, key string, first bool) (*target, error) {
+	a, err := app.Open(ctx, app.Config{DataDir: dir, DatabaseURL: cfg.DatabaseURL, Addr: "127.0.0.1:0",
+		LogOutput: io.Discard, LogLevel: "error", MasterKey: key})
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +292,9 @@ func startTarget(ctx context.Context, cfg Config) (*target, error) {
 		return nil, err
 	}
 	t := &target{app: a, srv: srv, done: make(chan error, 1)}
+	if !first {
+		return t, t.run(ctx)
+	}
 	svc := srv.Services()
 	folder, err := svc.Flows.CreateFolder(ctx, "Bench", "flows of vigil bench")
 	if err != nil {
@@ -257,18 +321,27 @@ func startTarget(ctx context.Context, cfg Config) (*target, error) {
 		a.Close()
 		return nil, err
 	}
-	t.url = invoke.InvokeURL(srv.PublicURL(), ep.Alias)
+	t.url, t.alias = invoke.InvokeURL(srv.PublicURL(), ep.Alias), ep.Alias
+	return t, t.run(ctx)
+}
+
+// run starts serving and waits until the server is ready.
+func (t *target) run(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	t.cancel = cancel
-	go func() { t.done <- srv.Run(rctx) }()
-	if err := waitReady(ctx, srv.PublicURL()); err != nil {
+	go func() { t.done <- t.srv.Run(rctx) }()
+	if err := waitReady(ctx, t.srv.PublicURL()); err != nil {
 		t.stop()
-		return nil, err
+		return err
 	}
-	return t, nil
+	return nil
 }
 
 func (t *target) stop() {
+	for _, o := range t.others {
+		o.stop()
+	}
+	t.others = nil
 	if t.cancel == nil {
 		return
 	}
@@ -312,7 +385,7 @@ func runInvoke(ctx context.Context, cfg Config, t *target, async bool) (Result, 
 	defer c.CloseIdleConnections()
 	start := time.Now()
 	r := load(ctx, name, cfg.Connections, cfg.Duration, cfg.Requests, cfg.Progress, func(ctx context.Context) bool {
-		_, ok := post(ctx, c, t.url, event, headers, want)
+		_, ok := post(ctx, c, t.invokeURL(), event, headers, want)
 		return ok
 	})
 	res := Result{Name: name, Requests: r.Requests, Errors: r.Errors, PerSec: r.perSecond(), P50ms: ms(r.P50), P99ms: ms(r.P99)}
@@ -393,7 +466,7 @@ func runHop(ctx context.Context, cfg Config, t *target) (Result, error) {
 
 // Summary writes the report as a table.
 func (r *Report) Summary(w io.Writer) {
-	fmt.Fprintf(w, "vigil bench — %s, %d CPUs, %s, %d connections\n\n", r.Database, r.CPUs, r.GoVersion, r.Connections)
+	fmt.Fprintf(w, "vigil bench — %s, %d node(s), %d CPUs, %s, %d connections\n\n", r.Database, max(r.Nodes, 1), r.CPUs, r.GoVersion, r.Connections)
 	fmt.Fprintf(w, "%-13s %10s %8s %10s %10s %10s  %s\n", "scenario", "per s", "errors", "p50 ms", "p99 ms", "× bare", "more")
 	row := func(s Result) {
 		var more []string

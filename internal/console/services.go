@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
@@ -47,6 +48,9 @@ type Services struct {
 	Approvals Approvals
 	// Identities reads the identity inventory. Hidden when nil.
 	Identities Identities
+	// Cluster reads the nodes and the queue depth for Admin → Settings.
+	// Hidden when nil.
+	Cluster func(ctx context.Context) (cluster.Status, error)
 }
 
 // Auth signs people in and out and finds the caller of each request.

@@ -18,7 +18,19 @@ func (c *Console) showSettings(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	c.view(w, r, "settings_show", "Settings", "admin").Set("tab", "settings").Set("s", v).Render()
+	view := c.view(w, r, "settings_show", "Settings", "admin").Set("tab", "settings").Set("s", v)
+	if c.svc.Cluster != nil {
+		// The panel is an aid: a failed read shows as a notice in it,
+		// never as a broken settings page.
+		st, err := c.svc.Cluster(r.Context())
+		if err != nil {
+			c.log.Warn("cannot read the cluster status", "error", err)
+			view.Set("clusterError", "The cluster status could not be read; try again in a moment.")
+		} else {
+			view.Set("cluster", st)
+		}
+	}
+	view.Render()
 }
 
 // saveSettings serves POST /admin/settings.

@@ -74,6 +74,17 @@ func (s *Service) StopLocal(ctx context.Context) error {
 	return nil
 }
 
+// LocalRunning counts the executions running in-process on this node now.
+func (s *Service) LocalRunning() int {
+	s.mu.Lock()
+	p := s.local
+	s.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	return len(p.slots)
+}
+
 // acquire takes a slot of the pool without waiting; it reports false
 // when there is no pool, the pool stopped, or every slot is taken.
 func (s *Service) acquire() bool {

@@ -226,7 +226,7 @@ type Service struct {
 	cfg    Config
 	client *http.Client
 	queue  JobInserter
-	limits *limits
+	limits limiter
 	// guard checks addresses when they are saved; the client checks
 	// them again at each connection.
 	guard *netguard.Guard
@@ -238,7 +238,13 @@ func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	client := *cfg.Client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	client.Timeout = 0 // each request carries its own deadline
-	return &Service{st: st, box: box, cfg: cfg, client: &client, queue: cfg.Queue, limits: newLimits(),
+	// On PostgreSQL several nodes may deliver to one receiver: the limits
+	// are kept in the database so that they hold cluster-wide.
+	var lim limiter = newLimits()
+	if st != nil && st.Dialect() == store.Postgres {
+		lim = newSharedLimits(st, cfg.RequestTimeout)
+	}
+	return &Service{st: st, box: box, cfg: cfg, client: &client, queue: cfg.Queue, limits: lim,
 		guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver})}
 }
 

@@ -35,11 +35,11 @@ type Input struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
 	Keys []Key  `json:"keys"`
-	// MaxInFlight limits concurrent requests to this integration on each
-	// node; 0 means Config.MaxInFlight.
+	// MaxInFlight limits concurrent requests to this integration, across
+	// every node on PostgreSQL; 0 means Config.MaxInFlight.
 	MaxInFlight int `json:"maxInFlight,omitempty"`
-	// RatePerSecond limits requests per second on each node; 0 means
-	// Config.RatePerSecond.
+	// RatePerSecond limits requests per second to this integration,
+	// across every node on PostgreSQL; 0 means Config.RatePerSecond.
 	RatePerSecond float64 `json:"ratePerSecond,omitempty"`
 }
 

@@ -14,10 +14,20 @@ import (
 // snoozing: a slow receiver must not hold every worker of the node.
 const maxLimitWait = time.Second
 
+// limiter bounds an integration's requests: acquire takes a concurrency
+// slot and a rate token, waiting up to maxLimitWait, and returns a release
+// function, or, when the budget is not there in time, how long to wait
+// before trying again; forget drops what it holds for an integration whose
+// limits changed.
+type limiter interface {
+	acquire(ctx context.Context, hookID string, maxInFlight int, rps float64) (func(), time.Duration, error)
+	forget(hookID string)
+}
+
 // limits holds, per integration, a semaphore (concurrent requests) and a
-// token bucket (requests per second). They are per node: with N nodes a
-// receiver may see N times the limits. Both run on the wall clock, since
-// they pace real requests.
+// token bucket (requests per second) in this node's memory: the limiter
+// of a single node (SQLite). Both run on the wall clock, since they pace
+// real requests.
 type limits struct {
 	mu sync.Mutex
 	m  map[string]*hookLimit

@@ -31,6 +31,9 @@ import (
 
 // Config tunes the queue. Its zero value means the defaults.
 type Config struct {
+	// ID names this client; River records it in each job it works
+	// (attempted_by). Default: River's own (host name and time).
+	ID string
 	// Workers holds every registered job kind. Required to work jobs; a nil
 	// Workers makes an insert-only queue (the CLI's management commands).
 	Workers *river.Workers
@@ -65,6 +68,7 @@ type Queue struct {
 // New builds the River client(s) for st. It does not start working jobs.
 func New(st *store.Store, cfg Config) (*Queue, error) {
 	rc := &river.Config{
+		ID:                cfg.ID,
 		Logger:            cfg.Logger,
 		Schema:            st.Schema(),
 		PeriodicJobs:      cfg.PeriodicJobs,

@@ -217,7 +217,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_json", "The request body is not valid JSON: "+req.jsonErr.Error()+".")
 		return
 	}
-	if lim := h.limitsOf(target.Endpoint); !h.allow(ep.FlowID, lim) {
+	lim := h.limitsOf(target.Endpoint)
+	allowed, err := h.allow(ctx, ep.FlowID, lim)
+	if err != nil {
+		h.internal(w, "check the rate limit", err)
+		return
+	}
+	if !allowed {
 		w.Header().Set("Retry-After", lim.retryAfter())
 		writeError(w, http.StatusTooManyRequests, "rate_limited", "Too many invocations of this flow; retry after the time in Retry-After.")
 		return

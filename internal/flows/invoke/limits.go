@@ -5,10 +5,12 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/store"
 )
 
 // limits are the bounds an endpoint's invocations get: the flow
@@ -49,10 +51,17 @@ func (h *Handler) limitsOf(ep *dsl.APIEndpoint) limits {
 }
 
 // allow takes a token from the flow's bucket, which follows the limits
-// given (they change when the flow is saved).
-func (h *Handler) allow(flowID string, l limits) bool {
+// given (they change when the flow is saved). On PostgreSQL, where
+// several nodes serve the invoke URLs, the bucket is a row every node
+// takes its tokens from (store.TakeRateToken), so the rate and burst hold
+// cluster-wide, exactly as on one node; on SQLite it is in memory.
+func (h *Handler) allow(ctx context.Context, flowID string, l limits) (bool, error) {
 	if l.rate == rate.Inf {
-		return true
+		return true, nil
+	}
+	if h.store.Dialect() == store.Postgres {
+		ok, _, err := h.store.TakeRateToken(ctx, "invoke:"+flowID, time.Duration(float64(time.Second)/float64(l.rate)), l.burst)
+		return ok, err
 	}
 	h.mu.Lock()
 	lim, ok := h.limiters[flowID]
@@ -64,7 +73,7 @@ func (h *Handler) allow(flowID string, l limits) bool {
 		lim.SetBurst(l.burst)
 	}
 	h.mu.Unlock()
-	return lim.Allow()
+	return lim.Allow(), nil
 }
 
 // retryAfter is the Retry-After of a rate-limited answer, in whole seconds.

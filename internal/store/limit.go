@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// TakeRateToken takes one token from the cluster-wide bucket under key,
+// which refills every interval and holds up to burst tokens (the generic
+// cell rate algorithm: one row per key holds the theoretical arrival time,
+// advanced in one atomic statement by whichever node takes a token). The
+// database's clock decides, so the nodes' clocks need not agree. It
+// reports whether a token was taken and, when not, how long until one is
+// there. PostgreSQL only: SQLite runs one node, whose limits stay in
+// memory.
+func (q *Queries) TakeRateToken(ctx context.Context, key string, interval time.Duration, burst int) (bool, time.Duration, error) {
+	if q.d != Postgres {
+		return false, 0, errors.New("store: cluster-wide rate limits need PostgreSQL")
+	}
+	burst = max(burst, 1)
+	t := interval.Seconds()
+	// A token is there when the new arrival time would lie at most burst
+	// intervals ahead of now.
+	var ok bool
+	var waitSec float64
+	err := q.c.queryRow(ctx, `WITH now AS (SELECT clock_timestamp() AS t),
+		cur AS (SELECT GREATEST(COALESCE((SELECT tat FROM vigil_rate_limit WHERE key = $1), (SELECT t FROM now)), (SELECT t FROM now)) AS tat),
+		took AS (
+			INSERT INTO vigil_rate_limit AS r (key, tat)
+			SELECT $1, (SELECT t FROM now) + make_interval(secs => $2::double precision)
+			WHERE (SELECT tat FROM cur) + make_interval(secs => $2::double precision) - (SELECT t FROM now) <= make_interval(secs => $2::double precision * $3::integer)
+			ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, clock_timestamp()) + make_interval(secs => $2::double precision)
+				WHERE GREATEST(r.tat, clock_timestamp()) + make_interval(secs => $2::double precision) - clock_timestamp() <= make_interval(secs => $2::double precision * $3::integer)
+			RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM took),
+			GREATEST(0, EXTRACT(EPOCH FROM ((SELECT tat FROM cur) + make_interval(secs => $2::double precision) - make_interval(secs => $2::double precision * $3::integer) - (SELECT t FROM now))))::double precision`,
+		[]any{key, t, burst}, &ok, &waitSec)
+	if err != nil {
+		return false, 0, err
+	}
+	if ok {
+		return true, 0, nil
+	}
+	return false, max(time.Duration(waitSec*float64(time.Second)), time.Millisecond), nil
+}
+
+// TakeSlot takes a free slot of the cluster-wide concurrency limit under
+// key (max slots), held by holder until it calls ReleaseSlot or until
+// hold has passed, whichever is first; so that a node that died frees its
+// slots on its own. It returns the slot taken, or -1 when all are held.
+// PostgreSQL only.
+func (q *Queries) TakeSlot(ctx context.Context, key, holder string, max int, hold time.Duration) (int, error) {
+	if q.d != Postgres {
+		return -1, errors.New("store: cluster-wide concurrency limits need PostgreSQL")
+	}
+	// Two nodes may pick the same free slot; the conflict clause lets only
+	// one have it, and the other tries the next free one.
+	for try := 0; try < 3; try++ {
+		slot := -1
+		err := q.c.queryRow(ctx, `INSERT INTO vigil_limit_slot AS l (key, slot, holder, held_until)
+			SELECT $1, s, $2, clock_timestamp() + make_interval(secs => $4::double precision)
+			FROM generate_series(0, $3::integer - 1) AS s
+			WHERE NOT EXISTS (SELECT 1 FROM vigil_limit_slot h WHERE h.key = $1 AND h.slot = s AND h.held_until > clock_timestamp())
+			ORDER BY random() LIMIT 1
+			ON CONFLICT (key, slot) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until
+				WHERE l.held_until <= clock_timestamp()
+			RETURNING slot`, []any{key, holder, max, hold.Seconds()}, &slot)
+		if errors.Is(err, ErrNotFound) {
+			// None free, or another node took the one picked: look again
+			// only in the second case, which the next try tells.
+			var free bool
+			if err := q.c.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM generate_series(0, $2::integer - 1) AS s
+				WHERE NOT EXISTS (SELECT 1 FROM vigil_limit_slot h WHERE h.key = $1 AND h.slot = s AND h.held_until > clock_timestamp()))`,
+				[]any{key, max}, &free); err != nil {
+				return -1, err
+			}
+			if !free {
+				return -1, nil
+			}
+			continue
+		}
+		if err != nil {
+			return -1, err
+		}
+		return slot, nil
+	}
+	return -1, nil
+}
+
+// ReleaseSlot frees a slot TakeSlot gave holder.
+func (q *Queries) ReleaseSlot(ctx context.Context, key string, slot int, holder string) error {
+	_, err := q.c.exec(ctx, `DELETE FROM vigil_limit_slot WHERE key = $1 AND slot = $2 AND holder = $3`, key, slot, holder)
+	return err
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Node is one 'vigil serve' process as it registered itself.
+type Node struct {
+	ID       string
+	Role     string
+	Version  string
+	Hostname string
+	Addr     string
+	// StartedAt is when the process started; HeartbeatAt when it last
+	// said it is alive.
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+	// Running is what the node worked at its last heartbeat: executions
+	// in-process and jobs.
+	Running int
+	// Draining says the node is stopping: it takes no new work.
+	Draining bool
+}
+
+// PutNode registers a node, or renews its heartbeat and counts.
+func (q *Queries) PutNode(ctx context.Context, n Node) error {
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_node (id, role, version, hostname, addr, started_at, heartbeat_at, running, draining)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (id) DO UPDATE SET role = excluded.role, version = excluded.version, hostname = excluded.hostname,
+			addr = excluded.addr, heartbeat_at = excluded.heartbeat_at, running = excluded.running, draining = excluded.draining`,
+		n.ID, n.Role, n.Version, n.Hostname, n.Addr, n.StartedAt, n.HeartbeatAt, n.Running, n.Draining)
+	return err
+}
+
+// DeleteNode removes a node that stopped.
+func (q *Queries) DeleteNode(ctx context.Context, id string) error {
+	_, err := q.c.exec(ctx, `DELETE FROM vigil_node WHERE id = $1`, id)
+	return err
+}
+
+// DeleteStaleNodes removes the nodes whose last heartbeat is before
+// before (they died without saying so) and returns how many.
+func (q *Queries) DeleteStaleNodes(ctx context.Context, before time.Time) (int64, error) {
+	res, err := q.c.exec(ctx, `DELETE FROM vigil_node WHERE heartbeat_at < $1`, before)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Nodes returns every registered node, oldest first.
+func (q *Queries) Nodes(ctx context.Context) ([]Node, error) {
+	var out []Node
+	err := q.c.query(ctx, `SELECT id, role, version, hostname, addr, started_at, heartbeat_at, running, draining
+		FROM vigil_node ORDER BY started_at, id`, nil, func(r *sql.Rows) error {
+		var n Node
+		if err := r.Scan(&n.ID, &n.Role, &n.Version, &n.Hostname, &n.Addr, scanTime(&n.StartedAt), scanTime(&n.HeartbeatAt),
+			&n.Running, &n.Draining); err != nil {
+			return err
+		}
+		out = append(out, n)
+		return nil
+	})
+	return out, err
+}
+
+// QueueDepth counts the jobs waiting to be worked, cluster-wide: available
+// now, scheduled for later or waiting to be retried.
+func (q *Queries) QueueDepth(ctx context.Context) (int, error) {
+	var n int
+	err := q.c.queryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'retryable')`, nil, &n)
+	return n, err
+}
+
+// RescueJobsOfDeadNodes hands back to the queue the River jobs a dead
+// node was working: jobs still marked running whose last worker is a
+// registered node with no heartbeat since staleBefore. River would rescue
+// them itself only after its stuck-job timeout (an hour); a job whose
+// worker died is safe to run again at once, since every job kind guards
+// its work with a lease or a generation. Jobs out of attempts are left to
+// River. It returns how many jobs it handed back. PostgreSQL only (SQLite
+// has one node, which recovers at start).
+func (q *Queries) RescueJobsOfDeadNodes(ctx context.Context, staleBefore time.Time) (int64, error) {
+	if q.d != Postgres {
+		return 0, nil
+	}
+	res, err := q.c.exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+		WHERE state = 'running' AND attempt < max_attempts
+		AND attempted_by[array_length(attempted_by, 1)] IN (SELECT id FROM vigil_node WHERE heartbeat_at < $1)`, staleBefore)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
