@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // getCluster serves GET /api/v1/cluster: the nodes, their role, version
@@ -14,6 +16,6 @@ func (a *API) getCluster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s)
+	httpjson.Write(w, http.StatusOK, s)
 	return nil
 }
