@@ -56,6 +56,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newTemplatesCmd(g),
 		newApprovalsCmd(g),
 		newBenchCmd(g),
+		newBackupCmd(g),
+		newRestoreCmd(g),
 	)
 	return root
 }

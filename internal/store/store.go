@@ -159,6 +159,19 @@ func parseURL(raw string) (Dialect, string, error) {
 	return 0, "", fmt.Errorf("unknown database scheme %q; use sqlite:// or postgres://", scheme)
 }
 
+// SQLitePath returns the file an SQLite database URL names; ok is false
+// for a PostgreSQL URL. Backup and restore work on the file itself.
+func SQLitePath(rawURL string) (path string, ok bool, err error) {
+	d, dsn, err := parseURL(rawURL)
+	if err != nil {
+		return "", false, err
+	}
+	if d != SQLite {
+		return "", false, nil
+	}
+	return dsn, true, nil
+}
+
 // hostOf returns host:port of a PostgreSQL URL, for messages that must not
 // show the password.
 func hostOf(dsn string) string {
