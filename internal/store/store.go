@@ -133,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.batch = newBatcher(s.db, c)
 		c.b = s.batch
 	}
-	s.Queries = &Queries{c: c, d: dialect}
+	s.Queries = &Queries{c: c, d: dialect, owner: &leaseOwner{}}
 	return s, nil
 }
 
@@ -279,7 +279,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: s.dialect, timeout: s.Queries.c.timeout}, d: s.dialect}}
+	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: s.dialect, timeout: s.Queries.c.timeout}, d: s.dialect, owner: s.Queries.owner}}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
