@@ -57,6 +57,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newApprovalsCmd(g),
 		newBenchCmd(g),
 		newClusterCmd(g),
+		newBackupCmd(g),
+		newRestoreCmd(g),
 	)
 	return root
 }

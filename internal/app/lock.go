@@ -21,7 +21,7 @@ func lockDataDir(dataDir string) (release func(), err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another vigil server is already running on the data directory %s; stop it, or use PostgreSQL (--database postgres://…) to run several nodes", dataDir)
+			return nil, &busyError{dir: dataDir}
 		}
 		return nil, fmt.Errorf("cannot lock %s: %w", path, err)
 	}
@@ -29,4 +29,11 @@ func lockDataDir(dataDir string) (release func(), err error) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// busyError is returned when a server already holds the data directory.
+type busyError struct{ dir string }
+
+func (e *busyError) Error() string {
+	return fmt.Sprintf("another vigil server is already running on the data directory %s; stop it, or use PostgreSQL (--database postgres://…) to run several nodes", e.dir)
 }

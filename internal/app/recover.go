@@ -13,7 +13,10 @@ import (
 // The periodic jobs do the same, but only on the elected leader, which
 // after a crash is elected again only once the dead leader's term runs out
 // (25 to 49 s were measured); these queries are cheap and guarded by
-// generations, so running them on every node is safe.
+// generations, so running them on every node is safe. On PostgreSQL a
+// lease whose node no longer holds its node lock counts as run out, so a
+// dead node's work moves within one period of its death, not of its
+// leases' end.
 const recoverEvery = 5 * time.Second
 
 // recoverLoop runs the recoveries every recoverEvery until ctx ends.
@@ -32,6 +35,9 @@ func (s *Server) recoverLoop(ctx context.Context) {
 		} else if n > 0 {
 			log.Info("handed back the jobs of dead nodes", "jobs", n)
 		}
+		if err := s.nodeLock.Check(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("cannot hold the node lock; other nodes may take this node's work", "error", err)
+		}
 		if _, _, err := s.svc.Hooks.Maintain(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("cannot recover interrupted deliveries", "error", err)
 		}
@@ -40,6 +46,9 @@ func (s *Server) recoverLoop(ctx context.Context) {
 		}
 		if _, err := s.svc.Sources.Recover(ctx, false); err != nil && ctx.Err() == nil {
 			log.Warn("cannot recover interrupted scans", "error", err)
+		}
+		if _, err := s.app.Store.PruneLeaseOwners(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("cannot prune the owners of ended leases", "error", err)
 		}
 	}
 }

@@ -41,10 +41,13 @@ type Server struct {
 	// draining is set when the server starts stopping: /readyz then
 	// answers 503 so that load balancers send it nothing new.
 	draining atomic.Bool
+	// nodeLock is the PostgreSQL node lock that tells other nodes this
+	// one lives; nil on SQLite.
+	nodeLock *store.NodeLock
 }
 
 // NewServer prepares (but does not start) the server: it takes the data
-// directory lock on SQLite, registers every job kind and binds the listener,
+// directory lock on SQLite (the node lock on PostgreSQL), registers every job kind and binds the listener,
 // so that "address in use" is reported before anything starts.
 func (a *App) NewServer(ctx context.Context) (*Server, error) {
 	s := &Server{app: a, release: func() {}}
@@ -57,6 +60,16 @@ func (a *App) NewServer(ctx context.Context) (*Server, error) {
 			return nil, err
 		}
 		s.release = release
+	} else {
+		// Taken before any work starts, so that every lease this node
+		// takes names it, and a lease left by this node's previous
+		// process (whose lock died with it) is recovered at once.
+		node, err := a.Store.HoldNodeLock(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.nodeLock = node
+		s.release = func() { node.Release(context.Background()) }
 	}
 	srv, err := s.prepare(ctx)
 	if err != nil {

@@ -9,6 +9,21 @@ import (
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
+// setupOneDelivery publishes one event to one integration and returns the
+// delivery's job, not yet run.
+func setupOneDelivery(t *testing.T, st *store.Store) (*bundle, *receiver, []DeliveryArgs) {
+	t.Helper()
+	rc := newReceiver(t, nil)
+	b := setup(t, st)
+	b.addHook(t, "crashy", rc.URL+"/hook")
+	b.publish(t, sampleEvent())
+	jobs := b.jobs.take()
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs, want 1", len(jobs))
+	}
+	return b, rc, jobs
+}
+
 // TestRecoverAtStart checks that a server alone on its database queues
 // again, at start, a delivery whose worker died holding a lease that has
 // not run out yet, instead of leaving it until the lease ends (25 s on
@@ -17,14 +32,7 @@ import (
 func TestRecoverAtStart(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		rc := newReceiver(t, nil)
-		b := setup(t, st)
-		b.addHook(t, "crashy", rc.URL+"/hook")
-		b.publish(t, sampleEvent())
-		jobs := b.jobs.take()
-		if len(jobs) != 1 {
-			t.Fatalf("%d jobs, want 1", len(jobs))
-		}
+		b, rc, jobs := setupOneDelivery(t, st)
 		// The dead worker's claim: leased for the next 30 s.
 		now := b.clock.Now()
 		if _, err := st.ClaimHookDelivery(ctx, jobs[0].DeliveryID, jobs[0].Generation, now, now.Add(30*time.Second)); err != nil {
@@ -44,4 +52,52 @@ func TestRecoverAtStart(t *testing.T) {
 			t.Errorf("delivery status %q, want delivered", d.Status)
 		}
 	})
+}
+
+// TestRecoverDeadNode checks, on PostgreSQL, that a delivery leased by a
+// node that died is queued again as soon as the node's lock is gone, long
+// before its lease runs out (the test's clock never reaches it), while a
+// lease of a node that lives is left alone however often maintenance runs.
+func TestRecoverDeadNode(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Postgres(t)
+	b, rc, jobs := setupOneDelivery(t, st)
+	lock, err := st.HoldNodeLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := b.clock.Now()
+	if _, err := st.ClaimHookDelivery(ctx, jobs[0].DeliveryID, jobs[0].Generation, now, now.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if n, err := b.svc.RecoverAtStart(ctx, false); err != nil || n != 0 {
+			t.Fatalf("RecoverAtStart with the owner alive: %d, %v; want 0", n, err)
+		}
+		if _, n, err := b.svc.Maintain(ctx); err != nil || n != 0 {
+			t.Fatalf("Maintain with the owner alive: %d, %v; want 0", n, err)
+		}
+	}
+	lock.Release(ctx) // the node dies: its connection, and so its lock, goes
+	requeued := 0
+	for deadline := time.Now().Add(time.Minute); requeued == 0; time.Sleep(50 * time.Millisecond) {
+		n, err := b.svc.RecoverAtStart(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		requeued += n
+		if requeued == 0 && time.Now().After(deadline) {
+			t.Fatal("a minute after its node died, the delivery was not queued again; want it queued before its lease ends")
+		}
+	}
+	if requeued != 1 {
+		t.Fatalf("queued %d deliveries again, want 1", requeued)
+	}
+	b.runJobs(t)
+	if d := b.only(t); d.Status != "delivered" || len(rc.requests()) != 1 {
+		t.Errorf("delivery status %q after %d requests; want delivered after 1", d.Status, len(rc.requests()))
+	}
+	if n, err := st.PruneLeaseOwners(ctx); err != nil || n != 1 {
+		t.Errorf("PruneLeaseOwners: %d, %v; want the dead node's row removed", n, err)
+	}
 }

@@ -22,6 +22,8 @@ type rawConn interface {
 type Queries struct {
 	c conn
 	d Dialect
+	// owner is the node that leases taken through these queries name.
+	owner *leaseOwner
 }
 
 // conn runs statements on a database or transaction, encoding arguments the

@@ -91,11 +91,17 @@ func (q *Queries) CreateFlowExecution(ctx context.Context, e *FlowExecution) err
 	if e.Generation == 0 {
 		e.Generation = 1
 	}
-	_, err := q.c.exec(ctx, `INSERT INTO vigil_flow_execution (id, flow_id, version, status, input_sealed, parent_id, parent_key,
+	insert := `INSERT INTO vigil_flow_execution (id, flow_id, version, status, input_sealed, parent_id, parent_key,
 		call_depth, test, dry_run, save_all_data, generation, attempts, started_at, lease_until, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		e.ID, e.FlowID, e.Version, e.Status, e.InputSealed, nullString(e.ParentID), nullString(e.ParentKey),
-		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.Attempts, e.StartedAt, e.LeaseUntil, e.CreatedAt, e.UpdatedAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+	args := []any{e.ID, e.FlowID, e.Version, e.Status, e.InputSealed, nullString(e.ParentID), nullString(e.ParentKey),
+		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.Attempts, e.StartedAt, e.LeaseUntil, e.CreatedAt, e.UpdatedAt}
+	if node := q.owner.get(); node != 0 && !e.LeaseUntil.IsZero() {
+		insert = `WITH o AS (INSERT INTO vigil_lease_owner (kind, id, node) VALUES ('execution', $1, $18)
+			ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node) ` + insert
+		args = append(args, node)
+	}
+	_, err := q.c.exec(ctx, insert, args...)
 	return err
 }
 
@@ -186,10 +192,18 @@ func (q *Queries) flowExecutionsWhere(ctx context.Context, where, order string, 
 // execution is final, belongs to another generation, or is held by a
 // worker whose lease has not run out.
 func (q *Queries) ClaimFlowExecution(ctx context.Context, id string, generation int, now, leaseUntil time.Time) (bool, error) {
-	res, err := q.c.exec(ctx, `UPDATE vigil_flow_execution SET status = 'running', attempts = attempts + 1, lease_until = $4,
+	claim := `UPDATE vigil_flow_execution SET status = 'running', attempts = attempts + 1, lease_until = $4,
 		started_at = COALESCE(started_at, $3), updated_at = $3
-		WHERE id = $1 AND generation = $2 AND (status = 'pending' OR (status = 'running' AND (lease_until IS NULL OR lease_until < $3)))`,
-		id, generation, now, leaseUntil)
+		WHERE id = $1 AND generation = $2 AND (status = 'pending' OR (status = 'running' AND (lease_until IS NULL OR lease_until < $3)))`
+	args := []any{id, generation, now, leaseUntil}
+	if node := q.owner.get(); node != 0 {
+		// One statement: the row counted is the owner's, written only when
+		// the claim succeeded.
+		claim = `WITH c AS (` + claim + ` RETURNING id) INSERT INTO vigil_lease_owner (kind, id, node) SELECT 'execution', id, $5 FROM c
+			ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node`
+		args = append(args, node)
+	}
+	res, err := q.c.exec(ctx, claim, args...)
 	return flowChanged(res, err)
 }
 
@@ -248,9 +262,11 @@ func (q *Queries) SetFlowExecutionResult(ctx context.Context, id, result string)
 }
 
 // ExpiredFlowExecutions lists running executions whose worker's lease ran
-// out before now: their worker died.
+// out before now, or, on PostgreSQL, whose node no longer holds its node
+// lock: their worker died.
 func (q *Queries) ExpiredFlowExecutions(ctx context.Context, now time.Time, limit int) ([]*FlowExecution, error) {
-	return q.flowExecutionsWhere(ctx, `e.status = 'running' AND e.lease_until < $1`, " ORDER BY e.lease_until", limit, now)
+	return q.flowExecutionsWhere(ctx, `e.status = 'running' AND (e.lease_until < $1 OR `+q.ownerGone("execution", "e.id")+`)`,
+		" ORDER BY e.lease_until", limit, now)
 }
 
 // RequeueFlowExecution makes an execution pending in a new generation,

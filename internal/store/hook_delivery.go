@@ -174,9 +174,18 @@ func (q *Queries) HookDeliveryCounts(ctx context.Context, hookID string) (map[st
 // ErrNotFound when there is nothing to claim: the delivery is gone, done,
 // held, of another generation or leased by a live worker.
 func (q *Queries) ClaimHookDelivery(ctx context.Context, id string, generation int, now, leaseUntil time.Time) (*HookDelivery, error) {
-	ds, err := q.hookDeliveries(ctx, `UPDATE vigil_hook_delivery SET leased_until = $4
+	claim := `UPDATE vigil_hook_delivery SET leased_until = $4
 		WHERE id = $1 AND generation = $2 AND status = 'pending' AND (leased_until IS NULL OR leased_until < $3)
-		RETURNING `+hookDeliveryCols, []any{id, generation, now, leaseUntil})
+		RETURNING ` + hookDeliveryCols
+	args := []any{id, generation, now, leaseUntil}
+	if node := q.owner.get(); node != 0 {
+		// The owner is written in the same statement as the lease, so a
+		// lease never names a previous holder.
+		claim = `WITH c AS (` + claim + `), o AS (INSERT INTO vigil_lease_owner (kind, id, node) SELECT 'delivery', id, $5 FROM c
+			ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node) SELECT ` + hookDeliveryCols + ` FROM c`
+		args = append(args, node)
+	}
+	ds, err := q.hookDeliveries(ctx, claim, args)
 	if err != nil {
 		return nil, err
 	}
@@ -300,13 +309,14 @@ func (q *Queries) SetHookDeliveryJob(ctx context.Context, id string, generation 
 // left alone. The caller inserts one job per returned ref. A lease counts
 // as run out when it ends before leaseBefore: now, or later for a caller
 // that knows every worker holding a lease has died (a server alone on its
-// database, at start).
+// database, at start); on PostgreSQL also when the node that took it no
+// longer holds its node lock.
 //
 // It reads River's river_job table, whose id and state columns are part of
 // River's stable schema.
 func (q *Queries) RecoverHookDeliveries(ctx context.Context, now, leaseBefore, staleBefore time.Time) ([]HookJobRef, error) {
 	return q.hookJobRefs(ctx, `UPDATE vigil_hook_delivery SET generation = generation + 1, leased_until = NULL, updated_at = $1
-		WHERE status = 'pending' AND ((leased_until IS NOT NULL AND leased_until < $2)
+		WHERE status = 'pending' AND ((leased_until IS NOT NULL AND (leased_until < $2 OR `+q.ownerGone("delivery", "vigil_hook_delivery.id")+`))
 			OR (leased_until IS NULL AND next_attempt_at < $3 AND updated_at < $4 AND NOT EXISTS (
 				SELECT 1 FROM river_job j WHERE j.id = vigil_hook_delivery.job_id
 				AND j.state IN ('available', 'pending', 'retryable', 'scheduled'))))

@@ -116,6 +116,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// MigrationVersions lists, in order, the schema steps this binary knows,
+// so that a restore can refuse a database made by a newer Vigil.
+func MigrationVersions() []string {
+	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	sort.Strings(names)
+	out := make([]string, len(names))
+	for i, name := range names {
+		out[i] = strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+	}
+	return out
+}
+
 // Migrated reports whether every embedded step has been applied; /readyz uses it.
 func (s *Store) Migrated(ctx context.Context) (bool, error) {
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")

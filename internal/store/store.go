@@ -133,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.batch = newBatcher(s.db, c)
 		c.b = s.batch
 	}
-	s.Queries = &Queries{c: c, d: dialect}
+	s.Queries = &Queries{c: c, d: dialect, owner: &leaseOwner{}}
 	return s, nil
 }
 
@@ -157,6 +157,19 @@ func parseURL(raw string) (Dialect, string, error) {
 	}
 	scheme, _, _ := strings.Cut(raw, "://")
 	return 0, "", fmt.Errorf("unknown database scheme %q; use sqlite:// or postgres://", scheme)
+}
+
+// SQLitePath returns the file an SQLite database URL names; ok is false
+// for a PostgreSQL URL. Backup and restore work on the file itself.
+func SQLitePath(rawURL string) (path string, ok bool, err error) {
+	d, dsn, err := parseURL(rawURL)
+	if err != nil {
+		return "", false, err
+	}
+	if d != SQLite {
+		return "", false, nil
+	}
+	return dsn, true, nil
 }
 
 // hostOf returns host:port of a PostgreSQL URL, for messages that must not
@@ -266,7 +279,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: s.dialect, timeout: s.Queries.c.timeout}, d: s.dialect}}
+	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: s.dialect, timeout: s.Queries.c.timeout}, d: s.dialect, owner: s.Queries.owner}}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()

@@ -45,12 +45,17 @@ func (h *Handler) authenticate(ctx context.Context, ep *store.Endpoint, api *dsl
 	case dsl.SecurityOAuth2:
 		return h.oauth.verify(ctx, r)
 	default: // client token
-		token := r.Header.Get("X-Api-Client-Token")
-		if token == "" {
-			token = r.URL.Query().Get("clientToken")
-		}
-		return h.endpoints.checkToken(ep, token)
+		return h.endpoints.checkToken(ep, callerToken(r))
 	}
+}
+
+// callerToken is the client token a caller sent: the x-api-client-token
+// header, else the clientToken query parameter, as Okta Workflows accepts.
+func callerToken(r *http.Request) string {
+	if token := r.Header.Get("X-Api-Client-Token"); token != "" {
+		return token
+	}
+	return r.URL.Query().Get("clientToken")
 }
 
 // verifySignature checks the webhook signature of endpoints configured for

@@ -1,0 +1,61 @@
+package flows
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/store"
+	"github.com/vigil-ispm/vigil/internal/store/storetest"
+)
+
+// TestRecoverDeadNode checks, on PostgreSQL, that executions leased by a
+// node that died (one it claimed from the queue, one it started
+// in-process) are queued again as soon as the node's lock is gone, long
+// before their leases run out (the test's clock never reaches them), and
+// that a live node's executions are left alone.
+func TestRecoverDeadNode(t *testing.T) {
+	st := storetest.Postgres(t)
+	now := time.Now().UTC()
+	b := setup(t, st, Config{Now: func() time.Time { return now }})
+	ctx := b.ctx
+	f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+	lock, err := st.HoldNodeLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed := &store.FlowExecution{ID: "exe_claimed", FlowID: f.ID, Version: 1, Status: StatusPending, CreatedAt: now, UpdatedAt: now}
+	local := &store.FlowExecution{ID: "exe_local", FlowID: f.ID, Version: 1, Status: StatusRunning, Attempts: 1,
+		StartedAt: now, LeaseUntil: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+	for _, e := range []*store.FlowExecution{claimed, local} {
+		e.InputSealed, _, _ = b.svc.sealInput(map[string]any{"name": "bob"}, e.ID)
+		if err := st.CreateFlowExecution(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := st.ClaimFlowExecution(ctx, claimed.ID, 1, now, now.Add(time.Hour)); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	for range 3 {
+		if n, err := b.svc.Recover(ctx); err != nil || n != 0 {
+			t.Fatalf("Recover with the owner alive = %d, %v; want 0", n, err)
+		}
+	}
+	lock.Release(ctx) // the node dies: its connection, and so its lock, goes
+	requeued := 0
+	for deadline := time.Now().Add(time.Minute); requeued < 2; time.Sleep(50 * time.Millisecond) {
+		n, err := b.svc.Recover(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		requeued += n
+		if requeued < 2 && time.Now().After(deadline) {
+			t.Fatalf("a minute after their node died, %d of 2 executions were queued again", requeued)
+		}
+	}
+	for _, e := range []*store.FlowExecution{claimed, local} {
+		got, err := b.svc.Wait(ctx, e.ID)
+		if err != nil || got.Status != StatusSucceeded || got.Output.(map[string]any)["greeting"] != "hello bob" {
+			t.Fatalf("recovered execution %s = %+v, %v", e.ID, got, err)
+		}
+	}
+}
