@@ -51,8 +51,14 @@ func runChain(ctx context.Context, cfg Config, t *target) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("set up the chain: %w", err)
 	}
-	// A later scenario sharing the database must not feed the chain.
-	defer svc.Hooks.Delete(context.WithoutCancel(ctx), chainIntegration)
+	// A later scenario sharing the database (PostgreSQL) must neither feed
+	// the chain nor scan its organization with its own: both Okta, the
+	// chain's would be the primary and every other person an orphan.
+	defer func() {
+		ctx := context.WithoutCancel(ctx)
+		svc.Hooks.Delete(ctx, chainIntegration)
+		svc.Sources.Remove(ctx, chainSource, "bench")
+	}()
 
 	fmt.Fprintf(cfg.Progress, "  %-13s scanning a snapshot that opens %d issues\n", "chain", cfg.ChainIssues)
 	res, err := svc.Sources.Scan(ctx, source.ScanOptions{Sources: []string{chainSource}})
@@ -140,7 +146,9 @@ func setUpChain(ctx context.Context, cfg Config, t *target) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := svc.Sources.Add(ctx, source.Input{Name: chainSource, Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
+	// On demand only: a scheduled scan would race the measured one.
+	if _, err := svc.Sources.Add(ctx, source.Input{Name: chainSource, Kind: source.KindSnapshot, Settings: source.Settings{File: file},
+		Schedule: -1}); err != nil {
 		return "", err
 	}
 	return helperID, nil

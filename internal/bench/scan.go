@@ -108,7 +108,9 @@ func setUpScan(ctx context.Context, cfg Config, dir string, people int) (name, t
 	if err := errors.Join(err, f.Close()); err != nil {
 		return "", "", fmt.Errorf("write the organization: %w", err)
 	}
-	if _, err := svc.Sources.Add(ctx, source.Input{Name: name, Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
+	// On demand only: a scheduled scan would race the measured one.
+	if _, err := svc.Sources.Add(ctx, source.Input{Name: name, Kind: source.KindSnapshot, Settings: source.Settings{File: file},
+		Schedule: -1}); err != nil {
 		return "", "", err
 	}
 	u, err := svc.Auth.CreateUser(ctx, name, auth.RoleSuperAdmin, auth.GeneratePassword())
