@@ -27,6 +27,13 @@ that runs on a busy or a different machine can be compared.
 
 Scenarios: ` + strings.Join(bench.Scenarios, ", ") + `.
 
+chain: a snapshot scan opens --chain-issues issues; the ISPM template's
+routing flow, called by an outbound integration, sends each to a helper
+whose Okta action runs in dry run; issues/s and the latency from issue
+opened to action recorded. scan: a synthetic organization of about
+--scan-accounts accounts, scanned twice by a vigil serve process of its
+own; each scan's seconds and the server's peak memory.
+
 It prints a table and writes the report as JSON (--json). The server and
 its data are removed at the end.`,
 		Args: cobra.NoArgs,
@@ -74,6 +81,8 @@ its data are removed at the end.`,
 	f.IntVar(&cfg.Requests, "requests", 0, "stop each load after this many requests (0: only --duration)")
 	f.IntVar(&cfg.Connections, "connections", 64, "concurrent callers")
 	f.IntVar(&cfg.Nodes, "nodes", 1, "servers sharing the database, each in this process; the load goes round robin to them (more than 1 needs --database postgres://…)")
+	f.IntVar(&cfg.ChainIssues, "chain-issues", 2000, "issues the chain scenario's scan opens and its flows remediate (dry run)")
+	f.IntVar(&cfg.ScanAccounts, "scan-accounts", 100_000, "about how many accounts the scan scenario's synthetic organization has")
 	f.IntVar(&cfg.HopSamples, "hop-samples", 500, "invocations the hop scenario times, one at a time")
 	f.DurationVar(&cfg.IdleAfter, "idle-after", 10*time.Second, "how long the idle server settles before it is measured")
 	f.DurationVar(&cfg.IdleWindow, "idle-window", 5*time.Second, "how long the idle server's CPU is measured")
@@ -82,8 +91,8 @@ its data are removed at the end.`,
 	return cmd
 }
 
-// vigilCommand runs this program with args, for the idle scenario's own
-// server process.
+// vigilCommand runs this program with args, for the idle and scan
+// scenarios' own server process.
 func vigilCommand(args ...string) *exec.Cmd {
 	exe, err := os.Executable()
 	if err != nil {

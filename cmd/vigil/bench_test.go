@@ -21,8 +21,10 @@ func TestBenchSmoke(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "bench.json")
-			args := []string{"bench", "--requests", "30", "--connections", "4", "--hop-samples", "5",
-				"--idle-after", "100ms", "--idle-window", "200ms", "--json", out}
+			// --duration only as a safety: the request bounds end each load,
+			// so that the counts checked below do not depend on the machine.
+			args := []string{"bench", "--requests", "30", "--duration", "10m", "--connections", "4", "--hop-samples", "5",
+				"--idle-after", "100ms", "--idle-window", "200ms", "--chain-issues", "12", "--scan-accounts", "600", "--json", out}
 			if url := storetest.DatabaseURL(t, dialect); url != "" {
 				args = append([]string{"--database", url, "--data-dir", t.TempDir()}, args...)
 			}
@@ -68,6 +70,12 @@ func TestBenchSmoke(t *testing.T) {
 			}
 			if s := seen["hop"]; s.Requests != 5 || s.P99ms <= 0 {
 				t.Errorf("hop = %+v", s)
+			}
+			if s := seen["chain"]; s.Requests != 12 || s.PerSec <= 0 || s.P99ms < s.P50ms {
+				t.Errorf("chain = %+v", s)
+			}
+			if s := seen["scan"]; s.Extra["accounts"] < 500 || s.Extra["issues"] <= 0 || s.Extra["peakRSSMiB"] <= 0 || s.Requests != int(s.Extra["accounts"]) {
+				t.Errorf("scan = %+v", s)
 			}
 			if s := seen["idle"]; s.Extra["rssMiB"] <= 0 {
 				t.Errorf("idle = %+v", s)

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,7 @@ import (
 )
 
 // Scenarios are the names Run knows, in the order it runs them.
-var Scenarios = []string{"invoke-sync", "invoke-async", "hop", "idle"}
+var Scenarios = []string{"invoke-sync", "invoke-async", "hop", "chain", "idle", "scan"}
 
 // Config tunes a run. Zero values mean the defaults.
 type Config struct {
@@ -53,14 +54,20 @@ type Config struct {
 	Nodes int
 	// HopSamples is how many invocations the hop scenario times. Default 500.
 	HopSamples int
+	// ChainIssues is how many issues the chain scenario's scan opens.
+	// Default 2,000.
+	ChainIssues int
+	// ScanAccounts is about how many accounts the scan scenario's
+	// synthetic organization has. Default 100,000.
+	ScanAccounts int
 	// IdleAfter is how long the idle scenario lets a fresh server settle
 	// before measuring, and IdleWindow how long it measures CPU over.
 	// Defaults 10 s and 5 s.
 	IdleAfter  time.Duration
 	IdleWindow time.Duration
 	// Serve returns a command running `vigil` with the given arguments,
-	// for the idle scenario, which measures a server process of its own.
-	// Without it, idle is skipped.
+	// for the idle and scan scenarios, which measure a server process of
+	// their own. Without it, they fail.
 	Serve func(args ...string) *exec.Cmd
 	// Progress receives progress lines. Default: discarded.
 	Progress io.Writer
@@ -81,6 +88,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HopSamples <= 0 {
 		c.HopSamples = 500
+	}
+	if c.ChainIssues <= 0 {
+		c.ChainIssues = 2000
+	}
+	if c.ScanAccounts <= 0 {
+		c.ScanAccounts = 100_000
 	}
 	if c.IdleAfter <= 0 {
 		c.IdleAfter = 10 * time.Second
@@ -146,9 +159,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Bare = bare
 
+	// The in-process server's scenarios first, then those that measure a
+	// server process of their own: idle, then scan, whose organization
+	// would otherwise stay in a shared PostgreSQL database under idle.
 	var tgt *target
 	for _, name := range cfg.Scenarios {
-		if name == "idle" {
+		if ownProcess(name) {
 			continue
 		}
 		if tgt == nil {
@@ -165,6 +181,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			res, err = runInvoke(ctx, cfg, tgt, true)
 		case "hop":
 			res, err = runHop(ctx, cfg, tgt)
+		case "chain":
+			res, err = runChain(ctx, cfg, tgt)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("scenario %s: %w", name, err)
@@ -177,18 +195,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if tgt != nil {
 		tgt.stop()
 	}
-	for _, name := range cfg.Scenarios {
-		if name != "idle" {
+	for _, name := range []string{"idle", "scan"} {
+		if !slices.Contains(cfg.Scenarios, name) {
 			continue
 		}
-		res, err := runIdle(ctx, cfg)
+		var res Result
+		if name == "idle" {
+			res, err = runIdle(ctx, cfg)
+		} else {
+			res, err = runScan(ctx, cfg)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("scenario idle: %w", err)
+			return nil, fmt.Errorf("scenario %s: %w", name, err)
 		}
 		rep.Scenarios = append(rep.Scenarios, res)
 	}
 	return rep, nil
 }
+
+// ownProcess tells the scenarios that start a server process of their own.
+func ownProcess(name string) bool { return name == "idle" || name == "scan" }
 
 func known(s string) bool {
 	for _, k := range Scenarios {
@@ -281,8 +307,14 @@ func startTarget(ctx context.Context, cfg Config) (*target, error) {
 // startNode starts one server on dir; the first also sets up the routing
 // flow the load invokes.
 func startNode(ctx context.Context, cfg Config, dir, key string, first bool) (*target, error) {
+	// The chain's integration posts to this server's invoke URL on
+	// loopback, and the ISPM template's routing flow sets no invoke limits
+	// of its own: the server's defaults (50/s, 1,000 unfinished) would be
+	// what the chain measures, so this server has none, as the bench's own
+	// routing flow has none.
 	a, err := app.Open(ctx, app.Config{DataDir: dir, DatabaseURL: cfg.DatabaseURL, Addr: "127.0.0.1:0",
-		LogOutput: io.Discard, LogLevel: "error", MasterKey: key})
+		LogOutput: io.Discard, LogLevel: "error", MasterKey: key,
+		AllowOutbound: "127.0.0.0/8", InvokeRate: -1, InvokeMaxBacklog: -1})
 	if err != nil {
 		return nil, err
 	}

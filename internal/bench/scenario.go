@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,54 +65,22 @@ var event = []byte(`{"eventType":"com.okta.ispm.issue.created","eventTypeVersion
 // IdleAfter, and measures its resident memory and the CPU it uses over
 // IdleWindow.
 func runIdle(ctx context.Context, cfg Config) (Result, error) {
-	if cfg.Serve == nil {
-		return Result{}, errNoServe
-	}
-	// On SQLite the idle server gets an empty database of its own. On
-	// PostgreSQL it shares the run's database (and so its data directory,
-	// which holds the master key), which the load scenarios left with no
-	// pending work.
-	dir := cfg.Dir
-	if cfg.DatabaseURL == "" {
-		var err error
-		if dir, err = os.MkdirTemp(cfg.Dir, "idle"); err != nil {
-			return Result{}, err
-		}
-	}
-	addr, err := freeAddr()
+	dir, err := serveDir(cfg, "idle")
 	if err != nil {
 		return Result{}, err
 	}
-	args := []string{"--data-dir", dir, "serve", "--addr", addr}
-	if cfg.DatabaseURL != "" {
-		args = append([]string{"--database", cfg.DatabaseURL}, args...)
-	}
-	cmd := cfg.Serve(args...)
-	cmd.Stdout, cmd.Stderr = nil, nil
-	if err := cmd.Start(); err != nil {
-		return Result{}, fmt.Errorf("start vigil serve: %w", err)
-	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	if err := waitReady(ctx, "http://"+addr); err != nil {
+	srv, err := startServe(ctx, cfg, dir)
+	if err != nil {
 		return Result{}, err
 	}
+	defer srv.stop()
 	fmt.Fprintf(cfg.Progress, "  %-13s settling for %s\n", "idle", cfg.IdleAfter)
 	select {
 	case <-ctx.Done():
 		return Result{}, ctx.Err()
 	case <-time.After(cfg.IdleAfter):
 	}
-	pid := cmd.Process.Pid
+	pid := srv.cmd.Process.Pid
 	cpu0, err := cpuTicks(pid)
 	if err != nil {
 		return Result{}, err
@@ -126,7 +95,7 @@ func runIdle(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	rss, err := rssMiB(pid)
+	rss, err := procStatusMiB(pid, "VmRSS:")
 	if err != nil {
 		return Result{}, err
 	}
@@ -134,6 +103,65 @@ func runIdle(ctx context.Context, cfg Config) (Result, error) {
 	busy := float64(cpu1-cpu0) / clockTicks / time.Since(t0).Seconds() * 100
 	return Result{Name: "idle", Extra: map[string]float64{"rssMiB": rss, "cpuPercentOfOneCore": busy},
 		Note: fmt.Sprintf("vigil serve, empty database, %s after start", cfg.IdleAfter)}, nil
+}
+
+// serveDir returns the data directory of a scenario's own server process.
+// On SQLite it is a new one, so the server gets an empty database of its
+// own. On PostgreSQL the server shares the run's database, and so its data
+// directory, which holds the master key; the load scenarios leave it with
+// no pending work.
+func serveDir(cfg Config, name string) (string, error) {
+	if cfg.Serve == nil {
+		return "", errNoServe
+	}
+	if cfg.DatabaseURL != "" {
+		return cfg.Dir, nil
+	}
+	return os.MkdirTemp(cfg.Dir, name)
+}
+
+// served is a `vigil serve` process started by a scenario.
+type served struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startServe starts `vigil serve` on a free loopback port with its data in
+// dir (and the run's database) and waits until it is ready.
+func startServe(ctx context.Context, cfg Config, dir string) (*served, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--data-dir", dir, "serve", "--addr", addr}
+	if cfg.DatabaseURL != "" {
+		args = append([]string{"--database", cfg.DatabaseURL}, args...)
+	}
+	cmd := cfg.Serve(args...)
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start vigil serve: %w", err)
+	}
+	s := &served{cmd: cmd, url: "http://" + addr}
+	if err := waitReady(ctx, s.url); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// stop interrupts the server and waits for it to end, killing it when it
+// has not within 30 seconds.
+func (s *served) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
 }
 
 func freeAddr() (string, error) {
@@ -165,14 +193,15 @@ func cpuTicks(pid int) (int64, error) {
 	return utime + stime, nil
 }
 
-// rssMiB reads a process's resident memory from /proc.
-func rssMiB(pid int) (float64, error) {
+// procStatusMiB reads a memory figure of a process (VmRSS: resident now,
+// VmHWM: its peak) from /proc.
+func procStatusMiB(pid int, key string) (float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("read the server's memory (Linux only): %w", err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, key); ok {
 			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			if err != nil {
 				return 0, fmt.Errorf("read the server's memory: %w", err)
@@ -180,7 +209,7 @@ func rssMiB(pid int) (float64, error) {
 			return kb / 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("read the server's memory: no VmRSS in /proc")
+	return 0, fmt.Errorf("read the server's memory: no %s in /proc", strings.TrimSuffix(key, ":"))
 }
 
 func sortedKeys(m map[string]float64) []string {

@@ -34,6 +34,8 @@ type conn struct {
 	timeout time.Duration
 	// b, on SQLite outside a transaction, runs each write in a batch.
 	b *batcher
+	// stmts, on SQLite outside a transaction, keeps reads prepared.
+	stmts *stmtCache
 }
 
 // timeFormat is fixed-width so that SQLite, which stores times as text,
@@ -94,7 +96,13 @@ func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 func (c conn) query(ctx context.Context, q string, args []any, scan func(*sql.Rows) error) error {
 	ctx, cancel := c.ctx(ctx)
 	defer cancel()
-	rows, err := c.c.QueryContext(ctx, q, c.args(args)...)
+	var rows *sql.Rows
+	var err error
+	if st := c.stmt(ctx, q); st != nil {
+		rows, err = st.QueryContext(ctx, c.args(args)...)
+	} else {
+		rows, err = c.c.QueryContext(ctx, q, c.args(args)...)
+	}
 	if err != nil {
 		return mapErr(err)
 	}
@@ -112,8 +120,21 @@ func (c conn) query(ctx context.Context, q string, args []any, scan func(*sql.Ro
 func (c conn) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
 	ctx, cancel := c.ctx(ctx)
 	defer cancel()
-	err := c.c.QueryRowContext(ctx, q, c.args(args)...).Scan(dest...)
-	return mapErr(err)
+	var row *sql.Row
+	if st := c.stmt(ctx, q); st != nil {
+		row = st.QueryRowContext(ctx, c.args(args)...)
+	} else {
+		row = c.c.QueryRowContext(ctx, q, c.args(args)...)
+	}
+	return mapErr(row.Scan(dest...))
+}
+
+// stmt returns q prepared when this conn keeps statements, else nil.
+func (c conn) stmt(ctx context.Context, q string) *sql.Stmt {
+	if c.stmts == nil {
+		return nil
+	}
+	return c.stmts.get(ctx, q)
 }
 
 // mapErr turns each driver's "no rows" and "unique violation" into the

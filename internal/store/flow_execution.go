@@ -295,6 +295,13 @@ func (q *Queries) UnfinishedFlowExecutions(ctx context.Context, flowID string) (
 	return n, err
 }
 
+// FlowExecutionCount counts a flow's executions, finished or not.
+func (q *Queries) FlowExecutionCount(ctx context.Context, flowID string) (int, error) {
+	var n int
+	err := q.c.queryRow(ctx, `SELECT COUNT(*) FROM vigil_flow_execution WHERE flow_id = $1`, []any{flowID}, &n)
+	return n, err
+}
+
 // DeleteFlowExecutionsEndedBefore deletes up to limit executions (with
 // their steps and notes) that ended before t, and returns how many.
 func (q *Queries) DeleteFlowExecutionsEndedBefore(ctx context.Context, t time.Time, limit int) (int64, error) {

@@ -71,6 +71,8 @@ type Store struct {
 	schema  string
 	// batch groups writes on SQLite (see batcher); nil on PostgreSQL.
 	batch *batcher
+	// stmts keeps SQLite reads prepared (nil on PostgreSQL).
+	stmts *stmtCache
 }
 
 // Open connects to the database cfg names and checks that it answers. It does
@@ -132,6 +134,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if dialect == SQLite {
 		s.batch = newBatcher(s.db, c)
 		c.b = s.batch
+		s.stmts = newStmtCache(s.db)
+		c.stmts = s.stmts
 	}
 	s.Queries = &Queries{c: c, d: dialect, owner: &leaseOwner{}}
 	return s, nil
@@ -248,6 +252,9 @@ func (s *Store) Close() error {
 	var err error
 	if s.batch != nil {
 		s.batch.close()
+	}
+	if s.stmts != nil {
+		s.stmts.close()
 	}
 	if s.db != nil {
 		err = s.db.Close()
