@@ -32,6 +32,8 @@ type Server struct {
 	http     *http.Server
 	listener net.Listener
 	release  func()
+	// table lists every route the server serves (Routes).
+	table *auth.RouteTable
 }
 
 // NewServer prepares (but does not start) the server: it takes the data
@@ -218,11 +220,12 @@ func (s *Server) start(ctx context.Context) error {
 func (s *Server) routes() (http.Handler, error) {
 	a := s.app
 	svc := s.svc
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux := auth.NewRouteTable()
+	s.table = mux
+	mux.Handle("GET /healthz", auth.OpenFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.Handle("GET /readyz", auth.OpenFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := a.Store.Ping(ctx); err != nil {
@@ -234,8 +237,8 @@ func (s *Server) routes() (http.Handler, error) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-	mux.Handle("GET /metrics", metricsGuard(a.Config.MetricsToken, promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{})))
+	}))
+	mux.Handle("GET /metrics", auth.WithOwnCredential(metricsGuard(a.Config.MetricsToken, promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))))
 
 	// The JSON API: its handlers check the caller Authenticate resolved.
 	// The API and the console keep Admin → Settings in one place.
@@ -251,9 +254,9 @@ func (s *Server) routes() (http.Handler, error) {
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
-	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{Now: a.Config.Now, Rate: rate.Limit(a.Config.InvokeRate),
+	mux.Handle(invoke.Pattern, auth.WithOwnCredential(invoke.NewHandler(invoke.Config{Now: a.Config.Now, Rate: rate.Limit(a.Config.InvokeRate),
 		Burst: a.Config.InvokeBurst, MaxBacklog: a.Config.InvokeMaxBacklog}, a.Store, a.Box, svc.Flows.Invoke(),
-		a.Outbound, a.Logger.With("component", "invoke")))
+		a.Outbound, a.Logger.With("component", "invoke"))))
 	if a.Config.Pprof {
 		registerPprof(mux)
 	}
@@ -290,7 +293,21 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 		authed.ServeHTTP(w, r)
 	})
-	return cop.Handler(newHTTPMetrics(a.Metrics).wrap(mux, h)), nil
+	return cop.Handler(newHTTPMetrics(a.Metrics).wrap(mux.ServeMux, h)), nil
+}
+
+// Routes lists every route the server serves, the console's one by one,
+// each with a handler whose auth.Requirement says who may call it.
+func (s *Server) Routes() []auth.Route {
+	var out []auth.Route
+	for _, rt := range s.table.Routes() {
+		if sub, ok := rt.Handler.(interface{ Routes() []auth.Route }); ok {
+			out = append(out, sub.Routes()...)
+			continue
+		}
+		out = append(out, rt)
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -48,13 +48,15 @@ func (s *Service) Register(mux Mux) {
 				s.writeAPIError(w, r, err)
 			}
 		})
-		if perm != "" {
+		if perm == Anyone {
+			h = Open(h)
+		} else {
 			h = RequireAPI(perm, h)
 		}
 		mux.Handle(pattern, s.ensure(h))
 	}
-	handle("POST /api/v1/session", "", s.apiSignIn)
-	handle("DELETE /api/v1/session", "", s.apiSignOut)
+	handle("POST /api/v1/session", Anyone, s.apiSignIn)
+	handle("DELETE /api/v1/session", Anyone, s.apiSignOut)
 	handle("GET /api/v1/me", PermSelf, s.apiMe)
 	handle("PUT /api/v1/me/password", PermSelf, s.apiChangePassword)
 	handle("GET /api/v1/users", PermManageUsers, s.apiUsers)
@@ -64,8 +66,8 @@ func (s *Service) Register(mux Mux) {
 	handle("POST /api/v1/tokens", PermSelf, s.apiCreateToken)
 	handle("DELETE /api/v1/tokens/{id}", PermSelf, s.apiRevokeToken)
 	if s.oidc.Load() != nil {
-		mux.HandleFunc("GET "+OIDCLoginPath, s.oidcLogin)
-		mux.HandleFunc("GET "+OIDCCallbackPath, s.oidcCallback)
+		mux.Handle("GET "+OIDCLoginPath, OpenFunc(s.oidcLogin))
+		mux.Handle("GET "+OIDCCallbackPath, OpenFunc(s.oidcCallback))
 	}
 }
 
