@@ -601,3 +601,77 @@ func changed(before, after map[string]string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// The "Who can do what" table of docs/security.md lies between these
+// lines; TestAccessDoc checks it against the route table.
+const (
+	accessDocBegin = "<!-- access table: generated from the route table, checked by TestAccessDoc -->"
+	accessDocEnd   = "<!-- end of access table -->"
+)
+
+// TestAccessDoc checks that docs/security.md lists every route the
+// server serves under the permission it declares, with the roles that
+// hold it, exactly as the route table says.
+func TestAccessDoc(t *testing.T) {
+	r := start(t, "sqlite", nil)
+	want := accessTable(r.srv.Routes())
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "security.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), accessDocBegin+"\n")
+	got, _, ok2 := strings.Cut(rest, accessDocEnd)
+	if !ok || !ok2 {
+		t.Fatalf("docs/security.md has no access table between %q and %q; it should read:\n%s", accessDocBegin, accessDocEnd, want)
+	}
+	if got != want {
+		t.Errorf("the access table of docs/security.md differs from the route table; it should read:\n%s", want)
+	}
+}
+
+// accessTable renders routes as a Markdown table, one row per
+// requirement: who holds it and which routes need it.
+func accessTable(routes []auth.Route) string {
+	byPerm := map[auth.Permission][]string{}
+	for _, rt := range routes {
+		method, path, ok := strings.Cut(rt.Pattern, " ")
+		if !ok {
+			method, path = "", rt.Pattern
+		}
+		perm, declared := auth.Requirement(rt.Handler, cmp.Or(method, http.MethodGet))
+		if !declared {
+			perm = "(none declared)"
+		}
+		entry := "`" + strings.TrimSpace(method+" "+path) + "`"
+		if auth.IsSessionOnly(rt.Handler) {
+			entry += " (session only)"
+		}
+		byPerm[perm] = append(byPerm[perm], entry)
+	}
+	order := append(append([]auth.Permission{auth.Anyone}, auth.AllPermissions()...), auth.OwnCredential, "(none declared)")
+	var sb strings.Builder
+	sb.WriteString("| permission | who has it | routes |\n|---|---|---|\n")
+	for _, perm := range order {
+		entries := byPerm[perm]
+		if len(entries) == 0 {
+			continue
+		}
+		var who string
+		switch perm {
+		case auth.Anyone:
+			who = "everyone, signed in or not"
+		case auth.OwnCredential:
+			who = "no role: the caller of the route's own credential"
+		default:
+			var roles []string
+			for _, role := range auth.Roles() {
+				if role.Can(perm) {
+					roles = append(roles, "`"+string(role)+"`")
+				}
+			}
+			who = cmp.Or(strings.Join(roles, ", "), "no role")
+		}
+		fmt.Fprintf(&sb, "| `%s` | %s | %s |\n", perm, who, strings.Join(entries, ", "))
+	}
+	return sb.String()
+}
