@@ -112,7 +112,7 @@ func (c *Console) Routes() []auth.Route { return c.table.Routes() }
 // not signed in goes to the sign-in page, a user whose role lacks perm gets
 // a 403 page that says so.
 func (c *Console) need(perm auth.Permission, h http.HandlerFunc) http.Handler {
-	return page{perm: perm, next: auth.RequirePage(auth.PermSelf, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return pageGuard{perm: perm, next: auth.RequirePage(auth.PermSelf, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !can(r, perm) {
 			c.forbidden(w, r)
 			return
@@ -121,16 +121,16 @@ func (c *Console) need(perm auth.Permission, h http.HandlerFunc) http.Handler {
 	}))}
 }
 
-// page is what need returns: a console route with the permission it
+// pageGuard is what need returns: a console route with the permission it
 // checks, declared for auth.Requirement.
-type page struct {
+type pageGuard struct {
 	perm auth.Permission
 	next http.Handler
 }
 
-func (p page) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.next.ServeHTTP(w, r) }
+func (p pageGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.next.ServeHTTP(w, r) }
 
-func (p page) Requires(string) auth.Permission { return p.perm }
+func (p pageGuard) Requires(string) auth.Permission { return p.perm }
 
 func redirectTo(target string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
