@@ -184,7 +184,7 @@ func (a *API) Register(mux auth.Mux) {
 		})
 		mux.Handle(rt.method+" "+rt.pattern, auth.RequireAPI(rt.perm, h))
 	}
-	mux.HandleFunc("GET /api/openapi.json", a.serveOpenAPI)
+	mux.Handle("GET /api/openapi.json", auth.OpenFunc(a.serveOpenAPI))
 }
 
 // publicURL is the URL callers reach the server at.

@@ -11,7 +11,7 @@ import (
 // administrators only: profiles show what the server is doing and hold
 // data from memory, so they need settings:manage (a session or an API
 // token), and the server serves them only when started with --pprof.
-func registerPprof(mux *http.ServeMux) {
+func registerPprof(mux auth.Mux) {
 	guard := func(h http.HandlerFunc) http.Handler { return auth.RequireAPI(auth.PermManageSettings, h) }
 	mux.Handle("GET /debug/pprof/", guard(pprof.Index))
 	mux.Handle("GET /debug/pprof/cmdline", guard(pprof.Cmdline))

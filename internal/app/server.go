@@ -44,6 +44,8 @@ type Server struct {
 	// nodeLock is the PostgreSQL node lock that tells other nodes this
 	// one lives; nil on SQLite.
 	nodeLock *store.NodeLock
+	// table lists every route the server serves (Routes).
+	table *auth.RouteTable
 }
 
 // NewServer prepares (but does not start) the server: it takes the data
@@ -283,11 +285,12 @@ func (s *Server) start(ctx context.Context) error {
 func (s *Server) routes() (http.Handler, error) {
 	a := s.app
 	svc := s.svc
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux := auth.NewRouteTable()
+	s.table = mux
+	mux.Handle("GET /healthz", auth.OpenFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.Handle("GET /readyz", auth.OpenFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.draining.Load() {
 			httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
 			return
@@ -303,11 +306,11 @@ func (s *Server) routes() (http.Handler, error) {
 			return
 		}
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-	mux.Handle("GET /metrics", metricsGuard(a.Config.MetricsToken, promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{})))
+	}))
+	mux.Handle("GET /metrics", auth.WithOwnCredential(metricsGuard(a.Config.MetricsToken, promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))))
 	if !a.Config.Role.Serves() {
 		// A worker node serves only its health and metrics.
-		return newHTTPMetrics(a.Metrics).wrap(mux, mux), nil
+		return newHTTPMetrics(a.Metrics).wrap(mux.ServeMux, mux.ServeMux), nil
 	}
 
 	// The JSON API: its handlers check the caller Authenticate resolved.
@@ -324,9 +327,9 @@ func (s *Server) routes() (http.Handler, error) {
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
-	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{Now: a.Config.Now, Rate: rate.Limit(a.Config.InvokeRate),
+	mux.Handle(invoke.Pattern, auth.WithOwnCredential(invoke.NewHandler(invoke.Config{Now: a.Config.Now, Rate: rate.Limit(a.Config.InvokeRate),
 		Burst: a.Config.InvokeBurst, MaxBacklog: a.Config.InvokeMaxBacklog}, a.Store, a.Box, svc.Flows.Invoke(),
-		a.Outbound, a.Logger.With("component", "invoke")))
+		a.Outbound, a.Logger.With("component", "invoke"))))
 	if a.Config.Pprof {
 		registerPprof(mux)
 	}
@@ -364,5 +367,19 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 		authed.ServeHTTP(w, r)
 	})
-	return cop.Handler(newHTTPMetrics(a.Metrics).wrap(mux, h)), nil
+	return cop.Handler(newHTTPMetrics(a.Metrics).wrap(mux.ServeMux, h)), nil
+}
+
+// Routes lists every route the server serves, the console's one by one,
+// each with a handler whose auth.Requirement says who may call it.
+func (s *Server) Routes() []auth.Route {
+	var out []auth.Route
+	for _, rt := range s.table.Routes() {
+		if sub, ok := rt.Handler.(interface{ Routes() []auth.Route }); ok {
+			out = append(out, sub.Routes()...)
+			continue
+		}
+		out = append(out, rt)
+	}
+	return out
 }

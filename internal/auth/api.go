@@ -44,30 +44,37 @@ type Mux interface {
 // Each route resolves the caller itself when the server has not wrapped mux
 // in Authenticate. Errors are {"error": {"code", "message", "field"}}.
 func (s *Service) Register(mux Mux) {
-	handle := func(pattern string, perm Permission, fn func(w http.ResponseWriter, r *http.Request) error) {
+	handler := func(perm Permission, fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 		var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := fn(w, r); err != nil {
 				s.writeAPIError(w, r, err)
 			}
 		})
-		if perm != "" {
-			h = RequireAPI(perm, h)
+		if perm == Anyone {
+			return Open(h)
 		}
-		mux.Handle(pattern, s.ensure(h))
+		return RequireAPI(perm, h)
 	}
-	handle("POST /api/v1/session", "", s.apiSignIn)
-	handle("DELETE /api/v1/session", "", s.apiSignOut)
+	handle := func(pattern string, perm Permission, fn func(w http.ResponseWriter, r *http.Request) error) {
+		mux.Handle(pattern, s.ensure(handler(perm, fn)))
+	}
+	// A token may not change its user's password or mint tokens.
+	sessionOnly := func(pattern string, perm Permission, fn func(w http.ResponseWriter, r *http.Request) error) {
+		mux.Handle(pattern, s.ensure(SessionOnly(handler(perm, fn))))
+	}
+	handle("POST /api/v1/session", Anyone, s.apiSignIn)
+	handle("DELETE /api/v1/session", Anyone, s.apiSignOut)
 	handle("GET /api/v1/me", PermSelf, s.apiMe)
-	handle("PUT /api/v1/me/password", PermSelf, s.apiChangePassword)
+	sessionOnly("PUT /api/v1/me/password", PermSelf, s.apiChangePassword)
 	handle("GET /api/v1/users", PermManageUsers, s.apiUsers)
 	handle("POST /api/v1/users", PermManageUsers, s.apiCreateUser)
 	handle("PATCH /api/v1/users/{id}", PermManageUsers, s.apiUpdateUser)
 	handle("GET /api/v1/tokens", PermSelf, s.apiTokens)
-	handle("POST /api/v1/tokens", PermSelf, s.apiCreateToken)
+	sessionOnly("POST /api/v1/tokens", PermSelf, s.apiCreateToken)
 	handle("DELETE /api/v1/tokens/{id}", PermSelf, s.apiRevokeToken)
 	if s.oidc.Load() != nil {
-		mux.HandleFunc("GET "+OIDCLoginPath, s.oidcLogin)
-		mux.HandleFunc("GET "+OIDCCallbackPath, s.oidcCallback)
+		mux.Handle("GET "+OIDCLoginPath, OpenFunc(s.oidcLogin))
+		mux.Handle("GET "+OIDCCallbackPath, OpenFunc(s.oidcCallback))
 	}
 }
 
@@ -155,10 +162,6 @@ func (s *Service) apiMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) apiChangePassword(w http.ResponseWriter, r *http.Request) error {
-	if MethodFrom(r.Context()) != MethodSession {
-		httpjson.WriteError(w, http.StatusForbidden, "forbidden", "Change your password from a signed-in console session.", "")
-		return nil
-	}
 	var in struct {
 		CurrentPassword string `json:"currentPassword"`
 		NewPassword     string `json:"newPassword"`
@@ -271,9 +274,6 @@ func (s *Service) apiTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
-	if MethodFrom(r.Context()) == MethodToken {
-		return ErrTokenRequiresSession
-	}
 	var in struct {
 		Name          string `json:"name"`
 		ExpiresInDays int    `json:"expiresInDays"`

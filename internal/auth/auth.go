@@ -165,9 +165,10 @@ var ErrInvalidCredentials = errors.New("the user name or password is not correct
 // ErrNotFound is returned (wrapped) when a user or token does not exist.
 var ErrNotFound = errors.New("not found")
 
-// ErrTokenRequiresSession is returned when an API token tries to create
-// another token: a leaked token must not be able to outlive its revocation.
-var ErrTokenRequiresSession = errors.New("API tokens can only be created from a signed-in console session or the command line")
+// ErrTokenRequiresSession is why an API token is refused on a SessionOnly
+// route (creating tokens, changing a password): a leaked token must not be
+// able to outlive its revocation or lock its owner out.
+var ErrTokenRequiresSession = errors.New("an API token cannot create API tokens or change a password; use a signed-in console session or the command line")
 
 // LockedError is returned while a user name or client address is locked
 // out after too many failed sign-ins.

@@ -104,15 +104,22 @@ func (s *Service) Authenticate(next http.Handler) http.Handler {
 // ensure runs Authenticate unless an outer handler already has, so that the
 // package's own routes work whether or not the server wraps its mux.
 func (s *Service) ensure(next http.Handler) http.Handler {
-	auth := s.Authenticate(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := principalFrom(r.Context()); ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		auth.ServeHTTP(w, r)
-	})
+	return ensured{next: next, auth: s.Authenticate(next)}
 }
+
+// ensured is what ensure returns; Unwrap lets Requirement see the guard
+// inside.
+type ensured struct{ next, auth http.Handler }
+
+func (e ensured) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, ok := principalFrom(r.Context()); ok {
+		e.next.ServeHTTP(w, r)
+		return
+	}
+	e.auth.ServeHTTP(w, r)
+}
+
+func (e ensured) Unwrap() http.Handler { return e.next }
 
 func (s *Service) resolve(r *http.Request) *principal {
 	ctx := r.Context()
@@ -151,13 +158,51 @@ func (s *Service) resolve(r *http.Request) *principal {
 // the sign-in page or a plain 403 otherwise (RequirePage).
 func Require(perm Permission, next http.Handler) http.Handler {
 	api, page := RequireAPI(perm, next), RequirePage(perm, next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return required(perm, func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			api.ServeHTTP(w, r)
 		} else {
 			page.ServeHTTP(w, r)
 		}
 	})
+}
+
+// guard is the handler every Require… function returns: it serves with
+// its check and declares its permission (Guarded).
+type guard struct {
+	perm  Permission
+	serve http.HandlerFunc
+}
+
+func required(perm Permission, serve http.HandlerFunc) guard { return guard{perm: perm, serve: serve} }
+
+func (g guard) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.serve(w, r) }
+
+func (g guard) Requires(string) Permission { return g.perm }
+
+// methodGuard is what GuardMethods wraps a handler in.
+type methodGuard struct {
+	read, write Permission
+	r, w        http.Handler
+}
+
+func (g methodGuard) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	if isRead(req.Method) {
+		g.r.ServeHTTP(rw, req)
+	} else {
+		g.w.ServeHTTP(rw, req)
+	}
+}
+
+func (g methodGuard) Requires(method string) Permission {
+	if isRead(method) {
+		return g.read
+	}
+	return g.write
+}
+
+func isRead(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
 
 // Guard returns Require for perm as a wrapper, the form that packages
@@ -172,15 +217,7 @@ func Guard(perm Permission) func(http.Handler) http.Handler {
 // to more roles than its changes (hooks: hooks:view and hooks:manage).
 func GuardMethods(read, write Permission) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		r, w := Require(read, next), Require(write, next)
-		return http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
-			switch req.Method {
-			case http.MethodGet, http.MethodHead, http.MethodOptions:
-				r.ServeHTTP(rw, req)
-			default:
-				w.ServeHTTP(rw, req)
-			}
-		})
+		return methodGuard{read: read, write: write, r: Require(read, next), w: Require(write, next)}
 	}
 }
 
@@ -189,7 +226,7 @@ func GuardMethods(read, write Permission) func(http.Handler) http.Handler {
 // token is bad), 403 {"error":{"code":"forbidden",…}} when the role lacks
 // perm, and 503 when the credentials could not be checked.
 func RequireAPI(perm Permission, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return required(perm, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := principalFrom(r.Context())
 		switch {
 		case p != nil && p.failed != nil:
@@ -214,7 +251,7 @@ func RequireAPI(perm Permission, next http.Handler) http.Handler {
 // in is sent to LoginPath?next=<this page>, and one whose role lacks perm
 // gets a plain 403 page.
 func RequirePage(perm Permission, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return required(perm, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := principalFrom(r.Context())
 		switch {
 		case p != nil && p.failed != nil:

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 )
 
@@ -48,6 +49,8 @@ type Console struct {
 	log     *slog.Logger
 	views   map[string]*template.Template
 	handler http.Handler
+	// table lists the routes handler serves.
+	table *auth.RouteTable
 }
 
 // New parses every view and returns the console. It fails when a view or an
@@ -71,7 +74,8 @@ func New(cfg Config, svc Services) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "console"), views: views}
-	c.handler = svc.Auth.Authenticate(c.routes())
+	c.table = c.routes()
+	c.handler = svc.Auth.Authenticate(c.table)
 	return c, nil
 }
 

@@ -7,15 +7,16 @@ import (
 )
 
 // routes is the one place that lists every URL of the console, with the
-// permission each one needs.
-func (c *Console) routes() *http.ServeMux {
-	mux := http.NewServeMux()
+// permission each one needs. The few open to everyone say so with
+// auth.Open, so that every route declares who may call it (Routes).
+func (c *Console) routes() *auth.RouteTable {
+	mux := auth.NewRouteTable()
 	p := c.need
 
-	mux.Handle("GET /static/{file...}", staticHandler())
-	mux.HandleFunc("GET /login", c.showLoginPage)
-	mux.HandleFunc("POST /login", c.login)
-	mux.HandleFunc("POST /logout", c.logout)
+	mux.Handle("GET /static/{file...}", auth.Open(staticHandler()))
+	mux.Handle("GET /login", auth.OpenFunc(c.showLoginPage))
+	mux.Handle("POST /login", auth.OpenFunc(c.login))
+	mux.Handle("POST /logout", auth.OpenFunc(c.logout))
 	mux.Handle("GET /{$}", p(auth.PermSelf, c.showLanding))
 
 	// ISPM
@@ -92,29 +93,44 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /admin/users/{id}", p(auth.PermManageUsers, c.updateUser))
 	mux.Handle("POST /admin/users/{id}/password", p(auth.PermManageUsers, c.resetPassword))
 	mux.Handle("GET /admin/password", p(auth.PermSelf, c.showPasswordForm))
-	mux.Handle("POST /admin/password", p(auth.PermSelf, c.changePassword))
+	mux.Handle("POST /admin/password", auth.SessionOnly(p(auth.PermSelf, c.changePassword)))
 	mux.Handle("GET /admin/tokens", p(auth.PermSelf, c.showTokenList))
-	mux.Handle("POST /admin/tokens", p(auth.PermSelf, c.createToken))
+	mux.Handle("POST /admin/tokens", auth.SessionOnly(p(auth.PermSelf, c.createToken)))
 	mux.Handle("POST /admin/tokens/{id}/revoke", p(auth.PermSelf, c.revokeToken))
 	mux.Handle("GET /admin/settings", p(auth.PermManageSettings, c.showSettings))
 	mux.Handle("POST /admin/settings", p(auth.PermManageSettings, c.saveSettings))
 
-	mux.HandleFunc("/", c.notFound)
+	mux.Handle("/", auth.OpenFunc(c.notFound))
 	return mux
 }
+
+// Routes lists every route of the console with its handler, whose
+// auth.Requirement is the permission the route needs.
+func (c *Console) Routes() []auth.Route { return c.table.Routes() }
 
 // need lets a request through only if its user has perm: a visitor who is
 // not signed in goes to the sign-in page, a user whose role lacks perm gets
 // a 403 page that says so.
 func (c *Console) need(perm auth.Permission, h http.HandlerFunc) http.Handler {
-	return auth.RequirePage(auth.PermSelf, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return pageGuard{perm: perm, next: auth.RequirePage(auth.PermSelf, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !can(r, perm) {
 			c.forbidden(w, r)
 			return
 		}
 		h(w, r)
-	}))
+	}))}
 }
+
+// pageGuard is what need returns: a console route with the permission it
+// checks, declared for auth.Requirement.
+type pageGuard struct {
+	perm auth.Permission
+	next http.Handler
+}
+
+func (p pageGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.next.ServeHTTP(w, r) }
+
+func (p pageGuard) Requires(string) auth.Permission { return p.perm }
 
 func redirectTo(target string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
