@@ -234,6 +234,34 @@ type Execution struct {
 	// Children are the helper flows the execution started without
 	// waiting.
 	Children []Execution
+	// ConnectorCalls are the HTTP requests its connector actions made, or
+	// in a dry run recorded without sending, with the answers; secrets
+	// masked.
+	ConnectorCalls []ConnectorCall
+}
+
+// ConnectorCall is one HTTP request a connector action made (or recorded,
+// in a dry run) and its answer, secrets masked.
+type ConnectorCall struct {
+	// Reference is the calling task.
+	Reference  string
+	Connection string
+	DryRun     bool
+	Method     string
+	URL        string
+	Time       time.Time
+	Duration   time.Duration
+	// RequestHeaders and ResponseHeaders are JSON objects; the bodies are
+	// JSON values (decoded JSON, a form, or text).
+	RequestHeaders  json.RawMessage
+	RequestBody     json.RawMessage
+	Status          int
+	ResponseHeaders json.RawMessage
+	ResponseBody    json.RawMessage
+	// Truncated tells that only the start of the answer was kept.
+	Truncated bool
+	// Error is why no answer came, when none did.
+	Error string
 }
 
 // Note is an extra entry of an execution's history.
