@@ -147,6 +147,9 @@ type Flows interface {
 	// returns the new execution's id. A flow that is off or not marked is
 	// refused with an *InputError and nothing starts.
 	StartOnDemand(ctx context.Context, flowID string, body any) (string, error)
+	// IssueRuns lists the executions started by hand on an issue, newest
+	// first.
+	IssueRuns(ctx context.Context, issueID string) ([]Execution, error)
 }
 
 // Folder holds flows and tables; adding a template makes one.

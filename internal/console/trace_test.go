@@ -111,5 +111,12 @@ func TestDeliveryLinksTheExecutionItStarted(t *testing.T) {
 		if exec := get(t, admin, w.URL+"/workflows/executions/"+m[1]).Body; !strings.Contains(exec, "Receive issue") {
 			t.Errorf("the linked execution's page: %s", section(exec, "<h1"))
 		}
+		// The issue's page links the delivery and, beside it, the
+		// execution it started.
+		issuePage := get(t, admin, w.URL+"/ispm/issues/"+d.IssueID).Body
+		if !strings.Contains(issuePage, `href="/ispm/settings/integrations/`+h.ID+`/deliveries/`+d.ID+`" data-testid="issue-delivery"`) ||
+			!strings.Contains(issuePage, `href="/workflows/executions/`+m[1]+`" data-testid="delivery-run"`) {
+			t.Errorf("the issue page does not link the delivery and its execution: %s", section(issuePage, `data-testid="issue-deliveries"`))
+		}
 	})
 }

@@ -335,6 +335,19 @@ func (s FlowService) StartOnDemand(ctx context.Context, flowID string, body any)
 	return execID, flowsError(err)
 }
 
+// IssueRuns lists the executions started by hand on an issue.
+func (s FlowService) IssueRuns(ctx context.Context, issueID string) ([]Execution, error) {
+	es, err := s.Service.IssueRuns(ctx, issueID)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	out := make([]Execution, 0, len(es))
+	for _, e := range es {
+		out = append(out, executionOf(e))
+	}
+	return out, nil
+}
+
 // CancelExecution cancels an unfinished execution. The service refuses one
 // that has ended (with ErrInvalid), which the console says in words.
 func (s FlowService) CancelExecution(ctx context.Context, executionID string) error {
