@@ -329,6 +329,10 @@ type Row struct {
 	ID      string
 	Values  map[string]any
 	Created time.Time
+	// FlowID and ExecutionID name the run that added the row; empty for a
+	// row added otherwise.
+	FlowID      string
+	ExecutionID string
 }
 
 // Templates lists and adds template bundles.

@@ -487,6 +487,8 @@ func rowOf(r map[string]any) Row {
 	if c, ok := r[catalog.RowCreated].(string); ok {
 		out.Created, _ = time.Parse(catalog.DatetimeFormat, c)
 	}
+	out.FlowID, _ = r[catalog.RowFlow].(string)
+	out.ExecutionID, _ = r[catalog.RowExecution].(string)
 	return out
 }
 
