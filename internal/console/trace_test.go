@@ -96,6 +96,9 @@ func TestDeliveryLinksTheExecutionItStarted(t *testing.T) {
 		if m == nil {
 			t.Fatalf("the delivery page does not link the execution it started: %s", section(page, "<dl"))
 		}
+		if !strings.Contains(page, `<summary>Request sent: <code class="wrap">POST `+invoke.InvokeURL(w.URL, ep.Alias)) || !strings.Contains(page, "&#34;eventData&#34;") {
+			t.Errorf("the delivery page does not show the request sent: %s", section(page, `data-testid="attempt-request"`))
+		}
 		hist, err := w.Flows.Execution(ctx, m[1])
 		if err != nil || hist.Execution.FlowID != res.Flow.ID {
 			t.Fatalf("the linked execution %s: %+v, %v", m[1], hist, err)
