@@ -104,6 +104,10 @@ type Hooks interface {
 	ResendDead(ctx context.Context, hook string) (int, error)
 	Pause(ctx context.Context, idOrName, reason string) error
 	Resume(ctx context.Context, idOrName string) (int, error)
+	// SendOpen queues an issue.created event to the integration for each
+	// of the open issues its automation matches and it was never sent,
+	// and returns how many.
+	SendOpen(ctx context.Context, idOrName string, open []event.Issue) (int, error)
 }
 
 // Endpoints keeps the invoke alias and client token of API Endpoint flows.

@@ -367,3 +367,19 @@ func (q *Queries) HookAttempts(ctx context.Context, deliveryID string) ([]*HookA
 		})
 	return out, err
 }
+
+// HookIssuesSent returns the ids of the issues an integration has a
+// delivery of, in any state.
+func (q *Queries) HookIssuesSent(ctx context.Context, hookID string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := q.c.query(ctx, `SELECT DISTINCT issue_id FROM vigil_hook_delivery WHERE hook_id = $1 AND issue_id <> ''`, []any{hookID},
+		func(r *sql.Rows) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			out[id] = true
+			return nil
+		})
+	return out, err
+}
