@@ -3,9 +3,7 @@ package console
 import (
 	"net/http"
 
-	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/hooks"
-	"github.com/vigil-ispm/vigil/internal/posture/issue"
 )
 
 // saveAutomation serves POST /ispm/settings/integrations/{id}/automation:
@@ -39,14 +37,10 @@ func (c *Console) saveAutomation(w http.ResponseWriter, r *http.Request) {
 	}
 	sentNow := -1
 	if checked(r, "send_open") && a.AutoSend {
-		page, err := c.svc.Issues.List(r.Context(), issue.Filter{Statuses: []issue.Status{issue.StatusOpen}, Limit: -1})
+		open, err := c.svc.Issues.OpenIssues(r.Context())
 		if err != nil {
 			c.serverError(w, r, err)
 			return
-		}
-		open := make([]event.Issue, 0, len(page.Issues))
-		for _, is := range page.Issues {
-			open = append(open, is.Data)
 		}
 		if sentNow, err = c.svc.Hooks.SendOpen(r.Context(), id, open); err != nil {
 			c.fail(w, r, err, back+"#automate")

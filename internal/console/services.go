@@ -77,6 +77,8 @@ type Issues interface {
 	List(ctx context.Context, f issue.Filter) (issue.Page, error)
 	Get(ctx context.Context, issueID string) (*issue.Issue, error)
 	Counts(ctx context.Context, f issue.Filter) (issue.Counts, error)
+	// OpenIssues returns the eventData of every open issue.
+	OpenIssues(ctx context.Context) ([]event.Issue, error)
 	Trend(ctx context.Context, days int) ([]issue.TrendPoint, error)
 	SnoozeMany(ctx context.Context, ids []string, until time.Time, note issue.Note) (issue.Outcome, error)
 	AcknowledgeMany(ctx context.Context, ids []string, note issue.Note) (issue.Outcome, error)

@@ -258,15 +258,35 @@ func (s *Service) apiGetAutomation(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Service) apiSetAutomation(w http.ResponseWriter, r *http.Request) error {
-	var in AutomationInput
+	var in struct {
+		AutomationInput
+		// SendOpen also sends the open issues the automation matches
+		// and the integration was never sent (see SendOpen).
+		SendOpen bool `json:"sendOpen"`
+	}
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.SetAutomation(r.Context(), r.PathValue("id"), in)
+	if in.SendOpen && s.cfg.OpenIssues == nil {
+		return invalid("sendOpen", "This server cannot list the open issues; save the automation without sendOpen.")
+	}
+	a, err := s.SetAutomation(r.Context(), r.PathValue("id"), in.AutomationInput)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"automation": a})
+	out := map[string]any{"automation": a}
+	if in.SendOpen && a.AutoSend {
+		open, err := s.cfg.OpenIssues(r.Context())
+		if err != nil {
+			return fmt.Errorf("list the open issues: %w", err)
+		}
+		n, err := s.SendOpen(r.Context(), a.HookID, open)
+		if err != nil {
+			return err
+		}
+		out["sentNow"] = n
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
