@@ -267,20 +267,13 @@ func (s *Service) apiSetAutomation(w http.ResponseWriter, r *http.Request) error
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if in.SendOpen && s.cfg.OpenIssues == nil {
-		return invalid("sendOpen", "This server cannot list the open issues; save the automation without sendOpen.")
-	}
 	a, err := s.SetAutomation(r.Context(), r.PathValue("id"), in.AutomationInput)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"automation": a}
 	if in.SendOpen && a.AutoSend {
-		open, err := s.cfg.OpenIssues(r.Context())
-		if err != nil {
-			return fmt.Errorf("list the open issues: %w", err)
-		}
-		n, err := s.SendOpen(r.Context(), a.HookID, open)
+		n, err := s.SendOpenNow(r.Context(), a.HookID)
 		if err != nil {
 			return err
 		}

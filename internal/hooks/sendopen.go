@@ -9,6 +9,20 @@ import (
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
+// SendOpenNow is SendOpen with the issues Config.OpenIssues lists. It
+// refuses, changing nothing, when the service was given no way to list
+// them.
+func (s *Service) SendOpenNow(ctx context.Context, idOrName string) (int, error) {
+	if s.cfg.OpenIssues == nil {
+		return 0, invalid("sendOpen", "This server cannot list the open issues; save the automation without sending them.")
+	}
+	open, err := s.cfg.OpenIssues(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list the open issues: %w", err)
+	}
+	return s.SendOpen(ctx, idOrName, open)
+}
+
 // SendOpen sends an integration the issues open now, when its automation
 // is turned on: automations are matched when an event is published, so
 // without it an integration added after a scan hears only of issues found
