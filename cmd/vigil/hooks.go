@@ -13,7 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/hooks"
+	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/queue"
 )
 
@@ -48,8 +50,15 @@ func withHooks(cmd *cobra.Command, g *globals, queued bool, fn func(ctx context.
 }
 
 func newHooksService(a *app.App) *hooks.Service {
-	return hooks.New(a.Store, a.Box, hooks.Config{Client: a.Outbound, Allow: a.Allow, PublicURL: a.Config.PublicURL,
-		Now: a.Config.Now, Logger: a.Logger})
+	var svc *hooks.Service
+	svc = hooks.New(a.Store, a.Box, hooks.Config{Client: a.Outbound, Allow: a.Allow, PublicURL: a.Config.PublicURL,
+		Now: a.Config.Now, Logger: a.Logger,
+		// automate --send-open lists the open issues; the issues service
+		// publishes through this one.
+		OpenIssues: func(ctx context.Context) ([]event.Issue, error) {
+			return issue.New(a.Store, svc, issue.Config{PublicURL: a.Config.PublicURL, Now: a.Config.Now, Logger: a.Logger}).OpenIssues(ctx)
+		}})
+	return svc
 }
 
 // keyValue parses KEY=VALUE; a VALUE of @env:VAR is read from the
@@ -151,7 +160,7 @@ func splitList(s string) []string {
 
 func newHooksAutomateCmd(g *globals) *cobra.Command {
 	var titles, autoSend, severities, categories, products, events string
-	var all, asJSON bool
+	var all, asJSON, sendOpen bool
 	cmd := &cobra.Command{
 		Use:   `automate N --titles "T1,T2" | --all-titles [--auto-send on|off]`,
 		Short: "Choose which issue events an integration is sent",
@@ -177,15 +186,24 @@ produced from now on.`,
 			default:
 				return fmt.Errorf("--auto-send must be on or off, not %q", autoSend)
 			}
-			return withHooks(cmd, g, false, func(ctx context.Context, svc *hooks.Service) error {
+			return withHooks(cmd, g, sendOpen, func(ctx context.Context, svc *hooks.Service) error {
 				a, err := svc.SetAutomation(ctx, args[0], in)
 				if err != nil {
 					return err
+				}
+				sent := -1
+				if sendOpen && a.AutoSend {
+					if sent, err = svc.SendOpenNow(ctx, a.HookID); err != nil {
+						return err
+					}
 				}
 				if asJSON {
 					return printJSON(g.stdout, a)
 				}
 				fmt.Fprintf(g.stdout, "Automation saved for %q: %s.\n", args[0], describeAutomation(a))
+				if sent >= 0 {
+					fmt.Fprintf(g.stdout, "%d open issues queued to be sent now.\n", sent)
+				}
 				return nil
 			})
 		},
@@ -199,6 +217,7 @@ produced from now on.`,
 	f.StringVar(&products, "products", "", "only these source products (Okta,AAD,Google Workspace,Salesforce.com,AWS)")
 	f.StringVar(&events, "events", "", "event types sent (default issue.created; add issue.updated,issue.resolved)")
 	f.BoolVar(&asJSON, "json", false, "print the automation as JSON")
+	f.BoolVar(&sendOpen, "send-open", false, "also send, once, the open issues the automation matches")
 	return cmd
 }
 

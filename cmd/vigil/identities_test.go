@@ -2,16 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/posture/identity"
-	"github.com/vigil-ispm/vigil/internal/posture/synth"
 )
 
 // TestIdentitiesCommands scans a synthetic organization and checks that
@@ -20,25 +16,7 @@ import (
 func TestIdentitiesCommands(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("VIGIL_MASTER_KEY", "")
-	// Snapshot files are read only from <data-dir>/snapshots.
-	if err := os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	snap := filepath.Join(dir, "snapshots", "org.json")
-	f, err := os.Create(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.WriteSnapshot(f, 120, 2, time.Now().UTC()); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if out, logs, err := runPostureCLI(t, dir, "sources", "add", "snapshot", "--name", "org", "--file", snap); err != nil {
-		t.Fatalf("add: %v\n%s%s", err, out, logs)
-	}
-	if out, logs, err := runPostureCLI(t, dir, "scan"); err != nil {
-		t.Fatalf("scan: %v\n%s%s", err, out, logs)
-	}
+	scanSynthOrg(t, dir, 120, 2)
 	decode := func(v any, args ...string) {
 		t.Helper()
 		out, logs, err := runPostureCLI(t, dir, args...)

@@ -196,10 +196,11 @@ func TestRunFlowDryRun(t *testing.T) {
 			t.Errorf("dry run: the server received %d requests; want none", n)
 		}
 
-		// The same run for real sends it.
+		// The same run for real sends it, and records the call it made.
 		h = b.runWait(ping.ID, map[string]any{"dryRun": false})
-		if e := h.Execution; e.Status != flows.StatusSucceeded || e.DryRun || len(h.Notes) != 0 {
-			t.Errorf("run: %+v, notes %+v; want a succeeded run that sent its request", e, h.Notes)
+		if e := h.Execution; e.Status != flows.StatusSucceeded || e.DryRun || len(h.Notes) != 1 || h.Notes[0].Kind != connector.NoteCall ||
+			len(h.ConnectorCalls) != 1 {
+			t.Errorf("run: %+v, notes %+v; want a succeeded run that sent its request and recorded it", e, h.Notes)
 		}
 		if n := b.probes.count(); n != 1 {
 			t.Errorf("run: the server received %d requests; want 1", n)

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"github.com/vigil-ispm/vigil/internal/event"
 
 	"github.com/riverqueue/river"
 
@@ -43,7 +45,10 @@ func (a *App) NewServices() (*Services, error) {
 	s.Auth = auth.New(a.Store, auth.Config{Logger: logger, Now: cfg.Now, PublicURL: cfg.PublicURL})
 	s.Hooks = hooks.New(a.Store, a.Box, hooks.Config{Client: a.Outbound, Allow: a.Allow, PublicURL: cfg.PublicURL, PublicURLSetting: a.PublicURLNow,
 		Now: cfg.Now, Logger: logger.With("component", "hooks"), Retention: cfg.DeliveryRetention,
-		RetentionSetting: a.retentionSetting(SettingDeliveryDays, a.given.DeliveryRetention)})
+		RetentionSetting: a.retentionSetting(SettingDeliveryDays, a.given.DeliveryRetention),
+		// The issues service is built next and publishes through hooks;
+		// it is read when the API asks for the open issues.
+		OpenIssues: func(ctx context.Context) ([]event.Issue, error) { return s.Issues.OpenIssues(ctx) }})
 	s.Issues = issue.New(a.Store, s.Hooks, issue.Config{PublicURL: cfg.PublicURL, PublicURLSetting: a.PublicURLNow, Now: cfg.Now, Logger: logger.With("component", "issues")})
 	s.Sources = source.New(a.Store, a.Box, s.Issues, source.Config{HTTPClient: a.Outbound, Allow: a.Allow, FileDir: cfg.SnapshotDir, Now: cfg.Now,
 		Logger: logger.With("component", "sources")})

@@ -213,8 +213,18 @@ func (c *Connectors) Run(ctx context.Context, f *Function, args map[string]any, 
 	x := &call{fn: f, args: args, env: env, conn: conn, cfg: c.cfg}
 	x.opts = connection.ClientOptions{HTTPClient: c.cfg.Client, Now: c.cfg.Now, Sleep: c.cfg.Sleep}
 	if conn.DryRun || (env != nil && env.DryRun) {
-		x.dry = newRecorder(env, conn)
+		x.dry = newRecorder(env, conn, nil)
 		x.opts.HTTPClient = &http.Client{Transport: x.dry}
+	} else if env != nil {
+		// A real call is recorded too, so the execution shows what was
+		// sent and what came back.
+		next := c.cfg.Client.Transport
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		hc := *c.cfg.Client
+		hc.Transport = newRecorder(env, conn, next)
+		x.opts.HTTPClient = &hc
 	}
 	out, err := f.run(ctx, x)
 	if err != nil {

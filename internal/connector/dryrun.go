@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
@@ -21,10 +22,18 @@ import (
 
 // NoteKind is the kind of the execution history entries a dry run
 // records, one per request that was not sent.
-const NoteKind = "dry-run"
+const NoteKind = engine.NoteDryRun
 
-// Request is a request a dry run did not send, as recorded in the
-// execution history: secrets are masked.
+// NoteCall is the kind of the execution history entries a real call
+// records, one per request sent: the request and the answer, masked.
+const NoteCall = engine.NoteConnectorCall
+
+// maxRecordedBody is how much of an answer's body a history entry keeps:
+// enough to read a vendor's error, not a page of users.
+const maxRecordedBody = 4 << 10
+
+// Request is a request a connector sent or, in a dry run, did not send, as
+// recorded in the execution history: secrets are masked.
 type Request struct {
 	Method string `json:"method"`
 	URL    string `json:"url"`
@@ -45,20 +54,25 @@ func (r Request) Map() map[string]any {
 	return map[string]any{"method": r.Method, "url": r.URL, "headers": h, "body": r.Body}
 }
 
-// recorder is the http.RoundTripper a dry run gives the vendor client:
-// each request is recorded, masked, and answered with a canned response in
-// the vendor's shape.
+// recorder is the http.RoundTripper every connector call goes through. It
+// records each request and its answer, masked, in the execution history,
+// so the execution page can show what a flow did to a vendor. In a dry run
+// (next is nil) nothing is sent: the answer is a canned response in the
+// vendor's shape.
 type recorder struct {
 	env  *engine.CallEnv
 	conn *connection.Resolved
 	mask *masker
+	// next sends real requests: the SSRF-guarded transport. Nil in a dry
+	// run.
+	next http.RoundTripper
 
 	mu   sync.Mutex
 	sent []Request
 }
 
-func newRecorder(env *engine.CallEnv, conn *connection.Resolved) *recorder {
-	return &recorder{env: env, conn: conn, mask: newMasker(conn)}
+func newRecorder(env *engine.CallEnv, conn *connection.Resolved, next http.RoundTripper) *recorder {
+	return &recorder{env: env, conn: conn, mask: newMasker(conn), next: next}
 }
 
 // Requests returns what was recorded so far.
@@ -77,27 +91,103 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		body = b
+		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	rec := Request{Method: req.Method, URL: r.mask.url(req.URL), Headers: r.mask.headers(req.Header),
 		Body: r.mask.body(req.Header.Get("Content-Type"), body)}
 	r.mu.Lock()
 	r.sent = append(r.sent, rec)
 	r.mu.Unlock()
-	msg := fmt.Sprintf("Dry run: %s %s was not sent (connection %q).", rec.Method, rec.URL, r.conn.Name)
-	if err := r.env.Record(req.Context(), NoteKind, msg, rec.Map()); err != nil {
-		return nil, fmt.Errorf("record the dry-run request: %w", err)
+	// An answer that echoes a token of the query is masked too.
+	mask := r.mask.with(queryTokens(req.URL)...)
+	data := rec.Map()
+	data["connection"] = r.conn.Name
+	data["dryRun"] = r.next == nil
+	began := time.Now()
+	if r.next == nil {
+		res := r.canned(req, body)
+		data["response"] = mask.answer(res.StatusCode, res.Header, res.Body.(*cannedBody).b)
+		data["durationMs"] = time.Since(began).Milliseconds()
+		msg := fmt.Sprintf("Dry run: %s %s was not sent (connection %q).", rec.Method, rec.URL, r.conn.Name)
+		if err := r.env.Record(req.Context(), NoteKind, msg, data); err != nil {
+			return nil, fmt.Errorf("record the dry-run request: %w", err)
+		}
+		return res, nil
 	}
+	res, err := r.next.RoundTrip(req)
+	data["durationMs"] = time.Since(began).Milliseconds()
+	if err != nil {
+		data["error"] = mask.str(err.Error())
+		msg := fmt.Sprintf("%s %s failed (connection %q).", rec.Method, rec.URL, r.conn.Name)
+		if rerr := r.env.Record(req.Context(), NoteCall, msg, data); rerr != nil {
+			return nil, fmt.Errorf("record the connector call: %w", rerr)
+		}
+		return nil, err
+	}
+	// Keep the start of the answer for the record and hand the caller the
+	// whole body, read or not.
+	head, rerr := io.ReadAll(io.LimitReader(res.Body, maxRecordedBody+1))
+	res.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), res.Body), res.Body}
+	if rerr != nil {
+		data["error"] = mask.str(rerr.Error())
+	}
+	data["response"] = mask.answer(res.StatusCode, res.Header, head)
+	msg := fmt.Sprintf("%s %s answered %s (connection %q).", rec.Method, rec.URL, res.Status, r.conn.Name)
+	if err := r.env.Record(req.Context(), NoteCall, msg, data); err != nil {
+		res.Body.Close()
+		return nil, fmt.Errorf("record the connector call: %w", err)
+	}
+	return res, nil
+}
+
+// answer is a response as the history keeps it: status, masked headers
+// and the start of the body, masked.
+func (m *masker) answer(status int, h http.Header, body []byte) map[string]any {
+	truncated := len(body) > maxRecordedBody
+	if truncated {
+		body = body[:maxRecordedBody]
+	}
+	hdr := map[string]any{}
+	for k, v := range m.headers(h) {
+		hdr[k] = v
+	}
+	var b any
+	if truncated {
+		// A cut body no longer parses: mask the token fields as text.
+		b = sensitiveField.ReplaceAllStringFunc(m.str(strings.ToValidUTF8(string(body), "")), func(f string) string {
+			m := sensitiveField.FindStringSubmatch(f)
+			return strings.TrimSuffix(f, m[1]+`"`) + secret.Mask(m[1]) + `"`
+		})
+	} else {
+		b = m.body(h.Get("Content-Type"), body)
+	}
+	return map[string]any{"status": status, "headers": hdr, "body": b, "truncated": truncated}
+}
+
+// cannedBody is the body of a canned answer, kept readable for the record.
+type cannedBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (cannedBody) Close() error { return nil }
+
+// canned is the answer a dry run gives instead of sending req.
+func (r *recorder) canned(req *http.Request, body []byte) *http.Response {
 	status, ctype, answer := cannedAnswer(r.conn, req, body)
 	res := &http.Response{
 		StatusCode: status, Status: strconv.Itoa(status) + " " + http.StatusText(status),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(answer)), ContentLength: int64(len(answer)),
+		Header: http.Header{}, Body: &cannedBody{bytes.NewReader(answer), answer}, ContentLength: int64(len(answer)),
 		Request: req,
 	}
 	if ctype != "" {
 		res.Header.Set("Content-Type", ctype)
 	}
-	return res, nil
+	return res
 }
 
 // masker hides secrets in what a dry run records.
@@ -112,7 +202,13 @@ type masker struct {
 var sensitiveForm = []string{"client_secret", "client_assertion", "assertion", "password", "refresh_token", "code"}
 
 // sensitiveHeaders always have their value masked, whatever it is.
-var sensitiveHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key"}
+var sensitiveHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key",
+	"X-Api-Client-Token"}
+
+// sensitiveQuery are the query parameters whose value is always masked,
+// whatever it is: tokens typed into an address.
+var sensitiveQuery = []string{"clientToken", "client_token", "api_key", "apikey", "key", "token", "access_token",
+	"client_secret", "sig", "signature", "password"}
 
 func newMasker(conn *connection.Resolved) *masker {
 	var secrets []string
@@ -134,6 +230,33 @@ func newMasker(conn *connection.Resolved) *masker {
 	return &masker{secrets: secrets, headerNames: names}
 }
 
+// with returns a masker that also masks extra.
+func (m *masker) with(extra ...string) *masker {
+	if len(extra) == 0 {
+		return m
+	}
+	c := &masker{secrets: slices.Concat(m.secrets, extra), headerNames: m.headerNames}
+	sort.Slice(c.secrets, func(i, j int) bool { return len(c.secrets[i]) > len(c.secrets[j]) })
+	return c
+}
+
+// queryTokens returns the values of u's query parameters named like a
+// token, long enough to be one.
+func queryTokens(u *url.URL) []string {
+	var out []string
+	for k, vs := range u.Query() {
+		if !slices.ContainsFunc(sensitiveQuery, func(s string) bool { return strings.EqualFold(s, k) }) {
+			continue
+		}
+		for _, v := range vs {
+			if len(v) >= 4 {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
 // str replaces every secret in s with its masked form.
 func (m *masker) str(s string) string {
 	for _, sec := range m.secrets {
@@ -148,10 +271,24 @@ func (m *masker) str(s string) string {
 	return s
 }
 
-// url keeps the scheme and host and masks secrets in the rest.
+// url keeps the scheme and host and masks secrets in the rest, and the
+// value of every query parameter named like a token.
 func (m *masker) url(u *url.URL) string {
-	rest := strings.TrimPrefix(u.String(), u.Scheme+"://"+u.Host)
-	return u.Scheme + "://" + u.Host + m.str(rest)
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		parts := strings.Split(c.RawQuery, "&")
+		for i, p := range parts {
+			k, v, ok := strings.Cut(p, "=")
+			name, _ := url.QueryUnescape(k)
+			if ok && v != "" && slices.ContainsFunc(sensitiveQuery, func(s string) bool { return strings.EqualFold(s, name) }) {
+				parts[i] = k + "=" + secret.Mask(v)
+			}
+		}
+		c.RawQuery = strings.Join(parts, "&")
+	}
+	rest := strings.TrimPrefix(c.String(), c.Scheme+"://"+c.Host)
+	return c.Scheme + "://" + c.Host + m.str(rest)
 }
 
 var authScheme = regexp.MustCompile(`^(?i)(basic|bearer|ssws|token|digest)\s+(.*)$`)
@@ -218,12 +355,25 @@ func (m *masker) value(v any) any {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, e := range v {
+			if s, ok := e.(string); ok && s != "" && slices.ContainsFunc(sensitiveKeys, func(n string) bool { return strings.EqualFold(n, k) }) {
+				out[k] = secret.Mask(s)
+				continue
+			}
 			out[k] = m.value(e)
 		}
 		return out
 	}
 	return v
 }
+
+// sensitiveField finds a JSON token field in text, its value the group.
+var sensitiveField = regexp.MustCompile(`(?i)"(?:access_token|refresh_token|id_token|client_secret|password|token|apiToken|secret|clientToken)"\s*:\s*"([^"]*)"`)
+
+// sensitiveKeys are the JSON fields whose string value is always masked:
+// the tokens an authorization server answers with, and credentials a
+// request or answer may carry.
+var sensitiveKeys = []string{"access_token", "refresh_token", "id_token", "client_secret", "password", "token",
+	"apiToken", "secret", "clientToken"}
 
 // dryRunUserID is the id canned answers give a user looked up by login.
 const dryRunUserID = "00uDRYRUN00000000000"

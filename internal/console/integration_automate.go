@@ -8,7 +8,10 @@ import (
 
 // saveAutomation serves POST /ispm/settings/integrations/{id}/automation:
 // Automate Webhook's "Add automation" with the Auto-send notifications
-// switch and the checked issue titles.
+// switch and the checked issue titles. With "Also send the issues open
+// now" it also queues the open issues the automation matches and the
+// integration was never sent: an automation otherwise hears only of
+// issues found after it.
 func (c *Console) saveAutomation(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Hooks == nil {
 		c.unavailable(w, r, "Outbound integrations")
@@ -32,6 +35,18 @@ func (c *Console) saveAutomation(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err, back+"#automate")
 		return
 	}
+	sentNow := -1
+	if checked(r, "send_open") && a.AutoSend {
+		open, err := c.svc.Issues.OpenIssues(r.Context())
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		if sentNow, err = c.svc.Hooks.SendOpen(r.Context(), id, open); err != nil {
+			c.fail(w, r, err, back+"#automate")
+			return
+		}
+	}
 	msg := "The automation is saved: "
 	switch {
 	case !a.AutoSend:
@@ -40,6 +55,9 @@ func (c *Console) saveAutomation(w http.ResponseWriter, r *http.Request) {
 		msg += "events of every issue title are sent."
 	default:
 		msg += "events of " + itoa(len(a.Titles)) + " issue " + plural(len(a.Titles), "title", "titles") + " are sent."
+	}
+	if sentNow >= 0 {
+		msg += " " + itoa(sentNow) + " open " + plural(sentNow, "issue is", "issues are") + " queued to be sent now."
 	}
 	c.redirect(w, r, back, flashOK, msg)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -85,6 +86,11 @@ func TestRunFlowOnIssueOverRealServices(t *testing.T) {
 		}
 		if pg := get(t, b.builder, b.w.URL+pg.Location); pg.Status != http.StatusOK || !strings.Contains(pg.Body, "The flow started on issue "+is.ID) {
 			t.Errorf("execution page: status %d, want 200 with the flash: %.2000s", pg.Status, pg.Body)
+		}
+		// The issue page links the run, and lists no other.
+		runs := regexp.MustCompile(`href="/workflows/executions/(exe_[0-9A-Za-z]+)" data-testid="issue-run"`).FindAllStringSubmatch(get(t, b.builder, issueURL).Body, -1)
+		if len(runs) != 1 || runs[0][1] != execID {
+			t.Errorf("the issue page links the runs %v, want only %s", runs, execID)
 		}
 
 		before := b.executions(t, greet.ID)

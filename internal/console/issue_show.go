@@ -10,8 +10,10 @@ import (
 
 // showIssue serves GET /ispm/issues/{id}: the affected entity, the
 // descriptions, remediation, risk, the history, for those who manage flows
-// the flows that can be run on it, and for those who may see hooks, the
-// deliveries of the issue's events.
+// the flows that can be run on it, for those who may see flows the runs
+// started on it by hand, and for those who may see hooks, the deliveries
+// of the issue's events with the executions each one started: the trail
+// from an issue to what was done about it.
 func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Issues == nil {
 		c.unavailable(w, r, "Issues")
@@ -35,6 +37,15 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Set("onDemandFlows", fs).Set("canRunFlows", true)
 	}
+	canFlows := c.svc.Flows != nil && can(r, auth.PermViewFlows)
+	if canFlows {
+		runs, err := c.svc.Flows.IssueRuns(ctx, is.ID)
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		v.Set("runs", runs).Set("showRuns", true)
+	}
 	if c.svc.Hooks != nil && can(r, auth.PermViewHooks) {
 		ds, err := c.svc.Hooks.Deliveries(ctx, hooks.DeliveryFilter{IssueID: is.ID, Limit: 100})
 		if err != nil {
@@ -48,6 +59,20 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		v.Set("deliveries", ds).Set("hookNames", names).Set("showDeliveries", true)
+		if canFlows {
+			// The executions each delivery started, read from its
+			// attempts' answers.
+			started := map[string][]Execution{}
+			for _, d := range ds {
+				full, err := c.svc.Hooks.Delivery(ctx, d.ID)
+				if err != nil {
+					c.serverError(w, r, err)
+					return
+				}
+				started[d.ID] = c.startedExecutions(ctx, full)
+			}
+			v.Set("started", started).Set("canFlows", true)
+		}
 	}
 	v.Render()
 }

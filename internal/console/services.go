@@ -81,6 +81,8 @@ type Issues interface {
 	List(ctx context.Context, f issue.Filter) (issue.Page, error)
 	Get(ctx context.Context, issueID string) (*issue.Issue, error)
 	Counts(ctx context.Context, f issue.Filter) (issue.Counts, error)
+	// OpenIssues returns the eventData of every open issue.
+	OpenIssues(ctx context.Context) ([]event.Issue, error)
 	Trend(ctx context.Context, days int) ([]issue.TrendPoint, error)
 	SnoozeMany(ctx context.Context, ids []string, until time.Time, note issue.Note) (issue.Outcome, error)
 	AcknowledgeMany(ctx context.Context, ids []string, note issue.Note) (issue.Outcome, error)
@@ -108,6 +110,10 @@ type Hooks interface {
 	ResendDead(ctx context.Context, hook string) (int, error)
 	Pause(ctx context.Context, idOrName, reason string) error
 	Resume(ctx context.Context, idOrName string) (int, error)
+	// SendOpen queues an issue.created event to the integration for each
+	// of the open issues its automation matches and it was never sent,
+	// and returns how many.
+	SendOpen(ctx context.Context, idOrName string, open []event.Issue) (int, error)
 }
 
 // Endpoints keeps the invoke alias and client token of API Endpoint flows.
@@ -151,6 +157,9 @@ type Flows interface {
 	// returns the new execution's id. A flow that is off or not marked is
 	// refused with an *InputError and nothing starts.
 	StartOnDemand(ctx context.Context, flowID string, body any) (string, error)
+	// IssueRuns lists the executions started by hand on an issue, newest
+	// first.
+	IssueRuns(ctx context.Context, issueID string) ([]Execution, error)
 }
 
 // Folder holds flows and tables; adding a template makes one.
@@ -238,6 +247,34 @@ type Execution struct {
 	// Children are the helper flows the execution started without
 	// waiting.
 	Children []Execution
+	// ConnectorCalls are the HTTP requests its connector actions made, or
+	// in a dry run recorded without sending, with the answers; secrets
+	// masked.
+	ConnectorCalls []ConnectorCall
+}
+
+// ConnectorCall is one HTTP request a connector action made (or recorded,
+// in a dry run) and its answer, secrets masked.
+type ConnectorCall struct {
+	// Reference is the calling task.
+	Reference  string
+	Connection string
+	DryRun     bool
+	Method     string
+	URL        string
+	Time       time.Time
+	Duration   time.Duration
+	// RequestHeaders and ResponseHeaders are JSON objects; the bodies are
+	// JSON values (decoded JSON, a form, or text).
+	RequestHeaders  json.RawMessage
+	RequestBody     json.RawMessage
+	Status          int
+	ResponseHeaders json.RawMessage
+	ResponseBody    json.RawMessage
+	// Truncated tells that only the start of the answer was kept.
+	Truncated bool
+	// Error is why no answer came, when none did.
+	Error string
 }
 
 // Note is an extra entry of an execution's history.
@@ -302,6 +339,10 @@ type Row struct {
 	ID      string
 	Values  map[string]any
 	Created time.Time
+	// FlowID and ExecutionID name the run that added the row; empty for a
+	// row added otherwise.
+	FlowID      string
+	ExecutionID string
 }
 
 // Templates lists and adds template bundles.

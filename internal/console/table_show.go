@@ -8,7 +8,10 @@ import (
 )
 
 // showTable serves GET /workflows/tables/{id}?q=: the rows, newest first,
-// with search and CSV export.
+// with search and CSV export. Each row names the flow and execution that
+// added it. Cells are cut to the page's width, so a table with many long
+// columns never scrolls sideways; a row's View link opens it whole below
+// it.
 func (c *Console) showTable(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Tables == nil {
 		c.unavailable(w, r, "Tables")
@@ -27,16 +30,26 @@ func (c *Console) showTable(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	rows := make([][]string, 0, len(page.Rows))
+	rows := make([]tableRow, 0, len(page.Rows))
 	for _, row := range page.Rows {
-		cells := make([]string, 0, len(t.Columns))
+		tr := tableRow{Row: row}
 		for _, col := range t.Columns {
-			cells = append(cells, cellText(row.Values[col.Name]))
+			tr.Cells = append(tr.Cells, cellText(row.Values[col.Name]))
 		}
-		rows = append(rows, cells)
+		rows = append(rows, tr)
 	}
 	v := c.view(w, r, "table_show", t.Name, "workflows").Set("tab", "tables").
 		Set("table", t).Set("rows", rows).Set("q", q).Set("from", offset+1).Set("to", offset+len(rows))
+	if c.svc.Flows != nil {
+		// The titles of the flows that wrote the rows.
+		titles := map[string]string{}
+		if fs, err := c.svc.Flows.Flows(ctx, ""); err == nil {
+			for _, f := range fs {
+				titles[f.ID] = f.Title
+			}
+		}
+		v.Set("flowTitles", titles)
+	}
 	if offset > 0 {
 		v.Set("prev", queryWith(r, "offset", itoa(max(offset-pageSize, 0))))
 	}
@@ -44,6 +57,13 @@ func (c *Console) showTable(w http.ResponseWriter, r *http.Request) {
 		v.Set("next", queryWith(r, "offset", itoa(offset+pageSize)))
 	}
 	v.Render()
+}
+
+// tableRow is a row as the table page shows it: its cells in column
+// order.
+type tableRow struct {
+	Row
+	Cells []string
 }
 
 // cellText shows a table value.

@@ -294,6 +294,9 @@ func (s FlowService) Execution(ctx context.Context, executionID string) (*Execut
 	for _, n := range h.Notes {
 		x.Notes = append(x.Notes, Note{Reference: n.Reference, Kind: n.Kind, Message: n.Message, Data: rawJSON(n.Data), Time: n.Time})
 	}
+	for _, n := range h.ConnectorCalls {
+		x.ConnectorCalls = append(x.ConnectorCalls, connectorCallOf(n))
+	}
 	for _, c := range h.Children {
 		x.Children = append(x.Children, executionOf(c))
 	}
@@ -330,6 +333,19 @@ func (s FlowService) StartOnDemand(ctx context.Context, flowID string, body any)
 		return "", &InputError{Message: sentence(err.Error())}
 	}
 	return execID, flowsError(err)
+}
+
+// IssueRuns lists the executions started by hand on an issue.
+func (s FlowService) IssueRuns(ctx context.Context, issueID string) ([]Execution, error) {
+	es, err := s.Service.IssueRuns(ctx, issueID)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	out := make([]Execution, 0, len(es))
+	for _, e := range es {
+		out = append(out, executionOf(e))
+	}
+	return out, nil
 }
 
 // CancelExecution cancels an unfinished execution. The service refuses one
@@ -471,6 +487,8 @@ func rowOf(r map[string]any) Row {
 	if c, ok := r[catalog.RowCreated].(string); ok {
 		out.Created, _ = time.Parse(catalog.DatetimeFormat, c)
 	}
+	out.FlowID, _ = r[catalog.RowFlow].(string)
+	out.ExecutionID, _ = r[catalog.RowExecution].(string)
 	return out
 }
 
@@ -489,4 +507,36 @@ func rowMatches(r map[string]any, search string) bool {
 // ExportCSV writes the table as CSV.
 func (s FlowService) ExportCSV(ctx context.Context, tableID string, w io.Writer) error {
 	return flowsError(s.Service.WriteTableCSV(ctx, w, tableID))
+}
+
+// connectorCallOf reads a connector call from the history note that
+// records it (see internal/connector).
+func connectorCallOf(n *flows.Note) ConnectorCall {
+	c := ConnectorCall{Reference: n.Reference, Time: n.Time}
+	d, _ := n.Data.(map[string]any)
+	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+	num := func(m map[string]any, k string) int64 {
+		switch v := m[k].(type) {
+		case json.Number:
+			i, _ := v.Int64()
+			return i
+		case float64:
+			return int64(v)
+		case int64:
+			return v
+		case int:
+			return int64(v)
+		}
+		return 0
+	}
+	c.Connection, c.Method, c.URL, c.Error = str(d, "connection"), str(d, "method"), str(d, "url"), str(d, "error")
+	c.DryRun, _ = d["dryRun"].(bool)
+	c.Duration = time.Duration(num(d, "durationMs")) * time.Millisecond
+	c.RequestHeaders, c.RequestBody = rawJSON(d["headers"]), rawJSON(d["body"])
+	if res, ok := d["response"].(map[string]any); ok {
+		c.Status = int(num(res, "status"))
+		c.ResponseHeaders, c.ResponseBody = rawJSON(res["headers"]), rawJSON(res["body"])
+		c.Truncated, _ = res["truncated"].(bool)
+	}
+	return c
 }

@@ -436,6 +436,10 @@ type History struct {
 	Steps     []*Step      `json:"steps"`
 	Notes     []*Note      `json:"notes,omitempty"`
 	Children  []*Execution `json:"children,omitempty"`
+	// ConnectorCalls are the notes of the HTTP requests connector actions
+	// made, dry run or real, with their answers, secrets masked: the same
+	// entries as in Notes, picked out so a caller need not know the kinds.
+	ConnectorCalls []*Note `json:"connectorCalls,omitempty"`
 }
 
 // Step is a task run in an execution's history. Input and Output are
@@ -521,6 +525,9 @@ func (s *Service) Execution(ctx context.Context, execID string) (*History, error
 			v.Data, _ = engine.DecodeJSON([]byte(n.Data))
 		}
 		h.Notes = append(h.Notes, v)
+		if n.Kind == engine.NoteDryRun || n.Kind == engine.NoteConnectorCall {
+			h.ConnectorCalls = append(h.ConnectorCalls, v)
+		}
 	}
 	h.Children, err = s.Executions(ctx, ExecutionFilter{ParentID: execID, Limit: 1000})
 	if err != nil {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/store"
 )
 
 // ErrNotOnDemand is returned by StartOnDemand when the flow is not marked
@@ -63,9 +65,46 @@ func (s *Service) StartOnDemand(ctx context.Context, flowID string, body any) (s
 		"query":   map[string]any{},
 		"context": map[string]any{"execution_id": execID},
 	}
+	// A run on an issue is recorded first, so the issue page links it
+	// from the moment it starts.
+	if issueID := issueOf(body); issueID != "" {
+		if err := s.st.AddIssueRun(ctx, &store.IssueRun{ExecutionID: execID, IssueID: issueID, FlowID: f.ID, CreatedAt: s.now()}); err != nil {
+			return "", fmt.Errorf("record the run of flow %q on issue %s: %w", f.Title, issueID, err)
+		}
+	}
 	execID, err = s.Start(ctx, f.ID, input, StartOptions{ExecutionID: execID})
 	if err != nil {
 		return "", fmt.Errorf("run flow %q on demand: %w", f.Title, err)
 	}
 	return execID, nil
+}
+
+// issueOf returns the issue a body is an event of, or "".
+func issueOf(body any) string {
+	switch e := body.(type) {
+	case event.Event:
+		return e.EventData.ID
+	case *event.Event:
+		if e != nil {
+			return e.EventData.ID
+		}
+	}
+	return ""
+}
+
+// IssueRuns returns the executions started by hand on an issue (the issue
+// page's Run flow, the API, the CLI) that history still holds, newest
+// first.
+func (s *Service) IssueRuns(ctx context.Context, issueID string) ([]*Execution, error) {
+	rs, err := s.st.IssueRunExecutions(ctx, issueID, 100)
+	if err != nil {
+		return nil, fmt.Errorf("list the runs on issue %s: %w", issueID, err)
+	}
+	out := make([]*Execution, len(rs))
+	for i, r := range rs {
+		if out[i], err = s.executionOf(r, false, false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -154,7 +154,9 @@ func (s *Service) DeleteTable(ctx context.Context, tableID string) error {
 }
 
 // TableRows searches a table's rows as tables.searchRows does, returning
-// them as flows see them. A zero Limit means catalog.DefaultLimit.
+// them as flows see them plus, for a row a flow added, the flow and
+// execution that added it (catalog.RowFlow, catalog.RowExecution). A zero
+// Limit means catalog.DefaultLimit.
 func (s *Service) TableRows(ctx context.Context, tableID string, q catalog.Query) ([]map[string]any, error) {
 	info, err := s.Table(ctx, "", tableID)
 	if err != nil {
@@ -178,6 +180,9 @@ func (s *Service) TableRows(ctx context.Context, tableID string, q catalog.Query
 	out := make([]map[string]any, len(rows))
 	for i, r := range rows {
 		out[i] = r.Object(t)
+		if r.By.ExecutionID != "" {
+			out[i][catalog.RowFlow], out[i][catalog.RowExecution] = r.By.FlowID, r.By.ExecutionID
+		}
 	}
 	return out, nil
 }
@@ -230,13 +235,14 @@ func (d *dbTables) Table(ctx context.Context, folder, name string) (*catalog.Tab
 	return info.table(), nil
 }
 
-func (d *dbTables) Insert(ctx context.Context, t *catalog.Table, values map[string]any) (*catalog.Row, error) {
+func (d *dbTables) Insert(ctx context.Context, t *catalog.Table, values map[string]any, by catalog.Writer) (*catalog.Row, error) {
 	data, err := json.Marshal(values)
 	if err != nil {
 		return nil, err
 	}
 	now := d.s.now()
-	r := &store.FlowTableRow{ID: d.s.rowIDs(), TableID: t.ID, Data: string(data), CreatedAt: now, UpdatedAt: now}
+	r := &store.FlowTableRow{ID: d.s.rowIDs(), TableID: t.ID, Data: string(data), CreatedAt: now, UpdatedAt: now,
+		FlowID: by.FlowID, ExecutionID: by.ExecutionID}
 	if err := d.s.st.InsertFlowTableRow(ctx, r); err != nil {
 		return nil, err
 	}
@@ -244,7 +250,8 @@ func (d *dbTables) Insert(ctx context.Context, t *catalog.Table, values map[stri
 }
 
 func rowOf(r *store.FlowTableRow) (*catalog.Row, error) {
-	row := &catalog.Row{ID: r.ID, Created: r.CreatedAt, Updated: r.UpdatedAt}
+	row := &catalog.Row{ID: r.ID, Created: r.CreatedAt, Updated: r.UpdatedAt,
+		By: catalog.Writer{FlowID: r.FlowID, ExecutionID: r.ExecutionID}}
 	if err := json.Unmarshal([]byte(r.Data), &row.Values); err != nil {
 		return nil, fmt.Errorf("read row %s: %w", r.ID, err)
 	}

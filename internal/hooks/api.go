@@ -244,15 +244,28 @@ func (s *Service) apiGetAutomation(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Service) apiSetAutomation(w http.ResponseWriter, r *http.Request) error {
-	var in AutomationInput
+	var in struct {
+		AutomationInput
+		// SendOpen also sends the open issues the automation matches
+		// and the integration was never sent (see SendOpen).
+		SendOpen bool `json:"sendOpen"`
+	}
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.SetAutomation(r.Context(), r.PathValue("id"), in)
+	a, err := s.SetAutomation(r.Context(), r.PathValue("id"), in.AutomationInput)
 	if err != nil {
 		return err
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"automation": a})
+	out := map[string]any{"automation": a}
+	if in.SendOpen && a.AutoSend {
+		n, err := s.SendOpenNow(r.Context(), a.HookID)
+		if err != nil {
+			return err
+		}
+		out["sentNow"] = n
+	}
+	httpjson.Write(w, http.StatusOK, out)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -137,6 +138,11 @@ func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelive
 	attempt := &store.HookAttempt{ID: id.NewAt("hka", now), DeliveryID: d.ID, Generation: d.Generation,
 		StartedAt: res.Start, LatencyMS: res.Latency.Milliseconds(), StatusCode: res.StatusCode, Response: res.Body,
 		ResponseTruncated: res.Truncated, ErrorKind: res.ErrKind, Error: res.Err}
+	if res.Request.Method != "" {
+		if b, err := json.Marshal(res.Request); err == nil {
+			attempt.Request = string(b)
+		}
+	}
 	out := &store.HookDeliveryResult{ID: d.ID, Generation: d.Generation, AttemptAt: res.Start,
 		StatusCode: res.StatusCode, Error: res.Err, Now: now}
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -42,6 +43,9 @@ type Delivery struct {
 	UpdatedAt     time.Time  `json:"updatedAt"`
 	// AttemptLog is filled by Delivery, not by Deliveries.
 	AttemptLog []*Attempt `json:"attemptLog,omitempty"`
+	// Payload is the body every attempt sent: the event, as it was
+	// signed. Filled by Delivery.
+	Payload string `json:"payload,omitempty"`
 }
 
 // Attempt is one HTTP attempt of a delivery.
@@ -56,6 +60,9 @@ type Attempt struct {
 	Truncated bool   `json:"responseTruncated,omitempty"`
 	ErrorKind string `json:"errorKind,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// Request is the request sent, secrets masked; nil for attempts made
+	// before Vigil kept it.
+	Request *Request `json:"request,omitempty"`
 }
 
 // DeliveryFilter selects deliveries; empty fields match everything.
@@ -128,9 +135,23 @@ func (s *Service) Delivery(ctx context.Context, deliveryID string) (*Delivery, e
 	v := deliveryView(d)
 	v.AttemptLog = make([]*Attempt, 0, len(as))
 	for _, a := range as {
-		v.AttemptLog = append(v.AttemptLog, &Attempt{ID: a.ID, StartedAt: a.StartedAt, LatencyMS: a.LatencyMS,
+		at := &Attempt{ID: a.ID, StartedAt: a.StartedAt, LatencyMS: a.LatencyMS,
 			StatusCode: a.StatusCode, Response: printable(a.Response), Truncated: a.ResponseTruncated,
-			ErrorKind: a.ErrorKind, Error: a.Error})
+			ErrorKind: a.ErrorKind, Error: a.Error}
+		if a.Request != "" {
+			var r Request
+			if json.Unmarshal([]byte(a.Request), &r) == nil {
+				at.Request = &r
+			}
+		}
+		v.AttemptLog = append(v.AttemptLog, at)
+	}
+	payload, err := s.st.HookEventPayload(ctx, d.EventID)
+	switch {
+	case err == nil:
+		v.Payload = payload
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("load the event of delivery %s: %w", deliveryID, err)
 	}
 	return v, nil
 }

@@ -18,6 +18,7 @@ package hooks
 import (
 	"context"
 	"errors"
+	"github.com/vigil-ispm/vigil/internal/event"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -148,6 +149,10 @@ type Config struct {
 	// KnownTitle reports whether an issue title exists, for automations.
 	// Default: the detection catalog.
 	KnownTitle func(string) bool
+	// OpenIssues lists the issues open now, for the API's "sendOpen" when
+	// an automation is saved. The issues service publishes through this
+	// one, so it is read at call time. Nil: the API refuses sendOpen.
+	OpenIssues func(ctx context.Context) ([]event.Issue, error)
 	// Logger receives delivery logs. Default: discard.
 	Logger *slog.Logger
 }

@@ -77,6 +77,11 @@ func (s *Service) requeue(ctx context.Context, tx *store.Tx, refs []store.HookJo
 // of it commits with the caller's change or not at all. An event without an
 // id gets a random UUID, without a timestamp the current time.
 func (s *Service) Publish(ctx context.Context, tx *store.Tx, ev event.Event) error {
+	return s.publish(ctx, tx, ev, "")
+}
+
+// publish is Publish, to the integration only when only is set.
+func (s *Service) publish(ctx context.Context, tx *store.Tx, ev event.Event, only string) error {
 	now := s.now()
 	if ev.ID == "" {
 		ev.ID = uuid.NewString()
@@ -104,7 +109,7 @@ func (s *Service) Publish(ctx context.Context, tx *store.Tx, ev event.Event) err
 		return fmt.Errorf("load automations: %w", err)
 	}
 	for _, rt := range routes {
-		if !automationFromStore(&rt.Automation).Matches(&ev) {
+		if (only != "" && rt.Automation.HookID != only) || !automationFromStore(&rt.Automation).Matches(&ev) {
 			continue
 		}
 		d := &store.HookDelivery{ID: id.NewAt("hkd", now), EventID: ev.ID, HookID: rt.Automation.HookID,

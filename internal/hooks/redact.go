@@ -66,3 +66,29 @@ func (m *masker) apply(body []byte) []byte {
 	}
 	return body
 }
+
+// Request is a request as sent to a receiver, secrets masked as in the
+// answer kept: the API key values, the address's password and the long
+// values of its query are replaced by Redacted.
+type Request struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	// Headers are the request's headers, each name with its values joined
+	// by ", ".
+	Headers map[string]string `json:"headers"`
+}
+
+// request returns req as the delivery log keeps it.
+func (m *masker) request(req *http.Request) Request {
+	u := *req.URL
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), Redacted)
+		}
+	}
+	r := Request{Method: req.Method, URL: string(m.apply([]byte(u.String()))), Headers: make(map[string]string, len(req.Header))}
+	for k, vs := range req.Header {
+		r.Headers[k] = string(m.apply([]byte(strings.Join(vs, ", "))))
+	}
+	return r
+}

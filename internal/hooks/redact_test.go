@@ -67,6 +67,23 @@ func TestResponseSecretsMasked(t *testing.T) {
 		if !strings.Contains(body, Redacted) || !strings.Contains(body, "<h1>401</h1>") {
 			t.Errorf("the stored response should keep the page with the secrets masked:\n%s", body)
 		}
+		// The request kept for the delivery page masks the same secrets
+		// and keeps the rest.
+		req := atts[0].Request
+		for _, s := range []string{param, url.QueryEscape(param), url.PathEscape(param), header, inURL} {
+			if strings.Contains(req, s) {
+				t.Errorf("the stored request holds the secret %q:\n%s", s, req)
+			}
+		}
+		for _, s := range []string{`"method":"POST"`, `/hook?auth=` + Redacted, `clientToken=` + Redacted, `"X-Api-Key":"` + Redacted + `"`, `"Webhook-Id":`} {
+			if !strings.Contains(req, s) {
+				t.Errorf("the stored request lacks %q:\n%s", s, req)
+			}
+		}
+		d, err := b.svc.Delivery(ctx, b.only(t).ID)
+		if err != nil || len(d.AttemptLog) != 1 || d.AttemptLog[0].Request == nil || !strings.Contains(d.Payload, `"eventData"`) {
+			t.Errorf("the delivery shows request %+v and payload %.80q, %v", d.AttemptLog, d.Payload, err)
+		}
 		if len(closed) != 1 || !closed[0] {
 			t.Errorf("the delivery asked to close its connection: %v; want true", closed)
 		}

@@ -38,7 +38,8 @@ func addDelivery(t testing.TB, st *store.Store, eventID, hookID, status string, 
 	}
 	for i := range attempts {
 		a := &store.HookAttempt{ID: id.NewAt("hka", changed), DeliveryID: d.ID, Generation: 1,
-			StartedAt: changed.Add(time.Duration(i-attempts) * time.Minute), LatencyMS: 12, StatusCode: 500, Response: []byte("no")}
+			StartedAt: changed.Add(time.Duration(i-attempts) * time.Minute), LatencyMS: 12, StatusCode: 500, Response: []byte("no"),
+			Request: `{"method":"POST"}`}
 		if err := st.CreateHookAttempt(ctx, a); err != nil {
 			t.Fatalf("CreateHookAttempt: %v", err)
 		}
@@ -246,6 +247,20 @@ func TestRetentionJob(t *testing.T) {
 		}
 		if ok, attempts := exists(t, st, young); !ok || attempts != 2 {
 			t.Errorf("young delivery: stored = %v with %d attempts, want kept with 2", ok, attempts)
+		}
+		// The requests the attempts sent go with the old delivery, and
+		// stay with the young one.
+		for _, c := range []struct {
+			delivery string
+			want     int
+		}{{old, 0}, {young, 2}} {
+			var n int
+			if err := st.DB().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM vigil_hook_attempt_request WHERE delivery_id = $1`, c.delivery).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != c.want {
+				t.Errorf("delivery %s: %d requests kept, want %d", c.delivery, n, c.want)
+			}
 		}
 	})
 }

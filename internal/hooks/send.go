@@ -57,8 +57,10 @@ type result struct {
 	Body       []byte
 	Truncated  bool
 	RetryAfter time.Duration // from Retry-After on 429 or 503; 0 if none
-	ErrKind    string
-	Err        string
+	// Request is what was sent, secrets masked.
+	Request Request
+	ErrKind string
+	Err     string
 }
 
 // OK reports whether the receiver accepted the event: a 2xx answer whose
@@ -84,6 +86,7 @@ func (s *Service) send(ctx context.Context, t target, msgID string, body []byte,
 	req = req.WithContext(ctx)
 	req.Close = true
 	mask := newMasker(req, t)
+	res.Request = mask.request(req)
 	// Latency is measured on the wall clock: the service clock may be a
 	// test's fake one.
 	began := time.Now()

@@ -97,12 +97,17 @@ type FlowTableRow struct {
 	Data      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// FlowID and ExecutionID name the run that added the row; empty for
+	// rows added by hand or before Vigil kept them.
+	FlowID      string
+	ExecutionID string
 }
 
 // InsertFlowTableRow inserts r.
 func (q *Queries) InsertFlowTableRow(ctx context.Context, r *FlowTableRow) error {
-	_, err := q.c.exec(ctx, `INSERT INTO vigil_flow_table_row (id, table_id, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`,
-		r.ID, r.TableID, r.Data, r.CreatedAt, r.UpdatedAt)
+	_, err := q.c.exec(ctx, `INSERT INTO vigil_flow_table_row (id, table_id, data, created_at, updated_at, flow_id, execution_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		r.ID, r.TableID, r.Data, r.CreatedAt, r.UpdatedAt, r.FlowID, r.ExecutionID)
 	return err
 }
 
@@ -200,7 +205,7 @@ func (q *Queries) FlowTableRows(ctx context.Context, tableID string, rq RowQuery
 		}
 		order = x + " " + dir + " NULLS LAST, id"
 	}
-	sqlText := `SELECT id, table_id, data, created_at, updated_at FROM vigil_flow_table_row WHERE ` + strings.Join(where, " AND ") +
+	sqlText := `SELECT id, table_id, data, created_at, updated_at, flow_id, execution_id FROM vigil_flow_table_row WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY ` + order
 	if rq.Limit > 0 {
 		sqlText += ` LIMIT ` + strconv.Itoa(rq.Limit)
@@ -216,7 +221,7 @@ func (q *Queries) FlowTableRows(ctx context.Context, tableID string, rq RowQuery
 	var out []*FlowTableRow
 	err := q.c.query(ctx, sqlText, b.args, func(r *sql.Rows) error {
 		var row FlowTableRow
-		if err := r.Scan(&row.ID, &row.TableID, &row.Data, scanTime(&row.CreatedAt), scanTime(&row.UpdatedAt)); err != nil {
+		if err := r.Scan(&row.ID, &row.TableID, &row.Data, scanTime(&row.CreatedAt), scanTime(&row.UpdatedAt), &row.FlowID, &row.ExecutionID); err != nil {
 			return err
 		}
 		out = append(out, &row)

@@ -335,9 +335,14 @@ type HookAttempt struct {
 	ResponseTruncated bool
 	ErrorKind         string
 	Error             string
+	// Request is the request sent, secrets masked: a JSON object of the
+	// method, URL and headers; empty for attempts from before it was kept.
+	Request string
 }
 
-// CreateHookAttempt inserts an attempt record.
+// CreateHookAttempt inserts an attempt record, with the request it sent
+// when a.Request is set; call it in a transaction so both are kept or
+// neither.
 func (q *Queries) CreateHookAttempt(ctx context.Context, a *HookAttempt) error {
 	resp := a.Response
 	if resp == nil {
@@ -346,21 +351,44 @@ func (q *Queries) CreateHookAttempt(ctx context.Context, a *HookAttempt) error {
 	_, err := q.c.exec(ctx, `INSERT INTO vigil_hook_attempt (id, delivery_id, generation, started_at, latency_ms, status_code,
 		response, response_truncated, error_kind, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		a.ID, a.DeliveryID, a.Generation, a.StartedAt, a.LatencyMS, a.StatusCode, resp, a.ResponseTruncated, a.ErrorKind, a.Error)
+	if err != nil || a.Request == "" {
+		return err
+	}
+	_, err = q.c.exec(ctx, `INSERT INTO vigil_hook_attempt_request (attempt_id, delivery_id, request, created_at) VALUES ($1, $2, $3, $4)`,
+		a.ID, a.DeliveryID, a.Request, a.StartedAt)
 	return err
 }
 
 // HookAttempts lists a delivery's attempts, oldest first.
 func (q *Queries) HookAttempts(ctx context.Context, deliveryID string) ([]*HookAttempt, error) {
 	var out []*HookAttempt
-	err := q.c.query(ctx, `SELECT id, delivery_id, generation, started_at, latency_ms, status_code, response,
-		response_truncated, error_kind, error FROM vigil_hook_attempt WHERE delivery_id = $1 ORDER BY started_at, id`,
+	err := q.c.query(ctx, `SELECT a.id, a.delivery_id, a.generation, a.started_at, a.latency_ms, a.status_code, a.response,
+		a.response_truncated, a.error_kind, a.error, COALESCE(r.request, '')
+		FROM vigil_hook_attempt a LEFT JOIN vigil_hook_attempt_request r ON r.attempt_id = a.id
+		WHERE a.delivery_id = $1 ORDER BY a.started_at, a.id`,
 		[]any{deliveryID}, func(r *sql.Rows) error {
 			var a HookAttempt
 			if err := r.Scan(&a.ID, &a.DeliveryID, &a.Generation, scanTime(&a.StartedAt), &a.LatencyMS, &a.StatusCode,
-				&a.Response, &a.ResponseTruncated, &a.ErrorKind, &a.Error); err != nil {
+				&a.Response, &a.ResponseTruncated, &a.ErrorKind, &a.Error, &a.Request); err != nil {
 				return err
 			}
 			out = append(out, &a)
+			return nil
+		})
+	return out, err
+}
+
+// HookIssuesSent returns the ids of the issues an integration has a
+// delivery of, in any state.
+func (q *Queries) HookIssuesSent(ctx context.Context, hookID string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := q.c.query(ctx, `SELECT DISTINCT issue_id FROM vigil_hook_delivery WHERE hook_id = $1 AND issue_id <> ''`, []any{hookID},
+		func(r *sql.Rows) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			out[id] = true
 			return nil
 		})
 	return out, err

@@ -16,7 +16,8 @@ import (
 // delete is kept. Attempts go with their delivery through the foreign key's
 // ON DELETE CASCADE, which both databases enforce (the store turns SQLite's
 // foreign keys on); they are never deleted apart from it, so a kept
-// delivery never loses its attempt log.
+// delivery never loses its attempt log. The requests the attempts sent are
+// deleted with them.
 func (q *Queries) DeleteFinishedHookDeliveries(ctx context.Context, t time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
@@ -30,6 +31,14 @@ func (q *Queries) DeleteFinishedHookDeliveries(ctx context.Context, t time.Time,
 		return 0, err
 	}
 	n, err := res.RowsAffected()
+	if err != nil {
+		return int(n), err
+	}
+	// The requests attempts sent have no foreign key to cascade through:
+	// delete those whose delivery is gone. A request is never newer than
+	// its delivery's last change, so only requests before t can be left.
+	_, err = q.c.exec(ctx, `DELETE FROM vigil_hook_attempt_request WHERE created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM vigil_hook_delivery d WHERE d.id = vigil_hook_attempt_request.delivery_id)`, t)
 	return int(n), err
 }
 

@@ -45,6 +45,8 @@ type Workflows struct {
 	tables      map[string]*tableState
 	connections map[string]*console.Connection
 	vars        map[string]map[string]string
+	// issueRuns are the executions StartOnDemand started, by issue id.
+	issueRuns map[string][]string
 }
 
 type flowState struct {
@@ -368,7 +370,33 @@ func (w *Workflows) StartOnDemand(ctx context.Context, flowID string, body any) 
 	}
 	execID := id.New("exe")
 	w.run(flowID, execID, map[string]any{"body": v, "headers": map[string]any{}, "query": map[string]any{}}, false)
+	m, _ := v.(map[string]any)
+	if ed, ok := m["eventData"].(map[string]any); ok {
+		if issueID, _ := ed["id"].(string); issueID != "" {
+			if w.issueRuns == nil {
+				w.issueRuns = map[string][]string{}
+			}
+			w.issueRuns[issueID] = append(w.issueRuns[issueID], execID)
+		}
+	}
 	return execID, nil
+}
+
+// IssueRuns lists the executions StartOnDemand started on an issue,
+// newest first.
+func (w *Workflows) IssueRuns(ctx context.Context, issueID string) ([]console.Execution, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []console.Execution
+	ids := w.issueRuns[issueID]
+	for i := len(ids) - 1; i >= 0; i-- {
+		for _, e := range w.execs {
+			if e.ID == ids[i] {
+				out = append(out, *e)
+			}
+		}
+	}
+	return out, nil
 }
 
 // InvokeTarget implements invoke.Flows.

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -163,7 +164,13 @@ func (f *tablesFuncs) createRow(ctx context.Context, args map[string]any, env *e
 	if err != nil {
 		return nil, invalid(err)
 	}
-	r, err := f.s.Insert(ctx, t, values)
+	var by Writer
+	if env != nil {
+		// An awaited helper shares its caller's history: name the
+		// execution whose page shows the write.
+		by = Writer{FlowID: env.FlowID, ExecutionID: cmp.Or(env.RootID, env.ExecutionID)}
+	}
+	r, err := f.s.Insert(ctx, t, values, by)
 	if err != nil {
 		return nil, fmt.Errorf("add a row to table %q: %w", t.Name, err)
 	}

@@ -88,7 +88,7 @@ func (m *MemoryTables) Table(_ context.Context, folder, name string) (*Table, er
 }
 
 // Insert adds a row.
-func (m *MemoryTables) Insert(_ context.Context, t *Table, values map[string]any) (*Row, error) {
+func (m *MemoryTables) Insert(_ context.Context, t *Table, values map[string]any, by Writer) (*Row, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mt := m.get(t.Folder, t.Name)
@@ -100,7 +100,7 @@ func (m *MemoryTables) Insert(_ context.Context, t *Table, values map[string]any
 		}
 	}
 	now := m.now().UTC()
-	r := &Row{ID: m.newID(), Created: now, Updated: now, Values: maps.Clone(values)}
+	r := &Row{ID: m.newID(), Created: now, Updated: now, Values: maps.Clone(values), By: by}
 	mt.rows = append(mt.rows, r)
 	return cloneRow(r), nil
 }

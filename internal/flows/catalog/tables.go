@@ -49,6 +49,10 @@ const (
 	RowID      = "_id"
 	RowCreated = "_createdAt"
 	RowUpdated = "_updatedAt"
+	// RowFlow and RowExecution name the run that added a row, in the rows
+	// the console and the API list (not in those flows read).
+	RowFlow      = "_flowId"
+	RowExecution = "_executionId"
 )
 
 // Table is a table of a folder: a name and typed columns.
@@ -259,6 +263,8 @@ type Row struct {
 	ID      string
 	Created time.Time
 	Updated time.Time
+	// By is the run that added the row; zero for rows added otherwise.
+	By Writer
 	// Values holds the non-empty cells by column name.
 	Values map[string]any
 }
@@ -274,6 +280,14 @@ func (r *Row) Object(t *Table) map[string]any {
 	m[RowCreated] = r.Created.UTC().Format(DatetimeFormat)
 	m[RowUpdated] = r.Updated.UTC().Format(DatetimeFormat)
 	return m
+}
+
+// Writer names the run that writes a row: the flow and the execution
+// whose history page shows the write. Flows do not see it in a row's
+// object; the console and the API show it.
+type Writer struct {
+	FlowID      string
+	ExecutionID string
 }
 
 // Comparison operators of a Condition.
@@ -401,7 +415,7 @@ type Store interface {
 	// ErrNoTable.
 	Table(ctx context.Context, folder, name string) (*Table, error)
 	// Insert adds a row. On a loose table it also keeps t's new columns.
-	Insert(ctx context.Context, t *Table, values map[string]any) (*Row, error)
+	Insert(ctx context.Context, t *Table, values map[string]any, by Writer) (*Row, error)
 	// Row returns a row by id, or an error wrapping ErrNoRow.
 	Row(ctx context.Context, t *Table, id string) (*Row, error)
 	// Search returns the rows q selects.

@@ -72,6 +72,15 @@ func (env *CallEnv) Key() string {
 	return env.key
 }
 
+// Kinds of the history entries connector actions record, one per HTTP
+// request: a dry run's request that was not sent, and a real call with its
+// answer. Both carry the request and the answer, secrets masked, so that
+// an execution can list its connector calls.
+const (
+	NoteDryRun        = "dry-run"
+	NoteConnectorCall = "connector-call"
+)
+
 // Record adds an entry to the execution history, such as the HTTP request
 // a dry-run connector would have sent. Secret values in data are redacted.
 func (env *CallEnv) Record(ctx context.Context, kind, message string, data any) error {

@@ -336,6 +336,21 @@ func (s *Service) Event(ctx context.Context, issueID string) (event.Event, error
 		Type: eventType("", Status(r.Status)), EventData: d}, nil
 }
 
+// OpenIssues returns the eventData of every open issue: what an
+// integration is sent when its automation is turned on with "also send
+// the issues open now".
+func (s *Service) OpenIssues(ctx context.Context) ([]event.Issue, error) {
+	page, err := s.List(ctx, Filter{Statuses: []Status{StatusOpen}, Limit: -1})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]event.Issue, 0, len(page.Issues))
+	for _, is := range page.Issues {
+		out = append(out, is.Data)
+	}
+	return out, nil
+}
+
 // Counts summarizes issues for the dashboard.
 type Counts struct {
 	// Open is the number of open issues.
