@@ -29,17 +29,18 @@ func funcs() template.FuncMap {
 		"statusClass": func(s string) string {
 			return "st-" + strings.ReplaceAll(strings.ToLower(s), " ", "_")
 		},
-		"label":    labelOf,
-		"contains": contains,
-		"has":      func(m map[string]bool, k string) bool { return m[k] },
-		"bar":      barWidth,
-		"expr":     func(e *dsl.Expr) string { return exprText(e) },
-		"value":    valueText,
-		"lines":    func(s string) []int { return lineNumbers(s) },
-		"errLine":  func(m map[int]bool, n int) bool { return m[n] },
-		"itoa":     strconv.Itoa,
-		"product":  productName,
-		"failure":  failureText,
+		"label":           labelOf,
+		"contains":        contains,
+		"has":             func(m map[string]bool, k string) bool { return m[k] },
+		"bar":             barWidth,
+		"expr":            func(e *dsl.Expr) string { return exprText(e) },
+		"value":           valueText,
+		"lines":           func(s string) []int { return lineNumbers(s) },
+		"errLine":         func(m map[int]bool, n int) bool { return m[n] },
+		"itoa":            strconv.Itoa,
+		"product":         productName,
+		"failure":         failureText,
+		"failureSentence": failureSentence,
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one
