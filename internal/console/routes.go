@@ -22,6 +22,7 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /ispm", p(auth.PermViewDashboard, c.showDashboard))
 	mux.Handle("GET /ispm/issues", p(auth.PermViewIssues, c.showIssueList))
 	mux.Handle("POST /ispm/issues/bulk", p(auth.PermRespondIssues, c.bulkChangeIssues))
+	mux.Handle("POST /ispm/issues/bulk/run-flow", p(auth.PermManageFlows, c.runFlowOnIssues))
 	mux.Handle("GET /ispm/issues/{id}", p(auth.PermViewIssues, c.showIssue))
 	mux.Handle("POST /ispm/issues/{id}/run-flow", p(auth.PermManageFlows, c.runFlowOnIssue))
 	mux.Handle("GET /ispm/identities", p(auth.PermViewIssues, c.showIdentityList))
