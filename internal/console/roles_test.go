@@ -88,6 +88,7 @@ func TestRolesOnEveryRoute(t *testing.T) {
 		{"POST", "/workflows/flows", url.Values{"name": {"n"}, "security": {"public"}}, []string{S, W}},
 		{"POST", flow, url.Values{"document": {"not: [valid"}}, []string{S, W}},
 		{"POST", flow + "/state", url.Values{"on": {"on"}}, []string{S, W}},
+		{"POST", flow + "/connections", url.Values{"kind": {"okta"}, "from": {"Okta"}, "to": {"Okta"}}, []string{S, W}},
 		{"POST", flow + "/test", url.Values{"input": {`{"body": {}}`}, "dry_run": {"on"}}, []string{S, W}},
 		{"POST", flow + "/builder", url.Values{"op": {"refresh"}}, []string{S, W}},
 		{"POST", flow + "/endpoint/rotate", url.Values{"grace": {"24h"}}, []string{S, W}},

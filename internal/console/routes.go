@@ -62,6 +62,7 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /workflows/flows/{id}", p(auth.PermViewFlows, c.showFlow))
 	mux.Handle("POST /workflows/flows/{id}", p(auth.PermManageFlows, c.saveFlow))
 	mux.Handle("POST /workflows/flows/{id}/state", p(auth.PermManageFlows, c.switchFlow))
+	mux.Handle("POST /workflows/flows/{id}/connections", p(auth.PermManageFlows, c.pickConnections))
 	mux.Handle("POST /workflows/flows/{id}/test", p(auth.PermManageFlows, c.startTestRun))
 	mux.Handle("GET /workflows/flows/{id}/builder", p(auth.PermViewFlows, c.showFlowBuilder))
 	mux.Handle("POST /workflows/flows/{id}/builder", p(auth.PermManageFlows, c.editFlowBuilder))
