@@ -18,15 +18,15 @@ type Identities interface {
 	Now() time.Time
 }
 
-// peopleColumns and accountColumns are the sortable columns of the two
-// lists, in the store's names (store.IdentityPeopleSorts and
-// store.IdentityAccountSorts).
+// peopleColumns and accountColumns are the columns of the two lists, in
+// the store's names (store.IdentityPeopleSorts and
+// store.IdentityAccountSorts); Open issues, without a key, is not sortable.
 var (
 	peopleColumns = []sortColumn{{Key: "name", Label: "Person"}, {Key: "email", Label: "Email"}, {Key: "status", Label: "Status"},
-		{Key: "accounts", Label: "Accounts", Class: "num"}, {Key: "lastLogin", Label: "Last sign-in"}, {Key: "issues", Label: "Open issues", Class: "num"}}
+		{Key: "accounts", Label: "Accounts", Class: "num"}, {Key: "lastLogin", Label: "Last sign-in"}, {Label: "Open issues", Class: "num"}}
 	accountColumns = []sortColumn{{Key: "account", Label: "Account"}, {Key: "person", Label: "Person"}, {Key: "source", Label: "Source"},
 		{Key: "type", Label: "Type"}, {Key: "privilege", Label: "Privilege"}, {Key: "mfa", Label: "MFA"}, {Key: "status", Label: "Status"},
-		{Key: "lastLogin", Label: "Last sign-in"}, {Key: "issues", Label: "Open issues", Class: "num"}}
+		{Key: "lastLogin", Label: "Last sign-in"}, {Label: "Open issues", Class: "num"}}
 )
 
 // showIdentityList serves GET /ispm/identities: people (or, with

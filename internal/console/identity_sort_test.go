@@ -25,7 +25,7 @@ var (
 // scanSyntheticOrg writes a synthetic organization of people people (made
 // from seed) as a snapshot, adds it as the source "org" of w's real
 // source service and scans it.
-func scanSyntheticOrg(t *testing.T, w *consoletest.World, people int, seed int64) {
+func scanSyntheticOrg(t testing.TB, w *consoletest.World, people int, seed int64) {
 	t.Helper()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "org.json")

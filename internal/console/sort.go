@@ -2,8 +2,9 @@ package console
 
 import "net/http"
 
-// sortColumn is a column a list can be sorted by: Key is the name the
-// query's sort= uses, which the store maps to its column.
+// sortColumn is a column of a sortable list: Key is the name the query's
+// sort= uses, which the store maps to its column; a column without a Key
+// is shown but not sortable.
 type sortColumn struct {
 	Key, Label string
 	// Class is the header cell's class ("num" for numbers).
@@ -15,7 +16,8 @@ type sortColumn struct {
 // already, keeping the filters and going back to the first page.
 type sortHeader struct {
 	Label, Href, Class string
-	// Aria is the header's aria-sort: ascending, descending or none.
+	// Aria is the header's aria-sort: ascending, descending or none; Href
+	// and Aria are empty for a column that cannot be sorted.
 	Aria  string
 	Arrow string
 }
@@ -25,7 +27,7 @@ type sortHeader struct {
 func readSort(r *http.Request, cols []sortColumn) (key string, desc bool) {
 	q := r.URL.Query()
 	for _, c := range cols {
-		if c.Key == q.Get("sort") {
+		if c.Key != "" && c.Key == q.Get("sort") {
 			return c.Key, q.Get("dir") == "desc"
 		}
 	}
@@ -40,7 +42,12 @@ func sortHeaders(r *http.Request, cols []sortColumn, key string, desc bool, def 
 	}
 	out := make([]sortHeader, len(cols))
 	for i, c := range cols {
-		h := sortHeader{Label: c.Label, Class: c.Class, Aria: "none"}
+		h := sortHeader{Label: c.Label, Class: c.Class}
+		if c.Key == "" {
+			out[i] = h
+			continue
+		}
+		h.Aria = "none"
 		dir := "asc"
 		if c.Key == key {
 			h.Aria, h.Arrow = "ascending", " ▲"
