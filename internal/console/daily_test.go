@@ -44,3 +44,17 @@ func TestTestConnectionSaysTheStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectionFormNamesTheKeys checks that the HTTP connection form says
+// which header each credential is sent in, and which one an API Endpoint
+// reads, so that a key is not typed under the wrong name.
+func TestConnectionFormNamesTheKeys(t *testing.T) {
+	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
+	admin := w.Client(t, auth.RoleWorkflowsAdmin)
+	form := get(t, admin, w.URL+"/workflows/connections/new?type=http").Body
+	for _, want := range []string{"Sent as Authorization: Bearer.", "X-Api-Client-Token", "Sent with the password as Authorization: Basic."} {
+		if !strings.Contains(form, want) {
+			t.Errorf("the HTTP connection form lacks %q", want)
+		}
+	}
+}
