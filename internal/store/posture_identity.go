@@ -245,9 +245,12 @@ func (q *Queries) IdentityPeople(ctx context.Context, f IdentityFilter) ([]*Iden
 	if err != nil {
 		return nil, 0, err
 	}
+	// The page's ids are chosen first, on the order's columns alone; only
+	// those rows are read whole and have their open issues counted, which
+	// the database would otherwise do for every row it sorts.
 	var out []*IdentityPerson
-	err = q.c.query(ctx, `SELECT `+identityPersonCols+` FROM vigil_identity_person p `+where+
-		` ORDER BY `+order+f.page(), b.args, func(r *sql.Rows) error {
+	err = q.c.query(ctx, `SELECT `+identityPersonCols+` FROM vigil_identity_person p WHERE p.id IN (SELECT p.id FROM vigil_identity_person p `+
+		where+` ORDER BY `+order+f.page()+`) ORDER BY `+order, b.args, func(r *sql.Rows) error {
 		p, err := scanIdentityPerson(r.Scan)
 		if err != nil {
 			return err
@@ -299,8 +302,10 @@ func (q *Queries) IdentityAccounts(ctx context.Context, f IdentityFilter) ([]*Id
 		return nil, 0, err
 	}
 	var out []*IdentityAccount
+	// As for people: the page's ids first, then only those rows whole.
 	err = q.c.query(ctx, `SELECT `+identityAccountCols+` FROM vigil_identity_account a
-		LEFT JOIN vigil_identity_person p ON p.id = a.person_id `+where+` ORDER BY `+order+f.page(), b.args,
+		LEFT JOIN vigil_identity_person p ON p.id = a.person_id WHERE a.id IN (SELECT a.id FROM vigil_identity_account a
+		LEFT JOIN vigil_identity_person p ON p.id = a.person_id `+where+` ORDER BY `+order+f.page()+`) ORDER BY `+order, b.args,
 		func(r *sql.Rows) error {
 			var a IdentityAccount
 			if err := r.Scan(&a.ID, &a.PersonID, &a.EntityKey, &a.Source, &a.Product, &a.Tenant, &a.IDInService, &a.Login,
