@@ -335,7 +335,7 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 
 	// The console authenticates each of its requests itself.
-	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, PublicURLSetting: a.PublicURLNow, Logger: a.Logger, Now: a.Config.Now},
+	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, PublicURLSetting: a.PublicURLNow, Logger: a.Logger, Now: a.Config.Now, Box: a.Box},
 		console.Services{
 			Auth: svc.Auth, Users: svc.Auth, Issues: svc.Issues, Hooks: svc.Hooks, Endpoints: svc.Endpoints,
 			Flows: console.FlowService{Service: svc.Flows}, Tables: console.FlowService{Service: svc.Flows},

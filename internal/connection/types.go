@@ -144,10 +144,10 @@ var types = []Type{
 		Fields: []Field{
 			{Name: "baseUrl", Label: "Base URL", Help: "Requests go to paths under it, never elsewhere.", Required: true, URL: true},
 			{Name: "auth", Label: "Authentication", Default: AuthNone, Options: []string{AuthNone, AuthBearer, AuthBasic, AuthAPIKey}},
-			{Name: "token", Label: "Bearer token", Secret: true},
-			{Name: "username", Label: "User name"},
+			{Name: "token", Label: "Bearer token", Help: "Sent as Authorization: Bearer.", Secret: true},
+			{Name: "username", Label: "User name", Help: "Sent with the password as Authorization: Basic."},
 			{Name: "password", Label: "Password", Secret: true},
-			{Name: "headerName", Label: "API key header", Help: "Such as X-API-Key."},
+			{Name: "headerName", Label: "API key header", Help: "The header the receiver reads the key from, such as X-API-Key; a Vigil or Okta Workflows API Endpoint reads X-Api-Client-Token."},
 			{Name: "apiKey", Label: "API key", Secret: true},
 		},
 		check: checkHTTP,

@@ -16,7 +16,9 @@ package console
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
+	"github.com/vigil-ispm/vigil/internal/secret"
 )
 
 // Config tunes the console. The zero value of each field means its default.
@@ -40,6 +43,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Box seals the secrets a page shows once after a form's redirect
+	// (reveal.go). Give the server's box, so that any node can open what
+	// another sealed; default a box with a random key, which only this
+	// process can open.
+	Box *secret.Box
 }
 
 // Console is the web console's handler.
@@ -51,6 +59,7 @@ type Console struct {
 	handler http.Handler
 	// table lists the routes handler serves.
 	table *auth.RouteTable
+	box   *secret.Box
 }
 
 // New parses every view and returns the console. It fails when a view or an
@@ -66,6 +75,17 @@ func New(cfg Config, svc Services) (*Console, error) {
 		cfg.Now = time.Now
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Box == nil {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("console: make a key: %w", err)
+		}
+		box, err := secret.New(key)
+		if err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
+		cfg.Box = box
+	}
 	if svc.Titles == nil {
 		svc.Titles = detect.Catalog
 	}
@@ -73,7 +93,7 @@ func New(cfg Config, svc Services) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "console"), views: views}
+	c := &Console{cfg: cfg, svc: svc, log: cfg.Logger.With("component", "console"), views: views, box: cfg.Box}
 	c.table = c.routes()
 	c.handler = svc.Auth.Authenticate(c.table)
 	return c, nil

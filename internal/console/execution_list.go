@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -14,7 +15,8 @@ var durationFilters = []struct{ Value, Label string }{
 }
 
 // showExecutionList serves GET /workflows/history: executions, newest
-// first, filtered by flow, status and duration.
+// first, filtered by flow, status, duration and a search of the trigger
+// event's issue id, title and user, with the total the filter selects.
 func (c *Console) showExecutionList(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Flows == nil {
 		c.unavailable(w, r, "Flows")
@@ -22,7 +24,7 @@ func (c *Console) showExecutionList(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	f := ExecutionFilter{FlowID: q.Get("flow"), Limit: pageSize, Before: q.Get("before")}
+	f := ExecutionFilter{FlowID: q.Get("flow"), Limit: pageSize, Before: q.Get("before"), Search: strings.TrimSpace(q.Get("q"))}
 	if s := q.Get("status"); contains(executionStatuses, s) {
 		f.Status = s
 	}
@@ -51,7 +53,7 @@ func (c *Console) showExecutionList(w http.ResponseWriter, r *http.Request) {
 	}
 	v := c.view(w, r, "execution_list", "Flow history", "workflows").Set("tab", "history").
 		Set("page", page).Set("flows", flows).Set("flow", f.FlowID).Set("status", f.Status).Set("statuses", executionStatuses).
-		Set("duration", dur).Set("durations", durationFilters)
+		Set("duration", dur).Set("durations", durationFilters).Set("q", f.Search).Set("now", c.cfg.Now())
 	if n := len(page.Executions); n == f.Limit {
 		v.Set("older", queryWith(r, "before", page.Executions[n-1].ID))
 	}

@@ -198,34 +198,3 @@ func templateRows(t *dsl.Template) []cardRow {
 	}
 	return rows
 }
-
-// flowConnections lists the connection names a flow's call tasks use, in
-// order of first use.
-func flowConnections(list dsl.TaskList) []string {
-	var out []string
-	var walk func(dsl.TaskList)
-	walk = func(l dsl.TaskList) {
-		for _, nt := range l {
-			t := nt.Task
-			if t.Call != nil && t.Call.With != nil {
-				if m, ok := t.Call.With.Value.(map[string]any); ok {
-					if name, ok := m["connection"].(string); ok && name != "" && !contains(out, name) {
-						out = append(out, name)
-					}
-				}
-			}
-			walk(t.Do)
-			if t.Try != nil {
-				walk(t.Try.Do)
-				if t.Try.Catch != nil {
-					walk(t.Try.Catch.Do)
-				}
-			}
-			if t.Fork != nil {
-				walk(t.Fork.Branches)
-			}
-		}
-	}
-	walk(list)
-	return out
-}

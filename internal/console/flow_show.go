@@ -78,6 +78,13 @@ func (c *Console) renderFlow(w http.ResponseWriter, r *http.Request, f *Flow, p 
 				states = append(states, connState{Name: n, Set: ok, DryRun: cn.DryRun})
 			}
 			v.Set("connections", states)
+			if can(r, auth.PermManageFlows) && c.svc.Connections != nil {
+				list := make([]Connection, 0, len(known))
+				for _, cn := range known {
+					list = append(list, cn)
+				}
+				v.Set("picker", connectionPicker(connectionUses(wf.Do), list))
+			}
 		}
 	}
 	v.Set("canManage", can(r, auth.PermManageFlows))

@@ -18,6 +18,9 @@ import (
 func funcs() template.FuncMap {
 	m := template.FuncMap{
 		"date":     formatDate,
+		"seconds":  formatSeconds,
+		"ago":      formatAgo,
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"dur":      formatDuration,
 		"json":     prettyJSON,
 		"mask":     secret.Mask,
@@ -29,17 +32,18 @@ func funcs() template.FuncMap {
 		"statusClass": func(s string) string {
 			return "st-" + strings.ReplaceAll(strings.ToLower(s), " ", "_")
 		},
-		"label":    labelOf,
-		"contains": contains,
-		"has":      func(m map[string]bool, k string) bool { return m[k] },
-		"bar":      barWidth,
-		"expr":     func(e *dsl.Expr) string { return exprText(e) },
-		"value":    valueText,
-		"lines":    func(s string) []int { return lineNumbers(s) },
-		"errLine":  func(m map[int]bool, n int) bool { return m[n] },
-		"itoa":     strconv.Itoa,
-		"product":  productName,
-		"failure":  failureText,
+		"label":           labelOf,
+		"contains":        contains,
+		"has":             func(m map[string]bool, k string) bool { return m[k] },
+		"bar":             barWidth,
+		"expr":            func(e *dsl.Expr) string { return exprText(e) },
+		"value":           valueText,
+		"lines":           func(s string) []int { return lineNumbers(s) },
+		"errLine":         func(m map[int]bool, n int) bool { return m[n] },
+		"itoa":            strconv.Itoa,
+		"product":         productName,
+		"failure":         failureText,
+		"failureSentence": failureSentence,
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one
@@ -59,6 +63,36 @@ func formatDate(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// formatSeconds shows a time in UTC to the second, for lists whose rows
+// are often minutes apart; zero times show a dash.
+func formatSeconds(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// formatAgo says how long before now t was, the way a person says it: "just
+// now", "42 s ago", "3 min ago", "5 h ago", "2 days ago". A time after now
+// (clocks of two nodes differ) reads "just now".
+func formatAgo(now, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := now.Sub(t)
+	switch {
+	case d < 5*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 }
 
 // formatDuration shows a duration the way a person reads it.

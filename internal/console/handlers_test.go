@@ -196,8 +196,12 @@ func TestConnectWebhook(t *testing.T) {
 	if pg = post(t, f.admin, f.w.URL+"/ispm/settings/integrations/webhook", bad); pg.Status != 422 || !strings.Contains(pg.Body, `data-testid="form-error"`) {
 		t.Errorf("a bad URL: status %d", pg.Status)
 	}
-	// Save shows the signing secret once.
+	// Save shows the signing secret once, on the page it redirects to.
 	pg = post(t, f.admin, f.w.URL+"/ispm/settings/integrations/webhook", with("save"))
+	if pg.Status != 303 || !strings.HasPrefix(pg.Location, "/ispm/settings/integrations/") {
+		t.Fatalf("Save: %d to %q, want 303 to the integration", pg.Status, pg.Location)
+	}
+	pg = get(t, f.admin, f.w.URL+pg.Location)
 	if pg.Status != 200 || !strings.Contains(pg.Body, `id="signing-secret" type="password" value="whsec_`) {
 		t.Fatalf("Save did not show the signing secret: %d", pg.Status)
 	}
@@ -342,6 +346,10 @@ func TestTokens(t *testing.T) {
 	f := setup(t)
 	viewer := f.w.Client(t, auth.RoleIssueViewer)
 	pg := post(t, viewer, f.w.URL+"/admin/tokens", url.Values{"name": {"laptop"}, "days": {"30"}})
+	if pg.Status != 303 || pg.Location != "/admin/tokens" {
+		t.Fatalf("creating a token: %d to %q, want 303 to the tokens page", pg.Status, pg.Location)
+	}
+	pg = get(t, viewer, f.w.URL+pg.Location)
 	m := regexp.MustCompile(`id="new-token" type="password" value="(vgl_[a-z0-9]+)"`).FindStringSubmatch(pg.Body)
 	if pg.Status != 200 || m == nil {
 		t.Fatalf("the new token is not shown: %d", pg.Status)
@@ -368,6 +376,10 @@ func TestTokens(t *testing.T) {
 func TestUsersAndSettings(t *testing.T) {
 	f := setup(t)
 	pg := post(t, f.admin, f.w.URL+"/admin/users", url.Values{"name": {"newbie"}, "role": {"issue_responder"}})
+	if pg.Status != 303 || pg.Location != "/admin/users" {
+		t.Fatalf("creating a user: %d to %q, want 303 to the users page", pg.Status, pg.Location)
+	}
+	pg = get(t, f.admin, f.w.URL+pg.Location)
 	if pg.Status != 200 || !regexp.MustCompile(`id="new-password" type="password" value="[a-z0-9]{20,}"`).MatchString(pg.Body) {
 		t.Fatalf("a generated password is not shown: %d", pg.Status)
 	}

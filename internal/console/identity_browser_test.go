@@ -1,17 +1,11 @@
 package console_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/console/browsertest"
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
-	"github.com/vigil-ispm/vigil/internal/posture/source"
-	"github.com/vigil-ispm/vigil/internal/posture/synth"
 )
 
 // TestBrowserFindsAnAdminWithoutMFA scans a synthetic organization with
@@ -20,23 +14,8 @@ import (
 // person and finds there the admin account without MFA and its "No MFA"
 // issue.
 func TestBrowserFindsAnAdminWithoutMFA(t *testing.T) {
-	ctx := context.Background()
 	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
-	file := filepath.Join(t.TempDir(), "org.json")
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.WriteSnapshot(f, 60, 3, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if _, err := w.SourceService.Add(ctx, source.Input{Name: "org", Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.SourceService.Scan(ctx, source.ScanOptions{Trigger: source.TriggerCLI}); err != nil {
-		t.Fatal(err)
-	}
+	scanSyntheticOrg(t, w, 60, 3)
 
 	b := browsertest.NewBrowser(t, w.URL)
 	b.Open("/login")

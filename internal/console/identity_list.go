@@ -18,6 +18,17 @@ type Identities interface {
 	Now() time.Time
 }
 
+// peopleColumns and accountColumns are the columns of the two lists, in
+// the store's names (store.IdentityPeopleSorts and
+// store.IdentityAccountSorts); Open issues, without a key, is not sortable.
+var (
+	peopleColumns = []sortColumn{{Key: "name", Label: "Person"}, {Key: "email", Label: "Email"}, {Key: "status", Label: "Status"},
+		{Key: "accounts", Label: "Accounts", Class: "num"}, {Key: "lastLogin", Label: "Last sign-in"}, {Label: "Open issues", Class: "num"}}
+	accountColumns = []sortColumn{{Key: "account", Label: "Account"}, {Key: "person", Label: "Person"}, {Key: "source", Label: "Source"},
+		{Key: "type", Label: "Type"}, {Key: "privilege", Label: "Privilege"}, {Key: "mfa", Label: "MFA"}, {Key: "status", Label: "Status"},
+		{Key: "lastLogin", Label: "Last sign-in"}, {Label: "Open issues", Class: "num"}}
+)
+
 // showIdentityList serves GET /ispm/identities: people (or, with
 // ?view=accounts, accounts) filtered by search, source, privilege, MFA,
 // type, status, activity and issue count, 50 a page.
@@ -42,6 +53,12 @@ func (c *Console) showIdentityList(w http.ResponseWriter, r *http.Request) {
 	view := q.Get("view")
 	v := c.view(w, r, "identity_list", "Identities", "ispm").Set("tab", "identities")
 	var total int
+	cols, def := peopleColumns, "name"
+	if view == "accounts" {
+		cols, def = accountColumns, "source"
+	}
+	f.Sort, f.Desc = readSort(r, cols)
+	v.Set("columns", sortHeaders(r, cols, f.Sort, f.Desc, def, false))
 	if view == "accounts" {
 		var accounts []identity.Account
 		accounts, total, err = c.svc.Identities.Accounts(ctx, f)
@@ -66,7 +83,9 @@ func (c *Console) showIdentityList(w http.ResponseWriter, r *http.Request) {
 		Set("privileged", q.Get("privileged")).Set("mfa", q.Get("mfa")).Set("mfaStates", identity.MFAStates).
 		Set("kind", q.Get("type")).Set("kinds", identity.Kinds).Set("status", q.Get("status")).Set("statuses", identity.Statuses).
 		Set("activity", q.Get("activity")).Set("minIssues", q.Get("minIssues")).Set("inactiveDays", identity.InactiveDays).
-		Set("peopleLink", queryWith(r, "view", "", "offset", "")).Set("accountsLink", queryWith(r, "view", "accounts", "offset", "")).Render()
+		Set("sort", f.Sort).Set("dir", q.Get("dir")).
+		Set("peopleLink", queryWith(r, "view", "", "offset", "", "sort", "", "dir", "")).
+		Set("accountsLink", queryWith(r, "view", "accounts", "offset", "", "sort", "", "dir", "")).Render()
 }
 
 // showIdentity serves GET /ispm/identities/{id}: a person with every

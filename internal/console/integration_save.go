@@ -72,7 +72,8 @@ func (c *Console) saveIntegration(w http.ResponseWriter, r *http.Request) {
 		invalid(err)
 		return
 	}
-	// The signing secret is shown in this response only, never again and
-	// never through a redirect's flash cookie.
-	c.renderIntegration(w, r, h.ID, secret, "The integration "+h.Name+" is saved. Now automate it: choose the issues that trigger it.")
+	// The signing secret is shown once, sealed for the integration's page,
+	// never in the flash cookie.
+	c.redirectRevealing(w, r, "/ispm/settings/integrations/"+h.ID, "The integration "+h.Name+" is saved. Now automate it: choose the issues that trigger it.",
+		revealed{Kind: revealSigning, Name: h.Name, Value: secret})
 }

@@ -16,7 +16,11 @@ func (c *Console) showIntegration(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Outbound integrations")
 		return
 	}
-	c.renderIntegration(w, r, r.PathValue("id"), "", "")
+	secret := ""
+	if rv, ok := c.takeReveal(w, r); ok && rv.Kind == revealSigning {
+		secret = rv.Value
+	}
+	c.renderIntegration(w, r, r.PathValue("id"), secret, "")
 }
 
 // titleOption is one line of the automation's title checklist.

@@ -14,6 +14,12 @@ import (
 // them.
 var products = []string{event.ProductOkta, event.ProductEntra, event.ProductGoogle, event.ProductSalesforce, event.ProductAWS}
 
+// issueColumns are the issue list's sortable columns, in the store's names
+// (store.PostureIssueSorts).
+var issueColumns = []sortColumn{{Key: "severity", Label: "Severity"}, {Key: "title", Label: "Title"},
+	{Key: "affected", Label: "Affected"}, {Key: "product", Label: "Product"}, {Key: "category", Label: "Category"},
+	{Key: "status", Label: "Status"}, {Key: "detected", Label: "Detected"}}
+
 // issueFilter reads the issue list's filters from the query: status (open
 // by default, "all" for any), severity, category, product, source, title
 // and q; and where the page is: after or before a cursor the previous page
@@ -43,6 +49,13 @@ func issueFilter(r *http.Request) (issue.Filter, string) {
 		return nil
 	}
 	f.Severities, f.Categories, f.Products, f.Sources, f.Titles = one("severity"), one("category"), one("product"), one("source"), one("title")
+	f.Sort, f.Desc = readSort(r, issueColumns)
+	if f.Sort == "severity" && f.Desc {
+		f.Sort, f.Desc = "", false // the list order itself, paged by cursor
+	}
+	if f.Sort != "" {
+		f.After, f.Before = "", ""
+	}
 	return f, status
 }
 
@@ -73,13 +86,15 @@ func (c *Console) showIssueList(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
+	q := r.URL.Query()
 	var titles []string
 	for _, d := range c.svc.Titles() {
 		titles = append(titles, d.Title)
 	}
-	q := r.URL.Query()
 	v := c.view(w, r, "issue_list", "Issues", "ispm").Set("tab", "issues")
-	v.Set("page", page).Set("pager", newIssuePager(r, page, f.Limit))
+	v.Set("page", page).Set("pager", newIssuePager(r, page, f.Limit, f.Sort != ""))
+	v.Set("columns", sortHeaders(r, issueColumns, f.Sort, f.Desc, "severity", true))
+	v.Set("sort", q.Get("sort")).Set("dir", q.Get("dir"))
 	v.Set("status", status).Set("statuses", issue.Statuses())
 	v.Set("severity", q.Get("severity")).Set("severities", severities)
 	v.Set("category", q.Get("category")).Set("categories", categories)
@@ -88,6 +103,14 @@ func (c *Console) showIssueList(w http.ResponseWriter, r *http.Request) {
 	v.Set("titleFilter", q.Get("title")).Set("titles", titles)
 	v.Set("q", f.Search)
 	v.Set("canRespond", can(r, auth.PermRespondIssues))
+	if c.svc.Flows != nil && can(r, auth.PermManageFlows) {
+		onDemand, err := c.svc.Flows.OnDemandFlows(ctx)
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		v.Set("onDemand", onDemand)
+	}
 	v.Set("back", r.URL.RequestURI())
 	v.Render()
 }
@@ -103,10 +126,22 @@ type issuePager struct {
 	First, Prev, Next, Last string
 }
 
-func newIssuePager(r *http.Request, p issue.Page, limit int) issuePager {
+func newIssuePager(r *http.Request, p issue.Page, limit int, sorted bool) issuePager {
 	ip := issuePager{Total: p.Total, From: p.Offset + 1, To: p.Offset + len(p.Issues)}
 	ip.Pages = max((p.Total+limit-1)/limit, 1)
 	ip.Page = min((p.Offset+limit-1)/limit+1, ip.Pages)
+	if sorted {
+		// A list sorted by another column pages by offset.
+		if p.Offset > 0 {
+			ip.First = queryWith(r, "offset", "", "after", "", "before", "")
+			ip.Prev = queryWith(r, "offset", itoa(max(p.Offset-limit, 0)), "after", "", "before", "")
+		}
+		if p.Offset+len(p.Issues) < p.Total {
+			ip.Next = queryWith(r, "offset", itoa(p.Offset+limit), "after", "", "before", "")
+			ip.Last = queryWith(r, "after", "", "before", "", "offset", itoa((ip.Pages-1)*limit))
+		}
+		return ip
+	}
 	if p.Prev != "" {
 		ip.First = queryWith(r, "offset", "", "after", "", "before", "")
 		ip.Prev = queryWith(r, "offset", "", "after", "", "before", p.Prev)

@@ -56,7 +56,7 @@ func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err, "/admin/users")
 		return
 	}
-	// Shown in this response only, as for a new user.
-	w.Header().Set("Cache-Control", "no-store")
-	c.renderUsers(w, r, usersNote{Reset: u.Name, Password: password}, http.StatusOK)
+	// Shown once, on the page this redirects to, as for a new user.
+	c.redirectRevealing(w, r, "/admin/users", "The password of "+u.Name+" is reset.",
+		revealed{Kind: revealReset, Name: u.Name, Value: password})
 }

@@ -70,6 +70,10 @@ func TestChangeOwnPasswordAndReset(t *testing.T) {
 		}
 	}
 	pg = post(t, admin, w.URL+"/admin/users/"+viewerID+"/password", nil)
+	if pg.Status != http.StatusSeeOther || pg.Location != "/admin/users" {
+		t.Fatalf("reset: %d to %q, want 303 to the users page", pg.Status, pg.Location)
+	}
+	pg = get(t, admin, w.URL+pg.Location)
 	m := regexp.MustCompile(`id="new-password" type="password" value="([^"]+)"`).FindStringSubmatch(pg.Body)
 	if pg.Status != http.StatusOK || m == nil || !strings.Contains(pg.Body, "is reset") {
 		t.Fatalf("reset: status %d, new password shown %v", pg.Status, m != nil)

@@ -36,3 +36,12 @@ func failureText(kind string) string {
 	}
 	return kind
 }
+
+// failureSentence is a failure kind as a sentence, for a result that has no
+// message of its own: "The receiver did not answer in time."
+func failureSentence(kind string) string {
+	if kind == "" {
+		return "The request failed."
+	}
+	return sentence(failureText(kind))
+}

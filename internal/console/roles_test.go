@@ -72,6 +72,7 @@ func TestRolesOnEveryRoute(t *testing.T) {
 
 		{"POST", "/ispm/issues/bulk", url.Values{"id": {f.issueID}, "action": {"acknowledge"}}, []string{S, R}},
 		{"POST", "/ispm/issues/" + f.issueID + "/run-flow", url.Values{"flow": {"flw_none"}}, []string{S, W}},
+		{"POST", "/ispm/issues/bulk/run-flow", url.Values{"id": {f.issueID}, "flow": {"flw_none"}}, []string{S, W}},
 		{"POST", "/ispm/sources", url.Values{"kind": {"synthetic"}, "name": {"x"}, "v_people": {"5"}, "action": {"test"}}, []string{S}},
 		{"POST", "/ispm/scans", url.Values{"source": {f.sourceName}}, []string{S}},
 		{"POST", "/ispm/settings/integrations/webhook", url.Values{"name": {"t"}, "url": {f.w.URL + "/x"}, "action": {"add"}}, []string{S}},
@@ -87,6 +88,7 @@ func TestRolesOnEveryRoute(t *testing.T) {
 		{"POST", "/workflows/flows", url.Values{"name": {"n"}, "security": {"public"}}, []string{S, W}},
 		{"POST", flow, url.Values{"document": {"not: [valid"}}, []string{S, W}},
 		{"POST", flow + "/state", url.Values{"on": {"on"}}, []string{S, W}},
+		{"POST", flow + "/connections", url.Values{"kind": {"okta"}, "from": {"Okta"}, "to": {"Okta"}}, []string{S, W}},
 		{"POST", flow + "/test", url.Values{"input": {`{"body": {}}`}, "dry_run": {"on"}}, []string{S, W}},
 		{"POST", flow + "/builder", url.Values{"op": {"refresh"}}, []string{S, W}},
 		{"POST", flow + "/endpoint/rotate", url.Values{"grace": {"24h"}}, []string{S, W}},

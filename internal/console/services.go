@@ -203,6 +203,9 @@ type ExecutionFilter struct {
 	Status      string
 	MinDuration time.Duration
 	MaxDuration time.Duration
+	// Search matches part of the trigger event's issue id, title or user,
+	// in any case.
+	Search string
 	// Before pages to older executions: those whose id sorts before it.
 	Before string
 	// Limit is the page size; 0 means 50.
@@ -212,6 +215,8 @@ type ExecutionFilter struct {
 // ExecutionPage is one page of executions, newest first.
 type ExecutionPage struct {
 	Executions []Execution
+	// Total counts the executions the filter selects on every page.
+	Total int
 }
 
 // Execution is one run of a flow.
@@ -224,6 +229,14 @@ type Execution struct {
 	// Test marks runs started by a hook's Test Connection or by the flow
 	// page's Test flow form.
 	Test bool
+	// DryRun marks runs whose connectors recorded what they would send
+	// instead of sending it.
+	DryRun bool
+	// IssueID, IssueTitle and User say what the run is about, from its
+	// trigger event; empty for other input.
+	IssueID    string
+	IssueTitle string
+	User       string
 	// ParentID is the execution that started this one as a helper flow.
 	ParentID string
 	// Result is a short note such as "no matching route".

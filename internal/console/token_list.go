@@ -16,7 +16,11 @@ func (c *Console) showTokenList(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "API tokens")
 		return
 	}
-	c.renderTokens(w, r, "", "", http.StatusOK)
+	newToken := ""
+	if rv, ok := c.takeReveal(w, r); ok && rv.Kind == revealToken {
+		newToken = rv.Value
+	}
+	c.renderTokens(w, r, "", newToken, http.StatusOK)
 }
 
 func (c *Console) renderTokens(w http.ResponseWriter, r *http.Request, formErr, newToken string, status int) {
@@ -65,7 +69,7 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	c.renderTokens(w, r, "", raw, http.StatusOK)
+	c.redirectRevealing(w, r, "/admin/tokens", "The token "+name+" is created.", revealed{Kind: revealToken, Name: name, Value: raw})
 }
 
 // revokeToken serves POST /admin/tokens/{id}/revoke: a user revokes their

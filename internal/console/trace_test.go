@@ -2,8 +2,6 @@ package console_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,8 +13,6 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/hooks"
-	"github.com/vigil-ispm/vigil/internal/posture/source"
-	"github.com/vigil-ispm/vigil/internal/posture/synth"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -61,21 +57,7 @@ func TestDeliveryLinksTheExecutionItStarted(t *testing.T) {
 		if _, err := w.Hooks.SetAutomation(ctx, h.ID, hooks.AutomationInput{AllTitles: true}); err != nil {
 			t.Fatal(err)
 		}
-		file := filepath.Join(t.TempDir(), "org.json")
-		f, err := os.Create(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := synth.WriteSnapshot(f, 10, 1, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if _, err := w.SourceService.Add(ctx, source.Input{Name: "org", Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.SourceService.Scan(ctx, source.ScanOptions{Trigger: source.TriggerCLI}); err != nil {
-			t.Fatal(err)
-		}
+		scanSyntheticOrg(t, w, 10, 1)
 		var d *hooks.Delivery
 		for deadline := time.Now().Add(2 * time.Minute); d == nil; {
 			ds, err := w.Hooks.Deliveries(ctx, hooks.DeliveryFilter{Hook: h.ID, Status: hooks.StatusDelivered, Limit: 1})

@@ -20,7 +20,16 @@ func (c *Console) showUserList(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Users")
 		return
 	}
-	c.renderUsers(w, r, usersNote{}, http.StatusOK)
+	var note usersNote
+	if rv, ok := c.takeReveal(w, r); ok {
+		switch rv.Kind {
+		case revealCreated:
+			note = usersNote{Created: rv.Name, Password: rv.Value}
+		case revealReset:
+			note = usersNote{Reset: rv.Name, Password: rv.Value}
+		}
+	}
+	c.renderUsers(w, r, note, http.StatusOK)
 }
 
 // usersNote is what the users page says after a POST it answers itself.
@@ -80,8 +89,9 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if generated {
-		// Shown in this response only.
-		c.renderUsers(w, r, usersNote{Created: u.Name, Password: password}, http.StatusOK)
+		// Shown once, on the page this redirects to.
+		c.redirectRevealing(w, r, "/admin/users", "The user "+u.Name+" is created as "+string(u.Role)+".",
+			revealed{Kind: revealCreated, Name: u.Name, Value: password})
 		return
 	}
 	c.redirect(w, r, "/admin/users", flashOK, "The user "+u.Name+" is created as "+string(u.Role)+".")

@@ -225,12 +225,17 @@ func (s FlowService) Executions(ctx context.Context, f ExecutionFilter) (Executi
 	if limit <= 0 {
 		limit = 50
 	}
-	es, err := s.Service.Executions(ctx, flows.ExecutionFilter{FlowID: f.FlowID, Status: f.Status,
-		MinDuration: f.MinDuration, MaxDuration: f.MaxDuration, Before: f.Before, Limit: limit})
+	filter := flows.ExecutionFilter{FlowID: f.FlowID, Status: f.Status, MinDuration: f.MinDuration, MaxDuration: f.MaxDuration,
+		Search: f.Search, Before: f.Before, Limit: limit}
+	es, err := s.Service.Executions(ctx, filter)
 	if err != nil {
 		return ExecutionPage{}, flowsError(err)
 	}
-	out := ExecutionPage{Executions: make([]Execution, 0, len(es))}
+	total, err := s.Service.CountExecutions(ctx, filter)
+	if err != nil {
+		return ExecutionPage{}, flowsError(err)
+	}
+	out := ExecutionPage{Executions: make([]Execution, 0, len(es)), Total: total}
 	for _, e := range es {
 		out.Executions = append(out.Executions, executionOf(e))
 	}
@@ -238,7 +243,8 @@ func (s FlowService) Executions(ctx context.Context, f ExecutionFilter) (Executi
 }
 
 func executionOf(e *flows.Execution) Execution {
-	x := Execution{ID: e.ID, FlowID: e.FlowID, FlowTitle: e.FlowTitle, Version: e.Version, Status: e.Status, Test: e.Test,
+	x := Execution{ID: e.ID, FlowID: e.FlowID, FlowTitle: e.FlowTitle, Version: e.Version, Status: e.Status, Test: e.Test, DryRun: e.DryRun,
+		IssueID: e.Subject.IssueID, IssueTitle: e.Subject.Title, User: e.Subject.User,
 		Result: e.Result, ParentID: e.ParentID, Duration: time.Duration(e.DurationMS) * time.Millisecond, DataSaved: e.SaveAllData,
 		Input: rawJSON(e.Input), Output: rawJSON(e.Output)}
 	if e.StartedAt != nil {

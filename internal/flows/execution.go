@@ -54,6 +54,9 @@ type Execution struct {
 	StartedAt   *time.Time `json:"startedAt,omitempty"`
 	EndedAt     *time.Time `json:"endedAt,omitempty"`
 	DurationMS  int64      `json:"durationMs"`
+	// Subject is what the execution is about, read from its trigger
+	// event; Flow history shows and searches it.
+	Subject Subject `json:"-"`
 }
 
 // Done tells whether the execution has ended.
@@ -76,7 +79,7 @@ func (s *Service) executionOf(r *store.FlowExecution, withInput, withOutput bool
 	e := &Execution{ID: r.ID, FlowID: r.FlowID, FlowTitle: r.FlowTitle, FolderID: r.FolderID, Version: r.Version,
 		Status: r.Status, Result: r.Result, ParentID: r.ParentID, Test: r.Test, DryRun: r.DryRun, SaveAllData: r.SaveAllData,
 		Steps: r.Steps, Attempts: r.Attempts, CreatedAt: r.CreatedAt, StartedAt: timePtr(r.StartedAt), EndedAt: timePtr(r.EndedAt),
-		DurationMS: r.Duration.Milliseconds()}
+		DurationMS: r.Duration.Milliseconds(), Subject: r.Subject}
 	if r.Error != "" {
 		var f engine.Fault
 		if err := json.Unmarshal([]byte(r.Error), &f); err == nil {
@@ -203,6 +206,9 @@ func (s *Service) Start(ctx context.Context, flowID string, input any, opts Star
 // transaction.
 func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Workflow, plain []byte,
 	inTx func(ctx context.Context, tx *store.Tx) error) error {
+	if sub := subjectOf(plain); sub != (Subject{}) {
+		e.Subject = sub
+	}
 	local := s.acquire()
 	if local {
 		s.claimNew(e)
@@ -427,6 +433,15 @@ func (s *Service) Executions(ctx context.Context, f ExecutionFilter) ([]*Executi
 		}
 	}
 	return out, nil
+}
+
+// CountExecutions counts the executions f selects on every page.
+func (s *Service) CountExecutions(ctx context.Context, f ExecutionFilter) (int, error) {
+	n, err := s.st.CountFlowExecutions(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("count executions: %w", err)
+	}
+	return n, nil
 }
 
 // History is an execution with its steps, notes and the helper flows it

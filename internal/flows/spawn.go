@@ -48,7 +48,8 @@ func (sp *spawner) Spawn(ctx context.Context, req engine.SpawnRequest) (string, 
 	// Helper flows live in their caller's folder.
 	e := &store.FlowExecution{ID: execID, FlowID: k.flowID, Version: k.version, Status: StatusPending, InputSealed: sealed,
 		ParentID: parentID, ParentKey: req.Key, CallDepth: req.CallDepth, Test: sp.parent.Test, DryRun: sp.parent.DryRun,
-		SaveAllData: req.Flow.SaveAllData(), CreatedAt: now, UpdatedAt: now, FolderID: sp.parent.FolderID}
+		SaveAllData: req.Flow.SaveAllData(), CreatedAt: now, UpdatedAt: now, FolderID: sp.parent.FolderID,
+		Subject: sp.parent.Subject}
 	err = s.begin(ctx, e, req.Flow, plain, nil)
 	if errors.Is(err, store.ErrConflict) {
 		if existing, err := s.st.FlowExecutionByParent(ctx, parentID, req.Key); err == nil {

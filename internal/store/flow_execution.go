@@ -52,11 +52,23 @@ type FlowExecution struct {
 	// FlowTitle and FolderID are filled by lists, which join the flow.
 	FlowTitle string
 	FolderID  string
+	// Subject is what the execution is about, from its trigger event.
+	Subject Subject
+}
+
+// Subject is what an execution is about, read from its trigger event: the
+// issue's id and title and the affected user. Any field may be empty (a
+// flow called with another kind of input).
+type Subject struct {
+	IssueID string
+	Title   string
+	User    string
 }
 
 const flowExecCols = `e.id, e.flow_id, e.version, e.status, e.input_sealed, e.output_sealed, e.error, e.result,
 	e.parent_id, e.parent_key, e.call_depth, e.test, e.dry_run, e.save_all_data, e.steps, e.attempts, e.generation,
-	e.lease_until, e.started_at, e.ended_at, e.duration_ms, e.created_at, e.updated_at, f.title, f.folder_id`
+	e.lease_until, e.started_at, e.ended_at, e.duration_ms, e.created_at, e.updated_at, f.title, f.folder_id,
+	e.subject_issue, e.subject_title, e.subject_user`
 
 const flowExecFrom = ` FROM vigil_flow_execution e JOIN vigil_flow f ON f.id = e.flow_id`
 
@@ -67,7 +79,7 @@ func scanFlowExecution(scan func(...any) error) (*FlowExecution, error) {
 	err := scan(&e.ID, &e.FlowID, &e.Version, &e.Status, &e.InputSealed, &e.OutputSealed, &e.Error, &e.Result,
 		&parentID, &parentKey, &e.CallDepth, &e.Test, &e.DryRun, &e.SaveAllData, &e.Steps, &e.Attempts, &e.Generation,
 		scanTime(&e.LeaseUntil), scanTime(&e.StartedAt), scanTime(&e.EndedAt), &ms, scanTime(&e.CreatedAt), scanTime(&e.UpdatedAt),
-		&e.FlowTitle, &e.FolderID)
+		&e.FlowTitle, &e.FolderID, &e.Subject.IssueID, &e.Subject.Title, &e.Subject.User)
 	if err != nil {
 		return nil, err
 	}
@@ -92,12 +104,14 @@ func (q *Queries) CreateFlowExecution(ctx context.Context, e *FlowExecution) err
 		e.Generation = 1
 	}
 	insert := `INSERT INTO vigil_flow_execution (id, flow_id, version, status, input_sealed, parent_id, parent_key,
-		call_depth, test, dry_run, save_all_data, generation, attempts, started_at, lease_until, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+		call_depth, test, dry_run, save_all_data, generation, attempts, started_at, lease_until, created_at, updated_at,
+		subject_issue, subject_title, subject_user)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
 	args := []any{e.ID, e.FlowID, e.Version, e.Status, e.InputSealed, nullString(e.ParentID), nullString(e.ParentKey),
-		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.Attempts, e.StartedAt, e.LeaseUntil, e.CreatedAt, e.UpdatedAt}
+		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.Attempts, e.StartedAt, e.LeaseUntil, e.CreatedAt, e.UpdatedAt,
+		e.Subject.IssueID, e.Subject.Title, e.Subject.User}
 	if node := q.owner.get(); node != 0 && !e.LeaseUntil.IsZero() {
-		insert = `WITH o AS (INSERT INTO vigil_lease_owner (kind, id, node) VALUES ('execution', $1, $18)
+		insert = `WITH o AS (INSERT INTO vigil_lease_owner (kind, id, node) VALUES ('execution', $1, $21)
 			ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node) ` + insert
 		args = append(args, node)
 	}
@@ -127,6 +141,9 @@ type FlowExecutionFilter struct {
 	// MinDuration and MaxDuration bound the duration of finished executions.
 	MinDuration time.Duration
 	MaxDuration time.Duration
+	// Search matches, case-insensitively, a part of the subject's issue
+	// id, title or user.
+	Search string
 	// Before lists executions whose id sorts before this one (paging:
 	// pass the last id of the previous page).
 	Before string
@@ -136,6 +153,26 @@ type FlowExecutionFilter struct {
 
 // FlowExecutions lists executions, newest first.
 func (q *Queries) FlowExecutions(ctx context.Context, f FlowExecutionFilter) ([]*FlowExecution, error) {
+	cond, args := flowExecutionsCond(f, true)
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	return q.flowExecutionsWhere(ctx, cond, " ORDER BY e.id DESC", limit, args...)
+}
+
+// CountFlowExecutions counts the executions f selects on every page: its
+// Before and Limit are ignored.
+func (q *Queries) CountFlowExecutions(ctx context.Context, f FlowExecutionFilter) (int, error) {
+	cond, args := flowExecutionsCond(f, false)
+	var n int
+	err := q.c.queryRow(ctx, `SELECT COUNT(*)`+flowExecFrom+` WHERE `+cond, args, &n)
+	return n, err
+}
+
+// flowExecutionsCond is the WHERE condition of f and its arguments; paged
+// adds the Before bound.
+func flowExecutionsCond(f FlowExecutionFilter, paged bool) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -160,18 +197,20 @@ func (q *Queries) FlowExecutions(ctx context.Context, f FlowExecutionFilter) ([]
 	if f.MaxDuration > 0 {
 		add("e.ended_at IS NOT NULL AND e.duration_ms <= ?", f.MaxDuration.Milliseconds())
 	}
-	if f.Before != "" {
+	if s := strings.TrimSpace(f.Search); s != "" {
+		args = append(args, "%"+escapeLike(strings.ToLower(s))+"%")
+		mark := "$" + strconv.Itoa(len(args))
+		where = append(where, "(LOWER(e.subject_issue) LIKE "+mark+` ESCAPE '\' OR LOWER(e.subject_title) LIKE `+mark+
+			` ESCAPE '\' OR LOWER(e.subject_user) LIKE `+mark+` ESCAPE '\')`)
+	}
+	if paged && f.Before != "" {
 		add("e.id < ?", f.Before)
 	}
 	cond := "1 = 1"
 	if len(where) > 0 {
 		cond = strings.Join(where, " AND ")
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	return q.flowExecutionsWhere(ctx, cond, " ORDER BY e.id DESC", limit, args...)
+	return cond, args
 }
 
 func (q *Queries) flowExecutionsWhere(ctx context.Context, where, order string, limit int, args ...any) ([]*FlowExecution, error) {

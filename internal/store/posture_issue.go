@@ -196,6 +196,31 @@ type PostureIssueFilter struct {
 	// Offset counts from the key. Totals ignore both.
 	After  *PostureIssueKey
 	Before *PostureIssueKey
+	// Sort orders the page by another column than the list order: one of
+	// the keys of PostureIssueSorts, ascending unless Desc, then by id.
+	// A sorted page goes by Offset; After and Before are ignored.
+	Sort string
+	Desc bool
+}
+
+// PostureIssueSorts are the columns the issue list can be sorted by, under
+// the names a request uses. Only these names reach ORDER BY.
+var PostureIssueSorts = map[string]string{
+	"severity": "severity_rank", "title": "title", "affected": "entity_name", "product": "product",
+	"category": "category", "status": "status", "detected": "detected_at",
+}
+
+// sortOrder is the ORDER BY of a sorted page.
+func (f *PostureIssueFilter) sortOrder() (string, error) {
+	col, ok := PostureIssueSorts[f.Sort]
+	if !ok {
+		return "", fmt.Errorf("store: cannot sort issues by %q", f.Sort)
+	}
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	return col + dir + ", id" + dir, nil
 }
 
 func (f *PostureIssueFilter) conds() ([]string, []any) {
@@ -278,6 +303,13 @@ func (q *Queries) FindPostureIssues(ctx context.Context, f PostureIssueFilter) (
 func (q *Queries) PostureIssuePage(ctx context.Context, f PostureIssueFilter) ([]*PostureIssue, error) {
 	conds, args := f.conds()
 	order := postureIssueOrder
+	if f.Sort != "" {
+		var err error
+		if order, err = f.sortOrder(); err != nil {
+			return nil, err
+		}
+		f.After, f.Before = nil, nil
+	}
 	if f.After != nil {
 		var c string
 		c, args = keyCond("<", f.After, args)

@@ -253,14 +253,20 @@ func (w *Workflows) Executions(ctx context.Context, f console.ExecutionFilter) (
 	defer w.mu.Unlock()
 	var match []console.Execution
 	skipping := f.Before != ""
+	total := 0
 	for i := len(w.execs) - 1; i >= 0; i-- {
 		e := w.execs[i]
+		wasSkipping := skipping
 		if skipping {
 			skipping = e.ID != f.Before
-			continue
 		}
 		if (f.FlowID != "" && e.FlowID != f.FlowID) || (f.Status != "" && e.Status != f.Status) ||
-			(f.MinDuration > 0 && e.Duration < f.MinDuration) || (f.MaxDuration > 0 && e.Duration >= f.MaxDuration) {
+			(f.MinDuration > 0 && e.Duration < f.MinDuration) || (f.MaxDuration > 0 && e.Duration >= f.MaxDuration) ||
+			!searchMatches(f.Search, e.IssueID, e.IssueTitle, e.User) {
+			continue
+		}
+		total++
+		if wasSkipping {
 			continue
 		}
 		c := *e
@@ -271,7 +277,22 @@ func (w *Workflows) Executions(ctx context.Context, f console.ExecutionFilter) (
 	if limit <= 0 {
 		limit = 50
 	}
-	return console.ExecutionPage{Executions: match[:min(limit, len(match))]}, nil
+	return console.ExecutionPage{Executions: match[:min(limit, len(match))], Total: total}, nil
+}
+
+// searchMatches tells whether one of fields contains q, in any case, as
+// the store's search does.
+func searchMatches(q string, fields ...string) bool {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return true
+	}
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
 }
 
 // Execution returns one execution with its steps.
@@ -460,6 +481,9 @@ func (w *Workflows) run(flowID, execID string, input map[string]any, test bool) 
 	body, _ := input["body"].(map[string]any)
 	data, _ := body["eventData"].(map[string]any)
 	entity, _ := data["affectedEntity"].(map[string]any)
+	e.IssueID, _ = data["id"].(string)
+	e.IssueTitle, _ = data["title"].(string)
+	e.User, _ = entity["displayName"].(string)
 	switch {
 	case f.sum.Name == "route-event":
 		helper := ""

@@ -243,16 +243,23 @@ func New(t testing.TB, opts Options) *World {
 // follow redirects, so tests see the 303 of every POST.
 func (w *World) Client(t testing.TB, role auth.Role) *http.Client {
 	t.Helper()
+	return w.SignIn(t, Users[role], Password)
+}
+
+// SignIn returns a client signed in as the user name, which keeps its
+// cookies and does not follow redirects.
+func (w *World) SignIn(t testing.TB, name, password string) *http.Client {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	form := url.Values{"username": {Users[role]}, "password": {Password}}
+	form := url.Values{"username": {name}, "password": {password}}
 	resp, err := c.Post(w.URL+"/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in as %s: status %d", role, resp.StatusCode)
+		t.Fatalf("sign in as %s: status %d", name, resp.StatusCode)
 	}
 	return c
 }

@@ -100,6 +100,11 @@ func (h *Handler) lookup(ctx context.Context, alias string) (ep *store.Endpoint,
 	return ep, target, true, nil
 }
 
+// tokenQueryKey is the query key a client token may be sent under instead
+// of the X-Api-Client-Token header, as Okta Workflows names it. Keys are
+// matched exactly, as Okta Workflows does.
+const tokenQueryKey = "clientToken"
+
 // decoyAPI is the trigger of the decoy endpoint.
 var decoyAPI = dsl.APIEndpoint{Security: dsl.SecurityClientToken, Response: dsl.ResponseSync}
 

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,6 +166,24 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // errUnauthorized is the one answer to missing and wrong credentials alike.
 const msgUnauthorized = "The request has no valid credentials for this endpoint."
 
+// unauthorizedMessage is the 401 message for r. A query that carries the
+// client token under a key that differs from clientToken only in case
+// (clienttoken, ClientToken) is a common slip that otherwise looks like a
+// wrong token, so the message names the key. The hint is read from the
+// request alone, never from the endpoint, so it says the same for an alias
+// that exists and one that does not.
+func unauthorizedMessage(r *http.Request) string {
+	if r.URL.Query().Has(tokenQueryKey) {
+		return msgUnauthorized
+	}
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, tokenQueryKey) {
+			return msgUnauthorized + " The query key of the client token is " + tokenQueryKey + ", in that case, not " + k + "."
+		}
+	}
+	return msgUnauthorized
+}
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
 		h.preflight(w, r)
@@ -186,7 +205,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// a caller without the token learns nothing, not even that the URL
 	// exists, and cannot make the server read a large body.
 	if !h.authenticate(ctx, ep, target.Endpoint, r) || !ok {
-		writeError(w, http.StatusUnauthorized, "unauthorized", msgUnauthorized)
+		writeError(w, http.StatusUnauthorized, "unauthorized", unauthorizedMessage(r))
 		return
 	}
 	allowOrigin(w, r, target.Endpoint)

@@ -477,3 +477,36 @@ func TestOAuth(t *testing.T) {
 		}
 	})
 }
+
+// TestWrongCaseTokenKey sends the right token under query keys that differ
+// from clientToken only in case: each is refused, and the message names
+// the key; the same request to an alias that does not exist gets the very
+// same answer, so the hint tells nothing about which aliases exist.
+func TestWrongCaseTokenKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, clientToken(), Config{})
+		unknown := b.srv.URL + "/api/flo/" + strings.Repeat("a", len(b.ep.Alias)) + "/invoke"
+		for _, key := range []string{"clienttoken", "ClientToken", "CLIENTTOKEN"} {
+			resp, out := b.do(t, "POST", b.url+"?"+key+"="+b.token, `{}`, nil)
+			e, _ := out["error"].(map[string]any)
+			msg, _ := e["message"].(string)
+			if resp.StatusCode != 401 || !strings.Contains(msg, "The query key of the client token is clientToken") || !strings.Contains(msg, "not "+key+".") {
+				t.Errorf("%s: %d %q", key, resp.StatusCode, msg)
+			}
+			uresp, uout := b.do(t, "POST", unknown+"?"+key+"="+b.token, `{}`, nil)
+			kj, _ := json.Marshal(out)
+			uj, _ := json.Marshal(uout)
+			if uresp.StatusCode != 401 || string(kj) != string(uj) {
+				t.Errorf("%s: the unknown alias answers %d %s, the known one %s", key, uresp.StatusCode, uj, kj)
+			}
+		}
+		// A wrong token under the right key gets no hint.
+		_, out := b.do(t, "POST", b.url+"?clientToken=wrong&clienttoken=x", `{}`, nil)
+		if e, _ := out["error"].(map[string]any); e["message"] != msgUnauthorized {
+			t.Errorf("a wrong token under the right key: %v", out)
+		}
+		if n := b.flows.startCount(); n != 0 {
+			t.Fatalf("refused requests started %d executions", n)
+		}
+	})
+}

@@ -37,7 +37,7 @@ func readRequest(w http.ResponseWriter, r *http.Request, limit int64) (*request,
 	}
 	req := &request{r: r, raw: body}
 	q := r.URL.Query()
-	q.Del("clientToken")
+	q.Del(tokenQueryKey)
 	req.query = q
 	req.rawQuery = q.Encode()
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

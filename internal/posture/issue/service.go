@@ -60,6 +60,10 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Micro
 // ErrNotFound is returned (wrapped) when no issue has the given id.
 var ErrNotFound = errors.New("issue not found")
 
+// ErrBadSort is returned by List for a Filter.Sort that names no sortable
+// column.
+var ErrBadSort = errors.New("the issue list cannot be sorted by this column")
+
 // TransitionError says a change of status is not allowed from the issue's
 // current status. Its message is one sentence for the user.
 type TransitionError struct {
@@ -168,6 +172,13 @@ type Filter struct {
 	// not give is an error wrapping [ErrBadCursor].
 	After  string
 	Before string
+	// Sort orders the list by another column than severity: one of the
+	// keys of store.PostureIssueSorts (severity, title, affected, product,
+	// category, status, detected), ascending unless Desc. A sorted list
+	// pages by Offset: its Page has no cursors, and After and Before are
+	// ignored.
+	Sort string
+	Desc bool
 }
 
 // Page is one page of issues and the number the filter selects in all.
@@ -187,6 +198,14 @@ type Page struct {
 func (s *Service) storeFilter(ctx context.Context, f Filter) (store.PostureIssueFilter, bool, error) {
 	sf := store.PostureIssueFilter{Severities: f.Severities, Categories: f.Categories, Titles: f.Titles,
 		Products: f.Products, Search: f.Search, Offset: f.Offset}
+	// Most severe first is the list order itself, which pages by cursor.
+	if f.Sort != "" && (f.Sort != "severity" || !f.Desc) {
+		if _, ok := store.PostureIssueSorts[f.Sort]; !ok {
+			return sf, false, fmt.Errorf("sort issues by %q: %w", f.Sort, ErrBadSort)
+		}
+		sf.Sort, sf.Desc = f.Sort, f.Desc
+		f.After, f.Before = "", ""
+	}
 	for _, st := range f.Statuses {
 		sf.Statuses = append(sf.Statuses, string(st))
 	}
@@ -264,7 +283,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	default:
 		out.Offset = 0 // before the first issue
 	}
-	if len(rows) > 0 {
+	if len(rows) > 0 && sf.Sort == "" {
 		first, last := rows[0].Key(), rows[len(rows)-1].Key()
 		if sf.Before != nil {
 			if beyond {
