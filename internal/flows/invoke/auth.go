@@ -55,7 +55,7 @@ func callerToken(r *http.Request) string {
 	if token := r.Header.Get("X-Api-Client-Token"); token != "" {
 		return token
 	}
-	return r.URL.Query().Get("clientToken")
+	return r.URL.Query().Get(tokenQueryKey)
 }
 
 // verifySignature checks the webhook signature of endpoints configured for
