@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows"
@@ -64,6 +65,8 @@ type Services struct {
 	// Settings reads and saves Admin → Settings. Without it the settings
 	// routes answer 503.
 	Settings SettingsStore
+	// Audit reads the audit log; without it GET /api/v1/audit answers 503.
+	Audit *audit.Log
 }
 
 // API serves the JSON API. It is safe for concurrent use.
@@ -162,6 +165,8 @@ func (a *API) routes() []route {
 
 		{"GET", "/api/v1/settings", auth.PermManageSettings, a.getSettings},
 		{"PUT", "/api/v1/settings", auth.PermManageSettings, a.putSettings},
+
+		{"GET", "/api/v1/audit", auth.PermViewAudit, a.listAudit},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 func funcs() template.FuncMap {
 	m := template.FuncMap{
 		"date":     formatDate,
+		"seconds":  formatSeconds,
 		"dur":      formatDuration,
 		"json":     prettyJSON,
 		"mask":     secret.Mask,
@@ -59,6 +60,15 @@ func formatDate(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// formatSeconds shows a time to the second, for records such as the audit
+// log where the order of close events matters.
+func formatSeconds(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 // formatDuration shows a duration the way a person reads it.

@@ -98,6 +98,7 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /admin/tokens/{id}/revoke", p(auth.PermSelf, c.revokeToken))
 	mux.Handle("GET /admin/settings", p(auth.PermManageSettings, c.showSettings))
 	mux.Handle("POST /admin/settings", p(auth.PermManageSettings, c.saveSettings))
+	mux.Handle("GET /admin/audit", p(auth.PermViewAudit, c.showAuditLog))
 
 	mux.HandleFunc("/", c.notFound)
 	return mux

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -237,6 +238,8 @@ func (s *Service) Create(ctx context.Context, in Input) (*Integration, string, e
 		}
 		return nil, "", fmt.Errorf("save integration %s: %w", in.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "hook.create", Target: hookTarget(h),
+		Details: keyDetails(map[string]any{"secret": "created"}, in.Keys)})
 	v, err := s.view(h)
 	return v, whsec, err
 }
@@ -252,6 +255,17 @@ func (s *Service) Update(ctx context.Context, hookID string, in Input) (*Integra
 	if err != nil {
 		return nil, err
 	}
+	var changed []string
+	if in.Name != h.Name {
+		changed = append(changed, "name")
+	}
+	if in.URL != h.URL {
+		changed = append(changed, "url")
+	}
+	if in.MaxInFlight != h.MaxInFlight || in.RatePerSecond != h.RatePerSecond {
+		changed = append(changed, "limits")
+	}
+	changed = append(changed, "keys")
 	h.Name, h.URL, h.MaxInFlight, h.RatePerSecond, h.UpdatedAt = in.Name, in.URL, in.MaxInFlight, in.RatePerSecond, s.now()
 	if h.KeysJSON, err = s.sealKeys(h.ID, in.Keys); err != nil {
 		return nil, err
@@ -262,6 +276,8 @@ func (s *Service) Update(ctx context.Context, hookID string, in Input) (*Integra
 		}
 		return nil, fmt.Errorf("save integration %s: %w", in.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "hook.update", Target: hookTarget(h),
+		Details: keyDetails(audit.Changed(changed...), in.Keys)})
 	return s.Get(ctx, h.ID)
 }
 
@@ -339,6 +355,7 @@ func (s *Service) Delete(ctx context.Context, idOrName string) error {
 		return fmt.Errorf("delete integration %s: %w", h.Name, err)
 	}
 	s.limits.forget(h.ID)
+	s.audit.Record(ctx, audit.Entry{Action: "hook.delete", Target: hookTarget(h)})
 	return nil
 }
 
@@ -371,5 +388,7 @@ func (s *Service) RotateSecret(ctx context.Context, idOrName string, grace time.
 	if err := s.st.UpdateHookSecrets(ctx, h); err != nil {
 		return "", fmt.Errorf("save the new signing secret of %s: %w", h.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "hook.secret.rotate", Target: hookTarget(h),
+		Details: map[string]any{"changed": []string{"secret"}, "graceSeconds": max(int64(grace/time.Second), 0)}})
 	return whsec, nil
 }
