@@ -140,9 +140,6 @@ func (s *Service) replaceSession(w http.ResponseWriter, r *http.Request, u *User
 		if err := s.EndSession(r.Context(), c.Value); err != nil {
 			return err
 		}
-		if u, ok := UserFrom(r.Context()); ok {
-			s.audit.Record(r.Context(), audit.Entry{Action: "auth.signout", Target: userTarget(u.ID, u.Name)})
-		}
 	}
 	token, end, err := s.StartSession(r.Context(), u)
 	if err != nil {
@@ -157,6 +154,9 @@ func (s *Service) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		if err := s.EndSession(r.Context(), c.Value); err != nil {
 			return err
+		}
+		if u, ok := UserFrom(r.Context()); ok {
+			s.audit.Record(r.Context(), audit.Entry{Action: "auth.signout", Target: userTarget(u.ID, u.Name)})
 		}
 	}
 	http.SetCookie(w, s.cookie(r, "", -1, time.Time{}))
