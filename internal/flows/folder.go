@@ -99,7 +99,10 @@ func (s *Service) ensureFolder(ctx context.Context, tx *store.Tx, name string) (
 	}
 	now := s.now()
 	f = &store.FlowFolder{ID: id.NewAt("fld", now), Name: name, CreatedAt: now, UpdatedAt: now}
-	return f, tx.CreateFlowFolder(ctx, f)
+	if err := tx.CreateFlowFolder(ctx, f); err != nil {
+		return f, err
+	}
+	return f, s.audit.RecordTx(ctx, tx.Queries, audit.Entry{Action: "folder.create", Target: folderTarget(f)})
 }
 
 // UpdateFolder renames a folder or changes its description.
