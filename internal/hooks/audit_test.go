@@ -28,6 +28,13 @@ func TestAuditHooks(t *testing.T) {
 		if _, err := b.svc.Update(ctx, h.ID, Input{Name: "okta wf", URL: rc.URL, Keys: []Key{{Name: "x-api-client-token", Placement: PlaceHeader, Value: newKeyValue}}}); err != nil {
 			t.Fatal(err)
 		}
+		// Renaming keeps the saved key value: not recorded as set.
+		if _, err := b.svc.Update(ctx, h.ID, Input{Name: "okta wf2", URL: rc.URL, Keys: []Key{{Name: "x-api-client-token", Placement: PlaceHeader}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.svc.Update(ctx, h.ID, Input{Name: "okta wf", URL: rc.URL, Keys: []Key{{Name: "x-api-client-token", Placement: PlaceHeader}}}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := b.svc.SetAutomation(ctx, h.ID, AutomationInput{AllTitles: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +64,8 @@ func TestAuditHooks(t *testing.T) {
 				TargetName: target, Outcome: "success", Details: details})
 		}
 		has("hook.create", "okta", `"keyValuesSet":["x-api-client-token"]`)
-		has("hook.update", "okta wf", `"name"`, `"keyValuesSet":["x-api-client-token"]`)
+		has("hook.update", "okta wf2", `{"changed":["name"]}`)
+		has("hook.update", "okta wf", `{"changed":["name","keys"],"keyValuesSet":["x-api-client-token"]}`)
 		has("hook.automation.update", "okta wf", `"allTitles":true`)
 		has("hook.secret.rotate", "okta wf", `"changed":["secret"]`)
 		has("delivery.resend", "", `"count":1`, d.ID)

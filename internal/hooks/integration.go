@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/audit"
@@ -251,6 +252,9 @@ func (s *Service) Update(ctx context.Context, hookID string, in Input) (*Integra
 	if err != nil {
 		return nil, err
 	}
+	// The keys as given: checkInput fills in the saved values of keys
+	// sent without one, which the audit entry must not count as set.
+	given := slices.Clone(in.Keys)
 	in, err = s.checkInput(ctx, in, h)
 	if err != nil {
 		return nil, err
@@ -265,7 +269,9 @@ func (s *Service) Update(ctx context.Context, hookID string, in Input) (*Integra
 	if in.MaxInFlight != h.MaxInFlight || in.RatePerSecond != h.RatePerSecond {
 		changed = append(changed, "limits")
 	}
-	changed = append(changed, "keys")
+	if keysChanged(s.keyNames(h), given) {
+		changed = append(changed, "keys")
+	}
 	h.Name, h.URL, h.MaxInFlight, h.RatePerSecond, h.UpdatedAt = in.Name, in.URL, in.MaxInFlight, in.RatePerSecond, s.now()
 	if h.KeysJSON, err = s.sealKeys(h.ID, in.Keys); err != nil {
 		return nil, err
@@ -277,8 +283,36 @@ func (s *Service) Update(ctx context.Context, hookID string, in Input) (*Integra
 		return nil, fmt.Errorf("save integration %s: %w", in.Name, err)
 	}
 	s.audit.Record(ctx, audit.Entry{Action: "hook.update", Target: hookTarget(h),
-		Details: keyDetails(audit.Changed(changed...), in.Keys)})
+		Details: keyDetails(audit.Changed(changed...), given)})
 	return s.Get(ctx, h.ID)
+}
+
+// keyNames lists h's keys as "placement:name", for telling whether an
+// update changed which keys are sent; nil when they cannot be read.
+func (s *Service) keyNames(h *store.Hook) []string {
+	keys, err := s.openKeys(h)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = string(k.Placement) + ":" + k.Name
+	}
+	return out
+}
+
+// keysChanged reports whether keys differ from before (keyNames) in the
+// keys they name, or give any key a new value.
+func keysChanged(before []string, keys []Key) bool {
+	if len(before) != len(keys) {
+		return true
+	}
+	for i, k := range keys {
+		if k.Value != "" || before[i] != string(k.Placement)+":"+k.Name {
+			return true
+		}
+	}
+	return false
 }
 
 // hook loads an integration by id or, failing that, by name.
