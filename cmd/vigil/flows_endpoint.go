@@ -91,7 +91,7 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 					fmt.Fprintln(g.stderr, "The client token is rotated; the old one stopped working.")
 				}
 			} else if s.Security == dsl.SecurityClientToken {
-				if s.ClientToken, err = endpoints.Token(ep); err != nil {
+				if s.ClientToken, err = endpoints.Reveal(ctx, ep, f.Title); err != nil {
 					return fmt.Errorf("cannot open the client token of flow %q: %w", f.Title, err)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/audit"
 )
 
 // globals are the flags every command takes.
@@ -29,6 +30,13 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Vigil: identity security posture management with a built-in workflow engine",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	// Management commands act as the command line in the audit log; the
+	// server and the demo name each request's own user instead.
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if n := cmd.Name(); n != "serve" && n != "demo" {
+			cmd.SetContext(audit.WithActor(cmd.Context(), audit.CLI))
+		}
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -59,6 +67,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newClusterCmd(g),
 		newBackupCmd(g),
 		newRestoreCmd(g),
+		newAuditCmd(g),
 	)
 	return root
 }

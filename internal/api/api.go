@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/connection"
@@ -68,6 +69,8 @@ type Services struct {
 	// Cluster reads the nodes and the queue depth. Without it GET
 	// /api/v1/cluster answers 503.
 	Cluster func(ctx context.Context) (cluster.Status, error)
+	// Audit reads the audit log; without it GET /api/v1/audit answers 503.
+	Audit *audit.Log
 }
 
 // API serves the JSON API. It is safe for concurrent use.
@@ -167,6 +170,8 @@ func (a *API) routes() []route {
 		{"GET", "/api/v1/settings", auth.PermManageSettings, a.getSettings},
 		{"PUT", "/api/v1/settings", auth.PermManageSettings, a.putSettings},
 		{"GET", "/api/v1/cluster", auth.PermManageSettings, a.getCluster},
+
+		{"GET", "/api/v1/audit", auth.PermViewAudit, a.listAudit},
 	}
 }
 

@@ -26,8 +26,9 @@ type Endpoint struct {
 
 // endpoint returns the Endpoint settings of the flow named in the path,
 // creating its alias and client token the first time, as the console and
-// the CLI do. The client token is left out.
-func (a *API) endpoint(ctx context.Context, r *http.Request) (*flows.Flow, *Endpoint, error) {
+// the CLI do. The client token is filled only when reveal is set and the
+// caller may see it; showing it is recorded in the audit log.
+func (a *API) endpoint(ctx context.Context, r *http.Request, reveal bool) (*flows.Flow, *Endpoint, error) {
 	f, err := a.findFlow(ctx, r, r.PathValue("id"))
 	if err != nil {
 		return nil, nil, err
@@ -54,8 +55,8 @@ func (a *API) endpoint(ctx context.Context, r *http.Request) (*flows.Flow, *Endp
 	s.Alias = ep.Alias
 	s.InvokeURL = invoke.InvokeURL(a.publicURL(r), ep.Alias)
 	out := &Endpoint{Settings: s}
-	if s.Security == dsl.SecurityClientToken && can(r, auth.PermManageEndpointTokens) {
-		if out.ClientToken, err = a.svc.Endpoints.Token(ep); err != nil {
+	if reveal && s.Security == dsl.SecurityClientToken && can(r, auth.PermManageEndpointTokens) {
+		if out.ClientToken, err = a.svc.Endpoints.Reveal(ctx, ep, f.Title); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -69,7 +70,7 @@ func (a *API) endpoint(ctx context.Context, r *http.Request) (*flows.Flow, *Endp
 // to /invoke, the security and response mode, and the client token for
 // callers who may manage endpoint tokens.
 func (a *API) getEndpoint(w http.ResponseWriter, r *http.Request) error {
-	_, ep, err := a.endpoint(r.Context(), r)
+	_, ep, err := a.endpoint(r.Context(), r, true)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func (a *API) rotateToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	grace := time.Duration(in.GraceSeconds) * time.Second
 	ctx := r.Context()
-	f, ep, err := a.endpoint(ctx, r)
+	f, ep, err := a.endpoint(ctx, r, false)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/connector"
@@ -203,6 +204,7 @@ func setup(t *testing.T, st *store.Store) *bundle {
 	b.svc = Services{Issues: issues, Sources: sources, Flows: fl, Templates: templates, Connections: conns,
 		Endpoints: invoke.NewEndpoints(st, box, now), Queue: q}
 	b.svc.Identities = identity.New(st, now)
+	b.svc.Audit = audit.NewLog(st.Queries)
 	b.api = New(Config{Now: now, PublicURL: "https://vigil.example.com"}, b.svc)
 	mux := http.NewServeMux()
 	b.api.Register(mux)

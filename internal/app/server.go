@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vigil-ispm/vigil/internal/api"
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/console"
@@ -323,7 +324,8 @@ func (s *Server) routes() (http.Handler, error) {
 		PublicURLSetting: a.PublicURLNow},
 		api.Services{Issues: svc.Issues, Sources: svc.Sources, Flows: svc.Flows, Templates: svc.Templates,
 			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue, Settings: apiSettings{store: settings},
-			Identities: identity.New(a.Store, a.Config.Now), Cluster: a.ClusterStatus}).Register(mux)
+			Identities: identity.New(a.Store, a.Config.Now), Cluster: a.ClusterStatus,
+			Audit: audit.NewLog(a.Store.Queries)}).Register(mux)
 
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
@@ -348,6 +350,7 @@ func (s *Server) routes() (http.Handler, error) {
 			Alerts:      console.AlertService{Service: svc.Alerts},
 			Identities:  identity.New(a.Store, a.Config.Now),
 			Cluster:     a.ClusterStatus,
+			Audit:       audit.NewLog(a.Store.Queries),
 		})
 	if err != nil {
 		return nil, fmt.Errorf("build the console: %w", err)

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -132,13 +133,15 @@ type Service struct {
 	dummy     string
 	// oidc is the single sign-on set up by EnableOIDC; nil when off.
 	oidc atomic.Pointer[oidcClient]
+	// audit records sign-ins and changes to users and tokens.
+	audit *audit.Recorder
 }
 
 // New returns a Service over st.
 func New(st *store.Store, cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	return &Service{st: st, cfg: cfg, log: cfg.Logger.With("component", "auth"),
-		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes)}
+		hashSlots: make(chan struct{}, cfg.MaxConcurrentHashes), audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
 }
 
 // User is an account of the console and API, without its password hash.
@@ -227,6 +230,19 @@ func remoteIP(r *http.Request) string {
 		return p.String()
 	}
 	return addr.String()
+}
+
+// userTarget is u as the audit log names it.
+func userTarget(id, name string) audit.Target { return audit.Target{Kind: "user", ID: id, Name: name} }
+
+// signInActor is the actor of a sign-in attempt from clientIP; an empty
+// address leaves the context's.
+func signInActor(u *store.User, clientIP string) *audit.Actor {
+	a := &audit.Actor{Kind: audit.ActorAnonymous, Address: clientIP}
+	if u != nil {
+		a.Kind, a.ID, a.Name = audit.ActorUser, u.ID, u.Name
+	}
+	return a
 }
 
 // normalizeName folds a user name to its stored form: names are compared

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -54,6 +55,9 @@ func (s *Service) Login(ctx context.Context, name, password, clientIP string) (*
 		}
 		if t.LockedUntil.After(now) {
 			s.log.Warn("sign-in refused: locked out", "user", logUser, "client_ip", clientIP, "key", k.kind(), "until", t.LockedUntil)
+			s.audit.Record(ctx, audit.Entry{Action: "auth.signin.failed", Outcome: audit.Failure,
+				Actor: &audit.Actor{Kind: audit.ActorAnonymous, Address: clientIP}, Target: loginTarget(row),
+				Details: map[string]any{"reason": "locked out"}})
 			return nil, &LockedError{RetryAfter: t.LockedUntil.Sub(now)}
 		}
 	}
@@ -83,6 +87,9 @@ func (s *Service) Login(ctx context.Context, name, password, clientIP string) (*
 			return nil, err
 		}
 		s.log.Warn("sign-in failed", "user", logUser, "client_ip", clientIP, "reason", reason)
+		s.audit.Record(ctx, audit.Entry{Action: "auth.signin.failed", Outcome: audit.Failure,
+			Actor: &audit.Actor{Kind: audit.ActorAnonymous, Address: clientIP}, Target: loginTarget(row),
+			Details: map[string]any{"reason": reason}})
 		return nil, ErrInvalidCredentials
 	}
 
@@ -97,7 +104,19 @@ func (s *Service) Login(ctx context.Context, name, password, clientIP string) (*
 		}
 	}
 	s.log.Info("signed in", "user", logUser, "user_id", row.ID, "client_ip", clientIP)
+	s.audit.Record(ctx, audit.Entry{Action: "auth.signin", Actor: signInActor(row, clientIP), Target: loginTarget(row),
+		Details: map[string]any{"method": "password"}})
 	return userFromRow(row), nil
+}
+
+// loginTarget names the account a sign-in tried. A name that matches no
+// user is not recorded, as it is not logged: people sometimes type their
+// password into the name field.
+func loginTarget(row *store.User) audit.Target {
+	if row == nil {
+		return userTarget("", "(unknown)")
+	}
+	return userTarget(row.ID, row.Name)
 }
 
 // throttleKey is one thing sign-in failures are counted against.

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/audit"
 )
 
 // Method says how a request proved who it is.
@@ -30,6 +32,8 @@ type principal struct {
 	user    *User
 	method  Method
 	tokenID string
+	// tokenName names the API token for the audit log.
+	tokenName string
 	// refused is why presented credentials were not accepted (a bad token);
 	// nil when none were presented or they were accepted.
 	refused error
@@ -78,7 +82,8 @@ func TokenIDFrom(ctx context.Context) string {
 // identity (single sign-on, tests of handlers behind Require) use it to
 // hand a user to the same permission checks.
 func WithUser(ctx context.Context, u *User, method Method) context.Context {
-	return withPrincipal(ctx, &principal{user: u, method: method})
+	p := &principal{user: u, method: method}
+	return audit.WithActor(withPrincipal(ctx, p), p.actor(audit.ActorFrom(ctx).Address))
 }
 
 // Authenticate resolves the caller of each request, from an
@@ -97,7 +102,9 @@ func (s *Service) Authenticate(next http.Handler) http.Handler {
 			return
 		}
 		p := s.resolve(r)
-		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
+		ctx := withPrincipal(r.Context(), p)
+		ctx = audit.WithActor(ctx, p.actor(s.cfg.ClientIP(r)))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -121,6 +128,18 @@ func (e ensured) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (e ensured) Unwrap() http.Handler { return e.next }
 
+// actor is p as the audit log names it, from address.
+func (p *principal) actor(address string) audit.Actor {
+	if p.user == nil {
+		return audit.Actor{Kind: audit.ActorAnonymous, Address: address}
+	}
+	a := audit.Actor{Kind: audit.ActorUser, ID: p.user.ID, Name: p.user.Name, Address: address}
+	if p.method == MethodToken {
+		a.Kind, a.Token = audit.ActorToken, p.tokenName
+	}
+	return a
+}
+
 func (s *Service) resolve(r *http.Request) *principal {
 	ctx := r.Context()
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -136,7 +155,7 @@ func (s *Service) resolve(r *http.Request) *principal {
 			s.log.Error("cannot check an API token", "error", err)
 			return &principal{failed: err}
 		}
-		return &principal{user: u, method: MethodToken, tokenID: t.ID}
+		return &principal{user: u, method: MethodToken, tokenID: t.ID, tokenName: t.Name}
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {

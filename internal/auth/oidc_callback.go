@@ -10,6 +10,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/vigil-ispm/vigil/internal/audit"
 )
 
 // oidcRefusal is a single sign-on that did not end signed in: Message is
@@ -71,6 +73,17 @@ func (s *Service) oidcCallback(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("single sign-on refused", "reason", ref.Reason, "user", ident.Name, "subject", ident.Subject,
 				"groups", logGroups(ident.Groups), "client_ip", clientIP)
 		}
+		reason := ref.Reason
+		if reason == "" {
+			reason = "server error"
+		}
+		target := userTarget("", ident.Name)
+		if u != nil {
+			target = userTarget(u.ID, u.Name)
+		}
+		s.audit.Record(r.Context(), audit.Entry{Action: "auth.signin.failed", Outcome: audit.Failure,
+			Actor: &audit.Actor{Kind: audit.ActorAnonymous, Address: clientIP}, Target: target,
+			Details: map[string]any{"method": "oidc", "reason": reason}})
 		s.writeRefusal(w, ref)
 		return
 	}
@@ -86,6 +99,15 @@ func (s *Service) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, "provider_name", ident.Name)
 	}
 	s.log.Info("signed in", attrs...)
+	details := map[string]any{"method": "oidc"}
+	if created {
+		details["created"] = true
+	} else if prev != u.Role {
+		details["previousRole"], details["role"] = string(prev), string(u.Role)
+	}
+	s.audit.Record(r.Context(), audit.Entry{Action: "auth.signin",
+		Actor:  &audit.Actor{Kind: audit.ActorUser, ID: u.ID, Name: u.Name, Address: clientIP},
+		Target: userTarget(u.ID, u.Name), Details: details})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -89,13 +89,16 @@ const (
 	// PermRevealSecrets shows stored secrets (connection credentials, hook
 	// key values) unmasked.
 	PermRevealSecrets Permission = "secrets:reveal"
+	// PermViewAudit reads and exports the audit log. Only super admins
+	// have it: the log shows every other user's actions and addresses.
+	PermViewAudit Permission = "audit:view"
 )
 
 // AllPermissions lists every permission in a stable order.
 func AllPermissions() []Permission {
 	return []Permission{PermSelf, PermViewDashboard, PermViewIssues, PermRespondIssues, PermManageSources,
 		PermViewHooks, PermManageHooks, PermViewFlows, PermManageFlows, PermDecideApprovals, PermManageConnections, PermManageTables,
-		PermManageTemplates, PermManageEndpointTokens, PermManageUsers, PermManageSettings, PermRevealSecrets}
+		PermManageTemplates, PermManageEndpointTokens, PermManageUsers, PermManageSettings, PermRevealSecrets, PermViewAudit}
 }
 
 // permissionsOf is the whole permission model; docs/auth.md shows it as a

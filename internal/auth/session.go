@@ -12,6 +12,8 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/store"
+
+	"github.com/vigil-ispm/vigil/internal/audit"
 )
 
 // SessionCookie is the name of the cookie that carries a session token.
@@ -152,6 +154,9 @@ func (s *Service) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		if err := s.EndSession(r.Context(), c.Value); err != nil {
 			return err
+		}
+		if u, ok := UserFrom(r.Context()); ok {
+			s.audit.Record(r.Context(), audit.Entry{Action: "auth.signout", Target: userTarget(u.ID, u.Name)})
 		}
 	}
 	http.SetCookie(w, s.cookie(r, "", -1, time.Time{}))

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -92,6 +93,8 @@ func (s *Service) CreateToken(ctx context.Context, userID, name string, ttl time
 		return nil, "", fmt.Errorf("create API token: %w", err)
 	}
 	s.log.Info("API token created", "user", u.Name, "user_id", u.ID, "token_id", row.ID, "token_name", name)
+	s.audit.Record(ctx, audit.Entry{Action: "token.create", Target: audit.Target{Kind: "api_token", ID: row.ID, Name: name},
+		Details: map[string]any{"user": u.Name}})
 	t := tokenFromRow(row)
 	t.UserName = u.Name
 	return t, raw, nil
@@ -134,6 +137,10 @@ func (s *Service) Token(ctx context.Context, tokenID string) (*Token, error) {
 
 // RevokeToken deletes a token; requests carrying it fail from then on.
 func (s *Service) RevokeToken(ctx context.Context, tokenID string) error {
+	target := audit.Target{Kind: "api_token", ID: tokenID}
+	if row, err := s.st.APIToken(ctx, tokenID); err == nil {
+		target.Name = row.Name
+	}
 	err := s.st.DeleteAPIToken(ctx, tokenID)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no API token %q: %w", tokenID, ErrNotFound)
@@ -142,6 +149,7 @@ func (s *Service) RevokeToken(ctx context.Context, tokenID string) error {
 		return fmt.Errorf("revoke API token: %w", err)
 	}
 	s.log.Info("API token revoked", "token_id", tokenID)
+	s.audit.Record(ctx, audit.Entry{Action: "token.revoke", Target: target})
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -47,6 +48,8 @@ func (s *Service) CreateUser(ctx context.Context, name string, role Role, passwo
 		return nil, fmt.Errorf("create user %s: %w", name, err)
 	}
 	s.log.Info("user created", "user", name, "user_id", row.ID, "role", string(role))
+	s.audit.Record(ctx, audit.Entry{Action: "user.create", Target: userTarget(row.ID, name),
+		Details: map[string]any{"role": string(role)}})
 	return userFromRow(row), nil
 }
 
@@ -190,6 +193,21 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, up UserUpdate) 
 	}
 	s.log.Info("user updated", "user", out.Name, "user_id", out.ID, "role", string(out.Role), "disabled", out.Disabled,
 		"password_changed", hash != "")
+	details := map[string]any{}
+	if up.Role != nil {
+		details["role"] = string(out.Role)
+	}
+	if up.Disabled != nil {
+		details["disabled"] = out.Disabled
+	}
+	if hash != "" {
+		details["changed"] = []string{"password"}
+	}
+	action := "user.update"
+	if ctxPasswordChange(ctx) {
+		action = "user.password.change"
+	}
+	s.audit.Record(ctx, audit.Entry{Action: action, Target: userTarget(out.ID, out.Name), Details: details})
 	return out, nil
 }
 
@@ -208,8 +226,17 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next, cli
 	if _, err := s.Login(ctx, u.Name, current, clientIP); err != nil {
 		return err
 	}
-	_, err = s.UpdateUser(ctx, userID, UserUpdate{Password: &next})
+	_, err = s.UpdateUser(context.WithValue(ctx, ownPasswordKey{}, true), userID, UserUpdate{Password: &next})
 	return err
+}
+
+// ownPasswordKey marks an UpdateUser that is a user changing their own
+// password, so that the audit log tells it from an administrator's reset.
+type ownPasswordKey struct{}
+
+func ctxPasswordChange(ctx context.Context) bool {
+	b, _ := ctx.Value(ownPasswordKey{}).(bool)
+	return b
 }
 
 // BootstrapName is the user Bootstrap creates.

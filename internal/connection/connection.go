@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -116,12 +117,32 @@ type Service struct {
 	// guard checks URL fields when they are saved; the client checks them
 	// again at each connection.
 	guard *netguard.Guard
+	// audit records the changes people make to connections.
+	audit *audit.Recorder
 }
 
 // New returns a Service over st, sealing secrets with box.
 func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	cfg = cfg.withDefaults()
-	return &Service{st: st, box: box, cfg: cfg, guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver})}
+	return &Service{st: st, box: box, cfg: cfg, guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver}),
+		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
+}
+
+// connTarget is c as the audit log names it.
+func connTarget(c *store.Connection) audit.Target {
+	return audit.Target{Kind: "connection", ID: c.ID, Name: c.Name}
+}
+
+// changedFields names the fields of t whose values differ between before
+// and after, for the audit log: a secret field is named, never its value.
+func changedFields(t Type, before, after map[string]string) []string {
+	var out []string
+	for _, f := range t.Fields {
+		if before[f.Name] != after[f.Name] {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // Input is what a user sets on a connection: the console's form, the API's
@@ -181,6 +202,8 @@ func (s *Service) Create(ctx context.Context, in Input) (*Connection, error) {
 		}
 		return nil, fmt.Errorf("save connection %q: %w", c.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "connection.create", Target: connTarget(c),
+		Details: map[string]any{"kind": c.Kind, "dryRun": c.DryRun, "fieldsSet": changedFields(t, nil, vals)}})
 	return s.view(c, t, vals), nil
 }
 
@@ -206,6 +229,13 @@ func (s *Service) Update(ctx context.Context, nameOrID string, in Input) (*Conne
 	if err != nil {
 		return nil, err
 	}
+	changed := changedFields(t, saved, vals)
+	if name := strings.TrimSpace(in.Name); name != c.Name {
+		changed = append(changed, "name")
+	}
+	if in.DryRun != c.DryRun {
+		changed = append(changed, "dryRun")
+	}
 	c.Name = strings.TrimSpace(in.Name)
 	c.DryRun = in.DryRun
 	c.UpdatedAt = s.cfg.Now()
@@ -218,6 +248,7 @@ func (s *Service) Update(ctx context.Context, nameOrID string, in Input) (*Conne
 		}
 		return nil, fmt.Errorf("save connection %q: %w", c.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "connection.update", Target: connTarget(c), Details: audit.Changed(changed...)})
 	return s.view(c, t, vals), nil
 }
 
@@ -236,6 +267,7 @@ func (s *Service) SetDryRun(ctx context.Context, nameOrID string, on bool) (*Con
 	if err := s.st.UpdateConnection(ctx, c); err != nil {
 		return nil, fmt.Errorf("save connection %q: %w", c.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "connection.dryrun", Target: connTarget(c), Details: map[string]any{"dryRun": on}})
 	t, _ := TypeOf(c.Kind)
 	return s.view(c, t, vals), nil
 }
@@ -296,6 +328,7 @@ func (s *Service) Delete(ctx context.Context, nameOrID string) error {
 	if err := s.st.DeleteConnection(ctx, c.ID); err != nil {
 		return fmt.Errorf("remove connection %q: %w", c.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "connection.delete", Target: connTarget(c)})
 	return nil
 }
 

@@ -59,7 +59,7 @@ func (c *Console) showFlowEndpoint(w http.ResponseWriter, r *http.Request) {
 		ev.Response = dsl.ResponseSync
 	}
 	if ev.Security == dsl.SecurityClientToken {
-		if ev.Token, err = c.svc.Endpoints.Token(ep); err != nil {
+		if ev.Token, err = c.svc.Endpoints.Reveal(ctx, ep, f.Title); err != nil {
 			c.serverError(w, r, err)
 			return
 		}

@@ -21,7 +21,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"/workflows/history", "/workflows/history?status=succeeded&duration=lt1s", "/workflows/executions/" + f.executionID,
 		"/workflows/connections", "/workflows/connections/new", "/workflows/connections/new?type=okta",
 		"/workflows/tables", "/workflows/tables/" + f.tableID,
-		"/admin/users", "/admin/tokens", "/admin/settings",
+		"/admin/users", "/admin/tokens", "/admin/settings", "/admin/audit", "/admin/audit?action=flow&since=2026-01-01",
 	}
 	for _, p := range pages {
 		t.Run(p, func(t *testing.T) {

@@ -66,6 +66,7 @@ func TestRolesOnEveryRoute(t *testing.T) {
 		{"GET", "/workflows/tables/" + f.tableID, nil, []string{S, W}},
 		{"GET", "/workflows/tables/" + f.tableID + "/export", nil, []string{S, W}},
 		{"GET", "/admin/users", nil, []string{S}},
+		{"GET", "/admin/audit", nil, []string{S}},
 		{"GET", "/admin/tokens", nil, []string{S, W, R, V}},
 		{"GET", "/admin/password", nil, []string{S, W, R, V}},
 		{"GET", "/admin/settings", nil, []string{S}},

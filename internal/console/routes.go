@@ -101,6 +101,7 @@ func (c *Console) routes() *auth.RouteTable {
 	mux.Handle("POST /admin/tokens/{id}/revoke", p(auth.PermSelf, c.revokeToken))
 	mux.Handle("GET /admin/settings", p(auth.PermManageSettings, c.showSettings))
 	mux.Handle("POST /admin/settings", p(auth.PermManageSettings, c.saveSettings))
+	mux.Handle("GET /admin/audit", p(auth.PermViewAudit, c.showAuditLog))
 
 	mux.Handle("/", auth.OpenFunc(c.notFound))
 	return mux

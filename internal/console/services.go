@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/event"
@@ -51,6 +52,13 @@ type Services struct {
 	// Cluster reads the nodes and the queue depth for Admin → Settings.
 	// Hidden when nil.
 	Cluster func(ctx context.Context) (cluster.Status, error)
+	// Audit reads the audit log; *audit.Log satisfies it. Hidden when nil.
+	Audit AuditLog
+}
+
+// AuditLog reads the audit log for the Audit log page.
+type AuditLog interface {
+	List(ctx context.Context, f audit.Filter) (*audit.Page, error)
 }
 
 // Auth signs people in and out and finds the caller of each request.
@@ -120,7 +128,8 @@ type Hooks interface {
 // *invoke.Endpoints satisfies it.
 type Endpoints interface {
 	Ensure(ctx context.Context, flowID string) (*store.Endpoint, error)
-	Token(ep *store.Endpoint) (string, error)
+	// Reveal opens the client token to show it, recording that it was shown.
+	Reveal(ctx context.Context, ep *store.Endpoint, flowTitle string) (string, error)
 	Rotate(ctx context.Context, flowID string, grace time.Duration) (string, error)
 }
 

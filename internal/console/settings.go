@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -85,14 +86,31 @@ func (s *StoreSettings) SaveSettings(ctx context.Context, v SettingsValues) erro
 	if s.Now != nil {
 		now = s.Now
 	}
-	for key, val := range map[string]string{
+	prev, err := s.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	values := map[string]string{
 		SettingPublicURL: v.PublicURL, SettingAllowOutbound: v.AllowOutbound,
 		SettingHistoryDays: strconv.Itoa(v.HistoryDays), SettingDeliveryDays: strconv.Itoa(v.DeliveryDays),
-	} {
+	}
+	for key, val := range values {
 		if err := s.Queries.PutSetting(ctx, key, val, now()); err != nil {
 			return fmt.Errorf("save setting %s: %w", key, err)
 		}
 	}
+	// None of these settings is secret, so the record keeps the values.
+	changed := map[string]any{}
+	for key, was := range map[string]string{
+		SettingPublicURL: prev.PublicURL, SettingAllowOutbound: prev.AllowOutbound,
+		SettingHistoryDays: strconv.Itoa(prev.HistoryDays), SettingDeliveryDays: strconv.Itoa(prev.DeliveryDays),
+	} {
+		if values[key] != was {
+			changed[key] = map[string]string{"from": was, "to": values[key]}
+		}
+	}
+	audit.NewRecorder(s.Queries, nil, now).Record(ctx, audit.Entry{Action: "settings.update",
+		Target: audit.Target{Kind: "settings", Name: "server"}, Details: map[string]any{"changed": changed}})
 	return nil
 }
 

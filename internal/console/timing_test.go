@@ -203,6 +203,7 @@ func timedPages(t *testing.T, fw *fullWorld) map[string][]probe {
 		"GET /admin/tokens":                 pages(title("API tokens"), "/admin/tokens"),
 		"GET /admin/password":               pages(title("Change your password"), "/admin/password"),
 		"GET /admin/settings":               pages(title("Settings"), "/admin/settings"),
+		"GET /admin/audit":                  pages(title("Audit log"), "/admin/audit", "/admin/audit?action=issue"),
 	}
 }
 

@@ -30,7 +30,7 @@ var viewNames = []string{
 	"execution_list", "execution_show", "approval_list",
 	"connection_list", "connection_form",
 	"table_list", "table_show",
-	"user_list", "token_list", "settings_show",
+	"user_list", "token_list", "settings_show", "audit_list",
 	"alert_list",
 	"identity_list", "identity_show",
 	"password_form",

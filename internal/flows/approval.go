@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/id"
@@ -176,6 +177,8 @@ func (s *Service) Decide(ctx context.Context, approvalID string, d Decision) (*A
 		return nil, decidable(a, s.now())
 	}
 	s.cfg.Logger.Info("approval request decided", "approval", a.ID, "execution", a.ExecutionID, "status", status, "user", d.User)
+	s.audit.Record(ctx, audit.Entry{Action: "approval.decide", Target: audit.Target{Kind: "approval", ID: a.ID},
+		Details: map[string]any{"status": string(status), "execution": a.ExecutionID}})
 	return s.Approval(ctx, approvalID)
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
@@ -326,6 +327,14 @@ func (s *Service) saveTx(ctx context.Context, tx *store.Tx, folderID, flowID str
 			row.FolderName = f.Name
 		}
 	}
+	action := "flow.update"
+	if created {
+		action = "flow.create"
+	}
+	if err := s.audit.RecordTx(ctx, tx.Queries, audit.Entry{Action: action, Target: flowTarget(row.ID, row.Title),
+		Details: map[string]any{"version": row.Version, "folder": row.FolderName, "namespace": row.Namespace, "name": row.Name}}); err != nil {
+		return nil, err
+	}
 	return &SaveResult{Flow: flowOf(row), Created: created, Changed: true}, nil
 }
 
@@ -362,7 +371,17 @@ func (s *Service) SetOn(ctx context.Context, flowID string, on bool) (*Flow, err
 		return nil, fmt.Errorf("turn flow %q %s: %w", f.Title, onOff(on), err)
 	}
 	f.On = on
+	action := "flow.disable"
+	if on {
+		action = "flow.enable"
+	}
+	s.audit.Record(ctx, audit.Entry{Action: action, Target: flowTarget(f.ID, f.Title)})
 	return f, nil
+}
+
+// flowTarget names a flow for the audit log.
+func flowTarget(id, title string) audit.Target {
+	return audit.Target{Kind: "flow", ID: id, Name: title}
 }
 
 func onOff(on bool) string {
@@ -423,6 +442,7 @@ func (s *Service) DeleteFlow(ctx context.Context, flowID string) error {
 	if err := s.st.DeleteFlow(ctx, flowID); err != nil {
 		return fmt.Errorf("delete flow %q: %w", f.Title, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "flow.delete", Target: flowTarget(f.ID, f.Title)})
 	return nil
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -180,6 +181,8 @@ type Service struct {
 	// local runs executions in-process; nil until RunLocally.
 	local   *localPool
 	backlog backlogCounter
+	// audit records the changes people make to flows and folders.
+	audit *audit.Recorder
 }
 
 // New returns a Service over st, sealing execution data with box. It
@@ -188,7 +191,8 @@ type Service struct {
 func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	s := &Service{st: st, box: box, cfg: cfg, queue: cfg.Queue, cache: newWorkflowCache(256),
-		waiters: map[string][]*waiter{}, running: map[string]context.CancelCauseFunc{}}
+		waiters: map[string][]*waiter{}, running: map[string]context.CancelCauseFunc{},
+		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
 	s.rowIDs = catalog.NewRowIDs(cfg.Now)
 	s.tables = &dbTables{s: s}
 	if !cfg.Catalog.Lookup("tables.createRow") {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -75,7 +76,13 @@ func (s *Service) CreateFolder(ctx context.Context, name, description string) (*
 		}
 		return nil, fmt.Errorf("create folder %q: %w", name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "folder.create", Target: folderTarget(f)})
 	return folderOf(f), nil
+}
+
+// folderTarget names a folder for the audit log.
+func folderTarget(f *store.FlowFolder) audit.Target {
+	return audit.Target{Kind: "folder", ID: f.ID, Name: f.Name}
 }
 
 // ensureFolder returns the folder called name, creating it in tx if needed.
@@ -92,7 +99,10 @@ func (s *Service) ensureFolder(ctx context.Context, tx *store.Tx, name string) (
 	}
 	now := s.now()
 	f = &store.FlowFolder{ID: id.NewAt("fld", now), Name: name, CreatedAt: now, UpdatedAt: now}
-	return f, tx.CreateFlowFolder(ctx, f)
+	if err := tx.CreateFlowFolder(ctx, f); err != nil {
+		return f, err
+	}
+	return f, s.audit.RecordTx(ctx, tx.Queries, audit.Entry{Action: "folder.create", Target: folderTarget(f)})
 }
 
 // UpdateFolder renames a folder or changes its description.
@@ -112,6 +122,7 @@ func (s *Service) UpdateFolder(ctx context.Context, folderID, name, description 
 		}
 		return nil, fmt.Errorf("update folder %s: %w", folderID, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "folder.update", Target: folderTarget(f)})
 	return folderOf(f), nil
 }
 
@@ -139,6 +150,9 @@ func (s *Service) DeleteFolder(ctx context.Context, folderID string) error {
 				return err
 			}
 		}
-		return tx.DeleteFlowFolder(ctx, folderID)
+		if err := tx.DeleteFlowFolder(ctx, folderID); err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, tx.Queries, audit.Entry{Action: "folder.delete", Target: folderTarget(f)})
 	})
 }

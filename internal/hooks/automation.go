@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -151,6 +152,8 @@ func (s *Service) SetAutomation(ctx context.Context, idOrName string, in Automat
 	if err := s.st.PutHookAutomation(ctx, automationToStore(a)); err != nil {
 		return nil, fmt.Errorf("save the automation of %s: %w", h.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "hook.automation.update", Target: hookTarget(h),
+		Details: map[string]any{"allTitles": a.AllTitles, "titles": a.Titles, "autoSend": a.AutoSend}})
 	return a, nil
 }
 

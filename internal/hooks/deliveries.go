@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -171,6 +172,9 @@ func (s *Service) Resend(ctx context.Context, deliveryIDs ...string) (int, error
 	if s.queue == nil {
 		return 0, ErrNoQueue
 	}
+	if len(deliveryIDs) == 0 {
+		return 0, nil
+	}
 	now := s.now()
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		for _, did := range deliveryIDs {
@@ -190,6 +194,12 @@ func (s *Service) Resend(ctx context.Context, deliveryIDs ...string) (int, error
 	if err != nil {
 		return 0, fmt.Errorf("resend: %w", err)
 	}
+	shown := deliveryIDs
+	if len(shown) > 20 {
+		shown = shown[:20]
+	}
+	s.audit.Record(ctx, audit.Entry{Action: "delivery.resend", Target: audit.Target{Kind: "delivery", ID: deliveryIDs[0]},
+		Details: map[string]any{"count": len(deliveryIDs), "deliveries": shown}})
 	return len(deliveryIDs), nil
 }
 
@@ -224,9 +234,13 @@ func (s *Service) Pause(ctx context.Context, idOrName, reason string) error {
 	if reason == "" {
 		reason = "Paused by a user."
 	}
-	return s.st.InTx(ctx, func(tx *store.Tx) error {
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
 		return pauseTx(ctx, tx, h.ID, reason, s.now())
 	})
+	if err == nil {
+		s.audit.Record(ctx, audit.Entry{Action: "hook.pause", Target: hookTarget(h), Details: map[string]any{"reason": reason}})
+	}
+	return err
 }
 
 // Resume makes a paused integration active again and queues what it holds
@@ -260,5 +274,6 @@ func (s *Service) Resume(ctx context.Context, idOrName string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("resume integration %s: %w", h.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "hook.resume", Target: hookTarget(h), Details: map[string]any{"requeued": n}})
 	return n, nil
 }

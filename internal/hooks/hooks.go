@@ -29,6 +29,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -235,6 +236,8 @@ type Service struct {
 	// guard checks addresses when they are saved; the client checks
 	// them again at each connection.
 	guard *netguard.Guard
+	// audit records the changes people make to integrations.
+	audit *audit.Recorder
 }
 
 // New returns a Service over st, sealing secrets with box.
@@ -250,12 +253,33 @@ func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 		lim = newSharedLimits(st, cfg.RequestTimeout)
 	}
 	return &Service{st: st, box: box, cfg: cfg, client: &client, queue: cfg.Queue, limits: lim,
-		guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver})}
+		guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver}),
+		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
 }
 
 // SetQueue sets the job inserter when it could not be passed to New: the
 // application registers the workers (Register) before it builds the queue.
 func (s *Service) SetQueue(q JobInserter) { s.queue = q }
+
+// hookTarget is h as the audit log names it.
+func hookTarget(h *store.Hook) audit.Target {
+	return audit.Target{Kind: "hook", ID: h.ID, Name: h.Name}
+}
+
+// keyDetails lists the names of the keys given a value, which the audit
+// log records as changed secrets without their values.
+func keyDetails(details map[string]any, keys []Key) map[string]any {
+	var given []string
+	for _, k := range keys {
+		if k.Value != "" {
+			given = append(given, k.Name)
+		}
+	}
+	if len(given) > 0 {
+		details["keyValuesSet"] = given
+	}
+	return details
+}
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 

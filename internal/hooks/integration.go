@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -237,6 +239,8 @@ func (s *Service) Create(ctx context.Context, in Input) (*Integration, string, e
 		}
 		return nil, "", fmt.Errorf("save integration %s: %w", in.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "hook.create", Target: hookTarget(h),
+		Details: keyDetails(map[string]any{"secret": "created"}, in.Keys)})
 	v, err := s.view(h)
 	return v, whsec, err
 }
@@ -248,9 +252,25 @@ func (s *Service) Update(ctx context.Context, hookID string, in Input) (*Integra
 	if err != nil {
 		return nil, err
 	}
+	// The keys as given: checkInput fills in the saved values of keys
+	// sent without one, which the audit entry must not count as set.
+	given := slices.Clone(in.Keys)
 	in, err = s.checkInput(ctx, in, h)
 	if err != nil {
 		return nil, err
+	}
+	var changed []string
+	if in.Name != h.Name {
+		changed = append(changed, "name")
+	}
+	if in.URL != h.URL {
+		changed = append(changed, "url")
+	}
+	if in.MaxInFlight != h.MaxInFlight || in.RatePerSecond != h.RatePerSecond {
+		changed = append(changed, "limits")
+	}
+	if keysChanged(s.keyNames(h), given) {
+		changed = append(changed, "keys")
 	}
 	h.Name, h.URL, h.MaxInFlight, h.RatePerSecond, h.UpdatedAt = in.Name, in.URL, in.MaxInFlight, in.RatePerSecond, s.now()
 	if h.KeysJSON, err = s.sealKeys(h.ID, in.Keys); err != nil {
@@ -262,7 +282,37 @@ func (s *Service) Update(ctx context.Context, hookID string, in Input) (*Integra
 		}
 		return nil, fmt.Errorf("save integration %s: %w", in.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "hook.update", Target: hookTarget(h),
+		Details: keyDetails(audit.Changed(changed...), given)})
 	return s.Get(ctx, h.ID)
+}
+
+// keyNames lists h's keys as "placement:name", for telling whether an
+// update changed which keys are sent; nil when they cannot be read.
+func (s *Service) keyNames(h *store.Hook) []string {
+	keys, err := s.openKeys(h)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = string(k.Placement) + ":" + k.Name
+	}
+	return out
+}
+
+// keysChanged reports whether keys differ from before (keyNames) in the
+// keys they name, or give any key a new value.
+func keysChanged(before []string, keys []Key) bool {
+	if len(before) != len(keys) {
+		return true
+	}
+	for i, k := range keys {
+		if k.Value != "" || before[i] != string(k.Placement)+":"+k.Name {
+			return true
+		}
+	}
+	return false
 }
 
 // hook loads an integration by id or, failing that, by name.
@@ -339,6 +389,7 @@ func (s *Service) Delete(ctx context.Context, idOrName string) error {
 		return fmt.Errorf("delete integration %s: %w", h.Name, err)
 	}
 	s.limits.forget(h.ID)
+	s.audit.Record(ctx, audit.Entry{Action: "hook.delete", Target: hookTarget(h)})
 	return nil
 }
 
@@ -371,5 +422,7 @@ func (s *Service) RotateSecret(ctx context.Context, idOrName string, grace time.
 	if err := s.st.UpdateHookSecrets(ctx, h); err != nil {
 		return "", fmt.Errorf("save the new signing secret of %s: %w", h.Name, err)
 	}
+	s.audit.Record(ctx, audit.Entry{Action: "hook.secret.rotate", Target: hookTarget(h),
+		Details: map[string]any{"changed": []string{"secret"}, "graceSeconds": max(int64(grace/time.Second), 0)}})
 	return whsec, nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/connector"
@@ -144,6 +145,7 @@ func New(t testing.TB, opts Options) *World {
 		Settings:   &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
 		Health:     st.Queries,
 		Identities: identity.New(st, now),
+		Audit:      audit.NewLog(st.Queries),
 	}
 	var invokeFlows invoke.Flows
 	workers := river.NewWorkers()

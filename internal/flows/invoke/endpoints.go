@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -18,6 +19,8 @@ type Endpoints struct {
 	store *store.Store
 	box   *secret.Box
 	now   func() time.Time
+	// audit records who saw or rotated a client token.
+	audit *audit.Recorder
 }
 
 // NewEndpoints returns the endpoint settings service.
@@ -25,7 +28,7 @@ func NewEndpoints(st *store.Store, box *secret.Box, now func() time.Time) *Endpo
 	if now == nil {
 		now = time.Now
 	}
-	return &Endpoints{store: st, box: box, now: now}
+	return &Endpoints{store: st, box: box, now: now, audit: audit.NewRecorder(st, nil, now)}
 }
 
 // Settings is what the "Endpoint settings" dialog and `vigil flows endpoint`
@@ -78,6 +81,18 @@ func (e *Endpoints) Token(ep *store.Endpoint) (string, error) {
 	return e.box.Open(ep.TokenSealed, tokenPurpose(ep.FlowID))
 }
 
+// Reveal opens the flow's current client token to show it to a person,
+// and records in the audit log that it was shown (never the token).
+// flowTitle names the flow in the record.
+func (e *Endpoints) Reveal(ctx context.Context, ep *store.Endpoint, flowTitle string) (string, error) {
+	token, err := e.Token(ep)
+	if err != nil {
+		return "", err
+	}
+	e.audit.Record(ctx, audit.Entry{Action: "flow.token.reveal", Target: audit.Target{Kind: "flow", ID: ep.FlowID, Name: flowTitle}})
+	return token, nil
+}
+
 // Rotate gives the flow a new client token. With grace 0 the old token stops
 // working at once; otherwise it keeps working until grace has passed.
 func (e *Endpoints) Rotate(ctx context.Context, flowID string, grace time.Duration) (string, error) {
@@ -99,6 +114,12 @@ func (e *Endpoints) Rotate(ctx context.Context, flowID string, grace time.Durati
 	if err := e.store.UpdateEndpointTokens(ctx, ep); err != nil {
 		return "", fmt.Errorf("rotate token: %w", err)
 	}
+	target := audit.Target{Kind: "flow", ID: flowID}
+	if f, err := e.store.Flow(ctx, flowID); err == nil {
+		target.Name = f.Title
+	}
+	e.audit.Record(ctx, audit.Entry{Action: "flow.token.rotate", Target: target,
+		Details: map[string]any{"changed": []string{"clientToken"}, "graceSeconds": max(int64(grace/time.Second), 0)}})
 	return token, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -41,6 +42,8 @@ type Service struct {
 
 	mu     sync.Mutex
 	lastID string // the latest history id, to keep ids increasing
+	// audit records the status changes people make.
+	audit *audit.Recorder
 }
 
 // New returns a Service over st that writes issue events to outbox.
@@ -52,7 +55,7 @@ func New(st *store.Store, outbox event.Outbox, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: st, outbox: outbox, cfg: cfg}
+	return &Service{st: st, outbox: outbox, cfg: cfg, audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }

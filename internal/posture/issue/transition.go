@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -26,7 +27,9 @@ type Skip struct {
 // change is one kind of user action: from which statuses it is allowed,
 // and what it does to a row.
 type change struct {
-	action  string
+	action string
+	// audit is the action's name in the audit log.
+	audit   string
 	allowed []Status
 	verb    string // for messages: "snooze", "acknowledge", …
 	apply   func(r *store.PostureIssue, at time.Time)
@@ -76,6 +79,17 @@ func (s *Service) apply(ctx context.Context, ids []string, note Note, c change) 
 				return fmt.Errorf("update issue %s: %w", r.ID, err)
 			}
 			if err := s.record(ctx, tx, r, c.action, from, note, "", at); err != nil {
+				return err
+			}
+			details := map[string]any{"from": string(from), "to": r.Status}
+			if !r.SnoozedUntil.IsZero() {
+				details["snoozedUntil"] = r.SnoozedUntil
+			}
+			if note.Why != "" {
+				details["note"] = note.Why
+			}
+			if err := s.audit.RecordTx(ctx, tx.Queries, audit.Entry{Action: c.audit,
+				Target: audit.Target{Kind: "issue", ID: r.ID, Name: r.Title + " — " + r.EntityName}, Details: details}); err != nil {
 				return err
 			}
 			out.Changed = append(out.Changed, issueID)
@@ -157,7 +171,7 @@ func (s *Service) one(ctx context.Context, issueID string, note Note, c change) 
 
 func snooze(until time.Time) change {
 	return change{
-		action: ActionSnoozed, verb: "snooze",
+		action: ActionSnoozed, verb: "snooze", audit: "issue.snooze",
 		allowed: []Status{StatusOpen, StatusAcknowledged, StatusSnoozed},
 		apply: func(r *store.PostureIssue, _ time.Time) {
 			r.Status = string(StatusSnoozed)
@@ -192,7 +206,7 @@ func (s *Service) SnoozeMany(ctx context.Context, ids []string, until time.Time,
 }
 
 var acknowledge = change{
-	action: ActionAcknowledged, verb: "acknowledge",
+	action: ActionAcknowledged, verb: "acknowledge", audit: "issue.acknowledge",
 	allowed: []Status{StatusOpen, StatusSnoozed},
 	apply: func(r *store.PostureIssue, _ time.Time) {
 		r.Status = string(StatusAcknowledged)
@@ -212,7 +226,7 @@ func (s *Service) AcknowledgeMany(ctx context.Context, ids []string, note Note) 
 }
 
 var falsePositive = change{
-	action: ActionFalsePositive, verb: "mark false positive",
+	action: ActionFalsePositive, verb: "mark false positive", audit: "issue.false_positive",
 	allowed: []Status{StatusOpen, StatusSnoozed, StatusAcknowledged, StatusResolved},
 	apply: func(r *store.PostureIssue, _ time.Time) {
 		r.Status = string(StatusFalsePositive)
@@ -232,7 +246,7 @@ func (s *Service) MarkFalsePositiveMany(ctx context.Context, ids []string, note 
 }
 
 var reopen = change{
-	action: ActionReverted, verb: "reopen",
+	action: ActionReverted, verb: "reopen", audit: "issue.reopen",
 	allowed: []Status{StatusSnoozed, StatusAcknowledged, StatusFalsePositive},
 	apply: func(r *store.PostureIssue, at time.Time) {
 		r.SnoozedUntil = time.Time{}

@@ -37,6 +37,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
@@ -201,6 +202,8 @@ type Service struct {
 	// guard checks source URLs when they are saved; the HTTP client checks
 	// them again at each connection.
 	guard *netguard.Guard
+	// audit records the changes people make to sources.
+	audit *audit.Recorder
 }
 
 // JobInserter inserts jobs in a transaction (the application's queue).
@@ -229,7 +232,13 @@ func New(st *store.Store, box *secret.Box, issues *issue.Service, cfg Config) *S
 	if cfg.ScanLease <= 0 {
 		cfg.ScanLease = 30 * time.Second
 	}
-	return &Service{st: st, box: box, issues: issues, cfg: cfg, guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver})}
+	return &Service{st: st, box: box, issues: issues, cfg: cfg, guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver}),
+		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
+}
+
+// sourceTarget is r as the audit log names it.
+func sourceTarget(r *store.PostureSource) audit.Target {
+	return audit.Target{Kind: "source", ID: r.ID, Name: r.Name}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
@@ -338,6 +347,10 @@ func (s *Service) Add(ctx context.Context, in Input) (*Source, error) {
 		if err := tx.CreatePostureSource(ctx, row); err != nil {
 			return err
 		}
+		if err := s.audit.RecordTx(ctx, tx.Queries, audit.Entry{Action: "source.create", Target: sourceTarget(row),
+			Details: map[string]any{"kind": row.Kind, "primary": in.Primary, "credentialsSet": !in.Credentials.empty()}}); err != nil {
+			return err
+		}
 		if in.Primary || (!hasPrimary && in.Kind == KindOkta) {
 			row.Primary = true
 			return tx.SetPosturePrimary(ctx, row.ID, now)
@@ -424,7 +437,7 @@ func (s *Service) Remove(ctx context.Context, name, by string) error {
 		if err := tx.DeletePostureSource(ctx, r.ID); err != nil {
 			return fmt.Errorf("remove source %s: %w", name, err)
 		}
-		return nil
+		return s.audit.RecordTx(ctx, tx.Queries, audit.Entry{Action: "source.delete", Target: sourceTarget(r)})
 	})
 }
 
@@ -437,7 +450,10 @@ func (s *Service) SetPrimary(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		return tx.SetPosturePrimary(ctx, r.ID, s.now())
+		if err := tx.SetPosturePrimary(ctx, r.ID, s.now()); err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, tx.Queries, audit.Entry{Action: "source.primary", Target: sourceTarget(r)})
 	})
 }
 
@@ -452,7 +468,11 @@ func (s *Service) SetSchedule(ctx context.Context, name string, every time.Durat
 	if every > 0 {
 		secs = max(int64(every/time.Second), 60)
 	}
-	return s.st.UpdatePostureSchedule(ctx, r.ID, secs, true, s.now())
+	if err := s.st.UpdatePostureSchedule(ctx, r.ID, secs, true, s.now()); err != nil {
+		return err
+	}
+	s.audit.Record(ctx, audit.Entry{Action: "source.schedule", Target: sourceTarget(r), Details: map[string]any{"everySeconds": secs}})
+	return nil
 }
 
 // credentials opens a source's sealed secrets.
