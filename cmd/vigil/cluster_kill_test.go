@@ -387,7 +387,7 @@ do:
 	recoveredIn := time.Since(killedAt)
 
 	mu.Lock()
-	checkRanOnce(t, st, flowID, accepted, 3)
+	checkExecutions(context.Background(), t, st, flowID, accepted)
 	mu.Unlock()
 
 	recvMu.Lock()

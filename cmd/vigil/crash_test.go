@@ -40,17 +40,9 @@ func testServeKilled(t *testing.T, dialect string) {
 	dataDir := t.TempDir()
 	dbURL := storetest.DatabaseURL(t, dialect)
 
-	// Each execution calls this receiver twice; it is slow enough that the
-	// kill finds executions mid-way.
-	var calls atomic.Int64
-	effects := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		time.Sleep(5 * time.Millisecond)
-		io.WriteString(w, `{"ok":true}`)
-	}))
+	effects := newEffects()
 	defer effects.Close()
 
-	// The flow and its token, stored before the server starts.
 	a, err := app.Open(ctx, app.Config{DataDir: dataDir, DatabaseURL: dbURL, LogOutput: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +51,69 @@ func testServeKilled(t *testing.T, dialect string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	flow := newInvokedFlow(ctx, t, svc, effects.URL)
+	a.Close()
+
+	srv := newChild(t, dataDir, dbURL)
+	load := startInvokeLoad(ctx, 8, invoke.InvokeURL(srv.url, flow.alias), flow.token)
+
+	srv.start()
+	srv.waitUntil("accepted executions", func() bool { return load.count() >= 60 })
+	srv.kill()
+	load.stop()
+
+	st, err := store.Open(ctx, store.Config{URL: storeURL(dataDir, dbURL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	unfinished, err := st.UnfinishedFlowExecutions(ctx, flow.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unfinished == 0 {
+		t.Fatal("no execution was unfinished at the kill; the test proves nothing")
+	}
+
+	srv.start()
+	defer srv.stop()
+	srv.waitUntil("every execution to end", func() bool {
+		n, err := st.UnfinishedFlowExecutions(ctx, flow.id)
+		return err == nil && n == 0
+	})
+	stored := checkExecutions(ctx, t, st, flow.id, load.snapshot())
+	t.Logf("%d executions accepted, %d stored, %d unfinished at the kill, %d receiver calls", load.count(), stored, unfinished, effects.calls.Load())
+}
+
+// effects is the receiver the invoked flow calls twice per execution; it
+// is slow enough that a kill finds executions mid-way.
+type effects struct {
+	*httptest.Server
+	calls atomic.Int64
+}
+
+func newEffects() *effects {
+	e := &effects{}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.calls.Add(1)
+		time.Sleep(5 * time.Millisecond)
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	return e
+}
+
+// invokedFlow is a flow with an API Endpoint, on, of three steps: two
+// calls to the effects receiver and a set.
+type invokedFlow struct {
+	id, alias, token string
+}
+
+// invokedSteps is how many steps each execution of an invokedFlow journals.
+const invokedSteps = 3
+
+// newInvokedFlow stores the flow and its endpoint, before the server starts.
+func newInvokedFlow(ctx context.Context, t *testing.T, svc *app.Services, effectsURL string) invokedFlow {
+	t.Helper()
 	folder, err := svc.Flows.CreateFolder(ctx, "Crash", "")
 	if err != nil {
 		t.Fatal(err)
@@ -77,15 +132,14 @@ do:
   - first: {call: http, with: {method: get, endpoint: '%[1]s/first'}}
   - second: {call: http, with: {method: get, endpoint: '%[1]s/second'}}
   - done: {set: {ok: true}}
-`, effects.URL))})
+`, effectsURL))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	flowID := res.Flow.ID
-	if _, err := svc.Flows.SetOn(ctx, flowID, true); err != nil {
+	if _, err := svc.Flows.SetOn(ctx, res.Flow.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	ep, err := svc.Endpoints.Ensure(ctx, flowID)
+	ep, err := svc.Endpoints.Ensure(ctx, res.Flow.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,54 +147,99 @@ do:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Close()
+	return invokedFlow{id: res.Flow.ID, alias: ep.Alias, token: token}
+}
 
+// child runs `vigil serve` as a child process on one data directory and
+// database, on the same address each time it is started.
+type child struct {
+	t                    *testing.T
+	dataDir, dbURL, addr string
+	url                  string
+	cmd                  *exec.Cmd
+	logs                 *logtest.Buffer
+}
+
+func newChild(t *testing.T, dataDir, dbURL string) *child {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	url := invoke.InvokeURL("http://"+addr, ep.Alias)
-	serve := func() (*exec.Cmd, *logtest.Buffer) {
-		t.Helper()
-		args := []string{"--data-dir", dataDir, "--allow-outbound", "127.0.0.0/8", "--log-level", "warn"}
-		if dbURL != "" {
-			args = append(args, "--database", dbURL)
-		}
-		args = append(args, "serve", "--addr", addr, "--execution-lease", "2s")
-		cmd := exec.Command(os.Args[0], args...)
-		logs := &logtest.Buffer{}
-		cmd.Stderr = logs
-		cmd.Env = append(os.Environ(), "VIGIL_TEST_RUN_MAIN=1", "VIGIL_TEST_ARGS=")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		waitUntil(t, "the server to be ready", logs, func() bool {
-			resp, err := http.Get("http://" + addr + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
-		return cmd, logs
-	}
+	return &child{t: t, dataDir: dataDir, dbURL: dbURL, addr: addr, url: "http://" + addr, logs: &logtest.Buffer{}}
+}
 
-	// Sync and async callers until the kill; an execution counts as
-	// accepted once its id reached the caller.
-	var mu sync.Mutex
-	accepted := map[string]string{} // id → how
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+// start starts the server and waits until it is ready.
+func (c *child) start() {
+	c.t.Helper()
+	args := []string{"--data-dir", c.dataDir, "--allow-outbound", "127.0.0.0/8", "--log-level", "warn"}
+	if c.dbURL != "" {
+		args = append(args, "--database", c.dbURL)
+	}
+	args = append(args, "serve", "--addr", c.addr, "--execution-lease", "2s")
+	cmd := exec.Command(os.Args[0], args...)
+	c.logs = &logtest.Buffer{}
+	cmd.Stderr = c.logs
+	cmd.Env = append(os.Environ(), "VIGIL_TEST_RUN_MAIN=1", "VIGIL_TEST_ARGS=")
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.cmd = cmd
+	c.waitUntil("the server to be ready", func() bool {
+		resp, err := http.Get(c.url + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// kill kills the server with SIGKILL: no shutdown code runs.
+func (c *child) kill() {
+	c.t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		c.t.Fatal(err)
+	}
+	c.cmd.Wait()
+}
+
+// stop stops the server as an operator would.
+func (c *child) stop() {
+	c.cmd.Process.Signal(os.Interrupt)
+	c.cmd.Wait()
+}
+
+// waitUntil waits for cond, failing with the server's log.
+func (c *child) waitUntil(what string, cond func() bool) {
+	c.t.Helper()
+	waitUntil(c.t, what, c.logs, cond)
+}
+
+// invokeLoad is callers invoking a flow's endpoint, half synchronously
+// and half asynchronously, until stopped. An execution
+// counts as accepted once its id reached the caller. The callers go on
+// while the server is down, so that they are calling when it comes back.
+type invokeLoad struct {
+	mu       sync.Mutex
+	accepted map[string]string // id → how
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+func startInvokeLoad(ctx context.Context, callers int, url, token string) *invokeLoad {
+	l := &invokeLoad{accepted: map[string]string{}}
+	ctx, l.cancel = context.WithCancel(ctx)
 	client := &http.Client{Timeout: 2 * time.Minute}
-	for i := range 8 {
+	for i := range callers {
 		async := i%2 == 1
-		wg.Add(1)
+		l.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for loadCtx.Err() == nil {
-				req, _ := http.NewRequestWithContext(loadCtx, http.MethodPost, url, strings.NewReader(`{"n":1}`))
+			defer l.wg.Done()
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(`{"n":1}`))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("x-api-client-token", token)
 				if async {
@@ -148,69 +247,55 @@ do:
 				}
 				resp, err := client.Do(req)
 				if err != nil {
+					// The server is down: try again shortly.
+					select {
+					case <-ctx.Done():
+					case <-time.After(10 * time.Millisecond):
+					}
 					continue
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if id := resp.Header.Get(invoke.HeaderExecutionID); id != "" {
-					mu.Lock()
-					accepted[id] = fmt.Sprintf("async=%v status=%d", async, resp.StatusCode)
-					mu.Unlock()
+					l.mu.Lock()
+					l.accepted[id] = fmt.Sprintf("async=%v status=%d", async, resp.StatusCode)
+					l.mu.Unlock()
 				}
 			}
 		}()
 	}
-	count := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(accepted)
-	}
-
-	first, logs := serve()
-	waitUntil(t, "accepted executions", logs, func() bool { return count() >= 60 })
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	first.Wait()
-	stopLoad()
-	wg.Wait()
-
-	st, err := store.Open(ctx, store.Config{URL: storeURL(dataDir, dbURL)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	unfinished, err := st.UnfinishedFlowExecutions(ctx, flowID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if unfinished == 0 {
-		t.Fatal("no execution was unfinished at the kill; the test proves nothing")
-	}
-
-	second, logs := serve()
-	defer func() {
-		second.Process.Signal(os.Interrupt)
-		second.Wait()
-	}()
-	waitUntil(t, "every execution to end", logs, func() bool {
-		n, err := st.UnfinishedFlowExecutions(ctx, flowID)
-		return err == nil && n == 0
-	})
-
-	mu.Lock()
-	defer mu.Unlock()
-	all := checkRanOnce(t, st, flowID, accepted, 3)
-	t.Logf("%d executions accepted, %d stored, %d unfinished at the kill, %d receiver calls", len(accepted), len(all), unfinished, calls.Load())
+	return l
 }
 
-// checkRanOnce checks that each execution in accepted (id → how it was
-// started) is stored, succeeded and journalled each of its steps steps
-// once, and returns every execution of the flow.
-func checkRanOnce(t *testing.T, st *store.Store, flowID string, accepted map[string]string, steps int) []*store.FlowExecution {
+// stop stops the callers and waits for them.
+func (l *invokeLoad) stop() {
+	l.cancel()
+	l.wg.Wait()
+}
+
+func (l *invokeLoad) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.accepted)
+}
+
+// snapshot returns a copy of the accepted executions.
+func (l *invokeLoad) snapshot() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]string, len(l.accepted))
+	for id, how := range l.accepted {
+		out[id] = how
+	}
+	return out
+}
+
+// checkExecutions checks that every accepted execution of the flow ended
+// once, succeeded, with each of its steps journalled once, and returns
+// how many executions of the flow are stored.
+func checkExecutions(ctx context.Context, t *testing.T, st *store.Store, flowID string, accepted map[string]string) int {
 	t.Helper()
-	ctx := context.Background()
-	all, err := st.FlowExecutions(ctx, store.FlowExecutionFilter{FlowID: flowID, Limit: 1000000})
+	all, err := st.FlowExecutions(ctx, store.FlowExecutionFilter{FlowID: flowID, Limit: 10_000_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,11 +321,11 @@ func checkRanOnce(t *testing.T, st *store.Store, flowID string, accepted map[str
 		for _, s := range journal {
 			keys[s.Key]++
 		}
-		if len(journal) != steps || len(keys) != steps {
-			t.Errorf("execution %s (%s) journalled %d steps (%v); want each of %d once", id, how, len(journal), keys, steps)
+		if len(journal) != invokedSteps || len(keys) != invokedSteps {
+			t.Errorf("execution %s (%s) journalled %d steps (%v); want each of %d once", id, how, len(journal), keys, invokedSteps)
 		}
 	}
-	return all
+	return len(all)
 }
 
 // storeURL is the database the server of dataDir uses.

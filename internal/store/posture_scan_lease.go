@@ -73,3 +73,52 @@ func (q *Queries) DiscardDeadJob(ctx context.Context, jobID int64) (bool, error)
 	n, err := res.RowsAffected()
 	return n > 0, err
 }
+
+// DeadJob is a River job marked running whose worker is gone.
+type DeadJob struct {
+	ID int64
+	// ArgsJSON is the job's arguments.
+	ArgsJSON []byte
+}
+
+// OrphanedScanJobs returns the River jobs of kind (the scan job) marked
+// running that no running scan belongs to: their worker died before it
+// recorded its scan, or after the scan ended but before River recorded the
+// job completed. Until River rescues them, after the job's timeout (hours),
+// each stands as the duplicate of every later scan of the same sources, so
+// that asking for a scan does nothing.
+//
+// A zero quietSince takes every such job: the caller is the only server and
+// no worker of its own runs yet. Otherwise, on PostgreSQL only, it takes
+// those first attempted before quietSince, and none while a scan ended
+// after quietSince, so that a live job between the end of its scan and
+// River's record of its completion is not taken; on SQLite, whose only
+// server checks at start, it then returns nothing.
+func (q *Queries) OrphanedScanJobs(ctx context.Context, kind string, quietSince time.Time) ([]DeadJob, error) {
+	args := []any{kind}
+	argsJSON, cond := `j.args::text`, ``
+	if q.d == SQLite {
+		if !quietSince.IsZero() {
+			return nil, nil
+		}
+		argsJSON = `json(j.args)`
+	} else if !quietSince.IsZero() {
+		args = append(args, quietSince)
+		cond = ` AND j.attempted_at < $2
+			AND NOT EXISTS (SELECT 1 FROM vigil_posture_scan s WHERE s.status <> 'running' AND s.finished_at >= $2)`
+	}
+	var out []DeadJob
+	err := q.c.query(ctx, `SELECT j.id, `+argsJSON+` FROM river_job j
+		WHERE j.kind = $1 AND j.state = 'running'`+cond+`
+			AND NOT EXISTS (SELECT 1 FROM vigil_posture_scan_lease l JOIN vigil_posture_scan s ON s.id = l.scan_id
+				WHERE l.job_id = j.id AND s.status = 'running')
+		ORDER BY j.id`, args, func(r *sql.Rows) error {
+		var d DeadJob
+		if err := r.Scan(&d.ID, &d.ArgsJSON); err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}

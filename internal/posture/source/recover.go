@@ -102,13 +102,59 @@ func (s *Service) Recover(ctx context.Context, exclusive bool) (int, error) {
 				return err
 			}
 		}
-		return nil
+		m, err := s.requeueOrphanedJobs(ctx, tx, exclusive, now)
+		n += m
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("recover interrupted scans: %w", err)
 	}
 	if n > 0 {
 		s.cfg.Logger.Info("failed the scans whose worker died and queued them again", "scans", n)
+	}
+	return n, nil
+}
+
+// requeueOrphanedJobs discards the scan jobs River holds as running
+// although no scan of theirs runs, and queues each again: a process killed
+// after taking the job but before recording its scan, or after the scan
+// ended but before River recorded the job completed, leaves such a job,
+// and it would answer every later request for a scan of the same sources
+// as its duplicate, so that none ran, until River's own rescue hours
+// later. Running the job again at worst repeats a scan that had ended,
+// which changes nothing. With exclusive set every such job is dead; a
+// shared server takes only those started more than twice the scan lease
+// ago, and none while a scan ended within that time, so that a live job
+// whose completion River has yet to record is left alone.
+func (s *Service) requeueOrphanedJobs(ctx context.Context, tx *store.Tx, exclusive bool, now time.Time) (int, error) {
+	var quietSince time.Time
+	if !exclusive {
+		quietSince = now.Add(-2 * s.cfg.ScanLease)
+	}
+	dead, err := tx.OrphanedScanJobs(ctx, ScanArgs{}.Kind(), quietSince)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, j := range dead {
+		var args ScanArgs
+		if err := json.Unmarshal(j.ArgsJSON, &args); err != nil {
+			return n, fmt.Errorf("scan job %d: read its arguments: %w", j.ID, err)
+		}
+		ok, err := tx.DiscardDeadJob(ctx, j.ID)
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			continue
+		}
+		n++
+		if s.queue == nil {
+			continue
+		}
+		if _, err := s.queue.InsertTx(ctx, tx, args, nil); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }

@@ -116,3 +116,56 @@ func TestRecoverExclusive(t *testing.T) {
 		}
 	})
 }
+
+// TestOrphanedScanJobQueuedAgain checks that a scan job left running with
+// no scan of its own — the process died after River handed it the job but
+// before the scan was recorded, or after the scan ended but before River
+// recorded the job completed — is queued again: before, it stood as the
+// duplicate of every later "scan all" for hours, so that none ran.
+func TestOrphanedScanJobQueuedAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		q, err := queue.New(st, queue.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.svc.SetQueue(q)
+		res, err := q.Insert(ctx, ScanArgs{Sources: []string{"okta"}, Trigger: TriggerSchedule}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead := res.Job.ID
+		// Taken by a worker a moment ago, by the service's clock.
+		if _, err := st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = $2 WHERE id = $1`,
+			dead, b.clock.Now().Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := b.svc.Recover(ctx, false); err != nil || n != 0 {
+			t.Fatalf("Recover(shared) with a job taken a second ago: %d, %v; want 0 (its worker may be alive)", n, err)
+		}
+		if st.Dialect() == store.Postgres {
+			if _, err := st.DB().ExecContext(ctx, `UPDATE river_job SET attempted_at = $2 WHERE id = $1`,
+				dead, b.clock.Now().Add(-3*b.svc.cfg.ScanLease)); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := b.svc.Recover(ctx, false); err != nil || n != 1 {
+				t.Fatalf("Recover(shared) with a job taken long ago and no scan: %d, %v; want 1", n, err)
+			}
+		} else if n, err := b.svc.Recover(ctx, true); err != nil || n != 1 {
+			t.Fatalf("Recover(exclusive): %d, %v; want the orphaned job", n, err)
+		}
+		var state string
+		if err := st.DB().QueryRowContext(ctx, `SELECT state FROM river_job WHERE id = $1`, dead).Scan(&state); err != nil || state != "discarded" {
+			t.Errorf("the dead job is %q, %v; want discarded", state, err)
+		}
+		// Queued again with its arguments: the same scan now waits.
+		again, err := q.Insert(ctx, ScanArgs{Sources: []string{"okta"}, Trigger: TriggerSchedule}, nil)
+		if err != nil || !again.UniqueSkippedAsDuplicate || again.Job.ID == dead {
+			t.Errorf("a scan of the same sources after recovery: %+v, %v; want the duplicate of a new waiting job", again, err)
+		}
+		if n, err := b.svc.Recover(ctx, true); err != nil || n != 0 {
+			t.Errorf("a second Recover: %d, %v; want 0", n, err)
+		}
+	})
+}
