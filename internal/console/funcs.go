@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ func funcs() template.FuncMap {
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"dur":      formatDuration,
 		"json":     prettyJSON,
+		"sameJSON": sameJSON,
 		"mask":     secret.Mask,
 		"join":     strings.Join,
 		"lower":    strings.ToLower,
@@ -114,6 +116,20 @@ func formatDuration(d time.Duration) string {
 
 // prettyJSON indents a JSON document for display; anything else is shown as
 // JSON of itself.
+// sameJSON reports whether two JSON documents hold the same value, whatever
+// their spacing and key order: a task whose input is the execution's input
+// shows it once, not again in every row.
+func sameJSON(a, b json.RawMessage) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
 func prettyJSON(v any) string {
 	var raw []byte
 	switch x := v.(type) {
