@@ -1,6 +1,9 @@
 package console_test
 
 import (
+	"context"
+
+	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"net/http"
 	"net/url"
 	"strings"
@@ -52,6 +55,29 @@ func TestExecutionShowsTheTriggerEventOnce(t *testing.T) {
 		}
 		if !strings.Contains(pg.Body, "&#34;marker&#34;: &#34;iss_once_0001&#34;") && !strings.Contains(pg.Body, `"marker": "iss_once_0001"`) {
 			t.Errorf("the second task's own input (the first one's output) is not shown")
+		}
+	})
+}
+
+// TestIssueLinksItsAccount checks that an issue page's affected login links
+// to that account in Identities, escaped as a query value.
+func TestIssueLinksItsAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setupTestRun(t, st, false)
+		seedIssues(t, b.w, 1)
+		page, err := b.w.Issues.List(context.Background(), issue.Filter{Limit: 1})
+		if err != nil || len(page.Issues) != 1 {
+			t.Fatalf("issues: %+v, %v", page, err)
+		}
+		is := page.Issues[0]
+		login := is.Data.AffectedEntity.IdentifierInService
+		if login == "" {
+			t.Fatal("the seeded issue has no login")
+		}
+		pg := get(t, b.builder, b.w.URL+"/ispm/issues/"+is.ID)
+		want := `href="/ispm/identities?view=accounts&amp;q=` + url.QueryEscape(login) + `"`
+		if !strings.Contains(pg.Body, want) {
+			t.Errorf("the issue page does not link %q to Identities (%s): %.2000s", login, want, pg.Body)
 		}
 	})
 }
