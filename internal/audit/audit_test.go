@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +39,8 @@ func TestParseFilter(t *testing.T) {
 		{FilterInput{Limit: "many"}, "limit"},
 	} {
 		_, err := ParseFilter(tc.in)
-		ie, ok := err.(*InvalidError)
-		if !ok || ie.Field != tc.field || !strings.HasSuffix(ie.Message, ".") {
+		var ie *InvalidError
+		if !errors.As(err, &ie) || ie.Field != tc.field || !strings.HasSuffix(ie.Message, ".") {
 			t.Errorf("ParseFilter(%+v) = %v; want one sentence about %s", tc.in, err, tc.field)
 		}
 	}
