@@ -1,3 +1,5 @@
+//go:build crash
+
 package main
 
 import (
@@ -212,6 +214,13 @@ func testCrashHarness(t *testing.T, dialect string, cfg crashConfig) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// A scan queued again after a kill (its job outlived the process that
+	// ran it) may still be running; it must end before the server stops,
+	// or stopping would leave it for the next start, not stuck.
+	h.srv.waitUntil("every scan to end", func() bool {
+		return h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`) == 0 &&
+			h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`) == 0
+	})
 	h.srv.stop()
 
 	h.checkScans()
