@@ -22,7 +22,6 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/auth"
-	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/logtest"
@@ -108,22 +107,8 @@ func TestClusterKill(t *testing.T) {
 	}
 	endpoint := func(doc string) (string, string, string) {
 		t.Helper()
-		res, err := svc.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: folder.ID, Document: []byte(doc)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Flows.SetOn(ctx, res.Flow.ID, true); err != nil {
-			t.Fatal(err)
-		}
-		ep, err := svc.Endpoints.Ensure(ctx, res.Flow.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		token, err := svc.Endpoints.Token(ep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Flow.ID, ep.Alias, token
+		f := saveEndpointFlow(ctx, t, svc, folder.ID, doc)
+		return f.id, f.alias, f.token
 	}
 	flowID, alias, token := endpoint(fmt.Sprintf(`document:
   dsl: '1.0.0'

@@ -118,7 +118,7 @@ func newInvokedFlow(ctx context.Context, t *testing.T, svc *app.Services, effect
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := svc.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: folder.ID, Document: []byte(fmt.Sprintf(`document:
+	return saveEndpointFlow(ctx, t, svc, folder.ID, fmt.Sprintf(`document:
   dsl: '1.0.0'
   namespace: crash
   name: invoked
@@ -132,7 +132,14 @@ do:
   - first: {call: http, with: {method: get, endpoint: '%[1]s/first'}}
   - second: {call: http, with: {method: get, endpoint: '%[1]s/second'}}
   - done: {set: {ok: true}}
-`, effectsURL))})
+`, effectsURL))
+}
+
+// saveEndpointFlow saves doc in the folder, turns it on and returns it with
+// its endpoint's alias and client token.
+func saveEndpointFlow(ctx context.Context, t *testing.T, svc *app.Services, folderID, doc string) invokedFlow {
+	t.Helper()
+	res, err := svc.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: folderID, Document: []byte(doc)})
 	if err != nil {
 		t.Fatal(err)
 	}
