@@ -264,3 +264,32 @@ func TestDrainLeavesCluster(t *testing.T) {
 		t.Errorf("after the drain the cluster is %+v; want only the node at %s", st.Nodes, stays.url)
 	}
 }
+
+// TestStopDuringStartIsClean stops a server before its start has finished
+// (the context is already cancelled): Run must stop cleanly rather than
+// report the start's cancelled context as a failure, as a signal during a
+// slow start on a busy machine would.
+func TestStopDuringStartIsClean(t *testing.T) {
+	ctx := context.Background()
+	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", MasterKey: newMasterKey(t), LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv, err := a.NewServer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := srv.Run(cctx); err != nil {
+		t.Fatalf("Run with a context cancelled during start: %v; want a clean stop", err)
+	}
+	st, err := a.ClusterStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Nodes) != 0 {
+		t.Errorf("after a stop during start the cluster lists %+v; want no node", st.Nodes)
+	}
+}

@@ -186,6 +186,12 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 func (s *Server) Run(ctx context.Context) error {
 	defer s.release()
 	if err := s.start(ctx); err != nil {
+		if ctx.Err() != nil {
+			// Stopped while starting (a signal during a slow start): what
+			// started is stopped as on any stop, and the node leaves the
+			// cluster instead of staying listed until it goes stale.
+			return s.drain(ctx, nil)
+		}
 		return err
 	}
 	errc := make(chan error, 1)
