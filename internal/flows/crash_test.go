@@ -58,7 +58,11 @@ func crashChild() int {
 	if err != nil {
 		return fail(err)
 	}
-	svc := New(st, box, Config{HTTPClient: netguard.NewClient(netguard.Config{Allow: loopback}), Lease: time.Second})
+	// The lease is short so that the restarted child takes the killed
+	// one's execution over soon, yet long enough that a child starved of
+	// CPU on a busy machine still renews its own in time (a lapse would be
+	// a third attempt, which the test counts).
+	svc := New(st, box, Config{HTTPClient: netguard.NewClient(netguard.Config{Allow: loopback}), Lease: 5 * time.Second})
 	workers := river.NewWorkers()
 	svc.Register(workers)
 	q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 20 * time.Millisecond})
