@@ -190,7 +190,9 @@ func newFlowsRunCmd(g *globals) *cobra.Command {
 			}
 			var fault *engine.Fault
 			if errors.As(err, &fault) {
-				printJSON(g.stdout, fault)
+				if err := printJSON(g.stdout, fault); err != nil {
+					return err
+				}
 				return exitCode(1)
 			}
 			if err != nil {
@@ -216,7 +218,7 @@ func readInput(s string) (any, error) {
 		if name == "-" {
 			data, err = io.ReadAll(io.LimitReader(os.Stdin, flows.DefaultMaxInput+1))
 		} else {
-			data, err = os.ReadFile(name)
+			data, err = os.ReadFile(name) //nolint:gosec // G304: the operator names the file on the command line
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the input: %w", err)
@@ -252,7 +254,7 @@ func newFlowsImportCmd(g *globals) *cobra.Command {
 				res, err := svc.Import(ctx, flows.ImportParams{Folder: folder, Bundle: b, On: on, By: "cli"})
 				if res != nil {
 					if asJSON {
-						printJSON(g.stdout, res)
+						err = errors.Join(err, printJSON(g.stdout, res))
 					} else {
 						printImport(g.stdout, res)
 					}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,7 +78,7 @@ func TestFlowsRunAndValidate(t *testing.T) {
 		t.Fatalf("run = %q, %v", out, err)
 	}
 	out, _, err = runFlowsCLI(t, "flows", "run", caller, "--input", `{"n": 1}`)
-	if err != exitCode(1) || !strings.Contains(out, `"title": "Helper flow not found"`) {
+	if !errors.Is(err, exitCode(1)) || !strings.Contains(out, `"title": "Helper flow not found"`) {
 		t.Fatalf("run without the helper = %q, %v; want the fault as JSON and exit 1", out, err)
 	}
 	var fault map[string]any
@@ -99,7 +100,7 @@ do:
   - ping: {call: http, with: {method: get, endpoint: '`+srv.URL+`/ping'}}
 `)
 	out, _, err = runFlowsCLI(t, "flows", "run", ping)
-	if err != exitCode(1) || !strings.Contains(out, "communication") {
+	if !errors.Is(err, exitCode(1)) || !strings.Contains(out, "communication") {
 		t.Errorf("loopback call without an allowlist = %q, %v; want a communication fault", out, err)
 	}
 	t.Setenv("VIGIL_ALLOW_OUTBOUND", "127.0.0.0/8")
@@ -118,7 +119,7 @@ do:
 	}
 	bad := writeFile(t, dir, "bad.yaml", strings.Replace(cliHelper, "set:", "sett:", 1))
 	out, errOut, err := runFlowsCLI(t, "flows", "validate", bad, helper)
-	if err != exitCode(1) || !strings.Contains(out, "bad.yaml: do[0].twice") || !strings.Contains(errOut, "1 of 2 documents are invalid") {
+	if !errors.Is(err, exitCode(1)) || !strings.Contains(out, "bad.yaml: do[0].twice") || !strings.Contains(errOut, "1 of 2 documents are invalid") {
 		t.Errorf("validate of a bad file = %q %q, %v", out, errOut, err)
 	}
 	// The official schema wants a literal integer status: an expression
@@ -130,7 +131,7 @@ do:
         error: {type: 'https://example.com/errors/x', status: '${ .code }'}
 `)
 	out, errOut, err = runFlowsCLI(t, "flows", "validate", raise)
-	if err != exitCode(1) || !strings.Contains(out, "raise.yaml: do[0].fail.raise.error.status: expected an integer status") ||
+	if !errors.Is(err, exitCode(1)) || !strings.Contains(out, "raise.yaml: do[0].fail.raise.error.status: expected an integer status") ||
 		!strings.Contains(errOut, "1 of 1 documents are invalid") {
 		t.Errorf("validate of an expression status = %q %q, %v", out, errOut, err)
 	}

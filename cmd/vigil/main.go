@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,7 +17,7 @@ func main() {
 	defer stop()
 	root := newRootCmd(os.Stdout, os.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		if code, ok := err.(exitCode); ok {
+		if code := exitCode(0); errors.As(err, &code) {
 			stop()
 			os.Exit(int(code))
 		}

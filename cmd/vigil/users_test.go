@@ -89,6 +89,9 @@ func TestUsersAndTokensCommands(t *testing.T) {
 	}
 
 	out, _, err = runCLI(t, dir, "", "users", "list", "--json")
+	if err != nil {
+		t.Fatalf("users list --json: %v\n%s", err, out)
+	}
 	var users []auth.User
 	if err := json.Unmarshal([]byte(out), &users); err != nil || len(users) != 2 || users[1].Role != auth.RoleIssueResponder || users[0].Disabled {
 		t.Fatalf("users list --json: %v\n%s", err, out)

@@ -146,8 +146,8 @@ func shellWords(t *testing.T, s string) []string {
 	inWord := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == '\'':
+		switch c {
+		case '\'':
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
 				t.Fatalf("unclosed quote in %s", s)
@@ -155,7 +155,7 @@ func shellWords(t *testing.T, s string) []string {
 			w.WriteString(s[i+1 : i+1+j])
 			i += j + 1
 			inWord = true
-		case c == '"':
+		case '"':
 			j := strings.IndexByte(s[i+1:], '"')
 			if j < 0 {
 				t.Fatalf("unclosed quote in %s", s)
@@ -163,13 +163,13 @@ func shellWords(t *testing.T, s string) []string {
 			w.WriteString(markVars(s[i+1 : i+1+j]))
 			i += j + 1
 			inWord = true
-		case c == ' ' || c == '\t':
+		case ' ', '\t':
 			if inWord {
 				words = append(words, w.String())
 				w.Reset()
 				inWord = false
 			}
-		case c == '$' || c == '\\' || c == '`' || c == ';' || c == '|' || c == '&' || c == '>' || c == '<':
+		case '$', '\\', '`', ';', '|', '&', '>', '<':
 			if c == '$' {
 				j := i + 1
 				for j < len(s) && (s[j] == '_' || s[j] >= 'A' && s[j] <= 'Z') {

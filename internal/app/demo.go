@@ -120,7 +120,7 @@ func (s *Server) demoSetUp(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(a.Config.SnapshotDir, 0o700); err != nil {
 		return "", fmt.Errorf("write the demo organization: %w", err)
 	}
-	out, err := os.OpenFile(file, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	out, err := os.OpenFile(file, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600) //nolint:gosec // G304: a fixed name in the configured snapshot directory
 	if err != nil {
 		return "", fmt.Errorf("write the demo organization: %w", err)
 	}
@@ -195,11 +195,11 @@ func (s *Server) demoSetUp(ctx context.Context) (string, error) {
 
 // demoConnectionFields are plausible settings for a dry-run connection of
 // kind: nothing is sent through it, but what would be sent is built from
-// them.
+// them. The credentials are made up (gosec's G101 below sees their names).
 func demoConnectionFields(kind string) (map[string]string, error) {
 	switch kind {
 	case connection.KindOkta:
-		return map[string]string{"url": "https://acme.okta.com", "token": "00demo-okta-api-token-not-real"}, nil
+		return map[string]string{"url": "https://acme.okta.com", "token": "00demo-okta-api-token-not-real"}, nil //nolint:gosec // G101: made up
 	case connection.KindEntra:
 		return map[string]string{"tenantId": "acme.onmicrosoft.com", "clientId": "00000000-0000-0000-0000-000000000001",
 			"clientSecret": "demo-secret-not-real"}, nil
@@ -213,7 +213,7 @@ func demoConnectionFields(kind string) (map[string]string, error) {
 		return map[string]string{"instanceUrl": "https://acme.my.salesforce.com", "clientId": "demo-consumer-key",
 			"clientSecret": "demo-consumer-secret-not-real"}, nil
 	case connection.KindSlack:
-		return map[string]string{"token": "xoxb-demo-not-real"}, nil
+		return map[string]string{"token": "xoxb-demo-not-real"}, nil //nolint:gosec // G101: made up
 	case connection.KindJira:
 		return map[string]string{"siteUrl": "https://acme.atlassian.net", "email": "secops@example.com", "apiToken": "demo-not-real"}, nil
 	}
@@ -231,7 +231,7 @@ func demoServiceAccountKey() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := json.Marshal(map[string]string{
+	b, err := json.Marshal(map[string]string{ //nolint:gosec // G101: a fresh key no Google project knows
 		"type": "service_account", "project_id": "vigil-demo", "private_key_id": "demo",
 		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		"client_email": "vigil-demo@vigil-demo.iam.gserviceaccount.com", "client_id": "1",

@@ -13,6 +13,7 @@ import (
 // and old sign-in failures; other packages' retention jobs are their own).
 type housekeepingArgs struct{}
 
+// Kind names the job in River's job table.
 func (housekeepingArgs) Kind() string { return "housekeeping" }
 
 type housekeepingWorker struct {
@@ -20,10 +21,13 @@ type housekeepingWorker struct {
 	auth *auth.Service
 }
 
+// Work removes expired sessions and old sign-in failures.
 func (w *housekeepingWorker) Work(ctx context.Context, job *river.Job[housekeepingArgs]) error {
 	return w.auth.Housekeep(ctx)
 }
 
+// Timeout gives a run a minute, far more than its deletes need, so a stuck
+// database cannot hold the job for ever.
 func (w *housekeepingWorker) Timeout(*river.Job[housekeepingArgs]) time.Duration { return time.Minute }
 
 func housekeepingJob() *river.PeriodicJob {

@@ -38,6 +38,7 @@ type statusWriter struct {
 	code int
 }
 
+// WriteHeader keeps the first status for the request metrics and passes it on.
 func (w *statusWriter) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
@@ -97,6 +98,7 @@ func newJobMetrics(reg prometheus.Registerer) *jobMetrics {
 	return m
 }
 
+// Work runs the job and counts it by kind and outcome, with its duration.
 func (m *jobMetrics) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	start := time.Now()
 	m.running.Add(1)

@@ -15,11 +15,14 @@ type apiSettings struct {
 	store *console.StoreSettings
 }
 
+// Settings reads the console's stored settings in the API's shape.
 func (s apiSettings) Settings(ctx context.Context) (api.Settings, error) {
 	v, err := s.store.Settings(ctx)
 	return api.Settings{PublicURL: v.PublicURL, AllowOutbound: v.AllowOutbound, HistoryDays: v.HistoryDays, DeliveryDays: v.DeliveryDays}, err
 }
 
+// SaveSettings checks and stores v as the console does, turning its field
+// errors into the API's 400 answers.
 func (s apiSettings) SaveSettings(ctx context.Context, v api.Settings) error {
 	err := s.store.SaveSettings(ctx, console.SettingsValues{PublicURL: v.PublicURL, AllowOutbound: v.AllowOutbound,
 		HistoryDays: v.HistoryDays, DeliveryDays: v.DeliveryDays})

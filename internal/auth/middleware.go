@@ -197,6 +197,7 @@ func required(perm Permission, serve http.HandlerFunc) guard { return guard{perm
 
 func (g guard) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.serve(w, r) }
 
+// Requires is the one permission the handler was wrapped with, whatever the method.
 func (g guard) Requires(string) Permission { return g.perm }
 
 // methodGuard is what GuardMethods wraps a handler in.
@@ -213,6 +214,7 @@ func (g methodGuard) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// Requires is the read permission for GET, HEAD and OPTIONS, the write one otherwise.
 func (g methodGuard) Requires(method string) Permission {
 	if isRead(method) {
 		return g.read

@@ -55,7 +55,7 @@ func pkceVerifier(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || strings.IndexByte("-._~", c) >= 0) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && strings.IndexByte("-._~", c) < 0 {
 			return false
 		}
 	}
@@ -70,7 +70,7 @@ func sameSecret(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a),
 // HttpOnly, SameSite=Lax (a top-level redirect back from the provider
 // carries it, a cross-site subrequest does not), Secure like the session.
 func (s *Service) flowCookie(r *http.Request, o *oidcClient, value string, maxAge int) *http.Cookie {
-	c := s.cookie(r, value, maxAge, time.Time{})
+	c := s.cookie(r, value, maxAge, time.Time{}) //nolint:gosec // G124: s.cookie sets HttpOnly, SameSite and Secure (over HTTPS)
 	c.Name = OIDCFlowCookie
 	c.Path = o.callbackPath
 	return c

@@ -116,7 +116,7 @@ func cookieNamed(res *http.Response, name string) *http.Cookie {
 // provider, and back to the callback.
 func (e *ssoEnv) signIn(t *testing.T, o ssoOpts) ssoAnswer {
 	t.Helper()
-	res := get(t, e.srv.URL+OIDCLoginPath)
+	res := get(t, e.srv.URL+OIDCLoginPath) //nolint:bodyclose // get closes the body
 	if res.StatusCode != http.StatusFound {
 		t.Fatalf("login route: %d, want 302", res.StatusCode)
 	}
@@ -124,7 +124,7 @@ func (e *ssoEnv) signIn(t *testing.T, o ssoOpts) ssoAnswer {
 	if flow == nil {
 		t.Fatal("the login route set no flow cookie")
 	}
-	at := get(t, res.Header.Get("Location"))
+	at := get(t, res.Header.Get("Location")) //nolint:bodyclose // get closes the body
 	if at.StatusCode != http.StatusFound {
 		t.Fatalf("the provider refused the authorization request: %d", at.StatusCode)
 	}
@@ -485,7 +485,7 @@ func TestOIDCUserHasNoPassword(t *testing.T) {
 
 func TestOIDCLoginRequest(t *testing.T) {
 	e := newSSOEnv(t, storetest.SQLite(t), func(c *OIDCConfig) { c.GroupsScope = "groups" })
-	res := get(t, e.srv.URL+OIDCLoginPath)
+	res := get(t, e.srv.URL+OIDCLoginPath) //nolint:bodyclose // get closes the body
 	to, err := url.Parse(res.Header.Get("Location"))
 	if err != nil || !strings.HasPrefix(to.String(), e.idp.srv.URL+"/authorize?") {
 		t.Fatalf("login redirects to %q", res.Header.Get("Location"))

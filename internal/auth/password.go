@@ -89,7 +89,7 @@ func decodeHash(encoded string) (HashParams, []byte, []byte, error) {
 	if err != nil || len(key) < 16 || len(key) > 128 {
 		return p, nil, nil, errBadHash
 	}
-	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key)) //nolint:gosec // G115: at most 64 and 128, checked above
 	return p, salt, key, nil
 }
 

@@ -18,7 +18,7 @@ const (
 	// OwnCredential is what a route requires that checks a credential of its
 	// own (an API endpoint's client token, the metrics token) and never a
 	// user's session or API token.
-	OwnCredential Permission = "own-credential"
+	OwnCredential Permission = "own-credential" //nolint:gosec // G101: the name of a permission, not a credential
 )
 
 // Guarded is a handler that says which permission a request needs before
@@ -67,6 +67,7 @@ type declared struct {
 
 func (d declared) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.next.ServeHTTP(w, r) }
 
+// Requires is the fixed requirement, whatever the method.
 func (d declared) Requires(string) Permission { return d.perm }
 
 // Open marks h as open to everyone, signed in or not. It changes nothing

@@ -42,7 +42,7 @@ func wellFormed(s string, n int) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'z') {
 			return false
 		}
 	}
@@ -177,7 +177,9 @@ func (s *Service) SetSessionCookie(w http.ResponseWriter, r *http.Request, token
 }
 
 func (s *Service) cookie(r *http.Request, value string, maxAge int, expires time.Time) *http.Cookie {
-	return &http.Cookie{
+	// Secure whenever the site is served over HTTPS; a plain-HTTP local
+	// install could not send the cookie back otherwise.
+	return &http.Cookie{ //nolint:gosec // G124: Secure is set as above, HttpOnly and SameSite always
 		Name:     SessionCookie,
 		Value:    value,
 		Path:     "/",

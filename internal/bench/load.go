@@ -113,9 +113,9 @@ func post(ctx context.Context, c *http.Client, url string, body []byte, headers 
 	if err != nil {
 		return nil, false
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp, resp.StatusCode == want
+	return resp, err == nil && resp.StatusCode == want
 }
 
 // newClient is an HTTP client that keeps a connection per caller.

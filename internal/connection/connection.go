@@ -57,6 +57,7 @@ func (e *notFound) Error() string {
 	return fmt.Sprintf("connection %q does not exist; add it under Connections or with vigil connections add", e.name)
 }
 
+// Is makes errors.Is(err, ErrNotFound) true for every named not-found error.
 func (e *notFound) Is(target error) bool { return target == ErrNotFound }
 
 // Limits on what a user may type.

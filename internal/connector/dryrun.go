@@ -82,6 +82,8 @@ func (r *recorder) Requests() []Request {
 	return slices.Clone(r.sent)
 }
 
+// RoundTrip records req, its secrets masked, and answers with a canned
+// response instead of sending it.
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil {
@@ -173,6 +175,7 @@ type cannedBody struct {
 	b []byte
 }
 
+// Close does nothing: the bytes stay readable for the record.
 func (cannedBody) Close() error { return nil }
 
 // canned is the answer a dry run gives instead of sending req.

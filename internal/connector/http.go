@@ -125,7 +125,7 @@ func runHTTP(ctx context.Context, x *call) (map[string]any, error) {
 	}
 	method := x.str("method")
 	where := method + " " + newMasker(x.conn).url(target)
-	res, data, err := x.send(ctx, method, target.String(), header, body)
+	res, data, err := x.send(ctx, method, target.String(), header, body) //nolint:bodyclose // send reads and closes the body
 	if err != nil {
 		return nil, err
 	}

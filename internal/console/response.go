@@ -162,7 +162,7 @@ type flash struct {
 
 func setFlash(w http.ResponseWriter, r *http.Request, kind, msg string) {
 	b, _ := json.Marshal(flash{Kind: kind, Message: msg})
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/",
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/", //nolint:gosec // G124: HttpOnly, SameSite, Secure over TLS; it holds only the message
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: 60})
 }
 
@@ -172,7 +172,7 @@ func takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 	if err != nil || ck.Value == "" {
 		return nil
 	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode}) //nolint:gosec // G124: it deletes the cookie and carries nothing
 	b, err := base64.RawURLEncoding.DecodeString(ck.Value)
 	if err != nil {
 		return nil

@@ -133,6 +133,7 @@ type pageGuard struct {
 
 func (p pageGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.next.ServeHTTP(w, r) }
 
+// Requires is the page's permission, whatever the method.
 func (p pageGuard) Requires(string) auth.Permission { return p.perm }
 
 func redirectTo(target string) http.HandlerFunc {

@@ -207,7 +207,7 @@ func LoadPath(path string) (*Bundle, error) {
 }
 
 func loadFile(path string) (*Bundle, error) {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the operator names the bundle file
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
@@ -288,7 +288,7 @@ func (b *Bundle) Marshal() ([]byte, error) {
 	for _, f := range b.Flows {
 		var doc yaml.Node
 		if err := yaml.Unmarshal(f.Document, &doc); err != nil || len(doc.Content) == 0 {
-			return nil, fmt.Errorf("flow %s is not a YAML or JSON document: %v", f.Source, err)
+			return nil, fmt.Errorf("flow %s is not a YAML or JSON document: %v", f.Source, err) //nolint:errorlint // err is nil for an empty document, which %v prints plainly
 		}
 		n := doc.Content[0]
 		blockStyle(n)
@@ -448,7 +448,7 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (*ImportResult, er
 	}
 	tnames := map[string]bool{}
 	for _, t := range b.Tables {
-		tp := TableParams{Name: t.Name, Description: t.Description, Columns: t.Columns}
+		tp := TableParams(t)
 		if err := tp.check(); err != nil {
 			probs = append(probs, err)
 		}
@@ -527,7 +527,7 @@ func (s *Service) Import(ctx context.Context, p ImportParams) (*ImportResult, er
 func (s *Service) importTableTx(ctx context.Context, tx *store.Tx, folderID string, t BundleTable) (string, error) {
 	cur, err := tx.FlowTableByName(ctx, folderID, t.Name)
 	if errors.Is(err, store.ErrNotFound) {
-		_, err := s.createTableTx(ctx, tx, folderID, TableParams{Name: t.Name, Description: t.Description, Columns: t.Columns})
+		_, err := s.createTableTx(ctx, tx, folderID, TableParams(t))
 		if err != nil {
 			return "", err
 		}

@@ -152,6 +152,7 @@ type runArgs struct {
 	Generation  int    `json:"generation"`
 }
 
+// Kind names the job in River's job table.
 func (runArgs) Kind() string { return "flow_execution" }
 
 func (s *Service) insertOpts() *river.InsertOpts {

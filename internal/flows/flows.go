@@ -250,8 +250,10 @@ var (
 // invalidError is an error about bad input; errors.Is(err, ErrInvalid).
 type invalidError struct{ err error }
 
-func (e *invalidError) Error() string        { return e.err.Error() }
-func (e *invalidError) Unwrap() error        { return e.err }
+func (e *invalidError) Error() string { return e.err.Error() }
+func (e *invalidError) Unwrap() error { return e.err }
+
+// Is makes errors.Is(err, ErrInvalid) true for every bad input.
 func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
 func invalid(err error) error { return &invalidError{err: err} }
@@ -263,7 +265,9 @@ type kindError struct {
 	kind error
 }
 
-func (e *kindError) Error() string        { return e.msg }
+func (e *kindError) Error() string { return e.msg }
+
+// Is makes errors.Is match the error's kind, while Error shows only msg.
 func (e *kindError) Is(target error) bool { return target == e.kind }
 
 func kindErrorf(kind error, format string, args ...any) error {

@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"net/netip"
 	"strings"
 	"testing"
@@ -122,11 +121,4 @@ func flowDoc(name, meta, tasks string) string {
 	}
 	b.WriteString(tasks)
 	return b.String()
-}
-
-func wantErrIs(t *testing.T, err, target error) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("error = %v; want one wrapping %v", err, target)
-	}
 }

@@ -16,6 +16,7 @@ import (
 // requests whose time is up.
 type maintenanceArgs struct{}
 
+// Kind names the job in River's job table.
 func (maintenanceArgs) Kind() string { return "flow_maintenance" }
 
 type maintenanceWorker struct {
@@ -23,6 +24,8 @@ type maintenanceWorker struct {
 	s *Service
 }
 
+// Work queues again the executions whose lease ran out and expires the
+// approval requests whose time is up, reporting both failures.
 func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
 	_, err := w.s.Recover(ctx)
 	if _, xerr := w.s.ExpireApprovals(ctx); xerr != nil {
@@ -31,12 +34,15 @@ func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceAr
 	return err
 }
 
+// Timeout gives a run a minute, ample for its few statements, so a stuck
+// database cannot hold the job for ever.
 func (w *maintenanceWorker) Timeout(*river.Job[maintenanceArgs]) time.Duration { return time.Minute }
 
 // retentionArgs is the periodic job that deletes the history of
 // executions older than Config.Retention.
 type retentionArgs struct{}
 
+// Kind names the job in River's job table.
 func (retentionArgs) Kind() string { return "flow_retention" }
 
 type retentionWorker struct {
@@ -44,11 +50,13 @@ type retentionWorker struct {
 	s *Service
 }
 
+// Work deletes the history of executions older than Config.Retention.
 func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[retentionArgs]) error {
 	_, err := w.s.Prune(ctx)
 	return err
 }
 
+// Timeout leaves ten minutes for a large first backlog of old executions.
 func (w *retentionWorker) Timeout(*river.Job[retentionArgs]) time.Duration { return 10 * time.Minute }
 
 // Register adds the flows' job kinds (flow_execution, flow_maintenance,

@@ -100,6 +100,8 @@ type checkResolver struct {
 	extra    []*dsl.Workflow
 }
 
+// Resolve finds ref among the flows being checked first, then among the
+// folder's saved flows.
 func (r *checkResolver) Resolve(ctx context.Context, ref engine.FlowRef) (*dsl.Workflow, error) {
 	for _, w := range r.extra {
 		if w.Document.Namespace == ref.Namespace && w.Document.Name == ref.Name {
@@ -154,6 +156,8 @@ type runResolver struct {
 	seen map[*dsl.Workflow]versionKey
 }
 
+// Resolve finds the folder's version of ref, refuses a helper that is off,
+// and remembers which version it gave for lookup.
 func (r *runResolver) Resolve(ctx context.Context, ref engine.FlowRef) (*dsl.Workflow, error) {
 	f, v, w, err := r.s.findHelper(ctx, r.folderID, ref)
 	if err != nil {

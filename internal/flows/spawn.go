@@ -22,6 +22,8 @@ type spawner struct {
 	journal  *dbJournal
 }
 
+// Spawn starts the helper execution req asks for, or returns the one this
+// parent's task already started before a crash.
 func (sp *spawner) Spawn(ctx context.Context, req engine.SpawnRequest) (string, error) {
 	s := sp.s
 	// The engine names an awaited helper's execution after its parent;

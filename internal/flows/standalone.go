@@ -121,6 +121,7 @@ func parseHelpers(b *Bundle) ([]*dsl.Workflow, error) {
 // staticResolver finds helper flows among a fixed set of documents.
 type staticResolver []*dsl.Workflow
 
+// Resolve finds ref among the fixed documents.
 func (r staticResolver) Resolve(_ context.Context, ref engine.FlowRef) (*dsl.Workflow, error) {
 	var other string
 	for _, w := range r {

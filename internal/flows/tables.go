@@ -220,6 +220,7 @@ type dbTables struct {
 	s *Service
 }
 
+// Table reads a folder's table by name.
 func (d *dbTables) Table(ctx context.Context, folder, name string) (*catalog.Table, error) {
 	r, err := d.s.st.FlowTableByName(ctx, folder, name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -235,6 +236,7 @@ func (d *dbTables) Table(ctx context.Context, folder, name string) (*catalog.Tab
 	return info.table(), nil
 }
 
+// Insert adds a row to t, recording who wrote it.
 func (d *dbTables) Insert(ctx context.Context, t *catalog.Table, values map[string]any, by catalog.Writer) (*catalog.Row, error) {
 	data, err := json.Marshal(values)
 	if err != nil {
@@ -269,6 +271,7 @@ func conditions(where []catalog.Typed) []store.RowCondition {
 	return out
 }
 
+// Row reads one row of t by its ID.
 func (d *dbTables) Row(ctx context.Context, t *catalog.Table, rowID string) (*catalog.Row, error) {
 	rs, err := d.s.st.FlowTableRows(ctx, t.ID, store.RowQuery{Limit: 1,
 		Where: []store.RowCondition{{Column: store.RowIDColumn, Type: store.ColumnText, Op: "eq", Value: rowID}}})
@@ -281,6 +284,7 @@ func (d *dbTables) Row(ctx context.Context, t *catalog.Table, rowID string) (*ca
 	return rowOf(rs[0])
 }
 
+// Search reads the rows of t that match q and every condition of where.
 func (d *dbTables) Search(ctx context.Context, t *catalog.Table, q catalog.Query, where []catalog.Typed) ([]*catalog.Row, error) {
 	rq := store.RowQuery{Where: conditions(where), Limit: q.Limit, Offset: q.Offset, Desc: q.Desc}
 	if q.Sort != "" {
@@ -299,6 +303,7 @@ func (d *dbTables) Search(ctx context.Context, t *catalog.Table, q catalog.Query
 	return out, nil
 }
 
+// Update changes the rows of t that match where and returns how many.
 func (d *dbTables) Update(ctx context.Context, t *catalog.Table, where []catalog.Typed, values map[string]any) (int, error) {
 	n := 0
 	err := d.s.st.InTx(ctx, func(tx *store.Tx) error {
@@ -327,6 +332,7 @@ func (d *dbTables) Update(ctx context.Context, t *catalog.Table, where []catalog
 	return n, err
 }
 
+// Delete removes the rows of t that match where and returns how many.
 func (d *dbTables) Delete(ctx context.Context, t *catalog.Table, where []catalog.Typed) (int, error) {
 	if len(where) == 0 {
 		n, err := d.s.st.ClearFlowTable(ctx, t.ID)

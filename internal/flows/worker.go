@@ -25,6 +25,8 @@ type runWorker struct {
 	s *Service
 }
 
+// Work runs or resumes the execution; after the last attempt it queues the
+// execution again when a shutdown cut it short, or ends it otherwise.
 func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	err := w.s.run(ctx, job.Args.ExecutionID, job.Args.Generation)
 	if err != nil && job.Attempt >= job.MaxAttempts {

@@ -94,11 +94,10 @@ func crashChild() int {
 
 // crashReceiver records, per webhook-id, the hashes of the bodies received.
 type crashReceiver struct {
-	mu      sync.Mutex
-	bodies  map[string]map[[32]byte]int
-	total   int
-	badIDs  []string
-	changed chan struct{}
+	mu     sync.Mutex
+	bodies map[string]map[[32]byte]int
+	total  int
+	badIDs []string
 }
 
 func (c *crashReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {

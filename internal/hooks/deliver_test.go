@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -683,8 +684,8 @@ func TestAutomationValidation(t *testing.T) {
 				}
 				continue
 			}
-			inv, ok := err.(*InvalidError)
-			if !ok || inv.Field != tt.field {
+			var inv *InvalidError
+			if !errors.As(err, &inv) || inv.Field != tt.field {
 				t.Errorf("%d: %v, want an invalid %s", i, err, tt.field)
 			}
 		}

@@ -241,7 +241,7 @@ func status(code int) func(int, http.ResponseWriter, *http.Request) {
 func verifySignature(whsec string, h http.Header, body []byte, now time.Time) error {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(whsec, "whsec_"))
 	if err != nil {
-		return fmt.Errorf("secret: %v", err)
+		return fmt.Errorf("secret: %w", err)
 	}
 	msgID, ts, sigs := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
 	if msgID == "" || ts == "" || sigs == "" {
@@ -249,7 +249,7 @@ func verifySignature(whsec string, h http.Header, body []byte, now time.Time) er
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("timestamp %q: %v", ts, err)
+		return fmt.Errorf("timestamp %q: %w", ts, err)
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
 		return fmt.Errorf("timestamp %s is %s from now", ts, d)

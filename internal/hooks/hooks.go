@@ -164,7 +164,7 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Jitter == nil {
 		c.Jitter = func(d time.Duration) time.Duration {
-			return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
+			return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d)) //nolint:gosec // G404: jitter spreads retries; nothing depends on it being unguessable
 		}
 	}
 	if c.Schedule == nil {

@@ -14,6 +14,7 @@ import (
 // too long and queues again the deliveries whose worker died mid-attempt.
 type maintenanceArgs struct{}
 
+// Kind names the job in River's job table.
 func (maintenanceArgs) Kind() string { return "hook_maintenance" }
 
 type maintenanceWorker struct {
@@ -21,11 +22,15 @@ type maintenanceWorker struct {
 	s *Service
 }
 
+// Work pauses the integrations failing for too long and queues again the
+// deliveries whose worker died mid-attempt.
 func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
 	_, _, err := w.s.Maintain(ctx)
 	return err
 }
 
+// Timeout gives a run a minute, ample for its few statements, so a stuck
+// database cannot hold the job for ever.
 func (w *maintenanceWorker) Timeout(*river.Job[maintenanceArgs]) time.Duration { return time.Minute }
 
 // Register adds the hooks' job kinds (hook_delivery, hook_maintenance,

@@ -14,6 +14,7 @@ import (
 // than Config.Retention.
 type retentionArgs struct{}
 
+// Kind names the job in River's job table.
 func (retentionArgs) Kind() string { return "hook_retention" }
 
 type retentionWorker struct {
@@ -21,6 +22,7 @@ type retentionWorker struct {
 	s *Service
 }
 
+// Work deletes the finished deliveries older than Config.Retention.
 func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[retentionArgs]) error {
 	_, err := w.s.Prune(ctx)
 	return err

@@ -96,7 +96,7 @@ func LoadKey(env string, dataDir string) ([]byte, error) {
 		return k, nil
 	}
 	path := filepath.Join(dataDir, KeyFile)
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the key file's fixed name in the configured data directory
 	switch {
 	case err == nil:
 		k, derr := decodeKey(strings.TrimSpace(string(data)))
@@ -112,7 +112,7 @@ func LoadKey(env string, dataDir string) ([]byte, error) {
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("cannot create the data directory %s: %w", dataDir, err)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // G304: the key file's fixed name in the configured data directory
 		if err != nil {
 			return nil, fmt.Errorf("cannot write the master key file %s: %w; check that the data directory is writable", path, err)
 		}

@@ -20,7 +20,7 @@ type APIToken struct {
 	ExpiresAt time.Time
 }
 
-const apiTokenCols = `id, user_id, name, token_hash, created_at, last_used_at, expires_at`
+const apiTokenCols = `id, user_id, name, token_hash, created_at, last_used_at, expires_at` //nolint:gosec // G101: column names
 
 func scanAPIToken(scan func(...any) error) (*APIToken, error) {
 	var t APIToken

@@ -148,12 +148,13 @@ func (b *batcher) run(batch []*batchOp) {
 			op.err = fmt.Errorf("begin transaction: %w", err)
 			continue
 		}
-		op.err, op.panicked = call(op.fn, tx)
+		op.panicked, op.err = call(op.fn, tx)
 		if op.err != nil || op.panicked != nil {
 			_, rerr := b.exec(stx, "ROLLBACK TO SAVEPOINT vigil_write")
 			if rerr != nil {
-				// The transaction cannot be trusted any more: undo it all.
-				stx.Rollback()
+				// The transaction cannot be trusted any more: undo it all
+				// (every writer gets rerr; a failed rollback ends it too).
+				_ = stx.Rollback()
 				for _, o := range batch {
 					if o.err == nil && o.panicked == nil {
 						o.err = fmt.Errorf("roll back: %w", rerr)
@@ -176,7 +177,7 @@ func (b *batcher) run(batch []*batchOp) {
 			cerr = fmt.Errorf("commit transaction: %w", err)
 		}
 	} else {
-		stx.Rollback()
+		_ = stx.Rollback() // nothing was written; a failed rollback ends the transaction too
 	}
 	for _, op := range batch {
 		err := op.err
@@ -196,11 +197,11 @@ func (b *batcher) exec(stx *sql.Tx, q string) (sql.Result, error) {
 }
 
 // call runs fn, turning a panic into a value for its caller.
-func call(fn func(tx *Tx) error, tx *Tx) (err error, panicked any) {
+func call(fn func(tx *Tx) error, tx *Tx) (panicked any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = p
 		}
 	}()
-	return fn(tx), nil
+	return nil, fn(tx)
 }

@@ -46,7 +46,7 @@ func TestConcurrentWrites(t *testing.T) {
 					})
 				case 3: // a transaction that panics after writing
 					defer func() {
-						if p := recover(); p != errBoom {
+						if p := recover(); p != errBoom { //nolint:errorlint // the writer's own panic value must come back, not a wrapper
 							errs[i] = fmt.Errorf("recovered %v; want the panic of this writer", p)
 						}
 					}()
@@ -60,7 +60,7 @@ func TestConcurrentWrites(t *testing.T) {
 				}
 				if i%4 == 2 {
 					if !errors.Is(errs[i], errBoom) {
-						errs[i] = fmt.Errorf("failing transaction returned %v", errs[i])
+						errs[i] = fmt.Errorf("failing transaction returned %v", errs[i]) //nolint:errorlint // errs[i] may be nil, which %v prints plainly
 					} else {
 						errs[i] = nil
 					}

@@ -221,6 +221,7 @@ func (q *Queries) FlowVersions(ctx context.Context, flowID string) ([]*FlowVersi
 // flowNullInt scans a nullable integer as 0.
 type flowNullInt struct{ n *int }
 
+// Scan stores the integer, or 0 for NULL, for database/sql.
 func (s *flowNullInt) Scan(src any) error {
 	var v sql.NullInt64
 	if err := v.Scan(src); err != nil {

@@ -52,13 +52,13 @@ func (s *Store) HoldNodeLock(ctx context.Context) (*NodeLock, error) {
 		return nil, nil
 	}
 	for range 20 {
-		key := rand.Int64N(1<<31-2) + 1
+		key := rand.Int64N(1<<31-2) + 1 //nolint:gosec // G404: only needs to differ between nodes; a taken key is tried again
 		conn, err := s.lockConn(ctx, key)
 		if err != nil {
 			return nil, err
 		}
 		if conn != nil {
-			s.Queries.owner.node.Store(key)
+			s.owner.node.Store(key)
 			return &NodeLock{st: s, conn: conn, key: key}, nil
 		}
 	}
@@ -120,7 +120,7 @@ func (l *NodeLock) Release(ctx context.Context) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.st.Queries.owner.node.CompareAndSwap(l.key, 0)
+	l.st.owner.node.CompareAndSwap(l.key, 0)
 	if l.conn != nil {
 		l.conn.Close(ctx)
 		l.conn = nil

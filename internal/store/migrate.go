@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -63,7 +64,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7126353)`); err != nil {
 			return fmt.Errorf("migrate: take the migration lock: %w", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7126353)`)
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7126353)`); err != nil {
+				// A connection that may still hold the lock must not go back
+				// to the pool: ErrBadConn makes database/sql close it, which
+				// releases the lock.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
 	}
 	if err := s.migrateRiver(ctx); err != nil {
 		return err

@@ -286,7 +286,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: s.dialect, timeout: s.Queries.c.timeout}, d: s.dialect, owner: s.Queries.owner}}
+	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: s.dialect, timeout: s.c.timeout}, d: s.dialect, owner: s.owner}}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()

@@ -55,7 +55,7 @@ func NewBrowser(t testing.TB, baseURL string) *Browser {
 		if dir, err = os.MkdirTemp("", "vigil-console-screenshots-"); err != nil {
 			t.Fatal(err)
 		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	} else if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // G301: screenshots for people to look at
 		t.Fatal(err)
 	}
 	t.Logf("screenshots of the console are in %s", dir)
@@ -119,7 +119,7 @@ func (b *Browser) fail(what string, err error) {
 	where, _ := chromedp.Run(b.ctx, chromedp.Location())
 	if png, serr := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)); serr == nil {
 		name := filepath.Join(b.dir, "FAILED.png")
-		_ = os.WriteFile(name, png, 0o644)
+		_ = os.WriteFile(name, png, 0o644) //nolint:gosec // G306: a screenshot for people to look at; the failure is reported below either way
 		b.t.Logf("screenshot of the failure: %s", name)
 	}
 	if msg, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(document.querySelector('.flash, .notice.error, [role=alert]')||{}).innerText||''`)); msg != "" {
@@ -161,7 +161,7 @@ func (b *Browser) waitLoaded(what string) {
 		last = err
 		time.Sleep(30 * time.Millisecond)
 	}
-	b.fail("wait for "+what, fmt.Errorf("not loaded after 30 s (last error: %v)", last))
+	b.fail("wait for "+what, fmt.Errorf("not loaded after 30 s (last error: %v)", last)) //nolint:errorlint // last is often nil, which %v prints plainly
 }
 
 // Click clicks sel without waiting for a page.
@@ -255,7 +255,7 @@ func (b *Browser) WaitFor(what, predicate string, reload bool, limit time.Durati
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.fail("wait for "+what, fmt.Errorf("still not true after %s (last error: %v)", limit, last))
+	b.fail("wait for "+what, fmt.Errorf("still not true after %s (last error: %v)", limit, last)) //nolint:errorlint // last is often nil, which %v prints plainly
 }
 
 // Shot saves a screenshot of the whole page as NN-name.png.
@@ -268,7 +268,7 @@ func (b *Browser) Shot(name string) {
 	if err != nil {
 		b.fail("screenshot "+name, err)
 	}
-	if err := os.WriteFile(filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.shot, name)), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(b.dir, fmt.Sprintf("%02d-%s.png", b.shot, name)), png, 0o644); err != nil { //nolint:gosec // G306: a screenshot for people to look at
 		b.t.Fatal(err)
 	}
 }

@@ -484,8 +484,8 @@ func (w *Workflows) run(flowID, execID string, input map[string]any, test bool) 
 	e.IssueID, _ = data["id"].(string)
 	e.IssueTitle, _ = data["title"].(string)
 	e.User, _ = entity["displayName"].(string)
-	switch {
-	case f.sum.Name == "route-event":
+	switch f.sum.Name {
+	case "route-event":
 		helper := ""
 		switch {
 		case test:
@@ -511,7 +511,7 @@ func (w *Workflows) run(flowID, execID string, input map[string]any, test bool) 
 				}
 			}
 		}
-	case f.sum.Name == "suspend-okta-user":
+	case "suspend-okta-user":
 		conn := w.connections["Okta"]
 		if conn == nil {
 			e.Status = "faulted"

@@ -221,6 +221,7 @@ type notifyArgs struct {
 	ExecutionID string `json:"execution_id"`
 }
 
+// Kind names the job in River's job table.
 func (notifyArgs) Kind() string { return "flow_alert" }
 
 // ExecutionFaulted inserts, in tx, a job per rule that covers the faulted
@@ -251,6 +252,7 @@ type notifyWorker struct {
 	s *Service
 }
 
+// Work sends the alert for one faulted execution through its rule's channel.
 func (w *notifyWorker) Work(ctx context.Context, job *river.Job[notifyArgs]) error {
 	s := w.s
 	a, err := s.st.FlowAlert(ctx, job.Args.AlertID)

@@ -155,7 +155,7 @@ func Args(name string, fns Functions, old Value) Value {
 		// An approval card shows who decides and when it expires from the
 		// start, so the defaults are in view and easy to change.
 		approvalDefault := name == ApprovalFunction && (a.Name == "approvers" || a.Name == "expiresAfter")
-		if !a.Required && !approvalDefault && !(name == "slack.postMessage" && a.Name == "channel") {
+		if !a.Required && !approvalDefault && (name != "slack.postMessage" || a.Name != "channel") {
 			continue
 		}
 		v := ArgValue(a)

@@ -202,7 +202,7 @@ func checkValue(d Arg, v any, path string, static bool) []engine.ArgProblem {
 			}
 		}
 	}
-	if d.Check != nil && !(static && containsExpr(v)) {
+	if d.Check != nil && (!static || !containsExpr(v)) {
 		if msg := d.Check(v); msg != "" {
 			return bad(msg)
 		}

@@ -279,7 +279,7 @@ func (p *parser) requiredTemplate(fs []field, parent *yaml.Node, path, key strin
 }
 
 func (p *parser) oauth2(n *yaml.Node, path string, oidc bool) *OAuth2Auth {
-	o := &OAuth2Auth{Grant: "client_credentials", TokenPath: "/oauth2/token", Encoding: "application/x-www-form-urlencoded"}
+	o := &OAuth2Auth{Grant: "client_credentials", TokenPath: "/oauth2/token", Encoding: "application/x-www-form-urlencoded"} //nolint:gosec // G101: defaults, no credential
 	fs, ok := p.fields(n, path)
 	if !ok {
 		return nil

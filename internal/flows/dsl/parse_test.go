@@ -299,7 +299,7 @@ func TestEndpointLimits(t *testing.T) {
 	if l := w.Trigger().APIEndpoint.Limits; l.RatePerSecond != nil || l.Burst != nil || *l.MaxBacklog != 0 {
 		t.Errorf("absent limits are not nil: %+v", l)
 	}
-	w, err = dsl.Parse(doc("{}"))
+	_, err = dsl.Parse(doc("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 // must never reach the network or the file system.
 type noLoader struct{}
 
+// Load refuses every reference: a schema may only point inside its document.
 func (noLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("schema reference %s is outside the document", url)
 }

@@ -121,7 +121,7 @@ func (s *ctkScenario) execute() error {
 
 func (s *ctkScenario) shouldComplete() error {
 	if s.fault != nil {
-		return fmt.Errorf("workflow faulted: %v", s.fault)
+		return fmt.Errorf("workflow faulted: %w", s.fault)
 	}
 	return s.err
 }
@@ -139,7 +139,7 @@ func (s *ctkScenario) shouldCompleteWith(doc *godog.DocString) error {
 
 func (s *ctkScenario) shouldFault() error {
 	if s.fault == nil {
-		return fmt.Errorf("workflow did not fault (output %v, error %v)", s.output, s.err)
+		return fmt.Errorf("workflow did not fault (output %v, error %v)", s.output, s.err) //nolint:errorlint // s.err is usually nil, which %v prints plainly
 	}
 	return nil
 }

@@ -156,7 +156,8 @@ func (x *execution) finalErr(ctx context.Context, err error, instance string) er
 		return f
 	}
 	if ctx.Err() != nil {
-		if cf, ok := context.Cause(ctx).(*Fault); ok {
+		var cf *Fault
+		if errors.As(context.Cause(ctx), &cf) {
 			return cf
 		}
 		return err
@@ -291,7 +292,7 @@ func (x *execution) runTask(ctx context.Context, nt *dsl.NamedTask, ref, key str
 
 	out, cxAfter, directive, err := x.execKind(tctx, nt, ref, key, tr, in, cx, env)
 	if err != nil {
-		if tctx.Err() != nil && ctx.Err() == nil && context.Cause(tctx) == errTaskTimeout {
+		if tctx.Err() != nil && ctx.Err() == nil && errors.Is(context.Cause(tctx), errTaskTimeout) {
 			d := x.taskTimeout(ctx, t, in, env)
 			err = &Fault{Type: ErrTimeout, Status: 408, Title: "Task timed out",
 				Detail: fmt.Sprintf("task %s did not finish within %s", nt.Name, d), Instance: ref}
@@ -363,9 +364,7 @@ func (x *execution) recordFault(ctx context.Context, nt *dsl.NamedTask, ref, key
 	var f *Fault
 	if !errors.As(err, &f) {
 		if ctx.Err() != nil {
-			if cf, ok := context.Cause(ctx).(*Fault); ok {
-				f = cf
-			} else {
+			if !errors.As(context.Cause(ctx), &f) {
 				return err
 			}
 		} else {

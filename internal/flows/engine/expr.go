@@ -64,6 +64,8 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 
 var errBudget = errors.New("expression budget exceeded")
 
+// Done counts a step of the expression: past the limit it reports the
+// context done, which stops gojq.
 func (b *budgetCtx) Done() <-chan struct{} {
 	b.n++
 	if b.n > b.limit {
@@ -73,6 +75,7 @@ func (b *budgetCtx) Done() <-chan struct{} {
 	return b.Context.Done()
 }
 
+// Err is errBudget once the limit was passed, else the parent's error.
 func (b *budgetCtx) Err() error {
 	if b.exceeded {
 		return errBudget

@@ -73,7 +73,7 @@ do:
 				t.Errorf("calls = %d, want %d", calls, tt.wantCalls)
 			}
 			got := clock.sleeps()
-			if fmt.Sprint(got) != fmt.Sprint(tt.wantSleep) && !(len(got) == 0 && len(tt.wantSleep) == 0) {
+			if fmt.Sprint(got) != fmt.Sprint(tt.wantSleep) && (len(got) != 0 || len(tt.wantSleep) != 0) {
 				t.Errorf("sleeps = %v, want %v", got, tt.wantSleep)
 			}
 		})

@@ -216,8 +216,10 @@ type SecretSource interface {
 
 type realClock struct{}
 
+// Now is the wall clock.
 func (realClock) Now() time.Time { return time.Now() }
 
+// Sleep waits d, or less when ctx ends, then returning its error.
 func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()

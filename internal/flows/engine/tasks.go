@@ -323,7 +323,8 @@ func (x *execution) runTry(ctx context.Context, t *dsl.Try, ref, key string, in,
 		}
 		out, cxOut, end, err := x.runList(actx, t.Do, frame{key: tkey, ref: ref + "/try", vars: env.vars}, in, cx)
 		if err != nil && actx.Err() != nil && ctx.Err() == nil {
-			if cf, ok := context.Cause(actx).(*Fault); ok {
+			var cf *Fault
+			if errors.As(context.Cause(actx), &cf) {
 				err = cf
 			}
 		}
@@ -422,7 +423,7 @@ func (x *execution) retryDelay(ctx context.Context, r *dsl.RetryPolicy, attempt 
 		from, _ := x.duration(ctx, r.JitterFrom, errVal, env)
 		to, _ := x.duration(ctx, r.JitterTo, errVal, env)
 		if to > from {
-			delay += from + time.Duration(rand.Int64N(int64(to-from)+1))
+			delay += from + time.Duration(rand.Int64N(int64(to-from)+1)) //nolint:gosec // G404: jitter spreads retries; nothing depends on it being unguessable
 		} else {
 			delay += from
 		}

@@ -16,7 +16,7 @@ func TestCORS(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		api := clientToken()
 		b := setup(t, st, api, Config{})
-		preflight := func(url, origin, method string) *http.Response {
+		preflight := func(url, origin, method string) *answer {
 			t.Helper()
 			resp, _ := b.do(t, http.MethodOptions, url, "", map[string]string{"Origin": origin, "Access-Control-Request-Method": method,
 				"Access-Control-Request-Headers": "content-type, x-api-client-token"})

@@ -170,6 +170,6 @@ func (e *Endpoints) checkToken(ep *store.Endpoint, presented string) bool {
 }
 
 // InvokeURL is the URL callers use, up to /invoke, as Okta shows it.
-func InvokeURL(publicURL, alias string) string {
+func InvokeURL(publicURL, alias string) string { //nolint:revive // stutters, but its callers in many packages use this name; a rename is a change of its own
 	return publicURL + "/api/flo/" + alias + "/invoke"
 }

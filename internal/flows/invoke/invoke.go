@@ -362,12 +362,14 @@ func writeOutcome(w http.ResponseWriter, execID string, out Outcome) {
 			}
 		}
 		w.WriteHeader(raw.status)
+		// The status is sent: as in httpjson.Write, a body the client did
+		// not take can no longer be reported to it.
 		switch b := raw.body.(type) {
 		case nil:
 		case string:
-			w.Write([]byte(b))
+			_, _ = w.Write([]byte(b))
 		default:
-			json.NewEncoder(w).Encode(b)
+			_ = json.NewEncoder(w).Encode(b)
 		}
 		return
 	}

@@ -122,7 +122,13 @@ func setup(t testing.TB, st *store.Store, api dsl.APIEndpoint, cfg Config) *bund
 	return b
 }
 
-func (b *bundle) do(t testing.TB, method, url string, body string, hdr map[string]string) (*http.Response, map[string]any) {
+// answer is what do keeps of a response, whose body it reads and closes.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func (b *bundle) do(t testing.TB, method, url string, body string, hdr map[string]string) (*answer, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	if body != "" {
@@ -139,7 +145,7 @@ func (b *bundle) do(t testing.TB, method, url string, body string, hdr map[strin
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	json.Unmarshal(raw, &out)
-	return resp, out
+	return &answer{StatusCode: resp.StatusCode, Header: resp.Header}, out
 }
 
 func errCode(m map[string]any) string {
@@ -265,8 +271,12 @@ func TestSyncAsyncAndInput(t *testing.T) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("x-api-client-token", b.token)
 		r2, err := http.DefaultClient.Do(req)
-		if err != nil || r2.StatusCode != 200 {
-			t.Fatalf("form body: %v %v", r2.StatusCode, err)
+		if err != nil {
+			t.Fatalf("form body: %v", err)
+		}
+		r2.Body.Close()
+		if r2.StatusCode != 200 {
+			t.Fatalf("form body: %d", r2.StatusCode)
 		}
 		last := b.flows.starts[len(b.flows.starts)-1].Input
 		if last["raw"].(map[string]any)["body"] != "a=b" || len(last["body"].(map[string]any)) != 0 {

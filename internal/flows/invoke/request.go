@@ -2,6 +2,7 @@ package invoke
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -55,7 +56,8 @@ func readRequest(w http.ResponseWriter, r *http.Request, limit int64) (*request,
 }
 
 func jsonError(err error) error {
-	if se, ok := err.(*json.SyntaxError); ok {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
 		return &syntaxError{msg: se.Error()}
 	}
 	return err

@@ -200,11 +200,11 @@ func TestRoutingNeverActsOnServiceAccounts(t *testing.T) {
 	for _, product := range []string{"Okta", "AAD", "Google Workspace", "Salesforce.com", "AWS"} {
 		for _, title := range titles {
 			is := issue(product, title, "00u00000000000000001", "svc-backup@example.com")
-			helpers, out, results := route(t, notifiers, invocation(issueEvent(is), false))
+			helpers, out, _ := route(t, notifiers, invocation(issueEvent(is), false))
 			if !slices.Equal(helpers, []string{"5.1 Notify Slack channel", "5.2 Create Jira issue"}) || out["result"] != "routed" {
 				t.Errorf("%s %q with notifiers: started %q (%v)", product, title, helpers, out)
 			}
-			helpers, _, results = route(t, nil, invocation(issueEvent(is), false))
+			helpers, _, results := route(t, nil, invocation(issueEvent(is), false))
 			if len(helpers) != 0 || !slices.Equal(results, []string{serviceNotNotified}) {
 				t.Errorf("%s %q without notifiers: started %q, results %q", product, title, helpers, results)
 			}

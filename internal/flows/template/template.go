@@ -323,7 +323,9 @@ func (c *Catalog) Get(name string) (*Template, error) {
 // notFoundError is the error of Get; it matches ErrNotFound.
 type notFoundError struct{ msg string }
 
-func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, ErrNotFound) true for every template not found.
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // Rendered is a template with its variables replaced: what Add installs.
@@ -373,8 +375,7 @@ func (t *Template) Render(vars map[string]string) (*Rendered, error) {
 // substitute replaces every {{name}} with vars[name] (empty when unset).
 func substitute(src []byte, vars map[string]string) []byte {
 	return placeholder.ReplaceAllFunc(src, func(m []byte) []byte {
-		name := string(placeholder.FindSubmatch(m)[1])
-		return []byte(vars[name])
+		return []byte(vars[string(placeholder.FindSubmatch(m)[1])])
 	})
 }
 

@@ -9,7 +9,7 @@ type Category string
 const (
 	CategoryMFA               Category = "MFA"
 	CategoryLeastPrivilege    Category = "Least Privilege"
-	CategoryCredentialHygiene Category = "Credential Hygiene"
+	CategoryCredentialHygiene Category = "Credential Hygiene" //nolint:gosec // G101: a category name
 	CategoryAccountLifecycle  Category = "Account Lifecycle"
 )
 
@@ -51,7 +51,7 @@ const (
 	TitleOldPasswordService            = "Old Password - Service Account"
 	TitleOldPasswordAdminService       = "Old Password - Admin Service Account"
 	TitleOldPasswordGlobalAdminService = "Old Password - Global Admin Service Account"
-	TitleUnrotatedAPIToken             = "Unrotated API Token"
+	TitleUnrotatedAPIToken             = "Unrotated API Token" //nolint:gosec // G101: an issue title
 	TitleUnrotatedAccessKey            = "Unrotated Access Key"
 	TitleUnusedAccessKey               = "Unused Access Key"
 	TitlePartiallyOffboardedUser       = "Partially Offboarded User"

@@ -229,7 +229,9 @@ type invalidError struct {
 	cause error
 }
 
-func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Error() string { return e.msg }
+
+// Is makes errors.Is(err, ErrInvalid) true for every validation failure.
 func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 func (e *invalidError) Unwrap() error        { return e.cause }
 

@@ -18,6 +18,7 @@ type wakeWorker struct {
 	svc *Service
 }
 
+// Work ends the snoozes that are due, reopening their issues.
 func (w *wakeWorker) Work(ctx context.Context, _ *river.Job[WakeArgs]) error {
 	n, err := w.svc.WakeSnoozed(ctx)
 	if err != nil {
@@ -29,6 +30,7 @@ func (w *wakeWorker) Work(ctx context.Context, _ *river.Job[WakeArgs]) error {
 	return nil
 }
 
+// Timeout is the job's interval: a run that takes longer would overlap the next.
 func (w *wakeWorker) Timeout(*river.Job[WakeArgs]) time.Duration { return 5 * time.Minute }
 
 // WakeInterval is how often the periodic job looks for snoozes that ended.

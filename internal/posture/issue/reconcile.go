@@ -71,7 +71,7 @@ func (s *Summary) count(title string, c TitleCounts) {
 		s.Titles[title] = t
 	}
 	t.add(c)
-	s.TitleCounts.add(c)
+	s.add(c)
 }
 
 // Reconcile brings the issues of the scan's scopes in line with its

@@ -49,8 +49,7 @@ func benchScan(b *testing.B, n int) {
 	}
 	f.Close()
 	_, exp := synth.Generate(n, 1, t0)
-	want := len(exp)
-	exp = nil
+	want := len(exp) // exp is dead from here on, so the GC below frees it
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS(b)

@@ -48,6 +48,8 @@ type scanWorker struct {
 	svc *Service
 }
 
+// Work runs the scan the job asks for; a scan that recorded its own failure
+// is not retried, since running it again would only record another.
 func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	trigger := job.Args.Trigger
 	if trigger == "" {
@@ -62,6 +64,7 @@ func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
 	return err
 }
 
+// Timeout is jobTimeout: every source's read plus the graph and the issues.
 func (w *scanWorker) Timeout(*river.Job[ScanArgs]) time.Duration { return w.svc.jobTimeout() }
 
 type scheduleWorker struct {
@@ -69,6 +72,8 @@ type scheduleWorker struct {
 	svc *Service
 }
 
+// Work recovers scans a stopped node left running, then starts the scans that
+// are due.
 func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[ScheduleArgs]) error {
 	if _, err := w.svc.Recover(ctx, false); err != nil {
 		return err
@@ -77,6 +82,7 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[ScheduleArgs]) e
 	return err
 }
 
+// Timeout is jobTimeout, as a due scan may run within the job.
 func (w *scheduleWorker) Timeout(*river.Job[ScheduleArgs]) time.Duration { return w.svc.jobTimeout() }
 
 // jobTimeout bounds a scan job: every source's read, plus the graph and

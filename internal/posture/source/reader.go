@@ -139,6 +139,7 @@ type countingTransport struct {
 	m    *meter
 }
 
+// RoundTrip sends req and counts it, answered or not, for the scan's figures.
 func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	t.m.request()

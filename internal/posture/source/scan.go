@@ -68,7 +68,7 @@ type ScanResult struct {
 }
 
 // SourceResult is what a scan did with one source.
-type SourceResult struct {
+type SourceResult struct { //nolint:revive // source.Result is already the reader's result
 	Name string `json:"name"`
 	Kind Kind   `json:"kind"`
 	OK   bool   `json:"ok"`
@@ -314,7 +314,6 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 		people, accounts = inventory(g, now)
 		res.Timing.Detect = time.Since(start)
 	}
-	parts = nil
 
 	ok := 0
 	for _, sr := range res.Sources {

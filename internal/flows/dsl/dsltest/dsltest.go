@@ -28,7 +28,7 @@ const rel = "shared/conformance/serverless-workflow"
 func Dir(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv(EnvVar); d != "" {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
+		if st, err := os.Stat(d); err == nil && st.IsDir() { //nolint:gosec // G703: the developer names the directory
 			return d
 		}
 		t.Fatalf("%s=%s is not a directory", EnvVar, d)

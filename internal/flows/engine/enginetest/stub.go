@@ -66,6 +66,8 @@ type rewrite struct {
 	next   http.RoundTripper
 }
 
+// RoundTrip sends req to the stub server, keeping its original host in the
+// Host header.
 func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req.Clone(req.Context())
 	out.Host = req.URL.Host
