@@ -140,7 +140,7 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, code int, ms
 // message for the next page.
 func (c *Console) redirect(w http.ResponseWriter, r *http.Request, target, kind, msg string) {
 	if msg != "" {
-		setFlash(w, r, kind, msg)
+		c.setFlash(w, r, kind, msg)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
@@ -160,10 +160,18 @@ type flash struct {
 	Message string `json:"m"`
 }
 
-func setFlash(w http.ResponseWriter, r *http.Request, kind, msg string) {
+func (c *Console) setFlash(w http.ResponseWriter, r *http.Request, kind, msg string) {
 	b, _ := json.Marshal(flash{Kind: kind, Message: msg})
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/", //nolint:gosec // G124: HttpOnly, SameSite, Secure over TLS; it holds only the message
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: 60})
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/", //nolint:gosec // G124: HttpOnly, SameSite, Secure as secureCookie says; it holds only the message
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secureCookie(r), MaxAge: 60})
+}
+
+// secureCookie says whether the console's cookies are marked Secure: when
+// the request came over TLS, and also when the public URL is https, which
+// is how a server behind a TLS-terminating proxy knows browsers reach it
+// over TLS (the session cookie follows the same rule).
+func (c *Console) secureCookie(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(c.publicURL(r)), "https://")
 }
 
 // takeFlash reads the flash message of the request and clears it.

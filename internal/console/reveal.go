@@ -62,8 +62,8 @@ func (c *Console) redirectRevealing(w http.ResponseWriter, r *http.Request, path
 		c.serverError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: revealCookie, Value: sealed, Path: path, HttpOnly: true, //nolint:gosec // G124: HttpOnly, SameSite=Strict, Secure over TLS, the value sealed
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(revealTTL / time.Second)})
+	http.SetCookie(w, &http.Cookie{Name: revealCookie, Value: sealed, Path: path, HttpOnly: true, //nolint:gosec // G124: HttpOnly, SameSite=Strict, Secure as secureCookie says, the value sealed
+		SameSite: http.SameSiteStrictMode, Secure: c.secureCookie(r), MaxAge: int(revealTTL / time.Second)})
 	c.redirect(w, r, path, flashOK, msg)
 }
 
@@ -79,7 +79,7 @@ func (c *Console) takeReveal(w http.ResponseWriter, r *http.Request) (revealed, 
 		return revealed{}, false
 	}
 	http.SetCookie(w, &http.Cookie{Name: revealCookie, Value: "", Path: r.URL.Path, MaxAge: -1, HttpOnly: true, //nolint:gosec // G124: it deletes the cookie and carries nothing
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteStrictMode, Secure: c.secureCookie(r)})
 	var rv revealed
 	if json.Unmarshal([]byte(plain), &rv) != nil || c.cfg.Now().Unix() > rv.Expires {
 		return revealed{}, false

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -149,6 +151,28 @@ func TestSourceInputMapping(t *testing.T) {
 			if reflect.DeepEqual(in.Settings, source.Settings{}) && in.Credentials == (source.Credentials{}) {
 				t.Errorf("%s field %s maps to nothing", ft.Type, f.Name)
 			}
+		}
+	}
+}
+
+// TestCookiesSecureBehindTLSProxy checks that the flash cookie is marked
+// Secure when the public URL is https even though the request reached the
+// server in plain HTTP (a TLS-terminating proxy in front), and not when
+// both are plain HTTP (a local demo, where a Secure cookie would be lost).
+func TestCookiesSecureBehindTLSProxy(t *testing.T) {
+	for _, tc := range []struct {
+		public string
+		want   bool
+	}{{"https://vigil.example", true}, {"HTTPS://vigil.example", true}, {"http://127.0.0.1:8080", false}} {
+		c := &Console{cfg: Config{PublicURL: tc.public}}
+		w := httptest.NewRecorder()
+		c.redirect(w, httptest.NewRequest(http.MethodPost, "http://127.0.0.1/x", nil), "/home", flashOK, "saved")
+		cookies := w.Result().Cookies()
+		if len(cookies) != 1 || cookies[0].Name != flashCookie {
+			t.Fatalf("public URL %s: cookies %v; want the flash cookie", tc.public, cookies)
+		}
+		if cookies[0].Secure != tc.want {
+			t.Errorf("public URL %s: flash cookie Secure = %v; want %v", tc.public, cookies[0].Secure, tc.want)
 		}
 	}
 }
