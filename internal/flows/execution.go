@@ -248,6 +248,7 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 			s.releaseSlot()
 			return fmt.Errorf("decode the input of execution %s: %w", e.ID, err)
 		}
+		s.startedHere(e.ID)
 		s.runLocal(e, w, input)
 	}
 	return nil
@@ -292,13 +293,20 @@ func (s *Service) wait(ctx context.Context, execID string, ended bool) (*Executi
 	// A waiter subscribed before the execution started has missed no
 	// end: the first read waits for the timer, and an execution that ends
 	// on this node before it is never read at all.
-	wt := s.takeEarly(execID)
+	wt, here := s.takeEarly(execID)
 	read := wt == nil
 	if read {
 		wt = s.subscribe(execID)
 	}
 	defer s.unsubscribe(execID, wt)
 	delay := pollFloor
+	if here {
+		// It runs in this node's pool, whose end wakes wt; the reads are
+		// only for one that went to the queue after an error, on the
+		// ceiling's period: under load a run outlasts the floor, and
+		// every caller read its row two or three times.
+		delay = pollCeiling
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var last *store.FlowExecution
@@ -364,30 +372,51 @@ func (s *Service) subscribe(execID string) *waiter {
 	return wt
 }
 
+// earlyWaiter is the waiter of a synchronous invocation, subscribed
+// before its execution starts; here is set when the execution was admitted
+// to this node's pool.
+type earlyWaiter struct {
+	wt   *waiter
+	here bool
+}
+
 // subscribeEarly subscribes the waiter of a synchronous invocation before
 // its execution starts; wait takes it over.
 func (s *Service) subscribeEarly(execID string) {
 	wt := s.subscribe(execID)
 	s.mu.Lock()
-	s.early[execID] = wt
+	s.early[execID] = &earlyWaiter{wt: wt}
+	s.mu.Unlock()
+}
+
+// startedHere notes that an execution with an early waiter runs in this
+// node's pool.
+func (s *Service) startedHere(execID string) {
+	s.mu.Lock()
+	if ew := s.early[execID]; ew != nil {
+		ew.here = true
+	}
 	s.mu.Unlock()
 }
 
 // unsubscribeEarly drops the waiter of an execution that did not start.
 func (s *Service) unsubscribeEarly(execID string) {
-	if wt := s.takeEarly(execID); wt != nil {
+	if wt, _ := s.takeEarly(execID); wt != nil {
 		s.unsubscribe(execID, wt)
 	}
 }
 
 // takeEarly returns the waiter subscribed for execID before it started,
-// or nil.
-func (s *Service) takeEarly(execID string) *waiter {
+// or nil, and whether the execution runs in this node's pool.
+func (s *Service) takeEarly(execID string) (*waiter, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	wt := s.early[execID]
+	ew := s.early[execID]
+	if ew == nil {
+		return nil, false
+	}
 	delete(s.early, execID)
-	return wt
+	return ew.wt, ew.here
 }
 
 func (s *Service) unsubscribe(execID string, wt *waiter) {
