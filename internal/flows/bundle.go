@@ -397,6 +397,7 @@ type ImportedTable struct {
 // those whose connections are not set stay off, and the error says why
 // while the result still tells what was imported.
 func (s *Service) Import(ctx context.Context, p ImportParams) (*ImportResult, error) {
+	defer s.flowsChanged()
 	b := p.Bundle
 	if b == nil || (len(b.Flows) == 0 && len(b.Tables) == 0) {
 		return nil, invalid(errors.New("there is nothing to import: no flows and no tables"))

@@ -167,10 +167,15 @@ func (s *Service) Start(ctx context.Context, flowID string, input any, opts Star
 	if s.queue == nil {
 		return "", ErrNoQueue
 	}
-	f, err := s.Flow(ctx, flowID)
-	if err != nil {
+	f, err := s.st.Flow(ctx, flowID)
+	if err = flowErr(flowID, err); err != nil {
 		return "", err
 	}
+	return s.start(ctx, f, input, opts)
+}
+
+// start is Start of the flow whose row is f.
+func (s *Service) start(ctx context.Context, f *store.Flow, input any, opts StartOptions) (string, error) {
 	if !f.On && !opts.AllowOff {
 		return "", kindErrorf(ErrFlowOff, "flow %q is off; turn it on to run it", f.Title)
 	}
@@ -244,6 +249,7 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 			s.releaseSlot()
 			return fmt.Errorf("decode the input of execution %s: %w", e.ID, err)
 		}
+		s.startedHere(e.ID)
 		s.runLocal(e, w, input)
 	}
 	return nil
@@ -285,25 +291,42 @@ const (
 // an execution that ended here (status, output and fault) instead of
 // reading the row again.
 func (s *Service) wait(ctx context.Context, execID string, ended bool) (*Execution, error) {
-	wt := s.subscribe(execID)
+	// A waiter subscribed before the execution started has missed no
+	// end: the first read waits for the timer, and an execution that ends
+	// on this node before it is never read at all.
+	wt, here := s.takeEarly(execID)
+	read := wt == nil
+	if read {
+		wt = s.subscribe(execID)
+	}
 	defer s.unsubscribe(execID, wt)
 	delay := pollFloor
+	if here {
+		// It runs in this node's pool, whose end wakes wt; the reads are
+		// only for one that went to the queue after an error, on the
+		// ceiling's period: under load a run outlasts the floor, and
+		// every caller read its row two or three times.
+		delay = pollCeiling
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var last *store.FlowExecution
 	for {
-		r, err := s.st.FlowExecution(ctx, execID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return nil, kindErrorf(ErrNotFound, "no execution has id %s", execID)
-		case err != nil && ctx.Err() == nil:
-			return nil, fmt.Errorf("read execution %s: %w", execID, err)
-		case err == nil:
-			last = r
-			if final(r.Status) {
-				return s.executionOf(r, false, true)
+		if read {
+			r, err := s.st.FlowExecution(ctx, execID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return nil, kindErrorf(ErrNotFound, "no execution has id %s", execID)
+			case err != nil && ctx.Err() == nil:
+				return nil, fmt.Errorf("read execution %s: %w", execID, err)
+			case err == nil:
+				last = r
+				if final(r.Status) {
+					return s.executionOf(r, false, true)
+				}
 			}
 		}
+		read = true
 		if ctx.Err() != nil {
 			break
 		}
@@ -348,6 +371,53 @@ func (s *Service) subscribe(execID string) *waiter {
 	s.waiters[execID] = append(s.waiters[execID], wt)
 	s.mu.Unlock()
 	return wt
+}
+
+// earlyWaiter is the waiter of a synchronous invocation, subscribed
+// before its execution starts; here is set when the execution was admitted
+// to this node's pool.
+type earlyWaiter struct {
+	wt   *waiter
+	here bool
+}
+
+// subscribeEarly subscribes the waiter of a synchronous invocation before
+// its execution starts; wait takes it over.
+func (s *Service) subscribeEarly(execID string) {
+	wt := s.subscribe(execID)
+	s.mu.Lock()
+	s.early[execID] = &earlyWaiter{wt: wt}
+	s.mu.Unlock()
+}
+
+// startedHere notes that an execution with an early waiter runs in this
+// node's pool.
+func (s *Service) startedHere(execID string) {
+	s.mu.Lock()
+	if ew := s.early[execID]; ew != nil {
+		ew.here = true
+	}
+	s.mu.Unlock()
+}
+
+// unsubscribeEarly drops the waiter of an execution that did not start.
+func (s *Service) unsubscribeEarly(execID string) {
+	if wt, _ := s.takeEarly(execID); wt != nil {
+		s.unsubscribe(execID, wt)
+	}
+}
+
+// takeEarly returns the waiter subscribed for execID before it started,
+// or nil, and whether the execution runs in this node's pool.
+func (s *Service) takeEarly(execID string) (*waiter, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ew := s.early[execID]
+	if ew == nil {
+		return nil, false
+	}
+	delete(s.early, execID)
+	return ew.wt, ew.here
 }
 
 func (s *Service) unsubscribe(execID string, wt *waiter) {

@@ -86,13 +86,21 @@ func (s *Service) Flows(ctx context.Context, p ListFlowsParams) ([]*Flow, error)
 // Flow returns a flow by id.
 func (s *Service) Flow(ctx context.Context, flowID string) (*Flow, error) {
 	r, err := s.st.Flow(ctx, flowID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, kindErrorf(ErrNotFound, "no flow has id %s", flowID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read flow %s: %w", flowID, err)
+	if err = flowErr(flowID, err); err != nil {
+		return nil, err
 	}
 	return flowOf(r), nil
+}
+
+// flowErr is the error of reading flow flowID's row as Flow reports it.
+func flowErr(flowID string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return kindErrorf(ErrNotFound, "no flow has id %s", flowID)
+	}
+	if err != nil {
+		return fmt.Errorf("read flow %s: %w", flowID, err)
+	}
+	return nil
 }
 
 // FindFlow finds a flow by reference: its id, its namespace/name or its
@@ -218,6 +226,7 @@ type SaveResult struct {
 // ErrInvalid and, for document problems, a *dsl.ValidationError listing
 // each problem with its path and line.
 func (s *Service) SaveFlow(ctx context.Context, p SaveParams) (*SaveResult, error) {
+	defer s.flowsChanged()
 	w, err := dsl.Parse(p.Document)
 	if err != nil {
 		return nil, invalid(err)
@@ -358,6 +367,7 @@ func triggerOf(w *dsl.Workflow) (kind, settings string) {
 // SetOn turns a flow on or off. Turning on checks, through the Checker,
 // that every connection the flow names is set.
 func (s *Service) SetOn(ctx context.Context, flowID string, on bool) (*Flow, error) {
+	defer s.flowsChanged()
 	f, err := s.Flow(ctx, flowID)
 	if err != nil {
 		return nil, err
@@ -432,6 +442,7 @@ func (s *Service) SetFolderOn(ctx context.Context, folderID string, on bool) ([]
 
 // DeleteFlow deletes a flow that is off, with its versions and history.
 func (s *Service) DeleteFlow(ctx context.Context, flowID string) error {
+	defer s.flowsChanged()
 	f, err := s.Flow(ctx, flowID)
 	if err != nil {
 		return err

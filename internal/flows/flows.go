@@ -181,6 +181,11 @@ type Service struct {
 	// local runs executions in-process; nil until RunLocally.
 	local   *localPool
 	backlog backlogCounter
+	// flows keeps the flow rows invocations read (see cachedFlow).
+	flows flowCache
+	// early holds the waiters of synchronous invocations, subscribed
+	// before their execution started (see invokeFlows.Start).
+	early map[string]*earlyWaiter
 	// audit records the changes people make to flows and folders.
 	audit *audit.Recorder
 }
@@ -191,7 +196,7 @@ type Service struct {
 func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	s := &Service{st: st, box: box, cfg: cfg, queue: cfg.Queue, cache: newWorkflowCache(256),
-		waiters: map[string][]*waiter{}, running: map[string]context.CancelCauseFunc{},
+		waiters: map[string][]*waiter{}, early: map[string]*earlyWaiter{}, running: map[string]context.CancelCauseFunc{},
 		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
 	s.rowIDs = catalog.NewRowIDs(cfg.Now)
 	s.tables = &dbTables{s: s}

@@ -16,7 +16,7 @@ type invokeFlows struct{ s *Service }
 // InvokeTarget returns the flow, whether it is on, and its API Endpoint
 // settings (nil when its current version has no such trigger).
 func (a invokeFlows) InvokeTarget(ctx context.Context, flowID string) (invoke.Target, error) {
-	f, err := a.s.st.Flow(ctx, flowID)
+	f, err := a.s.cachedFlow(ctx, flowID)
 	if err != nil {
 		return invoke.Target{}, err
 	}
@@ -35,9 +35,26 @@ func (a invokeFlows) InvokeTarget(ctx context.Context, flowID string) (invoke.Ta
 }
 
 // Start starts the execution the endpoint chose the id of. The endpoint
-// has checked that the flow is on; a flow turned off since is refused.
+// has checked that the flow is on; a flow turned off since is refused
+// (as InvokeTarget, from a row read at most flowCacheAge ago, or after the
+// change on this node). With p.Wait the caller's waiter is subscribed
+// before the execution can end, so that Wait gets the end handed over
+// without reading the row.
 func (a invokeFlows) Start(ctx context.Context, p invoke.StartParams) error {
-	_, err := a.s.Start(ctx, p.FlowID, p.Input, StartOptions{ExecutionID: p.ExecutionID, Test: p.Test, InTx: p.InTx})
+	if a.s.queue == nil {
+		return ErrNoQueue
+	}
+	f, err := a.s.cachedFlow(ctx, p.FlowID)
+	if err = flowErr(p.FlowID, err); err != nil {
+		return err
+	}
+	if p.Wait {
+		a.s.subscribeEarly(p.ExecutionID)
+	}
+	_, err = a.s.start(ctx, f, p.Input, StartOptions{ExecutionID: p.ExecutionID, Test: p.Test, InTx: p.InTx})
+	if err != nil && p.Wait {
+		a.s.unsubscribeEarly(p.ExecutionID)
+	}
 	return err
 }
 

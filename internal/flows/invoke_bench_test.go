@@ -2,6 +2,7 @@ package flows
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,12 +47,16 @@ type invokeBench struct {
 }
 
 // newInvokeBench serves the real invoke handler over httptest in front of
-// the durable flows service and a started queue (setup's: 4 workers,
-// FetchPollInterval 10 ms), for a flow with an API Endpoint trigger.
+// the durable flows service with the server's in-process pool (64
+// executions at once) and a started queue for the overflow (setup's: 4
+// workers, FetchPollInterval 10 ms), for a flow with an API Endpoint
+// trigger.
 func newInvokeBench(b *testing.B, dialect string) *invokeBench {
 	b.Helper()
 	st := storetest.Open(b, dialect)
 	tb := setup(b, st, Config{})
+	tb.svc.RunLocally(64)
+	b.Cleanup(func() { tb.svc.StopLocal(context.Background()) })
 	f := tb.saveOn(b, flowDoc("endpoint", benchEndpointFlow, benchEndpointTasks))
 	box, _ := newBox(b)
 	// No rate limit and no backlog bound: the benchmark measures the

@@ -15,30 +15,47 @@ import (
 // Such an execution is stored already claimed (running, with a lease) in
 // the transaction that creates it, and has no job: if this node dies, its
 // lease runs out and Recover queues it again on whichever node runs
-// maintenance, which resumes it from its journal. The pool is bounded;
-// when every slot is taken, Start falls back to the queue.
+// maintenance, which resumes it from its journal. At most cap(slots) run
+// at once; a bounded line of others waits here for a slot, since going
+// through the job queue costs each execution several more writes (its
+// job's insert, fetch and completion, a claim, reads of its row and
+// journal), which made the queue the limit of a burst. Beyond the line,
+// Start falls back to the queue.
 type localPool struct {
 	slots chan struct{}
+	// maxWaiting bounds the executions admitted that wait for a slot.
+	maxWaiting int
 	// ctx ends when the pool stops: running executions stop at their
 	// next task boundary and are queued again.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// stopping is closed when StopLocal begins: waiting executions are
+	// queued instead of started.
+	stopping chan struct{}
 
 	mu      sync.Mutex
 	stopped bool
-	wg      sync.WaitGroup
+	// admitted counts the executions running or waiting.
+	admitted int
+	wg       sync.WaitGroup
 }
 
+// localWaitFactor sizes the line of executions waiting for a slot, as a
+// multiple of the slots.
+const localWaitFactor = 16
+
 // RunLocally makes the executions this node starts (Start, helper flows
-// started without waiting) run at once in-process, at most n at a time;
-// beyond that they wait for the job queue as before. It is meant to be
-// called once, before serving; StopLocal ends it.
+// started without waiting) run at once in-process, at most n at a time,
+// and up to 16n more wait here for a slot; beyond that they wait for the
+// job queue as before. It is meant to be called once, before serving;
+// StopLocal ends it.
 func (s *Service) RunLocally(n int) {
 	if n <= 0 {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &localPool{slots: make(chan struct{}, n), ctx: ctx, cancel: cancel}
+	p := &localPool{slots: make(chan struct{}, n), maxWaiting: localWaitFactor * n, ctx: ctx, cancel: cancel,
+		stopping: make(chan struct{})}
 	s.mu.Lock()
 	s.local = p
 	s.mu.Unlock()
@@ -47,7 +64,8 @@ func (s *Service) RunLocally(n int) {
 // StopLocal stops starting executions in-process and waits until ctx ends
 // for the running ones to finish; those still running then are stopped at
 // their next task boundary and queued again, so another node (or this one
-// after a restart) resumes them.
+// after a restart) resumes them. Executions waiting for a slot are queued
+// again at once.
 func (s *Service) StopLocal(ctx context.Context) error {
 	s.mu.Lock()
 	p := s.local
@@ -56,7 +74,10 @@ func (s *Service) StopLocal(ctx context.Context) error {
 		return nil
 	}
 	p.mu.Lock()
-	p.stopped = true
+	if !p.stopped {
+		p.stopped = true
+		close(p.stopping)
+	}
 	p.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
@@ -85,8 +106,9 @@ func (s *Service) LocalRunning() int {
 	return len(p.slots)
 }
 
-// acquire takes a slot of the pool without waiting; it reports false
-// when there is no pool, the pool stopped, or every slot is taken.
+// acquire admits an execution to the pool without waiting: to a free slot
+// or to the line for one. It reports false when there is no pool, the
+// pool stopped, or the slots and the line are full.
 func (s *Service) acquire() bool {
 	s.mu.Lock()
 	p := s.local
@@ -96,24 +118,64 @@ func (s *Service) acquire() bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stopped {
+	if p.stopped || p.admitted >= cap(p.slots)+p.maxWaiting {
 		return false
 	}
-	select {
-	case p.slots <- struct{}{}:
-		p.wg.Add(1)
-		return true
-	default:
-		return false
-	}
+	p.admitted++
+	p.wg.Add(1)
+	return true
 }
 
-// releaseSlot gives back a slot taken by acquire whose execution was not
+// releaseSlot gives back an admission of acquire whose execution was not
 // started.
 func (s *Service) releaseSlot() {
 	p := s.local
-	<-p.slots
+	p.mu.Lock()
+	p.admitted--
+	p.mu.Unlock()
 	p.wg.Done()
+}
+
+// take waits for a slot for the execution e, admitted by acquire. It
+// reports false when e is not to run here: the pool stopped first (e is
+// queued again), or e, after waiting longer than a third of its lease,
+// was no longer this node's to run when its lease was renewed.
+func (s *Service) take(p *localPool, e *store.FlowExecution) bool {
+	select {
+	case p.slots <- struct{}{}:
+		return true
+	default:
+	}
+	got := false
+	select {
+	case p.slots <- struct{}{}:
+		got = true
+	case <-p.stopping:
+	}
+	bg := context.WithoutCancel(p.ctx)
+	select {
+	case <-p.stopping:
+		if got {
+			<-p.slots
+		}
+		if _, err := s.requeue(bg, e.ID, e.Generation); err != nil {
+			s.cfg.Logger.Error("cannot queue an execution again; maintenance will once its lease runs out",
+				"execution", e.ID, "err", err)
+		}
+		return false
+	default:
+	}
+	now := s.now()
+	if now.Sub(e.CreatedAt) < s.cfg.Lease/3 {
+		return true
+	}
+	ok, err := s.st.RenewFlowExecutionLease(bg, e.ID, e.Generation, now, now.Add(s.cfg.Lease))
+	if err == nil && !ok {
+		<-p.slots
+		return false // cancelled, or queued anew by maintenance
+	}
+	// On an error the run goes on: its lease is renewed as it runs.
+	return true
 }
 
 // claimNew marks a new execution as claimed by this node, for an insert
@@ -132,9 +194,15 @@ func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any) {
 	p := s.local
 	go func() {
 		defer func() {
-			<-p.slots
+			p.mu.Lock()
+			p.admitted--
+			p.mu.Unlock()
 			p.wg.Done()
 		}()
+		if !s.take(p, e) {
+			return
+		}
+		defer func() { <-p.slots }()
 		ctx := p.ctx
 		j := &dbJournal{s: s, execID: e.ID, steps: map[string]*engine.Step{}}
 		if e.SaveAllData {

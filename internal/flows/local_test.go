@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -100,10 +102,12 @@ func TestLocalWaitIsWokenWithTheEnd(t *testing.T) {
 	})
 }
 
-// With every slot taken, an execution goes to the queue, which runs it.
+// With every slot and place in line taken, an execution goes to the
+// queue, which runs it.
 func TestLocalOverflowGoesToQueue(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b, cq := setupLocal(t, st, Config{}, 1)
+		b.svc.local.maxWaiting = 0
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 		if !b.svc.acquire() {
 			t.Fatal("the pool's only slot is taken before any run")
@@ -119,6 +123,66 @@ func TestLocalOverflowGoesToQueue(t *testing.T) {
 		e = b.run(t, f.ID, map[string]any{"name": "bob"}, StartOptions{})
 		if e.Status != StatusSucceeded || len(cq.inserted()) != 1 {
 			t.Errorf("run with a free slot = %+v, jobs %+v", e, cq.inserted())
+		}
+	})
+}
+
+// With every slot taken, an execution is stored claimed and waits in the
+// pool's line; it runs here once a slot is free, without a job.
+func TestLocalLineWaitsForASlot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, cq := setupLocal(t, st, Config{}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local
+		p.slots <- struct{}{} // the only slot, held by no execution
+		execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "cy"}, StartOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := st.FlowExecution(b.ctx, execID)
+		if err != nil || r.Status != StatusRunning || !r.EndedAt.IsZero() || r.Steps != 0 {
+			t.Fatalf("waiting execution = %+v, %v; want running, no step", r, err)
+		}
+		<-p.slots
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		defer cancel()
+		e, err := b.svc.Wait(ctx, execID)
+		if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != "hello cy" {
+			t.Fatalf("after the slot freed = %+v, %v", e, err)
+		}
+		if jobs := cq.inserted(); len(jobs) != 0 {
+			t.Errorf("jobs = %+v; want none", jobs)
+		}
+	})
+}
+
+// Stopping the pool queues the executions waiting for a slot at once, in a
+// new generation, and the queue runs them.
+func TestStopLocalQueuesWaiting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, cq := setupLocal(t, st, Config{}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local
+		p.slots <- struct{}{}
+		execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "di"}, StartOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped := make(chan error, 1)
+		go func() { stopped <- b.svc.StopLocal(b.ctx) }()
+		waitFor(t, func() bool { return len(cq.inserted()) > 0 })
+		if jobs := cq.inserted(); len(jobs) != 1 || jobs[0].ExecutionID != execID || jobs[0].Generation != 2 {
+			t.Fatalf("jobs = %+v; want generation 2 of %s", jobs, execID)
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		defer cancel()
+		e, err := b.svc.Wait(ctx, execID)
+		if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != "hello di" {
+			t.Fatalf("after the queue ran it = %+v, %v", e, err)
+		}
+		<-p.slots
+		if err := <-stopped; err != nil {
+			t.Fatal(err)
 		}
 	})
 }
@@ -221,4 +285,62 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// A synchronous invocation's execution ends here and its caller gets the
+// output handed over, the same as the row records; a flow turned off on
+// this node is refused at once by the next invocation, although its row
+// was just read for one.
+func TestInvokeStartWaitAndOff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, cq := setupLocal(t, st, Config{}, 4)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		inv := b.svc.Invoke()
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		defer cancel()
+		for i, name := range []string{"eve", "fay"} {
+			tg, err := inv.InvokeTarget(ctx, f.ID)
+			if err != nil || !tg.On {
+				t.Fatalf("target %d = %+v, %v; want on", i, tg, err)
+			}
+			execID := "exe_invoke" + name
+			if err := inv.Start(ctx, invoke.StartParams{FlowID: f.ID, ExecutionID: execID, Input: map[string]any{"name": name}, Wait: true}); err != nil {
+				t.Fatal(err)
+			}
+			out, err := inv.Wait(ctx, execID)
+			if err != nil || !out.Done || out.Status != StatusSucceeded || out.Output.(map[string]any)["greeting"] != "hello "+name {
+				t.Fatalf("wait %d = %+v, %v", i, out, err)
+			}
+			e, err := b.svc.Wait(ctx, execID)
+			if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != "hello "+name {
+				t.Fatalf("row %d = %+v, %v", i, e, err)
+			}
+		}
+		if jobs := cq.inserted(); len(jobs) != 0 {
+			t.Errorf("jobs = %+v; want none", jobs)
+		}
+		b.svc.mu.Lock()
+		early := len(b.svc.early)
+		b.svc.mu.Unlock()
+		if early != 0 {
+			t.Errorf("%d waiters left subscribed after their waits", early)
+		}
+
+		if _, err := b.svc.SetOn(ctx, f.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if tg, err := inv.InvokeTarget(ctx, f.ID); err != nil || tg.On {
+			t.Errorf("target after turning off = %+v, %v; want off", tg, err)
+		}
+		err := inv.Start(ctx, invoke.StartParams{FlowID: f.ID, ExecutionID: "exe_invokeoff", Input: map[string]any{}, Wait: true})
+		if !errors.Is(err, ErrFlowOff) {
+			t.Errorf("start after turning off: %v; want ErrFlowOff", err)
+		}
+		b.svc.mu.Lock()
+		early = len(b.svc.early) + len(b.svc.waiters)
+		b.svc.mu.Unlock()
+		if early != 0 {
+			t.Errorf("%d waiters left subscribed for an execution that did not start", early)
+		}
+	})
 }

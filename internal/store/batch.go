@@ -130,7 +130,8 @@ func (b *batcher) run(batch []*batchOp) {
 		}
 		return
 	}
-	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: b.d, timeout: b.timeout.timeout}, d: b.d}}
+	c := conn{c: stx, d: b.d, timeout: b.timeout.timeout, stmts: b.timeout.stmts, tx: stx, txStmts: &txStmts{}}
+	tx := &Tx{tx: stx, Queries: &Queries{c: c, d: b.d}}
 	ok := 0
 	live := batch[:0]
 	for _, op := range batch {
@@ -144,13 +145,13 @@ func (b *batcher) run(batch []*batchOp) {
 			op.err = err
 			continue
 		}
-		if _, err := b.exec(stx, "SAVEPOINT vigil_write"); err != nil {
+		if _, err := b.exec(c, "SAVEPOINT vigil_write"); err != nil {
 			op.err = fmt.Errorf("begin transaction: %w", err)
 			continue
 		}
 		op.panicked, op.err = call(op.fn, tx)
 		if op.err != nil || op.panicked != nil {
-			_, rerr := b.exec(stx, "ROLLBACK TO SAVEPOINT vigil_write")
+			_, rerr := b.exec(c, "ROLLBACK TO SAVEPOINT vigil_write")
 			if rerr != nil {
 				// The transaction cannot be trusted any more: undo it all
 				// (every writer gets rerr; a failed rollback ends it too).
@@ -164,7 +165,7 @@ func (b *batcher) run(batch []*batchOp) {
 				return
 			}
 		}
-		if _, err := b.exec(stx, "RELEASE SAVEPOINT vigil_write"); err != nil && op.err == nil {
+		if _, err := b.exec(c, "RELEASE SAVEPOINT vigil_write"); err != nil && op.err == nil {
 			op.err = fmt.Errorf("commit transaction: %w", err)
 		}
 		if op.err == nil && op.panicked == nil {
@@ -188,12 +189,13 @@ func (b *batcher) run(batch []*batchOp) {
 	}
 }
 
-// exec runs one statement of a batch's transaction under the store's
-// statement timeout.
-func (b *batcher) exec(stx *sql.Tx, q string) (sql.Result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout.timeout)
-	defer cancel()
-	return stx.ExecContext(ctx, q)
+// exec runs one of the batch's own savepoint statements, prepared. They
+// run without a deadline: each only marks or releases a point of the
+// transaction, which already holds the write lock, and the driver watches
+// a statement with a deadline from a goroutine of its own, two per write
+// otherwise.
+func (b *batcher) exec(c conn, q string) (sql.Result, error) {
+	return c.execRaw(context.Background(), q, nil)
 }
 
 // call runs fn, turning a panic into a value for its caller.

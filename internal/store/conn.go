@@ -34,8 +34,13 @@ type conn struct {
 	timeout time.Duration
 	// b, on SQLite outside a transaction, runs each write in a batch.
 	b *batcher
-	// stmts, on SQLite outside a transaction, keeps reads prepared.
+	// stmts, on SQLite, keeps statements prepared: reads outside a
+	// transaction, and with tx every statement of the transaction.
 	stmts *stmtCache
+	// tx and txStmts, on SQLite in a transaction, are the transaction and
+	// the statements it prepared.
+	tx      *sql.Tx
+	txStmts *txStmts
 }
 
 // timeFormat is fixed-width so that SQLite, which stores times as text,
@@ -83,13 +88,24 @@ func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 		var res sql.Result
 		err := c.b.do(ctx, func(tx *Tx) error {
 			var err error
-			res, err = tx.c.c.ExecContext(ctx, q, c.args(args)...)
+			res, err = tx.c.execRaw(ctx, q, c.args(args))
 			return err
 		})
 		return res, mapErr(err)
 	}
-	res, err := c.c.ExecContext(ctx, q, c.args(args)...)
+	res, err := c.execRaw(ctx, q, c.args(args))
 	return res, mapErr(err)
+}
+
+// execRaw runs q on c's database or transaction, prepared when c keeps
+// statements for its transaction.
+func (c conn) execRaw(ctx context.Context, q string, args []any) (sql.Result, error) {
+	if c.tx != nil && c.stmts != nil {
+		if st := c.stmts.inTx(ctx, c.tx, c.txStmts, q); st != nil {
+			return st.ExecContext(ctx, args...)
+		}
+	}
+	return c.c.ExecContext(ctx, q, args...)
 }
 
 // query runs q and calls scan for each row.
@@ -131,8 +147,11 @@ func (c conn) queryRow(ctx context.Context, q string, args []any, dest ...any) e
 
 // stmt returns q prepared when this conn keeps statements, else nil.
 func (c conn) stmt(ctx context.Context, q string) *sql.Stmt {
-	if c.stmts == nil {
+	switch {
+	case c.stmts == nil:
 		return nil
+	case c.tx != nil:
+		return c.stmts.inTx(ctx, c.tx, c.txStmts, q)
 	}
 	return c.stmts.get(ctx, q)
 }

@@ -71,7 +71,7 @@ type Store struct {
 	schema  string
 	// batch groups writes on SQLite (see batcher); nil on PostgreSQL.
 	batch *batcher
-	// stmts keeps SQLite reads prepared (nil on PostgreSQL).
+	// stmts keeps SQLite statements prepared (nil on PostgreSQL).
 	stmts *stmtCache
 }
 
@@ -132,10 +132,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	c := conn{c: s.db, d: dialect, timeout: timeout}
 	if dialect == SQLite {
-		s.batch = newBatcher(s.db, c)
-		c.b = s.batch
 		s.stmts = newStmtCache(s.db)
 		c.stmts = s.stmts
+		s.batch = newBatcher(s.db, c)
+		c.b = s.batch
 	}
 	s.Queries = &Queries{c: c, d: dialect, owner: &leaseOwner{}}
 	return s, nil

@@ -53,6 +53,9 @@ type StartParams struct {
 	// InTx runs inside the transaction that stores the execution; the
 	// handler uses it to record the idempotency key atomically.
 	InTx func(ctx context.Context, tx *store.Tx) error
+	// Wait says that the caller calls Wait for this execution next, so
+	// that its end can be handed over in-process instead of read back.
+	Wait bool
 }
 
 // Outcome is an execution's state as seen by a waiting caller.
@@ -274,12 +277,14 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 		h.internal(w, "count backlog", err)
 		return
 	}
+	async := target.Endpoint.Response == dsl.ResponseAsync || preferAsync(r)
 	execID := newExecutionID(now)
 	params := StartParams{
 		FlowID:      ep.FlowID,
 		ExecutionID: execID,
 		Input:       req.input(execID),
 		Test:        r.Header.Get("X-Vigil-Test") == "true",
+		Wait:        !async,
 	}
 	if key != "" {
 		params.InTx = func(ctx context.Context, tx *store.Tx) error {
@@ -298,7 +303,6 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 		return
 	}
 	w.Header().Set(HeaderExecutionID, execID)
-	async := target.Endpoint.Response == dsl.ResponseAsync || preferAsync(r)
 	if async {
 		httpjson.Write(w, http.StatusAccepted, map[string]string{"executionId": execID})
 		return

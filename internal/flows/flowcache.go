@@ -1,0 +1,71 @@
+package flows
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/vigil-ispm/vigil/internal/store"
+)
+
+// flowCacheAge is how long a flow row read for an invocation is used
+// again. A flow turned off or saved on this node is read afresh at once
+// (flowsChanged); on another node sharing the database, within this time.
+const flowCacheAge = 500 * time.Millisecond
+
+// flowCacheSize bounds the rows kept; past it the cache starts over.
+const flowCacheSize = 1024
+
+// flowCache keeps the flow rows the invoke path reads twice per call (the
+// endpoint's flow, then the flow the execution starts), which were a fifth
+// of a synchronous invocation's server time. A read that began before a
+// change on this node is not kept: gen moves with every change, and a row
+// is kept only when gen did not move while it was read.
+type flowCache struct {
+	mu   sync.Mutex
+	gen  uint64
+	rows map[string]cachedFlow
+}
+
+type cachedFlow struct {
+	f  *store.Flow
+	at time.Time
+}
+
+// cachedFlow returns the flow's row as read at most flowCacheAge ago. The
+// row is shared: callers must not change it.
+func (s *Service) cachedFlow(ctx context.Context, flowID string) (*store.Flow, error) {
+	c := &s.flows
+	now := time.Now()
+	c.mu.Lock()
+	if e, ok := c.rows[flowID]; ok && now.Sub(e.at) < flowCacheAge {
+		c.mu.Unlock()
+		return e.f, nil
+	}
+	gen := c.gen
+	c.mu.Unlock()
+	f, err := s.st.Flow(ctx, flowID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		if c.rows == nil || len(c.rows) >= flowCacheSize {
+			c.rows = map[string]cachedFlow{}
+		}
+		c.rows[flowID] = cachedFlow{f: f, at: now}
+	}
+	c.mu.Unlock()
+	return f, nil
+}
+
+// flowsChanged forgets every cached flow row. Call it after a flow is
+// saved, turned on or off, or deleted on this node, once the change is
+// committed.
+func (s *Service) flowsChanged() {
+	c := &s.flows
+	c.mu.Lock()
+	c.gen++
+	clear(c.rows)
+	c.mu.Unlock()
+}
