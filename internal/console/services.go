@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -544,23 +545,11 @@ func (s *Scan) Finished() bool {
 	return s.Status == "succeeded" || s.Status == "partial" || s.Status == "failed"
 }
 
-// Settings reads and changes server settings.
+// Settings reads and changes server settings. *settings.Service
+// satisfies it.
 type Settings interface {
-	Settings(ctx context.Context) (SettingsValues, error)
-	SaveSettings(ctx context.Context, v SettingsValues) error
-}
-
-// SettingsValues are the settings the Admin → Settings page edits.
-type SettingsValues struct {
-	// PublicURL is how people and other systems reach this server.
-	PublicURL string
-	// AllowOutbound lists the CIDRs outbound requests may reach despite
-	// the SSRF guard, comma-separated.
-	AllowOutbound string
-	// HistoryDays is how long flow execution history is kept.
-	HistoryDays int
-	// DeliveryDays is how long hook deliveries are kept.
-	DeliveryDays int
+	Settings(ctx context.Context) (settings.Values, error)
+	Save(ctx context.Context, v settings.Values) error
 }
 
 // Approvals lists the approval requests of flows (approval.request) and

@@ -39,6 +39,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -142,7 +143,7 @@ func New(t testing.TB, opts Options) *World {
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
 	svc := console.Services{
 		Auth: w.Auth, Users: w.Auth, Issues: w.Issues, Hooks: w.Hooks, Endpoints: w.Endpoints,
-		Settings:   &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
+		Settings:   settings.NewService(st.Queries, nil, settings.Values{PublicURL: w.URL}),
 		Health:     st.Queries,
 		Identities: identity.New(st, now),
 		Audit:      audit.NewLog(st.Queries),
