@@ -344,7 +344,7 @@ func (s *Server) routes() (http.Handler, error) {
 			Approvals:   svc.Flows,
 			Templates:   console.TemplateService{Catalog: svc.Templates, Flows: svc.Flows},
 			Connections: console.ConnectionService{Service: svc.Connections},
-			Sources:     console.NewSourceService(svc.Sources, a.Config.Now),
+			Sources:     console.NewSourceService(svc.Sources),
 			Settings:    saved,
 			Health:      a.Store.Queries,
 			Alerts:      console.AlertService{Service: svc.Alerts},

@@ -490,8 +490,9 @@ type Sources interface {
 	// when name is set, empty secrets use the saved ones).
 	TestSource(ctx context.Context, name string, in SourceInput) (CheckResult, error)
 	RemoveSource(ctx context.Context, name, by string) error
-	// StartScan queues a scan of one source ("" for all) and returns its id.
-	StartScan(ctx context.Context, name string) (string, error)
+	// QueueScan queues a scan of one source ("" for all); the scan list
+	// shows it.
+	QueueScan(ctx context.Context, name string) error
 	Scan(ctx context.Context, scanID string) (*Scan, error)
 	// Scans lists the latest scans, newest first.
 	Scans(ctx context.Context, limit int) ([]Scan, error)

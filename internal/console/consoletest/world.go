@@ -178,7 +178,7 @@ func New(t testing.TB, opts Options) *World {
 		svc.Flows, svc.Tables = fs, fs
 		svc.Templates = console.TemplateService{Catalog: templates, Flows: w.Flows}
 		svc.Connections = console.ConnectionService{Service: w.Connections}
-		svc.Sources = console.NewSourceService(w.SourceService, now)
+		svc.Sources = console.NewSourceService(w.SourceService)
 		svc.Approvals = w.Flows
 		invokeFlows = w.Flows.Invoke()
 	} else {
@@ -206,6 +206,7 @@ func New(t testing.TB, opts Options) *World {
 		if w.Flows != nil {
 			w.Flows.SetQueue(q)
 			w.Alerts.SetQueue(q)
+			w.SourceService.SetQueue(q)
 		}
 		qctx, cancel := context.WithCancel(ctx)
 		if err := q.Start(qctx); err != nil {

@@ -204,6 +204,8 @@ type Service struct {
 	guard *netguard.Guard
 	// audit records the changes people make to sources.
 	audit *audit.Recorder
+	// live is the progress of the scans running in this process.
+	live live
 }
 
 // JobInserter inserts jobs in a transaction (the application's queue).
