@@ -72,7 +72,7 @@ do:
 			if calls != tt.wantCalls {
 				t.Errorf("calls = %d, want %d", calls, tt.wantCalls)
 			}
-			got := clock.sleeps()
+			got := clock.Waits()
 			if fmt.Sprint(got) != fmt.Sprint(tt.wantSleep) && !(len(got) == 0 && len(tt.wantSleep) == 0) {
 				t.Errorf("sleeps = %v, want %v", got, tt.wantSleep)
 			}

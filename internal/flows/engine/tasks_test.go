@@ -445,7 +445,7 @@ do:
 		t.Fatalf("Run: %v %v", r.fault, r.err)
 	}
 	want := []time.Duration{90 * time.Minute, 2*time.Minute + 500*time.Millisecond, 3 * time.Second}
-	got := clock.sleeps()
+	got := clock.Waits()
 	if len(got) != len(want) {
 		t.Fatalf("slept %v, want %v", got, want)
 	}
