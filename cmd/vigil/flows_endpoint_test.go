@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/settings"
 )
 
 const endpointRoute = `document:
@@ -111,7 +112,7 @@ func TestFlowsEndpoint(t *testing.T) {
 	if got := endpoint("Route").InvokeURL; got != "http://127.0.0.1:9090/api/flo/"+alias+"/invoke" {
 		t.Errorf("with VIGIL_ADDR, invokeUrl = %s", got)
 	}
-	if err := a.Store.PutSetting(context.Background(), app.SettingPublicURL, "https://saved.example.com/", time.Now()); err != nil {
+	if err := a.Store.PutSetting(context.Background(), settings.PublicURL.Key, "https://saved.example.com/", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

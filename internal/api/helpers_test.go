@@ -201,6 +201,7 @@ func setup(t *testing.T, st *store.Store) *bundle {
 		t.Fatal(err)
 	}
 	fl.SetQueue(q)
+	sources.SetQueue(q)
 	b.svc = Services{Issues: issues, Sources: sources, Flows: fl, Templates: templates, Connections: conns,
 		Endpoints: invoke.NewEndpoints(st, box, now), Queue: q}
 	b.svc.Identities = identity.New(st, now)

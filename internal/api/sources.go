@@ -135,10 +135,10 @@ func (a *API) startScan(w http.ResponseWriter, r *http.Request) error {
 			return conflict("No source is configured, so there is nothing to scan; add a source first.")
 		}
 	}
-	res, err := a.svc.Queue.Insert(ctx, source.ScanArgs{Sources: names, Trigger: source.TriggerAPI}, nil)
+	q, err := a.svc.Sources.QueueScan(ctx, names, source.TriggerAPI)
 	if err != nil {
 		return err
 	}
-	httpjson.Write(w, http.StatusAccepted, ScanQueued{JobID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate, Sources: names})
+	httpjson.Write(w, http.StatusAccepted, ScanQueued{JobID: q.JobID, Duplicate: q.Duplicate, Sources: names})
 	return nil
 }

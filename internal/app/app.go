@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -152,7 +152,7 @@ func applySettings(ctx context.Context, st *store.Store, given, cfg Config, allo
 		return strings.TrimSpace(v), nil
 	}
 	if given.PublicURL == "" {
-		v, err := get(SettingPublicURL)
+		v, err := get(settings.PublicURL.Key)
 		if err != nil {
 			return cfg, allow, err
 		}
@@ -161,45 +161,35 @@ func applySettings(ctx context.Context, st *store.Store, given, cfg Config, allo
 		}
 	}
 	if given.AllowOutbound == "" {
-		v, err := get(SettingAllowOutbound)
+		v, err := get(settings.AllowOutbound.Key)
 		if err != nil {
 			return cfg, allow, err
 		}
 		if v != "" {
 			parsed, err := netguard.ParseAllowlist(v)
 			if err != nil {
-				return cfg, allow, fmt.Errorf("the outbound allowlist saved in the settings is not valid (%w); fix it in Admin → Settings or give --allow-outbound", err)
+				return cfg, allow, fmt.Errorf("the outbound allowlist saved in the settings is not valid (%w); fix it in Admin → Settings or give --%s", err, settings.AllowOutbound.Flag)
 			}
 			cfg.AllowOutbound, allow = v, parsed
 		}
 	}
 	for _, r := range []struct {
-		key string
+		s   settings.Setting
 		dst *time.Duration
-	}{{SettingHistoryDays, &cfg.HistoryRetention}, {SettingDeliveryDays, &cfg.DeliveryRetention}} {
+	}{{settings.HistoryDays, &cfg.HistoryRetention}, {settings.DeliveryDays, &cfg.DeliveryRetention}} {
 		if *r.dst != 0 {
 			continue
 		}
-		*r.dst = 30 * 24 * time.Hour
-		v, err := get(r.key)
+		*r.dst = settings.Days(r.s.Default)
+		v, err := get(r.s.Key)
 		if err != nil {
 			return cfg, allow, err
 		}
-		if d := days(v); d > 0 {
+		if d := settings.Days(v); d > 0 {
 			*r.dst = d
 		}
 	}
 	return cfg, allow, nil
-}
-
-// days reads a saved number of days, and returns 0 when it is not a
-// positive whole number.
-func days(v string) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return time.Duration(n) * 24 * time.Hour
 }
 
 // retentionSetting returns what the services ask at each retention run
@@ -219,17 +209,9 @@ func (a *App) retentionSetting(key string, given time.Duration) func(context.Con
 			}
 			return 0
 		}
-		return days(v)
+		return settings.Days(v)
 	}
 }
-
-// Keys of the settings Admin → Settings saves (the console writes them).
-const (
-	SettingPublicURL     = "public_url"
-	SettingAllowOutbound = "allow_outbound"
-	SettingHistoryDays   = "flow_history_days"
-	SettingDeliveryDays  = "hook_delivery_days"
-)
 
 // WithLoopback adds the loopback networks to an outbound allowlist, for a
 // demo whose integration posts to this same server.

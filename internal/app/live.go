@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -75,7 +76,7 @@ func (a *App) PublicURLNow(ctx context.Context) string {
 	if a.given.PublicURL != "" && !a.publicURLSaved {
 		return a.Config.PublicURL
 	}
-	if v := a.live.get(ctx, SettingPublicURL); v != "" {
+	if v := a.live.get(ctx, settings.PublicURL.Key); v != "" {
 		return strings.TrimRight(v, "/")
 	}
 	return a.Config.PublicURL
@@ -90,7 +91,7 @@ func (a *App) allowSetting(given string, atStart []netip.Prefix) func() []netip.
 		return nil
 	}
 	return func() []netip.Prefix {
-		v := a.live.get(context.Background(), SettingAllowOutbound)
+		v := a.live.get(context.Background(), settings.AllowOutbound.Key)
 		allow, err := netguard.ParseAllowlist(v)
 		if err != nil {
 			return atStart
@@ -106,7 +107,7 @@ func (a *App) savePublicURL(ctx context.Context) error {
 	if a.given.PublicURL == "" {
 		return nil
 	}
-	if err := a.Store.PutSetting(ctx, SettingPublicURL, a.Config.PublicURL, a.Config.Now()); err != nil {
+	if err := a.Store.PutSetting(ctx, settings.PublicURL.Key, a.Config.PublicURL, a.Config.Now()); err != nil {
 		return fmt.Errorf("cannot save the public URL: %w", err)
 	}
 	a.publicURLSaved = true

@@ -13,8 +13,8 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/auth"
-	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -105,8 +105,8 @@ do:
 			t.Fatal(err)
 		}
 		defer other.Close()
-		settings := &console.StoreSettings{Queries: other.Queries}
-		if err := settings.SaveSettings(ctx, console.SettingsValues{PublicURL: "https://vigil.example.test",
+		saved := settings.NewService(other.Queries, nil, settings.Values{})
+		if err := saved.Save(ctx, settings.Values{PublicURL: "https://vigil.example.test",
 			AllowOutbound: "127.0.0.0/8", HistoryDays: 30, DeliveryDays: 30}); err != nil {
 			t.Fatal(err)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -322,14 +323,13 @@ func (s *Server) routes() (http.Handler, error) {
 
 	// The JSON API: its handlers check the caller Authenticate resolved.
 	// The API and the console keep Admin → Settings in one place.
-	settings := &console.StoreSettings{Queries: a.Store.Queries, Now: a.Config.Now,
-		Defaults: console.SettingsValues{PublicURL: a.Config.PublicURL}}
+	saved := settings.NewService(a.Store.Queries, a.Config.Now, settings.Values{PublicURL: a.Config.PublicURL})
 	svc.Auth.Register(mux)
 	svc.Hooks.RegisterAPI(mux, auth.GuardMethods(auth.PermViewHooks, auth.PermManageHooks))
 	api.New(api.Config{Logger: a.Logger.With("component", "api"), Now: a.Config.Now, PublicURL: a.Config.PublicURL,
 		PublicURLSetting: a.PublicURLNow},
 		api.Services{Issues: svc.Issues, Sources: svc.Sources, Flows: svc.Flows, Templates: svc.Templates,
-			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue, Settings: apiSettings{store: settings},
+			Connections: svc.Connections, Endpoints: svc.Endpoints, Queue: s.queue, Settings: apiSettings{saved},
 			Identities: identity.New(a.Store, a.Config.Now), Cluster: a.ClusterStatus,
 			Audit: audit.NewLog(a.Store.Queries)}).Register(mux)
 
@@ -350,8 +350,8 @@ func (s *Server) routes() (http.Handler, error) {
 			Approvals:   svc.Flows,
 			Templates:   console.TemplateService{Catalog: svc.Templates, Flows: svc.Flows},
 			Connections: console.ConnectionService{Service: svc.Connections},
-			Sources:     console.NewSourceService(svc.Sources, a.Config.Now),
-			Settings:    settings,
+			Sources:     console.NewSourceService(svc.Sources),
+			Settings:    saved,
 			Health:      a.Store.Queries,
 			Alerts:      console.AlertService{Service: svc.Alerts},
 			Identities:  identity.New(a.Store, a.Config.Now),

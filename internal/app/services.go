@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/settings"
 )
 
 // Services are Vigil's domain services, built once over the app's store,
@@ -45,7 +46,7 @@ func (a *App) NewServices() (*Services, error) {
 	s.Auth = auth.New(a.Store, auth.Config{Logger: logger, Now: cfg.Now, PublicURL: cfg.PublicURL})
 	s.Hooks = hooks.New(a.Store, a.Box, hooks.Config{Client: a.Outbound, Allow: a.Allow, PublicURL: cfg.PublicURL, PublicURLSetting: a.PublicURLNow,
 		Now: cfg.Now, Logger: logger.With("component", "hooks"), Retention: cfg.DeliveryRetention,
-		RetentionSetting: a.retentionSetting(SettingDeliveryDays, a.given.DeliveryRetention),
+		RetentionSetting: a.retentionSetting(settings.DeliveryDays.Key, a.given.DeliveryRetention),
 		// The issues service is built next and publishes through hooks;
 		// it is read when the API asks for the open issues.
 		OpenIssues: func(ctx context.Context) ([]event.Issue, error) { return s.Issues.OpenIssues(ctx) }})
@@ -60,7 +61,7 @@ func (a *App) NewServices() (*Services, error) {
 	}
 	s.Flows = flows.New(a.Store, a.Box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: s.Connections},
 		HTTPClient: a.Outbound, Now: cfg.Now, Logger: logger.With("component", "flows"), Retention: cfg.HistoryRetention,
-		RetentionSetting: a.retentionSetting(SettingHistoryDays, a.given.HistoryRetention),
+		RetentionSetting: a.retentionSetting(settings.HistoryDays.Key, a.given.HistoryRetention),
 		Lease:            cfg.ExecutionLease, MaintenanceEvery: cfg.ExecutionLease})
 	s.Alerts = alert.New(a.Store, alert.Config{Connections: s.Connections, PublicURL: cfg.PublicURL, Now: cfg.Now,
 		Caller: connector.New(connector.Config{Connections: s.Connections, Client: a.Outbound, Now: cfg.Now}),

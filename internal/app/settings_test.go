@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/app"
-	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/logtest"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -15,10 +15,6 @@ import (
 // next start unless a flag gives the value, and that the keys the console
 // writes are the ones the server reads.
 func TestSavedSettings(t *testing.T) {
-	if app.SettingPublicURL != console.SettingPublicURL || app.SettingAllowOutbound != console.SettingAllowOutbound ||
-		app.SettingHistoryDays != console.SettingHistoryDays || app.SettingDeliveryDays != console.SettingDeliveryDays {
-		t.Fatal("the server reads other setting keys than the console writes")
-	}
 	eachDialect(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
 		dir, db := t.TempDir(), storetest.DatabaseURL(t, dialect)
@@ -35,8 +31,8 @@ func TestSavedSettings(t *testing.T) {
 		if a.Config.PublicURL != "http://127.0.0.1:8080" || a.Config.HistoryRetention != 30*24*time.Hour || len(a.Allow) != 0 {
 			t.Fatalf("defaults: %+v", a.Config)
 		}
-		s := &console.StoreSettings{Queries: a.Store.Queries}
-		if err := s.SaveSettings(ctx, console.SettingsValues{PublicURL: "https://vigil.example.com/", AllowOutbound: "10.0.0.0/8",
+		s := settings.NewService(a.Store.Queries, nil, settings.Values{})
+		if err := s.Save(ctx, settings.Values{PublicURL: "https://vigil.example.com/", AllowOutbound: "10.0.0.0/8",
 			HistoryDays: 7, DeliveryDays: 14}); err != nil {
 			t.Fatal(err)
 		}
@@ -53,20 +49,20 @@ func TestSavedSettings(t *testing.T) {
 		// A running server reads the retention settings at each
 		// retention run, so a change applies without a restart; a
 		// retention the caller fixed is never replaced.
-		history, deliveries := c.RetentionSetting(app.SettingHistoryDays, 0), c.RetentionSetting(app.SettingDeliveryDays, 0)
+		history, deliveries := c.RetentionSetting(settings.HistoryDays.Key, 0), c.RetentionSetting(settings.DeliveryDays.Key, 0)
 		if history == nil || deliveries == nil {
 			t.Fatal("no live retention setting when the caller gave none")
 		}
 		if h, d := history(ctx), deliveries(ctx); h != 7*24*time.Hour || d != 14*24*time.Hour {
 			t.Errorf("live retention = %v and %v, want 7 and 14 days", h, d)
 		}
-		if err := s.SaveSettings(ctx, console.SettingsValues{HistoryDays: 3, DeliveryDays: 60}); err != nil {
+		if err := s.Save(ctx, settings.Values{HistoryDays: 3, DeliveryDays: 60}); err != nil {
 			t.Fatal(err)
 		}
 		if h, d := history(ctx), deliveries(ctx); h != 3*24*time.Hour || d != 60*24*time.Hour {
 			t.Errorf("after a change the live retention = %v and %v, want 3 and 60 days", h, d)
 		}
-		if c.RetentionSetting(app.SettingHistoryDays, time.Hour) != nil {
+		if c.RetentionSetting(settings.HistoryDays.Key, time.Hour) != nil {
 			t.Error("a retention the caller gave would be replaced by the saved setting")
 		}
 	})

@@ -5,11 +5,13 @@
 //
 // The report is parsed from a file or fetched with GenerateCredentialReport
 // and GetCredentialReport through aws-sdk-go-v2's IAM client, pointed at a
-// configurable endpoint and sending through the caller's HTTP client. The
-// SDK's own retryer is off because it sleeps on the wall clock, which a test
-// cannot replace: this package retries throttling and 5xx answers itself
-// with vendorhttp's retry settings (Retry-After, jittered backoff, an
-// injectable sleep), as the other vendor clients do.
+// configurable endpoint and sending through the caller's HTTP client.
+// Retries are the SDK's own standard retryer, configured from vendorhttp's
+// retry settings: the attempts, the capped exponential backoff and its
+// jitter are Vigil's, as for the other vendor clients; which answers are
+// retried (throttling codes, 5xx, lost connections) and the
+// x-amz-retry-after hint are the SDK's rules. Its client-side retry quota
+// is off, since a scan is the only caller and must keep its own budget.
 package aws
 
 import (
@@ -50,9 +52,10 @@ type Config struct {
 	// HTTPClient sends every request. Required: callers pass Vigil's
 	// SSRF-guarded client.
 	HTTPClient *http.Client
-	// Retry says how often and how long to wait before retrying throttling
-	// or a 5xx answer; its Sleep also waits between report polls. Zero
-	// values mean vendorhttp's defaults.
+	// Retry says how often and how long the SDK's retryer waits before
+	// retrying throttling, a 5xx answer or a lost connection (MaxRetries,
+	// MaxWait, Jitter; the SDK sleeps on the wall clock); its Sleep waits
+	// between report polls. Zero values mean vendorhttp's defaults.
 	Retry vendorhttp.Retry
 	// ReportPollInterval is the wait between checks while AWS generates the
 	// credential report. Default 2 seconds.
@@ -94,7 +97,7 @@ func New(cfg Config) (*Client, error) {
 	opts := iam.Options{
 		Region:     cfg.Region,
 		HTTPClient: cfg.HTTPClient,
-		Retryer:    awssdk.NopRetryer{},
+		Retryer:    newRetryer(cfg.Retry),
 		Credentials: awssdk.CredentialsProviderFunc(func(context.Context) (awssdk.Credentials, error) {
 			return creds, nil
 		}),

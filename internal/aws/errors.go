@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -52,6 +55,10 @@ func fromSDK(op string, err error, now time.Time) error {
 	if errors.As(err, &ce) {
 		return ce.Err
 	}
+	var rc *awssdk.RequestCanceledError
+	if errors.As(err, &rc) {
+		return rc.Err
+	}
 	var se *smithyhttp.RequestSendError
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &se) {
@@ -74,35 +81,33 @@ func netError(op string, err error) *vendorhttp.NetError {
 	return &vendorhttp.NetError{Vendor: "aws", Service: "IAM", Op: op, Err: err}
 }
 
-// retry runs call, retrying throttling and 5xx answers with Retry-After or
-// exponential backoff, up to MaxRetries.
-func retry[T any](ctx context.Context, c *Client, op string, call func(context.Context) (T, error)) (T, error) {
-	for attempt := 0; ; attempt++ {
-		out, err := call(ctx)
-		if err == nil {
-			return out, nil
-		}
-		err = fromSDK(op, err, c.cfg.Retry.Now())
-		if ctx.Err() != nil || attempt >= c.cfg.Retry.MaxRetries {
-			return out, err
-		}
-		var wait time.Duration
-		var e *Error
-		var ne *vendorhttp.NetError
-		switch {
-		case errors.As(err, &e) && (e.StatusCode >= 500 || errors.Is(e, ErrRateLimited)) && e.RetryAfter <= c.cfg.Retry.MaxWait:
-			wait = e.RetryAfter
-		case errors.As(err, &ne) && !vendorhttp.Blocked(err):
-			// Every action this package calls only reads, so repeating
-			// one after a lost answer is safe.
-		default:
-			return out, err
-		}
-		if wait <= 0 {
-			wait = c.cfg.Retry.Backoff(attempt)
-		}
-		if err := c.cfg.Retry.Sleep(ctx, wait); err != nil {
-			return out, err
-		}
+// newRetryer returns the SDK's standard retryer with r's attempts and
+// backoff. A request the SSRF guard refused is never retried: asking again
+// cannot change the answer.
+func newRetryer(r vendorhttp.Retry) awssdk.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = r.MaxRetries + 1
+		o.MaxBackoff = r.MaxWait
+		// The SDK counts attempts from 1; the first retry waits
+		// Backoff(0).
+		o.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+			return r.Backoff(attempt - 1), nil
+		})
+		o.RateLimiter = ratelimit.None
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) awssdk.Ternary {
+			if vendorhttp.Blocked(err) {
+				return awssdk.FalseTernary
+			}
+			return awssdk.UnknownTernary
+		})}, o.Retryables...)
+	})
+}
+
+// call runs one IAM action and turns its error into this package's.
+func call[T any](ctx context.Context, c *Client, op string, do func(context.Context) (T, error)) (T, error) {
+	out, err := do(ctx)
+	if err != nil {
+		return out, fromSDK(op, err, c.cfg.Retry.Now())
 	}
+	return out, nil
 }

@@ -27,14 +27,14 @@ type CredentialReport struct {
 func (c *Client) CredentialReport(ctx context.Context) (CredentialReport, error) {
 	polls := int(c.cfg.ReportTimeout / c.cfg.ReportPollInterval)
 	for poll := 0; ; poll++ {
-		gen, err := retry(ctx, c, "GenerateCredentialReport", func(ctx context.Context) (*iam.GenerateCredentialReportOutput, error) {
+		gen, err := call(ctx, c, "GenerateCredentialReport", func(ctx context.Context) (*iam.GenerateCredentialReportOutput, error) {
 			return c.iam.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 		})
 		if err != nil {
 			return CredentialReport{}, err
 		}
 		if gen.State == types.ReportStateTypeComplete {
-			out, err := retry(ctx, c, "GetCredentialReport", func(ctx context.Context) (*iam.GetCredentialReportOutput, error) {
+			out, err := call(ctx, c, "GetCredentialReport", func(ctx context.Context) (*iam.GetCredentialReportOutput, error) {
 				return c.iam.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
 			})
 			var e *Error
@@ -114,7 +114,7 @@ func (c *Client) AuthorizationDetails(ctx context.Context) (AuthorizationDetails
 			Filter: []types.EntityType{types.EntityTypeUser, types.EntityTypeGroup},
 			Marker: marker,
 		}
-		out, err := retry(ctx, c, "GetAccountAuthorizationDetails", func(ctx context.Context) (*iam.GetAccountAuthorizationDetailsOutput, error) {
+		out, err := call(ctx, c, "GetAccountAuthorizationDetails", func(ctx context.Context) (*iam.GetAccountAuthorizationDetailsOutput, error) {
 			return c.iam.GetAccountAuthorizationDetails(ctx, in)
 		})
 		if err != nil {

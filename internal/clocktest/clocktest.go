@@ -61,7 +61,8 @@ func (c *Clock) Add(d time.Duration) {
 }
 
 // Sleep records d, moves the clock forward by d (unless the clock is
-// still) and returns at once: ctx's error if ctx has ended, else nil.
+// still) and returns at once: nil, or, if ctx has ended, its cause
+// (context.Cause), as a real sleep cut short by a cancelled run would.
 func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -69,7 +70,10 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	if !c.still {
 		c.now = c.now.Add(d)
 	}
-	return ctx.Err()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
 }
 
 // Waits returns the waits asked of Sleep so far, in order.

@@ -9,6 +9,7 @@ import (
 )
 
 func TestClock(t *testing.T) {
+	t.Parallel()
 	c := New(time.Time{})
 	if !c.Now().Equal(Start) {
 		t.Fatalf("Now = %v, want %v", c.Now(), Start)
@@ -25,7 +26,14 @@ func TestClock(t *testing.T) {
 	if err := c.Sleep(ctx, time.Second); !errors.Is(err, context.Canceled) {
 		t.Errorf("Sleep after cancel = %v", err)
 	}
-	if got := c.Waits(); !slices.Equal(got, []time.Duration{3 * time.Second, time.Second}) {
+	// A run cancelled with a cause gets the cause, as from a real sleep.
+	stopped := errors.New("execution cancelled")
+	cctx, ccancel := context.WithCancelCause(context.Background())
+	ccancel(stopped)
+	if err := c.Sleep(cctx, time.Second); !errors.Is(err, stopped) {
+		t.Errorf("Sleep after a cancel with a cause = %v, want the cause", err)
+	}
+	if got := c.Waits(); !slices.Equal(got, []time.Duration{3 * time.Second, time.Second, time.Second}) {
 		t.Errorf("Waits = %v", got)
 	}
 

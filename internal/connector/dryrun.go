@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +61,7 @@ func (r Request) Map() map[string]any {
 type recorder struct {
 	env  *engine.CallEnv
 	conn *connection.Resolved
-	mask *masker
+	mask *secret.Masker
 	// next sends real requests: the SSRF-guarded transport. Nil in a dry
 	// run.
 	next http.RoundTripper
@@ -95,20 +94,20 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		body = b
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	rec := Request{Method: req.Method, URL: r.mask.url(req.URL), Headers: r.mask.headers(req.Header),
-		Body: r.mask.body(req.Header.Get("Content-Type"), body)}
+	rec := Request{Method: req.Method, URL: r.mask.URL(req.URL), Headers: r.mask.Headers(req.Header),
+		Body: recordBody(r.mask, req.Header.Get("Content-Type"), body)}
 	r.mu.Lock()
 	r.sent = append(r.sent, rec)
 	r.mu.Unlock()
 	// An answer that echoes a token of the query is masked too.
-	mask := r.mask.with(queryTokens(req.URL)...)
+	mask := r.mask.With(secret.QueryTokens(req.URL)...)
 	data := rec.Map()
 	data["connection"] = r.conn.Name
 	data["dryRun"] = r.next == nil
 	began := time.Now()
 	if r.next == nil {
 		res := r.canned(req, body)
-		data["response"] = mask.answer(res.StatusCode, res.Header, res.Body.(*cannedBody).b)
+		data["response"] = answer(mask, res.StatusCode, res.Header, res.Body.(*cannedBody).b)
 		data["durationMs"] = time.Since(began).Milliseconds()
 		msg := fmt.Sprintf("Dry run: %s %s was not sent (connection %q).", rec.Method, rec.URL, r.conn.Name)
 		if err := r.env.Record(req.Context(), NoteKind, msg, data); err != nil {
@@ -119,7 +118,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := r.next.RoundTrip(req)
 	data["durationMs"] = time.Since(began).Milliseconds()
 	if err != nil {
-		data["error"] = mask.str(err.Error())
+		data["error"] = mask.String(err.Error())
 		msg := fmt.Sprintf("%s %s failed (connection %q).", rec.Method, rec.URL, r.conn.Name)
 		if rerr := r.env.Record(req.Context(), NoteCall, msg, data); rerr != nil {
 			return nil, fmt.Errorf("record the connector call: %w", rerr)
@@ -134,9 +133,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(head), res.Body), res.Body}
 	if rerr != nil {
-		data["error"] = mask.str(rerr.Error())
+		data["error"] = mask.String(rerr.Error())
 	}
-	data["response"] = mask.answer(res.StatusCode, res.Header, head)
+	data["response"] = answer(mask, res.StatusCode, res.Header, head)
 	msg := fmt.Sprintf("%s %s answered %s (connection %q).", rec.Method, rec.URL, res.Status, r.conn.Name)
 	if err := r.env.Record(req.Context(), NoteCall, msg, data); err != nil {
 		res.Body.Close()
@@ -147,24 +146,21 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // answer is a response as the history keeps it: status, masked headers
 // and the start of the body, masked.
-func (m *masker) answer(status int, h http.Header, body []byte) map[string]any {
+func answer(m *secret.Masker, status int, h http.Header, body []byte) map[string]any {
 	truncated := len(body) > maxRecordedBody
 	if truncated {
 		body = body[:maxRecordedBody]
 	}
 	hdr := map[string]any{}
-	for k, v := range m.headers(h) {
+	for k, v := range m.Headers(h) {
 		hdr[k] = v
 	}
 	var b any
 	if truncated {
 		// A cut body no longer parses: mask the token fields as text.
-		b = sensitiveField.ReplaceAllStringFunc(m.str(strings.ToValidUTF8(string(body), "")), func(f string) string {
-			m := sensitiveField.FindStringSubmatch(f)
-			return strings.TrimSuffix(f, m[1]+`"`) + secret.Mask(m[1]) + `"`
-		})
+		b = m.Text(strings.ToValidUTF8(string(body), ""))
 	} else {
-		b = m.body(h.Get("Content-Type"), body)
+		b = recordBody(m, h.Get("Content-Type"), body)
 	}
 	return map[string]any{"status": status, "headers": hdr, "body": b, "truncated": truncated}
 }
@@ -193,130 +189,19 @@ func (r *recorder) canned(req *http.Request, body []byte) *http.Response {
 	return res
 }
 
-// masker hides secrets in what a dry run records.
-type masker struct {
-	secrets []string
-	// headers always have their value masked, whatever it is.
-	headerNames []string
-}
-
-// sensitiveForm are the form fields of token requests that carry a
-// credential.
-var sensitiveForm = []string{"client_secret", "client_assertion", "assertion", "password", "refresh_token", "code"}
-
-// sensitiveHeaders always have their value masked, whatever it is.
-var sensitiveHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key",
-	"X-Api-Client-Token"}
-
-// sensitiveQuery are the query parameters whose value is always masked,
-// whatever it is: tokens typed into an address.
-var sensitiveQuery = []string{"clientToken", "client_token", "api_key", "apikey", "key", "token", "access_token",
-	"client_secret", "sig", "signature", "password"}
-
-func newMasker(conn *connection.Resolved) *masker {
-	var secrets []string
-	for _, s := range conn.Credentials() {
-		if len(s) >= 4 {
-			secrets = append(secrets, s)
-		}
-		// A webhook URL is a secret as a whole; its path is what must not
-		// show when the URL is recorded with its host.
-		if u, err := url.Parse(s); err == nil && u.Host != "" && len(u.Path) > 1 {
-			secrets = append(secrets, u.Path)
-		}
-	}
-	names := slices.Clone(sensitiveHeaders)
+// newMasker returns the masker of what a call on conn records: the
+// connection's credentials, and the header an HTTP connection sends its
+// API key in.
+func newMasker(conn *connection.Resolved) *secret.Masker {
+	m := secret.NewMasker(conn.Credentials()...)
 	if conn.Kind == connection.KindHTTP && conn.Get("auth") == connection.AuthAPIKey {
-		names = append(names, conn.Get("headerName"))
+		m = m.WithHeaders(conn.Get("headerName"))
 	}
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	return &masker{secrets: secrets, headerNames: names}
+	return m
 }
 
-// with returns a masker that also masks extra.
-func (m *masker) with(extra ...string) *masker {
-	if len(extra) == 0 {
-		return m
-	}
-	c := &masker{secrets: slices.Concat(m.secrets, extra), headerNames: m.headerNames}
-	sort.Slice(c.secrets, func(i, j int) bool { return len(c.secrets[i]) > len(c.secrets[j]) })
-	return c
-}
-
-// queryTokens returns the values of u's query parameters named like a
-// token, long enough to be one.
-func queryTokens(u *url.URL) []string {
-	var out []string
-	for k, vs := range u.Query() {
-		if !slices.ContainsFunc(sensitiveQuery, func(s string) bool { return strings.EqualFold(s, k) }) {
-			continue
-		}
-		for _, v := range vs {
-			if len(v) >= 4 {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
-}
-
-// str replaces every secret in s with its masked form.
-func (m *masker) str(s string) string {
-	for _, sec := range m.secrets {
-		if strings.Contains(s, sec) {
-			masked := secret.Mask(sec)
-			if strings.HasPrefix(sec, "/") {
-				masked = "/" + masked // a URL path stays a path
-			}
-			s = strings.ReplaceAll(s, sec, masked)
-		}
-	}
-	return s
-}
-
-// url keeps the scheme and host and masks secrets in the rest, and the
-// value of every query parameter named like a token.
-func (m *masker) url(u *url.URL) string {
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		parts := strings.Split(c.RawQuery, "&")
-		for i, p := range parts {
-			k, v, ok := strings.Cut(p, "=")
-			name, _ := url.QueryUnescape(k)
-			if ok && v != "" && slices.ContainsFunc(sensitiveQuery, func(s string) bool { return strings.EqualFold(s, name) }) {
-				parts[i] = k + "=" + secret.Mask(v)
-			}
-		}
-		c.RawQuery = strings.Join(parts, "&")
-	}
-	rest := strings.TrimPrefix(c.String(), c.Scheme+"://"+c.Host)
-	return c.Scheme + "://" + c.Host + m.str(rest)
-}
-
-var authScheme = regexp.MustCompile(`^(?i)(basic|bearer|ssws|token|digest)\s+(.*)$`)
-
-func (m *masker) headers(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, vals := range h {
-		v := strings.Join(vals, ", ")
-		switch {
-		case slices.ContainsFunc(m.headerNames, func(s string) bool { return strings.EqualFold(s, k) }):
-			if sm := authScheme.FindStringSubmatch(v); sm != nil {
-				v = sm[1] + " " + secret.Mask(sm[2])
-			} else {
-				v = secret.Mask(v)
-			}
-		default:
-			v = m.str(v)
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// body decodes a JSON or form body for the record and masks it.
-func (m *masker) body(ctype string, b []byte) any {
+// recordBody decodes a JSON or form body for the record and masks it.
+func recordBody(m *secret.Masker, ctype string, b []byte) any {
 	if len(b) == 0 {
 		return nil
 	}
@@ -324,59 +209,18 @@ func (m *masker) body(ctype string, b []byte) any {
 	case strings.HasPrefix(ctype, "application/x-www-form-urlencoded"):
 		form, err := url.ParseQuery(string(b))
 		if err != nil {
-			return m.str(string(b))
+			return m.String(string(b))
 		}
-		out := map[string]any{}
-		for k, vals := range form {
-			v := strings.Join(vals, ",")
-			if slices.Contains(sensitiveForm, k) {
-				v = secret.Mask(v)
-			}
-			out[k] = m.str(v)
-		}
-		return out
+		return m.Form(form)
 	case strings.Contains(ctype, "json"):
 		v, err := engine.DecodeJSON(b)
 		if err != nil {
-			return m.str(string(b))
+			return m.String(string(b))
 		}
-		return m.value(v)
+		return m.Value(v)
 	}
-	return m.str(string(b))
+	return m.String(string(b))
 }
-
-func (m *masker) value(v any) any {
-	switch v := v.(type) {
-	case string:
-		return m.str(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = m.value(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			if s, ok := e.(string); ok && s != "" && slices.ContainsFunc(sensitiveKeys, func(n string) bool { return strings.EqualFold(n, k) }) {
-				out[k] = secret.Mask(s)
-				continue
-			}
-			out[k] = m.value(e)
-		}
-		return out
-	}
-	return v
-}
-
-// sensitiveField finds a JSON token field in text, its value the group.
-var sensitiveField = regexp.MustCompile(`(?i)"(?:access_token|refresh_token|id_token|client_secret|password|token|apiToken|secret|clientToken)"\s*:\s*"([^"]*)"`)
-
-// sensitiveKeys are the JSON fields whose string value is always masked:
-// the tokens an authorization server answers with, and credentials a
-// request or answer may carry.
-var sensitiveKeys = []string{"access_token", "refresh_token", "id_token", "client_secret", "password", "token",
-	"apiToken", "secret", "clientToken"}
 
 // dryRunUserID is the id canned answers give a user looked up by login.
 const dryRunUserID = "00uDRYRUN00000000000"

@@ -68,7 +68,7 @@ func (x *call) fault(ctx context.Context, err error) error {
 	if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, x.fn.Kind+":") {
 		msg = rest
 	}
-	msg = newMasker(x.conn).str(msg)
+	msg = newMasker(x.conn).String(msg)
 	detail := fmt.Sprintf("%s through connection %q failed: %s", x.fn.Name, x.conn.Name, msg)
 	var blocked *netguard.BlockedError
 	var netErr net.Error

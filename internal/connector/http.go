@@ -124,7 +124,7 @@ func runHTTP(ctx context.Context, x *call) (map[string]any, error) {
 		header.Set(t.AuthHeader, t.AuthValue)
 	}
 	method := x.str("method")
-	where := method + " " + newMasker(x.conn).url(target)
+	where := method + " " + newMasker(x.conn).URL(target)
 	res, data, err := x.send(ctx, method, target.String(), header, body) //nolint:bodyclose // send reads and closes the body
 	if err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ type page struct {
 	Body     string
 }
 
-func get(t *testing.T, c *http.Client, u string) page {
+func get(t testing.TB, c *http.Client, u string) page {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -35,7 +35,7 @@ func get(t *testing.T, c *http.Client, u string) page {
 	return read(t, resp)
 }
 
-func post(t *testing.T, c *http.Client, u string, form url.Values) page {
+func post(t testing.TB, c *http.Client, u string, form url.Values) page {
 	t.Helper()
 	resp, err := c.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
@@ -44,7 +44,7 @@ func post(t *testing.T, c *http.Client, u string, form url.Values) page {
 	return read(t, resp)
 }
 
-func read(t *testing.T, resp *http.Response) page {
+func read(t testing.TB, resp *http.Response) page {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -167,7 +167,7 @@ func consoletestSource(name string) console.SourceInput {
 	return console.SourceInput{Name: name, Kind: "synthetic", Values: map[string]string{"people": "40", "seed": "7"}, Primary: true}
 }
 
-func mustUser(t *testing.T, w *consoletest.World, role auth.Role) *auth.User {
+func mustUser(t testing.TB, w *consoletest.World, role auth.Role) *auth.User {
 	t.Helper()
 	u, err := w.Auth.UserByName(context.Background(), consoletest.Users[role])
 	if err != nil {
@@ -177,11 +177,11 @@ func mustUser(t *testing.T, w *consoletest.World, role auth.Role) *auth.User {
 }
 
 // testLogger logs errors into the test's output.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

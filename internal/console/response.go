@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	//IMPORTDEL
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -40,6 +41,7 @@ func isNotFound(err error) bool {
 func userMessage(err error) (string, bool) {
 	var (
 		ie  *InputError
+		se  *settings.InvalidError
 		ai  *auth.InvalidError
 		ac  *auth.ConflictError
 		al  *auth.LockedError
@@ -52,6 +54,8 @@ func userMessage(err error) (string, bool) {
 	switch {
 	case errors.As(err, &ie):
 		msg = ie.Message
+	case errors.As(err, &se):
+		msg = se.Message
 	case errors.As(err, &ai):
 		msg = ai.Message
 	case errors.As(err, &ac):

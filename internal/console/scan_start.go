@@ -3,7 +3,8 @@ package console
 import "net/http"
 
 // startScan serves POST /ispm/scans: Scan now, for one source (form field
-// source) or all, then the scan's progress page.
+// source) or all. The scan is a job like every other scan; the sources
+// page lists it, with its progress, under Latest scans.
 func (c *Console) startScan(w http.ResponseWriter, r *http.Request) {
 	if c.svc.Sources == nil {
 		c.unavailable(w, r, "Sources")
@@ -13,10 +14,9 @@ func (c *Console) startScan(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/ispm/sources")
 		return
 	}
-	id, err := c.svc.Sources.StartScan(r.Context(), r.PostFormValue("source"))
-	if err != nil {
+	if err := c.svc.Sources.QueueScan(r.Context(), r.PostFormValue("source")); err != nil {
 		c.fail(w, r, err, "/ispm/sources")
 		return
 	}
-	http.Redirect(w, r, "/ispm/scans/"+id, http.StatusSeeOther)
+	c.redirect(w, r, "/ispm/sources", flashOK, "The scan is queued; Latest scans shows its progress.")
 }

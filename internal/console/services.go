@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -489,8 +490,9 @@ type Sources interface {
 	// when name is set, empty secrets use the saved ones).
 	TestSource(ctx context.Context, name string, in SourceInput) (CheckResult, error)
 	RemoveSource(ctx context.Context, name, by string) error
-	// StartScan queues a scan of one source ("" for all) and returns its id.
-	StartScan(ctx context.Context, name string) (string, error)
+	// QueueScan queues a scan of one source ("" for all); the scan list
+	// shows it.
+	QueueScan(ctx context.Context, name string) error
 	Scan(ctx context.Context, scanID string) (*Scan, error)
 	// Scans lists the latest scans, newest first.
 	Scans(ctx context.Context, limit int) ([]Scan, error)
@@ -544,23 +546,11 @@ func (s *Scan) Finished() bool {
 	return s.Status == "succeeded" || s.Status == "partial" || s.Status == "failed"
 }
 
-// Settings reads and changes server settings.
+// Settings reads and changes server settings. *settings.Service
+// satisfies it.
 type Settings interface {
-	Settings(ctx context.Context) (SettingsValues, error)
-	SaveSettings(ctx context.Context, v SettingsValues) error
-}
-
-// SettingsValues are the settings the Admin → Settings page edits.
-type SettingsValues struct {
-	// PublicURL is how people and other systems reach this server.
-	PublicURL string
-	// AllowOutbound lists the CIDRs outbound requests may reach despite
-	// the SSRF guard, comma-separated.
-	AllowOutbound string
-	// HistoryDays is how long flow execution history is kept.
-	HistoryDays int
-	// DeliveryDays is how long hook deliveries are kept.
-	DeliveryDays int
+	Settings(ctx context.Context) (settings.Values, error)
+	Save(ctx context.Context, v settings.Values) error
 }
 
 // Approvals lists the approval requests of flows (approval.request) and

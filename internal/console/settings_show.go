@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/settings"
 )
 
 // showSettings serves GET /admin/settings: public URL, outbound allowlist
@@ -43,10 +45,10 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/admin/settings")
 		return
 	}
-	v := SettingsValues{PublicURL: r.PostFormValue("public_url"), AllowOutbound: r.PostFormValue("allow_outbound")}
+	v := settings.Values{PublicURL: r.PostFormValue("public_url"), AllowOutbound: r.PostFormValue("allow_outbound")}
 	v.HistoryDays, _ = strconv.Atoi(strings.TrimSpace(r.PostFormValue("history_days")))
 	v.DeliveryDays, _ = strconv.Atoi(strings.TrimSpace(r.PostFormValue("delivery_days")))
-	if err := c.svc.Settings.SaveSettings(r.Context(), v); err != nil {
+	if err := c.svc.Settings.Save(r.Context(), v); err != nil {
 		if msg, ok := userMessage(err); ok {
 			c.view(w, r, "settings_show", "Settings", "admin").Set("tab", "settings").Set("s", v).Set("error", msg).
 				Status(http.StatusUnprocessableEntity).Render()

@@ -27,10 +27,10 @@ import (
 
 // fullWorld is a console over the real services (flows, templates,
 // connections, sources, hooks, issues) whose database holds what a busy
-// installation holds: openIssues open issues, an integration that sent one
-// delivery per issue (a few dead-lettered), as many flow executions, the
-// ISPM template, a connection, a scanned source and some API tokens. It
-// names what the timing test's pages need.
+// installation holds: open issues (10,000 for the benchmark), an
+// integration that sent one delivery per issue (a few dead-lettered), as
+// many flow executions, the ISPM template, a connection, a scanned source
+// and some API tokens. It names what the pages asked need.
 type fullWorld struct {
 	w           *consoletest.World
 	cookie      *http.Cookie
@@ -49,12 +49,14 @@ type fullWorld struct {
 	// delivery log and flow history, for their deep pages.
 	deepDelivery  string
 	deepExecution string
+	// open is the number of open issues.
+	open int
 }
 
 // newFullWorld builds a fullWorld on st. The order matters: the source is
 // scanned before the integration exists, and the integration is paused
 // while the issues are stored, so that no delivery is attempted.
-func newFullWorld(t *testing.T, st *store.Store) *fullWorld {
+func newFullWorld(t testing.TB, st *store.Store, open int) *fullWorld {
 	t.Helper()
 	ctx := context.Background()
 	w := consoletest.New(t, consoletest.Options{Store: st, Real: true, Logger: testLogger(t)})
@@ -133,16 +135,18 @@ func newFullWorld(t *testing.T, st *store.Store) *fullWorld {
 	}
 
 	scanned := countOpen(t, w)
-	seedIssues(t, w, openIssues-scanned)
-	if n := countOpen(t, w); n != openIssues {
-		t.Fatalf("%d open issues, want %d", n, openIssues)
+	extra := max(open-scanned, 1)
+	seedIssues(t, w, extra)
+	if n := countOpen(t, w); n != scanned+extra {
+		t.Fatalf("%d open issues, want %d", n, scanned+extra)
 	}
+	fw.open = scanned + extra
 	page, err := w.Issues.List(ctx, issue.Filter{Limit: 1})
 	if err != nil || len(page.Issues) == 0 {
 		t.Fatalf("no issue: %v", err)
 	}
 	fw.issueID = page.Issues[0].ID
-	seedDeliveries(t, fw, openIssues-scanned)
+	seedDeliveries(t, fw, extra)
 
 	// One execution run by the engine (a test event, which calls no
 	// helper), then a history of one execution per issue.
@@ -155,7 +159,7 @@ func newFullWorld(t *testing.T, st *store.Store) *fullWorld {
 	if _, err := w.Flows.Wait(wctx, fw.executionID); err != nil {
 		t.Fatalf("wait for the execution: %v", err)
 	}
-	seedExecutions(t, fw, openIssues)
+	seedExecutions(t, fw, scanned+extra)
 
 	for i := range 20 {
 		if _, _, err := w.Auth.CreateToken(ctx, mustUser(t, w, auth.RoleSuperAdmin).ID, fmt.Sprintf("automation %d", i), 0); err != nil {
@@ -179,7 +183,7 @@ func newFullWorld(t *testing.T, st *store.Store) *fullWorld {
 // integration holds: one in a hundred failed for good (dead-lettered), the
 // others answered 200. It then marks the integration active, as it would be
 // after sending them.
-func seedDeliveries(t *testing.T, fw *fullWorld, want int) {
+func seedDeliveries(t testing.TB, fw *fullWorld, want int) {
 	t.Helper()
 	ctx := context.Background()
 	st := fw.w.Store
@@ -226,7 +230,7 @@ func seedDeliveries(t *testing.T, fw *fullWorld, want int) {
 // seedExecutions stores n finished executions of the routing flow, one a
 // minute back from now: most succeeded in under a second, one in fifty
 // faulted, one in two hundred ran for over a minute.
-func seedExecutions(t *testing.T, fw *fullWorld, n int) {
+func seedExecutions(t testing.TB, fw *fullWorld, n int) {
 	t.Helper()
 	ctx := context.Background()
 	f, err := fw.w.Flows.Flow(ctx, fw.routeID)
@@ -272,7 +276,7 @@ func seedExecutions(t *testing.T, fw *fullWorld, n int) {
 const tableRows = 2_000
 
 // seedRows stores n rows in t, text in its text columns, the newest last.
-func seedRows(t *testing.T, st *store.Store, table *flows.TableInfo, n int) {
+func seedRows(t testing.TB, st *store.Store, table *flows.TableInfo, n int) {
 	t.Helper()
 	ctx := context.Background()
 	first := time.Now().Add(-time.Duration(n) * time.Hour)
@@ -317,7 +321,7 @@ func adminCookie(t testing.TB, w *consoletest.World) *http.Cookie {
 }
 
 // countOpen returns how many open issues the database holds.
-func countOpen(t *testing.T, w *consoletest.World) int {
+func countOpen(t testing.TB, w *consoletest.World) int {
 	t.Helper()
 	page, err := w.Issues.List(context.Background(), issue.Filter{Statuses: []issue.Status{issue.StatusOpen}, Limit: 1})
 	if err != nil {

@@ -5,50 +5,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 )
 
 // SourceService gives the console the posture source service. It
 // satisfies Sources.
 //
-// Scan now runs the scan in this process, in the background, so that its
-// page can show the progress the source service reports; the scan's result
-// is stored by the service as any other. A scan started here does not
-// survive a restart of the process (the scheduled scans, River jobs, do).
+// Scan now queues the scan job, as the API does, so that the scan
+// survives a restart and runs on any node with a free worker; the scan
+// list shows it, with the progress of each source while it runs in this
+// process.
 type SourceService struct {
 	sources *source.Service
-	now     func() time.Time
-
-	mu   sync.Mutex
-	runs map[string]*scanRun
 }
 
 var _ Sources = (*SourceService)(nil)
 
 // NewSourceService returns the adapter over svc.
-func NewSourceService(svc *source.Service, now func() time.Time) *SourceService {
-	if now == nil {
-		now = time.Now
-	}
-	return &SourceService{sources: svc, now: now, runs: map[string]*scanRun{}}
-}
-
-// scanRun is a scan started by Scan now, while it runs and for a while
-// after.
-type scanRun struct {
-	id       string
-	started  time.Time
-	names    []string
-	total    int
-	progress map[string]source.Progress
-	result   *source.ScanResult
-	err      error
+func NewSourceService(svc *source.Service) *SourceService {
+	return &SourceService{sources: svc}
 }
 
 func sourceError(err error) error {
@@ -227,113 +204,53 @@ func (s *SourceService) RemoveSource(ctx context.Context, name, by string) error
 	return sourceError(s.sources.Remove(ctx, name, by))
 }
 
-// StartScan starts a scan of one source, or all, in the background. While a
-// scan started here runs, asking again returns it instead of starting
-// another.
-func (s *SourceService) StartScan(ctx context.Context, name string) (string, error) {
-	list, err := s.sources.List(ctx)
-	if err != nil {
-		return "", err
-	}
+// QueueScan queues the scan job for one source, or all.
+func (s *SourceService) QueueScan(ctx context.Context, name string) error {
 	var names []string
-	for _, src := range list {
-		if name == "" || src.Name == name {
-			names = append(names, src.Name)
-		}
-	}
-	if len(names) == 0 {
-		if name != "" {
-			return "", fmt.Errorf("source %s: %w", name, ErrNotFound)
-		}
-		return "", &InputError{Message: "There is no source to scan; add one first."}
-	}
-	s.mu.Lock()
-	for _, r := range s.runs {
-		if r.result == nil && r.err == nil {
-			s.mu.Unlock()
-			return r.id, nil
-		}
-	}
-	now := s.now()
-	for k, r := range s.runs {
-		if now.Sub(r.started) > time.Hour {
-			delete(s.runs, k)
-		}
-	}
-	run := &scanRun{id: id.New("run"), started: now, names: names, total: len(names) + 1, progress: map[string]source.Progress{}}
-	s.runs[run.id] = run
-	s.mu.Unlock()
-	opts := source.ScanOptions{Trigger: "console", Progress: func(p source.Progress) {
-		s.mu.Lock()
-		run.progress[p.Source] = p
-		s.mu.Unlock()
-	}}
 	if name != "" {
-		opts.Sources = []string{name}
+		names = []string{name}
 	}
-	go func() {
-		res, err := s.sources.Scan(context.WithoutCancel(ctx), opts)
-		s.mu.Lock()
-		run.result, run.err = res, err
-		s.mu.Unlock()
-	}()
-	return run.id, nil
+	_, err := s.sources.QueueScan(ctx, names, TriggerConsole)
+	if errors.Is(err, source.ErrNoQueue) {
+		return &InputError{Message: "Scans cannot be queued on this server: it has no job queue."}
+	}
+	return sourceError(err)
 }
 
-// Scan returns a scan's progress or result: a scan started here by its
-// handle, any other by its id.
+// TriggerConsole is recorded with the scans Scan now queues.
+const TriggerConsole = "console"
+
+// Scan returns a scan's progress or result.
 func (s *SourceService) Scan(ctx context.Context, scanID string) (*Scan, error) {
-	s.mu.Lock()
-	run, ok := s.runs[scanID]
-	var out *Scan
-	if ok {
-		out = run.view()
-	}
-	s.mu.Unlock()
-	if ok {
-		return out, nil
-	}
 	scans, err := s.sources.Scans(ctx, 200)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range scans {
 		if r.ID == scanID {
-			sc := scanOf(r)
+			sc := s.scanOf(r)
 			return &sc, nil
 		}
 	}
 	return nil, fmt.Errorf("scan %s: %w", scanID, ErrNotFound)
 }
 
-// view is the run as a Scan; s.mu is held.
-func (r *scanRun) view() *Scan {
-	if r.err != nil {
-		return &Scan{ID: r.id, Status: "failed", Trigger: "console", Sources: r.names, StartedAt: r.started, Error: sentence(r.err.Error()),
-			Done: r.total, Total: r.total}
+// scanOf is r as a Scan, with the progress of each source when r runs in
+// this process.
+func (s *SourceService) scanOf(r *source.ScanResult) Scan {
+	sc := scanOf(r)
+	if r.Status != source.ScanRunning {
+		return sc
 	}
-	if r.result != nil {
-		sc := scanOf(r.result)
-		sc.ID = r.id
-		return &sc
-	}
-	sc := &Scan{ID: r.id, Status: "running", Trigger: "console", Sources: r.names, StartedAt: r.started, Total: r.total}
 	var parts []string
-	for _, n := range r.names {
-		p, ok := r.progress[n]
-		switch {
-		case !ok:
-			continue
-		case p.Done:
+	for _, p := range s.sources.Progress(r.ID) {
+		if p.Done {
 			sc.Done++
-			parts = append(parts, fmt.Sprintf("%s: %d accounts read", n, p.Accounts))
-		default:
-			parts = append(parts, fmt.Sprintf("%s: reading %s, %d requests, %d accounts so far", n, p.Step, p.Requests, p.Accounts))
+			parts = append(parts, fmt.Sprintf("%s: %d accounts read", p.Source, p.Accounts))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s: reading %s, %d requests, %d accounts so far", p.Source, p.Step, p.Requests, p.Accounts))
 		}
 		sc.Accounts += p.Accounts
-	}
-	if sc.Done == len(r.names) {
-		parts = append(parts, "updating issues…")
 	}
 	sc.Progress = strings.Join(parts, "; ")
 	return sc
@@ -361,26 +278,15 @@ func scanOf(r *source.ScanResult) Scan {
 	return sc
 }
 
-// Scans lists the latest scans, those running here first.
+// Scans lists the latest scans, newest first.
 func (s *SourceService) Scans(ctx context.Context, limit int) ([]Scan, error) {
-	var out []Scan
-	s.mu.Lock()
-	for _, r := range s.runs {
-		if r.result == nil && r.err == nil {
-			out = append(out, *r.view())
-		}
-	}
-	s.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].StartedAt.After(out[j].StartedAt) })
 	stored, err := s.sources.Scans(ctx, limit)
 	if err != nil {
 		return nil, err
 	}
+	out := make([]Scan, 0, len(stored))
 	for _, r := range stored {
-		if r.Status == source.ScanRunning && len(out) > 0 {
-			continue // shown above with its progress, or by another node
-		}
-		out = append(out, scanOf(r))
+		out = append(out, s.scanOf(r))
 	}
-	return out[:min(limit, len(out))], nil
+	return out, nil
 }

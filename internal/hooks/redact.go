@@ -1,35 +1,31 @@
 package hooks
 
 import (
-	"bytes"
-	"cmp"
 	"net/http"
-	"net/url"
-	"slices"
-	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/secret"
 )
 
 // Redacted replaces a secret in a stored response body.
-const Redacted = "[redacted]"
+const Redacted = secret.Redacted
 
 // minQuerySecret is the shortest value of the webhook address's own query
 // that is masked: such values are often tokens typed into the address, but
 // a short one ("v=1") is a setting, and masking it would garble the body.
 const minQuerySecret = 6
 
-// masker masks, in a receiver's answer, every secret the request carried:
+// newMasker returns the masker of a delivery: it hides, in the request
+// kept and in the receiver's answer, every secret the request carried:
 // the API key values (in the query or a header, as sent and as escaped),
-// the signing secrets, the password of the address, and the values of the
-// address's own query.
-type masker struct {
-	secrets [][]byte
-	longest int
-}
-
-func newMasker(req *http.Request, t target) *masker {
-	var vals []string
+// the signing secrets, the password of the address, and the values of
+// the address's own query.
+func newMasker(req *http.Request, t target) *secret.Masker {
+	var vals, headers []string
 	for _, k := range t.Keys {
 		vals = append(vals, k.Value)
+		if k.Placement == PlaceHeader {
+			headers = append(headers, k.Name)
+		}
 	}
 	vals = append(vals, t.Secrets...)
 	if p, ok := req.URL.User.Password(); ok {
@@ -42,29 +38,7 @@ func newMasker(req *http.Request, t target) *masker {
 			}
 		}
 	}
-	m := &masker{}
-	seen := map[string]bool{}
-	for _, v := range vals {
-		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v), strings.ReplaceAll(url.QueryEscape(v), "+", "%20")} {
-			if form == "" || seen[form] {
-				continue
-			}
-			seen[form] = true
-			m.secrets = append(m.secrets, []byte(form))
-			m.longest = max(m.longest, len(form))
-		}
-	}
-	// Longest first, so that a secret holding another is masked whole.
-	slices.SortFunc(m.secrets, func(a, b []byte) int { return cmp.Compare(len(b), len(a)) })
-	return m
-}
-
-// apply returns body with every secret replaced by Redacted.
-func (m *masker) apply(body []byte) []byte {
-	for _, s := range m.secrets {
-		body = bytes.ReplaceAll(body, s, []byte(Redacted))
-	}
-	return body
+	return secret.NewMasker(vals...).WithHeaders(headers...).Redacting()
 }
 
 // Request is a request as sent to a receiver, secrets masked as in the
@@ -78,17 +52,7 @@ type Request struct {
 	Headers map[string]string `json:"headers"`
 }
 
-// request returns req as the delivery log keeps it.
-func (m *masker) request(req *http.Request) Request {
-	u := *req.URL
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), Redacted)
-		}
-	}
-	r := Request{Method: req.Method, URL: string(m.apply([]byte(u.String()))), Headers: make(map[string]string, len(req.Header))}
-	for k, vs := range req.Header {
-		r.Headers[k] = string(m.apply([]byte(strings.Join(vs, ", "))))
-	}
-	return r
+// maskedRequest returns req as the delivery log keeps it.
+func maskedRequest(m *secret.Masker, req *http.Request) Request {
+	return Request{Method: req.Method, URL: m.URL(req.URL), Headers: m.Headers(req.Header)}
 }

@@ -86,7 +86,7 @@ func (s *Service) send(ctx context.Context, t target, msgID string, body []byte,
 	req = req.WithContext(ctx)
 	req.Close = true
 	mask := newMasker(req, t)
-	res.Request = mask.request(req)
+	res.Request = maskedRequest(mask, req)
 	// Latency is measured on the wall clock: the service clock may be a
 	// test's fake one.
 	began := time.Now()
@@ -100,9 +100,9 @@ func (s *Service) send(ctx context.Context, t target, msgID string, body []byte,
 	res.StatusCode, res.Status = resp.StatusCode, resp.Status
 	// Read past the cap by the longest secret, so that one which starts
 	// before the cap is masked whole rather than cut.
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, int64(maxBody+mask.longest)+1))
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, int64(maxBody+mask.Longest())+1))
 	res.Latency = time.Since(began)
-	data = mask.apply(data)
+	data = mask.Bytes(data)
 	if len(data) > maxBody {
 		data, res.Truncated = data[:maxBody], true
 	}

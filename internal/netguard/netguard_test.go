@@ -59,6 +59,7 @@ func loopbackOnly(t *testing.T, g *Guard) {
 // without allowlist: each must fail with a *BlockedError before any
 // connection is attempted.
 func TestClientBlocksTargets(t *testing.T) {
+	t.Parallel()
 	g := New(Config{Resolver: testResolver})
 	g.connect = func(_ context.Context, _, address string) (net.Conn, error) {
 		t.Errorf("guard tried to connect to %q", address)
@@ -146,6 +147,7 @@ func TestClientBlocksTargets(t *testing.T) {
 // TestAllowlistReachesLoopback runs a real server on 127.0.0.1 and checks
 // that an allowlist of 127.0.0.0/8 opens it in every spelling, and only it.
 func TestAllowlistReachesLoopback(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	}))
@@ -185,6 +187,7 @@ func TestAllowlistReachesLoopback(t *testing.T) {
 }
 
 func TestMixedAnswerConnectsToAllowedAddress(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
@@ -201,6 +204,7 @@ func TestMixedAnswerConnectsToAllowedAddress(t *testing.T) {
 }
 
 func TestBlockedErrorMessage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		url  string
 		want string
@@ -225,6 +229,7 @@ func TestBlockedErrorMessage(t *testing.T) {
 }
 
 func TestControl(t *testing.T) {
+	t.Parallel()
 	g := New(Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	tests := []struct {
 		address string
@@ -248,6 +253,7 @@ func TestControl(t *testing.T) {
 }
 
 func TestRedirects(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/one":
@@ -310,6 +316,7 @@ func TestRedirects(t *testing.T) {
 }
 
 func TestClientSettings(t *testing.T) {
+	t.Parallel()
 	g := New(Config{})
 	c := g.Client()
 	tr, ok := c.Transport.(*http.Transport)
@@ -328,6 +335,7 @@ func TestClientSettings(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		addr    string
 		blocked bool
@@ -365,6 +373,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestGuardCheckAllowlist(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		allow   string
 		addr    string
@@ -399,6 +408,7 @@ func TestGuardCheckAllowlist(t *testing.T) {
 }
 
 func TestParseAllowlist(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    string
@@ -437,6 +447,7 @@ func TestParseAllowlist(t *testing.T) {
 }
 
 func TestCheckURL(t *testing.T) {
+	t.Parallel()
 	g := New(Config{Resolver: fakeResolver{
 		"public.test": addrs("8.8.8.8"),
 		"half.test":   addrs("8.8.8.8", "10.0.0.1"),
@@ -470,6 +481,7 @@ func TestCheckURL(t *testing.T) {
 }
 
 func TestLegacyIPv4(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		host string
 		want string // "" means not a numeric host; "err" means refused
@@ -508,6 +520,7 @@ func TestLegacyIPv4(t *testing.T) {
 }
 
 func TestSameOrigin(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		a, b string
 		want bool

@@ -16,6 +16,7 @@ import (
 // any scheme without the allowlist, accepted with it; plain http accepted
 // only for an allowlisted host.
 func TestCheckTarget(t *testing.T) {
+	t.Parallel()
 	res := netguardtest.Resolver{
 		"loopback.test":  {netip.MustParseAddr("127.0.0.9")},
 		"loopback6.test": {netip.MustParseAddr("::1")},

@@ -33,6 +33,7 @@ const (
 var specTime = time.Unix(1614265330, 0)
 
 func TestSignKnownAnswer(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		secret string
@@ -62,6 +63,7 @@ func TestSignKnownAnswer(t *testing.T) {
 }
 
 func TestSignRejectsBadSecret(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", "whsec_", "whsec_not base64!"} {
 		_, err := Sign(s, "id", specTime, nil)
 		if !errors.Is(err, ErrInvalidSecret) {
@@ -74,6 +76,7 @@ func TestSignRejectsBadSecret(t *testing.T) {
 }
 
 func TestNewSecret(t *testing.T) {
+	t.Parallel()
 	a, err := NewSecret()
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +95,7 @@ func TestNewSecret(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
+	t.Parallel()
 	oldSecret, newSecret := specSecret, "whsec_"+base64.StdEncoding.EncodeToString([]byte("another secret of 24 bytes!"))
 	h, err := Headers(specID, specTime, []byte(specBody), newSecret, oldSecret)
 	if err != nil {
@@ -113,6 +117,7 @@ func TestHeaders(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	other := "whsec_" + base64.StdEncoding.EncodeToString([]byte("a different key, 24 bytes"))
 	good := handSign(t, specSecret, specID, "1614265330", specBody)
 	header := func(id, ts, sig string) http.Header {
@@ -174,6 +179,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestSignThenVerifyRoundTrip(t *testing.T) {
+	t.Parallel()
 	secret, err := NewSecret()
 	if err != nil {
 		t.Fatal(err)

@@ -232,7 +232,10 @@ func Walk(t *testing.T, start func(t *testing.T) Target) {
 	}
 	b.Shot("sources")
 	b.Follow(`form[action="/ispm/scans"] button[aria-label^="Scan"]`)
-	b.WaitFor("the scan to end", `["Succeeded","Partial"].includes(document.querySelector('[data-testid="scan-status"]').innerText.trim())`, true, 2*time.Minute)
+	// Scan now queues the job; Latest scans shows it once a worker runs it.
+	b.WaitFor("the scan to end", `(() => { const s = document.querySelector('[data-testid="scan-row"][data-trigger="console"] [data-testid="scan-row-status"]');
+		return s !== null && ["Succeeded","Partial"].includes(s.innerText.trim()) })()`, true, 2*time.Minute)
+	b.Follow(`[data-testid="scan-row"][data-trigger="console"] a`)
 	b.Shot("scan")
 	mark("scan ended")
 	b.Follow(`.tabs a[href="/ispm"]`)

@@ -164,7 +164,14 @@ func (s *Sources) RemoveSource(ctx context.Context, name, by string) error {
 	})
 }
 
-// StartScan scans the synthetic sources in the background.
+// QueueScan scans the synthetic sources in the background, as StartScan.
+func (s *Sources) QueueScan(ctx context.Context, name string) error {
+	_, err := s.StartScan(ctx, name)
+	return err
+}
+
+// StartScan scans the synthetic sources in the background and returns
+// the scan's id.
 func (s *Sources) StartScan(ctx context.Context, name string) (string, error) {
 	s.mu.Lock()
 	var targets []*console.Source

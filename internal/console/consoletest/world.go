@@ -39,6 +39,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -142,7 +143,7 @@ func New(t testing.TB, opts Options) *World {
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
 	svc := console.Services{
 		Auth: w.Auth, Users: w.Auth, Issues: w.Issues, Hooks: w.Hooks, Endpoints: w.Endpoints,
-		Settings:   &console.StoreSettings{Queries: st.Queries, Defaults: console.SettingsValues{PublicURL: w.URL}},
+		Settings:   settings.NewService(st.Queries, nil, settings.Values{PublicURL: w.URL}),
 		Health:     st.Queries,
 		Identities: identity.New(st, now),
 		Audit:      audit.NewLog(st.Queries),
@@ -177,7 +178,7 @@ func New(t testing.TB, opts Options) *World {
 		svc.Flows, svc.Tables = fs, fs
 		svc.Templates = console.TemplateService{Catalog: templates, Flows: w.Flows}
 		svc.Connections = console.ConnectionService{Service: w.Connections}
-		svc.Sources = console.NewSourceService(w.SourceService, now)
+		svc.Sources = console.NewSourceService(w.SourceService)
 		svc.Approvals = w.Flows
 		invokeFlows = w.Flows.Invoke()
 	} else {
@@ -205,6 +206,7 @@ func New(t testing.TB, opts Options) *World {
 		if w.Flows != nil {
 			w.Flows.SetQueue(q)
 			w.Alerts.SetQueue(q)
+			w.SourceService.SetQueue(q)
 		}
 		qctx, cancel := context.WithCancel(ctx)
 		if err := q.Start(qctx); err != nil {

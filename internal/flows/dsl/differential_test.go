@@ -191,6 +191,7 @@ func firstLine(s string) string {
 // project ships — template flows, the examples of docs/ — against the
 // specification's JSON Schema and Vigil's validator.
 func TestShippedFlowsPassOfficialSchema(t *testing.T) {
+	t.Parallel()
 	schema := dsltest.Schema(t)
 	docs := shippedFlows(t)
 	if len(docs) < 12 {
@@ -219,6 +220,7 @@ func TestShippedFlowsPassOfficialSchema(t *testing.T) {
 // documents as not run, and what it checks beyond the schema (jq syntax,
 // references).
 func TestDifferential(t *testing.T) {
+	t.Parallel()
 	schema := dsltest.Schema(t)
 	base := append(shippedFlows(t), specDocs(t)...)
 	var problems []string

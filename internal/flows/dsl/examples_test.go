@@ -36,6 +36,7 @@ var unsupported = []struct {
 // refusal of a feature Vigil does not run and that the example uses. Any
 // other error, or a refusal the document does not explain, fails it.
 func TestExamples(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(dsltest.Dir(t), "examples")
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) == 0 {

@@ -17,6 +17,7 @@ const header = `document:
 `
 
 func TestParseValid(t *testing.T) {
+	t.Parallel()
 	w, err := dsl.Parse([]byte(header + `do:
   - first:
       set:
@@ -65,6 +66,7 @@ func TestParseValid(t *testing.T) {
 }
 
 func TestParseJSON(t *testing.T) {
+	t.Parallel()
 	w, err := dsl.Parse([]byte(`{"document":{"dsl":"1.0.0","namespace":"ns","name":"j","version":"0.1.0"},
 "do":[{"s":{"set":{"a":"${ 1 }"}}}]}`))
 	if err != nil {
@@ -76,6 +78,7 @@ func TestParseJSON(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		doc  string
@@ -160,6 +163,7 @@ func billionLaughs() string {
 }
 
 func TestUnsupported(t *testing.T) {
+	t.Parallel()
 	_, err := dsl.Parse([]byte(header + "do:\n  - a:\n      listen:\n        to: {one: {with: {type: x}}}\n"))
 	var ve *dsl.ValidationError
 	if !errors.As(err, &ve) || !ve.Unsupported() {
@@ -172,6 +176,7 @@ func TestUnsupported(t *testing.T) {
 }
 
 func TestParseISODuration(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    time.Duration
@@ -198,6 +203,7 @@ func TestParseISODuration(t *testing.T) {
 }
 
 func TestVigilMetadata(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		meta     string
@@ -233,6 +239,7 @@ func TestVigilMetadata(t *testing.T) {
 }
 
 func TestOnDemand(t *testing.T) {
+	t.Parallel()
 	parse := func(meta string) (*dsl.Workflow, error) {
 		doc := header
 		if meta != "" {
@@ -256,6 +263,7 @@ func TestOnDemand(t *testing.T) {
 }
 
 func TestSignatureOption(t *testing.T) {
+	t.Parallel()
 	doc := strings.Replace(header, "version: '1.0.0'\n", `version: '1.0.0'
   metadata:
     vigil:
@@ -275,6 +283,7 @@ func TestSignatureOption(t *testing.T) {
 }
 
 func TestEndpointLimits(t *testing.T) {
+	t.Parallel()
 	doc := func(limits string) []byte {
 		return []byte(strings.Replace(header, "version: '1.0.0'\n", `version: '1.0.0'
   metadata:
@@ -316,6 +325,7 @@ func TestEndpointLimits(t *testing.T) {
 }
 
 func TestSchemaValidate(t *testing.T) {
+	t.Parallel()
 	w, err := dsl.Parse([]byte(header + `input:
   schema:
     document:
@@ -340,6 +350,7 @@ do:
 // TestAllowedOrigins checks the API Endpoint's list of browser origins:
 // origins only (no path, no trailing slash) or "*", kept lower-cased.
 func TestAllowedOrigins(t *testing.T) {
+	t.Parallel()
 	meta := func(list string) string {
 		return strings.Replace(header, "version: '1.0.0'\n", "version: '1.0.0'\n  metadata:\n    vigil:\n      trigger:\n        apiEndpoint:\n          allowedOrigins: "+list+"\n", 1) +
 			"do:\n  - a: {set: {x: 1}}\n"

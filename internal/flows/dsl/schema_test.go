@@ -14,6 +14,7 @@ import (
 // TestAgreesWithOfficialSchema checks that documents the official schema
 // rejects are rejected by Parse too, and that a valid one passes both.
 func TestAgreesWithOfficialSchema(t *testing.T) {
+	t.Parallel()
 	schema := dsltest.Schema(t)
 	tests := []struct {
 		name  string
@@ -56,6 +57,7 @@ func TestAgreesWithOfficialSchema(t *testing.T) {
 // TestCTKDocumentsValid checks that Parse accepts the conformance
 // examples that the official schema accepts.
 func TestExamplesSchemaAgreement(t *testing.T) {
+	t.Parallel()
 	schema := dsltest.Schema(t)
 	files, _ := filepath.Glob(filepath.Join(dsltest.Dir(t), "examples", "*.yaml"))
 	for _, f := range files {

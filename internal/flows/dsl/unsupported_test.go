@@ -34,6 +34,7 @@ var unsupportedDocs = []struct {
 // TestUnsupportedDocumented checks that each feature Vigil does not run is
 // refused with the message docs/flows.md gives for it.
 func TestUnsupportedDocumented(t *testing.T) {
+	t.Parallel()
 	page, err := os.ReadFile("../../../docs/flows.md")
 	if err != nil {
 		t.Fatal(err)

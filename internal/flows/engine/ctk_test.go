@@ -25,6 +25,7 @@ import (
 // test time). HTTP calls go to an in-process stub of the public APIs the
 // features name.
 func TestCTK(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(dsltest.Dir(t), "ctk", "features")
 	stub := enginetest.NewStub()
 	defer stub.Close()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 )
@@ -32,39 +33,11 @@ func parse(t testing.TB, doc string) *dsl.Workflow {
 	return w
 }
 
-// fakeClock advances only when the engine sleeps, so waits and retry
-// backoffs take no real time.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.slept = append(c.slept, d)
-	return nil
-}
-
-func (c *fakeClock) sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
+// newFakeClock returns the shared fake clock at a fixed instant: it
+// advances only when the engine sleeps, so waits and retry backoffs take
+// no real time, and it records each wait.
+func newFakeClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // fakeCatalog is a Catalog of test functions that records each call.

@@ -113,6 +113,7 @@ const openAPI3 = `{
 }`
 
 func TestCallHTTP(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t)
 	base := a.URL
 	tests := []struct {
@@ -296,6 +297,7 @@ do:
 }
 
 func TestNoHTTPClient(t *testing.T) {
+	t.Parallel()
 	r := runFlow(t, engine.New(engine.Config{}), parse(t, `
 do:
   - get: {call: http, with: {method: get, endpoint: 'https://example.com/x'}}
@@ -308,6 +310,7 @@ do:
 // TestHistoryRedactsSecrets checks that secret values never reach the
 // history, while the resume state keeps exact values.
 func TestHistoryRedactsSecrets(t *testing.T) {
+	t.Parallel()
 	a := newAPI(t)
 	eng := engine.New(engine.Config{HTTPClient: a.Client(), Secrets: staticSecrets{"apiToken": "tok-123456"}})
 	w := parse(t, strings.ReplaceAll(`document:
@@ -356,6 +359,7 @@ do:
 }
 
 func TestHistoryOffKeepsNoData(t *testing.T) {
+	t.Parallel()
 	eng := engine.New(engine.Config{})
 	r := runFlow(t, eng, parse(t, "do:\n  - a: {set: {v: 1}}\n"), nil)
 	for _, s := range r.journal.Steps() {

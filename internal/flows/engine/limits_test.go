@@ -15,6 +15,7 @@ import (
 // TestBadInput runs flows that would loop forever, eat memory or recurse
 // without end: each must end with a clear fault naming the task.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	million := make([]any, 1000000)
 	for i := range million {
 		million[i] = i
@@ -82,6 +83,7 @@ do:
 }
 
 func TestTaskTimeout(t *testing.T) {
+	t.Parallel()
 	cat := newFakeCatalog()
 	cat.add("test.block", func(ctx context.Context, _ map[string]any, _ *engine.CallEnv) (any, error) {
 		<-ctx.Done()
@@ -140,6 +142,7 @@ do:
 }
 
 func TestCallerCancellation(t *testing.T) {
+	t.Parallel()
 	cat := newFakeCatalog()
 	ctx, cancel := context.WithCancel(context.Background())
 	cat.add("test.cancel", func(ctx context.Context, _ map[string]any, _ *engine.CallEnv) (any, error) {
@@ -162,6 +165,7 @@ func TestCallerCancellation(t *testing.T) {
 }
 
 func TestConcurrentForBound(t *testing.T) {
+	t.Parallel()
 	var inFlight, peak atomic.Int32
 	release := make(chan struct{})
 	var once sync.Once
@@ -208,6 +212,7 @@ do:
 // TestRunWorkflow covers helper flows, awaited or not, with and without
 // a Spawner.
 func TestRunWorkflow(t *testing.T) {
+	t.Parallel()
 	helper := parse(t, `document: {dsl: '1.0.0', namespace: test, name: helper, version: '1.0.0'}
 input:
   from: '{n: (.n * 10)}'
@@ -338,6 +343,7 @@ func (c checkingCatalog) CheckArgs(name string, args map[string]any) []engine.Ar
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	cat := newFakeCatalog()
 	cat.add("okta.suspendUser", nil)
 	eng := engine.New(engine.Config{Catalog: checkingCatalog{cat}, Flows: flowMap{}})

@@ -30,6 +30,7 @@ do:
 // is recorded for the parked task, and a run again with the same journal
 // reruns only that task and goes on.
 func TestParkResumes(t *testing.T) {
+	t.Parallel()
 	w := parse(t, parkFlow)
 	until := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	answered := false

@@ -103,6 +103,7 @@ func (s *sideEffects) maybeCrash(ctx context.Context) error {
 // resumes it from its journal: it must complete with the output of an
 // uninterrupted run, and no completed side effect may run twice.
 func TestCrashResume(t *testing.T) {
+	t.Parallel()
 	w := parse(t, resumeFlow)
 	input := map[string]any{"ns": []any{1, 2, 3}}
 	wantDone := map[string]int{"first": 1, "work-1": 1, "odd-1": 1, "work-2": 1, "work-3": 1, "odd-3": 1, "flaky": 1, "final": 1}

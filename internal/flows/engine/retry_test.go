@@ -13,6 +13,7 @@ import (
 // function that fails a given number of times. The fake clock records
 // each delay.
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		retry     string
@@ -72,7 +73,7 @@ do:
 			if calls != tt.wantCalls {
 				t.Errorf("calls = %d, want %d", calls, tt.wantCalls)
 			}
-			got := clock.sleeps()
+			got := clock.Waits()
 			if fmt.Sprint(got) != fmt.Sprint(tt.wantSleep) && (len(got) != 0 || len(tt.wantSleep) != 0) {
 				t.Errorf("sleeps = %v, want %v", got, tt.wantSleep)
 			}
@@ -81,6 +82,7 @@ do:
 }
 
 func TestRetryReusablePolicyAndJournalKeys(t *testing.T) {
+	t.Parallel()
 	cat := newFakeCatalog()
 	calls := 0
 	cat.add("test.flaky", func(context.Context, map[string]any, *engine.CallEnv) (any, error) {

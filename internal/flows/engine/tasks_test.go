@@ -12,6 +12,7 @@ import (
 // TestTasks runs one small flow per behaviour of each task kind and of
 // the data flow, checking the workflow's output or fault.
 func TestTasks(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		doc   string
@@ -433,6 +434,7 @@ func (e fakeError) Error() string { return string(e) }
 const errFake = fakeError("the fake function failed")
 
 func TestWaitUsesClock(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	eng := engine.New(engine.Config{Clock: clock})
 	r := runFlow(t, eng, parse(t, `
@@ -445,7 +447,7 @@ do:
 		t.Fatalf("Run: %v %v", r.fault, r.err)
 	}
 	want := []time.Duration{90 * time.Minute, 2*time.Minute + 500*time.Millisecond, 3 * time.Second}
-	got := clock.sleeps()
+	got := clock.Waits()
 	if len(got) != len(want) {
 		t.Fatalf("slept %v, want %v", got, want)
 	}
@@ -457,6 +459,7 @@ do:
 }
 
 func TestEmitIsNoted(t *testing.T) {
+	t.Parallel()
 	eng := engine.New(engine.Config{NewID: func() string { return "id-1" }, Clock: newFakeClock()})
 	r := runFlow(t, eng, parse(t, `
 do:
@@ -479,6 +482,7 @@ do:
 }
 
 func TestCallEnv(t *testing.T) {
+	t.Parallel()
 	cat := newFakeCatalog()
 	var got *engine.CallEnv
 	cat.add("okta.suspendUser", func(ctx context.Context, args map[string]any, env *engine.CallEnv) (any, error) {
@@ -516,6 +520,7 @@ func TestCallEnv(t *testing.T) {
 // compiled expressions are shared and must give each execution its own
 // result.
 func TestSharedWorkflow(t *testing.T) {
+	t.Parallel()
 	eng := engine.New(engine.Config{})
 	w := parse(t, `
 do:

@@ -9,6 +9,7 @@ import (
 )
 
 func TestOldPassword(t *testing.T) {
+	t.Parallel()
 	changed := func(at *time.Time) func(*graph.Account) { return func(a *graph.Account) { a.PasswordChanged = at } }
 	tests := []struct {
 		name string
@@ -43,6 +44,7 @@ func TestOldPassword(t *testing.T) {
 }
 
 func TestCredentialAge(t *testing.T) {
+	t.Parallel()
 	tok := func(kind graph.CredentialKind, id string, created, rotated, used *time.Time, active bool) func(*graph.Account) {
 		c := graph.Credential{ID: id, Kind: kind, Active: active, LastRotated: rotated, LastUsed: used}
 		if created != nil {

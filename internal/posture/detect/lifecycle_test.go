@@ -8,6 +8,7 @@ import (
 )
 
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
 	user := func(id, email string, st graph.Status, fs ...func(*graph.Account)) *graph.Account {
 		a := &graph.Account{IDInService: id, Email: email, Login: email, Status: st}
 		for _, f := range fs {

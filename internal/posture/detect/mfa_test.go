@@ -8,6 +8,7 @@ import (
 )
 
 func TestMFA(t *testing.T) {
+	t.Parallel()
 	notEnforced := func(a *graph.Account) { a.MFA.Enforced = boolp(false) }
 	unknownEnforcement := func(a *graph.Account) { a.MFA.Enforced = nil }
 	tests := []struct {

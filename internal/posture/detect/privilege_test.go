@@ -9,6 +9,7 @@ import (
 )
 
 func TestUnused(t *testing.T) {
+	t.Parallel()
 	login := func(at *time.Time) func(*graph.Account) { return func(a *graph.Account) { a.LastLogin = at } }
 	created := func(at *time.Time) func(*graph.Account) {
 		return func(a *graph.Account) {
@@ -64,6 +65,7 @@ func optional(title string) []string {
 }
 
 func TestExcessiveAdmins(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		admins, globs int // admins without global, global admins
@@ -111,6 +113,7 @@ func TestExcessiveAdmins(t *testing.T) {
 }
 
 func TestPrivilegedCredentials(t *testing.T) {
+	t.Parallel()
 	token := graph.Credential{ID: "tok", Kind: graph.CredentialAPIToken, Active: true, Created: *daysAgo(10)}
 	revoked := graph.Credential{ID: "old", Kind: graph.CredentialAPIToken, Created: *daysAgo(10)}
 	secret := graph.Credential{ID: "sec", Kind: graph.CredentialClientSecret, Active: true, Created: *daysAgo(10)}

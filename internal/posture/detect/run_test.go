@@ -44,6 +44,7 @@ var designTitles = [][3]string{
 }
 
 func TestCatalogMatchesDesign(t *testing.T) {
+	t.Parallel()
 	cat := Catalog()
 	if len(cat) != len(designTitles) {
 		t.Fatalf("catalog has %d titles, the design %d", len(cat), len(designTitles))
@@ -72,6 +73,7 @@ func TestCatalogMatchesDesign(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
+	t.Parallel()
 	d, ok := Lookup("Unused Admin Account")
 	if !ok || d.Severity != SeverityHigh || d.Category != CategoryLeastPrivilege {
 		t.Errorf("Lookup(Unused Admin Account) = %+v, %v", d, ok)
@@ -84,6 +86,7 @@ func TestLookup(t *testing.T) {
 }
 
 func TestCatalogForUsesThresholds(t *testing.T) {
+	t.Parallel()
 	def := detectionsByTitle(Catalog())
 	got := detectionsByTitle(CatalogFor(Config{UnusedDays: 30, AdminPasswordMaxAgeDays: 60, MaxGlobalAdmins: 3}))
 	checks := []struct{ title, want string }{
@@ -102,6 +105,7 @@ func TestCatalogForUsesThresholds(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
+	t.Parallel()
 	c := Config{UnusedDays: 30, MaxAdmins: -1}.WithDefaults()
 	if c.UnusedDays != 30 || c.MaxAdmins != DefaultMaxAdmins || c.PasswordMaxAgeDays != DefaultPasswordMaxAgeDays {
 		t.Errorf("WithDefaults = %+v", c)
@@ -141,6 +145,7 @@ func org(t *testing.T, oktaName string) *graph.Graph {
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	fs := Run(org(t, "okta"), Config{}, now)
 	type row struct{ title, entity, source, sources string }
 	var got []row
@@ -185,6 +190,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestFindingJSONIsTheEventShape(t *testing.T) {
+	t.Parallel()
 	fs := Run(org(t, "okta"), Config{}, now)
 	b, err := json.Marshal(fs[0])
 	if err != nil {
@@ -226,6 +232,7 @@ func TestFindingJSONIsTheEventShape(t *testing.T) {
 }
 
 func TestRunWithoutPrimaryRaisesNoLifecycle(t *testing.T) {
+	t.Parallel()
 	g := org(t, "okta")
 	g2, err := graph.Build([]graph.Source{
 		{Name: "google", Product: graph.ProductGoogle, Tenant: "example.com", Accounts: accountsOf(g, "google")},
@@ -251,6 +258,7 @@ func accountsOf(g *graph.Graph, source string) []*graph.Account {
 }
 
 func TestKeysAreUnambiguous(t *testing.T) {
+	t.Parallel()
 	a := AccountKey(graph.ProductOkta, "t|x", "y")
 	b := AccountKey(graph.ProductOkta, "t", "x|y")
 	if a == b {

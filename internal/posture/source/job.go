@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -125,4 +126,55 @@ func PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(ScheduleInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})}
+}
+
+// QueuedScan is a scan job QueueScan inserted, or found waiting.
+type QueuedScan struct {
+	// JobID is the River job that runs the scan.
+	JobID int64
+	// Duplicate is set when the same scan was already waiting or running,
+	// and no second one was queued.
+	Duplicate bool
+	// Sources are the sources asked for; empty means all of them.
+	Sources []string
+}
+
+// ErrNoQueue is returned by QueueScan when the service has no queue.
+var ErrNoQueue = errors.New("scans cannot be queued: this server has no job queue")
+
+// QueueScan queues the scan job for the named sources (none: every
+// source), as the console's Scan now and the API do, so that the scan
+// survives a restart and runs on whichever node has a free worker. A name
+// that matches no source gives an error wrapping ErrNotFound, and no
+// source at all an *InvalidError; either queues nothing.
+func (s *Service) QueueScan(ctx context.Context, names []string, trigger string) (QueuedScan, error) {
+	if s.queue == nil {
+		return QueuedScan{}, ErrNoQueue
+	}
+	rows, err := s.st.PostureSources(ctx)
+	if err != nil {
+		return QueuedScan{}, fmt.Errorf("list sources: %w", err)
+	}
+	if len(rows) == 0 {
+		return QueuedScan{}, &InvalidError{Field: "sources", Message: "There is no source to scan; add one first."}
+	}
+	targets, err := pick(rows, names)
+	if err != nil {
+		return QueuedScan{}, err
+	}
+	q := QueuedScan{}
+	if len(names) > 0 {
+		for _, t := range targets {
+			q.Sources = append(q.Sources, t.row.Name)
+		}
+	}
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		res, err := s.queue.InsertTx(ctx, tx, ScanArgs{Sources: q.Sources, Trigger: trigger}, nil)
+		if err != nil {
+			return fmt.Errorf("queue the scan: %w", err)
+		}
+		q.JobID, q.Duplicate = res.Job.ID, res.UniqueSkippedAsDuplicate
+		return nil
+	})
+	return q, err
 }

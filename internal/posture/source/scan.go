@@ -118,10 +118,12 @@ func (s *Service) Scan(ctx context.Context, opts ScanOptions) (*ScanResult, erro
 	}
 	defer stop()
 	s.cfg.Logger.Info("scan started", "scan", res.ID, "trigger", opts.Trigger, "sources", len(targets))
+	progress := s.live.track(res.ID, opts.Progress)
+	defer s.live.end(res.ID)
 
 	start := time.Now()
 	for _, t := range targets {
-		s.read(ctx, t, opts.Progress)
+		s.read(ctx, t, progress)
 		res.Sources = append(res.Sources, *t.sr)
 	}
 	res.Timing.Read = time.Since(start)

@@ -172,6 +172,10 @@ type Config struct {
 	// Sleep waits between a vendor client's retries; default a timer.
 	// Tests pass one that returns at once.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Jitter spreads a vendor client's backoff; default vendorhttp's. The
+	// AWS client's retries are the SDK's, which sleeps on the wall clock
+	// whatever Sleep is, so a test passes one that returns 0.
+	Jitter func(d time.Duration) time.Duration
 	// Logger receives one line per scan and one per failed source.
 	// Default: discard.
 	Logger *slog.Logger
@@ -204,6 +208,8 @@ type Service struct {
 	guard *netguard.Guard
 	// audit records the changes people make to sources.
 	audit *audit.Recorder
+	// live is the progress of the scans running in this process.
+	live live
 }
 
 // JobInserter inserts jobs in a transaction (the application's queue).

@@ -1,6 +1,9 @@
 package source
 
 import (
+	"context"
+	"time"
+
 	"net/http"
 	"net/url"
 	"os"
@@ -263,7 +266,15 @@ func TestSalesforceReader(t *testing.T) {
 }
 
 func TestAWSReaderFromAPI(t *testing.T) {
-	b := setup(t, storetest.SQLite(t), nil)
+	// The SDK's retryer sleeps on the wall clock: the jitter records each
+	// backoff it chose as a wait and makes it wait none.
+	var b *testBundle
+	b = setup(t, storetest.SQLite(t), func(c *Config) {
+		c.Jitter = func(d time.Duration) time.Duration {
+			_ = b.sleeps.Sleep(context.Background(), d)
+			return 0
+		}
+	})
 	fake := awstest.New(t)
 	fake.SetPageSize(1)
 	fake.AddUser(awstest.User{UserName: "alice", Groups: []string{"Admins"}})
