@@ -130,7 +130,7 @@ func (b *batcher) run(batch []*batchOp) {
 		}
 		return
 	}
-	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: b.d, timeout: b.timeout.timeout}, d: b.d}}
+	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: b.d, timeout: b.timeout.timeout, ts: newTxStmts(stx)}, d: b.d}}
 	ok := 0
 	live := batch[:0]
 	for _, op := range batch {
@@ -148,8 +148,10 @@ func (b *batcher) run(batch []*batchOp) {
 			op.err = fmt.Errorf("begin transaction: %w", err)
 			continue
 		}
+		mark := len(tx.after)
 		op.err, op.panicked = call(op.fn, tx)
 		if op.err != nil || op.panicked != nil {
+			tx.after = tx.after[:mark] // undone with the write
 			_, rerr := b.exec(stx, "ROLLBACK TO SAVEPOINT vigil_write")
 			if rerr != nil {
 				// The transaction cannot be trusted any more: undo it all.
@@ -165,6 +167,7 @@ func (b *batcher) run(batch []*batchOp) {
 		}
 		if _, err := b.exec(stx, "RELEASE SAVEPOINT vigil_write"); err != nil && op.err == nil {
 			op.err = fmt.Errorf("commit transaction: %w", err)
+			tx.after = tx.after[:mark]
 		}
 		if op.err == nil && op.panicked == nil {
 			ok++
@@ -174,6 +177,8 @@ func (b *batcher) run(batch []*batchOp) {
 	if ok > 0 {
 		if err := stx.Commit(); err != nil {
 			cerr = fmt.Errorf("commit transaction: %w", err)
+		} else {
+			tx.committed()
 		}
 	} else {
 		stx.Rollback()
