@@ -36,6 +36,8 @@ type conn struct {
 	b *batcher
 	// stmts, on SQLite outside a transaction, keeps reads prepared.
 	stmts *stmtCache
+	// ts, on SQLite in a transaction, keeps its statements prepared.
+	ts *txStmts
 }
 
 // timeFormat is fixed-width so that SQLite, which stores times as text,
@@ -83,13 +85,23 @@ func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 		var res sql.Result
 		err := c.b.do(ctx, func(tx *Tx) error {
 			var err error
-			res, err = tx.c.c.ExecContext(ctx, q, c.args(args)...)
+			res, err = tx.c.execRaw(ctx, q, c.args(args))
 			return err
 		})
 		return res, mapErr(err)
 	}
-	res, err := c.c.ExecContext(ctx, q, c.args(args)...)
+	res, err := c.execRaw(ctx, q, c.args(args))
 	return res, mapErr(err)
+}
+
+// execRaw runs q with encoded args, prepared when in a SQLite transaction.
+func (c conn) execRaw(ctx context.Context, q string, args []any) (sql.Result, error) {
+	if c.ts != nil {
+		if st := c.ts.get(ctx, q); st != nil {
+			return st.ExecContext(ctx, args...)
+		}
+	}
+	return c.c.ExecContext(ctx, q, args...)
 }
 
 // query runs q and calls scan for each row.
@@ -131,10 +143,13 @@ func (c conn) queryRow(ctx context.Context, q string, args []any, dest ...any) e
 
 // stmt returns q prepared when this conn keeps statements, else nil.
 func (c conn) stmt(ctx context.Context, q string) *sql.Stmt {
-	if c.stmts == nil {
-		return nil
+	switch {
+	case c.ts != nil:
+		return c.ts.get(ctx, q)
+	case c.stmts != nil:
+		return c.stmts.get(ctx, q)
 	}
-	return c.stmts.get(ctx, q)
+	return nil
 }
 
 // mapErr turns each driver's "no rows" and "unique violation" into the
