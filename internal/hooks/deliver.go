@@ -93,6 +93,13 @@ func (s *Service) deliver(ctx context.Context, deliveryID string, generation int
 		return wait, s.release(ctx, d, s.now().Add(wait), nil)
 	}
 	defer release()
+	return s.attempt(ctx, h, d)
+}
+
+// attempt sends a claimed delivery to h, within its limits, and records
+// the outcome; it returns deliver's wait.
+func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDelivery) (time.Duration, error) {
+	now := s.now()
 	payload, err := s.st.HookEventPayload(ctx, d.EventID)
 	if err != nil {
 		return done, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load event %s: %w", d.EventID, err))
