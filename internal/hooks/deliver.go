@@ -164,6 +164,14 @@ func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelive
 			if err := tx.RecordHookSuccess(ctx, h.ID, now); err != nil {
 				return err
 			}
+			if d.JobID != 0 {
+				// Sent by the local pool: its recovery job has nothing
+				// left to do, and deleting it now costs less than
+				// River scheduling, fetching and completing it.
+				if err := tx.DeleteScheduledHookJob(ctx, d.JobID); err != nil {
+					return err
+				}
+			}
 		case res.StatusCode == 410:
 			out.Status = store.HookDeliveryHeld
 			pause = "The receiver answered 410 Gone, so Vigil stopped sending to it; check the webhook address, then resume the integration."
