@@ -69,8 +69,8 @@ func traceChain(ctx context.Context, cfg Config, t *target, opened map[string]ti
 				waited = append(waited, p[i].Sub(p[i-1]))
 			}
 		}
-		fmt.Fprintf(cfg.Progress, "  %-13s %-24s %5d reached it after %8s (p50) %8s (last); waited %8s (p50) %8s (p99)\n",
-			"chain", name, len(reached), ms3(percentile(reached, 0.5)), ms3(percentile(reached, 1)),
+		fmt.Fprintf(cfg.Progress, "  %-13s %-24s %5d reached it after %8s (first) %8s (p50) %8s (last); waited %8s (p50) %8s (p99)\n",
+			"chain", name, len(reached), ms3(percentile(reached, 0)), ms3(percentile(reached, 0.5)), ms3(percentile(reached, 1)),
 			ms3(percentile(waited, 0.5)), ms3(percentile(waited, 0.99)))
 	}
 	return nil
