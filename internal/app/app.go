@@ -77,7 +77,8 @@ type Config struct {
 	// checks are never counted. Default 256.
 	MaxAnonymous int
 	// Workers bounds the executions this node runs at once in-process,
-	// the moment they start; more wait for the job queue. Default 64.
+	// the moment they start, and likewise the webhook deliveries it
+	// publishes; more wait for the job queue. Default 64.
 	Workers int
 	// InvokeRate, InvokeBurst and InvokeMaxBacklog are the limits of API
 	// endpoints whose flow document sets none (per flow: invocations a

@@ -227,6 +227,7 @@ func (s *Server) drain(ctx context.Context, serveErr error) error {
 	defer cancel()
 	herr := s.http.Shutdown(sctx)
 	lerr := s.svc.Flows.StopLocal(sctx)
+	herr = errors.Join(herr, s.svc.Hooks.StopLocal(sctx))
 	qerr := s.queue.Stop(sctx)
 	lctx, lcancel := context.WithTimeout(bg, 5*time.Second)
 	defer lcancel()
@@ -275,6 +276,11 @@ func (s *Server) start(ctx context.Context) error {
 		}
 	}
 	s.svc.Flows.RunLocally(s.app.Config.Workers)
+	// Deliveries start in-process as soon as their outbox commits. A
+	// quarter of the execution slots: a delivery to this server's own
+	// invoke URL becomes an execution, and more deliveries in flight than
+	// executions can start only queue them up in the flows.
+	s.svc.Hooks.RunLocally(max(1, s.app.Config.Workers/4))
 	go s.recoverLoop(ctx)
 	if n, err := s.svc.Flows.Recover(ctx); err != nil {
 		log.Error("cannot recover interrupted executions; the periodic recovery will try again", "error", err)

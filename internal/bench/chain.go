@@ -47,7 +47,7 @@ const (
 // the end of that connector step, both read from the database afterwards.
 func runChain(ctx context.Context, cfg Config, t *target) (Result, error) {
 	svc := t.srv.Services()
-	helperID, err := setUpChain(ctx, cfg, t)
+	helperID, routingID, err := setUpChain(ctx, cfg, t)
 	if err != nil {
 		return Result{}, fmt.Errorf("set up the chain: %w", err)
 	}
@@ -98,30 +98,30 @@ func runChain(ctx context.Context, cfg Config, t *target) (Result, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return chainResult(ctx, cfg, t, helperID)
+	return chainResult(ctx, cfg, t, routingID, helperID)
 }
 
 // setUpChain adds the template, its Okta connection in dry run, the
-// integration and the snapshot source, and returns the helper flow's id.
-func setUpChain(ctx context.Context, cfg Config, t *target) (string, error) {
+// integration and the snapshot source, and returns the helper and routing
+// flows' ids.
+func setUpChain(ctx context.Context, cfg Config, t *target) (helperID, routingID string, err error) {
 	svc := t.srv.Services()
 	added, err := svc.Templates.Add(ctx, template.FlowsInstaller{Flows: svc.Flows, By: "bench"}, chainTemplate, chainFolder,
 		map[string]string{"oktaMfaGroupId": "00g1bench0mfa0group0"})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if _, err := svc.Connections.Create(ctx, connection.Input{Name: "Okta", Kind: connection.KindOkta, DryRun: true,
 		Fields: map[string]string{"url": "https://acme.okta.com", "token": "00bench-okta-api-token-not-real"}}); err != nil { //nolint:gosec // G101: made up, for a dry-run connection
-		return "", err
+		return "", "", err
 	}
-	var helperID, routingID string
 	for _, title := range []string{chainHelper, chainRouting} {
 		f, err := svc.Flows.FindFlow(ctx, title, added.Folder)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if _, err := svc.Flows.SetOn(ctx, f.ID, true); err != nil {
-			return "", err
+			return "", "", err
 		}
 		if title == chainHelper {
 			helperID = f.ID
@@ -131,31 +131,31 @@ func setUpChain(ctx context.Context, cfg Config, t *target) (string, error) {
 	}
 	ep, err := svc.Endpoints.Ensure(ctx, routingID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	token, err := svc.Endpoints.Token(ep)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if _, _, err := svc.Hooks.Create(ctx, hooks.Input{Name: chainIntegration, URL: invoke.InvokeURL(t.srv.PublicURL(), ep.Alias),
 		Keys:        []hooks.Key{{Name: "clientToken", Placement: hooks.PlaceParam, Value: token}},
 		MaxInFlight: chainMaxInFlight, RatePerSecond: chainRate}); err != nil {
-		return "", err
+		return "", "", err
 	}
 	on := true
 	if _, err := svc.Hooks.SetAutomation(ctx, chainIntegration, hooks.AutomationInput{AutoSend: &on, Titles: []string{chainTitle}}); err != nil {
-		return "", err
+		return "", "", err
 	}
 	file, err := writeChainSnapshot(t.app.Config.SnapshotDir, cfg.ChainIssues)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	// On demand only: a scheduled scan would race the measured one.
 	if _, err := svc.Sources.Add(ctx, source.Input{Name: chainSource, Kind: source.KindSnapshot, Settings: source.Settings{File: file},
 		Schedule: -1}); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return helperID, nil
+	return helperID, routingID, nil
 }
 
 // writeChainSnapshot writes an Okta organization of n active people, each
@@ -193,7 +193,7 @@ func writeChainSnapshot(dir string, n int) (string, error) {
 
 // chainResult reads, for every issue, when it was opened and when its
 // connector action was recorded.
-func chainResult(ctx context.Context, cfg Config, t *target, helperID string) (Result, error) {
+func chainResult(ctx context.Context, cfg Config, t *target, routingID, helperID string) (Result, error) {
 	issues, err := t.app.Store.AllPostureIssues(ctx)
 	if err != nil {
 		return Result{}, err
@@ -203,6 +203,9 @@ func chainResult(ctx context.Context, cfg Config, t *target, helperID string) (R
 		if is.Title == chainTitle {
 			opened[is.ID] = is.CreatedAt
 		}
+	}
+	if err := traceChain(ctx, cfg, t, opened, routingID, helperID); err != nil {
+		return Result{}, err
 	}
 	svc := t.srv.Services()
 	var lats []time.Duration

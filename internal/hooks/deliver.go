@@ -93,6 +93,13 @@ func (s *Service) deliver(ctx context.Context, deliveryID string, generation int
 		return wait, s.release(ctx, d, s.now().Add(wait), nil)
 	}
 	defer release()
+	return s.attempt(ctx, h, d)
+}
+
+// attempt sends a claimed delivery to h, within its limits, and records
+// the outcome; it returns deliver's wait.
+func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDelivery) (time.Duration, error) {
+	now := s.now()
 	payload, err := s.st.HookEventPayload(ctx, d.EventID)
 	if err != nil {
 		return done, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load event %s: %w", d.EventID, err))
@@ -156,6 +163,14 @@ func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelive
 			out.Status = store.HookDeliveryDelivered
 			if err := tx.RecordHookSuccess(ctx, h.ID, now); err != nil {
 				return err
+			}
+			if d.JobID != 0 {
+				// Sent by the local pool: its recovery job has nothing
+				// left to do, and deleting it now costs less than
+				// River scheduling, fetching and completing it.
+				if err := tx.DeleteScheduledHookJob(ctx, d.JobID); err != nil {
+					return err
+				}
 			}
 		case res.StatusCode == 410:
 			out.Status = store.HookDeliveryHeld

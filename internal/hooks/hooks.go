@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -154,6 +155,10 @@ type Config struct {
 	// an automation is saved. The issues service publishes through this
 	// one, so it is read at call time. Nil: the API refuses sendOpen.
 	OpenIssues func(ctx context.Context) ([]event.Issue, error)
+	// LocalGrace is how long the job of a delivery handed to this node's
+	// local pool (RunLocally) waits before it runs, as the recovery path
+	// of an attempt the pool could not make. Default 10 s.
+	LocalGrace time.Duration
 	// Logger receives delivery logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -206,6 +211,9 @@ func (c Config) withDefaults() Config {
 	if c.PruneBatch <= 0 {
 		c.PruneBatch = DefaultPruneBatch
 	}
+	if c.LocalGrace <= 0 {
+		c.LocalGrace = DefaultLocalGrace
+	}
 	if c.QueueName == "" {
 		c.QueueName = river.QueueDefault
 	}
@@ -238,6 +246,10 @@ type Service struct {
 	guard *netguard.Guard
 	// audit records the changes people make to integrations.
 	audit *audit.Recorder
+
+	mu sync.Mutex
+	// local sends deliveries in-process; nil until RunLocally.
+	local *localPool
 }
 
 // New returns a Service over st, sealing secrets with box.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -41,14 +42,14 @@ const (
 	priorityRecovered = 1
 )
 
-// insertJob queues the job of a delivery round in tx and returns its id
-// (0 when the queue does not say).
-func (s *Service) insertJob(ctx context.Context, tx *store.Tx, deliveryID string, generation, priority int) (int64, error) {
+// insertJob queues the job of a delivery round in tx, to run at at (at
+// once when zero), and returns its id (0 when the queue does not say).
+func (s *Service) insertJob(ctx context.Context, tx *store.Tx, deliveryID string, generation, priority int, at time.Time) (int64, error) {
 	if s.queue == nil {
 		return 0, ErrNoQueue
 	}
 	res, err := s.queue.InsertTx(ctx, tx, DeliveryArgs{DeliveryID: deliveryID, Generation: generation},
-		&river.InsertOpts{Queue: s.cfg.QueueName, MaxAttempts: jobMaxAttempts, Priority: priority})
+		&river.InsertOpts{Queue: s.cfg.QueueName, MaxAttempts: jobMaxAttempts, Priority: priority, ScheduledAt: at})
 	if err != nil {
 		return 0, err
 	}
@@ -61,7 +62,7 @@ func (s *Service) insertJob(ctx context.Context, tx *store.Tx, deliveryID string
 // requeue queues a job for each delivery round in refs and records it.
 func (s *Service) requeue(ctx context.Context, tx *store.Tx, refs []store.HookJobRef, priority int) error {
 	for _, ref := range refs {
-		jobID, err := s.insertJob(ctx, tx, ref.DeliveryID, ref.Generation, priority)
+		jobID, err := s.insertJob(ctx, tx, ref.DeliveryID, ref.Generation, priority, time.Time{})
 		if err != nil {
 			return err
 		}
@@ -108,6 +109,14 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, ev event.Event, onl
 	if err != nil {
 		return fmt.Errorf("load automations: %w", err)
 	}
+	// With a local pool, the first attempt starts in-process when tx
+	// commits; the job waits LocalGrace as the recovery path.
+	pool := s.pool()
+	var jobAt time.Time
+	var local []localDelivery
+	if pool != nil {
+		jobAt = time.Now().Add(s.cfg.LocalGrace)
+	}
 	for _, rt := range routes {
 		if (only != "" && rt.Automation.HookID != only) || !automationFromStore(&rt.Automation).Matches(&ev) {
 			continue
@@ -117,12 +126,17 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, ev event.Event, onl
 			Generation: 1, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 		if rt.HookState != StateActive {
 			d.Status = store.HookDeliveryHeld
-		} else if d.JobID, err = s.insertJob(ctx, tx, d.ID, d.Generation, priorityNormal); err != nil {
+		} else if d.JobID, err = s.insertJob(ctx, tx, d.ID, d.Generation, priorityNormal, jobAt); err != nil {
 			return err
+		} else if pool != nil {
+			local = append(local, localDelivery{id: d.ID, hookID: d.HookID, generation: d.Generation})
 		}
 		if err := tx.CreateHookDelivery(ctx, d); err != nil {
 			return fmt.Errorf("store delivery of event %s: %w", ev.ID, err)
 		}
+	}
+	if len(local) > 0 {
+		tx.AfterCommit(func() { pool.offer(local) })
 	}
 	return nil
 }

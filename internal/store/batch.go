@@ -149,8 +149,10 @@ func (b *batcher) run(batch []*batchOp) {
 			op.err = fmt.Errorf("begin transaction: %w", err)
 			continue
 		}
+		mark := len(tx.after)
 		op.panicked, op.err = call(op.fn, tx)
 		if op.err != nil || op.panicked != nil {
+			tx.after = tx.after[:mark] // undone with the write
 			_, rerr := b.exec(c, "ROLLBACK TO SAVEPOINT vigil_write")
 			if rerr != nil {
 				// The transaction cannot be trusted any more: undo it all
@@ -167,6 +169,7 @@ func (b *batcher) run(batch []*batchOp) {
 		}
 		if _, err := b.exec(c, "RELEASE SAVEPOINT vigil_write"); err != nil && op.err == nil {
 			op.err = fmt.Errorf("commit transaction: %w", err)
+			tx.after = tx.after[:mark]
 		}
 		if op.err == nil && op.panicked == nil {
 			ok++
@@ -176,6 +179,8 @@ func (b *batcher) run(batch []*batchOp) {
 	if ok > 0 {
 		if err := stx.Commit(); err != nil {
 			cerr = fmt.Errorf("commit transaction: %w", err)
+		} else {
+			tx.committed()
 		}
 	} else {
 		_ = stx.Rollback() // nothing was written; a failed rollback ends the transaction too

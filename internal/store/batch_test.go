@@ -115,3 +115,59 @@ func TestWriteInsideTransactionEnds(t *testing.T) {
 		t.Errorf("inner write stored: %v", err)
 	}
 }
+
+// AfterCommit runs for every write that committed, after its commit (the
+// write is visible to another connection then), and never for one that
+// failed, also when concurrent writers share a transaction on SQLite.
+func TestAfterCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Now()
+		errBoom := errors.New("boom")
+		var mu sync.Mutex
+		ran := map[string]error{}
+		var wg sync.WaitGroup
+		for i := range 100 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := fmt.Sprintf("after%03d", i)
+				err := st.InTx(ctx, func(tx *store.Tx) error {
+					if err := tx.PutSetting(ctx, key, "v", now); err != nil {
+						return err
+					}
+					tx.AfterCommit(func() {
+						// Read outside the transaction: the write must be visible.
+						_, err := st.Setting(ctx, key)
+						if errors.Is(err, store.ErrNotFound) {
+							err = errors.New("the write is not visible after commit")
+						}
+						mu.Lock()
+						ran[key] = err
+						mu.Unlock()
+					})
+					if i%2 == 1 {
+						return errBoom
+					}
+					return nil
+				})
+				if (i%2 == 1) != errors.Is(err, errBoom) {
+					t.Errorf("writer %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		for i := range 100 {
+			key := fmt.Sprintf("after%03d", i)
+			err, called := ran[key]
+			switch {
+			case i%2 == 1 && called:
+				t.Errorf("%s: AfterCommit ran for a write that was rolled back", key)
+			case i%2 == 0 && !called:
+				t.Errorf("%s: AfterCommit did not run for a committed write", key)
+			case err != nil:
+				t.Errorf("%s: %v", key, err)
+			}
+		}
+	})
+}

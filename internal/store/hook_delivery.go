@@ -300,6 +300,15 @@ func (q *Queries) SetHookDeliveryJob(ctx context.Context, id string, generation 
 	return err
 }
 
+// DeleteScheduledHookJob deletes a delivery's River job if it is still
+// scheduled, not yet taken by a worker: the job a node's local pool left as
+// the recovery path of a delivery it has sent. A job that is running or
+// done is left to River.
+func (q *Queries) DeleteScheduledHookJob(ctx context.Context, jobID int64) error {
+	_, err := q.c.exec(ctx, `DELETE FROM river_job WHERE id = $1 AND state = 'scheduled'`, jobID)
+	return err
+}
+
 // RecoverHookDeliveries gives a new generation to the pending deliveries
 // whose job was lost: those whose lease ran out (the worker died during the
 // attempt), and those nobody leased that have been overdue and untouched

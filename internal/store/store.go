@@ -271,10 +271,26 @@ func (s *Store) Close() error {
 type Tx struct {
 	*Queries
 	tx *sql.Tx
+	// after holds the AfterCommit functions of the writes in tx.
+	after []func()
 }
 
 // SQL returns the underlying transaction.
 func (tx *Tx) SQL() *sql.Tx { return tx.tx }
+
+// AfterCommit runs fn once tx's writes are committed, and never if they
+// are rolled back: work that must see them (waking a worker for a job
+// just queued) starts at once instead of at a poll. fn runs on the
+// committing goroutine, so it must not block.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
+
+// committed runs the AfterCommit functions.
+func (tx *Tx) committed() {
+	for _, fn := range tx.after {
+		fn()
+	}
+	tx.after = nil
+}
 
 // InTx runs fn in a transaction, committing if fn returns nil and rolling back
 // otherwise (and on panic).
@@ -287,6 +303,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	tx := &Tx{tx: stx, Queries: &Queries{c: conn{c: stx, d: s.dialect, timeout: s.c.timeout}, d: s.dialect, owner: s.owner}}
+	if s.stmts != nil {
+		tx.c.stmts, tx.c.tx, tx.c.txStmts = s.stmts, stx, &txStmts{}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
@@ -302,5 +321,6 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
+	tx.committed()
 	return nil
 }
