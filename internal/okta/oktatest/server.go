@@ -58,12 +58,7 @@ type Server struct {
 }
 
 // New starts a fake org that is closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts a fake org; the caller closes it.
 func NewServer() *Server {
@@ -176,12 +171,7 @@ func (s *Server) AddUser(u User) User {
 
 // User returns the current state of a user.
 func (s *Server) User(id string) (User, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if u := s.user(id); u != nil {
-		return *u, true
-	}
-	return User{}, false
+	return vendorfake.Lookup(&s.mu, func() *User { return s.user(id) })
 }
 
 func (s *Server) user(idOrLogin string) *User {

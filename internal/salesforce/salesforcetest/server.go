@@ -79,12 +79,7 @@ type locator struct {
 }
 
 // New starts an empty fake that is closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts an empty fake; the caller closes it.
 func NewServer() *Server {
@@ -118,12 +113,7 @@ func (s *Server) AddUser(u User) {
 
 // User returns a copy of the stored user.
 func (s *Server) User(id string) (User, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if u := s.user(id); u != nil {
-		return *u, true
-	}
-	return User{}, false
+	return vendorfake.Lookup(&s.mu, func() *User { return s.user(id) })
 }
 
 // AddPermissionSet adds a permission set.
@@ -186,13 +176,7 @@ func (s *Server) ExpireSessions() {
 
 // APIRequests returns the requests made to /services/data.
 func (s *Server) APIRequests() []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if strings.HasPrefix(r.Path, "/services/data/") {
-			out = append(out, r)
-		}
-	}
-	return out
+	return s.RequestsUnder("/services/data/")
 }
 
 var versionPath = regexp.MustCompile(`^/services/data/v(\d+)\.0(/.*)$`)
