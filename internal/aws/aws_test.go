@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/aws"
 	"github.com/vigil-ispm/vigil/internal/aws/awstest"
 	"github.com/vigil-ispm/vigil/internal/clocktest"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -76,37 +77,21 @@ func TestCredentialReportTimesOut(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
-	tests := []struct {
-		name      string
-		status    int
-		after     string
-		n         int
-		wantWaits string
-		wantIs    error
-	}{
-		{"throttled then served", http.StatusBadRequest, "", 1, "[1s]", nil},
-		{"429 with Retry-After", http.StatusTooManyRequests, "3", 1, "[3s]", nil},
-		{"503 twice", http.StatusServiceUnavailable, "", 2, "[1s 2s]", nil},
-		{"throttled past the bound", http.StatusBadRequest, "", 9, "[1s 2s 4s]", aws.ErrRateLimited},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake, sl, c := setup(t, nil)
-			fake.SetReportReadyAfter(0)
-			fake.FailNext(tt.n, tt.status, tt.after)
-			report, err := c.CredentialReport(context.Background())
-			if tt.wantIs != nil {
-				if !errors.Is(err, tt.wantIs) {
-					t.Fatalf("err = %v", err)
-				}
-			} else if err != nil || len(report.Rows) != 2 {
-				t.Fatalf("report %+v err %v", report, err)
-			}
-			if got := fmt.Sprint(sl.Waits()); got != tt.wantWaits {
-				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
-			}
-		})
-	}
+	vendorfake.RunRetries(t, []vendorfake.RetryCase{
+		{Name: "throttled then served", Status: http.StatusBadRequest, N: 1, Waits: []time.Duration{time.Second}},
+		{Name: "429 with Retry-After", Status: http.StatusTooManyRequests, After: "3", N: 1, Waits: []time.Duration{3 * time.Second}},
+		{Name: "503 twice", Status: http.StatusServiceUnavailable, N: 2, Waits: []time.Duration{time.Second, 2 * time.Second}},
+		{Name: "throttled past the bound", Status: http.StatusBadRequest, N: 9, Waits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, Is: aws.ErrRateLimited},
+	}, func(t *testing.T, rc vendorfake.RetryCase) ([]time.Duration, error) {
+		fake, sl, c := setup(t, nil)
+		fake.SetReportReadyAfter(0)
+		fake.FailNext(rc.N, rc.Status, rc.After)
+		report, err := c.CredentialReport(context.Background())
+		if rc.Is == nil && (err != nil || len(report.Rows) != 2) {
+			t.Fatalf("report %+v err %v", report, err)
+		}
+		return sl.Waits(), err
+	})
 }
 
 func TestCredentialsRefused(t *testing.T) {
@@ -205,27 +190,13 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 }
 
-// flaky fails the first n requests without an answer.
-type flaky struct {
-	n    int
-	next http.RoundTripper
-}
-
-func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f.n > 0 {
-		f.n--
-		return nil, errors.New("connection reset by peer")
-	}
-	return f.next.RoundTrip(r)
-}
-
 func TestNetworkErrorRetried(t *testing.T) {
 	fake, sl, _ := setup(t, nil)
 	fake.SetReportReadyAfter(0)
 	c, err := aws.New(func() aws.Config {
 		cfg := fake.Config()
 		cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: vendorhttp.NoJitter}
-		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 2, next: fake.Client().Transport}}
+		cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 2, Next: fake.Client().Transport}}
 		return cfg
 	}())
 	if err != nil {
@@ -241,7 +212,7 @@ func TestNetworkErrorRetried(t *testing.T) {
 	c, _ = aws.New(func() aws.Config {
 		cfg := fake.Config()
 		cfg.Retry.MaxRetries = -1
-		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+		cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Next: fake.Client().Transport}}
 		return cfg
 	}())
 	_, err = c.CredentialReport(context.Background())
