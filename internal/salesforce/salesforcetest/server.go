@@ -33,19 +33,9 @@ const (
 // Request is one request the fake received.
 type Request = vendorfake.Request
 
-// User is a user as the fake stores it.
-type User struct {
-	ID                     string
-	Username               string
-	Email                  string
-	Name                   string
-	IsActive               bool
-	LastLoginDate          time.Time
-	ProfileName            string
-	UserType               string // default "Standard"
-	LastPasswordChangeDate time.Time
-	CreatedDate            time.Time
-}
+// User is a user as the fake stores it: the record the client reads. A
+// UserType left empty is stored as "Standard".
+type User = salesforce.User
 
 // PermissionSet is a permission set. One owned by a profile applies to every
 // user with that profile, as in Salesforce.
