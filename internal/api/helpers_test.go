@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -40,6 +39,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/synth"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -163,23 +163,12 @@ func (p *probeCounter) count() int {
 	return p.n
 }
 
-func newBox(t testing.TB) *secret.Box {
-	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := secret.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
-}
-
 // setup builds the services as the server does, over st.
 func setup(t *testing.T, st *store.Store) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	now := func() time.Time { return testNow }
-	box := newBox(t)
+	box := secrettest.Box(t)
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
 	b := &bundle{t: t, ctx: ctx, st: st, box: box, tokens: map[auth.Role]string{}, probes: &probeCounter{}, outbox: &outbox{}}
 

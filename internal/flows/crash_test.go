@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -132,7 +133,7 @@ func crashResume(t *testing.T, dialect string) {
 			t.Fatal(err)
 		}
 	}
-	box, key := newBox(t)
+	box, key := secrettest.BoxAndKey(t)
 	svc := New(st, box, Config{})
 	q, err := queue.New(st, queue.Config{}) // insert only: the children work
 	if err != nil {

@@ -7,7 +7,6 @@ package consoletest
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -39,6 +38,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -113,12 +113,7 @@ func New(t testing.TB, opts Options) *World {
 		}
 		st = storetest.Open(t, dialect)
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := secret.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	box := secrettest.Box(t)
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -221,6 +216,7 @@ func New(t testing.TB, opts Options) *World {
 	if opts.Services != nil {
 		opts.Services(&svc)
 	}
+	var err error
 	w.Console, err = console.New(console.Config{PublicURL: w.URL, Logger: logger}, svc)
 	if err != nil {
 		t.Fatal(err)
