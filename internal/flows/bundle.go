@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -230,7 +231,7 @@ func Merge(parts ...*Bundle) (*Bundle, error) {
 		out.Flows = append(out.Flows, b.Flows...)
 		for _, t := range b.Tables {
 			if prev, ok := tables[t.Name]; ok {
-				if !sameColumns(prev.Columns, t.Columns) {
+				if !slices.Equal(prev.Columns, t.Columns) {
 					return nil, invalid(fmt.Errorf("table %q is defined twice with different columns", t.Name))
 				}
 				continue
@@ -246,18 +247,6 @@ func Merge(parts ...*Bundle) (*Bundle, error) {
 		}
 	}
 	return out, nil
-}
-
-func sameColumns(a, b []catalog.Column) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Marshal writes the bundle in its YAML format.
