@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
 	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -45,14 +46,7 @@ func setup(t testing.TB, st *store.Store, cfg Config) *testBundle {
 		t.Fatal(err)
 	}
 	svc.SetQueue(q)
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		q.Stop(sctx)
-	})
+	queuetest.Start(t, q)
 	f, err := svc.CreateFolder(ctx, "Test", "")
 	if err != nil {
 		t.Fatal(err)

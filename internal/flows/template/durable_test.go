@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/okta/oktatest"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -38,14 +39,7 @@ func TestTemplateRunsDurably(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc.SetQueue(q)
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			q.Stop(sctx)
-		})
+		queuetest.Start(t, q)
 
 		ok := oktatest.New(t)
 		unused := ok.AddUser(oktatest.User{Login: "ali.lesch@example.com"})
@@ -115,10 +109,7 @@ func TestTemplateRunsDurably(t *testing.T) {
 			t.Errorf("unknown product: %s %q %v", ex.Status, ex.Result, ex.Error)
 		}
 
-		var got []string
-		for _, r := range ok.Requests() {
-			got = append(got, r.Method+" "+r.Path)
-		}
+		got := ok.Calls()
 		want := []string{"POST /api/v1/users/" + unused.ID + "/lifecycle/suspend", "PUT /api/v1/groups/" + oktaGroupID + "/users/" + noMFA.ID}
 		if !slices.Equal(got, want) {
 			t.Errorf("Okta received %q, want exactly %q", got, want)
