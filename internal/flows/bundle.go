@@ -130,7 +130,7 @@ func parseBundle(m *yaml.Node, name string) (*Bundle, error) {
 				if fn.Kind != yaml.MappingNode {
 					return nil, bad(fn, "flows[%d]: expected a flow document", j)
 				}
-				text, err := encodeYAML(fn)
+				text, err := dsl.EncodeYAML(fn)
 				if err != nil {
 					return nil, bad(fn, "flows[%d]: %v", j, err)
 				}
@@ -145,7 +145,7 @@ func parseBundle(m *yaml.Node, name string) (*Bundle, error) {
 
 // decodeStrict decodes n into v, refusing unknown fields.
 func decodeStrict(n *yaml.Node, v any) error {
-	text, err := encodeYAML(n)
+	text, err := dsl.EncodeYAML(n)
 	if err != nil {
 		return err
 	}
@@ -156,19 +156,6 @@ func decodeStrict(n *yaml.Node, v any) error {
 		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	return nil
-}
-
-func encodeYAML(n *yaml.Node) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // LoadPath reads a flow file, a bundle file, or a directory of such files
@@ -287,7 +274,7 @@ func (b *Bundle) Marshal() ([]byte, error) {
 		flows.Content = append(flows.Content, n)
 	}
 	add("flows", flows)
-	return encodeYAML(root)
+	return dsl.EncodeYAML(root)
 }
 
 // blockStyle turns JSON's flow style into YAML's block style, for
