@@ -37,6 +37,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -201,16 +202,7 @@ func New(t testing.TB, opts Options) *World {
 			w.Flows.SetQueue(q)
 			w.Alerts.SetQueue(q)
 		}
-		qctx, cancel := context.WithCancel(ctx)
-		if err := q.Start(qctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			_ = q.Stop(sctx)
-			cancel()
-		})
+		queuetest.Start(t, q)
 	}
 
 	if opts.Services != nil {
