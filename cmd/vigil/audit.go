@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/audit"
 )
 
@@ -39,54 +41,50 @@ line, the shape of GET /api/v1/audit?format=jsonl.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, err := g.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			log := audit.NewLog(a.Store.Queries)
-			if asJSON && all {
-				return log.Export(ctx, f, g.stdout, nil)
-			}
-			page, err := log.List(ctx, f)
-			if err != nil {
-				return err
-			}
-			for all && page.Next != "" {
-				f.Before = page.Next
-				more, err := log.List(ctx, f)
+			return withApp(cmd, g, func(ctx context.Context, a *app.App) error {
+				log := audit.NewLog(a.Store.Queries)
+				if asJSON && all {
+					return log.Export(ctx, f, g.stdout, nil)
+				}
+				page, err := log.List(ctx, f)
 				if err != nil {
 					return err
 				}
-				page.Entries, page.Next = append(page.Entries, more.Entries...), more.Next
-			}
-			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				for _, e := range page.Entries {
-					if err := enc.Encode(e); err != nil {
+				for all && page.Next != "" {
+					f.Before = page.Next
+					more, err := log.List(ctx, f)
+					if err != nil {
 						return err
 					}
+					page.Entries, page.Next = append(page.Entries, more.Entries...), more.Next
+				}
+				if asJSON {
+					enc := json.NewEncoder(g.stdout)
+					for _, e := range page.Entries {
+						if err := enc.Encode(e); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+				if len(page.Entries) == 0 {
+					fmt.Fprintln(g.stdout, "No audit entries match.")
+					return nil
+				}
+				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "TIME (UTC)\tACTOR\tFROM\tACTION\tTARGET\tOUTCOME")
+				for _, e := range page.Entries {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.DateTime), actorText(e.Actor), e.Actor.Address,
+						e.Action, targetText(e.Target), e.Outcome)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if page.Next != "" {
+					fmt.Fprintf(g.stdout, "\nMore entries are older; add --all, or --before %s for the next page.\n", page.Next)
 				}
 				return nil
-			}
-			if len(page.Entries) == 0 {
-				fmt.Fprintln(g.stdout, "No audit entries match.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME (UTC)\tACTOR\tFROM\tACTION\tTARGET\tOUTCOME")
-			for _, e := range page.Entries {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.DateTime), actorText(e.Actor), e.Actor.Address,
-					e.Action, targetText(e.Target), e.Outcome)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if page.Next != "" {
-				fmt.Fprintf(g.stdout, "\nMore entries are older; add --all, or --before %s for the next page.\n", page.Next)
-			}
-			return nil
+			})
 		},
 	}
 	fl := cmd.Flags()

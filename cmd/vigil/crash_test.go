@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/app"
-	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/app/apptest"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -139,22 +139,8 @@ do:
 // its endpoint's alias and client token.
 func saveEndpointFlow(ctx context.Context, t *testing.T, svc *app.Services, folderID, doc string) invokedFlow {
 	t.Helper()
-	res, err := svc.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: folderID, Document: []byte(doc)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Flows.SetOn(ctx, res.Flow.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	ep, err := svc.Endpoints.Ensure(ctx, res.Flow.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := svc.Endpoints.Token(ep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return invokedFlow{id: res.Flow.ID, alias: ep.Alias, token: token}
+	f := apptest.SaveEndpointFlow(ctx, t, svc, folderID, doc)
+	return invokedFlow{id: f.ID, alias: f.Alias, token: f.Token}
 }
 
 // child runs `vigil serve` as a child process on one data directory and

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows"
@@ -54,17 +55,24 @@ func (noConnections) Resolve(context.Context, string) (*connection.Resolved, err
 // server wires it: connector actions in its catalog, and connections
 // checked before a flow is turned on.
 func withFlows(cmd *cobra.Command, g *globals, fn func(ctx context.Context, svc *flows.Service) error) error {
+	return withApp(cmd, g, func(ctx context.Context, a *app.App) error {
+		_, svc, err := newConnectorFlows(a)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, svc)
+	})
+}
+
+// withApp opens the app for a command, runs fn with it and closes it.
+func withApp(cmd *cobra.Command, g *globals, fn func(ctx context.Context, a *app.App) error) error {
 	ctx := cmd.Context()
 	a, err := g.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	_, svc, err := newConnectorFlows(a)
-	if err != nil {
-		return err
-	}
-	return fn(ctx, svc)
+	return fn(ctx, a)
 }
 
 func newFlowsValidateCmd(g *globals) *cobra.Command {

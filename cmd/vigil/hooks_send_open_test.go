@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,18 +44,10 @@ func TestHooksAutomateSendOpen(t *testing.T) {
 func scanSynthOrg(t *testing.T, dir string, people int, seed int64) {
 	t.Helper()
 	// Snapshot files are read only from <data-dir>/snapshots.
-	if err := os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700); err != nil {
-		t.Fatal(err)
-	}
 	snap := filepath.Join(dir, "snapshots", "org.json")
-	f, err := os.Create(snap)
-	if err != nil {
+	if err := synth.WriteSnapshotFile(snap, people, seed, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	if err := synth.WriteSnapshot(f, people, seed, time.Now().UTC()); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	for _, args := range [][]string{{"sources", "add", "snapshot", "--name", "org", "--file", snap}, {"scan"}} {
 		if out, logs, err := runPostureCLI(t, dir, args...); err != nil {
 			t.Fatalf("%v: %v\n%s%s", args, err, out, logs)

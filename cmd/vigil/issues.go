@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-ispm/vigil/internal/api"
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 )
@@ -132,23 +133,11 @@ func newIssuesShowCmd(g *globals) *cobra.Command {
 					return err
 				}
 				if asJSON {
-					type change struct {
-						At     time.Time `json:"at"`
-						By     string    `json:"by"`
-						Action string    `json:"action"`
-						From   string    `json:"from,omitempty"`
-						To     string    `json:"to"`
-						Reason string    `json:"reason,omitempty"`
-						ScanID string    `json:"scanId,omitempty"`
-					}
 					out := struct {
 						event.Issue
-						SnoozedUntil *time.Time `json:"snoozedUntil,omitempty"`
-						History      []change   `json:"history"`
-					}{Issue: is.Data, SnoozedUntil: timeOrNil(is.SnoozedUntil)}
-					for _, h := range is.History {
-						out.History = append(out.History, change{h.At, h.By, h.Action, string(h.From), string(h.To), h.Reason, h.ScanID})
-					}
+						SnoozedUntil *time.Time   `json:"snoozedUntil,omitempty"`
+						History      []api.Change `json:"history"`
+					}{Issue: is.Data, SnoozedUntil: timeOrNil(is.SnoozedUntil), History: api.HistoryOf(is.History)}
 					return writePostureJSON(g.stdout, out)
 				}
 				d := is.Data

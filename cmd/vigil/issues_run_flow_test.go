@@ -45,18 +45,10 @@ func TestIssuesRunFlow(t *testing.T) {
 		return out, err
 	}
 	// Snapshot files are read only from <data-dir>/snapshots.
-	if err := os.MkdirAll(filepath.Join(data, "snapshots"), 0o700); err != nil {
-		t.Fatal(err)
-	}
 	snap := filepath.Join(data, "snapshots", "org.json")
-	f, err := os.Create(snap)
-	if err != nil {
+	if err := synth.WriteSnapshotFile(snap, 20, 1, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	if err := synth.WriteSnapshot(f, 20, 1, time.Now().UTC()); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	for _, args := range [][]string{{"sources", "add", "snapshot", "--name", "demo", "--file", snap}, {"scan"}} {
 		if out, err := cli(args...); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, out)

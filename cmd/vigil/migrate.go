@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vigil-ispm/vigil/internal/app"
 )
 
 func newMigrateCmd(g *globals) *cobra.Command {
@@ -12,13 +15,10 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		Short: "Bring the database schema up to date (serve also does this at start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			fmt.Fprintf(g.stdout, "database schema is up to date (%s)\n", a.Store.Dialect())
-			return nil
+			return withApp(cmd, g, func(ctx context.Context, a *app.App) error {
+				fmt.Fprintf(g.stdout, "database schema is up to date (%s)\n", a.Store.Dialect())
+				return nil
+			})
 		},
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,18 +32,10 @@ func TestPostureCommands(t *testing.T) {
 	now := time.Now().UTC()
 
 	// Snapshot files are read only from <data-dir>/snapshots.
-	if err := os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700); err != nil {
-		t.Fatal(err)
-	}
 	snap := filepath.Join(dir, "snapshots", "org.json")
-	f, err := os.Create(snap)
-	if err != nil {
+	if err := synth.WriteSnapshotFile(snap, 200, 1, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := synth.WriteSnapshot(f, 200, 1, now); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	_, exp := synth.Generate(200, 1, now)
 
 	fake := oktatest.New(t)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -28,37 +29,33 @@ prints the accounts read and the issues opened, resolved and unchanged per
 title. It exits with status 1 when a source could not be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := openPosture(ctx, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			opts := source.ScanOptions{Sources: names, Trigger: source.TriggerCLI}
-			var prog *progressLine
-			if !asJSON && isTerminal(g.stderr) {
-				prog = &progressLine{w: g.stderr}
-				opts.Progress = prog.report
-			}
-			res, err := p.sources.Scan(ctx, opts)
-			prog.finish()
-			if res == nil {
-				return err
-			}
-			if asJSON {
-				if werr := writePostureJSON(g.stdout, res); werr != nil {
-					return werr
+			return withPosture(cmd, g, func(ctx context.Context, p *posture) error {
+				opts := source.ScanOptions{Sources: names, Trigger: source.TriggerCLI}
+				var prog *progressLine
+				if !asJSON && isTerminal(g.stderr) {
+					prog = &progressLine{w: g.stderr}
+					opts.Progress = prog.report
 				}
-			} else {
-				printScan(g.stdout, res)
-			}
-			if err != nil {
-				return err
-			}
-			if res.Status != source.ScanOK {
-				return exitCode(1)
-			}
-			return nil
+				res, err := p.sources.Scan(ctx, opts)
+				prog.finish()
+				if res == nil {
+					return err
+				}
+				if asJSON {
+					if werr := writePostureJSON(g.stdout, res); werr != nil {
+						return werr
+					}
+				} else {
+					printScan(g.stdout, res)
+				}
+				if err != nil {
+					return err
+				}
+				if res.Status != source.ScanOK {
+					return exitCode(1)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringSliceVar(&names, "source", nil, "scan only this source (repeat or separate with commas)")

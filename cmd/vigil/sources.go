@@ -117,18 +117,14 @@ every --schedule (default 24h; 0 means only on demand).`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := openPosture(ctx, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			src, err := p.sources.Add(ctx, in)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "Added %s source %q%s, scanned %s.\n", src.Kind, src.Name, primaryNote(src), scheduleWords(src.Schedule))
-			return nil
+			return withPosture(cmd, g, func(ctx context.Context, p *posture) error {
+				src, err := p.sources.Add(ctx, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "Added %s source %q%s, scanned %s.\n", src.Kind, src.Name, primaryNote(src), scheduleWords(src.Schedule))
+				return nil
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -306,56 +302,52 @@ func newSourcesListCmd(g *globals) *cobra.Command {
 		Short: "List the identity sources and how their last scan went",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := openPosture(ctx, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			list, err := p.sources.List(ctx)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				out := make([]sourceJSON, 0, len(list))
+			return withPosture(cmd, g, func(ctx context.Context, p *posture) error {
+				list, err := p.sources.List(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					out := make([]sourceJSON, 0, len(list))
+					for _, s := range list {
+						out = append(out, sourceJSON{Name: s.Name, Kind: s.Kind, Primary: s.Primary, Schedule: scheduleWords(s.Schedule),
+							Settings: s.Settings, HasCredentials: s.HasCredentials, LastScanAt: timeOrNil(s.LastScanAt),
+							LastScanOK: s.LastScanOK, LastError: s.LastError, LastAccounts: s.LastAccounts,
+							LastSuccessAt: timeOrNil(s.LastSuccessAt)})
+					}
+					return writePostureJSON(g.stdout, out)
+				}
+				if len(list) == 0 {
+					fmt.Fprintln(g.stdout, "No sources yet; add one with 'vigil sources add'.")
+					return nil
+				}
+				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tKIND\tPRIMARY\tSCHEDULE\tLAST SCAN\tRESULT\tACCOUNTS")
 				for _, s := range list {
-					out = append(out, sourceJSON{Name: s.Name, Kind: s.Kind, Primary: s.Primary, Schedule: scheduleWords(s.Schedule),
-						Settings: s.Settings, HasCredentials: s.HasCredentials, LastScanAt: timeOrNil(s.LastScanAt),
-						LastScanOK: s.LastScanOK, LastError: s.LastError, LastAccounts: s.LastAccounts,
-						LastSuccessAt: timeOrNil(s.LastSuccessAt)})
+					primary := ""
+					if s.Primary {
+						primary = "yes"
+					}
+					last, result := "never", ""
+					if !s.LastScanAt.IsZero() {
+						last = s.LastScanAt.Local().Format("2006-01-02 15:04")
+						result = "ok"
+						if !s.LastScanOK {
+							result = "failed"
+						}
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, s.Kind, primary, scheduleWords(s.Schedule), last, result, s.LastAccounts)
 				}
-				return writePostureJSON(g.stdout, out)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(g.stdout, "No sources yet; add one with 'vigil sources add'.")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tKIND\tPRIMARY\tSCHEDULE\tLAST SCAN\tRESULT\tACCOUNTS")
-			for _, s := range list {
-				primary := ""
-				if s.Primary {
-					primary = "yes"
+				if err := tw.Flush(); err != nil {
+					return err
 				}
-				last, result := "never", ""
-				if !s.LastScanAt.IsZero() {
-					last = s.LastScanAt.Local().Format("2006-01-02 15:04")
-					result = "ok"
-					if !s.LastScanOK {
-						result = "failed"
+				for _, s := range list {
+					if s.LastError != "" {
+						fmt.Fprintf(g.stdout, "\n%s: %s\n", s.Name, s.LastError)
 					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, s.Kind, primary, scheduleWords(s.Schedule), last, result, s.LastAccounts)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			for _, s := range list {
-				if s.LastError != "" {
-					fmt.Fprintf(g.stdout, "\n%s: %s\n", s.Name, s.LastError)
-				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -368,17 +360,13 @@ func newSourcesRmCmd(g *globals) *cobra.Command {
 		Short: "Remove a source and its stored accounts; its open issues are resolved",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := openPosture(ctx, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if err := p.sources.Remove(ctx, args[0], cliActor()); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "Removed source %q; its open issues are resolved.\n", args[0])
-			return nil
+			return withPosture(cmd, g, func(ctx context.Context, p *posture) error {
+				if err := p.sources.Remove(ctx, args[0], cliActor()); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "Removed source %q; its open issues are resolved.\n", args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -389,17 +377,13 @@ func newSourcesPrimaryCmd(g *globals) *cobra.Command {
 		Short: "Make a source the primary identity provider, whose accounts define people",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := openPosture(ctx, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if err := p.sources.SetPrimary(ctx, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "Source %q is now the primary identity provider; the next scan joins people through it.\n", args[0])
-			return nil
+			return withPosture(cmd, g, func(ctx context.Context, p *posture) error {
+				if err := p.sources.SetPrimary(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "Source %q is now the primary identity provider; the next scan joins people through it.\n", args[0])
+				return nil
+			})
 		},
 	}
 }

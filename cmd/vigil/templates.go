@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
 )
 
@@ -92,46 +94,42 @@ that need it stop with a clear error until it is set.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, err := g.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			conns, svc, err := newConnectorFlows(a)
-			if err != nil {
-				return err
-			}
-			inst := template.FlowsInstaller{Flows: svc}
-			if !again {
-				if err := c.CheckNew(ctx, inst, args[0], folder); errors.Is(err, template.ErrPresent) {
-					return fmt.Errorf("%w; run again with --again to add it anyway", err)
-				} else if err != nil {
+			return withApp(cmd, g, func(ctx context.Context, a *app.App) error {
+				conns, svc, err := newConnectorFlows(a)
+				if err != nil {
 					return err
 				}
-			}
-			added, err := c.Add(ctx, inst, args[0], folder, vars)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(g.stdout, added)
-			}
-			fmt.Fprintf(g.stdout, "Added template %s as folder %q: %d flows (off), tables %s.\n",
-				added.Template, added.Folder, len(added.Flows), strings.Join(added.Tables, ", "))
-			if len(added.Unset) > 0 {
-				fmt.Fprintf(g.stdout, "Variables not set (the flows that need them stop with an error): %s.\n", strings.Join(added.Unset, ", "))
-			}
-			fmt.Fprintln(g.stdout, "Connections the flows use:")
-			for _, cn := range added.Connections {
-				state := "not set: vigil connections add " + cn.Kind + fmt.Sprintf(" --name %q …", cn.Name)
-				if ok, err := conns.Exists(ctx, cn.Name); err == nil && ok {
-					state = "set"
+				inst := template.FlowsInstaller{Flows: svc}
+				if !again {
+					if err := c.CheckNew(ctx, inst, args[0], folder); errors.Is(err, template.ErrPresent) {
+						return fmt.Errorf("%w; run again with --again to add it anyway", err)
+					} else if err != nil {
+						return err
+					}
 				}
-				fmt.Fprintf(g.stdout, "  %-20s %s (%s)\n", cn.Name, state, strings.Join(cn.Flows, ", "))
-			}
-			fmt.Fprintf(g.stdout, "Next: turn on the helpers you connected and the routing flow (vigil flows on FLOW... --folder %q).\n", added.Folder)
-			return nil
+				added, err := c.Add(ctx, inst, args[0], folder, vars)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(g.stdout, added)
+				}
+				fmt.Fprintf(g.stdout, "Added template %s as folder %q: %d flows (off), tables %s.\n",
+					added.Template, added.Folder, len(added.Flows), strings.Join(added.Tables, ", "))
+				if len(added.Unset) > 0 {
+					fmt.Fprintf(g.stdout, "Variables not set (the flows that need them stop with an error): %s.\n", strings.Join(added.Unset, ", "))
+				}
+				fmt.Fprintln(g.stdout, "Connections the flows use:")
+				for _, cn := range added.Connections {
+					state := "not set: vigil connections add " + cn.Kind + fmt.Sprintf(" --name %q …", cn.Name)
+					if ok, err := conns.Exists(ctx, cn.Name); err == nil && ok {
+						state = "set"
+					}
+					fmt.Fprintf(g.stdout, "  %-20s %s (%s)\n", cn.Name, state, strings.Join(cn.Flows, ", "))
+				}
+				fmt.Fprintf(g.stdout, "Next: turn on the helpers you connected and the routing flow (vigil flows on FLOW... --folder %q).\n", added.Folder)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&folder, "folder", "", "name of the new folder (default the template's title)")

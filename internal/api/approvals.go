@@ -76,11 +76,11 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, approve bool) error
 		flows.Decision{Approve: approve, User: u.Name, Role: string(u.Role), Comment: in.Comment})
 	switch {
 	case errors.Is(err, flows.ErrNotApprover):
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: sentence(err.Error())}
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: httpjson.Sentence(err.Error())}
 	case errors.Is(err, flows.ErrDecided):
-		return conflict("%s", sentence(err.Error()))
+		return conflict("%s", httpjson.Sentence(err.Error()))
 	case errors.Is(err, flows.ErrInvalid):
-		return invalid("comment", "%s", sentence(err.Error()))
+		return invalid("comment", "%s", httpjson.Sentence(err.Error()))
 	case err != nil:
 		return err
 	}

@@ -82,7 +82,7 @@ func (a *API) runFlow(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, flows.ErrInvalid):
 		// Start refuses only the input as bad input: not JSON, or too
 		// large.
-		return invalid("input", "%s", sentence(err.Error()))
+		return invalid("input", "%s", httpjson.Sentence(err.Error()))
 	case err != nil:
 		return err
 	}

@@ -23,7 +23,7 @@ func (a *API) folderNamed(r *http.Request) (*flows.Folder, error) {
 // it is about; the service's errors say what but not where.
 func nameError(err error) error {
 	if errors.Is(err, flows.ErrInvalid) {
-		return invalid("name", "%s", sentence(err.Error()))
+		return invalid("name", "%s", httpjson.Sentence(err.Error()))
 	}
 	return err
 }
@@ -33,7 +33,7 @@ func nameError(err error) error {
 // holds flows), which the service reports as bad input.
 func stateError(err error) error {
 	if errors.Is(err, flows.ErrInvalid) {
-		return conflict("%s", sentence(err.Error()))
+		return conflict("%s", httpjson.Sentence(err.Error()))
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -39,7 +38,9 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/posture/synth"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -163,23 +164,12 @@ func (p *probeCounter) count() int {
 	return p.n
 }
 
-func newBox(t testing.TB) *secret.Box {
-	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := secret.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
-}
-
 // setup builds the services as the server does, over st.
 func setup(t *testing.T, st *store.Store) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	now := func() time.Time { return testNow }
-	box := newBox(t)
+	box := secrettest.Box(t)
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
 	b := &bundle{t: t, ctx: ctx, st: st, box: box, tokens: map[auth.Role]string{}, probes: &probeCounter{}, outbox: &outbox{}}
 
@@ -294,14 +284,7 @@ func (b *bundle) work() {
 		t.Fatal(err)
 	}
 	b.svc.Flows.SetQueue(q)
-	if err := q.Start(b.ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = q.Stop(ctx)
-	})
+	queuetest.Start(t, q)
 }
 
 // response is an answer of the API.

@@ -67,8 +67,15 @@ func timePtr(t time.Time) *time.Time {
 func issueOf(i *issue.Issue) *Issue {
 	out := &Issue{Issue: i.Data, Present: i.Present, SnoozedUntil: timePtr(i.SnoozedUntil), Scope: i.Scope,
 		FirstDetectedAt: i.FirstDetectedAt, LastSeenAt: i.LastSeenAt, ResolvedAt: timePtr(i.ResolvedAt), UpdatedAt: i.UpdatedAt}
-	for _, c := range i.History {
-		out.History = append(out.History, Change{At: c.At, By: c.By, Action: c.Action, From: string(c.From), To: string(c.To),
+	out.History = HistoryOf(i.History)
+	return out
+}
+
+// HistoryOf is an issue's history as the API and the CLI's --json show it.
+func HistoryOf(h []issue.Change) []Change {
+	var out []Change
+	for _, c := range h {
+		out = append(out, Change{At: c.At, By: c.By, Action: c.Action, From: string(c.From), To: string(c.To),
 			Reason: c.Reason, ScanID: c.ScanID})
 	}
 	return out

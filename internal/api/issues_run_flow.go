@@ -50,7 +50,7 @@ func (a *API) runFlowOnIssue(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, flows.ErrNoQueue):
 		return unavailable("Flows cannot run on this server: it has no job queue.")
 	case errors.Is(err, flows.ErrInvalid):
-		return invalid("", "%s", sentence(err.Error()))
+		return invalid("", "%s", httpjson.Sentence(err.Error()))
 	case err != nil:
 		return err
 	}

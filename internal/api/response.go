@@ -82,27 +82,27 @@ func classify(err error) *Error {
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &te):
-		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(te.Msg)}
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: httpjson.Sentence(te.Msg)}
 	case errors.Is(err, source.ErrConflict):
-		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(err.Error())}
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: httpjson.Sentence(err.Error())}
 	case errors.As(err, &sie):
-		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: sie.Field, Message: sentence(sie.Message)}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: sie.Field, Message: httpjson.Sentence(sie.Message)}
 	case errors.As(err, &cie):
-		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: cie.Field, Message: sentence(cie.Msg)}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: cie.Field, Message: httpjson.Sentence(cie.Msg)}
 	case errors.As(err, &cme):
-		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(err.Error())}
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: httpjson.Sentence(err.Error())}
 	case errors.Is(err, issue.ErrNotFound), errors.Is(err, source.ErrNotFound), errors.Is(err, flows.ErrNotFound),
 		errors.Is(err, template.ErrNotFound), errors.Is(err, connection.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: sentence(err.Error())}
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: httpjson.Sentence(err.Error())}
 	case errors.Is(err, connection.ErrConflict):
 		// The service's message starts with the sentinel's words, which
 		// the sentence after them says better.
 		msg := strings.TrimPrefix(err.Error(), connection.ErrConflict.Error()+": ")
-		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(msg)}
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: httpjson.Sentence(msg)}
 	case errors.Is(err, flows.ErrAmbiguous), errors.Is(err, flows.ErrExists), errors.Is(err, template.ErrFolderTaken):
-		return &Error{Status: http.StatusConflict, Code: "conflict", Message: sentence(err.Error())}
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: httpjson.Sentence(err.Error())}
 	case errors.Is(err, flows.ErrInvalid):
-		return &Error{Status: http.StatusBadRequest, Code: "invalid", Message: sentence(err.Error())}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Message: httpjson.Sentence(err.Error())}
 	}
 	return nil
 }
@@ -139,17 +139,4 @@ func limit(r *http.Request, def, max int) (int, error) {
 		return 0, invalid("limit", "The limit must be a number from 1 to %d.", max)
 	}
 	return n, nil
-}
-
-// sentence turns a service's error text into a sentence for a person.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }

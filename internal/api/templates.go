@@ -68,20 +68,20 @@ func (a *API) addTemplate(w http.ResponseWriter, r *http.Request) error {
 	// Render is what Add does first; running it here tells a bad variable
 	// from a failure of the install.
 	if _, err := t.Render(in.Vars); err != nil {
-		return invalid("vars", "%s", sentence(err.Error()))
+		return invalid("vars", "%s", httpjson.Sentence(err.Error()))
 	}
 	ctx := r.Context()
 	inst := template.FlowsInstaller{Flows: a.svc.Flows, By: userName(r)}
 	if !in.Again {
 		if err := a.svc.Templates.CheckNew(ctx, inst, t.Name, in.Folder); errors.Is(err, template.ErrPresent) {
-			return conflict("%s", sentence(err.Error()+`; send "again": true to add it anyway`))
+			return conflict("%s", httpjson.Sentence(err.Error()+`; send "again": true to add it anyway`))
 		} else if err != nil {
 			return err
 		}
 	}
 	added, err := a.svc.Templates.Add(ctx, inst, t.Name, strings.TrimSpace(in.Folder), in.Vars)
 	if errors.Is(err, flows.ErrInvalid) {
-		return invalid("folder", "%s", sentence(err.Error()))
+		return invalid("folder", "%s", httpjson.Sentence(err.Error()))
 	}
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/app/apptest"
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows"
@@ -119,21 +120,8 @@ func newAccessWorld(t *testing.T, dialect string) *accessWorld {
 do:
   - echo: {set: {ok: true}}
 `
-		res, err := svc.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: folder.ID, Document: []byte(doc)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Flows.SetOn(ctx, res.Flow.ID, true); err != nil {
-			t.Fatal(err)
-		}
-		ep, err := svc.Endpoints.Ensure(ctx, res.Flow.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.alias = ep.Alias
-		if w.clientToken, err = svc.Endpoints.Token(ep); err != nil {
-			t.Fatal(err)
-		}
+		ef := apptest.SaveEndpointFlow(ctx, t, svc, folder.ID, doc)
+		w.alias, w.clientToken = ef.Alias, ef.Token
 		w.addObjects(ctx, svc, cheap, folder.ID, filepath.Join(dir, "snapshots"))
 	}, func(c *app.Config) { c.DataDir = dir; c.MetricsToken = accessMetricsToken })
 	w.url, w.srv = r.url, r.srv

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/app"
-	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/app/apptest"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -58,26 +58,12 @@ func TestAPIEndpointDocExamples(t *testing.T) {
 			}
 			names := map[string][2]string{"Echo": {"INVOKE_URL", "CLIENT_TOKEN"}, "Create ticket": {"TICKET_URL", "TICKET_TOKEN"}}
 			for _, doc := range flowDocs {
-				res, err := svc.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: folder.ID, Document: []byte(doc)})
-				if err != nil {
-					t.Fatalf("the page's flow does not save: %v", err)
-				}
-				if _, err := svc.Flows.SetOn(ctx, res.Flow.ID, true); err != nil {
-					t.Fatal(err)
-				}
-				ep, err := svc.Endpoints.Ensure(ctx, res.Flow.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				token, err := svc.Endpoints.Token(ep)
-				if err != nil {
-					t.Fatal(err)
-				}
-				v, ok := names[res.Flow.Title]
+				ef := apptest.SaveEndpointFlow(ctx, t, svc, folder.ID, doc)
+				v, ok := names[ef.Title]
 				if !ok {
-					t.Fatalf("the page's flow %q has no variables in this test", res.Flow.Title)
+					t.Fatalf("the page's flow %q has no variables in this test", ef.Title)
 				}
-				vars[v[0]], vars[v[1]] = invoke.InvokeURL(srv.PublicURL(), ep.Alias), token
+				vars[v[0]], vars[v[1]] = invoke.InvokeURL(srv.PublicURL(), ef.Alias), ef.Token
 			}
 		})
 		vars["VIGIL"] = r.url

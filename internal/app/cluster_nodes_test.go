@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/app/apptest"
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/cluster"
-	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -66,21 +66,8 @@ func TestClusterNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := svc.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: folder.ID, Document: []byte(clusterFlow)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Flows.SetOn(ctx, res.Flow.ID, true); err != nil {
-			t.Fatal(err)
-		}
-		ep, err := svc.Endpoints.Ensure(ctx, res.Flow.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if token, err = svc.Endpoints.Token(ep); err != nil {
-			t.Fatal(err)
-		}
-		invokeURL = invoke.InvokeURL(srv.PublicURL(), ep.Alias)
+		ef := apptest.SaveEndpointFlow(ctx, t, svc, folder.ID, clusterFlow)
+		token, invokeURL = ef.Token, invoke.InvokeURL(srv.PublicURL(), ef.Alias)
 	})
 	b := startNode(t, db, key, nil)
 	ctx := context.Background()
@@ -95,17 +82,10 @@ func TestClusterNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, b.url+"/api/v1/cluster", nil)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	status, body := call(t, http.MethodGet, b.url+"/api/v1/cluster", adminToken, "")
 	var st cluster.Status
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &st) != nil {
-		t.Fatalf("GET /api/v1/cluster: %d %s", resp.StatusCode, body)
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil {
+		t.Fatalf("GET /api/v1/cluster: %d %s", status, body)
 	}
 	if st.Database != "postgres" || st.Alive != 2 || len(st.Nodes) != 2 {
 		t.Fatalf("cluster status %s; want both nodes alive on postgres", body)

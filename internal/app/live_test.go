@@ -68,18 +68,12 @@ do:
 		}, func(c *app.Config) { c.AllowOutbound = "" })
 
 		invokeURL := func() string {
-			req, _ := http.NewRequest(http.MethodGet, r.url+"/api/v1/flows/"+flowID+"/endpoint", nil)
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			status, body := call(t, http.MethodGet, r.url+"/api/v1/flows/"+flowID+"/endpoint", token, "")
 			var ep struct {
 				InvokeURL string `json:"invokeUrl"`
 			}
-			if err := json.NewDecoder(resp.Body).Decode(&ep); err != nil || resp.StatusCode != http.StatusOK {
-				t.Fatalf("GET endpoint: %d %v", resp.StatusCode, err)
+			if err := json.Unmarshal([]byte(body), &ep); err != nil || status != http.StatusOK {
+				t.Fatalf("GET endpoint: %d %v", status, err)
 			}
 			return ep.InvokeURL
 		}
@@ -126,18 +120,7 @@ do:
 
 		// The JSON API changes the same setting: a bad URL changes
 		// nothing, a good one applies like a change in the console.
-		put := func(body string) (int, string) {
-			req, _ := http.NewRequest(http.MethodPut, r.url+"/api/v1/settings", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode, string(b)
-		}
+		put := func(body string) (int, string) { return call(t, http.MethodPut, r.url+"/api/v1/settings", token, body) }
 		if status, body := put(`{"publicUrl": "ftp://vigil.example.test"}`); status != http.StatusBadRequest || !strings.Contains(body, `"field":"publicUrl"`) {
 			t.Errorf("PUT settings with an ftp URL: %d %s; want 400 naming publicUrl", status, body)
 		}

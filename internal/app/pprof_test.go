@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,17 +15,7 @@ import (
 func TestPprofAdminOnly(t *testing.T) {
 	ctx := context.Background()
 	get := func(r *running, token string) (int, string) {
-		req, _ := http.NewRequest("GET", r.url+"/debug/pprof/goroutine?debug=1", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return call(t, http.MethodGet, r.url+"/debug/pprof/goroutine?debug=1", token, "")
 	}
 	tokens := func(r *running) (admin, viewer string) {
 		au := r.srv.Services().Auth

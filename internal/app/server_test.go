@@ -22,6 +22,29 @@ type running struct {
 	logs *logtest.Buffer
 }
 
+// call sends method to url with the bearer token (none when empty) and
+// body as JSON (none when empty), and returns the answer's status and body.
+func call(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // start opens Vigil on a temp data directory and the dialect's database,
 // lets prepare set data up before the workers start, runs the server, and
 // stops it (checking that it shuts down cleanly) when the test ends.
@@ -166,50 +189,41 @@ func TestBootstrapAndAPI(t *testing.T) {
 		if _, adminToken, err = au.CreateToken(ctx, admin.ID, "t", time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		call := func(method, path, token, body string) (int, string) {
-			req, _ := http.NewRequest(method, r.url+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode, string(b)
+		api := func(method, path, token, body string) (int, string) {
+			return call(t, method, r.url+path, token, body)
 		}
-		if code, body := call("GET", "/api/v1/me", viewerToken, ""); code != 200 || !strings.Contains(body, "vera") {
+		if code, body := api("GET", "/api/v1/me", viewerToken, ""); code != 200 || !strings.Contains(body, "vera") {
 			t.Errorf("viewer /me: %d %s", code, body)
 		}
-		if code, body := call("GET", "/api/v1/hooks", viewerToken, ""); code != 403 {
+		if code, body := api("GET", "/api/v1/hooks", viewerToken, ""); code != 403 {
 			t.Errorf("viewer lists hooks: %d %s; want 403", code, body)
 		}
 		hook := `{"name":"h","url":"http://127.0.0.1:9/x","keys":[{"name":"clientToken","placement":"param","value":"s3cret-value"}]}`
-		if code, body := call("POST", "/api/v1/hooks", viewerToken, hook); code != 403 {
+		if code, body := api("POST", "/api/v1/hooks", viewerToken, hook); code != 403 {
 			t.Errorf("viewer adds a hook: %d %s; want 403", code, body)
 		}
-		code, body := call("POST", "/api/v1/hooks", adminToken, hook)
+		code, body := api("POST", "/api/v1/hooks", adminToken, hook)
 		if code != 201 || strings.Contains(body, "s3cret-value") {
 			t.Errorf("admin adds a hook: %d %s; want 201 with the key masked", code, body)
 		}
 		var list struct {
 			Hooks []json.RawMessage `json:"integrations"`
 		}
-		if code, body := call("GET", "/api/v1/hooks", adminToken, ""); code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Hooks) != 1 {
+		if code, body := api("GET", "/api/v1/hooks", adminToken, ""); code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Hooks) != 1 {
 			t.Errorf("admin lists hooks: %d %s", code, body)
 		}
 		// The posture and workflows API is served too, with its own checks.
-		if code, body := call("GET", "/api/v1/issues", viewerToken, ""); code != 200 || !strings.Contains(body, `"issues"`) {
+		if code, body := api("GET", "/api/v1/issues", viewerToken, ""); code != 200 || !strings.Contains(body, `"issues"`) {
 			t.Errorf("viewer lists issues: %d %s", code, body)
 		}
 		const addTemplate = "/api/v1/templates/identity-security-posture-management/add"
-		if code, body := call("POST", addTemplate, viewerToken, `{"folder":"ISPM"}`); code != 403 {
+		if code, body := api("POST", addTemplate, viewerToken, `{"folder":"ISPM"}`); code != 403 {
 			t.Errorf("viewer adds a template: %d %s; want 403", code, body)
 		}
-		if code, body := call("POST", addTemplate, adminToken, `{"folder":"ISPM"}`); code != 201 {
+		if code, body := api("POST", addTemplate, adminToken, `{"folder":"ISPM"}`); code != 201 {
 			t.Errorf("admin adds a template: %d %s; want 201", code, body)
 		}
-		if code, body := call("GET", "/api/v1/flows?folder=ISPM", adminToken, ""); code != 200 || !strings.Contains(body, "1.0 ISPM Event Routing Flow") {
+		if code, body := api("GET", "/api/v1/flows?folder=ISPM", adminToken, ""); code != 200 || !strings.Contains(body, "1.0 ISPM Event Routing Flow") {
 			t.Errorf("admin lists the template's flows: %d %s", code, body)
 		}
 		if strings.Contains(r.logs.String(), "s3cret-value") || strings.Contains(r.logs.String(), adminToken) {

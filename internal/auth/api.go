@@ -103,7 +103,7 @@ func (s *Service) writeAPIError(w http.ResponseWriter, r *http.Request, err erro
 	case errors.Is(err, ErrInvalidCredentials):
 		httpjson.WriteError(w, http.StatusUnauthorized, "invalid_credentials", "The user name or password is not correct.", "")
 	case errors.Is(err, ErrTokenRequiresSession):
-		httpjson.WriteError(w, http.StatusForbidden, "forbidden", sentence(err.Error()), "")
+		httpjson.WriteError(w, http.StatusForbidden, "forbidden", httpjson.Sentence(err.Error()), "")
 	case errors.Is(err, ErrNotFound):
 		httpjson.WriteError(w, http.StatusNotFound, "not_found", "There is no such user or token.", "")
 	default:

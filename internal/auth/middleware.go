@@ -255,7 +255,7 @@ func RequireAPI(perm Permission, next http.Handler) http.Handler {
 		case p == nil || p.user == nil:
 			msg, challenge := "Sign in or send an API token as \"Authorization: Bearer\".", `Bearer realm="vigil"`
 			if p != nil && p.refused != nil {
-				msg, challenge = sentence(p.refused.Error()), `Bearer realm="vigil", error="invalid_token"`
+				msg, challenge = httpjson.Sentence(p.refused.Error()), `Bearer realm="vigil", error="invalid_token"`
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
 			httpjson.WriteError(w, http.StatusUnauthorized, "unauthorized", msg, "")
@@ -285,16 +285,4 @@ func RequirePage(perm Permission, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
-}
-
-// sentence turns an error string into a sentence for a person.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }

@@ -95,7 +95,7 @@ func (s sessionOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.next.ServeHTTP(w, r)
 		return
 	}
-	msg := sentence(ErrTokenRequiresSession.Error())
+	msg := httpjson.Sentence(ErrTokenRequiresSession.Error())
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		httpjson.WriteError(w, http.StatusForbidden, "forbidden", msg, "")
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/aws"
 	"github.com/vigil-ispm/vigil/internal/aws/awstest"
 	"github.com/vigil-ispm/vigil/internal/clocktest"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -217,27 +218,13 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 }
 
-// flaky fails the first n requests without an answer.
-type flaky struct {
-	n    int
-	next http.RoundTripper
-}
-
-func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f.n > 0 {
-		f.n--
-		return nil, errors.New("connection reset by peer")
-	}
-	return f.next.RoundTrip(r)
-}
-
 func TestNetworkErrorRetried(t *testing.T) {
 	fake, sl, _ := setup(t, nil)
 	fake.SetReportReadyAfter(0)
 	c, err := aws.New(func() aws.Config {
 		cfg := fake.Config()
 		cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: spend(sl)}
-		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 2, next: fake.Client().Transport}}
+		cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 2, Next: fake.Client().Transport}}
 		return cfg
 	}())
 	if err != nil {
@@ -253,7 +240,7 @@ func TestNetworkErrorRetried(t *testing.T) {
 	c, _ = aws.New(func() aws.Config {
 		cfg := fake.Config()
 		cfg.Retry.MaxRetries = -1
-		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+		cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Next: fake.Client().Transport}}
 		return cfg
 	}())
 	_, err = c.CredentialReport(context.Background())

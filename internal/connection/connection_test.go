@@ -2,7 +2,6 @@ package connection_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/netguard"
-	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -21,20 +20,9 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustPa
 
 var testNow = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
-func newBox(t testing.TB) *secret.Box {
-	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := secret.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
-}
-
 func newService(t testing.TB, st *store.Store) *connection.Service {
 	t.Helper()
-	return connection.New(st, newBox(t), connection.Config{
+	return connection.New(st, secrettest.Box(t), connection.Config{
 		Client: netguard.NewClient(netguard.Config{Allow: loopback}), Allow: loopback,
 		Now:   func() time.Time { return testNow },
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },

@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/netguard/netguardtest"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -23,7 +24,7 @@ import (
 // and only the connect-time guard stopped them.
 func TestSaveRefusesLoopbackInEveryScheme(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		s := connection.New(st, newBox(t), connection.Config{Client: netguard.NewClient(netguard.Config{}),
+		s := connection.New(st, secrettest.Box(t), connection.Config{Client: netguard.NewClient(netguard.Config{}),
 			Resolver: netguardtest.Resolver{"loopback.test": {netip.MustParseAddr("127.0.0.3")}},
 			Now:      func() time.Time { return testNow }})
 		for _, raw := range []string{"https://127.0.0.1", "https://2130706433", "https://0x7f.1", "https://[::1]",
@@ -53,7 +54,7 @@ func TestHTTPTestFollowsNoRedirect(t *testing.T) {
 		}))
 		t.Cleanup(moved.Close)
 		// A client that would follow redirects, as a shared one may.
-		s := connection.New(st, newBox(t), connection.Config{
+		s := connection.New(st, secrettest.Box(t), connection.Config{
 			Client: netguard.NewClient(netguard.Config{Allow: loopback, MaxRedirects: 5}), Allow: loopback,
 			Now: func() time.Time { return testNow }})
 		ctx := context.Background()

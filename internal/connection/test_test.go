@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/okta/oktatest"
 	"github.com/vigil-ispm/vigil/internal/salesforce/salesforcetest"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/slack/slacktest"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -116,7 +117,7 @@ func TestTestConnectionBlockedByGuard(t *testing.T) {
 	st := storetest.SQLite(t)
 	// The form accepts the loopback URL (on the allowlist) but the client's
 	// guard does not let it through.
-	s := connection.New(st, newBox(t), connection.Config{Client: netguard.NewClient(netguard.Config{}), Allow: loopback,
+	s := connection.New(st, secrettest.Box(t), connection.Config{Client: netguard.NewClient(netguard.Config{}), Allow: loopback,
 		Now: func() time.Time { return testNow }})
 	ctx := context.Background()
 	if _, err := s.Create(ctx, connection.Input{Name: "Okta", Kind: "okta", Fields: map[string]string{"url": ok.URL, "token": "tok"}}); err != nil {

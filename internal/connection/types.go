@@ -263,7 +263,7 @@ func checkHTTP(v map[string]string) error {
 	}
 	if mode == AuthAPIKey {
 		h := v["headerName"]
-		if !validHeaderName(h) {
+		if !ValidHeaderName(h) {
 			return invalid("headerName", fmt.Sprintf("%q is not a valid HTTP header name.", h))
 		}
 		switch strings.ToLower(h) {
@@ -274,8 +274,9 @@ func checkHTTP(v map[string]string) error {
 	return nil
 }
 
-// validHeaderName reports whether s is an HTTP token (RFC 9110).
-func validHeaderName(s string) bool {
+// ValidHeaderName reports whether s is an HTTP token (RFC 9110), the form a
+// header name must have.
+func ValidHeaderName(s string) bool {
 	if s == "" {
 		return false
 	}

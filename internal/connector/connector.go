@@ -27,6 +27,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 // Connections finds connections by name. *connection.Service satisfies it.
@@ -65,7 +66,7 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = vendorhttp.Sleep
 	}
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = 1 << 20
@@ -77,17 +78,6 @@ func (c Config) withDefaults() Config {
 		c.MaxRetryWait = 60 * time.Second
 	}
 	return c
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }
 
 // Arg documents one argument (or output field) of a function.

@@ -20,7 +20,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/netguard"
-	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -110,12 +110,7 @@ func setupClock(t *testing.T, clk *clocktest.Clock) *bundle {
 		now = clk.Now
 	}
 	st := storetest.SQLite(t)
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := secret.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	box := secrettest.Box(t)
 	sl := &sleeps{clock: clk}
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
 	wr := &wire{next: client.Transport}

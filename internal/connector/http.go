@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -72,7 +73,7 @@ func runHTTP(ctx context.Context, x *call) (map[string]any, error) {
 	}
 	if q, ok := x.args["query"].(map[string]any); ok {
 		vals := target.Query()
-		for _, k := range sortedKeys(q) {
+		for _, k := range slices.Sorted(maps.Keys(q)) {
 			switch v := q[k].(type) {
 			case []any:
 				for _, e := range v {
@@ -86,10 +87,10 @@ func runHTTP(ctx context.Context, x *call) (map[string]any, error) {
 	}
 	header := http.Header{}
 	if h, ok := x.args["headers"].(map[string]any); ok {
-		for _, k := range sortedKeys(h) {
+		for _, k := range slices.Sorted(maps.Keys(h)) {
 			v, ok := h[k].(string)
 			switch {
-			case !validToken(k):
+			case !connection.ValidHeaderName(k):
 				return nil, argFault(x.fn, argProblem("headers."+k, "not a valid HTTP header name"))
 			case !ok:
 				return nil, argFault(x.fn, argProblem("headers."+k, "expected a string, got "+typeName(h[k])))
@@ -267,27 +268,6 @@ func scalar(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r > 0x7e || r <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
-			return false
-		}
-	}
-	return true
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // unwrapURL drops net/http's *url.Error wrapper, whose message repeats the

@@ -21,15 +21,6 @@ func oktaFixture(t *testing.T, dryRun bool, status ...string) (*bundle, *oktates
 	return b, ok, u
 }
 
-// sent lists "METHOD path" of the requests the fake received.
-func oktaSent(ok *oktatest.Server) []string {
-	var out []string
-	for _, r := range ok.Requests() {
-		out = append(out, r.Method+" "+r.Path)
-	}
-	return out
-}
-
 func TestOktaActions(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -117,7 +108,7 @@ func TestOktaActions(t *testing.T) {
 			for _, s := range tt.sent {
 				want = append(want, strings.ReplaceAll(s, "{id}", u.ID))
 			}
-			if got := oktaSent(ok); !slices.Equal(got, want) {
+			if got := ok.Calls(); !slices.Equal(got, want) {
 				t.Errorf("requests %q, want %q", got, want)
 			}
 			for _, req := range ok.Requests() {

@@ -2,18 +2,15 @@ package connector_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/connection"
-	"github.com/vigil-ispm/vigil/internal/connector"
+	"github.com/vigil-ispm/vigil/internal/connector/connectortest"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
-	"github.com/vigil-ispm/vigil/internal/netguard"
-	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -31,16 +28,8 @@ do:
 func TestFlowsServiceUsesConnectors(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		key := make([]byte, 32)
-		rand.Read(key)
-		box, _ := secret.New(key)
-		client := netguard.NewClient(netguard.Config{Allow: loopback})
-		conns := connection.New(st, box, connection.Config{Client: client, Allow: loopback})
-		cat := catalog.New()
-		if err := connector.New(connector.Config{Connections: conns, Client: client}).Register(cat); err != nil {
-			t.Fatal(err)
-		}
-		svc := flows.New(st, box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: conns}, HTTPClient: client})
+		env := connectortest.NewFlows(t, st)
+		svc, conns := env.Service, env.Conns
 		folder, err := svc.CreateFolder(ctx, "ISPM", "")
 		if err != nil {
 			t.Fatal(err)

@@ -117,7 +117,7 @@ func TestOktaActionsRetryAfter429(t *testing.T) {
 					t.Fatalf("fault: %v", r.fault)
 				}
 				reqs := ok.Requests()
-				if got, want := oktaSent(ok), []string{a.method + " " + path, a.method + " " + path}; !slices.Equal(got, want) {
+				if got, want := ok.Calls(), []string{a.method + " " + path, a.method + " " + path}; !slices.Equal(got, want) {
 					t.Fatalf("requests %q, want %q (the 429, then one retry)", got, want)
 				}
 				for _, req := range reqs {
@@ -291,7 +291,7 @@ func TestOktaActionErrorsAreClear(t *testing.T) {
 			for _, s := range tt.sent {
 				want = append(want, strings.ReplaceAll(s, "{id}", u.ID))
 			}
-			if got := oktaSent(ok); !slices.Equal(got, want) {
+			if got := ok.Calls(); !slices.Equal(got, want) {
 				t.Errorf("requests %q, want %q (no retry)", got, want)
 			}
 			if n := b.sleeps.count(); n != 0 {

@@ -71,8 +71,7 @@ func (c *Console) addAlert(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Failure notifications")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+	if !c.readForm(w, r, back) {
 		return
 	}
 	in := alert.Input{Channel: r.PostFormValue("channel"), Connection: r.PostFormValue("connection"),

@@ -52,8 +52,7 @@ func (c *Console) addConnection(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Connections")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/workflows/connections")
+	if !c.readForm(w, r, "/workflows/connections") {
 		return
 	}
 	in := ConnectionInput{Type: r.PostFormValue("type"), Name: strings.TrimSpace(r.PostFormValue("name")), DryRun: checked(r, "dry_run")}

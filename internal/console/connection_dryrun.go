@@ -9,8 +9,7 @@ func (c *Console) switchDryRun(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Connections")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/workflows/connections")
+	if !c.readForm(w, r, "/workflows/connections") {
 		return
 	}
 	name, on := r.PathValue("name"), checked(r, "dry_run")

@@ -33,8 +33,7 @@ func (c *Console) editConnection(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("name")
 	back := "/workflows/connections/" + url.PathEscape(name) + "/edit"
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+	if !c.readForm(w, r, back) {
 		return
 	}
 	cn, ft, ok := c.connectionToEdit(w, r, name)

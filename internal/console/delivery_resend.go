@@ -10,8 +10,7 @@ func (c *Console) resendDeliveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/ispm/settings/integrations/" + r.PathValue("id")
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+	if !c.readForm(w, r, back) {
 		return
 	}
 	ids := r.PostForm["delivery"]

@@ -57,13 +57,8 @@ type builderState struct {
 // cards as forms, with a field picker, the last run's data per card and the
 // Test flow form.
 func (c *Console) showFlowBuilder(w http.ResponseWriter, r *http.Request) {
-	if c.svc.Flows == nil {
-		c.unavailable(w, r, "Flows")
-		return
-	}
-	f, err := c.svc.Flows.Flow(r.Context(), r.PathValue("id"))
-	if err != nil {
-		c.fail(w, r, err, "/workflows/flows")
+	f, ok := c.pathFlow(w, r)
+	if !ok {
 		return
 	}
 	st := builderState{Base: string(f.Document)}
@@ -93,9 +88,8 @@ func (c *Console) editFlowBuilder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	f, err := c.svc.Flows.Flow(ctx, id)
-	if err != nil {
-		c.fail(w, r, err, "/workflows/flows")
+	f, ok := c.flow(w, r, id)
+	if !ok {
 		return
 	}
 	// Browsers post line ends as CRLF.

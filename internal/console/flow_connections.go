@@ -196,9 +196,8 @@ func (c *Console) pickConnections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	f, err := c.svc.Flows.Flow(ctx, id)
-	if err != nil {
-		c.fail(w, r, err, "/workflows/flows")
+	f, ok := c.flow(w, r, id)
+	if !ok {
 		return
 	}
 	kind := r.PostFormValue("kind")

@@ -18,8 +18,7 @@ func (c *Console) createFlow(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Flows")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/workflows/flows/new")
+	if !c.readForm(w, r, "/workflows/flows/new") {
 		return
 	}
 	ctx := r.Context()

@@ -93,8 +93,7 @@ func (c *Console) rotateFlowToken(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	back := "/workflows/flows/" + id + "/endpoint"
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+	if !c.readForm(w, r, back) {
 		return
 	}
 	var grace time.Duration

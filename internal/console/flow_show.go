@@ -29,13 +29,8 @@ type connState struct {
 // showFlow serves GET /workflows/flows/{id}: the flow as a column of cards
 // beside its YAML editor, with the on/off switch.
 func (c *Console) showFlow(w http.ResponseWriter, r *http.Request) {
-	if c.svc.Flows == nil {
-		c.unavailable(w, r, "Flows")
-		return
-	}
-	f, err := c.svc.Flows.Flow(r.Context(), r.PathValue("id"))
-	if err != nil {
-		c.fail(w, r, err, "/workflows/flows")
+	f, ok := c.pathFlow(w, r)
+	if !ok {
 		return
 	}
 	// A test run is a dry run unless the user turns it off: connectors

@@ -13,8 +13,7 @@ func (c *Console) switchFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/workflows/flows/"+id)
+	if !c.readForm(w, r, "/workflows/flows/"+id) {
 		return
 	}
 	back := cleanPath(r.PostFormValue("back"), "/workflows/flows/"+id)

@@ -12,8 +12,7 @@ func (c *Console) createFolder(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Flows")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/workflows/flows")
+	if !c.readForm(w, r, "/workflows/flows") {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))

@@ -87,6 +87,16 @@ func checked(r *http.Request, name string) bool {
 	return false
 }
 
+// readForm parses the posted form; when it cannot, it answers that the form
+// could not be read, sends the user back, and returns false.
+func (c *Console) readForm(w http.ResponseWriter, r *http.Request, back string) bool {
+	if err := parseForm(w, r); err != nil {
+		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+		return false
+	}
+	return true
+}
+
 // parseForm reads a POST body of at most 1 MiB.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)

@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -29,14 +28,9 @@ func scanSyntheticOrg(t testing.TB, w *consoletest.World, people int, seed int64
 	t.Helper()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "org.json")
-	f, err := os.Create(file)
-	if err != nil {
+	if err := synth.WriteSnapshotFile(file, people, seed, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := synth.WriteSnapshot(f, people, seed, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	if _, err := w.SourceService.Add(ctx, source.Input{Name: "org", Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
 		t.Fatal(err)
 	}

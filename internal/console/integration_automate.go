@@ -19,8 +19,7 @@ func (c *Console) saveAutomation(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	back := "/ispm/settings/integrations/" + id
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+	if !c.readForm(w, r, back) {
 		return
 	}
 	autoSend := checked(r, "auto_send")

@@ -16,8 +16,7 @@ func (c *Console) saveIntegration(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Outbound integrations")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/ispm/settings/integrations")
+	if !c.readForm(w, r, "/ispm/settings/integrations") {
 		return
 	}
 	ctx := r.Context()

@@ -18,8 +18,7 @@ func (c *Console) bulkChangeIssues(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Issues")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/ispm/issues")
+	if !c.readForm(w, r, "/ispm/issues") {
 		return
 	}
 	back := cleanPath(r.PostFormValue("back"), "/ispm/issues")

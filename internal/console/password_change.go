@@ -21,8 +21,7 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Users")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+	if !c.readForm(w, r, back) {
 		return
 	}
 	next := r.PostFormValue("new_password")

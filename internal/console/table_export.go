@@ -9,16 +9,11 @@ var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // exportTable serves GET /workflows/tables/{id}/export: every row as CSV.
 func (c *Console) exportTable(w http.ResponseWriter, r *http.Request) {
-	if c.svc.Tables == nil {
-		c.unavailable(w, r, "Tables")
+	t, ok := c.pathTable(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	t, err := c.svc.Tables.Table(ctx, r.PathValue("id"))
-	if err != nil {
-		c.fail(w, r, err, "/workflows/tables")
-		return
-	}
 	name := unsafeFileChars.ReplaceAllString(t.Name, "-") + ".csv"
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)

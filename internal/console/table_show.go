@@ -13,16 +13,11 @@ import (
 // columns never scrolls sideways; a row's View link opens it whole below
 // it.
 func (c *Console) showTable(w http.ResponseWriter, r *http.Request) {
-	if c.svc.Tables == nil {
-		c.unavailable(w, r, "Tables")
+	t, ok := c.pathTable(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	t, err := c.svc.Tables.Table(ctx, r.PathValue("id"))
-	if err != nil {
-		c.fail(w, r, err, "/workflows/tables")
-		return
-	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	offset := offsetParam(r)
 	page, err := c.svc.Tables.Rows(ctx, t.ID, q, pageSize, offset)

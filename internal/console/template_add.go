@@ -19,8 +19,7 @@ func (c *Console) addTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("name")
 	back := "/workflows/templates?t=" + url.QueryEscape(name)
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, back)
+	if !c.readForm(w, r, back) {
 		return
 	}
 	vars := map[string]string{}

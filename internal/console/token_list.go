@@ -46,8 +46,7 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "API tokens")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/admin/tokens")
+	if !c.readForm(w, r, "/admin/tokens") {
 		return
 	}
 	u, _ := auth.UserFrom(r.Context())

@@ -66,8 +66,7 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Users")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/admin/users")
+	if !c.readForm(w, r, "/admin/users") {
 		return
 	}
 	role, err := auth.ParseRole(r.PostFormValue("role"))
@@ -104,8 +103,7 @@ func (c *Console) updateUser(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Users")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/admin/users")
+	if !c.readForm(w, r, "/admin/users") {
 		return
 	}
 	var up auth.UserUpdate

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -164,7 +165,7 @@ func TestRetries(t *testing.T) {
 					t.Fatalf("users %v, err %v", users, err)
 				}
 			}
-			if got := b.clock.Waits(); !equalDurations(got, tt.wantWaits) {
+			if got := b.clock.Waits(); !slices.Equal(got, tt.wantWaits) {
 				t.Errorf("waits = %v, want %v", got, tt.wantWaits)
 			}
 		})
@@ -178,7 +179,7 @@ func TestTokenRequestRetriedOn5xx(t *testing.T) {
 	if _, err := c.ListUsers(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.clock.Waits(); !equalDurations(got, []time.Duration{2 * time.Second}) {
+	if got := b.clock.Waits(); !slices.Equal(got, []time.Duration{2 * time.Second}) {
 		t.Errorf("waits = %v", got)
 	}
 }
@@ -454,18 +455,6 @@ func TestNewChecksConfig(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // flaky fails the first n requests without an answer, then passes requests on.

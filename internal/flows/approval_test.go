@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -177,7 +178,7 @@ func startApproval(t *testing.T, svc *Service) (string, *Approval) {
 }
 
 func newApprovalWorld(t *testing.T, st *store.Store) *approvalWorld {
-	box, _ := newBox(t)
+	box := secrettest.Box(t)
 	return &approvalWorld{ctx: context.Background(), st: st, box: box, clock: &fakeNow{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -75,7 +76,7 @@ func BenchmarkDurableRunNoQueue(b *testing.B) {
 		b.Run(dialect, func(b *testing.B) {
 			ctx := context.Background()
 			st := storetest.Open(b, dialect)
-			box, _ := newBox(b)
+			box := secrettest.Box(b)
 			cat := catalog.New()
 			cat.MustRegister("test.noop", catalog.Function{Args: []catalog.Arg{
 				{Name: "user", Type: catalog.Any}, {Name: "msg", Type: catalog.Any}, {Name: "step", Type: catalog.Any}},

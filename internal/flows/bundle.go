@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -129,7 +130,7 @@ func parseBundle(m *yaml.Node, name string) (*Bundle, error) {
 				if fn.Kind != yaml.MappingNode {
 					return nil, bad(fn, "flows[%d]: expected a flow document", j)
 				}
-				text, err := encodeYAML(fn)
+				text, err := dsl.EncodeYAML(fn)
 				if err != nil {
 					return nil, bad(fn, "flows[%d]: %v", j, err)
 				}
@@ -144,7 +145,7 @@ func parseBundle(m *yaml.Node, name string) (*Bundle, error) {
 
 // decodeStrict decodes n into v, refusing unknown fields.
 func decodeStrict(n *yaml.Node, v any) error {
-	text, err := encodeYAML(n)
+	text, err := dsl.EncodeYAML(n)
 	if err != nil {
 		return err
 	}
@@ -155,19 +156,6 @@ func decodeStrict(n *yaml.Node, v any) error {
 		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	return nil
-}
-
-func encodeYAML(n *yaml.Node) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // LoadPath reads a flow file, a bundle file, or a directory of such files
@@ -230,7 +218,7 @@ func Merge(parts ...*Bundle) (*Bundle, error) {
 		out.Flows = append(out.Flows, b.Flows...)
 		for _, t := range b.Tables {
 			if prev, ok := tables[t.Name]; ok {
-				if !sameColumns(prev.Columns, t.Columns) {
+				if !slices.Equal(prev.Columns, t.Columns) {
 					return nil, invalid(fmt.Errorf("table %q is defined twice with different columns", t.Name))
 				}
 				continue
@@ -246,18 +234,6 @@ func Merge(parts ...*Bundle) (*Bundle, error) {
 		}
 	}
 	return out, nil
-}
-
-func sameColumns(a, b []catalog.Column) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Marshal writes the bundle in its YAML format.
@@ -298,7 +274,7 @@ func (b *Bundle) Marshal() ([]byte, error) {
 		flows.Content = append(flows.Content, n)
 	}
 	add("flows", flows)
-	return encodeYAML(root)
+	return dsl.EncodeYAML(root)
 }
 
 // blockStyle turns JSON's flow style into YAML's block style, for

@@ -2,13 +2,11 @@ package flows
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -16,48 +14,25 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-ispm/vigil/internal/crashtest"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
-	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
 // The crash test re-executes the test binary as a small Vigil node that
-// works execution jobs; these variables tell it what to open.
-const (
-	envCrashChild  = "VIGIL_FLOWS_CRASH_CHILD"
-	envCrashDB     = "VIGIL_FLOWS_CRASH_DB"
-	envCrashSchema = "VIGIL_FLOWS_CRASH_SCHEMA"
-	envCrashKey    = "VIGIL_FLOWS_CRASH_KEY"
-)
+// works execution jobs; the prefix names what tells it what to open.
+var crash = crashtest.Harness{Prefix: "VIGIL_FLOWS_CRASH"}
 
-func TestMain(m *testing.M) {
-	if os.Getenv(envCrashChild) != "" {
-		os.Exit(crashChild())
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { crash.Main(m, crashChild) }
 
 // crashChild works executions until it is killed, running maintenance
 // often so that executions whose worker died are queued again quickly.
-func crashChild() int {
-	ctx := context.Background()
-	fail := func(err error) int { fmt.Fprintln(os.Stderr, "crash child:", err); return 1 }
-	st, err := store.Open(ctx, store.Config{URL: os.Getenv(envCrashDB), Schema: os.Getenv(envCrashSchema)})
-	if err != nil {
-		return fail(err)
-	}
-	key, err := base64.StdEncoding.DecodeString(os.Getenv(envCrashKey))
-	if err != nil {
-		return fail(err)
-	}
-	box, err := secret.New(key)
-	if err != nil {
-		return fail(err)
-	}
+func crashChild(ctx context.Context, st *store.Store, box *secret.Box) error {
 	// The lease is short so that the restarted child takes the killed
 	// one's execution over soon, yet long enough that a child starved of
 	// CPU on a busy machine still renews its own in time (a lapse would be
@@ -67,11 +42,11 @@ func crashChild() int {
 	svc.Register(workers)
 	q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 20 * time.Millisecond})
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	svc.SetQueue(q)
 	if err := q.Start(ctx); err != nil {
-		return fail(err)
+		return err
 	}
 	for {
 		if _, err := svc.Recover(ctx); err != nil {
@@ -121,22 +96,8 @@ func TestCrashResume(t *testing.T) {
 
 func crashResume(t *testing.T, dialect string) {
 	ctx := context.Background()
-	var st *store.Store
-	var dbURL string
-	if dialect == "postgres" {
-		st, dbURL = storetest.Postgres(t), storetest.PostgresURL(t)
-	} else {
-		dbURL = "sqlite://" + filepath.Join(t.TempDir(), "vigil.db")
-		var err error
-		if st, err = store.Open(ctx, store.Config{URL: dbURL}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	box, key := newBox(t)
+	st, dbURL := crashtest.Database(t, dialect)
+	box, key := secrettest.BoxAndKey(t)
 	svc := New(st, box, Config{})
 	q, err := queue.New(st, queue.Config{}) // insert only: the children work
 	if err != nil {
@@ -176,17 +137,7 @@ func crashResume(t *testing.T, dialect string) {
 		t.Fatal(err)
 	}
 
-	start := func() (*exec.Cmd, *logtest.Buffer) {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		stderr := &logtest.Buffer{}
-		cmd.Stderr = stderr
-		cmd.Env = append(os.Environ(), envCrashChild+"=1", envCrashDB+"="+dbURL, envCrashSchema+"="+st.Schema(),
-			envCrashKey+"="+base64.StdEncoding.EncodeToString(key))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, stderr
-	}
+	start := func() (*exec.Cmd, *logtest.Buffer) { return crash.Start(t, st, dbURL, key) }
 
 	first, stderr := start()
 	select {

@@ -2,7 +2,6 @@ package flows
 
 import (
 	"context"
-	"crypto/rand"
 	"net/netip"
 	"strings"
 	"testing"
@@ -12,23 +11,13 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
-	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
 // loopback is the allowlist tests' local servers need.
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-
-func newBox(t testing.TB) (*secret.Box, []byte) {
-	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := secret.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box, key
-}
 
 // testBundle is a Service with a running queue over one database.
 type testBundle struct {
@@ -43,7 +32,7 @@ type testBundle struct {
 func setup(t testing.TB, st *store.Store, cfg Config) *testBundle {
 	t.Helper()
 	ctx := context.Background()
-	box, _ := newBox(t)
+	box := secrettest.Box(t)
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = netguard.NewClient(netguard.Config{Allow: loopback})
 	}
@@ -56,14 +45,7 @@ func setup(t testing.TB, st *store.Store, cfg Config) *testBundle {
 		t.Fatal(err)
 	}
 	svc.SetQueue(q)
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		q.Stop(sctx)
-	})
+	queuetest.Start(t, q)
 	f, err := svc.CreateFolder(ctx, "Test", "")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -58,7 +59,7 @@ func newInvokeBench(b *testing.B, dialect string) *invokeBench {
 	tb.svc.RunLocally(64)
 	b.Cleanup(func() { tb.svc.StopLocal(context.Background()) })
 	f := tb.saveOn(b, flowDoc("endpoint", benchEndpointFlow, benchEndpointTasks))
-	box, _ := newBox(b)
+	box := secrettest.Box(b)
 	// No rate limit and no backlog bound: the benchmark measures the
 	// invoke path, not the limits that protect it.
 	h := invoke.NewHandler(invoke.Config{Rate: rate.Inf, MaxBacklog: 1 << 30}, st, box, tb.svc.Invoke(),

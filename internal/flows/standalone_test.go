@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -134,7 +135,7 @@ func (l *jobLog) InsertTx(_ context.Context, _ *store.Tx, args river.JobArgs, _ 
 func TestLastAttemptCutShortIsQueuedAgain(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		box, _ := newBox(t)
+		box := secrettest.Box(t)
 		jobs := &jobLog{}
 		svc := New(st, box, Config{Queue: jobs})
 		folder, _ := svc.CreateFolder(ctx, "F", "")

@@ -3,6 +3,7 @@
 package fuzztest
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,8 +24,12 @@ type Server struct {
 	body []byte
 }
 
-// New starts a Server, closed when the fuzz test ends.
-func New(f *testing.F) *Server {
+// New adds seeds to f's corpus and starts a Server, closed when the fuzz
+// test ends.
+func New(f *testing.F, seeds ...string) *Server {
+	for _, seed := range seeds {
+		f.Add([]byte(seed))
+	}
 	s := &Server{}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	f.Cleanup(s.Close)
@@ -36,6 +41,16 @@ func (s *Server) Set(body []byte) {
 	s.mu.Lock()
 	s.body = body
 	s.mu.Unlock()
+}
+
+// Fuzz runs calls once for every input the fuzzer makes, with that input
+// as the answer to every request. calls ignores what the client returns:
+// the test fails only if a call panics or never returns.
+func (s *Server) Fuzz(f *testing.F, calls func(ctx context.Context)) {
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s.Set(body)
+		calls(t.Context())
+	})
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

@@ -16,17 +16,15 @@ import (
 // the fake's service account key, whose token_uri points at the fuzz
 // server.
 func FuzzDirectoryResponses(f *testing.F) {
-	for _, s := range []string{
+	seeds := []string{
 		`{"users":[{"id":"1001","primaryEmail":"a@example.com","name":{"fullName":"A"},"isAdmin":true,"isEnrolledIn2Sv":false,"isEnforcedIn2Sv":true,"lastLoginTime":"2026-01-01T00:00:00.000Z","creationTime":"2020-01-01T00:00:00.000Z"}]}`,
 		`{"users":[{"id":"1002","lastLoginTime":"1970-01-01T00:00:00.000Z","suspended":true,"suspensionReason":"ADMIN"}],"nextPageToken":"p2"}`,
 		`{"id":"1001","primaryEmail":"a@example.com","suspended":true}`,
 		`{"error":{"code":403,"message":"Not Authorized to access this resource/api","errors":[{"reason":"forbidden"}]}}`,
 		`{"error":{"code":429,"errors":[{"reason":"rateLimitExceeded"}]}}`,
 		`{"users":null}`, `{"users":[null,1,"x"]}`, `{"lastLoginTime":"not a time"}`, `[]`, `null`, ``,
-	} {
-		f.Add([]byte(s))
 	}
-	srv := fuzztest.New(f)
+	srv := fuzztest.New(f, seeds...)
 	fake := googletest.NewServer()
 	f.Cleanup(fake.Close)
 	var key map[string]string
@@ -43,9 +41,7 @@ func FuzzDirectoryResponses(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		srv.Set(body)
-		ctx := context.Background()
+	srv.Fuzz(f, func(ctx context.Context) {
 		c.ListUsers(ctx)
 		c.Ping(ctx)
 		c.SuspendUser(ctx, "a@example.com")

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/google"
 	"github.com/vigil-ispm/vigil/internal/google/googletest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -173,37 +174,21 @@ func TestWrongKeyIsRefused(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
-	tests := []struct {
-		name      string
-		status    int
-		after     string
-		n         int
-		wantWaits string
-		wantIs    error
-	}{
-		{"429 with Retry-After", http.StatusTooManyRequests, "6", 1, "[6s]", nil},
-		{"rate-limit 403 backs off", http.StatusForbidden, "", 2, "[1s 2s]", nil},
-		{"503 backs off", http.StatusServiceUnavailable, "", 1, "[1s]", nil},
-		{"rate limited past the bound", http.StatusForbidden, "", 9, "[1s 2s 4s]", google.ErrRateLimited},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := setup(t)
-			seed(b.fake, 1)
-			b.fake.FailNext(tt.n, tt.status, tt.after)
-			users, err := b.client(t, nil).ListUsers(context.Background())
-			if tt.wantIs != nil {
-				if !errors.Is(err, tt.wantIs) || errors.Is(err, google.ErrForbidden) {
-					t.Fatalf("err = %v", err)
-				}
-			} else if err != nil || len(users) != 2 {
-				t.Fatalf("users %v err %v", users, err)
-			}
-			if got := fmt.Sprint(b.clock.Waits()); got != tt.wantWaits {
-				t.Errorf("waits = %s, want %s", got, tt.wantWaits)
-			}
-		})
-	}
+	vendorfake.RunRetries(t, []vendorfake.RetryCase{
+		{Name: "429 with Retry-After", Status: http.StatusTooManyRequests, After: "6", N: 1, Waits: []time.Duration{6 * time.Second}},
+		{Name: "rate-limit 403 backs off", Status: http.StatusForbidden, N: 2, Waits: []time.Duration{time.Second, 2 * time.Second}},
+		{Name: "503 backs off", Status: http.StatusServiceUnavailable, N: 1, Waits: []time.Duration{time.Second}},
+		{Name: "rate limited past the bound", Status: http.StatusForbidden, N: 9, Waits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, Is: google.ErrRateLimited},
+	}, func(t *testing.T, rc vendorfake.RetryCase) ([]time.Duration, error) {
+		b := setup(t)
+		seed(b.fake, 1)
+		b.fake.FailNext(rc.N, rc.Status, rc.After)
+		users, err := b.client(t, nil).ListUsers(context.Background())
+		if rc.Is != nil && errors.Is(err, google.ErrForbidden) || rc.Is == nil && (err != nil || len(users) != 2) {
+			t.Fatalf("users %v err %v", users, err)
+		}
+		return b.clock.Waits(), err
+	})
 }
 
 func TestTokenCachedAndRefreshed(t *testing.T) {
@@ -286,21 +271,6 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 }
 
-// flaky fails the first n API requests without an answer.
-type flaky struct {
-	n    int
-	err  error
-	next http.RoundTripper
-}
-
-func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f.n > 0 && strings.HasPrefix(r.URL.Path, "/admin/") {
-		f.n--
-		return nil, f.err
-	}
-	return f.next.RoundTrip(r)
-}
-
 func TestNetworkErrors(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -316,7 +286,7 @@ func TestNetworkErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := setup(t)
 			c := b.client(t, func(cfg *google.Config) {
-				cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, err: tt.err, next: b.fake.Client().Transport}}
+				cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Prefix: "/admin/", Err: tt.err, Next: b.fake.Client().Transport}}
 			})
 			_, err := c.SuspendUser(context.Background(), googletest.Admin)
 			if (err != nil) != tt.wantErr || err != nil && !errors.Is(err, tt.err) {

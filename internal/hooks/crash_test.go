@@ -3,16 +3,13 @@ package hooks
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,47 +17,24 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-ispm/vigil/internal/crashtest"
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
-	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
 // The crash test re-executes the test binary as a small Vigil node that
-// works delivery jobs; these variables tell it what to open.
-const (
-	envCrashChild  = "VIGIL_HOOKS_CRASH_CHILD"
-	envCrashDB     = "VIGIL_HOOKS_CRASH_DB"
-	envCrashSchema = "VIGIL_HOOKS_CRASH_SCHEMA"
-	envCrashKey    = "VIGIL_HOOKS_CRASH_KEY"
-)
+// works delivery jobs; the prefix names what tells it what to open.
+var crash = crashtest.Harness{Prefix: "VIGIL_HOOKS_CRASH"}
 
-func TestMain(m *testing.M) {
-	if os.Getenv(envCrashChild) != "" {
-		os.Exit(crashChild())
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { crash.Main(m, crashChild) }
 
 // crashChild runs the delivery workers until it is killed.
-func crashChild() int {
-	ctx := context.Background()
-	fail := func(err error) int { fmt.Fprintln(os.Stderr, "crash child:", err); return 1 }
-	st, err := store.Open(ctx, store.Config{URL: os.Getenv(envCrashDB), Schema: os.Getenv(envCrashSchema)})
-	if err != nil {
-		return fail(err)
-	}
-	key, err := base64.StdEncoding.DecodeString(os.Getenv(envCrashKey))
-	if err != nil {
-		return fail(err)
-	}
-	box, err := secret.New(key)
-	if err != nil {
-		return fail(err)
-	}
+func crashChild(ctx context.Context, st *store.Store, box *secret.Box) error {
 	svc := New(st, box, Config{
 		Client:         netguard.NewClient(netguard.Config{Allow: loopback}),
 		Allow:          loopback,
@@ -74,11 +48,11 @@ func crashChild() int {
 	q, err := queue.New(st, queue.Config{Workers: workers, PeriodicJobs: svc.PeriodicJobs(), FetchPollInterval: 20 * time.Millisecond,
 		Queues: map[string]int{river.QueueDefault: 10}})
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	svc.SetQueue(q)
 	if err := q.Start(ctx); err != nil {
-		return fail(err)
+		return err
 	}
 	// Maintenance as the application runs it at start and then
 	// periodically; here often, so recovery after the crash is quick. (The
@@ -139,24 +113,8 @@ func TestCrashRecovery(t *testing.T) {
 
 func crashRecovery(t *testing.T, dialect string) {
 	ctx := context.Background()
-	var st *store.Store
-	var dbURL string
-	if dialect == "postgres" {
-		st, dbURL = storetest.Postgres(t), storetest.PostgresURL(t)
-	} else {
-		dbURL = "sqlite://" + filepath.Join(t.TempDir(), "vigil.db")
-		var err error
-		if st, err = store.Open(ctx, store.Config{URL: dbURL}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, _ := secret.New(key)
+	st, dbURL := crashtest.Database(t, dialect)
+	box, key := secrettest.BoxAndKey(t)
 	svc := New(st, box, Config{Allow: loopback})
 	rc := &crashReceiver{bodies: map[string]map[[32]byte]int{}}
 	srv := httptest.NewServer(rc)
@@ -194,17 +152,7 @@ func crashRecovery(t *testing.T, dialect string) {
 		}
 	}
 
-	start := func() (*exec.Cmd, *logtest.Buffer) {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		stderr := &logtest.Buffer{}
-		cmd.Stderr = stderr
-		cmd.Env = append(os.Environ(), envCrashChild+"=1", envCrashDB+"="+dbURL, envCrashSchema+"="+st.Schema(),
-			envCrashKey+"="+base64.StdEncoding.EncodeToString(key))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, stderr
-	}
+	start := func() (*exec.Cmd, *logtest.Buffer) { return crash.Start(t, st, dbURL, key) }
 	// waitFor polls cond; the deadline is a safety net against a hang,
 	// not a measure of speed.
 	waitFor := func(what string, stderr *logtest.Buffer, cond func() bool) {

@@ -3,7 +3,6 @@ package hooks
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -23,7 +22,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/netguard/netguardtest"
-	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -67,17 +66,6 @@ type bundle struct {
 	jobs  *jobLog
 }
 
-func newBox(t testing.TB) *secret.Box {
-	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, err := secret.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return box
-}
-
 // setup builds a Service on st with a fake clock, no jitter, the loopback
 // allowlist and a recording job inserter; mods adjust the config.
 func setup(t testing.TB, st *store.Store, mods ...func(*Config)) *bundle {
@@ -95,7 +83,7 @@ func setup(t testing.TB, st *store.Store, mods ...func(*Config)) *bundle {
 	for _, m := range mods {
 		m(&cfg)
 	}
-	b.svc = New(st, newBox(t), cfg)
+	b.svc = New(st, secrettest.Box(t), cfg)
 	return b
 }
 

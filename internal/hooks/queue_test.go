@@ -14,6 +14,8 @@ import (
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -26,7 +28,7 @@ func startQueue(t testing.TB, st *store.Store, cfg Config) *Service {
 		cfg.Client = netguard.NewClient(netguard.Config{Allow: loopback})
 	}
 	cfg.Allow = loopback
-	svc := New(st, newBox(t), cfg)
+	svc := New(st, secrettest.Box(t), cfg)
 	workers := river.NewWorkers()
 	svc.Register(workers)
 	q, err := queue.New(st, queue.Config{Workers: workers, PeriodicJobs: svc.PeriodicJobs(), FetchPollInterval: 20 * time.Millisecond,
@@ -35,16 +37,7 @@ func startQueue(t testing.TB, st *store.Store, cfg Config) *Service {
 		t.Fatal(err)
 	}
 	svc.SetQueue(q)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		q.Stop(sctx)
-		cancel()
-	})
+	queuetest.Start(t, q)
 	return svc
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // Write answers status with v as JSON. Answers are never cached: several
@@ -41,6 +42,20 @@ type ErrorFields struct {
 // WriteError answers status with an ErrorBody.
 func WriteError(w http.ResponseWriter, status int, code, message, field string) {
 	Write(w, status, ErrorBody{Error: ErrorFields{Code: code, Message: message, Field: field}})
+}
+
+// Sentence turns an error's text into the sentence an error answer
+// carries: trimmed, capitalised and ending in a full stop.
+func Sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
 
 // ErrEmpty is what Decode returns for an empty body; callers whose every

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/jira"
 	"github.com/vigil-ispm/vigil/internal/jira/jiratest"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -120,38 +121,20 @@ func TestCreateIssueRefused(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
-	tests := []struct {
-		name      string
-		status    int
-		after     string
-		n         int
-		wantWaits []time.Duration
-		wantErr   error
-	}{
-		{"429 then created", http.StatusTooManyRequests, "4", 1, []time.Duration{4 * time.Second}, nil},
-		{"503 twice then created", http.StatusServiceUnavailable, "", 2, []time.Duration{time.Second, 2 * time.Second}, nil},
-		{"rate limited throughout", http.StatusTooManyRequests, "2", 9,
-			[]time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}, jira.ErrRateLimited},
-		{"Retry-After too long", http.StatusTooManyRequests, "900", 1, nil, jira.ErrRateLimited},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake, sl, c := setup(t, nil)
-			fake.FailNext(tt.n, tt.status, tt.after)
-			_, err := c.CreateIssue(context.Background(), jira.IssueInput{ProjectKey: "SEC", Summary: "x"})
-			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if len(sl.Waits()) != len(tt.wantWaits) {
-				t.Fatalf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
-			}
-			for i := range tt.wantWaits {
-				if sl.Waits()[i] != tt.wantWaits[i] {
-					t.Errorf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
-				}
-			}
-		})
-	}
+	vendorfake.RunRetries(t, []vendorfake.RetryCase{
+		{Name: "429 then created", Status: http.StatusTooManyRequests, After: "4", N: 1, Waits: []time.Duration{4 * time.Second}},
+		{Name: "503 twice then created", Status: http.StatusServiceUnavailable, N: 2, Waits: []time.Duration{time.Second, 2 * time.Second}},
+		{Name: "rate limited throughout", Status: http.StatusTooManyRequests, After: "2", N: 9, Waits: []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}, Is: jira.ErrRateLimited},
+		{Name: "Retry-After too long", Status: http.StatusTooManyRequests, After: "900", N: 1, Is: jira.ErrRateLimited},
+	}, func(t *testing.T, rc vendorfake.RetryCase) ([]time.Duration, error) {
+		fake, sl, c := setup(t, nil)
+		fake.FailNext(rc.N, rc.Status, rc.After)
+		_, err := c.CreateIssue(context.Background(), jira.IssueInput{ProjectKey: "SEC", Summary: "x"})
+		if rc.Is == nil && err != nil {
+			t.Fatalf("err = %v", err)
+		}
+		return sl.Waits(), err
+	})
 }
 
 func TestMyself(t *testing.T) {
@@ -198,31 +181,17 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 }
 
-// flaky fails the first n requests without an answer.
-type flaky struct {
-	n    int
-	next http.RoundTripper
-}
-
-func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f.n > 0 {
-		f.n--
-		return nil, errors.New("connection reset by peer")
-	}
-	return f.next.RoundTrip(r)
-}
-
 func TestNetworkErrorRetriedForReadsOnly(t *testing.T) {
 	fake := jiratest.New(t)
 	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
 	cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: vendorhttp.NoJitter}
-	cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+	cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Next: fake.Client().Transport}}
 	c, _ := jira.New(cfg)
 	if _, err := c.Myself(context.Background()); err != nil || len(sl.Waits()) != 1 {
 		t.Fatalf("myself: err %v waits %v", err, sl.Waits())
 	}
-	cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+	cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Next: fake.Client().Transport}}
 	c, _ = jira.New(cfg)
 	_, err := c.CreateIssue(context.Background(), jira.IssueInput{ProjectKey: "SEC", Summary: "x"})
 	if err == nil || !strings.Contains(err.Error(), "could not reach Jira") || strings.Contains(err.Error(), fake.URL) {

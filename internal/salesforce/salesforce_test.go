@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/salesforce"
 	"github.com/vigil-ispm/vigil/internal/salesforce/salesforcetest"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -117,45 +118,33 @@ func TestAdminGrants(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
-	tests := []struct {
-		name      string
-		status    int
-		after     string
-		n         int
-		wantWaits []time.Duration
-		wantIs    error
-	}{
-		{"429 then success", http.StatusTooManyRequests, "5", 1, []time.Duration{5 * time.Second}, nil},
-		{"503 twice then success", http.StatusServiceUnavailable, "", 2, []time.Duration{time.Second, 2 * time.Second}, nil},
-		{"daily API limit is not retried", http.StatusForbidden, "", 1, nil, salesforce.ErrRateLimited},
-		{"5xx beyond the bound", http.StatusInternalServerError, "", 9, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake, sl, c := setup(t, nil)
-			seed(fake, 1)
-			fake.FailNext(tt.n, tt.status, tt.after)
-			users, err := c.ListUsers(context.Background())
-			switch {
-			case tt.wantIs != nil:
-				if !errors.Is(err, tt.wantIs) || errors.Is(err, salesforce.ErrForbidden) {
-					t.Fatalf("err = %v, want %v", err, tt.wantIs)
-				}
-			case tt.n > 3:
-				var e *salesforce.Error
-				if !errors.As(err, &e) || e.StatusCode != 500 || e.Code != "SERVER_UNAVAILABLE" {
-					t.Fatalf("err = %v", err)
-				}
-			default:
-				if err != nil || len(users) != 1 {
-					t.Fatalf("users %v err %v", users, err)
-				}
+	vendorfake.RunRetries(t, []vendorfake.RetryCase{
+		{Name: "429 then success", Status: http.StatusTooManyRequests, After: "5", N: 1, Waits: []time.Duration{5 * time.Second}},
+		{Name: "503 twice then success", Status: http.StatusServiceUnavailable, N: 2, Waits: []time.Duration{time.Second, 2 * time.Second}},
+		{Name: "daily API limit is not retried", Status: http.StatusForbidden, N: 1, Is: salesforce.ErrRateLimited},
+		{Name: "5xx beyond the bound", Status: http.StatusInternalServerError, N: 9, Waits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}},
+	}, func(t *testing.T, rc vendorfake.RetryCase) ([]time.Duration, error) {
+		fake, sl, c := setup(t, nil)
+		seed(fake, 1)
+		fake.FailNext(rc.N, rc.Status, rc.After)
+		users, err := c.ListUsers(context.Background())
+		var e *salesforce.Error
+		switch {
+		case rc.Is != nil:
+			if errors.Is(err, salesforce.ErrForbidden) {
+				t.Fatalf("err = %v, want only %v", err, rc.Is)
 			}
-			if fmt.Sprint(sl.Waits()) != fmt.Sprint(tt.wantWaits) {
-				t.Errorf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
+		case rc.N > 3:
+			if !errors.As(err, &e) || e.StatusCode != 500 || e.Code != "SERVER_UNAVAILABLE" {
+				t.Fatalf("err = %v", err)
 			}
-		})
-	}
+		default:
+			if err != nil || len(users) != 1 {
+				t.Fatalf("users %v err %v", users, err)
+			}
+		}
+		return sl.Waits(), err
+	})
 }
 
 func TestTokenFailures(t *testing.T) {
@@ -297,27 +286,13 @@ func TestTimeLayouts(t *testing.T) {
 	}
 }
 
-// flaky fails the first n API requests without an answer.
-type flaky struct {
-	n    int
-	next http.RoundTripper
-}
-
-func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
-	if f.n > 0 && strings.HasPrefix(r.URL.Path, "/services/data/") {
-		f.n--
-		return nil, errors.New("connection reset by peer")
-	}
-	return f.next.RoundTrip(r)
-}
-
 func TestNetworkErrorRetriedOnReadsOnly(t *testing.T) {
 	fake, sl, _ := setup(t, nil)
 	seed(fake, 1)
 	c2, _ := salesforce.New(func() salesforce.Config {
 		cfg := fake.Config()
 		cfg.Retry = retry(sl)
-		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+		cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Prefix: "/services/data/", Next: fake.Client().Transport}}
 		return cfg
 	}())
 	if _, err := c2.ListUsers(context.Background()); err != nil {
@@ -328,7 +303,7 @@ func TestNetworkErrorRetriedOnReadsOnly(t *testing.T) {
 	}
 	c3, _ := salesforce.New(func() salesforce.Config {
 		cfg := fake.Config()
-		cfg.HTTPClient = &http.Client{Transport: &flaky{n: 1, next: fake.Client().Transport}}
+		cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Prefix: "/services/data/", Next: fake.Client().Transport}}
 		return cfg
 	}())
 	err := c3.DeactivateUser(context.Background(), "0055e0000000000000")

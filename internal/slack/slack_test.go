@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/slack"
 	"github.com/vigil-ispm/vigil/internal/slack/slacktest"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -96,43 +97,26 @@ func TestPostMessageErrorsInOKFalse(t *testing.T) {
 }
 
 func TestPostMessageRetries(t *testing.T) {
-	tests := []struct {
-		name      string
-		status    int
-		after     string
-		n         int
-		wantWaits []time.Duration
-		wantErr   error
-	}{
-		{"429 then success", http.StatusTooManyRequests, "3", 1, []time.Duration{3 * time.Second}, nil},
-		{"502 then success", http.StatusBadGateway, "", 1, []time.Duration{time.Second}, nil},
-		{"429 past the bound", http.StatusTooManyRequests, "1", 4, []time.Duration{time.Second, time.Second, time.Second}, slack.ErrRateLimited},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake, sl, c := setup(t)
-			fake.FailNext(tt.n, tt.status, tt.after)
-			_, err := c.PostMessage(context.Background(), slack.Message{Channel: "C0ALERTS01", Text: "hi"})
-			if !errors.Is(err, tt.wantErr) && (err != nil || tt.wantErr != nil) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if len(sl.Waits()) != len(tt.wantWaits) {
-				t.Fatalf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
-			}
-			for i := range sl.Waits() {
-				if sl.Waits()[i] != tt.wantWaits[i] {
-					t.Errorf("waits = %v, want %v", sl.Waits(), tt.wantWaits)
-				}
-			}
-			wantMsgs := 1
-			if tt.wantErr != nil {
-				wantMsgs = 0
-			}
-			if got := len(fake.Messages()); got != wantMsgs {
-				t.Errorf("messages = %d, want %d", got, wantMsgs)
-			}
-		})
-	}
+	vendorfake.RunRetries(t, []vendorfake.RetryCase{
+		{Name: "429 then success", Status: http.StatusTooManyRequests, After: "3", N: 1, Waits: []time.Duration{3 * time.Second}},
+		{Name: "502 then success", Status: http.StatusBadGateway, N: 1, Waits: []time.Duration{time.Second}},
+		{Name: "429 past the bound", Status: http.StatusTooManyRequests, After: "1", N: 4, Waits: []time.Duration{time.Second, time.Second, time.Second}, Is: slack.ErrRateLimited},
+	}, func(t *testing.T, rc vendorfake.RetryCase) ([]time.Duration, error) {
+		fake, sl, c := setup(t)
+		fake.FailNext(rc.N, rc.Status, rc.After)
+		_, err := c.PostMessage(context.Background(), slack.Message{Channel: "C0ALERTS01", Text: "hi"})
+		if rc.Is == nil && err != nil {
+			t.Fatalf("err = %v", err)
+		}
+		wantMsgs := 1
+		if rc.Is != nil {
+			wantMsgs = 0
+		}
+		if got := len(fake.Messages()); got != wantMsgs {
+			t.Errorf("messages = %d, want %d", got, wantMsgs)
+		}
+		return sl.Waits(), err
+	})
 }
 
 func TestAuthTest(t *testing.T) {

@@ -15,7 +15,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
+	"testing"
 )
 
 // Request is one request a fake received.
@@ -42,6 +44,15 @@ type Base struct {
 func (b *Base) Start(h http.Handler) {
 	b.srv = httptest.NewServer(h)
 	b.URL = b.srv.URL
+}
+
+// ForTest registers s's Close with t, so a fake a test starts is shut down
+// when that test ends, and returns s. Each fake's New is this around its
+// NewServer.
+func ForTest[S interface{ Close() }](t testing.TB, s S) S {
+	t.Helper()
+	t.Cleanup(s.Close)
+	return s
 }
 
 // Close shuts the server down.
@@ -84,6 +95,23 @@ func (b *Base) RequestsWhere(keep func(Request) bool) []Request {
 		}
 	}
 	return out
+}
+
+// RequestsUnder returns the requests whose path starts with prefix, in
+// order: a vendor's API calls without its token requests, say.
+func (b *Base) RequestsUnder(prefix string) []Request {
+	return b.RequestsWhere(func(r Request) bool { return strings.HasPrefix(r.Path, prefix) })
+}
+
+// Lookup returns a copy of what find returns, read under mu so that a test
+// never races the fake's handlers; ok is false when find returns nil.
+func Lookup[T any](mu *sync.Mutex, find func() *T) (v T, ok bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if p := find(); p != nil {
+		return *p, true
+	}
+	return v, false
 }
 
 // Fault is a failure a test asked the fake to answer with.

@@ -66,13 +66,14 @@ func (r Retry) Backoff(attempt int) time.Duration {
 	return r.Jitter(min(time.Second<<min(attempt, 16), r.MaxWait))
 }
 
-// Sleep waits for d or until ctx ends, whichever comes first.
+// Sleep waits for d or until ctx ends, whichever comes first; an ended
+// ctx gives its cause.
 func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return context.Cause(ctx)
 	case <-t.C:
 		return nil
 	}

@@ -98,12 +98,7 @@ alice,arn:aws:iam::123456789012:user/alice,2021-06-10T12:00:00+00:00,true,2026-1
 
 // New starts a fake serving DefaultReport after one GenerateCredentialReport
 // call; it is closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts a fake serving DefaultReport after one
 // GenerateCredentialReport call; the caller closes it.

@@ -7,7 +7,6 @@ package consoletest
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -38,7 +37,9 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
@@ -114,12 +115,7 @@ func New(t testing.TB, opts Options) *World {
 		}
 		st = storetest.Open(t, dialect)
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := secret.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	box := secrettest.Box(t)
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -208,21 +204,13 @@ func New(t testing.TB, opts Options) *World {
 			w.Alerts.SetQueue(q)
 			w.SourceService.SetQueue(q)
 		}
-		qctx, cancel := context.WithCancel(ctx)
-		if err := q.Start(qctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			_ = q.Stop(sctx)
-			cancel()
-		})
+		queuetest.Start(t, q)
 	}
 
 	if opts.Services != nil {
 		opts.Services(&svc)
 	}
+	var err error
 	w.Console, err = console.New(console.Config{PublicURL: w.URL, Logger: logger}, svc)
 	if err != nil {
 		t.Fatal(err)

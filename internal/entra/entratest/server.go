@@ -55,12 +55,7 @@ type Server struct {
 }
 
 // New starts a fake with no users that is closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts a fake with no users; the caller closes it.
 func NewServer() *Server {
@@ -127,13 +122,7 @@ func (s *Server) RevokeTokens() {
 
 // GraphRequests returns the requests made to Graph, leaving out token requests.
 func (s *Server) GraphRequests() []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if strings.HasPrefix(r.Path, "/v1.0/") {
-			out = append(out, r)
-		}
-	}
-	return out
+	return s.RequestsUnder("/v1.0/")
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

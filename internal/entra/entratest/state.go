@@ -2,6 +2,8 @@ package entratest
 
 import (
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 // User is a directory user as the fake stores it. Zero times are sent as
@@ -183,12 +185,7 @@ func (s *Server) AddUser(u User) {
 
 // User returns a copy of the stored user with that id.
 func (s *Server) User(id string) (User, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if u := s.user(id); u != nil {
-		return *u, true
-	}
-	return User{}, false
+	return vendorfake.Lookup(&s.mu, func() *User { return s.user(id) })
 }
 
 // AddRole adds an activated directory role with its members.

@@ -2,7 +2,6 @@ package alert
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/netip"
 	"strings"
@@ -16,7 +15,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connector"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/netguard"
-	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/slack/slacktest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
@@ -50,12 +49,7 @@ do:
 func TestRulesAndSlack(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		key := make([]byte, 32)
-		rand.Read(key)
-		box, err := secret.New(key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		box := secrettest.Box(t)
 		loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 		client := netguard.NewClient(netguard.Config{Allow: loopback})
 		conns := connection.New(st, box, connection.Config{Client: client, Allow: loopback})

@@ -15,12 +15,13 @@
 package builder
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 )
 
 // Kind is what a card does.
@@ -176,16 +177,7 @@ func sameNode(a, b *yaml.Node) bool {
 // documents.
 func marshal(n *yaml.Node) ([]byte, error) {
 	unfold(n)
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return dsl.EncodeYAML(n)
 }
 
 // unfold writes folded scalars (>-) that hold line breaks as literal ones

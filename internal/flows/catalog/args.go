@@ -254,12 +254,3 @@ func typeOf(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
@@ -86,11 +88,7 @@ func RegisterTables(c *Catalog, s Store) error {
 }
 
 func sortedFuncNames(m map[string]Function) []string {
-	keys := make(map[string]any, len(m))
-	for k := range m {
-		keys[k] = nil
-	}
-	return sortedKeys(keys)
+	return slices.Sorted(maps.Keys(m))
 }
 
 func between(lo, hi int) func(any) string {
@@ -139,7 +137,7 @@ func query(args map[string]any) Query {
 		q.Where = append(q.Where, Condition{Column: RowID, Op: OpEq, Value: id})
 	}
 	if w, ok := args["where"].(map[string]any); ok {
-		for _, k := range sortedKeys(w) {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			q.Where = append(q.Where, Condition{Column: k, Op: OpEq, Value: w[k]})
 		}
 	}

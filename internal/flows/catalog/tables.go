@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -220,7 +222,7 @@ func inferType(v any) ColumnType {
 // the table's new columns).
 func (t *Table) Values(values map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(values))
-	for _, name := range sortedKeys(values) {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
 		v := values[name]
 		col, ok := t.Column(name)
 		if !ok {

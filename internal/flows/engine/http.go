@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -80,7 +81,7 @@ func (x *execution) callHTTP(ctx context.Context, h *dsl.HTTPCall, in any, env *
 			return nil, faultf(ErrValidation, 400, "Invalid query", "query must be an object, not %s", typeName(v))
 		}
 		q := u.Query()
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			q.Set(k, toString(m[k]))
 		}
 		u.RawQuery = q.Encode()
@@ -93,15 +94,6 @@ func (x *execution) callHTTP(ctx context.Context, h *dsl.HTTPCall, in any, env *
 		req.body, req.hasBody = v, true
 	}
 	return x.send(ctx, req, in, env)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // endpointURL evaluates an endpoint: a runtime expression, or a URI

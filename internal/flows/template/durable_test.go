@@ -2,7 +2,6 @@ package template_test
 
 import (
 	"context"
-	"crypto/rand"
 	"slices"
 	"testing"
 	"time"
@@ -10,15 +9,14 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-ispm/vigil/internal/connection"
-	"github.com/vigil-ispm/vigil/internal/connector"
+	"github.com/vigil-ispm/vigil/internal/connector/connectortest"
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
-	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/okta/oktatest"
 	"github.com/vigil-ispm/vigil/internal/queue"
-	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -31,16 +29,8 @@ import (
 func TestTemplateRunsDurably(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		key := make([]byte, 32)
-		rand.Read(key)
-		box, _ := secret.New(key)
-		client := netguard.NewClient(netguard.Config{Allow: loopback})
-		conns := connection.New(st, box, connection.Config{Client: client, Allow: loopback})
-		cat := catalog.New()
-		if err := connector.New(connector.Config{Connections: conns, Client: client}).Register(cat); err != nil {
-			t.Fatal(err)
-		}
-		svc := flows.New(st, box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: conns}, HTTPClient: client})
+		env := connectortest.NewFlows(t, st)
+		svc, conns := env.Service, env.Conns
 		workers := river.NewWorkers()
 		svc.Register(workers)
 		q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 20 * time.Millisecond,
@@ -49,14 +39,7 @@ func TestTemplateRunsDurably(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc.SetQueue(q)
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			q.Stop(sctx)
-		})
+		queuetest.Start(t, q)
 
 		ok := oktatest.New(t)
 		unused := ok.AddUser(oktatest.User{Login: "ali.lesch@example.com"})
@@ -126,10 +109,7 @@ func TestTemplateRunsDurably(t *testing.T) {
 			t.Errorf("unknown product: %s %q %v", ex.Status, ex.Result, ex.Error)
 		}
 
-		var got []string
-		for _, r := range ok.Requests() {
-			got = append(got, r.Method+" "+r.Path)
-		}
+		got := ok.Calls()
 		want := []string{"POST /api/v1/users/" + unused.ID + "/lifecycle/suspend", "PUT /api/v1/groups/" + oktaGroupID + "/users/" + noMFA.ID}
 		if !slices.Equal(got, want) {
 			t.Errorf("Okta received %q, want exactly %q", got, want)

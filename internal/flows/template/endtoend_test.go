@@ -41,10 +41,7 @@ func TestRoutingToOkta(t *testing.T) {
 			}
 		}
 	}
-	var got []string
-	for _, r := range ok.Requests() {
-		got = append(got, r.Method+" "+r.Path)
-	}
+	got := ok.Calls()
 	want := []string{"POST /api/v1/users/" + unused.ID + "/lifecycle/suspend", "PUT /api/v1/groups/" + oktaGroupID + "/users/" + noMFA.ID}
 	if !slices.Equal(got, want) {
 		t.Errorf("Okta received %q, want exactly %q", got, want)

@@ -2,7 +2,6 @@ package template_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +19,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/netguard"
-	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -61,9 +60,7 @@ type env struct {
 func newEnv(t *testing.T, vars map[string]string) *env {
 	t.Helper()
 	st := storetest.SQLite(t)
-	key := make([]byte, 32)
-	rand.Read(key)
-	box, _ := secret.New(key)
+	box := secrettest.Box(t)
 	client := netguard.NewClient(netguard.Config{Allow: loopback})
 	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	conns := connection.New(st, box, connection.Config{Client: client, Allow: loopback, Now: func() time.Time { return testNow }, Sleep: noSleep})

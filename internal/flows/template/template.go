@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -349,7 +350,7 @@ const maxValueLen = 200
 // with characters outside letters, digits, spaces and _ . : @ # / + = , -,
 // is an error naming it.
 func (t *Template) Render(vars map[string]string) (*Rendered, error) {
-	for _, k := range sortedKeys(vars) {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if !slices.ContainsFunc(t.Variables, func(v Variable) bool { return v.Name == k }) {
 			names := make([]string, len(t.Variables))
 			for i, v := range t.Variables {
@@ -377,15 +378,6 @@ func substitute(src []byte, vars map[string]string) []byte {
 	return placeholder.ReplaceAllFunc(src, func(m []byte) []byte {
 		return []byte(vars[string(placeholder.FindSubmatch(m)[1])])
 	})
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Installer creates a folder with the flows and tables of a rendered

@@ -87,12 +87,7 @@ var sharedKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.Gen
 
 // New starts a fake whose only user is the super admin Admin; it is closed
 // when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts a fake whose only user is the super admin Admin; the
 // caller closes it.
@@ -195,13 +190,7 @@ func (s *Server) RevokeTokens() {
 
 // APIRequests returns the requests made to the Directory API.
 func (s *Server) APIRequests() []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if strings.HasPrefix(r.Path, "/admin/directory/v1/") {
-			out = append(out, r)
-		}
-	}
-	return out
+	return s.RequestsUnder("/admin/directory/v1/")
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

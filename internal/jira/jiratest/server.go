@@ -56,12 +56,7 @@ type Server struct {
 
 // New starts a fake with project SEC (issue types Task, Bug, Story) that is
 // closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts a fake with project SEC (issue types Task, Bug, Story);
 // the caller closes it.

@@ -58,12 +58,7 @@ type Server struct {
 }
 
 // New starts a fake org that is closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts a fake org; the caller closes it.
 func NewServer() *Server {
@@ -141,6 +136,16 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// Calls returns each request received so far as "METHOD path", in order:
+// what a test compares with the calls it expects.
+func (s *Server) Calls() []string {
+	var out []string
+	for _, r := range s.Requests() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
 // ResetRequests forgets the requests received so far.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
@@ -176,12 +181,7 @@ func (s *Server) AddUser(u User) User {
 
 // User returns the current state of a user.
 func (s *Server) User(id string) (User, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if u := s.user(id); u != nil {
-		return *u, true
-	}
-	return User{}, false
+	return vendorfake.Lookup(&s.mu, func() *User { return s.user(id) })
 }
 
 func (s *Server) user(idOrLogin string) *User {

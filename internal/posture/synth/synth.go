@@ -15,6 +15,8 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -86,6 +88,23 @@ func Snapshot(n int, seed int64, now time.Time) *graph.Snapshot {
 // snapshot file.
 func WriteSnapshot(w io.Writer, n int, seed int64, now time.Time) error {
 	return graph.WriteSnapshot(w, Snapshot(n, seed, now))
+}
+
+// WriteSnapshotFile generates an organization and writes it as a snapshot
+// file at path, making path's directory when it is missing.
+func WriteSnapshotFile(path string, n int, seed int64, now time.Time) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := WriteSnapshot(f, n, seed, now); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Domain is the email domain of a generated organization's people.

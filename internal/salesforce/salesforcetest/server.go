@@ -33,19 +33,9 @@ const (
 // Request is one request the fake received.
 type Request = vendorfake.Request
 
-// User is a user as the fake stores it.
-type User struct {
-	ID                     string
-	Username               string
-	Email                  string
-	Name                   string
-	IsActive               bool
-	LastLoginDate          time.Time
-	ProfileName            string
-	UserType               string // default "Standard"
-	LastPasswordChangeDate time.Time
-	CreatedDate            time.Time
-}
+// User is a user as the fake stores it: the record the client reads. A
+// UserType left empty is stored as "Standard".
+type User = salesforce.User
 
 // PermissionSet is a permission set. One owned by a profile applies to every
 // user with that profile, as in Salesforce.
@@ -79,12 +69,7 @@ type locator struct {
 }
 
 // New starts an empty fake that is closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts an empty fake; the caller closes it.
 func NewServer() *Server {
@@ -118,12 +103,7 @@ func (s *Server) AddUser(u User) {
 
 // User returns a copy of the stored user.
 func (s *Server) User(id string) (User, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if u := s.user(id); u != nil {
-		return *u, true
-	}
-	return User{}, false
+	return vendorfake.Lookup(&s.mu, func() *User { return s.user(id) })
 }
 
 // AddPermissionSet adds a permission set.
@@ -186,13 +166,7 @@ func (s *Server) ExpireSessions() {
 
 // APIRequests returns the requests made to /services/data.
 func (s *Server) APIRequests() []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if strings.HasPrefix(r.Path, "/services/data/") {
-			out = append(out, r)
-		}
-	}
-	return out
+	return s.RequestsUnder("/services/data/")
 }
 
 var versionPath = regexp.MustCompile(`^/services/data/v(\d+)\.0(/.*)$`)

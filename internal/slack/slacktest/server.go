@@ -60,12 +60,7 @@ type Server struct {
 
 // New starts a fake with channels #alerts (the bot is a member) and
 // #private (it is not) that is closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := NewServer()
-	t.Cleanup(s.Close)
-	return s
-}
+func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts a fake with channels #alerts (the bot is a member) and
 // #private (it is not); the caller closes it.
