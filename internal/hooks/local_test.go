@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -25,7 +26,7 @@ func newLocal(t *testing.T, st *store.Store, n int, cfg Config) (svc *Service, w
 	t.Helper()
 	cfg.Client = netguard.NewClient(netguard.Config{Allow: loopback})
 	cfg.Allow = loopback
-	svc = New(st, newBox(t), cfg)
+	svc = New(st, secrettest.Box(t), cfg)
 	ins, err := queue.New(st, queue.Config{})
 	if err != nil {
 		t.Fatal(err)
