@@ -25,12 +25,16 @@ import (
 // 70 %, Salesforce 25 %, AWS 10 %, plus service accounts and leftovers).
 const accountsPerPerson = 2.86
 
+// userHZ is how many cpuTicks make a second on Linux.
+const userHZ = 100
+
 // runScan measures snapshot scans in a `vigil serve` process of its own,
 // as a user's scheduled or API-started scan runs: a synthetic organization
 // of about ScanAccounts accounts (every issue title planted), scanned once
 // (every issue new) and again (nothing changed). It reports each scan's
 // duration as the scan records it and the server's peak resident memory
-// (VmHWM), which includes its start-up.
+// (VmHWM), which includes its start-up, and the server's CPU time over
+// each scan.
 func runScan(ctx context.Context, cfg Config) (Result, error) {
 	dir, err := serveDir(cfg, "scan")
 	if err != nil {
@@ -50,7 +54,16 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 	c := &apiClient{base: srv.url, token: token, c: newClient(1)}
 	defer c.c.CloseIdleConnections()
 
+	pid := srv.cmd.Process.Pid
+	cpu0, err := cpuTicks(pid)
+	if err != nil {
+		return Result{}, err
+	}
 	first, err := c.scan(ctx, name, "first scan", cfg.Progress)
+	if err != nil {
+		return Result{}, err
+	}
+	cpu1, err := cpuTicks(pid)
 	if err != nil {
 		return Result{}, err
 	}
@@ -61,11 +74,15 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	cpu2, err := cpuTicks(pid)
+	if err != nil {
+		return Result{}, err
+	}
 	if again.Status != source.ScanOK || again.Issues.Unchanged != first.Issues.Opened {
 		return Result{}, fmt.Errorf("the rescan ended %s (%s) with %d issues unchanged, want %d", again.Status, again.Error,
 			again.Issues.Unchanged, first.Issues.Opened)
 	}
-	peak, err := procStatusMiB(srv.cmd.Process.Pid, "VmHWM:")
+	peak, err := procStatusMiB(pid, "VmHWM:")
 	if err != nil {
 		return Result{}, err
 	}
@@ -74,7 +91,14 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 		"issues":        float64(first.Issues.Opened),
 		"firstSeconds":  first.FinishedAt.Sub(first.StartedAt).Seconds(),
 		"rescanSeconds": again.FinishedAt.Sub(again.StartedAt).Seconds(),
-		"peakRSSMiB":    peak,
+		// The server's CPU time over each scan and the time each spent
+		// writing in its transaction: on a shared machine these move less
+		// with the load than the seconds do.
+		"firstCPUSeconds":   float64(cpu1-cpu0) / userHZ,
+		"rescanCPUSeconds":  float64(cpu2-cpu1) / userHZ,
+		"firstSaveSeconds":  first.Timing.Save.Seconds(),
+		"rescanSaveSeconds": again.Timing.Save.Seconds(),
+		"peakRSSMiB":        peak,
 	}, Note: "vigil serve, snapshot source, scans started by the API"}, nil
 }
 
