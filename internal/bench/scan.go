@@ -59,7 +59,7 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	first, err := c.scan(ctx, name, "first scan", cfg.Progress)
+	first, firstPoll, err := c.scan(ctx, name, "first scan", cfg.Progress)
 	if err != nil {
 		return Result{}, err
 	}
@@ -70,7 +70,7 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 	if first.Status != source.ScanOK || first.Issues.Opened == 0 {
 		return Result{}, fmt.Errorf("the first scan ended %s (%s) with %d issues opened", first.Status, first.Error, first.Issues.Opened)
 	}
-	again, err := c.scan(ctx, name, "rescan", cfg.Progress)
+	again, againPoll, err := c.scan(ctx, name, "rescan", cfg.Progress)
 	if err != nil {
 		return Result{}, err
 	}
@@ -98,7 +98,11 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 		"rescanCPUSeconds":  float64(cpu2-cpu1) / userHZ,
 		"firstSaveSeconds":  first.Timing.Save.Seconds(),
 		"rescanSaveSeconds": again.Timing.Save.Seconds(),
-		"peakRSSMiB":        peak,
+		// The slowest answer to GET /api/v1/scans while each scan ran:
+		// how long the scan kept a reader waiting.
+		"firstPollMaxMs":  firstPoll.Seconds() * 1000,
+		"rescanPollMaxMs": againPoll.Seconds() * 1000,
+		"peakRSSMiB":      peak,
 	}, Note: "vigil serve, snapshot source, scans started by the API"}, nil
 }
 
@@ -191,11 +195,12 @@ func (c *apiClient) latestScan(ctx context.Context) (*source.ScanResult, error) 
 	return list.Scans[0], nil
 }
 
-// scan starts a scan of the source name and waits for it to end.
-func (c *apiClient) scan(ctx context.Context, name, what string, progress io.Writer) (*source.ScanResult, error) {
+// scan starts a scan of the source name and waits for it to end. It
+// returns the scan and the longest its list took to answer meanwhile.
+func (c *apiClient) scan(ctx context.Context, name, what string, progress io.Writer) (*source.ScanResult, time.Duration, error) {
 	prev, err := c.latestScan(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
@@ -207,26 +212,29 @@ func (c *apiClient) scan(ctx context.Context, name, what string, progress io.Wri
 			Duplicate bool `json:"duplicate"`
 		}
 		if err := c.do(ctx, http.MethodPost, "/api/v1/scans", map[string]any{"sources": []string{name}}, &queued); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if !queued.Duplicate {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the %s was not queued: %w", what, ctx.Err())
+			return nil, 0, fmt.Errorf("the %s was not queued: %w", what, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	start, last := time.Now(), time.Now()
+	var slowest time.Duration
 	for {
+		asked := time.Now()
 		s, err := c.latestScan(ctx)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		slowest = max(slowest, time.Since(asked))
 		if s != nil && (prev == nil || s.ID != prev.ID) && s.Status != source.ScanRunning {
 			fmt.Fprintf(progress, "  %-13s %s: %d accounts in %.1fs\n", "scan", what, s.Accounts, s.FinishedAt.Sub(s.StartedAt).Seconds())
-			return s, nil
+			return s, slowest, nil
 		}
 		if time.Since(last) >= time.Second {
 			fmt.Fprintf(progress, "  %-13s %s running, %.0fs\n", "scan", what, time.Since(start).Seconds())
@@ -234,7 +242,7 @@ func (c *apiClient) scan(ctx context.Context, name, what string, progress io.Wri
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the %s did not end: %w", what, ctx.Err())
+			return nil, 0, fmt.Errorf("the %s did not end: %w", what, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
