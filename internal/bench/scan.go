@@ -98,6 +98,10 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 		"rescanCPUSeconds":  float64(cpu2-cpu1) / userHZ,
 		"firstSaveSeconds":  first.Timing.Save.Seconds(),
 		"rescanSaveSeconds": again.Timing.Save.Seconds(),
+		// What a rescan must do again however little changed: read the
+		// source, build the graph and run every detection.
+		"rescanReadSeconds":   again.Timing.Read.Seconds(),
+		"rescanDetectSeconds": (again.Timing.Graph + again.Timing.Detect).Seconds(),
 		// The slowest answer to GET /api/v1/scans while each scan ran:
 		// how long the scan kept a reader waiting.
 		"firstPollMaxMs":  firstPoll.Seconds() * 1000,
