@@ -183,9 +183,14 @@ func (s *Service) TokenUser(ctx context.Context, raw string) (*User, *Token, err
 	if u.Disabled {
 		return nil, nil, ErrUnknownToken
 	}
-	if _, err := s.st.TouchAPIToken(ctx, row.ID, now, now.Add(-touchInterval)); err != nil {
-		// Losing a last-used time is not worth failing the request.
-		s.log.Warn("could not record API token use", "token_id", row.ID, "error", err)
+	// Only a stale last-used time is written: on SQLite every write waits
+	// for the one writer, a scan's transaction included, and a request
+	// that only reads must not wait for it to record a time it has.
+	if row.LastUsedAt.Before(now.Add(-touchInterval)) {
+		if _, err := s.st.TouchAPIToken(ctx, row.ID, now, now.Add(-touchInterval)); err != nil {
+			// Losing a last-used time is not worth failing the request.
+			s.log.Warn("could not record API token use", "token_id", row.ID, "error", err)
+		}
 	}
 	t := tokenFromRow(row)
 	t.UserName = u.Name

@@ -25,12 +25,16 @@ import (
 // 70 %, Salesforce 25 %, AWS 10 %, plus service accounts and leftovers).
 const accountsPerPerson = 2.86
 
+// userHZ is how many cpuTicks make a second on Linux.
+const userHZ = 100
+
 // runScan measures snapshot scans in a `vigil serve` process of its own,
 // as a user's scheduled or API-started scan runs: a synthetic organization
 // of about ScanAccounts accounts (every issue title planted), scanned once
 // (every issue new) and again (nothing changed). It reports each scan's
 // duration as the scan records it and the server's peak resident memory
-// (VmHWM), which includes its start-up.
+// (VmHWM), which includes its start-up, and the server's CPU time over
+// each scan.
 func runScan(ctx context.Context, cfg Config) (Result, error) {
 	dir, err := serveDir(cfg, "scan")
 	if err != nil {
@@ -50,14 +54,27 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 	c := &apiClient{base: srv.url, token: token, c: newClient(1)}
 	defer c.c.CloseIdleConnections()
 
-	first, err := c.scan(ctx, name, "first scan", cfg.Progress)
+	pid := srv.cmd.Process.Pid
+	cpu0, err := cpuTicks(pid)
+	if err != nil {
+		return Result{}, err
+	}
+	first, firstPoll, err := c.scan(ctx, name, "first scan", cfg.Progress)
+	if err != nil {
+		return Result{}, err
+	}
+	cpu1, err := cpuTicks(pid)
 	if err != nil {
 		return Result{}, err
 	}
 	if first.Status != source.ScanOK || first.Issues.Opened == 0 {
 		return Result{}, fmt.Errorf("the first scan ended %s (%s) with %d issues opened", first.Status, first.Error, first.Issues.Opened)
 	}
-	again, err := c.scan(ctx, name, "rescan", cfg.Progress)
+	again, againPoll, err := c.scan(ctx, name, "rescan", cfg.Progress)
+	if err != nil {
+		return Result{}, err
+	}
+	cpu2, err := cpuTicks(pid)
 	if err != nil {
 		return Result{}, err
 	}
@@ -65,7 +82,7 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("the rescan ended %s (%s) with %d issues unchanged, want %d", again.Status, again.Error,
 			again.Issues.Unchanged, first.Issues.Opened)
 	}
-	peak, err := procStatusMiB(srv.cmd.Process.Pid, "VmHWM:")
+	peak, err := procStatusMiB(pid, "VmHWM:")
 	if err != nil {
 		return Result{}, err
 	}
@@ -74,7 +91,22 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 		"issues":        float64(first.Issues.Opened),
 		"firstSeconds":  first.FinishedAt.Sub(first.StartedAt).Seconds(),
 		"rescanSeconds": again.FinishedAt.Sub(again.StartedAt).Seconds(),
-		"peakRSSMiB":    peak,
+		// The server's CPU time over each scan and the time each spent
+		// writing in its transaction: on a shared machine these move less
+		// with the load than the seconds do.
+		"firstCPUSeconds":   float64(cpu1-cpu0) / userHZ,
+		"rescanCPUSeconds":  float64(cpu2-cpu1) / userHZ,
+		"firstSaveSeconds":  first.Timing.Save.Seconds(),
+		"rescanSaveSeconds": again.Timing.Save.Seconds(),
+		// What a rescan must do again however little changed: read the
+		// source, build the graph and run every detection.
+		"rescanReadSeconds":   again.Timing.Read.Seconds(),
+		"rescanDetectSeconds": (again.Timing.Graph + again.Timing.Detect).Seconds(),
+		// The slowest answer to GET /api/v1/scans while each scan ran:
+		// how long the scan kept a reader waiting.
+		"firstPollMaxMs":  firstPoll.Seconds() * 1000,
+		"rescanPollMaxMs": againPoll.Seconds() * 1000,
+		"peakRSSMiB":      peak,
 	}, Note: "vigil serve, snapshot source, scans started by the API"}, nil
 }
 
@@ -167,11 +199,12 @@ func (c *apiClient) latestScan(ctx context.Context) (*source.ScanResult, error) 
 	return list.Scans[0], nil
 }
 
-// scan starts a scan of the source name and waits for it to end.
-func (c *apiClient) scan(ctx context.Context, name, what string, progress io.Writer) (*source.ScanResult, error) {
+// scan starts a scan of the source name and waits for it to end. It
+// returns the scan and the longest its list took to answer meanwhile.
+func (c *apiClient) scan(ctx context.Context, name, what string, progress io.Writer) (*source.ScanResult, time.Duration, error) {
 	prev, err := c.latestScan(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
@@ -183,26 +216,29 @@ func (c *apiClient) scan(ctx context.Context, name, what string, progress io.Wri
 			Duplicate bool `json:"duplicate"`
 		}
 		if err := c.do(ctx, http.MethodPost, "/api/v1/scans", map[string]any{"sources": []string{name}}, &queued); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if !queued.Duplicate {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the %s was not queued: %w", what, ctx.Err())
+			return nil, 0, fmt.Errorf("the %s was not queued: %w", what, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	start, last := time.Now(), time.Now()
+	var slowest time.Duration
 	for {
+		asked := time.Now()
 		s, err := c.latestScan(ctx)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		slowest = max(slowest, time.Since(asked))
 		if s != nil && (prev == nil || s.ID != prev.ID) && s.Status != source.ScanRunning {
 			fmt.Fprintf(progress, "  %-13s %s: %d accounts in %.1fs\n", "scan", what, s.Accounts, s.FinishedAt.Sub(s.StartedAt).Seconds())
-			return s, nil
+			return s, slowest, nil
 		}
 		if time.Since(last) >= time.Second {
 			fmt.Fprintf(progress, "  %-13s %s running, %.0fs\n", "scan", what, time.Since(start).Seconds())
@@ -210,7 +246,7 @@ func (c *apiClient) scan(ctx context.Context, name, what string, progress io.Wri
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("the %s did not end: %w", what, ctx.Err())
+			return nil, 0, fmt.Errorf("the %s did not end: %w", what, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -210,7 +210,12 @@ const personIssues = `((SELECT COUNT(*) FROM vigil_posture_issue i WHERE i.entit
 // accountIssues counts the open issues of account a.
 const accountIssues = `(SELECT COUNT(*) FROM vigil_posture_issue i WHERE i.entity_key = a.entity_key AND i.status = 'open')`
 
-const identityPersonCols = `p.id, p.entity_key, p.email, p.display_name, p.status, p.accounts, p.last_login, p.scanned_at, ` + personIssues
+// inventoryScannedAt is the time of the scan the inventory is as of
+// (migration 0250 keeps it once); before that, each row's own.
+const inventoryScannedAt = `COALESCE((SELECT v.scanned_at FROM vigil_identity_inventory v WHERE v.id = 1), %s.scanned_at)`
+
+var identityPersonCols = `p.id, p.entity_key, p.email, p.display_name, p.status, p.accounts, p.last_login, ` +
+	fmt.Sprintf(inventoryScannedAt, "p") + `, ` + personIssues
 
 func scanIdentityPerson(scan func(...any) error) (*IdentityPerson, error) {
 	var p IdentityPerson
@@ -276,9 +281,9 @@ func (q *Queries) IdentityPerson(ctx context.Context, id string) (*IdentityPerso
 	return p, err
 }
 
-const identityAccountCols = `a.id, COALESCE(a.person_id, ''), a.entity_key, a.source, a.product, a.tenant, a.id_in_service, a.login,
+var identityAccountCols = `a.id, COALESCE(a.person_id, ''), a.entity_key, a.source, a.product, a.tenant, a.id_in_service, a.login,
 	a.email, a.display_name, a.status, a.kind, a.privilege, a.privilege_reasons, a.mfa, a.mfa_factors, a.root, a.created_at,
-	a.last_login, a.password_changed, a.credentials, a.scanned_at, COALESCE(p.display_name, ''), ` + accountIssues
+	a.last_login, a.password_changed, a.credentials, ` + fmt.Sprintf(inventoryScannedAt, "a") + `, COALESCE(p.display_name, ''), ` + accountIssues
 
 // IdentityAccounts returns one page of the accounts f selects, by source
 // and name, and how many it selects in all.
@@ -318,36 +323,6 @@ func (q *Queries) IdentityAccounts(ctx context.Context, f IdentityFilter) ([]*Id
 			return nil
 		})
 	return out, total, err
-}
-
-// ReplaceIdentities replaces the inventory with people and accounts, in
-// one statement per row; call it in the scan's transaction.
-func (q *Queries) ReplaceIdentities(ctx context.Context, people []*IdentityPerson, accounts []*IdentityAccount) error {
-	if _, err := q.c.exec(ctx, `DELETE FROM vigil_identity_account`); err != nil {
-		return err
-	}
-	if _, err := q.c.exec(ctx, `DELETE FROM vigil_identity_person`); err != nil {
-		return err
-	}
-	for _, p := range people {
-		if _, err := q.c.exec(ctx, `INSERT INTO vigil_identity_person (id, entity_key, email, display_name, status, accounts,
-			last_login, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			p.ID, p.EntityKey, p.Email, p.DisplayName, p.Status, p.Accounts, p.LastLogin, p.ScannedAt); err != nil {
-			return fmt.Errorf("store person %s: %w", p.ID, err)
-		}
-	}
-	for _, a := range accounts {
-		if _, err := q.c.exec(ctx, `INSERT INTO vigil_identity_account (id, person_id, entity_key, source, product, tenant,
-			id_in_service, login, email, display_name, status, kind, privilege, privilege_reasons, mfa, mfa_factors, root,
-			created_at, last_login, password_changed, credentials, scanned_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-			a.ID, nullString(a.PersonID), a.EntityKey, a.Source, a.Product, a.Tenant, a.IDInService, a.Login, a.Email,
-			a.DisplayName, a.Status, a.Kind, a.Privilege, a.PrivilegeReasons, a.MFA, a.MFAFactors, a.Root, a.CreatedAt,
-			a.LastLogin, a.PasswordChanged, a.Credentials, a.ScannedAt); err != nil {
-			return fmt.Errorf("store account %s: %w", a.ID, err)
-		}
-	}
-	return nil
 }
 
 // IdentityIssue is an issue of a person or of one of their accounts, as

@@ -41,9 +41,12 @@ type PostureIssue struct {
 	UpdatedAt       time.Time
 }
 
-const postureIssueCols = `id, fingerprint, title, category, severity, severity_rank, entity_type, entity_key, entity_name,
-	entity_login, product, tenant, source_id, scope, deps, status, present, snoozed_until, data, data_hash,
-	first_detected_at, detected_at, last_seen_at, resolved_at, created_at, updated_at`
+// postureIssueColList is postureIssueCols on one line, for a list of names.
+const postureIssueColList = `id, fingerprint, title, category, severity, severity_rank, entity_type, entity_key, entity_name, ` +
+	`entity_login, product, tenant, source_id, scope, deps, status, present, snoozed_until, data, data_hash, ` +
+	`first_detected_at, detected_at, last_seen_at, resolved_at, created_at, updated_at`
+
+const postureIssueCols = postureIssueColList
 
 func scanPostureIssue(scan func(...any) error) (*PostureIssue, error) {
 	var i PostureIssue
@@ -66,6 +69,17 @@ func (q *Queries) InsertPostureIssue(ctx context.Context, i *PostureIssue) error
 		i.EntityLogin, i.Product, i.Tenant, i.SourceID, i.Scope, i.DepsJSON, i.Status, i.Present, i.SnoozedUntil,
 		i.DataJSON, i.DataHash, i.FirstDetectedAt, i.DetectedAt, i.LastSeenAt, i.ResolvedAt, i.CreatedAt, i.UpdatedAt)
 	return err
+}
+
+// InsertPostureIssues inserts new issues many to a statement, as a scan
+// that finds thousands at once does; a known fingerprint gives ErrConflict.
+func (q *Queries) InsertPostureIssues(ctx context.Context, issues []*PostureIssue) error {
+	return q.insertRows(ctx, "vigil_posture_issue", strings.Split(postureIssueColList, ", "), len(issues), func(k int) []any {
+		i := issues[k]
+		return []any{i.ID, i.Fingerprint, i.Title, i.Category, i.Severity, i.SeverityRank, i.EntityType, i.EntityKey, i.EntityName,
+			i.EntityLogin, i.Product, i.Tenant, i.SourceID, i.Scope, i.DepsJSON, i.Status, i.Present, i.SnoozedUntil,
+			i.DataJSON, i.DataHash, i.FirstDetectedAt, i.DetectedAt, i.LastSeenAt, i.ResolvedAt, i.CreatedAt, i.UpdatedAt}
+	}, "")
 }
 
 // UpdatePostureIssue writes every mutable column of i (all but id,
@@ -416,6 +430,15 @@ type PostureIssueChange struct {
 	To      string
 	Reason  string
 	ScanID  string
+}
+
+// InsertPostureIssueChanges records transitions many to a statement.
+func (q *Queries) InsertPostureIssueChanges(ctx context.Context, changes []*PostureIssueChange) error {
+	cols := []string{"id", "issue_id", "at", "actor", "action", "from_status", "to_status", "reason", "scan_id"}
+	return q.insertRows(ctx, "vigil_posture_issue_history", cols, len(changes), func(k int) []any {
+		c := changes[k]
+		return []any{c.ID, c.IssueID, c.At, c.Actor, c.Action, c.From, c.To, c.Reason, c.ScanID}
+	}, "")
 }
 
 // InsertPostureIssueChange records a transition.

@@ -99,6 +99,7 @@ func (s *Service) Reconcile(ctx context.Context, tx *store.Tx, scan Scan) (Summa
 		byFP[r.Fingerprint] = r
 	}
 	note := Note{By: ByScan}
+	w := &writes{}
 	found := make(map[string]bool, len(scan.Findings))
 	for i := range scan.Findings {
 		f := &scan.Findings[i]
@@ -107,7 +108,7 @@ func (s *Service) Reconcile(ctx context.Context, tx *store.Tx, scan Scan) (Summa
 			continue
 		}
 		found[f.Fingerprint] = true
-		c, err := s.upsert(ctx, tx, byFP[f.Fingerprint], f, sourceID, scan.ID, note, at)
+		c, err := s.upsert(ctx, tx, w, byFP[f.Fingerprint], f, sourceID, note, at)
 		if err != nil {
 			return sum, err
 		}
@@ -117,11 +118,14 @@ func (s *Service) Reconcile(ctx context.Context, tx *store.Tx, scan Scan) (Summa
 		if _, ours := scan.Scopes[r.Scope]; !ours || found[r.Fingerprint] {
 			continue
 		}
-		c, err := s.missing(ctx, tx, r, scan, note, at)
+		c, err := s.missing(ctx, tx, w, r, scan, note, at)
 		if err != nil {
 			return sum, err
 		}
 		sum.count(r.Title, c)
+	}
+	if err := s.flush(ctx, tx, w, scan.ID, at); err != nil {
+		return sum, err
 	}
 	for scope := range scan.Scopes {
 		if err := tx.TouchPostureIssues(ctx, scope, at); err != nil {
@@ -134,9 +138,57 @@ func (s *Service) Reconcile(ctx context.Context, tx *store.Tx, scan Scan) (Summa
 	return sum, nil
 }
 
+// writes are what a reconciliation writes many rows at a time, after it
+// has gone through every finding: the issues it creates, then the history
+// of every transition and its event, in the order the transitions were
+// made. A scan that opens thousands of issues wrote them one statement
+// each, and on SQLite most of that time went to preparing statements.
+type writes struct {
+	created []*store.PostureIssue
+	changes []transition
+}
+
+// transition is a change of an issue's status that a scan made.
+type transition struct {
+	r      *store.PostureIssue
+	action string
+	from   Status
+	note   Note
+}
+
+func (w *writes) record(r *store.PostureIssue, action string, from Status, note Note) {
+	w.changes = append(w.changes, transition{r: r, action: action, from: from, note: note})
+}
+
+// flush writes w in tx: the new issues, the history and, one by one, the
+// events, as record would have for each transition in turn.
+func (s *Service) flush(ctx context.Context, tx *store.Tx, w *writes, scanID string, at time.Time) error {
+	if err := tx.InsertPostureIssues(ctx, w.created); err != nil {
+		return fmt.Errorf("create %d issues: %w", len(w.created), err)
+	}
+	history := make([]*store.PostureIssueChange, len(w.changes))
+	for i, c := range w.changes {
+		history[i] = &store.PostureIssueChange{ID: s.changeID(at), IssueID: c.r.ID, At: at, Actor: c.note.By, Action: c.action,
+			From: string(c.from), To: c.r.Status, Reason: c.note.Why, ScanID: scanID}
+	}
+	if err := tx.InsertPostureIssueChanges(ctx, history); err != nil {
+		return fmt.Errorf("record the history of %d issues: %w", len(history), err)
+	}
+	for _, c := range w.changes {
+		d, err := s.data(ctx, c.r)
+		if err != nil {
+			return err
+		}
+		if err := s.publish(ctx, tx, eventType(c.action, Status(c.r.Status)), d, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // upsert creates the issue of a finding, or refreshes the existing one
 // and reopens it if it was resolved.
-func (s *Service) upsert(ctx context.Context, tx *store.Tx, r *store.PostureIssue, f *detect.Finding, sourceID, scanID string, note Note, at time.Time) (TitleCounts, error) {
+func (s *Service) upsert(ctx context.Context, tx *store.Tx, w *writes, r *store.PostureIssue, f *detect.Finding, sourceID string, note Note, at time.Time) (TitleCounts, error) {
 	d := eventData(f)
 	data, hash, err := encodeData(&d)
 	if err != nil {
@@ -153,10 +205,9 @@ func (s *Service) upsert(ctx context.Context, tx *store.Tx, r *store.PostureIssu
 			Status: string(StatusOpen), Present: true, FirstDetectedAt: at, DetectedAt: at, CreatedAt: at,
 		}
 		fill(r, f, e, sourceID, string(depsJSON), data, hash, at)
-		if err := tx.InsertPostureIssue(ctx, r); err != nil {
-			return TitleCounts{}, fmt.Errorf("create issue %q on %s: %w", f.Title, e.IdentifierInService, err)
-		}
-		return TitleCounts{Opened: 1}, s.record(ctx, tx, r, ActionCreated, "", note, scanID, at)
+		w.created = append(w.created, r)
+		w.record(r, ActionCreated, "", note)
+		return TitleCounts{Opened: 1}, nil
 	}
 	changed := r.DataHash != hash || !r.Present || r.Scope != f.Source || r.SourceID != sourceID || r.DepsJSON != string(depsJSON)
 	fill(r, f, e, sourceID, string(depsJSON), data, hash, at)
@@ -176,8 +227,8 @@ func (s *Service) upsert(ctx context.Context, tx *store.Tx, r *store.PostureIssu
 	if err := tx.UpdatePostureIssue(ctx, r); err != nil {
 		return TitleCounts{}, fmt.Errorf("reopen issue %s: %w", r.ID, err)
 	}
-	return TitleCounts{Reopened: 1}, s.record(ctx, tx, r, ActionReopened, StatusResolved,
-		Note{By: note.By, Why: "found again by a scan"}, scanID, at)
+	w.record(r, ActionReopened, StatusResolved, Note{By: note.By, Why: "found again by a scan"})
+	return TitleCounts{Reopened: 1}, nil
 }
 
 // fill copies a finding's details into a row.
@@ -208,7 +259,7 @@ func deps(f *detect.Finding) []string {
 }
 
 // missing handles an issue of a scanned scope that the scan did not find.
-func (s *Service) missing(ctx context.Context, tx *store.Tx, r *store.PostureIssue, scan Scan, note Note, at time.Time) (TitleCounts, error) {
+func (s *Service) missing(ctx context.Context, tx *store.Tx, w *writes, r *store.PostureIssue, scan Scan, note Note, at time.Time) (TitleCounts, error) {
 	from := Status(r.Status)
 	if !r.Present && (from == StatusResolved || from == StatusFalsePositive) {
 		return TitleCounts{}, nil
@@ -234,6 +285,6 @@ func (s *Service) missing(ctx context.Context, tx *store.Tx, r *store.PostureIss
 	if err := tx.UpdatePostureIssue(ctx, r); err != nil {
 		return TitleCounts{}, fmt.Errorf("resolve issue %s: %w", r.ID, err)
 	}
-	return TitleCounts{Resolved: 1}, s.record(ctx, tx, r, ActionResolved, from,
-		Note{By: note.By, Why: "no longer found by a scan"}, scan.ID, at)
+	w.record(r, ActionResolved, from, Note{By: note.By, Why: "no longer found by a scan"})
+	return TitleCounts{Resolved: 1}, nil
 }

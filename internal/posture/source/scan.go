@@ -316,6 +316,14 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 		people, accounts = inventory(g, now)
 		res.Timing.Detect = time.Since(start)
 	}
+	parts = nil
+	// The graph is built: a read the transaction does not store need not
+	// stay in memory beside the inventory while that is written.
+	for _, t := range targets {
+		if t.result != nil && !Kind(t.row.Kind).keepsCopy() {
+			t.result = nil
+		}
+	}
 
 	ok := 0
 	for _, sr := range res.Sources {
@@ -348,7 +356,7 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 			}
 		}
 		if len(scopes) > 0 {
-			if err := tx.ReplaceIdentities(ctx, people, accounts); err != nil {
+			if _, err := tx.SyncIdentities(ctx, people, accounts, now); err != nil {
 				return fmt.Errorf("store the identity inventory: %w", err)
 			}
 		}

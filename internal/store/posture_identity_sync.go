@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// IdentitySync counts what SyncIdentities wrote.
+type IdentitySync struct {
+	// Written are the rows inserted or changed, Deleted those removed;
+	// rows found unchanged are not written at all.
+	Written, Deleted int
+}
+
+// identityPersonWrite and identityAccountWrite are the columns a scan
+// writes, in the order personArgs and accountArgs give them.
+var (
+	identityPersonWrite = []string{"id", "entity_key", "email", "display_name", "status", "accounts", "last_login",
+		"scanned_at", "row_hash"}
+	identityAccountWrite = []string{"id", "person_id", "entity_key", "source", "product", "tenant", "id_in_service", "login",
+		"email", "display_name", "status", "kind", "privilege", "privilege_reasons", "mfa", "mfa_factors", "root",
+		"created_at", "last_login", "password_changed", "credentials", "scanned_at", "row_hash"}
+)
+
+// SyncIdentities makes the inventory hold exactly people and accounts, as
+// of the scan at scannedAt, and writes only the difference: rows whose
+// columns are as stored are left alone (a scan that finds nothing changed
+// writes one row), new and changed rows are written many to a statement,
+// and rows no longer found are deleted. A row's ScannedAt is ignored: the
+// time the inventory is as of is kept once and read back into every row.
+// Call it in the scan's transaction, so that identities and their issues
+// always come from the same scan.
+func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, accounts []*IdentityAccount, scannedAt time.Time) (IdentitySync, error) {
+	var sum IdentitySync
+	h := sha256.New()
+	personHash := func(i int) string { return rowHash(h, personArgs(people[i], scannedAt, "")) }
+	accountHash := func(i int) string { return rowHash(h, accountArgs(accounts[i], scannedAt, "")) }
+	personIDs := make([]string, len(people))
+	for i, p := range people {
+		personIDs[i] = p.ID
+	}
+	accountIDs := make([]string, len(accounts))
+	for i, a := range accounts {
+		accountIDs[i] = a.ID
+	}
+	writePeople, gonePeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
+	if err != nil {
+		return sum, fmt.Errorf("compare the stored people: %w", err)
+	}
+	writeAccounts, goneAccounts, err := q.identityDiff(ctx, "vigil_identity_account", accountIDs, accountHash)
+	if err != nil {
+		return sum, fmt.Errorf("compare the stored accounts: %w", err)
+	}
+	// People first and gone people last: an account names its person, and
+	// deleting a person deletes the accounts still naming it.
+	err = q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
+		return personArgs(people[i], scannedAt, personHash(i))
+	})
+	if err != nil {
+		return sum, fmt.Errorf("store people: %w", err)
+	}
+	err = q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
+		return accountArgs(accounts[i], scannedAt, accountHash(i))
+	})
+	if err != nil {
+		return sum, fmt.Errorf("store accounts: %w", err)
+	}
+	if err := q.deleteByID(ctx, "vigil_identity_account", goneAccounts); err != nil {
+		return sum, fmt.Errorf("delete accounts no longer found: %w", err)
+	}
+	if err := q.deleteByID(ctx, "vigil_identity_person", gonePeople); err != nil {
+		return sum, fmt.Errorf("delete people no longer found: %w", err)
+	}
+	if _, err := q.c.exec(ctx, `INSERT INTO vigil_identity_inventory (id, scanned_at) VALUES (1, $1)
+		ON CONFLICT (id) DO UPDATE SET scanned_at = excluded.scanned_at`, scannedAt); err != nil {
+		return sum, fmt.Errorf("store the inventory's scan time: %w", err)
+	}
+	sum.Written = len(writePeople) + len(writeAccounts)
+	sum.Deleted = len(gonePeople) + len(goneAccounts)
+	return sum, nil
+}
+
+// identityDiff compares the rows of table with the rows ids (by index) a
+// scan found: it returns the indexes of the rows to write (new, or whose
+// hash differs from the stored one) and the stored ids to delete. Only ids
+// and hashes are read, so that a scan holds one copy of the inventory.
+func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashOf func(i int) string) (write []int, gone []string, err error) {
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+	}
+	same := make([]bool, len(ids))
+	err = q.c.query(ctx, `SELECT id, row_hash FROM `+table, nil, func(r *sql.Rows) error {
+		var id, h string
+		if err := r.Scan(&id, &h); err != nil {
+			return err
+		}
+		i, ok := index[id]
+		if !ok {
+			gone = append(gone, id)
+			return nil
+		}
+		same[i] = h != "" && h == hashOf(i)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range ids {
+		if !same[i] {
+			write = append(write, i)
+		}
+	}
+	return write, gone, nil
+}
+
+// personArgs and accountArgs are a row's values in the order of
+// identityPersonWrite and identityAccountWrite.
+func personArgs(p *IdentityPerson, scannedAt time.Time, hash string) []any {
+	return []any{p.ID, p.EntityKey, p.Email, p.DisplayName, p.Status, p.Accounts, p.LastLogin, scannedAt, hash}
+}
+
+func accountArgs(a *IdentityAccount, scannedAt time.Time, hash string) []any {
+	return []any{a.ID, nullString(a.PersonID), a.EntityKey, a.Source, a.Product, a.Tenant, a.IDInService, a.Login, a.Email,
+		a.DisplayName, a.Status, a.Kind, a.Privilege, a.PrivilegeReasons, a.MFA, a.MFAFactors, a.Root, a.CreatedAt,
+		a.LastLogin, a.PasswordChanged, a.Credentials, scannedAt, hash}
+}
+
+// rowHash hashes a row's values but its last two (the scan time and the
+// hash itself), as the database would store them.
+func rowHash(h hash.Hash, args []any) string {
+	h.Reset()
+	var buf []byte
+	for _, v := range args[:len(args)-2] {
+		buf = buf[:0]
+		switch v := v.(type) {
+		case nil:
+			buf = append(buf, 0)
+		case string:
+			buf = append(buf, 's')
+			buf = strconv.AppendInt(buf, int64(len(v)), 10)
+			buf = append(buf, ':')
+			buf = append(buf, v...)
+		case int:
+			buf = strconv.AppendInt(append(buf, 'i'), int64(v), 10)
+		case bool:
+			buf = strconv.AppendBool(append(buf, 'b'), v)
+		case time.Time:
+			buf = append(buf, 't')
+			if !v.IsZero() {
+				buf = v.UTC().Truncate(time.Microsecond).AppendFormat(buf, timeFormat)
+			}
+		default:
+			panic(fmt.Sprintf("store: cannot hash a %T", v))
+		}
+		h.Write(append(buf, 0))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// bulkParams bounds the parameters of one multi-row statement, below
+// SQLite's limit of 32,766 and PostgreSQL's of 65,535.
+const bulkParams = 12_000
+
+// upsertRows writes the rows at indexes rows of table, inserting each or,
+// when its id exists, replacing its columns, many rows to a statement.
+func (q *Queries) upsertRows(ctx context.Context, table string, cols []string, rows []int, args func(i int) []any) error {
+	var set []string
+	for _, c := range cols[1:] {
+		set = append(set, c+" = excluded."+c)
+	}
+	return q.insertRows(ctx, table, cols, len(rows), func(k int) []any { return args(rows[k]) },
+		` ON CONFLICT (id) DO UPDATE SET `+strings.Join(set, ", "))
+}
+
+// insertRows inserts n rows into table, the kth with the values args(k)
+// in the order of cols, many rows to a statement that ends with tail.
+func (q *Queries) insertRows(ctx context.Context, table string, cols []string, n int, args func(k int) []any, tail string) error {
+	per := max(1, bulkParams/len(cols))
+	head := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `
+	var sb strings.Builder
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		sb.Reset()
+		sb.WriteString(head)
+		vals := make([]any, 0, (end-start)*len(cols))
+		for k := start; k < end; k++ {
+			if k > start {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('(')
+			for c := range cols {
+				if c > 0 {
+					sb.WriteString(", ")
+				}
+				sb.WriteString(q.mark(len(vals) + c + 1))
+			}
+			sb.WriteByte(')')
+			vals = append(vals, args(k)...)
+		}
+		sb.WriteString(tail)
+		if _, err := q.c.exec(ctx, sb.String(), vals...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mark is the placeholder of the nth parameter of a long statement.
+// SQLite takes "$n" for a name, and finding each name among thousands
+// made a statement's preparation and binding grow with the square of its
+// parameters; an anonymous "?" is bound by position alone.
+func (q *Queries) mark(n int) string {
+	if q.d == SQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
+}
+
+// deleteByID deletes the rows of table with these ids, many to a statement.
+func (q *Queries) deleteByID(ctx context.Context, table string, ids []string) error {
+	const per = 500
+	for start := 0; start < len(ids); start += per {
+		chunk := ids[start:min(start+per, len(ids))]
+		marks := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			marks[i] = q.mark(i + 1)
+			args[i] = id
+		}
+		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
