@@ -172,7 +172,17 @@ func TestRulesAndSlack(t *testing.T) {
 		if err := svc.Remove(ctx, real.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.Work(ctx, &river.Job[notifyArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 5}, Args: q.args[0]}); err != nil {
+		// The removed rule's own job, whatever order the rules were queued in.
+		var realArgs notifyArgs
+		for _, a := range q.args {
+			if a.AlertID == real.ID {
+				realArgs = a
+			}
+		}
+		if realArgs.AlertID == "" {
+			t.Fatalf("no notification was queued for rule %s", real.ID)
+		}
+		if err := w.Work(ctx, &river.Job[notifyArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 5}, Args: realArgs}); err != nil {
 			t.Errorf("the job of a removed rule: %v", err)
 		}
 		if len(sl.Messages()) != 1 {
