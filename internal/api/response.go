@@ -1,10 +1,8 @@
 package api
 
 import (
-	//IMPORTDEL
 	"errors"
 	"fmt"
-	//IMPORTDEL
 	"net/http"
 	"strconv"
 	"strings"

@@ -3,10 +3,8 @@ package auth
 import (
 	"github.com/vigil-ispm/vigil/internal/httpjson"
 
-	//IMPORTDEL
 	"errors"
 	"fmt"
-	//IMPORTDEL
 	"math"
 	"net/http"
 	"strconv"

@@ -4,7 +4,6 @@ import (
 	"github.com/vigil-ispm/vigil/internal/httpjson"
 
 	"context"
-	//IMPORTDEL
 	"errors"
 	"net/http"
 	"net/url"

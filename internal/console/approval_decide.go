@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // decideApproval serves POST /workflows/approvals/{id}/approve and
@@ -32,7 +33,7 @@ func (c *Console) decideApproval(w http.ResponseWriter, r *http.Request) {
 		flows.Decision{Approve: decision == "approve", User: u.Name, Role: string(u.Role), Comment: r.PostForm.Get("comment")})
 	switch {
 	case errors.Is(err, flows.ErrDecided), errors.Is(err, flows.ErrNotApprover), errors.Is(err, flows.ErrInvalid):
-		c.redirect(w, r, back, flashError, sentence(err.Error()))
+		c.redirect(w, r, back, flashError, httpjson.Sentence(err.Error()))
 		return
 	case err != nil:
 		c.fail(w, r, err, back)

@@ -1,6 +1,10 @@
 package console
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/vigil-ispm/vigil/internal/httpjson"
+)
 
 // checkConnection serves POST /workflows/connections/{name}/test: Test
 // connection, one harmless read call, its result as the next page's message.
@@ -19,5 +23,5 @@ func (c *Console) checkConnection(w http.ResponseWriter, r *http.Request) {
 	if !res.OK {
 		kind = flashError
 	}
-	c.redirect(w, r, "/workflows/connections", kind, name+": "+sentence(res.Message))
+	c.redirect(w, r, "/workflows/connections", kind, name+": "+httpjson.Sentence(res.Message))
 }

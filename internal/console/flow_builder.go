@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/flows/builder"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // functionLister is implemented by a Flows service that can describe the
@@ -64,7 +65,7 @@ func (c *Console) showFlowBuilder(w http.ResponseWriter, r *http.Request) {
 	st := builderState{Base: string(f.Document)}
 	bf, err := builder.Decode(f.Document)
 	if err != nil {
-		st.Unsupported = []string{sentence(err.Error())}
+		st.Unsupported = []string{httpjson.Sentence(err.Error())}
 	} else {
 		st.Cards, st.Unsupported = bf.Cards, bf.Unsupported
 	}
@@ -106,7 +107,7 @@ func (c *Console) editFlowBuilder(w http.ResponseWriter, r *http.Request) {
 		if path, ok := strings.CutPrefix(op, "testcard:"); ok {
 			st.CardTest = c.testCard(r, f, bf, cards, path)
 		} else if cards, err = builder.Apply(cards, op, r.PostForm, c.functions()); err != nil {
-			st.Error = sentence(err.Error())
+			st.Error = httpjson.Sentence(err.Error())
 		}
 		builder.Number(cards)
 		st.Cards, st.Dirty = cards, changed(base, cards)
@@ -122,7 +123,7 @@ func (c *Console) editFlowBuilder(w http.ResponseWriter, r *http.Request) {
 	bf.Attach(cards)
 	doc, err := bf.Encode()
 	if err != nil {
-		st.Error = "The flow was not saved: " + sentence(err.Error())
+		st.Error = "The flow was not saved: " + httpjson.Sentence(err.Error())
 		c.renderBuilder(w, r, f, st, http.StatusUnprocessableEntity)
 		return
 	}
@@ -319,12 +320,12 @@ func (c *Console) testCard(r *http.Request, f *Flow, bf *builder.Flow, cards []*
 	}
 	doc, err := bf.TestDocument(cards, path, res.Input)
 	if err != nil {
-		res.Error = sentence(err.Error())
+		res.Error = httpjson.Sentence(err.Error())
 		return res
 	}
 	out, err := tester.TestCard(ctx, doc, flowInput)
 	if err != nil {
-		res.Error = sentence(err.Error())
+		res.Error = httpjson.Sentence(err.Error())
 		return res
 	}
 	res.Output = out

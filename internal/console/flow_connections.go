@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // connUse is a connection a flow's connector calls name, with the
@@ -223,7 +224,7 @@ func (c *Console) pickConnections(w http.ResponseWriter, r *http.Request) {
 	}
 	doc, n, err := repointConnections(f.Document, kind, from, to)
 	if err != nil {
-		c.redirect(w, r, back, flashError, sentence(err.Error()))
+		c.redirect(w, r, back, flashError, httpjson.Sentence(err.Error()))
 		return
 	}
 	if n == 0 {
@@ -233,7 +234,7 @@ func (c *Console) pickConnections(w http.ResponseWriter, r *http.Request) {
 	saved, err := c.svc.Flows.SaveFlow(ctx, id, doc)
 	var ve *dsl.ValidationError
 	if errors.As(err, &ve) {
-		c.redirect(w, r, back, flashError, "The flow was not saved: "+sentence(ve.Error()))
+		c.redirect(w, r, back, flashError, "The flow was not saved: "+httpjson.Sentence(ve.Error()))
 		return
 	}
 	if err != nil {

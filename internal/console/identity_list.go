@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/identity"
 )
 
@@ -42,7 +43,7 @@ func (c *Console) showIdentityList(w http.ResponseWriter, r *http.Request) {
 	f, err := identity.ParseFilter(q, c.svc.Identities.Now())
 	var ie *identity.InvalidError
 	if errors.As(err, &ie) {
-		c.errorPage(w, r, http.StatusBadRequest, sentence(ie.Msg))
+		c.errorPage(w, r, http.StatusBadRequest, httpjson.Sentence(ie.Msg))
 		return
 	}
 	if err != nil {

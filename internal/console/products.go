@@ -1,5 +1,7 @@
 package console
 
+import "github.com/vigil-ispm/vigil/internal/httpjson"
+
 // productNames are the names people know the products by, where the issue
 // payload's sourceProductName differs: the payload keeps Okta ISPM's
 // "AAD", which flows route on, while every page says Microsoft Entra ID.
@@ -43,5 +45,5 @@ func failureSentence(kind string) string {
 	if kind == "" {
 		return "The request failed."
 	}
-	return sentence(failureText(kind))
+	return httpjson.Sentence(failureText(kind))
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/hooks"
-	//IMPORTDEL
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -77,20 +77,7 @@ func userMessage(err error) (string, bool) {
 	default:
 		return "", false
 	}
-	return sentence(msg), true
-}
-
-// sentence capitalizes s and ends it with a full stop.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
-		s += "."
-	}
-	return s
+	return httpjson.Sentence(msg), true
 }
 
 // serverError logs err and shows a page that says something failed without

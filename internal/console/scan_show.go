@@ -51,7 +51,7 @@ func progressMessage(s *Scan) string {
 	case s.Finished():
 		msg := fmt.Sprintf("Scan %s: %d accounts read, %d issues opened, %d resolved, %d unchanged.", s.Status, s.Accounts, s.Opened, s.Resolved, s.Unchanged)
 		if s.Error != "" {
-			msg += " " + sentence(s.Error)
+			msg += " " + httpjson.Sentence(s.Error)
 		}
 		return msg
 	case s.Progress != "":

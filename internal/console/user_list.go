@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // roleInfo describes a role on the users page.
@@ -71,7 +72,7 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	role, err := auth.ParseRole(r.PostFormValue("role"))
 	if err != nil {
-		c.renderUsers(w, r, usersNote{Error: sentence(err.Error())}, http.StatusUnprocessableEntity)
+		c.renderUsers(w, r, usersNote{Error: httpjson.Sentence(err.Error())}, http.StatusUnprocessableEntity)
 		return
 	}
 	password, generated := r.PostFormValue("password"), false
@@ -110,7 +111,7 @@ func (c *Console) updateUser(w http.ResponseWriter, r *http.Request) {
 	if s := r.PostFormValue("role"); s != "" {
 		role, err := auth.ParseRole(s)
 		if err != nil {
-			c.redirect(w, r, "/admin/users", flashError, sentence(err.Error()))
+			c.redirect(w, r, "/admin/users", flashError, httpjson.Sentence(err.Error()))
 			return
 		}
 		up.Role = &role

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/builder"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // DefaultFolder is the folder a flow made with + New Flow goes to when no
@@ -75,7 +76,7 @@ func flowsError(err error) error {
 	case errors.As(err, &me):
 		return &InputError{Message: missingMessage(me)}
 	case errors.Is(err, flows.ErrInvalid), errors.Is(err, flows.ErrExists):
-		return &InputError{Message: sentence(err.Error())}
+		return &InputError{Message: httpjson.Sentence(err.Error())}
 	}
 	return err
 }
@@ -91,7 +92,7 @@ func missingMessage(me *connection.MissingError) string {
 		parts = append(parts, fmt.Sprintf("%s is a %s connection, not %s", r.Name, me.Have[r.Name], r.Kind))
 	}
 	if len(parts) == 0 {
-		return sentence(me.Error())
+		return httpjson.Sentence(me.Error())
 	}
 	return "The flow cannot be turned on: the connection " + strings.Join(parts, "; the connection ") +
 		". Add it on the Connections page, then turn the flow on."
@@ -316,7 +317,7 @@ func (s FlowService) Execution(ctx context.Context, executionID string) (*Execut
 func (s FlowService) TestFlow(ctx context.Context, flowID string, input json.RawMessage, dryRun bool) (string, error) {
 	execID, err := s.Service.Start(ctx, flowID, input, flows.StartOptions{Test: true, AllowOff: true, DryRun: dryRun})
 	if errors.Is(err, flows.ErrNoQueue) {
-		return "", &InputError{Message: sentence(err.Error())}
+		return "", &InputError{Message: httpjson.Sentence(err.Error())}
 	}
 	return execID, flowsError(err)
 }
@@ -336,7 +337,7 @@ func (s FlowService) OnDemandFlows(ctx context.Context) ([]FlowSummary, error) {
 func (s FlowService) StartOnDemand(ctx context.Context, flowID string, body any) (string, error) {
 	execID, err := s.Service.StartOnDemand(ctx, flowID, body)
 	if errors.Is(err, flows.ErrNotOnDemand) || errors.Is(err, flows.ErrFlowOff) || errors.Is(err, flows.ErrNoQueue) {
-		return "", &InputError{Message: sentence(err.Error())}
+		return "", &InputError{Message: httpjson.Sentence(err.Error())}
 	}
 	return execID, flowsError(err)
 }

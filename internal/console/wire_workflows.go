@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
+	"github.com/vigil-ispm/vigil/internal/httpjson"
 )
 
 // TemplateService gives the console the template catalog, installing
@@ -66,7 +67,7 @@ func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, v
 		return Folder{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 	case err != nil:
 		if errors.Is(err, flows.ErrInvalid) || errors.Is(err, template.ErrFolderTaken) {
-			return Folder{}, &InputError{Message: sentence(err.Error())}
+			return Folder{}, &InputError{Message: httpjson.Sentence(err.Error())}
 		}
 		return Folder{}, err
 	}
@@ -93,7 +94,7 @@ func connectionError(err error) error {
 	case errors.Is(err, connection.ErrNotFound):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	case errors.As(err, &ie):
-		return &InputError{Field: ie.Field, Message: sentence(ie.Msg)}
+		return &InputError{Field: ie.Field, Message: httpjson.Sentence(ie.Msg)}
 	case errors.Is(err, connection.ErrConflict):
 		return &InputError{Field: "name", Message: "A connection with this name exists already; choose another name."}
 	}

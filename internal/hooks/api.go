@@ -3,10 +3,8 @@ package hooks
 import (
 	"github.com/vigil-ispm/vigil/internal/httpjson"
 
-	//IMPORTDEL
 	"errors"
 	"fmt"
-	//IMPORTDEL
 	"net/http"
 	"strconv"
 	"time"

@@ -66,3 +66,18 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+func TestSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                         "",
+		"  name is required ":      "Name is required.",
+		"Already a sentence.":      "Already a sentence.",
+		"is the receiver up?":      "Is the receiver up?",
+		"refused!":                 "Refused!",
+		"okta answered 403: E0001": "Okta answered 403: E0001.",
+	} {
+		if got := Sentence(in); got != want {
+			t.Errorf("Sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -7,13 +7,9 @@
 package jiratest
 
 import (
-	//IMPORTDEL
 	"encoding/json"
 	"fmt"
-	//IMPORTDEL
 	"net/http"
-	//IMPORTDEL
-	//IMPORTDEL
 	"strconv"
 	"strings"
 	"sync"
