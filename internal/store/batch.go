@@ -46,6 +46,9 @@ type batchOp struct {
 	err   error
 	// panicked carries a panic of fn to its caller.
 	panicked any
+	// tx is the op's view of the batch's transaction; it holds what the
+	// op registered with AfterCommit.
+	tx *Tx
 }
 
 type batchResult struct {
@@ -148,7 +151,8 @@ func (b *batcher) run(batch []*batchOp) {
 			op.err = fmt.Errorf("begin transaction: %w", err)
 			continue
 		}
-		op.err, op.panicked = call(op.fn, tx)
+		op.tx = &Tx{tx: stx, Queries: tx.Queries}
+		op.err, op.panicked = call(op.fn, op.tx)
 		if op.err != nil || op.panicked != nil {
 			_, rerr := b.exec(stx, "ROLLBACK TO SAVEPOINT vigil_write")
 			if rerr != nil {
@@ -182,6 +186,9 @@ func (b *batcher) run(batch []*batchOp) {
 		err := op.err
 		if err == nil && op.panicked == nil {
 			err = cerr
+			if err == nil {
+				op.tx.committed()
+			}
 		}
 		op.done <- batchResult{err: err, panicked: op.panicked}
 	}

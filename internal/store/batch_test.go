@@ -115,3 +115,51 @@ func TestWriteInsideTransactionEnds(t *testing.T) {
 		t.Errorf("inner write stored: %v", err)
 	}
 }
+
+// TestAfterCommit checks that what a transaction registers with
+// AfterCommit runs once it committed, before InTx returns, and never when
+// it rolled back, also when concurrent writers share one SQLite
+// transaction and some of them fail.
+func TestAfterCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		errBoom := errors.New("boom")
+		var wg sync.WaitGroup
+		calls := make([]int, 100)
+		errs := make([]error, len(calls))
+		for i := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := fmt.Sprintf("after%03d", i)
+				errs[i] = st.InTx(ctx, func(tx *store.Tx) error {
+					tx.AfterCommit(func() { calls[i]++ })
+					if err := tx.PutSetting(ctx, key, "v", time.Now()); err != nil {
+						return err
+					}
+					if i%2 == 1 {
+						return errBoom
+					}
+					return nil
+				})
+				if errs[i] == nil {
+					// The write is visible once the callback ran.
+					if v, err := st.Setting(ctx, key); err != nil || v != "v" || calls[i] != 1 {
+						errs[i] = fmt.Errorf("after commit: setting %q %v, %d calls; want it written and 1 call", v, err, calls[i])
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			switch {
+			case i%2 == 0 && err != nil:
+				t.Errorf("writer %d: %v", i, err)
+			case i%2 == 1 && !errors.Is(err, errBoom):
+				t.Errorf("writer %d: %v; want its own error", i, err)
+			case i%2 == 1 && calls[i] != 0:
+				t.Errorf("writer %d rolled back, but its AfterCommit ran %d times", i, calls[i])
+			}
+		}
+	})
+}

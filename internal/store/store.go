@@ -271,10 +271,25 @@ func (s *Store) Close() error {
 type Tx struct {
 	*Queries
 	tx *sql.Tx
+	// after holds what AfterCommit registered.
+	after []func()
 }
 
 // SQL returns the underlying transaction.
 func (tx *Tx) SQL() *sql.Tx { return tx.tx }
+
+// AfterCommit has f called once the transaction's writes are committed,
+// before InTx returns, and never if they are rolled back: for telling
+// others in this process about data they can only read once it committed
+// (the job queue wakes its workers this way on SQLite).
+func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
+
+// committed calls what AfterCommit registered.
+func (tx *Tx) committed() {
+	for _, f := range tx.after {
+		f()
+	}
+}
 
 // InTx runs fn in a transaction, committing if fn returns nil and rolling back
 // otherwise (and on panic).
@@ -302,5 +317,6 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
+	tx.committed()
 	return nil
 }
