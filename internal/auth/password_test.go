@@ -2,6 +2,7 @@ package auth
 
 import (
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -125,4 +126,30 @@ func BenchmarkHashPasswordDefault(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestHashHandsBackItsMemory checks that hashing and verifying leave no
+// argon2 working memory (64 MiB) on the heap: an idle server that has just
+// signed someone in must not stay at twice its size until the next
+// collection. Not parallel, so that no other test allocates meanwhile.
+func TestHashHandsBackItsMemory(t *testing.T) {
+	p := DefaultHashParams()
+	limit := uint64(p.Memory) * 1024 / 2
+	check := func(what string) {
+		t.Helper()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		if m.HeapAlloc > limit {
+			t.Errorf("%s left %d MiB on the heap; argon2 works in %d MiB, which should be handed back", what, m.HeapAlloc>>20, p.Memory>>10)
+		}
+	}
+	h, err := HashPassword("correct horse battery staple", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("HashPassword")
+	if ok, err := VerifyPassword(h, "correct horse battery staple"); err != nil || !ok {
+		t.Fatalf("VerifyPassword = %v, %v; want true", ok, err)
+	}
+	check("VerifyPassword")
 }

@@ -11,21 +11,17 @@ import (
 
 // sharedLimits bounds an integration's requests across every node on one
 // PostgreSQL database, so that N nodes send a receiver no more than one
-// node would:
+// node would. Both limits are slot rows (vigil_limit_slot), taken in one
+// atomic statement on the database's clock, so the nodes' clocks need not
+// agree:
 //
-//   - in flight: a slot row per request being sent (vigil_limit_slot),
-//     taken atomically and freed when the request ends; a node that dies
-//     holding slots frees them when their hold (the request timeout plus
-//     a margin) runs out.
-//   - rate: a token bucket of one token, refilled every paceMargin/rate
-//     seconds, kept as one row advanced atomically on the database's
-//     clock (vigil_rate_limit). Requests leave evenly spaced, 5% under
-//     the rate, so rate+1 of them span 1.05 s: a receiver sees more than
-//     rate in one second only if the network delays one request by over
-//     1/rate s more than a later one (50 ms at 20/s).
+//   - in flight: a slot per request being sent, freed when the request
+//     ends.
+//   - rate: a sliding window (see limiter): a slot per request, held from
+//     before it is sent until a second after it ended.
 //
-// Each check is one statement; a delivery that waits polls the database
-// every pollLimit at most.
+// A node that dies holding slots frees them when their hold (the request
+// timeout plus a margin) runs out.
 type sharedLimits struct {
 	st *store.Store
 	// holder names this node's slots.
@@ -33,14 +29,6 @@ type sharedLimits struct {
 	// hold is how long a slot is held at most.
 	hold time.Duration
 }
-
-// paceMargin stretches the interval between two requests of a shared
-// rate limit, so that the jitter between taking a token and the request
-// arriving does not push a receiver over its rate.
-const paceMargin = 1.05
-
-// pollLimit is how often a delivery waiting for a free slot looks again.
-const pollLimit = 25 * time.Millisecond
 
 func newSharedLimits(st *store.Store, requestTimeout time.Duration) *sharedLimits {
 	return &sharedLimits{st: st, holder: id.Token(12), hold: requestTimeout + 30*time.Second}
@@ -50,46 +38,52 @@ func (l *sharedLimits) forget(string) {}
 
 func (l *sharedLimits) acquire(ctx context.Context, hookID string, maxInFlight int, rps float64) (func(), time.Duration, error) {
 	deadline := time.Now().Add(maxLimitWait)
-	slotKey := "hook-inflight:" + hookID
-	slot := -1
-	for {
-		var err error
-		if slot, err = l.st.TakeSlot(ctx, slotKey, l.holder, maxInFlight, l.hold); err != nil {
-			return nil, 0, err
-		}
-		if slot >= 0 {
-			break
-		}
-		if time.Now().Add(pollLimit).After(deadline) {
-			return nil, maxLimitWait, nil
-		}
-		if err := vendorhttp.Sleep(ctx, pollLimit); err != nil {
-			return nil, 0, err
-		}
+	inFlightKey, windowKey := "hook-inflight:"+hookID, "hook-window:"+hookID
+	slot, retry, err := l.take(ctx, deadline, inFlightKey, maxInFlight, func(time.Duration) time.Duration { return pollLimit })
+	if slot < 0 || err != nil {
+		return nil, retry, err
 	}
 	release := func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		// A slot not freed here is freed when its hold runs out.
-		_ = l.st.ReleaseSlot(ctx, slotKey, slot, l.holder)
+		_ = l.st.ReleaseSlot(ctx, inFlightKey, slot, l.holder)
 	}
-	interval := time.Duration(paceMargin * float64(time.Second) / rps)
+	n, span := windowOf(rps)
+	// A window slot comes free when the database says, unless its request
+	// is still running; then look again after a while.
+	win, retry, err := l.take(ctx, deadline, windowKey, n, func(wait time.Duration) time.Duration { return min(wait, maxLimitWait/4) })
+	if win < 0 || err != nil {
+		release()
+		return nil, retry, err
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		// The window slot is released a span after this moment, which is
+		// after the request ended; a release that fails leaves the slot
+		// held for its whole hold, which is only slower.
+		_ = l.st.ReleaseSlotAfter(ctx, windowKey, win, l.holder, span)
+		release()
+	}, 0, nil
+}
+
+// take takes one of n slots under key, sleeping between tries as pause
+// says given the database's estimate of when one frees, until deadline.
+// It returns -1 and how long to wait before trying again when none came
+// free in time.
+func (l *sharedLimits) take(ctx context.Context, deadline time.Time, key string, n int, pause func(time.Duration) time.Duration) (int, time.Duration, error) {
 	for {
-		ok, wait, err := l.st.TakeRateToken(ctx, "hook-rate:"+hookID, interval, 1)
-		if err != nil {
-			release()
-			return nil, 0, err
+		slot, wait, err := l.st.TakeSlot(ctx, key, l.holder, n, l.hold)
+		if err != nil || slot >= 0 {
+			return slot, 0, err
 		}
-		if ok {
-			return release, 0, nil
+		d := pause(wait)
+		if time.Now().Add(d).After(deadline) {
+			return -1, maxLimitWait, nil
 		}
-		if time.Now().Add(wait).After(deadline) {
-			release()
-			return nil, max(wait, maxLimitWait), nil
-		}
-		if err := vendorhttp.Sleep(ctx, wait); err != nil {
-			release()
-			return nil, 0, err
+		if err := vendorhttp.Sleep(ctx, d); err != nil {
+			return -1, 0, err
 		}
 	}
 }

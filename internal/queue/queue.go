@@ -6,7 +6,8 @@
 // Vigil loses nothing on a crash. The packages that own a kind of job register
 // its worker on the Workers value before New is called.
 //
-// On SQLite one River client both inserts and works jobs. On PostgreSQL the
+// On SQLite one River client both inserts and works jobs, and its
+// notifications stay in the process (see localDriver). On PostgreSQL the
 // working client uses pgx (LISTEN/NOTIFY, fast fetching), while inserts go
 // through a second, insert-only client over database/sql, because the store's
 // transactions are database/sql transactions on both databases.
@@ -23,7 +24,6 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -99,7 +99,7 @@ func New(st *store.Store, cfg Config) (*Queue, error) {
 	}
 	switch st.Dialect() {
 	case store.SQLite:
-		c, err := river.NewClient(riversqlite.New(st.DB()), rc)
+		c, err := river.NewClient(newLocalDriver(st.DB()), rc)
 		if err != nil {
 			return nil, fmt.Errorf("job queue: %w", err)
 		}
@@ -125,7 +125,8 @@ func New(st *store.Store, cfg Config) (*Queue, error) {
 // InsertTx adds a job in tx: it becomes visible to workers when tx commits
 // and never exists if tx rolls back.
 func (q *Queue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
-	res, err := q.inserter.InsertTx(ctx, tx.SQL(), args, opts)
+	// On SQLite the insert's notification goes out when tx commits.
+	res, err := q.inserter.InsertTx(context.WithValue(ctx, storeTxKey{}, tx), tx.SQL(), args, opts)
 	if err != nil {
 		return nil, fmt.Errorf("insert %s job: %w", args.Kind(), err)
 	}

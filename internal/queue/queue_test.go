@@ -94,3 +94,61 @@ func TestInsertTx(t *testing.T) {
 		}
 	})
 }
+
+// TestInsertWakesWorkers checks that an insert wakes the workers once its
+// transaction commits, on both databases, with polling all but off (once
+// an hour): on PostgreSQL through LISTEN/NOTIFY, on SQLite through the
+// process's own notifications. The transaction stays open a while after
+// the insert: the job runs once it commits.
+// A job inserted outside a transaction wakes them too.
+func TestInsertWakesWorkers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := &countWorker{
+			runs: map[string]*atomic.Int32{"in-tx": {}, "no-tx": {}},
+			done: make(chan string, 10),
+		}
+		workers := river.NewWorkers()
+		river.AddWorker(workers, w)
+		q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: time.Hour, FetchCooldown: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
+			if err := q.Stop(sctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		waitRun := func(want string) {
+			t.Helper()
+			select {
+			case name := <-w.done:
+				if name != want {
+					t.Fatalf("ran %q; want %q", name, want)
+				}
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("the job %q inserted after the workers started did not run: nothing woke them", want)
+			}
+		}
+		err = st.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := q.InsertTx(ctx, tx, countArgs{Name: "in-tx"}, nil); err != nil {
+				return err
+			}
+			time.Sleep(300 * time.Millisecond)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitRun("in-tx")
+		if _, err := q.Insert(ctx, countArgs{Name: "no-tx"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		waitRun("no-tx")
+	})
+}

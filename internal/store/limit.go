@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 )
 
@@ -46,50 +47,66 @@ func (q *Queries) TakeRateToken(ctx context.Context, key string, interval time.D
 }
 
 // TakeSlot takes a free slot of the cluster-wide concurrency limit under
-// key (max slots), held by holder until it calls ReleaseSlot or until
-// hold has passed, whichever is first; so that a node that died frees its
-// slots on its own. It returns the slot taken, or -1 when all are held.
-// PostgreSQL only.
-func (q *Queries) TakeSlot(ctx context.Context, key, holder string, max int, hold time.Duration) (int, error) {
+// key (slots of them), held by holder until it calls ReleaseSlot or
+// ReleaseSlotAfter, or until hold has passed, whichever is first; so that
+// a node that died frees its slots on its own. It returns the slot taken,
+// or -1 when all are held together with how long until the first of them
+// is due to be free (on the database's clock; a slot held for a running
+// request is due only when its hold runs out). PostgreSQL only.
+func (q *Queries) TakeSlot(ctx context.Context, key, holder string, slots int, hold time.Duration) (int, time.Duration, error) {
 	if q.d != Postgres {
-		return -1, errors.New("store: cluster-wide concurrency limits need PostgreSQL")
+		return -1, 0, errors.New("store: cluster-wide concurrency limits need PostgreSQL")
 	}
 	// Two nodes may pick the same free slot; the conflict clause lets only
-	// one have it, and the other tries the next free one.
+	// one have it, and the other tries the next free one. The search
+	// starts at a random slot and stops at the first free one, so that a
+	// window of a thousand slots (a rate of 1,000/s) costs a few lookups,
+	// not a thousand, and nodes seldom pick the same one.
 	for try := 0; try < 3; try++ {
 		slot := -1
 		err := q.c.queryRow(ctx, `INSERT INTO vigil_limit_slot AS l (key, slot, holder, held_until)
 			SELECT $1, s, $2, clock_timestamp() + make_interval(secs => $4::double precision)
-			FROM generate_series(0, $3::integer - 1) AS s
-			WHERE NOT EXISTS (SELECT 1 FROM vigil_limit_slot h WHERE h.key = $1 AND h.slot = s AND h.held_until > clock_timestamp())
-			ORDER BY random() LIMIT 1
+			FROM (SELECT (g + $5::integer) % $3::integer AS s FROM generate_series(0, $3::integer - 1) AS g) AS c
+			WHERE NOT EXISTS (SELECT 1 FROM vigil_limit_slot h WHERE h.key = $1 AND h.slot = c.s AND h.held_until > clock_timestamp())
+			LIMIT 1
 			ON CONFLICT (key, slot) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until
 				WHERE l.held_until <= clock_timestamp()
-			RETURNING slot`, []any{key, holder, max, hold.Seconds()}, &slot)
+			RETURNING slot`, []any{key, holder, slots, hold.Seconds(), rand.IntN(max(slots, 1))}, &slot)
 		if errors.Is(err, ErrNotFound) {
 			// None free, or another node took the one picked: look again
-			// only in the second case, which the next try tells.
-			var free bool
-			if err := q.c.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM generate_series(0, $2::integer - 1) AS s
-				WHERE NOT EXISTS (SELECT 1 FROM vigil_limit_slot h WHERE h.key = $1 AND h.slot = s AND h.held_until > clock_timestamp()))`,
-				[]any{key, max}, &free); err != nil {
-				return -1, err
+			// only in the second case, which the count tells.
+			var held int
+			var waitSec float64
+			if err := q.c.queryRow(ctx, `SELECT count(*),
+				COALESCE(EXTRACT(EPOCH FROM min(held_until) - clock_timestamp()), 0)::double precision
+				FROM vigil_limit_slot WHERE key = $1 AND slot < $2 AND held_until > clock_timestamp()`,
+				[]any{key, slots}, &held, &waitSec); err != nil {
+				return -1, 0, err
 			}
-			if !free {
-				return -1, nil
+			if held < slots {
+				continue
 			}
-			continue
+			return -1, max(time.Duration(waitSec*float64(time.Second)), time.Millisecond), nil
 		}
 		if err != nil {
-			return -1, err
+			return -1, 0, err
 		}
-		return slot, nil
+		return slot, 0, nil
 	}
-	return -1, nil
+	return -1, time.Millisecond, nil
 }
 
 // ReleaseSlot frees a slot TakeSlot gave holder.
 func (q *Queries) ReleaseSlot(ctx context.Context, key string, slot int, holder string) error {
 	_, err := q.c.exec(ctx, `DELETE FROM vigil_limit_slot WHERE key = $1 AND slot = $2 AND holder = $3`, key, slot, holder)
+	return err
+}
+
+// ReleaseSlotAfter frees a slot TakeSlot gave holder once after has passed
+// from now, on the database's clock. A sliding-window rate limit holds
+// each of its slots for the request and one window after it ends.
+func (q *Queries) ReleaseSlotAfter(ctx context.Context, key string, slot int, holder string, after time.Duration) error {
+	_, err := q.c.exec(ctx, `UPDATE vigil_limit_slot SET held_until = clock_timestamp() + make_interval(secs => $4::double precision)
+		WHERE key = $1 AND slot = $2 AND holder = $3`, key, slot, holder, after.Seconds())
 	return err
 }

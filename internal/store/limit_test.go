@@ -60,7 +60,7 @@ func TestRateTokenNeedsPostgres(t *testing.T) {
 	if _, _, err := st.TakeRateToken(context.Background(), "k", time.Second, 1); err == nil {
 		t.Error("TakeRateToken on SQLite succeeded; want an error")
 	}
-	if _, err := st.TakeSlot(context.Background(), "k", "h", 1, time.Second); err == nil {
+	if _, _, err := st.TakeSlot(context.Background(), "k", "h", 1, time.Second); err == nil {
 		t.Error("TakeSlot on SQLite succeeded; want an error")
 	}
 }
@@ -80,7 +80,7 @@ func TestSlotsHoldClusterWide(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			holder := string(rune('a' + i))
-			slot, err := st.TakeSlot(ctx, "k", holder, maxSlots, time.Hour)
+			slot, _, err := st.TakeSlot(ctx, "k", holder, maxSlots, time.Hour)
 			if err != nil {
 				t.Error(err)
 				return
@@ -99,29 +99,43 @@ func TestSlotsHoldClusterWide(t *testing.T) {
 	if len(held) != maxSlots {
 		t.Fatalf("%d slots held after %d callers; want %d", len(held), callers, maxSlots)
 	}
-	if slot, err := st.TakeSlot(ctx, "k", "late", maxSlots, time.Hour); err != nil || slot != -1 {
-		t.Errorf("with every slot held: slot=%d err=%v; want -1", slot, err)
+	if slot, wait, err := st.TakeSlot(ctx, "k", "late", maxSlots, time.Hour); err != nil || slot != -1 || wait < 59*time.Minute {
+		t.Errorf("with every slot held for an hour: slot=%d wait=%s err=%v; want -1 and about an hour", slot, wait, err)
 	}
 	// A release by someone else frees nothing; by the holder, the slot.
 	if err := st.ReleaseSlot(ctx, "k", 0, "nobody"); err != nil {
 		t.Fatal(err)
 	}
-	if slot, _ := st.TakeSlot(ctx, "k", "late", maxSlots, time.Hour); slot != -1 {
+	if slot, _, _ := st.TakeSlot(ctx, "k", "late", maxSlots, time.Hour); slot != -1 {
 		t.Errorf("a release by a stranger freed slot %d", slot)
 	}
 	if err := st.ReleaseSlot(ctx, "k", 0, held[0]); err != nil {
 		t.Fatal(err)
 	}
-	if slot, err := st.TakeSlot(ctx, "k", "late", maxSlots, time.Hour); err != nil || slot != 0 {
+	if slot, _, err := st.TakeSlot(ctx, "k", "late", maxSlots, time.Hour); err != nil || slot != 0 {
 		t.Errorf("after releasing slot 0: slot=%d err=%v; want 0", slot, err)
 	}
+	// A slot released later stays held until then, and says so; released
+	// after nothing, it is free.
+	if err := st.ReleaseSlotAfter(ctx, "k", 0, "late", 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if slot, wait, err := st.TakeSlot(ctx, "k", "later", maxSlots, time.Hour); err != nil || slot != -1 || wait < 59*time.Minute {
+		t.Errorf("with slot 0 released in two hours: slot=%d wait=%s err=%v; want -1 and about an hour", slot, wait, err)
+	}
+	if err := st.ReleaseSlotAfter(ctx, "k", 0, "late", 0); err != nil {
+		t.Fatal(err)
+	}
+	if slot, _, err := st.TakeSlot(ctx, "k", "later", maxSlots, time.Hour); err != nil || slot != 0 {
+		t.Errorf("after releasing slot 0 at once: slot=%d err=%v; want 0", slot, err)
+	}
 	// Slots held for a moment only come free on their own.
-	if slot, err := st.TakeSlot(ctx, "short", "dead-node", 1, time.Millisecond); err != nil || slot != 0 {
+	if slot, _, err := st.TakeSlot(ctx, "short", "dead-node", 1, time.Millisecond); err != nil || slot != 0 {
 		t.Fatalf("slot=%d err=%v", slot, err)
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		slot, err := st.TakeSlot(ctx, "short", "live-node", 1, time.Hour)
+		slot, _, err := st.TakeSlot(ctx, "short", "live-node", 1, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
