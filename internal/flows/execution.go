@@ -349,7 +349,16 @@ func (s *Service) wait(ctx context.Context, execID string, ended bool) (*Executi
 		delay = min(delay*2, pollCeiling)
 	}
 	if last == nil {
-		return nil, ctx.Err()
+		// The caller's deadline came before any read finished (a busy
+		// database): read once more without it, so that the caller still
+		// learns the state it waited on.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		r, err := s.st.FlowExecution(rctx, execID)
+		cancel()
+		if err != nil {
+			return nil, ctx.Err()
+		}
+		last = r
 	}
 	e, err := s.executionOf(last, false, false)
 	if err != nil {
