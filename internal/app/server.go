@@ -274,6 +274,13 @@ func (s *Server) start(ctx context.Context) error {
 		} else if n > 0 {
 			log.Info("handed back the jobs the previous process was running", "jobs", n)
 		}
+	} else if n, err := cluster.RescueJobs(ctx, s.app.Store); err != nil {
+		log.Error("cannot hand back the jobs of dead nodes; the periodic recovery will try again", "error", err)
+	} else if n > 0 {
+		log.Info("handed back the jobs of dead nodes", "jobs", n)
+	}
+	if err := s.nodeLock.OwnJobs(ctx, s.node.ID()); err != nil {
+		return err
 	}
 	if err := s.node.Join(ctx); err != nil {
 		return err

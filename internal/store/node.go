@@ -76,7 +76,8 @@ func (q *Queries) QueueDepth(ctx context.Context) (int, error) {
 
 // RescueJobsOfDeadNodes hands back to the queue the River jobs a dead
 // node was working: jobs still marked running whose last worker is a
-// registered node with no heartbeat since staleBefore. River would rescue
+// registered node with no heartbeat since staleBefore, or a node whose
+// node lock is gone (see NodeLock.OwnJobs). River would rescue
 // them itself only after its stuck-job timeout (an hour); a job whose
 // worker died is safe to run again at once, since every job kind guards
 // its work with a lease or a generation. Jobs out of attempts are left to
@@ -87,7 +88,8 @@ func (q *Queries) RescueJobsOfDeadNodes(ctx context.Context, staleBefore time.Ti
 	if q.d != Postgres {
 		return 0, nil
 	}
-	return q.rescueJobs(ctx, `attempted_by[array_length(attempted_by, 1)] IN (SELECT id FROM vigil_node WHERE heartbeat_at < $1)`, staleBefore)
+	worker := `river_job.attempted_by[array_length(river_job.attempted_by, 1)]`
+	return q.rescueJobs(ctx, `(`+worker+` IN (SELECT id FROM vigil_node WHERE heartbeat_at < $1) OR `+q.ownerGone("node", worker)+`)`, staleBefore)
 }
 
 // RescueRunningJobs hands back to the queue every River job marked
