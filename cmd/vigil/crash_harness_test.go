@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -217,10 +218,14 @@ func testCrashHarness(t *testing.T, dialect string, cfg crashConfig) {
 	// A scan queued again after a kill (its job outlived the process that
 	// ran it) may still be running; it must end before the server stops,
 	// or stopping would leave it for the next start, not stuck.
-	h.srv.waitUntil("every scan to end", func() bool {
-		return h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`) == 0 &&
-			h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`) == 0
-	})
+	scansDeadline := time.Now().Add(3 * time.Minute)
+	for h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`) > 0 ||
+		h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`) > 0 {
+		if time.Now().After(scansDeadline) {
+			t.Fatalf("gave up waiting for every scan to end: %s; server log:\n%s", h.scanState(), h.srv.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	h.srv.stop()
 
 	h.checkScans()
@@ -504,6 +509,32 @@ func (h *crashHarness) scanAfter(since time.Time) *store.PostureScan {
 		}
 	}
 	return nil
+}
+
+// scanState describes the scans, their leases and their jobs, for a
+// failure.
+func (h *crashHarness) scanState() string {
+	var out []string
+	for _, q := range []string{
+		`SELECT id || ' ' || status || ' started ' || CAST(started_at AS TEXT) FROM vigil_posture_scan ORDER BY started_at`,
+		`SELECT 'lease ' || scan_id || ' job ' || CAST(job_id AS TEXT) || ' until ' || CAST(leased_until AS TEXT) FROM vigil_posture_scan_lease`,
+		`SELECT 'job ' || CAST(id AS TEXT) || ' ' || state || ' attempt ' || CAST(attempt AS TEXT) FROM river_job WHERE kind = 'posture_scan' ORDER BY id`,
+	} {
+		rows, err := h.st.DB().QueryContext(h.ctx, q)
+		if err != nil {
+			return err.Error()
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				rows.Close()
+				return err.Error()
+			}
+			out = append(out, line)
+		}
+		rows.Close()
+	}
+	return strings.Join(out, "; ")
 }
 
 func (h *crashHarness) scanRunning() bool {
