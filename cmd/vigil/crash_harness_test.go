@@ -216,11 +216,14 @@ func testCrashHarness(t *testing.T, dialect string, cfg crashConfig) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// A scan queued again after a kill (its job outlived the process that
-	// ran it) may still be running; it must end before the server stops,
-	// or stopping would leave it for the next start, not stuck.
+	// ran it), or asked for again by waitForScan, may still be waiting or
+	// running; it must end before the server stops, or stopping would
+	// leave it for the next start, not stuck.
 	scansDeadline := time.Now().Add(3 * time.Minute)
 	for h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`) > 0 ||
-		h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`) > 0 {
+		h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`) > 0 ||
+		h.count(`SELECT COUNT(*) FROM river_job WHERE kind = 'posture_scan'
+			AND state IN ('available', 'pending', 'scheduled', 'retryable', 'running')`) > 0 {
 		if time.Now().After(scansDeadline) {
 			t.Fatalf("gave up waiting for every scan to end: %s; server log:\n%s", h.scanState(), h.srv.logs.String())
 		}
@@ -228,7 +231,7 @@ func testCrashHarness(t *testing.T, dialect string, cfg crashConfig) {
 	}
 	h.srv.stop()
 
-	h.checkScans()
+	h.checkScans(h.srv.logs.String())
 	h.checkSightings()
 	deliveries, duplicates := h.checkDeliveries()
 	stored := checkExecutions(ctx, t, st, h.flow.id, h.load.snapshot())
@@ -693,13 +696,13 @@ func (h *crashHarness) checkSightings() {
 	}
 }
 
-// checkScans checks that no scan is left running or holding its lease.
-func (h *crashHarness) checkScans() {
-	if n := h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`); n != 0 {
-		h.t.Errorf("%d scans are left running", n)
-	}
-	if n := h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`); n != 0 {
-		h.t.Errorf("%d scan leases are left", n)
+// checkScans checks that no scan is left running or holding its lease;
+// logs is the server's log, for a failure.
+func (h *crashHarness) checkScans(logs string) {
+	running := h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`)
+	leases := h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`)
+	if running != 0 || leases != 0 {
+		h.t.Errorf("%d scans are left running and %d scan leases left: %s; server log:\n%s", running, leases, h.scanState(), logs)
 	}
 }
 
