@@ -95,7 +95,8 @@ func (q *Queries) DiscardDeadJob(ctx context.Context, jobID int64) (bool, error)
 // whether the scan needs a new job. On PostgreSQL the job may have been
 // handed back since (RescueJobsOfDeadNodes): waiting to run, or running
 // again in an attempt that began after the scan, it runs the scan anew
-// itself, so it is left alone and no new job is needed; discarding it
+// itself (or did, when that attempt completed), so it is left alone and
+// no new job is needed; discarding it
 // would cut a live attempt off from River and run the scan twice. On
 // SQLite, whose only server hands back jobs after this recovery, the job
 // still running is always the dead attempt.
@@ -116,7 +117,8 @@ func (q *Queries) DiscardScanJob(ctx context.Context, jobID int64, scanStart tim
 	}
 	var carriesOn bool
 	err = q.c.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job WHERE id = $1
-		AND state IN ('available', 'pending', 'scheduled', 'retryable', 'running'))`, []any{jobID}, &carriesOn)
+		AND (state IN ('available', 'pending', 'scheduled', 'retryable', 'running') OR (state = 'completed' AND attempted_at > $2)))`,
+		[]any{jobID, scanStart}, &carriesOn)
 	return !carriesOn, err
 }
 

@@ -180,15 +180,15 @@ func TestOrphanedScanJobQueuedAgain(t *testing.T) {
 // another, so that the scan ran twice at once, one of them under a job
 // River no longer tracked.
 func TestRecoverLeavesHandedBackJob(t *testing.T) {
-	for _, again := range []struct{ name, state string }{{"waiting", "available"}, {"running anew", "running"}} {
+	for _, again := range []struct{ name, state string }{{"waiting", "available"}, {"running anew", "running"}, {"done anew", "completed"}} {
 		t.Run(again.name, func(t *testing.T) {
 			st := storetest.Postgres(t)
 			b := setup(t, st, nil)
 			ctx := t.Context()
 			q := insertOnlyQueue(t, b)
 			job := abandonScan(t, b, q, "scn_dead", b.clock.Now().Add(-time.Second))
-			if _, err := st.DB().ExecContext(ctx, `UPDATE river_job SET state = $2, attempt = 2, attempted_at = $3 WHERE id = $1`,
-				job, again.state, b.clock.Now()); err != nil {
+			if _, err := st.DB().ExecContext(ctx, `UPDATE river_job SET state = $2::text::river_job_state, attempt = 2, attempted_at = $3,
+				finalized_at = CASE WHEN $2::text = 'completed' THEN $3::timestamptz END WHERE id = $1`, job, again.state, b.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if n, err := b.svc.Recover(ctx, false); err != nil || n != 1 {
