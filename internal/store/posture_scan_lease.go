@@ -34,6 +34,20 @@ func (q *Queries) ReleasePostureScan(ctx context.Context, scanID string) error {
 	return err
 }
 
+// ReleaseEndedPostureScans drops the leases of scans no longer running
+// and returns how many: a process that died after its scan ended but
+// before it dropped the lease (or an older version, which did that in a
+// transaction of its own) left them. Renewals only extend a lease that
+// exists, so none comes back.
+func (q *Queries) ReleaseEndedPostureScans(ctx context.Context) (int64, error) {
+	res, err := q.c.exec(ctx, `DELETE FROM vigil_posture_scan_lease WHERE NOT EXISTS (SELECT 1 FROM vigil_posture_scan s
+		WHERE s.id = vigil_posture_scan_lease.scan_id AND s.status = 'running')`)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // AbandonedPostureScan is a scan left running by a worker that died.
 type AbandonedPostureScan struct {
 	ID            string

@@ -39,7 +39,7 @@ func (s *Service) lease(ctx context.Context, scanID string, jobID int64) (stop f
 				if err != nil {
 					s.cfg.Logger.Warn("cannot renew the scan's lease", "scan", scanID, "err", err)
 				} else if !ok {
-					s.cfg.Logger.Warn("the scan's lease ran out before it was renewed; recovery has marked the scan failed", "scan", scanID)
+					s.cfg.Logger.Warn("the scan no longer holds its lease: it ended, or its lease ran out before this renewal and recovery marked it failed", "scan", scanID)
 				}
 			}
 		}
@@ -112,6 +112,10 @@ func (s *Service) Recover(ctx context.Context, exclusive bool) (int, error) {
 		}
 		m, err := s.requeueOrphanedJobs(ctx, tx, exclusive, now)
 		n += m
+		if err != nil {
+			return err
+		}
+		_, err = tx.ReleaseEndedPostureScans(ctx)
 		return err
 	})
 	if err != nil {

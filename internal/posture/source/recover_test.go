@@ -209,3 +209,37 @@ func TestRecoverLeavesHandedBackJob(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoverEndedScanLease checks that the lease of a scan that ended is
+// dropped by the next recovery: a process killed after its scan's result
+// committed but before it dropped the lease left it, and since recovery
+// only looked at running scans the lease stayed for good.
+func TestRecoverEndedScanLease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		now := b.clock.Now()
+		if err := st.CreatePostureScan(ctx, &store.PostureScan{ID: "scn_ended", Trigger: TriggerAPI, RequestedJSON: "[]",
+			Status: ScanRunning, ResultJSON: "{}", StartedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.LeasePostureScan(ctx, "scn_ended", 7, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishPostureScan(ctx, "scn_ended", ScanOK, "", "{}", now); err != nil {
+			t.Fatal(err)
+		}
+		for _, exclusive := range []bool{false, true} {
+			if _, err := b.svc.Recover(ctx, exclusive); err != nil {
+				t.Fatal(err)
+			}
+			var leases int
+			if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM vigil_posture_scan_lease`).Scan(&leases); err != nil || leases != 0 {
+				t.Fatalf("after Recover(%v): %d leases (%v); want the ended scan's dropped", exclusive, leases, err)
+			}
+		}
+		if s, err := st.PostureScan(ctx, "scn_ended"); err != nil || s.Status != ScanOK {
+			t.Errorf("the ended scan: %+v, %v; want it left ok", s, err)
+		}
+	})
+}
