@@ -1,5 +1,3 @@
-//go:build crash
-
 package main
 
 import (
@@ -17,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,9 +204,11 @@ func testCrashHarness(t *testing.T, dialect string, cfg crashConfig) {
 		n, err := st.UnfinishedFlowExecutions(ctx, h.flow.id)
 		return err == nil && n == 0
 	})
-	// A delivery whose job died before it took the delivery's lease is
-	// queued again once it has been overdue for hooks.DefaultRecoverAfter.
-	deliveriesDeadline := time.Now().Add(hooks.DefaultRecoverAfter + 3*time.Minute)
+	// Every delivery a kill interrupted was queued again at the restart
+	// (on SQLite, whatever recovery timer it had; on PostgreSQL once the
+	// dead process's node lock or heartbeat was gone), so what is left is
+	// only the tail of the load: the deadline is a safeguard.
+	deliveriesDeadline := time.Now().Add(3 * time.Minute)
 	for h.pendingDeliveries() > 0 {
 		if time.Now().After(deliveriesDeadline) {
 			t.Fatalf("gave up waiting for every delivery to be made: %s; server log:\n%s", h.undelivered(), h.srv.logs.String())
@@ -215,15 +216,22 @@ func testCrashHarness(t *testing.T, dialect string, cfg crashConfig) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// A scan queued again after a kill (its job outlived the process that
-	// ran it) may still be running; it must end before the server stops,
-	// or stopping would leave it for the next start, not stuck.
-	h.srv.waitUntil("every scan to end", func() bool {
-		return h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`) == 0 &&
-			h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`) == 0
-	})
+	// ran it), or asked for again by waitForScan, may still be waiting or
+	// running; it must end before the server stops, or stopping would
+	// leave it for the next start, not stuck.
+	scansDeadline := time.Now().Add(3 * time.Minute)
+	for h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`) > 0 ||
+		h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`) > 0 ||
+		h.count(`SELECT COUNT(*) FROM river_job WHERE kind = 'posture_scan'
+			AND state IN ('available', 'pending', 'scheduled', 'retryable', 'running')`) > 0 {
+		if time.Now().After(scansDeadline) {
+			t.Fatalf("gave up waiting for every scan to end: %s; server log:\n%s", h.scanState(), h.srv.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	h.srv.stop()
 
-	h.checkScans()
+	h.checkScans(h.srv.logs.String())
 	h.checkSightings()
 	deliveries, duplicates := h.checkDeliveries()
 	stored := checkExecutions(ctx, t, st, h.flow.id, h.load.snapshot())
@@ -506,6 +514,32 @@ func (h *crashHarness) scanAfter(since time.Time) *store.PostureScan {
 	return nil
 }
 
+// scanState describes the scans, their leases and their jobs, for a
+// failure.
+func (h *crashHarness) scanState() string {
+	var out []string
+	for _, q := range []string{
+		`SELECT id || ' ' || status || ' started ' || CAST(started_at AS TEXT) FROM vigil_posture_scan ORDER BY started_at`,
+		`SELECT 'lease ' || scan_id || ' job ' || CAST(job_id AS TEXT) || ' until ' || CAST(leased_until AS TEXT) FROM vigil_posture_scan_lease`,
+		`SELECT 'job ' || CAST(id AS TEXT) || ' ' || state || ' attempt ' || CAST(attempt AS TEXT) FROM river_job WHERE kind = 'posture_scan' ORDER BY id`,
+	} {
+		rows, err := h.st.DB().QueryContext(h.ctx, q)
+		if err != nil {
+			return err.Error()
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				rows.Close()
+				return err.Error()
+			}
+			out = append(out, line)
+		}
+		rows.Close()
+	}
+	return strings.Join(out, "; ")
+}
+
 func (h *crashHarness) scanRunning() bool {
 	return h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`) > 0
 }
@@ -662,13 +696,13 @@ func (h *crashHarness) checkSightings() {
 	}
 }
 
-// checkScans checks that no scan is left running or holding its lease.
-func (h *crashHarness) checkScans() {
-	if n := h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`); n != 0 {
-		h.t.Errorf("%d scans are left running", n)
-	}
-	if n := h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`); n != 0 {
-		h.t.Errorf("%d scan leases are left", n)
+// checkScans checks that no scan is left running or holding its lease;
+// logs is the server's log, for a failure.
+func (h *crashHarness) checkScans(logs string) {
+	running := h.count(`SELECT COUNT(*) FROM vigil_posture_scan WHERE status = 'running'`)
+	leases := h.count(`SELECT COUNT(*) FROM vigil_posture_scan_lease`)
+	if running != 0 || leases != 0 {
+		h.t.Errorf("%d scans are left running and %d scan leases left: %s; server log:\n%s", running, leases, h.scanState(), logs)
 	}
 }
 

@@ -256,15 +256,39 @@ func (s *Server) start(ctx context.Context) error {
 			"user", auth.BootstrapName, "password", pw, "sign_in", s.app.Config.PublicURL+auth.LoginPath)
 	}
 	// On SQLite the data directory lock makes this the only server, so
-	// every scan a job was running and every delivery lease died with the
-	// previous process (before the workers start, so none of this
-	// process's scans or deliveries is running yet).
+	// every scan a job was running, every delivery and execution a worker
+	// held and every job marked running died with the previous process
+	// (before the workers start, so none of this process's work is
+	// running yet): all of it is queued again now, not when a lease or a
+	// timeout runs out.
 	exclusive := s.app.Store.Dialect() == store.SQLite
 	if _, err := s.svc.Sources.Recover(ctx, exclusive); err != nil {
 		log.Error("cannot recover interrupted scans; the periodic schedule will try again", "error", err)
 	}
 	if _, err := s.svc.Hooks.RecoverAtStart(ctx, exclusive); err != nil {
 		log.Error("cannot recover interrupted deliveries; the periodic maintenance will try again", "error", err)
+	}
+	if n, err := s.svc.Flows.RecoverAtStart(ctx, exclusive); err != nil {
+		log.Error("cannot recover interrupted executions; the periodic recovery will try again", "error", err)
+	} else if n > 0 {
+		log.Info("queued interrupted executions again", "executions", n)
+	}
+	if exclusive {
+		// What the recoveries above did not queue anew (an execution
+		// whose job died before its worker claimed it, a periodic job)
+		// River would hold as running until its stuck-job timeout.
+		if n, err := s.app.Store.RescueRunningJobs(ctx); err != nil {
+			log.Error("cannot hand back the jobs the previous process was running", "error", err)
+		} else if n > 0 {
+			log.Info("handed back the jobs the previous process was running", "jobs", n)
+		}
+	} else if n, err := cluster.RescueJobs(ctx, s.app.Store); err != nil {
+		log.Error("cannot hand back the jobs of dead nodes; the periodic recovery will try again", "error", err)
+	} else if n > 0 {
+		log.Info("handed back the jobs of dead nodes", "jobs", n)
+	}
+	if err := s.nodeLock.OwnJobs(ctx, s.node.ID()); err != nil {
+		return err
 	}
 	if err := s.node.Join(ctx); err != nil {
 		return err
@@ -282,11 +306,6 @@ func (s *Server) start(ctx context.Context) error {
 	// executions can start only queue them up in the flows.
 	s.svc.Hooks.RunLocally(max(1, s.app.Config.Workers/4))
 	go s.recoverLoop(ctx)
-	if n, err := s.svc.Flows.Recover(ctx); err != nil {
-		log.Error("cannot recover interrupted executions; the periodic recovery will try again", "error", err)
-	} else if n > 0 {
-		log.Info("queued interrupted executions again", "executions", n)
-	}
 	if paused, requeued, err := s.svc.Hooks.Maintain(ctx); err != nil {
 		log.Error("cannot recover interrupted deliveries; the periodic maintenance will try again", "error", err)
 	} else if paused+requeued > 0 {

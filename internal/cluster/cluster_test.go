@@ -125,3 +125,55 @@ func TestRescueJobs(t *testing.T) {
 		}
 	}
 }
+
+// TestRescueJobsLockGone checks that the running jobs of a node whose node
+// lock is gone are handed back at once, while its heartbeat still looks
+// fresh (a node killed a moment ago), and not while it holds its lock; and
+// that the record of its jobs is pruned once none of them runs.
+func TestRescueJobsLockGone(t *testing.T) {
+	st := storetest.Postgres(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	if err := st.PutNode(ctx, store.Node{ID: "node_killed", Role: "all", Version: "v", StartedAt: now, HeartbeatAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := st.HoldNodeLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.OwnJobs(ctx, "node_killed"); err != nil {
+		t.Fatal(err)
+	}
+	var job int64
+	if err := st.DB().QueryRowContext(ctx, `INSERT INTO river_job (args, attempt, attempted_at, attempted_by, kind, max_attempts, priority, queue, state, scheduled_at)
+		VALUES ('{}', 1, now(), ARRAY['node_killed'], 'test', 3, 1, 'default', 'running', now()) RETURNING id`).Scan(&job); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if n, err := cluster.RescueJobs(ctx, st); err != nil || n != 0 {
+			t.Fatalf("RescueJobs with the node's lock held = %d, %v; want 0", n, err)
+		}
+		if n, err := st.PruneLeaseOwners(ctx); err != nil || n != 0 {
+			t.Fatalf("PruneLeaseOwners with the node's lock held = %d, %v; want 0", n, err)
+		}
+	}
+	lock.Release(ctx) // the node dies: its connection, and so its lock, goes
+	rescued := int64(0)
+	for deadline := time.Now().Add(time.Minute); rescued == 0; time.Sleep(50 * time.Millisecond) {
+		n, err := cluster.RescueJobs(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rescued += n
+		if rescued == 0 && time.Now().After(deadline) {
+			t.Fatal("a minute after its node's lock went, the job was not handed back")
+		}
+	}
+	var state string
+	if err := st.DB().QueryRowContext(ctx, `SELECT state FROM river_job WHERE id = $1`, job).Scan(&state); err != nil || state != "available" {
+		t.Fatalf("job is %q (%v) after the rescue; want available", state, err)
+	}
+	if n, err := st.PruneLeaseOwners(ctx); err != nil || n != 1 {
+		t.Errorf("PruneLeaseOwners once no job of the dead node runs = %d, %v; want its record removed", n, err)
+	}
+}

@@ -91,11 +91,28 @@ func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 // executions it queued, and is safe to run on several nodes at once and
 // worth running at start-up.
 func (s *Service) Recover(ctx context.Context) (int, error) {
+	return s.recoverLeases(ctx, s.now())
+}
+
+// RecoverAtStart is Recover for a server that starts, before its workers
+// do. With exclusive set (a server alone on its database: SQLite's data
+// directory lock) every running execution was the dead process's, so each
+// is queued again at once instead of when its lease runs out.
+func (s *Service) RecoverAtStart(ctx context.Context, exclusive bool) (int, error) {
+	leaseBefore := s.now()
+	if exclusive {
+		leaseBefore = leaseBefore.Add(100 * 365 * 24 * time.Hour)
+	}
+	return s.recoverLeases(ctx, leaseBefore)
+}
+
+// recoverLeases queues again the running executions whose lease ends before
+// leaseBefore, or whose node died.
+func (s *Service) recoverLeases(ctx context.Context, leaseBefore time.Time) (int, error) {
 	if s.queue == nil {
 		return 0, ErrNoQueue
 	}
-	now := s.now()
-	expired, err := s.st.ExpiredFlowExecutions(ctx, now, 500)
+	expired, err := s.st.ExpiredFlowExecutions(ctx, leaseBefore, 500)
 	if err != nil {
 		return 0, fmt.Errorf("find executions whose worker died: %w", err)
 	}

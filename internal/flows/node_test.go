@@ -23,18 +23,7 @@ func TestRecoverDeadNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claimed := &store.FlowExecution{ID: "exe_claimed", FlowID: f.ID, Version: 1, Status: StatusPending, CreatedAt: now, UpdatedAt: now}
-	local := &store.FlowExecution{ID: "exe_local", FlowID: f.ID, Version: 1, Status: StatusRunning, Attempts: 1,
-		StartedAt: now, LeaseUntil: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
-	for _, e := range []*store.FlowExecution{claimed, local} {
-		e.InputSealed, _, _ = b.svc.sealInput(map[string]any{"name": "bob"}, e.ID)
-		if err := st.CreateFlowExecution(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if ok, err := st.ClaimFlowExecution(ctx, claimed.ID, 1, now, now.Add(time.Hour)); !ok || err != nil {
-		t.Fatalf("claim: %v %v", ok, err)
-	}
+	claimed, local := leasedExecutions(t, b, f.ID, now)
 	for range 3 {
 		if n, err := b.svc.Recover(ctx); err != nil || n != 0 {
 			t.Fatalf("Recover with the owner alive = %d, %v; want 0", n, err)
@@ -58,4 +47,51 @@ func TestRecoverDeadNode(t *testing.T) {
 			t.Fatalf("recovered execution %s = %+v, %v", e.ID, got, err)
 		}
 	}
+}
+
+// TestRecoverAtStartExclusive checks that a server alone on its database
+// (SQLite) queues again, at start, the executions the dead process held
+// (one claimed from the queue, one started in-process), however long
+// their leases have to run, while a server that may share its database
+// leaves a lease that has not run out alone.
+func TestRecoverAtStartExclusive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		now := time.Now().UTC()
+		b := setup(t, st, Config{Now: func() time.Time { return now }})
+		ctx := b.ctx
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		claimed, local := leasedExecutions(t, b, f.ID, now)
+		if n, err := b.svc.RecoverAtStart(ctx, false); err != nil || n != 0 {
+			t.Fatalf("RecoverAtStart(shared) with leases running = %d, %v; want 0", n, err)
+		}
+		if n, err := b.svc.RecoverAtStart(ctx, true); err != nil || n != 2 {
+			t.Fatalf("RecoverAtStart(exclusive) = %d, %v; want both executions queued again", n, err)
+		}
+		for _, e := range []*store.FlowExecution{claimed, local} {
+			got, err := b.svc.Wait(ctx, e.ID)
+			if err != nil || got.Status != StatusSucceeded || got.Output.(map[string]any)["greeting"] != "hello bob" {
+				t.Fatalf("recovered execution %s = %+v, %v", e.ID, got, err)
+			}
+		}
+	})
+}
+
+// leasedExecutions stores two executions of flowID held by a worker for
+// the next hour, as a process leaves them when it dies: one claimed from
+// the queue, one started in-process.
+func leasedExecutions(t *testing.T, b *testBundle, flowID string, now time.Time) (claimed, local *store.FlowExecution) {
+	t.Helper()
+	claimed = &store.FlowExecution{ID: "exe_claimed", FlowID: flowID, Version: 1, Status: StatusPending, CreatedAt: now, UpdatedAt: now}
+	local = &store.FlowExecution{ID: "exe_local", FlowID: flowID, Version: 1, Status: StatusRunning, Attempts: 1,
+		StartedAt: now, LeaseUntil: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+	for _, e := range []*store.FlowExecution{claimed, local} {
+		e.InputSealed, _, _ = b.svc.sealInput(map[string]any{"name": "bob"}, e.ID)
+		if err := b.st.CreateFlowExecution(b.ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := b.st.ClaimFlowExecution(b.ctx, claimed.ID, 1, now, now.Add(time.Hour)); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	return claimed, local
 }

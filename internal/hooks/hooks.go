@@ -129,7 +129,8 @@ type Config struct {
 	// waiting to run, before maintenance decides the job was lost and
 	// queues it again. Default 5 min. (A delivery whose worker died
 	// mid-attempt is recovered as soon as its lease, twice the request
-	// timeout, runs out.)
+	// timeout, runs out, or on PostgreSQL its node's lock goes; a server
+	// alone on its database recovers both kinds at once when it starts.)
 	RecoverAfter time.Duration
 	// Retention is how long a finished delivery (delivered or dead) is
 	// kept, with its attempts, after its last change; an event goes once

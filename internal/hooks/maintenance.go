@@ -83,32 +83,39 @@ func (s *Service) Maintain(ctx context.Context) (paused, requeued int, err error
 		s.cfg.Logger.Warn("integration paused after failing too long", "integration", h.Name, "failing_since", h.FailingSince)
 		paused++
 	}
-	requeued, err = s.recoverDeliveries(ctx, now, now)
+	requeued, err = s.recoverDeliveries(ctx, now, now, now.Add(-s.cfg.RecoverAfter))
 	return paused, requeued, err
 }
 
 // RecoverAtStart queues again, before this server's workers start, the
-// deliveries a crashed process left: with exclusive set (a server alone on
-// its database: SQLite's data directory lock), every leased delivery was
-// leased by the dead process, so it is recovered at once instead of when
-// its lease runs out; otherwise only run-out leases are. It returns how
-// many deliveries it queued.
+// deliveries a crashed process left. With exclusive set (a server alone on
+// its database: SQLite's data directory lock) every pending delivery that
+// no River job waits to run was the dead process's, leased or not, so it
+// is recovered at once: one whose job died after River took it but before
+// its worker leased the delivery would otherwise wait RecoverAfter, and
+// one leased, until its lease runs out. Otherwise only run-out leases (and
+// on PostgreSQL those of dead nodes) are, and unleased deliveries once
+// they have been overdue for RecoverAfter. It returns how many deliveries
+// it queued.
 func (s *Service) RecoverAtStart(ctx context.Context, exclusive bool) (int, error) {
 	now := s.now()
-	leaseBefore := now
-	if exclusive {
-		leaseBefore = now.Add(100 * 365 * 24 * time.Hour)
+	if !exclusive {
+		return s.recoverDeliveries(ctx, now, now, now.Add(-s.cfg.RecoverAfter))
 	}
-	return s.recoverDeliveries(ctx, now, leaseBefore)
+	later := now.Add(100 * 365 * 24 * time.Hour)
+	return s.recoverDeliveries(ctx, now, later, later)
 }
 
-func (s *Service) recoverDeliveries(ctx context.Context, now, leaseBefore time.Time) (int, error) {
+// recoverDeliveries queues again the pending deliveries whose lease ends
+// before leaseBefore, and the unleased ones untouched since before
+// staleBefore whose job no longer waits to run.
+func (s *Service) recoverDeliveries(ctx context.Context, now, leaseBefore, staleBefore time.Time) (int, error) {
 	if s.queue == nil {
 		return 0, nil
 	}
 	requeued := 0
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
-		refs, err := tx.RecoverHookDeliveries(ctx, now, leaseBefore, now.Add(-s.cfg.RecoverAfter))
+		refs, err := tx.RecoverHookDeliveries(ctx, now, leaseBefore, staleBefore)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -44,13 +45,7 @@ func TestRecoverAtStart(t *testing.T) {
 		if n, err := b.svc.RecoverAtStart(ctx, true); err != nil || n != 1 {
 			t.Fatalf("RecoverAtStart(exclusive): %d, %v; want the delivery queued again", n, err)
 		}
-		b.runJobs(t)
-		if got := len(rc.requests()); got != 1 {
-			t.Errorf("the receiver got %d requests after the restart; want 1", got)
-		}
-		if d := b.only(t); d.Status != "delivered" {
-			t.Errorf("delivery status %q, want delivered", d.Status)
-		}
+		b.deliveredOnce(t, rc)
 	})
 }
 
@@ -99,5 +94,61 @@ func TestRecoverDeadNode(t *testing.T) {
 	}
 	if n, err := st.PruneLeaseOwners(ctx); err != nil || n != 1 {
 		t.Errorf("PruneLeaseOwners: %d, %v; want the dead node's row removed", n, err)
+	}
+}
+
+// TestRecoverAtStartJobTaken checks that a server alone on its database
+// queues again, at start, a delivery whose River job the dead process had
+// taken but whose worker died before leasing the delivery: its job stays
+// marked running, so nothing else would run it, and it used to wait
+// RecoverAfter (five minutes). A delivery whose job still waits to run is
+// left to that job.
+func TestRecoverAtStartJobTaken(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		rc := newReceiver(t, nil)
+		b := setup(t, st)
+		q, err := queue.New(st, queue.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.svc.SetQueue(q)
+		b.addHook(t, "crashy", rc.URL+"/hook")
+		b.publish(t, sampleEvent())
+		d := b.only(t)
+		if d.JobID == 0 {
+			t.Fatal("the delivery records no River job")
+		}
+		for _, exclusive := range []bool{false, true} {
+			if n, err := b.svc.RecoverAtStart(ctx, exclusive); err != nil || n != 0 {
+				t.Fatalf("RecoverAtStart(%v) while the job waits: %d, %v; want 0", exclusive, n, err)
+			}
+		}
+		// River takes the job; the process dies before the worker leases
+		// the delivery.
+		if _, err := st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1 WHERE id = $1`, d.JobID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := b.svc.RecoverAtStart(ctx, false); err != nil || n != 0 {
+			t.Fatalf("RecoverAtStart(shared) with the job just taken: %d, %v; want 0 before RecoverAfter", n, err)
+		}
+		b.svc.SetQueue(b.jobs)
+		if n, err := b.svc.RecoverAtStart(ctx, true); err != nil || n != 1 {
+			t.Fatalf("RecoverAtStart(exclusive) with the job taken by the dead process: %d, %v; want the delivery queued again", n, err)
+		}
+		b.deliveredOnce(t, rc)
+	})
+}
+
+// deliveredOnce runs the queued jobs and checks that the one delivery was
+// made, in one request.
+func (b *bundle) deliveredOnce(t *testing.T, rc *receiver) {
+	t.Helper()
+	b.runJobs(t)
+	if got := len(rc.requests()); got != 1 {
+		t.Errorf("the receiver got %d requests after the restart; want 1", got)
+	}
+	if d := b.only(t); d.Status != "delivered" {
+		t.Errorf("delivery status %q, want delivered", d.Status)
 	}
 }

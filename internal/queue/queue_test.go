@@ -32,24 +32,32 @@ func (w *countWorker) Work(ctx context.Context, job *river.Job[countArgs]) error
 	return nil
 }
 
+// newCountQueue returns a queue on st, not started, whose worker counts
+// the runs of the count jobs of each name.
+func newCountQueue(t *testing.T, st *store.Store, names ...string) (*countWorker, *queue.Queue) {
+	t.Helper()
+	w := &countWorker{runs: map[string]*atomic.Int32{}, done: make(chan string, 10)}
+	for _, name := range names {
+		w.runs[name] = &atomic.Int32{}
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, w)
+	q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, q
+}
+
 // TestInsertTx checks the promise the rest of Vigil builds on: a job inserted
 // in a rolled-back transaction never runs, one inserted in a committed
 // transaction runs exactly once.
 func TestInsertTx(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		w := &countWorker{
-			runs: map[string]*atomic.Int32{"committed": {}, "rolledback": {}},
-			done: make(chan string, 10),
-		}
-		workers := river.NewWorkers()
-		river.AddWorker(workers, w)
-		q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
+		w, q := newCountQueue(t, st, "committed", "rolledback")
 		boom := errors.New("boom")
-		err = st.InTx(ctx, func(tx *store.Tx) error {
+		err := st.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.PutSetting(ctx, "a", "1", time.Now()); err != nil {
 				return err
 			}
@@ -150,5 +158,60 @@ func TestInsertWakesWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitRun("no-tx")
+	})
+}
+
+// TestRescueRunningJobs checks what a server alone on its database does at
+// start with the jobs the previous process was running when it died: each
+// job with attempts left runs again at once, instead of after River's
+// stuck-job timeout, and a job out of attempts is left to River.
+func TestRescueRunningJobs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w, q := newCountQueue(t, st, "waiting", "dead", "spent")
+		ids := map[string]int64{}
+		for _, name := range []string{"waiting", "dead", "spent"} {
+			res, err := q.Insert(ctx, countArgs{Name: name}, &river.InsertOpts{MaxAttempts: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[name] = res.Job.ID
+		}
+		// The dead process had taken two of them.
+		for name, attempt := range map[string]int{"dead": 1, "spent": 3} {
+			if _, err := st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = $2 WHERE id = $1`, ids[name], attempt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := st.RescueRunningJobs(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("RescueRunningJobs = %d, %v; want the one dead job with attempts left", n, err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ran := map[string]bool{}
+		for len(ran) < 2 {
+			select {
+			case name := <-w.done:
+				ran[name] = true
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("after two minutes only %v ran; want the waiting job and the rescued one", ran)
+			}
+		}
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		if err := q.Stop(sctx); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]int32{"waiting": 1, "dead": 1, "spent": 0} {
+			if got := w.runs[name].Load(); got != want {
+				t.Errorf("job %q ran %d times, want %d", name, got, want)
+			}
+		}
+		var state string
+		if err := st.DB().QueryRowContext(ctx, `SELECT state FROM river_job WHERE id = $1`, ids["spent"]).Scan(&state); err != nil || state != "running" {
+			t.Errorf("the job out of attempts is %q (%v); want it left running for River", state, err)
+		}
 	})
 }

@@ -112,6 +112,24 @@ func (l *NodeLock) Check(ctx context.Context) error {
 	return nil
 }
 
+// OwnJobs records that the River jobs worked by the client named clientID
+// (River writes it in each job's attempted_by) are this node's, in
+// vigil_lease_owner under the kind 'node', so that the jobs it is running
+// when it dies are handed back as soon as its lock goes
+// (RescueJobsOfDeadNodes) instead of once its heartbeat is stale. A nil
+// lock (SQLite) records nothing.
+func (l *NodeLock) OwnJobs(ctx context.Context, clientID string) error {
+	if l == nil {
+		return nil
+	}
+	_, err := l.st.Queries.c.exec(ctx, `INSERT INTO vigil_lease_owner (kind, id, node) VALUES ('node', $1, $2)
+		ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node`, clientID, l.key)
+	if err != nil {
+		return fmt.Errorf("cannot record this node's jobs as its own: %w", err)
+	}
+	return nil
+}
+
 // Release gives the lock up; leases this node still holds then count as
 // left by a dead node.
 func (l *NodeLock) Release(ctx context.Context) {
@@ -138,14 +156,17 @@ func (q *Queries) ownerGone(kind, idExpr string) string {
 }
 
 // PruneLeaseOwners deletes the owner rows of leases that ended, a dead
-// node's included once recovery has taken them back. A row removed while its lease is being taken again only makes that lease
+// node's included once recovery has taken them back, and those of dead
+// nodes' jobs once none of their jobs runs. A row removed while its lease is being taken again only makes that lease
 // wait for its end, never lets it be taken early.
 func (q *Queries) PruneLeaseOwners(ctx context.Context) (int64, error) {
 	if q.d != Postgres {
 		return 0, nil
 	}
 	res, err := q.c.exec(ctx, `DELETE FROM vigil_lease_owner o WHERE (o.kind = 'delivery' AND NOT EXISTS (SELECT 1 FROM vigil_hook_delivery d WHERE d.id = o.id AND d.leased_until IS NOT NULL))
-		OR (o.kind = 'execution' AND NOT EXISTS (SELECT 1 FROM vigil_flow_execution e WHERE e.id = o.id AND e.status = 'running'))`)
+		OR (o.kind = 'execution' AND NOT EXISTS (SELECT 1 FROM vigil_flow_execution e WHERE e.id = o.id AND e.status = 'running'))
+		OR (o.kind = 'node' AND o.node NOT IN (`+liveNodes+`) AND NOT EXISTS (SELECT 1 FROM river_job j
+			WHERE j.state = 'running' AND j.attempted_by[array_length(j.attempted_by, 1)] = o.id))`)
 	if err != nil {
 		return 0, err
 	}

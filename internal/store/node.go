@@ -76,19 +76,45 @@ func (q *Queries) QueueDepth(ctx context.Context) (int, error) {
 
 // RescueJobsOfDeadNodes hands back to the queue the River jobs a dead
 // node was working: jobs still marked running whose last worker is a
-// registered node with no heartbeat since staleBefore. River would rescue
+// registered node with no heartbeat since staleBefore, or a node whose
+// node lock is gone (see NodeLock.OwnJobs). River would rescue
 // them itself only after its stuck-job timeout (an hour); a job whose
 // worker died is safe to run again at once, since every job kind guards
 // its work with a lease or a generation. Jobs out of attempts are left to
 // River. It returns how many jobs it handed back. PostgreSQL only (SQLite
-// has one node, which recovers at start).
+// has one node, which hands back every running job at start with
+// RescueRunningJobs).
 func (q *Queries) RescueJobsOfDeadNodes(ctx context.Context, staleBefore time.Time) (int64, error) {
 	if q.d != Postgres {
 		return 0, nil
 	}
-	res, err := q.c.exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
-		WHERE state = 'running' AND attempt < max_attempts
-		AND attempted_by[array_length(attempted_by, 1)] IN (SELECT id FROM vigil_node WHERE heartbeat_at < $1)`, staleBefore)
+	worker := `river_job.attempted_by[array_length(river_job.attempted_by, 1)]`
+	return q.rescueJobs(ctx, `(`+worker+` IN (SELECT id FROM vigil_node WHERE heartbeat_at < $1) OR `+q.ownerGone("node", worker)+`)`, staleBefore)
+}
+
+// RescueRunningJobs hands back to the queue every River job marked
+// running, for a server that knows it is alone on its database (SQLite's
+// data directory lock) and calls it before its workers start: each such
+// job's worker died with the previous process. Without it, a job killed
+// between River taking it and its worker taking the lease of its delivery
+// or execution would stay running until River's stuck-job timeout, and its
+// work with it. Jobs out of attempts are left to River, as in
+// RescueJobsOfDeadNodes. It returns how many jobs it handed back.
+func (q *Queries) RescueRunningJobs(ctx context.Context) (int64, error) {
+	return q.rescueJobs(ctx, `1 = 1`)
+}
+
+// rescueJobs makes the running jobs that cond selects, and that have
+// attempts left, available to run again now. It writes River's river_job
+// table through the columns of River's stable schema, as DiscardDeadJob
+// does.
+func (q *Queries) rescueJobs(ctx context.Context, cond string, args ...any) (int64, error) {
+	now := `now()`
+	if q.d == SQLite {
+		now = `datetime('now', 'subsec')`
+	}
+	res, err := q.c.exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = `+now+`
+		WHERE state = 'running' AND attempt < max_attempts AND `+cond, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -14,10 +14,38 @@ func (q *Queries) LeasePostureScan(ctx context.Context, scanID string, jobID int
 	return err
 }
 
+// RenewPostureScan extends the lease of a running scan until the given
+// time. It reports false, changing nothing, when the scan holds no lease:
+// recovery judged its worker dead (the lease ran out before a renewal) and
+// took the lease away, and a late renewal must not put back a lease that
+// nothing would then remove.
+func (q *Queries) RenewPostureScan(ctx context.Context, scanID string, until time.Time) (bool, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_posture_scan_lease SET leased_until = $2 WHERE scan_id = $1`, scanID, until)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 // ReleasePostureScan drops the lease of a scan that ended.
 func (q *Queries) ReleasePostureScan(ctx context.Context, scanID string) error {
 	_, err := q.c.exec(ctx, `DELETE FROM vigil_posture_scan_lease WHERE scan_id = $1`, scanID)
 	return err
+}
+
+// ReleaseEndedPostureScans drops the leases of scans no longer running
+// and returns how many: a process that died after its scan ended but
+// before it dropped the lease (or an older version, which did that in a
+// transaction of its own) left them. Renewals only extend a lease that
+// exists, so none comes back.
+func (q *Queries) ReleaseEndedPostureScans(ctx context.Context) (int64, error) {
+	res, err := q.c.exec(ctx, `DELETE FROM vigil_posture_scan_lease WHERE NOT EXISTS (SELECT 1 FROM vigil_posture_scan s
+		WHERE s.id = vigil_posture_scan_lease.scan_id AND s.status = 'running')`)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // AbandonedPostureScan is a scan left running by a worker that died.
@@ -27,6 +55,8 @@ type AbandonedPostureScan struct {
 	RequestedJSON string
 	// JobID is the River job that ran the scan; 0 when none did.
 	JobID int64
+	// StartedAt is when the scan started.
+	StartedAt time.Time
 }
 
 // AbandonedPostureScans returns the scans still marked running whose lease
@@ -38,14 +68,14 @@ type AbandonedPostureScan struct {
 // it).
 func (q *Queries) AbandonedPostureScans(ctx context.Context, now, jobsNow, unleasedBefore time.Time) ([]AbandonedPostureScan, error) {
 	var out []AbandonedPostureScan
-	err := q.c.query(ctx, `SELECT s.id, s.trigger_kind, s.requested, COALESCE(l.job_id, 0)
+	err := q.c.query(ctx, `SELECT s.id, s.trigger_kind, s.requested, COALESCE(l.job_id, 0), s.started_at
 		FROM vigil_posture_scan s LEFT JOIN vigil_posture_scan_lease l ON l.scan_id = s.id
 		WHERE s.status = 'running' AND ((l.scan_id IS NOT NULL AND l.job_id = 0 AND l.leased_until < $1)
 			OR (l.scan_id IS NOT NULL AND l.job_id <> 0 AND l.leased_until < $2)
 			OR (l.scan_id IS NULL AND s.started_at < $3))
 		ORDER BY s.started_at`, []any{now, jobsNow, unleasedBefore}, func(r *sql.Rows) error {
 		var a AbandonedPostureScan
-		if err := r.Scan(&a.ID, &a.Trigger, &a.RequestedJSON, &a.JobID); err != nil {
+		if err := r.Scan(&a.ID, &a.Trigger, &a.RequestedJSON, &a.JobID, scanTime(&a.StartedAt)); err != nil {
 			return err
 		}
 		out = append(out, a)
@@ -72,6 +102,38 @@ func (q *Queries) DiscardDeadJob(ctx context.Context, jobID int64) (bool, error)
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// DiscardScanJob discards the River job that ran a scan, started at
+// scanStart, whose worker died, as DiscardDeadJob does, and reports
+// whether the scan needs a new job. On PostgreSQL the job may have been
+// handed back since (RescueJobsOfDeadNodes): waiting to run, or running
+// again in an attempt that began after the scan, it runs the scan anew
+// itself (or did, when that attempt completed), so it is left alone and
+// no new job is needed; discarding it
+// would cut a live attempt off from River and run the scan twice. On
+// SQLite, whose only server hands back jobs after this recovery, the job
+// still running is always the dead attempt.
+func (q *Queries) DiscardScanJob(ctx context.Context, jobID int64, scanStart time.Time) (bool, error) {
+	if q.d == SQLite {
+		if _, err := q.DiscardDeadJob(ctx, jobID); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	res, err := q.c.exec(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now()
+		WHERE id = $1 AND state = 'running' AND attempted_at <= $2`, jobID, scanStart)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return n > 0, err
+	}
+	var carriesOn bool
+	err = q.c.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job WHERE id = $1
+		AND (state IN ('available', 'pending', 'scheduled', 'retryable', 'running') OR (state = 'completed' AND attempted_at > $2)))`,
+		[]any{jobID, scanStart}, &carriesOn)
+	return !carriesOn, err
 }
 
 // DeadJob is a River job marked running whose worker is gone.

@@ -35,8 +35,11 @@ func (s *Service) lease(ctx context.Context, scanID string, jobID int64) (stop f
 			case <-done:
 				return
 			case <-tick.C:
-				if err := s.st.LeasePostureScan(ctx, scanID, jobID, s.now().Add(d)); err != nil {
+				ok, err := s.st.RenewPostureScan(ctx, scanID, s.now().Add(d))
+				if err != nil {
 					s.cfg.Logger.Warn("cannot renew the scan's lease", "scan", scanID, "err", err)
+				} else if !ok {
+					s.cfg.Logger.Warn("the scan no longer holds its lease: it ended, or its lease ran out before this renewal and recovery marked it failed", "scan", scanID)
 				}
 			}
 		}
@@ -53,7 +56,10 @@ func (s *Service) lease(ctx context.Context, scanID string, jobID int64) (stop f
 // Recover fails, visibly, every scan whose worker died (its lease ran out),
 // and queues each one a job ran again with the same sources and trigger.
 // The dead job is discarded, so that it no longer counts as a duplicate
-// of the next "scan all". With exclusive set the caller is the only
+// of the next "scan all"; on PostgreSQL a job already handed back after
+// its node died (waiting, or running a new attempt) is left to run the
+// scan anew instead, so that the scan is not run twice at once. With
+// exclusive set the caller is the only
 // server (SQLite's data directory lock), so every scan a job was running
 // was abandoned by the previous process, whatever its lease says; a scan
 // the command line runs still counts only once its lease ran out. It
@@ -88,10 +94,12 @@ func (s *Service) Recover(ctx context.Context, exclusive bool) (int, error) {
 			if d.JobID == 0 {
 				continue
 			}
-			if _, err := tx.DiscardDeadJob(ctx, d.JobID); err != nil {
+			again, err := tx.DiscardScanJob(ctx, d.JobID, d.StartedAt)
+			if err != nil {
 				return err
 			}
-			if s.queue == nil {
+			if !again || s.queue == nil {
+				// Its job, handed back after its node died, runs it anew.
 				continue
 			}
 			var names []string
@@ -104,6 +112,10 @@ func (s *Service) Recover(ctx context.Context, exclusive bool) (int, error) {
 		}
 		m, err := s.requeueOrphanedJobs(ctx, tx, exclusive, now)
 		n += m
+		if err != nil {
+			return err
+		}
+		_, err = tx.ReleaseEndedPostureScans(ctx)
 		return err
 	})
 	if err != nil {

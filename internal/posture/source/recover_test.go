@@ -18,22 +18,32 @@ func abandonScan(t *testing.T, b *testBundle, q *queue.Queue, scanID string, lea
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := `now()`
-	if b.st.Dialect() == store.SQLite {
-		now = `datetime('now', 'subsec')`
-	}
-	if _, err := b.st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = `+now+
-		` WHERE id = $1`, res.Job.ID); err != nil {
+	// The worker took the job, then recorded the scan.
+	started := b.clock.Now().Add(-time.Minute)
+	if _, err := b.st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = $2 WHERE id = $1`,
+		res.Job.ID, started.Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.st.CreatePostureScan(ctx, &store.PostureScan{ID: scanID, Trigger: TriggerAPI, RequestedJSON: "[]",
-		Status: ScanRunning, ResultJSON: "{}", StartedAt: b.clock.Now().Add(-time.Minute)}); err != nil {
+		Status: ScanRunning, ResultJSON: "{}", StartedAt: started}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.st.LeasePostureScan(ctx, scanID, res.Job.ID, leasedUntil); err != nil {
 		t.Fatal(err)
 	}
 	return res.Job.ID
+}
+
+// insertOnlyQueue gives the service a queue that inserts jobs and works
+// none, so that tests see the jobs recovery leaves.
+func insertOnlyQueue(t *testing.T, b *testBundle) *queue.Queue {
+	t.Helper()
+	q, err := queue.New(b.st, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.svc.SetQueue(q)
+	return q
 }
 
 // TestScanResumedAfterCrash checks that a scan whose worker died is failed
@@ -86,11 +96,7 @@ func TestRecoverExclusive(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st, nil)
 		ctx := t.Context()
-		q, err := queue.New(st, queue.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.svc.SetQueue(q)
+		q := insertOnlyQueue(t, b)
 		abandonScan(t, b, q, "scn_dead", b.clock.Now().Add(time.Minute))
 		if err := b.st.CreatePostureScan(ctx, &store.PostureScan{ID: "scn_cli", Trigger: TriggerCLI, RequestedJSON: "[]",
 			Status: ScanRunning, ResultJSON: "{}", StartedAt: b.clock.Now()}); err != nil {
@@ -126,11 +132,7 @@ func TestOrphanedScanJobQueuedAgain(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st, nil)
 		ctx := t.Context()
-		q, err := queue.New(st, queue.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.svc.SetQueue(q)
+		q := insertOnlyQueue(t, b)
 		res, err := q.Insert(ctx, ScanArgs{Sources: []string{"okta"}, Trigger: TriggerSchedule}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -166,6 +168,78 @@ func TestOrphanedScanJobQueuedAgain(t *testing.T) {
 		}
 		if n, err := b.svc.Recover(ctx, true); err != nil || n != 0 {
 			t.Errorf("a second Recover: %d, %v; want 0", n, err)
+		}
+	})
+}
+
+// TestRecoverLeavesHandedBackJob checks, on PostgreSQL, that the recovery
+// of a scan whose node died leaves alone the scan's job when it was
+// already handed back (the dead node's jobs are, as soon as its lock
+// goes): waiting to run, or running again in a new attempt, the job runs
+// the scan anew. Before, the recovery discarded that live job and queued
+// another, so that the scan ran twice at once, one of them under a job
+// River no longer tracked.
+func TestRecoverLeavesHandedBackJob(t *testing.T) {
+	for _, again := range []struct{ name, state string }{{"waiting", "available"}, {"running anew", "running"}, {"done anew", "completed"}} {
+		t.Run(again.name, func(t *testing.T) {
+			st := storetest.Postgres(t)
+			b := setup(t, st, nil)
+			ctx := t.Context()
+			q := insertOnlyQueue(t, b)
+			job := abandonScan(t, b, q, "scn_dead", b.clock.Now().Add(-time.Second))
+			if _, err := st.DB().ExecContext(ctx, `UPDATE river_job SET state = $2::text::river_job_state, attempt = 2, attempted_at = $3,
+				finalized_at = CASE WHEN $2::text = 'completed' THEN $3::timestamptz END WHERE id = $1`, job, again.state, b.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := b.svc.Recover(ctx, false); err != nil || n != 1 {
+				t.Fatalf("Recover: %d, %v; want the dead scan failed", n, err)
+			}
+			if s, err := st.PostureScan(ctx, "scn_dead"); err != nil || s.Status != ScanFailed {
+				t.Errorf("the dead scan: %+v, %v; want failed", s, err)
+			}
+			var state string
+			var jobs int
+			if err := st.DB().QueryRowContext(ctx, `SELECT state, (SELECT COUNT(*) FROM river_job WHERE kind = 'posture_scan') FROM river_job WHERE id = $1`,
+				job).Scan(&state, &jobs); err != nil {
+				t.Fatal(err)
+			}
+			if state != again.state || jobs != 1 {
+				t.Errorf("the handed-back job is %s with %d scan jobs in all; want it left %s and no other job", state, jobs, again.state)
+			}
+		})
+	}
+}
+
+// TestRecoverEndedScanLease checks that the lease of a scan that ended is
+// dropped by the next recovery: a process killed after its scan's result
+// committed but before it dropped the lease left it, and since recovery
+// only looked at running scans the lease stayed for good.
+func TestRecoverEndedScanLease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		ctx := t.Context()
+		now := b.clock.Now()
+		if err := st.CreatePostureScan(ctx, &store.PostureScan{ID: "scn_ended", Trigger: TriggerAPI, RequestedJSON: "[]",
+			Status: ScanRunning, ResultJSON: "{}", StartedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.LeasePostureScan(ctx, "scn_ended", 7, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishPostureScan(ctx, "scn_ended", ScanOK, "", "{}", now); err != nil {
+			t.Fatal(err)
+		}
+		for _, exclusive := range []bool{false, true} {
+			if _, err := b.svc.Recover(ctx, exclusive); err != nil {
+				t.Fatal(err)
+			}
+			var leases int
+			if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM vigil_posture_scan_lease`).Scan(&leases); err != nil || leases != 0 {
+				t.Fatalf("after Recover(%v): %d leases (%v); want the ended scan's dropped", exclusive, leases, err)
+			}
+		}
+		if s, err := st.PostureScan(ctx, "scn_ended"); err != nil || s.Status != ScanOK {
+			t.Errorf("the ended scan: %+v, %v; want it left ok", s, err)
 		}
 	})
 }

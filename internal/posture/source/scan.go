@@ -383,7 +383,13 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 		s.cfg.Logger.Info("scan finished", "scan", res.ID, "status", res.Status, "accounts", res.Accounts,
 			"opened", res.Issues.Opened+res.Issues.Reopened, "resolved", res.Issues.Resolved, "unchanged", res.Issues.Unchanged,
 			"read", res.Timing.Read, "graph", res.Timing.Graph, "detect", res.Timing.Detect, "save", res.Timing.Save)
-		return tx.FinishPostureScan(ctx, res.ID, res.Status, "", string(blob), res.FinishedAt)
+		if err := tx.FinishPostureScan(ctx, res.ID, res.Status, "", string(blob), res.FinishedAt); err != nil {
+			return err
+		}
+		// The lease goes with the scan's end, in one transaction: a
+		// process killed between the two would leave the lease of a scan
+		// no longer running.
+		return tx.ReleasePostureScan(ctx, res.ID)
 	})
 }
 
