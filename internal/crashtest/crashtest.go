@@ -82,7 +82,7 @@ func Database(t *testing.T, dialect string) (*store.Store, string) {
 // child runs no test; what it writes to stderr is in the buffer returned.
 func (h Harness) Start(t *testing.T, st *store.Store, url string, key []byte) (*exec.Cmd, *logtest.Buffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(os.Args[0], "-test.run=^$") //nolint:gosec // G204: the test binary itself, run again as the child
 	stderr := &logtest.Buffer{}
 	cmd.Stderr = stderr
 	cmd.Env = append(os.Environ(), h.env("CHILD")+"=1", h.env("DB")+"="+url, h.env("SCHEMA")+"="+st.Schema(),

@@ -81,6 +81,7 @@ type localExecutor struct {
 	hub *notifyHub
 }
 
+// Begin begins a transaction whose notifications wait for its commit.
 func (e *localExecutor) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
 	tx, err := e.Executor.Begin(ctx)
 	if err != nil {
@@ -89,6 +90,8 @@ func (e *localExecutor) Begin(ctx context.Context) (riverdriver.ExecutorTx, erro
 	return &localExecutorTx{ExecutorTx: tx, hub: e.hub, owned: true}, nil
 }
 
+// NotifyMany hands the notifications to the hub at once: outside a
+// transaction there is nothing to wait for.
 func (e *localExecutor) NotifyMany(_ context.Context, p *riverdriver.NotifyManyParams) error {
 	if len(p.Payload) > 0 {
 		e.hub.publish(p)
@@ -110,6 +113,7 @@ type localExecutorTx struct {
 	pending []*riverdriver.NotifyManyParams
 }
 
+// Begin begins a savepoint whose notifications go to this transaction.
 func (t *localExecutorTx) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
 	tx, err := t.ExecutorTx.Begin(ctx)
 	if err != nil {
@@ -118,6 +122,7 @@ func (t *localExecutorTx) Begin(ctx context.Context) (riverdriver.ExecutorTx, er
 	return &localExecutorTx{ExecutorTx: tx, hub: t.hub, owned: true, parent: t}, nil
 }
 
+// NotifyMany holds the notifications until the transaction commits.
 func (t *localExecutorTx) NotifyMany(ctx context.Context, p *riverdriver.NotifyManyParams) error {
 	if len(p.Payload) == 0 {
 		return nil
@@ -138,6 +143,8 @@ func (t *localExecutorTx) NotifyMany(ctx context.Context, p *riverdriver.NotifyM
 	return nil
 }
 
+// Commit commits and then sends the held notifications (or hands them to
+// the parent transaction, for a savepoint).
 func (t *localExecutorTx) Commit(ctx context.Context) error {
 	if err := t.ExecutorTx.Commit(ctx); err != nil {
 		return err
@@ -156,6 +163,7 @@ func (t *localExecutorTx) Commit(ctx context.Context) error {
 	return nil
 }
 
+// Rollback rolls back and drops the held notifications.
 func (t *localExecutorTx) Rollback(ctx context.Context) error {
 	t.mu.Lock()
 	t.pending = nil
@@ -182,6 +190,7 @@ type localListener struct {
 
 var errNotConnected = errors.New("job queue: the listener is not connected")
 
+// Connect subscribes the listener to the hub; there is no connection to open.
 func (l *localListener) Connect(context.Context) error {
 	l.mu.Lock()
 	if l.connected {
@@ -196,6 +205,7 @@ func (l *localListener) Connect(context.Context) error {
 	return nil
 }
 
+// Close unsubscribes the listener from the hub.
 func (l *localListener) Close(context.Context) error {
 	l.hub.mu.Lock()
 	delete(l.hub.listeners, l)
@@ -210,6 +220,7 @@ func (l *localListener) Close(context.Context) error {
 	return nil
 }
 
+// Listen adds topic to what the listener receives.
 func (l *localListener) Listen(_ context.Context, topic string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -220,6 +231,7 @@ func (l *localListener) Listen(_ context.Context, topic string) error {
 	return nil
 }
 
+// Unlisten removes topic from what the listener receives.
 func (l *localListener) Unlisten(_ context.Context, topic string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -230,6 +242,7 @@ func (l *localListener) Unlisten(_ context.Context, topic string) error {
 	return nil
 }
 
+// Ping answers at once: the hub is in this process.
 func (l *localListener) Ping(context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -239,6 +252,7 @@ func (l *localListener) Ping(context.Context) error {
 	return nil
 }
 
+// Schema is the schema the listener was made for.
 func (l *localListener) Schema() string { return l.schema }
 
 // SetAfterConnectExec is for River's own tests of SQL listeners; there is

@@ -122,7 +122,7 @@ func (l *NodeLock) OwnJobs(ctx context.Context, clientID string) error {
 	if l == nil {
 		return nil
 	}
-	_, err := l.st.Queries.c.exec(ctx, `INSERT INTO vigil_lease_owner (kind, id, node) VALUES ('node', $1, $2)
+	_, err := l.st.c.exec(ctx, `INSERT INTO vigil_lease_owner (kind, id, node) VALUES ('node', $1, $2)
 		ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node`, clientID, l.key)
 	if err != nil {
 		return fmt.Errorf("cannot record this node's jobs as its own: %w", err)

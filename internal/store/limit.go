@@ -71,7 +71,7 @@ func (q *Queries) TakeSlot(ctx context.Context, key, holder string, slots int, h
 			LIMIT 1
 			ON CONFLICT (key, slot) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until
 				WHERE l.held_until <= clock_timestamp()
-			RETURNING slot`, []any{key, holder, slots, hold.Seconds(), rand.IntN(max(slots, 1))}, &slot)
+			RETURNING slot`, []any{key, holder, slots, hold.Seconds(), rand.IntN(max(slots, 1))}, &slot) //nolint:gosec // G404: where the search for a free slot starts, no secret
 		if errors.Is(err, ErrNotFound) {
 			// None free, or another node took the one picked: look again
 			// only in the second case, which the count tells.

@@ -78,7 +78,7 @@ func (s *stmtCache) inTx(ctx context.Context, tx *sql.Tx, local *txStmts, q stri
 	}
 	s.mu.Unlock()
 	if start {
-		go func() {
+		go func() { //nolint:gosec // G118: the statement is kept for later callers, past this request
 			s.get(context.Background(), q)
 			s.mu.Lock()
 			delete(s.preparing, q)

@@ -316,7 +316,6 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 		people, accounts = inventory(g, now)
 		res.Timing.Detect = time.Since(start)
 	}
-	parts = nil
 	// The graph is built: a read the transaction does not store need not
 	// stay in memory beside the inventory while that is written.
 	for _, t := range targets {
