@@ -41,9 +41,13 @@ func (q *Queries) CreatePostureScan(ctx context.Context, s *PostureScan) error {
 	return err
 }
 
-// FinishPostureScan records the end of a scan.
+// FinishPostureScan records the end of a running scan. A scan that has
+// already ended is left as it is and ErrNotFound returned: recovery fails a
+// scan whose lease lapsed and queues the work again, so a run that was only
+// slow, not dead, must not turn that scan back to ok afterwards.
 func (q *Queries) FinishPostureScan(ctx context.Context, id, status, errText, resultJSON string, at time.Time) error {
-	res, err := q.c.exec(ctx, `UPDATE vigil_posture_scan SET status = $1, error = $2, result = $3, finished_at = $4 WHERE id = $5`,
+	res, err := q.c.exec(ctx, `UPDATE vigil_posture_scan SET status = $1, error = $2, result = $3, finished_at = $4
+		WHERE id = $5 AND status = 'running'`,
 		status, errText, resultJSON, at, id)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -240,6 +241,29 @@ func TestRecoverEndedScanLease(t *testing.T) {
 		}
 		if s, err := st.PostureScan(ctx, "scn_ended"); err != nil || s.Status != ScanOK {
 			t.Errorf("the ended scan: %+v, %v; want it left ok", s, err)
+		}
+	})
+}
+
+// TestFinishOnlyARunningScan checks that a scan recovery has failed stays
+// failed when the run it took for dead finishes after all: its late result
+// is refused rather than turning the scan back to ok.
+func TestFinishOnlyARunningScan(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		now := time.Now()
+		if err := st.CreatePostureScan(ctx, &store.PostureScan{ID: "scn_late", Trigger: TriggerAPI, RequestedJSON: "[]",
+			Status: ScanRunning, ResultJSON: "{}", StartedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishPostureScan(ctx, "scn_late", ScanFailed, "recovered", "{}", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishPostureScan(ctx, "scn_late", ScanOK, "", "{}", now.Add(time.Second)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("finishing an ended scan: %v; want ErrNotFound", err)
+		}
+		if s, err := st.PostureScan(ctx, "scn_late"); err != nil || s.Status != ScanFailed || s.Error != "recovered" {
+			t.Errorf("the recovered scan after a late finish: %+v, %v; want it left failed", s, err)
 		}
 	})
 }

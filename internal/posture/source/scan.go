@@ -383,6 +383,11 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 			"opened", res.Issues.Opened+res.Issues.Reopened, "resolved", res.Issues.Resolved, "unchanged", res.Issues.Unchanged,
 			"read", res.Timing.Read, "graph", res.Timing.Graph, "detect", res.Timing.Detect, "save", res.Timing.Save)
 		if err := tx.FinishPostureScan(ctx, res.ID, res.Status, "", string(blob), res.FinishedAt); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				// Its results are dropped with the transaction: the scan
+				// queued again in its place does the work.
+				return fmt.Errorf("the scan was ended by recovery while it ran (its lease lapsed): %w", err)
+			}
 			return err
 		}
 		// The lease goes with the scan's end, in one transaction: a
