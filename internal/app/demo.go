@@ -128,13 +128,6 @@ func (s *Server) demoSetUp(ctx context.Context) (string, error) {
 	if err := errors.Join(werr, out.Close()); err != nil {
 		return "", fmt.Errorf("write the demo organization: %w", err)
 	}
-	if _, err := svc.Sources.Get(ctx, DemoSource); err != nil {
-		if _, err := svc.Sources.Add(ctx, source.Input{Name: DemoSource, Kind: source.KindSnapshot,
-			Settings: source.Settings{File: file}}); err != nil {
-			return "", fmt.Errorf("add the demo source: %w", err)
-		}
-	}
-
 	// The remediation side: the ISPM template, its connections in dry run
 	// (they record the request they would send), every flow on.
 	added, err := svc.Templates.Add(ctx, template.FlowsInstaller{Flows: svc.Flows, By: DemoUser}, DemoTemplate, "", map[string]string{
@@ -189,6 +182,16 @@ func (s *Server) demoSetUp(ctx context.Context) (string, error) {
 	on := true
 	if _, err := svc.Hooks.SetAutomation(ctx, DemoIntegration, hooks.AutomationInput{AutoSend: &on, AllTitles: true}); err != nil {
 		return "", fmt.Errorf("automate the demo integration: %w", err)
+	}
+
+	// The source last: it is due at once, so another node's schedule may
+	// scan it before this returns, and the issues that scan opens must find
+	// the integration automated already.
+	if _, err := svc.Sources.Get(ctx, DemoSource); err != nil {
+		if _, err := svc.Sources.Add(ctx, source.Input{Name: DemoSource, Kind: source.KindSnapshot,
+			Settings: source.Settings{File: file}}); err != nil {
+			return "", fmt.Errorf("add the demo source: %w", err)
+		}
 	}
 	return added.Folder, nil
 }
