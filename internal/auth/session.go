@@ -186,7 +186,15 @@ func (s *Service) cookie(r *http.Request, value string, maxAge int, expires time
 		MaxAge:   maxAge,
 		Expires:  expires,
 		HttpOnly: true,
-		Secure:   r.TLS != nil || strings.HasPrefix(strings.ToLower(s.cfg.PublicURL), "https://"),
+		Secure:   SecureCookie(r, s.cfg.PublicURL),
 		SameSite: http.SameSiteLaxMode,
 	}
+}
+
+// SecureCookie says whether a cookie set in answer to r is marked Secure:
+// when r came over TLS, and also when the public URL is https, which is how
+// a server behind a TLS-terminating proxy knows browsers reach it over TLS.
+// A plain-HTTP local install keeps its cookies usable.
+func SecureCookie(r *http.Request, publicURL string) bool {
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(publicURL), "https://")
 }

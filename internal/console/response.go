@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
@@ -157,12 +156,10 @@ func (c *Console) setFlash(w http.ResponseWriter, r *http.Request, kind, msg str
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.secureCookie(r), MaxAge: 60})
 }
 
-// secureCookie says whether the console's cookies are marked Secure: when
-// the request came over TLS, and also when the public URL is https, which
-// is how a server behind a TLS-terminating proxy knows browsers reach it
-// over TLS (the session cookie follows the same rule).
+// secureCookie says whether the console's cookies are marked Secure, by
+// the rule the session cookie follows.
 func (c *Console) secureCookie(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(strings.ToLower(c.publicURL(r)), "https://")
+	return auth.SecureCookie(r, c.publicURL(r))
 }
 
 // takeFlash reads the flash message of the request and clears it.
