@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -179,7 +180,7 @@ type Service struct {
 	// they are cancelled.
 	running map[string]context.CancelCauseFunc
 	// local runs executions in-process; nil until RunLocally.
-	local   *localPool
+	local   atomic.Pointer[localPool]
 	backlog backlogCounter
 	// flows keeps the flow rows invocations read (see cachedFlow).
 	flows flowCache

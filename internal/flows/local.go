@@ -3,10 +3,10 @@ package flows
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/pool"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -25,19 +25,11 @@ type localPool struct {
 	slots chan struct{}
 	// maxWaiting bounds the executions admitted that wait for a slot.
 	maxWaiting int
-	// ctx ends when the pool stops: running executions stop at their
-	// next task boundary and are queued again.
-	ctx    context.Context
-	cancel context.CancelFunc
-	// stopping is closed when StopLocal begins: waiting executions are
-	// queued instead of started.
-	stopping chan struct{}
-
-	mu      sync.Mutex
-	stopped bool
-	// admitted counts the executions running or waiting.
-	admitted int
-	wg       sync.WaitGroup
+	// Pool admits the executions running or waiting. Its context ends
+	// when the pool stops: running executions stop at their next task
+	// boundary and are queued again. When StopLocal begins, waiting
+	// executions are queued instead of started.
+	*pool.Pool
 }
 
 // localWaitFactor sizes the line of executions waiting for a slot, as a
@@ -53,12 +45,8 @@ func (s *Service) RunLocally(n int) {
 	if n <= 0 {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &localPool{slots: make(chan struct{}, n), maxWaiting: localWaitFactor * n, ctx: ctx, cancel: cancel,
-		stopping: make(chan struct{})}
-	s.mu.Lock()
-	s.local = p
-	s.mu.Unlock()
+	p := &localPool{slots: make(chan struct{}, n), maxWaiting: localWaitFactor * n, Pool: pool.New()}
+	s.local.Store(p)
 }
 
 // StopLocal stops starting executions in-process and waits until ctx ends
@@ -67,39 +55,15 @@ func (s *Service) RunLocally(n int) {
 // after a restart) resumes them. Executions waiting for a slot are queued
 // again at once.
 func (s *Service) StopLocal(ctx context.Context) error {
-	s.mu.Lock()
-	p := s.local
-	s.mu.Unlock()
-	if p == nil {
-		return nil
+	if p := s.local.Load(); p != nil {
+		p.Stop(ctx)
 	}
-	p.mu.Lock()
-	if !p.stopped {
-		p.stopped = true
-		close(p.stopping)
-	}
-	p.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		p.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		p.cancel()
-		return nil
-	case <-ctx.Done():
-	}
-	p.cancel()
-	<-done
 	return nil
 }
 
 // LocalRunning counts the executions running in-process on this node now.
 func (s *Service) LocalRunning() int {
-	s.mu.Lock()
-	p := s.local
-	s.mu.Unlock()
+	p := s.local.Load()
 	if p == nil {
 		return 0
 	}
@@ -110,30 +74,17 @@ func (s *Service) LocalRunning() int {
 // or to the line for one. It reports false when there is no pool, the
 // pool stopped, or the slots and the line are full.
 func (s *Service) acquire() bool {
-	s.mu.Lock()
-	p := s.local
-	s.mu.Unlock()
+	p := s.local.Load()
 	if p == nil {
 		return false
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped || p.admitted >= cap(p.slots)+p.maxWaiting {
-		return false
-	}
-	p.admitted++
-	p.wg.Add(1)
-	return true
+	return p.Admit(cap(p.slots) + p.maxWaiting)
 }
 
 // releaseSlot gives back an admission of acquire whose execution was not
 // started.
 func (s *Service) releaseSlot() {
-	p := s.local
-	p.mu.Lock()
-	p.admitted--
-	p.mu.Unlock()
-	p.wg.Done()
+	s.local.Load().Done()
 }
 
 // take waits for a slot for the execution e, admitted by acquire. It
@@ -150,11 +101,11 @@ func (s *Service) take(p *localPool, e *store.FlowExecution) bool {
 	select {
 	case p.slots <- struct{}{}:
 		got = true
-	case <-p.stopping:
+	case <-p.Stopping():
 	}
-	bg := context.WithoutCancel(p.ctx)
+	bg := context.WithoutCancel(p.Context())
 	select {
-	case <-p.stopping:
+	case <-p.Stopping():
 		if got {
 			<-p.slots
 		}
@@ -191,19 +142,14 @@ func (s *Service) claimNew(e *store.FlowExecution) {
 // taken by acquire. The input is the one sealed in the row, passed on to
 // save opening it again; the journal of a new execution is empty.
 func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any) {
-	p := s.local
+	p := s.local.Load()
 	go func() {
-		defer func() {
-			p.mu.Lock()
-			p.admitted--
-			p.mu.Unlock()
-			p.wg.Done()
-		}()
+		defer p.Done()
 		if !s.take(p, e) {
 			return
 		}
 		defer func() { <-p.slots }()
-		ctx := p.ctx
+		ctx := p.Context()
 		j := &dbJournal{s: s, execID: e.ID, steps: map[string]*engine.Step{}}
 		if e.SaveAllData {
 			j.red = s.redactorFor(ctx, w)

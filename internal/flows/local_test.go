@@ -107,7 +107,7 @@ func TestLocalWaitIsWokenWithTheEnd(t *testing.T) {
 func TestLocalOverflowGoesToQueue(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b, cq := setupLocal(t, st, Config{}, 1)
-		b.svc.local.maxWaiting = 0
+		b.svc.local.Load().maxWaiting = 0
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 		if !b.svc.acquire() {
 			t.Fatal("the pool's only slot is taken before any run")
@@ -133,7 +133,7 @@ func TestLocalLineWaitsForASlot(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b, cq := setupLocal(t, st, Config{}, 1)
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
-		p := b.svc.local
+		p := b.svc.local.Load()
 		p.slots <- struct{}{} // the only slot, held by no execution
 		execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "cy"}, StartOptions{})
 		if err != nil {
@@ -162,7 +162,7 @@ func TestStopLocalQueuesWaiting(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b, cq := setupLocal(t, st, Config{}, 1)
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
-		p := b.svc.local
+		p := b.svc.local.Load()
 		p.slots <- struct{}{}
 		execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "di"}, StartOptions{})
 		if err != nil {

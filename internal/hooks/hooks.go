@@ -24,7 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -248,9 +248,8 @@ type Service struct {
 	// audit records the changes people make to integrations.
 	audit *audit.Recorder
 
-	mu sync.Mutex
 	// local sends deliveries in-process; nil until RunLocally.
-	local *localPool
+	local atomic.Pointer[localPool]
 }
 
 // New returns a Service over st, sealing secrets with box.

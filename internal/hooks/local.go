@@ -3,9 +3,9 @@ package hooks
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/pool"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -34,16 +34,10 @@ type localDelivery struct {
 // least once and, while a worker holds its lease, by one worker only.
 type localPool struct {
 	work chan localDelivery
-	// stop closes when the pool stops taking deliveries; ctx ends when
-	// it stops for good: attempts still in flight are cut short and
-	// their jobs carry on.
-	stop   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-
-	mu      sync.Mutex
-	stopped bool
-	wg      sync.WaitGroup
+	// Pool runs the senders. Its Stopping closes when the pool stops
+	// taking deliveries; its context ends when it stops for good:
+	// attempts still in flight are cut short and their jobs carry on.
+	*pool.Pool
 }
 
 // RunLocally makes the deliveries this node publishes start at once,
@@ -55,73 +49,45 @@ func (s *Service) RunLocally(n int) {
 	if n <= 0 {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &localPool{work: make(chan localDelivery, maxLocalBacklog), stop: make(chan struct{}), ctx: ctx, cancel: cancel}
-	p.wg.Add(n)
+	p := &localPool{work: make(chan localDelivery, maxLocalBacklog), Pool: pool.New()}
+	ctx, stop := p.Context(), p.Stopping()
 	for range n {
-		go func() {
-			defer p.wg.Done()
+		p.Go(func() {
 			for {
 				select {
-				case <-p.stop:
+				case <-stop:
 					return
 				case ld := <-p.work:
 					select {
-					case <-p.stop:
+					case <-stop:
 						return
 					default:
 					}
 					s.sendLocal(ctx, ld)
 				}
 			}
-		}()
+		})
 	}
-	s.mu.Lock()
-	s.local = p
-	s.mu.Unlock()
+	s.local.Store(p)
 }
 
 // StopLocal stops sending deliveries in-process: what waits in the pool is
 // left to its jobs, and the attempts in flight may finish until ctx ends,
 // when they are cut short (recorded as not made) and left to their jobs too.
 func (s *Service) StopLocal(ctx context.Context) error {
-	s.mu.Lock()
-	p := s.local
-	s.mu.Unlock()
-	if p == nil {
-		return nil
+	if p := s.local.Load(); p != nil {
+		p.Stop(ctx)
 	}
-	p.mu.Lock()
-	if !p.stopped {
-		p.stopped = true
-		close(p.stop)
-	}
-	p.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		p.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
-	p.cancel()
-	<-done
 	return nil
 }
 
 // pool returns the local pool when it takes deliveries.
 func (s *Service) pool() *localPool {
-	s.mu.Lock()
-	p := s.local
-	s.mu.Unlock()
+	p := s.local.Load()
 	if p == nil {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped {
+	if p.Stopped() {
 		return nil
 	}
 	return p
@@ -130,9 +96,7 @@ func (s *Service) pool() *localPool {
 // offer hands deliveries to the pool without waiting; those it has no room
 // for are left to their jobs.
 func (p *localPool) offer(ds []localDelivery) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped {
+	if p.Stopped() {
 		return
 	}
 	for _, d := range ds {
