@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -107,6 +108,23 @@ func (b *bundle) publish(t testing.TB, ev event.Event) {
 	err := b.st.InTx(context.Background(), func(tx *store.Tx) error { return b.svc.Publish(context.Background(), tx, ev) })
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
+	}
+}
+
+// publishRolledBack publishes an event in a transaction that rolls back,
+// which must leave nothing to deliver.
+func (b *bundle) publishRolledBack(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := b.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := b.svc.Publish(ctx, tx, sampleEvent()); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("rolled-back Publish: %v", err)
 	}
 }
 
