@@ -13,8 +13,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/vigil-ispm/vigil/internal/logtest"
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
@@ -91,4 +95,43 @@ func (h Harness) Start(t *testing.T, st *store.Store, url string, key []byte) (*
 		t.Fatal(err)
 	}
 	return cmd, stderr
+}
+
+// Node is the work of a child: a service whose jobs a queue works, with
+// its maintenance run often, so that what a killed child leaves is taken
+// over quickly.
+type Node struct {
+	// Register registers the service's workers.
+	Register func(*river.Workers)
+	// SetQueue hands the queue to the service before it starts, since
+	// the jobs it works insert jobs too.
+	SetQueue func(*queue.Queue)
+	// Maintain is the service's maintenance (recovering what a dead
+	// node left), run every 200 ms.
+	Maintain func(context.Context) error
+	// Queue configures the queue; its Workers are the service's.
+	Queue queue.Config
+}
+
+// Run starts the node's queue on st and maintains the service until the
+// child is killed; it returns only when the queue cannot start.
+func (n Node) Run(ctx context.Context, st *store.Store) error {
+	workers := river.NewWorkers()
+	n.Register(workers)
+	cfg := n.Queue
+	cfg.Workers = workers
+	q, err := queue.New(st, cfg)
+	if err != nil {
+		return err
+	}
+	n.SetQueue(q)
+	if err := q.Start(ctx); err != nil {
+		return err
+	}
+	for {
+		if err := n.Maintain(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child: maintenance:", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/vigil-ispm/vigil/internal/crashtest"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
@@ -38,22 +35,15 @@ func crashChild(ctx context.Context, st *store.Store, box *secret.Box) error {
 	// CPU on a busy machine still renews its own in time (a lapse would be
 	// a third attempt, which the test counts).
 	svc := New(st, box, Config{HTTPClient: netguard.NewClient(netguard.Config{Allow: loopback}), Lease: 5 * time.Second})
-	workers := river.NewWorkers()
-	svc.Register(workers)
-	q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 20 * time.Millisecond})
-	if err != nil {
-		return err
-	}
-	svc.SetQueue(q)
-	if err := q.Start(ctx); err != nil {
-		return err
-	}
-	for {
-		if _, err := svc.Recover(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "crash child: recover:", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return crashtest.Node{
+		Register: svc.Register,
+		SetQueue: func(q *queue.Queue) { svc.SetQueue(q) },
+		Maintain: func(ctx context.Context) error {
+			_, err := svc.Recover(ctx)
+			return err
+		},
+		Queue: queue.Config{FetchPollInterval: 20 * time.Millisecond},
+	}.Run(ctx, st)
 }
 
 // effects counts the requests a flow makes, by path. The first request

@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -43,27 +41,20 @@ func crashChild(ctx context.Context, st *store.Store, box *secret.Box) error {
 		MaxInFlight:    10,
 		RatePerSecond:  1000,
 	})
-	workers := river.NewWorkers()
-	svc.Register(workers)
-	q, err := queue.New(st, queue.Config{Workers: workers, PeriodicJobs: svc.PeriodicJobs(), FetchPollInterval: 20 * time.Millisecond,
-		Queues: map[string]int{river.QueueDefault: 10}})
-	if err != nil {
-		return err
-	}
-	svc.SetQueue(q)
-	if err := q.Start(ctx); err != nil {
-		return err
-	}
 	// Maintenance as the application runs it at start and then
 	// periodically; here often, so recovery after the crash is quick. (The
 	// periodic job alone would wait for the killed node's leadership to
 	// expire.)
-	for {
-		if _, _, err := svc.Maintain(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "crash child: maintain:", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return crashtest.Node{
+		Register: svc.Register,
+		SetQueue: func(q *queue.Queue) { svc.SetQueue(q) },
+		Maintain: func(ctx context.Context) error {
+			_, _, err := svc.Maintain(ctx)
+			return err
+		},
+		Queue: queue.Config{PeriodicJobs: svc.PeriodicJobs(), FetchPollInterval: 20 * time.Millisecond,
+			Queues: map[string]int{river.QueueDefault: 10}},
+	}.Run(ctx, st)
 }
 
 // crashReceiver records, per webhook-id, the hashes of the bodies received.
