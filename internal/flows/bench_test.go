@@ -9,30 +9,11 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/flows/engine/enginetest"
 	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
-
-// benchTasks is the engine benchmark's 10-task flow: set, switch and
-// calls of a catalog function that does nothing.
-const benchTasks = `do:
-  - init: {set: {count: 0, user: '${ .user }'}}
-  - route:
-      switch:
-        - okta: {when: .user.source == "Okta", then: suspend}
-        - other: {then: end}
-  - suspend: {call: test.noop, with: {user: '${ .user.id }'}}
-  - s1: {set: {step: 1, user: '${ $input.user }'}}
-  - check:
-      switch:
-        - again: {when: .step > 5, then: end}
-  - s2: {set: {step: '${ .step + 1 }', user: '${ .user }'}}
-  - notify: {call: test.noop, with: {msg: '${ "user \(.user.id)" }'}}
-  - s3: {set: {step: '${ .step + 1 }'}}
-  - log: {call: test.noop, with: {step: '${ .step }'}}
-  - done: {set: {result: '${ .step }', ok: true}}
-`
 
 // BenchmarkDurableRun starts a 10-task flow and waits for it through the
 // durable path, one execution at a time: the execution row and its job
@@ -47,7 +28,7 @@ func BenchmarkDurableRun(b *testing.B) {
 				{Name: "user", Type: catalog.Any}, {Name: "msg", Type: catalog.Any}, {Name: "step", Type: catalog.Any}},
 				Run: func(context.Context, map[string]any, *engine.CallEnv) (any, error) { return nil, nil }})
 			tb := setup(b, st, Config{Catalog: cat})
-			f := tb.saveOn(b, flowDoc("bench", "", benchTasks))
+			f := tb.saveOn(b, flowDoc("bench", "", enginetest.BenchFlow))
 			input := map[string]any{"user": map[string]any{"id": "00u1", "source": "Okta"}}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -86,7 +67,7 @@ func BenchmarkDurableRunNoQueue(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			res, err := svc.SaveFlow(ctx, SaveParams{FolderID: folder.ID, Document: []byte(flowDoc("bench", "", benchTasks))})
+			res, err := svc.SaveFlow(ctx, SaveParams{FolderID: folder.ID, Document: []byte(flowDoc("bench", "", enginetest.BenchFlow))})
 			if err != nil {
 				b.Fatal(err)
 			}

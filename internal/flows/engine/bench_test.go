@@ -5,32 +5,14 @@ import (
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/flows/engine/enginetest"
 )
-
-const benchFlow = `
-do:
-  - init: {set: {count: 0, user: '${ .user }'}}
-  - route:
-      switch:
-        - okta: {when: .user.source == "Okta", then: suspend}
-        - other: {then: end}
-  - suspend: {call: test.noop, with: {user: '${ .user.id }'}}
-  - s1: {set: {step: 1, user: '${ $input.user }'}}
-  - check:
-      switch:
-        - again: {when: .step > 5, then: end}
-  - s2: {set: {step: '${ .step + 1 }', user: '${ .user }'}}
-  - notify: {call: test.noop, with: {msg: '${ "user \(.user.id)" }'}}
-  - s3: {set: {step: '${ .step + 1 }'}}
-  - log: {call: test.noop, with: {step: '${ .step }'}}
-  - done: {set: {result: '${ .step }', ok: true}}
-`
 
 // BenchmarkRun executes a 10-task flow (set, switch and calls of a no-op
 // catalog function) with an in-memory journal.
 func BenchmarkRun(b *testing.B) {
 	eng := engine.New(engine.Config{Catalog: noopCatalog{}})
-	w := parse(b, benchFlow)
+	w := parse(b, enginetest.BenchFlow)
 	input := map[string]any{"user": map[string]any{"id": "00u1", "source": "Okta"}}
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -112,6 +112,29 @@ const openAPI3 = `{
   }
 }`
 
+// getSecureAuth is a flow that gets BASE/secure; a case adds the
+// authentication.
+const getSecureAuth = `
+do:
+  - get:
+      call: http
+      with:
+        method: get
+        endpoint:
+          uri: BASE/secure
+          authentication:
+`
+
+// openAPICreate is a flow that calls an operation of BASE's OpenAPI
+// document; a case adds the operation and its parameters.
+const openAPICreate = `
+do:
+  - create:
+      call: openapi
+      with:
+        document: {endpoint: BASE/openapi.json}
+`
+
 func TestCallHTTP(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
@@ -207,56 +230,20 @@ do:
         method: get
         endpoint: {uri: BASE/secure, authentication: {bearer: {use: apiToken}}}
 `, want: "ok: true"},
-		{name: "oauth2 client credentials", doc: `
-do:
-  - get:
-      call: http
-      with:
-        method: get
-        endpoint:
-          uri: BASE/secure
-          authentication:
-            oauth2:
+		{name: "oauth2 client credentials", doc: getSecureAuth + `            oauth2:
               authority: BASE
               grant: client_credentials
               client: {id: cid, secret: csecret-value}
               scopes: [read]
 `, want: "ok: true"},
-		{name: "oauth2 refused", doc: `
-do:
-  - get:
-      call: http
-      with:
-        method: get
-        endpoint:
-          uri: BASE/secure
-          authentication:
-            oauth2: {authority: BASE, grant: client_credentials, client: {id: cid, secret: wrong}}
+		{name: "oauth2 refused", doc: getSecureAuth + `            oauth2: {authority: BASE, grant: client_credentials, client: {id: cid, secret: wrong}}
 `, fault: "authentication 401"},
-		{name: "openapi 3 operation", doc: `
-do:
-  - create:
-      call: openapi
-      with:
-        document: {endpoint: BASE/openapi.json}
-        operationId: createItem
+		{name: "openapi 3 operation", doc: openAPICreate + `        operationId: createItem
         parameters: {kind: widget, dryRun: true, X-Trace: t1, body: {n: 1}}
 `, want: `{kind: widget, dry: "true", trace: t1, body: {n: 1}}`},
-		{name: "openapi missing required parameter", doc: `
-do:
-  - create:
-      call: openapi
-      with:
-        document: {endpoint: BASE/openapi.json}
-        operationId: createItem
+		{name: "openapi missing required parameter", doc: openAPICreate + `        operationId: createItem
 `, fault: "validation 400"},
-		{name: "openapi unknown operation", doc: `
-do:
-  - create:
-      call: openapi
-      with:
-        document: {endpoint: BASE/openapi.json}
-        operationId: nope
+		{name: "openapi unknown operation", doc: openAPICreate + `        operationId: nope
 `, fault: "configuration 400"},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,27 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 )
 
+// switchOnN is a flow that sets size large when .n > 10, small otherwise.
+const switchOnN = `
+do:
+  - pick:
+      switch:
+        - big: {when: .n > 10, then: large}
+  - small: {set: {size: small}, then: end}
+  - large: {set: {size: large}}
+`
+
+// tryRaise500 is a flow whose one task tries raising a 500 error; a case
+// adds its catch.
+const tryRaise500 = `
+do:
+  - attempt:
+      try:
+        - fail:
+            raise:
+              error: {type: https://example.com/x, status: 500}
+`
+
 // TestTasks runs one small flow per behaviour of each task kind and of
 // the data flow, checking the workflow's output or fault.
 func TestTasks(t *testing.T) {
@@ -64,22 +85,8 @@ do:
         - b: {set: {v: 2}}
   - c: {set: {v: 3}}
 `, want: "v: 1"},
-		{name: "switch without match continues", doc: `
-do:
-  - pick:
-      switch:
-        - big: {when: .n > 10, then: large}
-  - small: {set: {size: small}, then: end}
-  - large: {set: {size: large}}
-`, input: "n: 1", want: "size: small"},
-		{name: "switch match jumps", doc: `
-do:
-  - pick:
-      switch:
-        - big: {when: .n > 10, then: large}
-  - small: {set: {size: small}, then: end}
-  - large: {set: {size: large}}
-`, input: "n: 11", want: "size: large"},
+		{name: "switch without match continues", doc: switchOnN, input: "n: 1", want: "size: small"},
+		{name: "switch match jumps", doc: switchOnN, input: "n: 11", want: "size: large"},
 		{name: "switch exit", doc: `
 do:
   - outer:
@@ -207,14 +214,7 @@ do:
         do:
           - handle: {set: {caught: '${ $e.title }', at: '${ $e.instance }'}}
 `, want: "caught: Gone\nat: /do/0/attempt/try/0/fail"},
-		{name: "try does not catch other status", doc: `
-do:
-  - attempt:
-      try:
-        - fail:
-            raise:
-              error: {type: https://example.com/x, status: 500}
-      catch:
+		{name: "try does not catch other status", doc: tryRaise500 + `      catch:
         errors:
           with: {status: 404}
 `, fault: "https://example.com/x 500 /do/0/attempt/try/0/fail"},
@@ -231,14 +231,7 @@ do:
         do:
           - handle: {set: {recovered: true}}
 `, want: "recovered: true"},
-		{name: "catch without do outputs the try input", doc: `
-do:
-  - attempt:
-      try:
-        - fail:
-            raise:
-              error: {type: https://example.com/x, status: 500}
-      catch: {}
+		{name: "catch without do outputs the try input", doc: tryRaise500 + `      catch: {}
 `, input: "kept: yes", want: "kept: yes"},
 		{name: "emit builds a CloudEvent", doc: `
 do:
