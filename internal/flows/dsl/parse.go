@@ -15,6 +15,9 @@ import (
 // maxValues bounds how many values Parse builds from one document.
 const maxValues = 1000000
 
+// maxDepth bounds how deeply the values of a document nest.
+const maxDepth = 100
+
 // MaxDocumentSize bounds the documents Parse accepts: a flow is a few
 // kilobytes; megabytes are a mistake or an attack on the parser.
 const MaxDocumentSize = 4 << 20
@@ -202,38 +205,7 @@ func (p *parser) stringList(n *yaml.Node, path string) []string {
 
 // raw converts a node to a JSON-like Go value.
 func (p *parser) raw(n *yaml.Node, path string) any {
-	n = resolve(n)
-	if n == nil {
-		return nil
-	}
-	if !p.count(n, path) {
-		return nil
-	}
-	p.depth++
-	defer func() { p.depth-- }()
-	if p.depth > 100 {
-		p.errorf(n, path, "value is nested too deeply")
-		return nil
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		fs, _ := p.fields(n, path)
-		m := make(map[string]any, len(fs))
-		for _, f := range fs {
-			m[f.key] = p.raw(f.v, join(path, f.key))
-		}
-		return m
-	case yaml.SequenceNode:
-		s := make([]any, len(n.Content))
-		for i, c := range n.Content {
-			s[i] = p.raw(c, index(path, i))
-		}
-		return s
-	case yaml.ScalarNode:
-		return p.scalar(n, path)
-	}
-	p.errorf(n, path, "unexpected YAML node")
-	return nil
+	return p.value(n, path, nil, nil, "")
 }
 
 func (p *parser) scalar(n *yaml.Node, path string) any {
@@ -269,6 +241,24 @@ func (p *parser) scalar(n *yaml.Node, path string) any {
 	return n.Value
 }
 
+// descend starts converting the value n: it resolves an alias, counts
+// the value and goes one level deeper. It returns the node to convert, or
+// nil when there is none, the document expands to too many values, or the
+// value is nested too deeply; unless it returns nil, the caller goes back
+// up (p.depth--) when done.
+func (p *parser) descend(n *yaml.Node, path string) *yaml.Node {
+	n = resolve(n)
+	if n == nil || !p.count(n, path) {
+		return nil
+	}
+	if p.depth >= maxDepth {
+		p.errorf(n, path, "value is nested too deeply")
+		return nil
+	}
+	p.depth++
+	return n
+}
+
 // count counts one more value and reports false once the document has
 // expanded to too many.
 func (p *parser) count(n *yaml.Node, path string) bool {
@@ -286,42 +276,41 @@ func (p *parser) count(n *yaml.Node, path string) bool {
 // template converts a node to a Template, compiling `${ }` strings.
 func (p *parser) template(n *yaml.Node, path string, scope []string) *Template {
 	t := &Template{Static: true}
-	t.Value = p.templateValue(n, path, scope, t, "")
+	t.Value = p.value(n, path, scope, t, "")
 	return t
 }
 
-func (p *parser) templateValue(n *yaml.Node, path string, scope []string, t *Template, rel string) any {
-	n = resolve(n)
-	if n == nil || !p.count(n, path) {
+// value converts a node to a JSON-like Go value. With a template t, it
+// compiles the `${ }` strings in scope instead and records in t the line
+// of each key, by its path rel from the template's root.
+func (p *parser) value(n *yaml.Node, path string, scope []string, t *Template, rel string) any {
+	if n = p.descend(n, path); n == nil {
 		return nil
 	}
-	p.depth++
 	defer func() { p.depth-- }()
-	if p.depth > 100 {
-		p.errorf(n, path, "value is nested too deeply")
-		return nil
-	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		fs, _ := p.fields(n, path)
 		m := make(map[string]any, len(fs))
 		for _, f := range fs {
 			r := join(rel, f.key)
-			if t.Lines == nil {
-				t.Lines = map[string]int{}
+			if t != nil {
+				if t.Lines == nil {
+					t.Lines = map[string]int{}
+				}
+				t.Lines[r] = f.k.Line
 			}
-			t.Lines[r] = f.k.Line
-			m[f.key] = p.templateValue(f.v, join(path, f.key), scope, t, r)
+			m[f.key] = p.value(f.v, join(path, f.key), scope, t, r)
 		}
 		return m
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			s[i] = p.templateValue(c, index(path, i), scope, t, index(rel, i))
+			s[i] = p.value(c, index(path, i), scope, t, index(rel, i))
 		}
 		return s
 	case yaml.ScalarNode:
-		if n.Tag == "!!str" {
+		if t != nil && n.Tag == "!!str" {
 			if src, ok := IsExpr(n.Value); ok {
 				t.Static = false
 				return p.compile(n, path, src, scope)
@@ -329,6 +318,7 @@ func (p *parser) templateValue(n *yaml.Node, path string, scope []string, t *Tem
 		}
 		return p.scalar(n, path)
 	}
+	p.errorf(n, path, "unexpected YAML node")
 	return nil
 }
 

@@ -209,6 +209,18 @@ func (p *parser) authRef(n *yaml.Node, path string) *AuthRef {
 	return &AuthRef{Policy: p.authPolicy(n, path)}
 }
 
+// secretOr reads an authentication that either names a secret (use) or
+// gives its own fields, keys: it returns the secret's name, or reports
+// inline after checking that only keys are there, for the caller to read.
+func (p *parser) secretOr(fs []field, path string, keys ...string) (use string, inline bool) {
+	if u := get(fs, "use"); u != nil {
+		p.allowed(fs, path, "use")
+		return p.str(u, join(path, "use")), false
+	}
+	p.allowed(fs, path, keys...)
+	return "", true
+}
+
 func (p *parser) authPolicy(n *yaml.Node, path string) *AuthPolicy {
 	fs, ok := p.fields(n, path)
 	if !ok {
@@ -228,11 +240,8 @@ func (p *parser) authPolicy(n *yaml.Node, path string) *AuthPolicy {
 		if !ok {
 			return nil
 		}
-		if u := get(bfs, "use"); u != nil {
-			p.allowed(bfs, fp, "use")
-			b.Use = p.str(u, join(fp, "use"))
-		} else {
-			p.allowed(bfs, fp, "username", "password")
+		var inline bool
+		if b.Use, inline = p.secretOr(bfs, fp, "username", "password"); inline {
 			b.Username = p.requiredTemplate(bfs, f.v, fp, "username")
 			b.Password = p.requiredTemplate(bfs, f.v, fp, "password")
 		}
@@ -243,11 +252,8 @@ func (p *parser) authPolicy(n *yaml.Node, path string) *AuthPolicy {
 		if !ok {
 			return nil
 		}
-		if u := get(bfs, "use"); u != nil {
-			p.allowed(bfs, fp, "use")
-			b.Use = p.str(u, join(fp, "use"))
-		} else {
-			p.allowed(bfs, fp, "token")
+		var inline bool
+		if b.Use, inline = p.secretOr(bfs, fp, "token"); inline {
 			b.Token = p.requiredTemplate(bfs, f.v, fp, "token")
 		}
 		ap.Bearer = b
