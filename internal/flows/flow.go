@@ -471,7 +471,7 @@ type ConnectionRef struct {
 // runtime expression cannot be known before the flow runs and are left out.
 func Connections(cat *catalog.Catalog, w *dsl.Workflow) []ConnectionRef {
 	seen := map[ConnectionRef]bool{}
-	walkTasks(w, func(_ string, t *dsl.Task) {
+	w.Walk(func(_ string, t *dsl.Task) {
 		if t.Call == nil || t.Call.HTTP != nil || t.Call.OpenAPI != nil || w.Use.Functions[t.Call.Function] != nil {
 			return
 		}
@@ -497,42 +497,10 @@ func Connections(cat *catalog.Catalog, w *dsl.Workflow) []ConnectionRef {
 	return out
 }
 
-// walkTasks calls fn for every task of w, nested ones and use.functions
-// included, with its path.
-func walkTasks(w *dsl.Workflow, fn func(path string, t *dsl.Task)) {
-	var walk func(l dsl.TaskList, path string)
-	walk = func(l dsl.TaskList, path string) {
-		for i, nt := range l {
-			p := fmt.Sprintf("%s[%d].%s", path, i, nt.Name)
-			t := nt.Task
-			fn(p, t)
-			walk(t.Do, p+".do")
-			if t.Fork != nil {
-				walk(t.Fork.Branches, p+".fork.branches")
-			}
-			if t.Try != nil {
-				walk(t.Try.Do, p+".try")
-				if t.Try.Catch != nil {
-					walk(t.Try.Catch.Do, p+".catch.do")
-				}
-			}
-		}
-	}
-	walk(w.Do, "do")
-	names := make([]string, 0, len(w.Use.Functions))
-	for n := range w.Use.Functions {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		walk(dsl.TaskList{{Name: n, Task: w.Use.Functions[n]}}, "use.functions")
-	}
-}
-
 // helperRefs lists the helper flows w runs, with the path of each call.
 func helperRefs(w *dsl.Workflow) map[string]engine.FlowRef {
 	out := map[string]engine.FlowRef{}
-	walkTasks(w, func(path string, t *dsl.Task) {
+	w.Walk(func(path string, t *dsl.Task) {
 		if t.Run != nil && t.Run.Workflow != nil {
 			rw := t.Run.Workflow
 			out[path] = engine.FlowRef{Namespace: rw.Namespace, Name: rw.Name, Version: rw.Version}

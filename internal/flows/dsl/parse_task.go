@@ -410,41 +410,22 @@ func (p *parser) switchCases(n *yaml.Node, path string, scope []string) []*Switc
 
 // checkReferences verifies names tasks refer to across the document.
 func (p *parser) checkReferences(w *Workflow) {
-	var walk func(l TaskList, path string)
-	walk = func(l TaskList, path string) {
-		for i, nt := range l {
-			tp := join(index(path, i), nt.Name)
-			t := nt.Task
-			check := func(ref *AuthRef, at string) {
-				if ref != nil && ref.Use != "" && w.Use.Authentications[ref.Use] == nil {
-					p.problems = append(p.problems, Problem{Path: at, Line: t.Line, Msg: fmt.Sprintf("authentication %s is not defined under use.authentications", ref.Use)})
-				}
+	w.Walk(func(tp string, t *Task) {
+		check := func(ref *AuthRef, at string) {
+			if ref != nil && ref.Use != "" && w.Use.Authentications[ref.Use] == nil {
+				p.problems = append(p.problems, Problem{Path: at, Line: t.Line, Msg: fmt.Sprintf("authentication %s is not defined under use.authentications", ref.Use)})
 			}
-			if t.Call != nil {
-				if t.Call.HTTP != nil && t.Call.HTTP.Endpoint != nil {
-					check(t.Call.HTTP.Endpoint.Auth, tp+".with.endpoint.authentication")
-				}
-				if t.Call.OpenAPI != nil {
-					check(t.Call.OpenAPI.Auth, tp+".with.authentication")
-					if t.Call.OpenAPI.Document != nil {
-						check(t.Call.OpenAPI.Document.Auth, tp+".with.document.endpoint.authentication")
-					}
-				}
+		}
+		if t.Call != nil {
+			if t.Call.HTTP != nil && t.Call.HTTP.Endpoint != nil {
+				check(t.Call.HTTP.Endpoint.Auth, tp+".with.endpoint.authentication")
 			}
-			walk(t.Do, tp+".do")
-			if t.Fork != nil {
-				walk(t.Fork.Branches, tp+".fork.branches")
-			}
-			if t.Try != nil {
-				walk(t.Try.Do, tp+".try")
-				if t.Try.Catch != nil {
-					walk(t.Try.Catch.Do, tp+".catch.do")
+			if t.Call.OpenAPI != nil {
+				check(t.Call.OpenAPI.Auth, tp+".with.authentication")
+				if t.Call.OpenAPI.Document != nil {
+					check(t.Call.OpenAPI.Document.Auth, tp+".with.document.endpoint.authentication")
 				}
 			}
 		}
-	}
-	walk(w.Do, "do")
-	for name, f := range w.Use.Functions {
-		walk(TaskList{{Name: name, Task: f}}, "use.functions")
-	}
+	})
 }

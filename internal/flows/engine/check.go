@@ -14,61 +14,42 @@ import (
 // arguments. It returns a *dsl.ValidationError listing each problem, or nil.
 func (e *Engine) Check(ctx context.Context, w *dsl.Workflow) error {
 	var probs []dsl.Problem
-	var walk func(l dsl.TaskList, path string)
-	walk = func(l dsl.TaskList, path string) {
-		for i, nt := range l {
-			tp := fmt.Sprintf("%s[%d].%s", path, i, nt.Name)
-			t := nt.Task
-			switch {
-			case t.Call != nil && t.Call.HTTP == nil && t.Call.OpenAPI == nil && t.Call.Function != "":
-				name := t.Call.Function
-				if w.Use.Functions[name] != nil {
-					break
+	w.Walk(func(tp string, t *dsl.Task) {
+		switch {
+		case t.Call != nil && t.Call.HTTP == nil && t.Call.OpenAPI == nil && t.Call.Function != "":
+			name := t.Call.Function
+			if w.Use.Functions[name] != nil {
+				break
+			}
+			if e.cfg.Catalog == nil || !e.cfg.Catalog.Lookup(name) {
+				probs = append(probs, dsl.Problem{Path: tp + ".call", Line: t.Line, Msg: fmt.Sprintf("function %s is not in the catalog", name)})
+				break
+			}
+			if ac, ok := e.cfg.Catalog.(ArgChecker); ok {
+				args := map[string]any{}
+				if t.Call.With != nil {
+					args, _ = t.Call.With.Value.(map[string]any)
 				}
-				if e.cfg.Catalog == nil || !e.cfg.Catalog.Lookup(name) {
-					probs = append(probs, dsl.Problem{Path: tp + ".call", Line: t.Line, Msg: fmt.Sprintf("function %s is not in the catalog", name)})
-					break
-				}
-				if ac, ok := e.cfg.Catalog.(ArgChecker); ok {
-					args := map[string]any{}
-					if t.Call.With != nil {
-						args, _ = t.Call.With.Value.(map[string]any)
+				for _, p := range ac.CheckArgs(name, args) {
+					path := tp + ".with"
+					if p.Arg != "" {
+						path += "." + p.Arg
 					}
-					for _, p := range ac.CheckArgs(name, args) {
-						path := tp + ".with"
-						if p.Arg != "" {
-							path += "." + p.Arg
-						}
-						line := t.Call.With.Line(p.Arg)
-						if line == 0 {
-							line = t.Line
-						}
-						probs = append(probs, dsl.Problem{Path: path, Line: line, Msg: p.Msg})
+					line := t.Call.With.Line(p.Arg)
+					if line == 0 {
+						line = t.Line
 					}
-				}
-			case t.Run != nil && t.Run.Workflow != nil && e.cfg.Flows != nil:
-				rw := t.Run.Workflow
-				ref := FlowRef{Namespace: rw.Namespace, Name: rw.Name, Version: rw.Version}
-				if _, err := e.cfg.Flows.Resolve(ctx, ref); err != nil {
-					probs = append(probs, dsl.Problem{Path: tp + ".run.workflow", Line: t.Line, Msg: fmt.Sprintf("helper flow %s cannot be found: %v", ref, err)})
+					probs = append(probs, dsl.Problem{Path: path, Line: line, Msg: p.Msg})
 				}
 			}
-			walk(t.Do, tp+".do")
-			if t.Fork != nil {
-				walk(t.Fork.Branches, tp+".fork.branches")
-			}
-			if t.Try != nil {
-				walk(t.Try.Do, tp+".try")
-				if t.Try.Catch != nil {
-					walk(t.Try.Catch.Do, tp+".catch.do")
-				}
+		case t.Run != nil && t.Run.Workflow != nil && e.cfg.Flows != nil:
+			rw := t.Run.Workflow
+			ref := FlowRef{Namespace: rw.Namespace, Name: rw.Name, Version: rw.Version}
+			if _, err := e.cfg.Flows.Resolve(ctx, ref); err != nil {
+				probs = append(probs, dsl.Problem{Path: tp + ".run.workflow", Line: t.Line, Msg: fmt.Sprintf("helper flow %s cannot be found: %v", ref, err)})
 			}
 		}
-	}
-	walk(w.Do, "do")
-	for name, f := range w.Use.Functions {
-		walk(dsl.TaskList{{Name: name, Task: f}}, "use.functions")
-	}
+	})
 	if len(probs) > 0 {
 		return &dsl.ValidationError{Problems: probs}
 	}
