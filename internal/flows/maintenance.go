@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -19,24 +20,16 @@ type maintenanceArgs struct{}
 // Kind names the job in River's job table.
 func (maintenanceArgs) Kind() string { return "flow_maintenance" }
 
-type maintenanceWorker struct {
-	river.WorkerDefaults[maintenanceArgs]
-	s *Service
-}
-
-// Work queues again the executions whose lease ran out and expires the
-// approval requests whose time is up, reporting both failures.
-func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
-	_, err := w.s.Recover(ctx)
-	if _, xerr := w.s.ExpireApprovals(ctx); xerr != nil {
+// maintain is the maintenance job's work: it queues again the executions
+// whose lease ran out and expires the approval requests whose time is
+// up, reporting both failures.
+func (s *Service) maintain(ctx context.Context) error {
+	_, err := s.Recover(ctx)
+	if _, xerr := s.ExpireApprovals(ctx); xerr != nil {
 		err = errors.Join(err, xerr)
 	}
 	return err
 }
-
-// Timeout gives a run a minute, ample for its few statements, so a stuck
-// database cannot hold the job for ever.
-func (w *maintenanceWorker) Timeout(*river.Job[maintenanceArgs]) time.Duration { return time.Minute }
 
 // retentionArgs is the periodic job that deletes the history of
 // executions older than Config.Retention.
@@ -45,27 +38,16 @@ type retentionArgs struct{}
 // Kind names the job in River's job table.
 func (retentionArgs) Kind() string { return "flow_retention" }
 
-type retentionWorker struct {
-	river.WorkerDefaults[retentionArgs]
-	s *Service
-}
-
-// Work deletes the history of executions older than Config.Retention.
-func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[retentionArgs]) error {
-	_, err := w.s.Prune(ctx)
-	return err
-}
-
-// Timeout leaves ten minutes for a large first backlog of old executions.
-func (w *retentionWorker) Timeout(*river.Job[retentionArgs]) time.Duration { return 10 * time.Minute }
-
 // Register adds the flows' job kinds (flow_execution, flow_maintenance,
 // flow_retention) to workers. The application also schedules
 // PeriodicJobs.
 func (s *Service) Register(workers *river.Workers) {
 	river.AddWorker(workers, &runWorker{s: s})
-	river.AddWorker(workers, &maintenanceWorker{s: s})
-	river.AddWorker(workers, &retentionWorker{s: s})
+	// A minute is ample for maintenance's few statements.
+	river.AddWorker(workers, &queue.FuncWorker[maintenanceArgs]{Run: s.maintain, Limit: time.Minute})
+	// Retention leaves ten minutes for a large first backlog of old
+	// executions.
+	river.AddWorker(workers, &queue.FuncWorker[retentionArgs]{Run: queue.Discard(s.Prune), Limit: 10 * time.Minute})
 }
 
 // PeriodicJobs returns maintenance (every Config.MaintenanceEvery and at

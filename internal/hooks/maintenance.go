@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -17,29 +18,20 @@ type maintenanceArgs struct{}
 // Kind names the job in River's job table.
 func (maintenanceArgs) Kind() string { return "hook_maintenance" }
 
-type maintenanceWorker struct {
-	river.WorkerDefaults[maintenanceArgs]
-	s *Service
-}
-
-// Work pauses the integrations failing for too long and queues again the
-// deliveries whose worker died mid-attempt.
-func (w *maintenanceWorker) Work(ctx context.Context, _ *river.Job[maintenanceArgs]) error {
-	_, _, err := w.s.Maintain(ctx)
-	return err
-}
-
-// Timeout gives a run a minute, ample for its few statements, so a stuck
-// database cannot hold the job for ever.
-func (w *maintenanceWorker) Timeout(*river.Job[maintenanceArgs]) time.Duration { return time.Minute }
-
 // Register adds the hooks' job kinds (hook_delivery, hook_maintenance,
 // hook_retention) to workers. The application also schedules
 // PeriodicJobs.
 func (s *Service) Register(workers *river.Workers) {
 	river.AddWorker(workers, &deliveryWorker{s: s})
-	river.AddWorker(workers, &maintenanceWorker{s: s})
-	river.AddWorker(workers, &retentionWorker{s: s})
+	// A minute is ample for maintenance's few statements.
+	river.AddWorker(workers, &queue.FuncWorker[maintenanceArgs]{Limit: time.Minute,
+		Run: func(ctx context.Context) error {
+			_, _, err := s.Maintain(ctx)
+			return err
+		}})
+	// Retention leaves room for a large first backlog: each batch is its
+	// own short transaction, so a long run holds no lock for long.
+	river.AddWorker(workers, &queue.FuncWorker[retentionArgs]{Run: queue.Discard(s.Prune), Limit: 10 * time.Minute})
 }
 
 // PeriodicJobs returns the maintenance job, every Config.MaintenanceEvery

@@ -3,9 +3,6 @@ package hooks
 import (
 	"context"
 	"fmt"
-	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -16,21 +13,6 @@ type retentionArgs struct{}
 
 // Kind names the job in River's job table.
 func (retentionArgs) Kind() string { return "hook_retention" }
-
-type retentionWorker struct {
-	river.WorkerDefaults[retentionArgs]
-	s *Service
-}
-
-// Work deletes the finished deliveries older than Config.Retention.
-func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[retentionArgs]) error {
-	_, err := w.s.Prune(ctx)
-	return err
-}
-
-// Timeout leaves room for a large first backlog: each batch is its own
-// short transaction, so a long run holds no lock for long.
-func (w *retentionWorker) Timeout(*river.Job[retentionArgs]) time.Duration { return 10 * time.Minute }
 
 // Prune deletes the deliveries that are delivered or dead and have not
 // changed for longer than Config.Retention, with their attempts, and then
