@@ -31,10 +31,9 @@ func scanEndpoint(scan func(...any) error) (*Endpoint, error) {
 	return &e, nil
 }
 
-// EndpointByAlias returns the endpoint whose invoke alias is alias, or ErrNotFound.
-func (q *Queries) EndpointByAlias(ctx context.Context, alias string) (*Endpoint, error) {
+func (q *Queries) oneEndpoint(ctx context.Context, where string, arg any) (*Endpoint, error) {
 	var e *Endpoint
-	err := q.c.query(ctx, `SELECT `+endpointCols+` FROM vigil_endpoint WHERE alias = $1`, []any{alias}, func(r *sql.Rows) error {
+	err := q.c.query(ctx, `SELECT `+endpointCols+` FROM vigil_endpoint WHERE `+where, []any{arg}, func(r *sql.Rows) error {
 		var err error
 		e, err = scanEndpoint(r.Scan)
 		return err
@@ -45,18 +44,14 @@ func (q *Queries) EndpointByAlias(ctx context.Context, alias string) (*Endpoint,
 	return e, err
 }
 
+// EndpointByAlias returns the endpoint whose invoke alias is alias, or ErrNotFound.
+func (q *Queries) EndpointByAlias(ctx context.Context, alias string) (*Endpoint, error) {
+	return q.oneEndpoint(ctx, `alias = $1`, alias)
+}
+
 // EndpointByFlow returns the endpoint of a flow, or ErrNotFound.
 func (q *Queries) EndpointByFlow(ctx context.Context, flowID string) (*Endpoint, error) {
-	var e *Endpoint
-	err := q.c.query(ctx, `SELECT `+endpointCols+` FROM vigil_endpoint WHERE flow_id = $1`, []any{flowID}, func(r *sql.Rows) error {
-		var err error
-		e, err = scanEndpoint(r.Scan)
-		return err
-	})
-	if err == nil && e == nil {
-		err = ErrNotFound
-	}
-	return e, err
+	return q.oneEndpoint(ctx, `flow_id = $1`, flowID)
 }
 
 // CreateEndpoint inserts e; ErrConflict if the flow already has one.
