@@ -194,14 +194,8 @@ func (s *Service) Create(ctx context.Context, in Input) (*Connection, error) {
 	now := s.cfg.Now()
 	c := &store.Connection{ID: id.NewAt("con", now), Name: strings.TrimSpace(in.Name), Kind: t.Kind, DryRun: in.DryRun,
 		CreatedAt: now, UpdatedAt: now}
-	if err := s.seal(c, t, vals); err != nil {
+	if err := s.save(ctx, c, t, vals, s.st.CreateConnection, "choose another name or remove it first"); err != nil {
 		return nil, err
-	}
-	if err := s.st.CreateConnection(ctx, c); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("%w: a connection named %q already exists; choose another name or remove it first", ErrConflict, c.Name)
-		}
-		return nil, fmt.Errorf("save connection %q: %w", c.Name, err)
 	}
 	s.audit.Record(ctx, audit.Entry{Action: "connection.create", Target: connTarget(c),
 		Details: map[string]any{"kind": c.Kind, "dryRun": c.DryRun, "fieldsSet": changedFields(t, nil, vals)}})
@@ -240,26 +234,33 @@ func (s *Service) Update(ctx context.Context, nameOrID string, in Input) (*Conne
 	c.Name = strings.TrimSpace(in.Name)
 	c.DryRun = in.DryRun
 	c.UpdatedAt = s.cfg.Now()
-	if err := s.seal(c, t, vals); err != nil {
+	if err := s.save(ctx, c, t, vals, s.st.UpdateConnection, "choose another name"); err != nil {
 		return nil, err
-	}
-	if err := s.st.UpdateConnection(ctx, c); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("%w: a connection named %q already exists; choose another name", ErrConflict, c.Name)
-		}
-		return nil, fmt.Errorf("save connection %q: %w", c.Name, err)
 	}
 	s.audit.Record(ctx, audit.Entry{Action: "connection.update", Target: connTarget(c), Details: audit.Changed(changed...)})
 	return s.view(c, t, vals), nil
 }
 
+// save seals vals into c and writes c with write, the store's create or
+// update. A name another connection has is ErrConflict, with hint saying
+// what to do about it.
+func (s *Service) save(ctx context.Context, c *store.Connection, t Type, vals map[string]string,
+	write func(context.Context, *store.Connection) error, hint string) error {
+	if err := s.seal(c, t, vals); err != nil {
+		return err
+	}
+	if err := write(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("%w: a connection named %q already exists; %s", ErrConflict, c.Name, hint)
+		}
+		return fmt.Errorf("save connection %q: %w", c.Name, err)
+	}
+	return nil
+}
+
 // SetDryRun turns the dry-run switch of a connection on or off.
 func (s *Service) SetDryRun(ctx context.Context, nameOrID string, on bool) (*Connection, error) {
-	c, err := s.lookup(ctx, nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	vals, err := s.open(c)
+	c, vals, err := s.lookupOpen(ctx, nameOrID)
 	if err != nil {
 		return nil, err
 	}
@@ -294,11 +295,7 @@ func (s *Service) List(ctx context.Context) ([]*Connection, error) {
 // Get returns the connection with that name (compared without case) or id,
 // secrets masked.
 func (s *Service) Get(ctx context.Context, nameOrID string) (*Connection, error) {
-	c, err := s.lookup(ctx, nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	vals, err := s.open(c)
+	c, vals, err := s.lookupOpen(ctx, nameOrID)
 	if err != nil {
 		return nil, err
 	}
@@ -376,6 +373,19 @@ func (s *Service) Resolve(ctx context.Context, name string) (*Resolved, error) {
 		return nil, err
 	}
 	return &Resolved{ID: c.ID, Name: c.Name, Kind: c.Kind, DryRun: c.DryRun, values: vals, cfg: s.cfg}, nil
+}
+
+// lookupOpen is lookup with the connection's fields opened.
+func (s *Service) lookupOpen(ctx context.Context, nameOrID string) (*store.Connection, map[string]string, error) {
+	c, err := s.lookup(ctx, nameOrID)
+	if err != nil {
+		return nil, nil, err
+	}
+	vals, err := s.open(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, vals, nil
 }
 
 func (s *Service) lookup(ctx context.Context, nameOrID string) (*store.Connection, error) {
