@@ -21,34 +21,30 @@ const recoverEvery = 5 * time.Second
 
 // recoverLoop runs the recoveries every recoverEvery until ctx ends.
 func (s *Server) recoverLoop(ctx context.Context) {
+	cluster.Every(ctx, recoverEvery, s.recoverOnce)
+}
+
+// recoverOnce runs each recovery once, logging what fails.
+func (s *Server) recoverOnce(ctx context.Context) {
 	log := s.app.Logger
-	tick := time.NewTicker(recoverEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if n, err := cluster.RescueJobs(ctx, s.app.Store); err != nil && ctx.Err() == nil {
-			log.Warn("cannot recover the jobs of dead nodes", "error", err)
-		} else if n > 0 {
-			log.Info("handed back the jobs of dead nodes", "jobs", n)
-		}
-		if err := s.nodeLock.Check(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("cannot hold the node lock; other nodes may take this node's work", "error", err)
-		}
-		if _, _, err := s.svc.Hooks.Maintain(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("cannot recover interrupted deliveries", "error", err)
-		}
-		if _, err := s.svc.Flows.Recover(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("cannot recover interrupted executions", "error", err)
-		}
-		if _, err := s.svc.Sources.Recover(ctx, false); err != nil && ctx.Err() == nil {
-			log.Warn("cannot recover interrupted scans", "error", err)
-		}
-		if _, err := s.app.Store.PruneLeaseOwners(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("cannot prune the owners of ended leases", "error", err)
-		}
+	if n, err := cluster.RescueJobs(ctx, s.app.Store); err != nil && ctx.Err() == nil {
+		log.Warn("cannot recover the jobs of dead nodes", "error", err)
+	} else if n > 0 {
+		log.Info("handed back the jobs of dead nodes", "jobs", n)
+	}
+	if err := s.nodeLock.Check(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("cannot hold the node lock; other nodes may take this node's work", "error", err)
+	}
+	if _, _, err := s.svc.Hooks.Maintain(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("cannot recover interrupted deliveries", "error", err)
+	}
+	if _, err := s.svc.Flows.Recover(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("cannot recover interrupted executions", "error", err)
+	}
+	if _, err := s.svc.Sources.Recover(ctx, false); err != nil && ctx.Err() == nil {
+		log.Warn("cannot recover interrupted scans", "error", err)
+	}
+	if _, err := s.app.Store.PruneLeaseOwners(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("cannot prune the owners of ended leases", "error", err)
 	}
 }

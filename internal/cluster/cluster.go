@@ -144,7 +144,18 @@ func (r *Registry) beat(ctx context.Context) error {
 // Run says the node is alive every HeartbeatEvery until ctx ends. A
 // heartbeat that fails is logged and tried again at the next tick.
 func (r *Registry) Run(ctx context.Context) {
-	tick := time.NewTicker(HeartbeatEvery)
+	Every(ctx, HeartbeatEvery, func(ctx context.Context) {
+		if err := r.beat(ctx); err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Warn("cannot renew this node's heartbeat", "node", r.node.ID, "error", err)
+		}
+	})
+}
+
+// Every runs f every d, the first time after d, until ctx ends: a node's
+// periodic duty, such as its heartbeat or its search for the work of dead
+// nodes.
+func Every(ctx context.Context, d time.Duration, f func(ctx context.Context)) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
 		select {
@@ -152,9 +163,7 @@ func (r *Registry) Run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if err := r.beat(ctx); err != nil && ctx.Err() == nil {
-			r.cfg.Logger.Warn("cannot renew this node's heartbeat", "node", r.node.ID, "error", err)
-		}
+		f(ctx)
 	}
 }
 

@@ -177,3 +177,28 @@ func TestRescueJobsLockGone(t *testing.T) {
 		t.Errorf("PruneLeaseOwners once no job of the dead node runs = %d, %v; want its record removed", n, err)
 	}
 }
+
+// Every runs its duty again and again until its context ends, and then
+// returns.
+func TestEvery(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	runs := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cluster.Every(ctx, time.Millisecond, func(context.Context) {
+			if runs++; runs >= 3 {
+				cancel()
+			}
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Every did not return after its context ended")
+	}
+	// A tick that comes with the end may still run once more.
+	if runs < 3 {
+		t.Errorf("runs = %d, want at least 3", runs)
+	}
+}
