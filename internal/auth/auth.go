@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/audit"
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -186,19 +187,12 @@ func (e *LockedError) Error() string {
 
 // InvalidError is a rejected input; Message is one sentence meant for the
 // person who typed it and never quotes a password.
-type InvalidError struct {
-	Field   string
-	Message string
-}
-
-func (e *InvalidError) Error() string { return e.Message }
+type InvalidError = input.InvalidError
 
 func invalid(field, msg string) error { return &InvalidError{Field: field, Message: msg} }
 
 // ConflictError is returned when a name is already taken.
-type ConflictError struct{ Message string }
-
-func (e *ConflictError) Error() string { return e.Message }
+type ConflictError = input.ConflictError
 
 // Housekeep removes expired sessions and sign-in failures nobody needs to
 // remember any more. The server runs it periodically.

@@ -31,6 +31,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-ispm/vigil/internal/audit"
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -304,18 +305,11 @@ var ErrNotFound = errors.New("not found")
 var ErrNoQueue = errors.New("hooks: no job queue configured")
 
 // InvalidError is a validation failure: its message is one sentence meant
-// for the user who typed the value.
-type InvalidError struct {
-	// Field names the input at fault ("url", "keys", "name", "titles", …).
-	Field   string
-	Message string
-}
-
-func (e *InvalidError) Error() string { return e.Message }
+// for the user who typed the value; its Field names the input at fault
+// ("url", "keys", "name", "titles", …).
+type InvalidError = input.InvalidError
 
 func invalid(field, msg string) error { return &InvalidError{Field: field, Message: msg} }
 
 // ConflictError says a name is already taken.
-type ConflictError struct{ Message string }
-
-func (e *ConflictError) Error() string { return e.Message }
+type ConflictError = input.ConflictError
