@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -80,6 +82,42 @@ func Database(t *testing.T, dialect string) (*store.Store, string) {
 		t.Fatal(err)
 	}
 	return st, url
+}
+
+// Run is one run of a crash test on one database: the store the
+// children open too, the box that seals secrets with the key they are
+// given, and Start to start a child.
+type Run struct {
+	St  *store.Store
+	Box *secret.Box
+	h   Harness
+	url string
+	key []byte
+}
+
+// Run opens a database of dialect (see Database) and a box for a crash
+// test, whose children Run.Start starts.
+func (h Harness) Run(t *testing.T, dialect string) *Run {
+	t.Helper()
+	st, url := Database(t, dialect)
+	box, key := secrettest.BoxAndKey(t)
+	return &Run{St: st, Box: box, h: h, url: url, key: key}
+}
+
+// Start starts a child on the run's database (see Harness.Start).
+func (r *Run) Start(t *testing.T) (*exec.Cmd, *logtest.Buffer) {
+	t.Helper()
+	return r.h.Start(t, r.St, r.url, r.key)
+}
+
+// Kill kills a child at once (SIGKILL), as a crash would, and waits for
+// it to end.
+func Kill(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
 }
 
 // Start starts a child on st, whose URL is url, with the master key key. The

@@ -5,19 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/crashtest"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
-	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
-	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -86,9 +82,9 @@ func TestCrashResume(t *testing.T) {
 
 func crashResume(t *testing.T, dialect string) {
 	ctx := context.Background()
-	st, dbURL := crashtest.Database(t, dialect)
-	box, key := secrettest.BoxAndKey(t)
-	svc := New(st, box, Config{})
+	run := crash.Run(t, dialect)
+	st := run.St
+	svc := New(st, run.Box, Config{})
 	q, err := queue.New(st, queue.Config{}) // insert only: the children work
 	if err != nil {
 		t.Fatal(err)
@@ -127,9 +123,7 @@ func crashResume(t *testing.T, dialect string) {
 		t.Fatal(err)
 	}
 
-	start := func() (*exec.Cmd, *logtest.Buffer) { return crash.Start(t, st, dbURL, key) }
-
-	first, stderr := start()
+	first, stderr := run.Start(t)
 	select {
 	case <-fx.blocked:
 	case <-time.After(2 * time.Minute):
@@ -137,15 +131,12 @@ func crashResume(t *testing.T, dialect string) {
 		first.Wait()
 		t.Fatalf("the execution never reached the blocking task; child said: %s", stderr.String())
 	}
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	first.Wait()
+	crashtest.Kill(t, first)
 	if e, _ := st.FlowExecution(ctx, execID); e.Status != StatusRunning {
 		t.Fatalf("after the kill the execution is %s; want running", e.Status)
 	}
 
-	second, stderr := start()
+	second, stderr := run.Start(t)
 	defer func() { second.Process.Kill(); second.Wait() }()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"sync"
 	"syscall"
 	"testing"
@@ -21,7 +20,6 @@ import (
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
-	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -104,9 +102,9 @@ func TestCrashRecovery(t *testing.T) {
 
 func crashRecovery(t *testing.T, dialect string) {
 	ctx := context.Background()
-	st, dbURL := crashtest.Database(t, dialect)
-	box, key := secrettest.BoxAndKey(t)
-	svc := New(st, box, Config{Allow: loopback})
+	run := crash.Run(t, dialect)
+	st := run.St
+	svc := New(st, run.Box, Config{Allow: loopback})
 	rc := &crashReceiver{bodies: map[string]map[[32]byte]int{}}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
@@ -143,7 +141,6 @@ func crashRecovery(t *testing.T, dialect string) {
 		}
 	}
 
-	start := func() (*exec.Cmd, *logtest.Buffer) { return crash.Start(t, st, dbURL, key) }
 	// waitFor polls cond; the deadline is a safety net against a hang,
 	// not a measure of speed.
 	waitFor := func(what string, stderr *logtest.Buffer, cond func() bool) {
@@ -157,18 +154,15 @@ func crashRecovery(t *testing.T, dialect string) {
 		}
 	}
 
-	first, stderr := start()
+	first, stderr := run.Start(t)
 	waitFor("the first deliveries", stderr, func() bool { return rc.distinct() >= total/4 })
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	first.Wait()
+	crashtest.Kill(t, first)
 	atKill := rc.distinct()
 	if atKill >= total {
 		t.Fatalf("all %d events were delivered before the kill; the test proves nothing", total)
 	}
 
-	second, stderr := start()
+	second, stderr := run.Start(t)
 	defer func() { second.Process.Signal(syscall.SIGKILL); second.Wait() }()
 	waitFor("every event", stderr, func() bool { return rc.distinct() >= total })
 	waitFor("every delivery recorded", stderr, func() bool {
