@@ -2,8 +2,6 @@ package hooks
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/event"
+	"github.com/vigil-ispm/vigil/internal/httpjson/httpjsontest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -41,14 +40,7 @@ func TestAPISendOpen(t *testing.T) {
 		put := func(body string) (int, map[string]any) {
 			t.Helper()
 			req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/hooks/WF/automation", strings.NewReader(body))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, _ := io.ReadAll(resp.Body)
-			var out map[string]any
-			json.Unmarshal(raw, &out)
+			resp, out := httpjsontest.Do(t, req)
 			return resp.StatusCode, out
 		}
 		sent := func(hookID string) []string {
