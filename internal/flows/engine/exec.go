@@ -147,12 +147,7 @@ func (x *execution) finalErr(ctx context.Context, err error, instance string) er
 	if isPark(err) {
 		return err
 	}
-	var f *Fault
-	if errors.As(err, &f) {
-		if f.Instance == "" {
-			f = f.clone()
-			f.Instance = instance
-		}
+	if f, ok := faultAt(err, instance); ok {
 		return f
 	}
 	if ctx.Err() != nil {

@@ -125,15 +125,24 @@ func sameType(filter, actual string) bool {
 	return k != "" && k == standardKind(actual)
 }
 
+// faultAt returns the Fault err wraps, placed at instance unless it
+// already has its place, and false when err is no fault.
+func faultAt(err error, instance string) (*Fault, bool) {
+	var f *Fault
+	if !errors.As(err, &f) {
+		return nil, false
+	}
+	if f.Instance == "" {
+		f = f.clone()
+		f.Instance = instance
+	}
+	return f, true
+}
+
 // asFault converts any error to a Fault at instance. Errors that are not
 // faults become runtime faults.
 func asFault(err error, instance string) *Fault {
-	var f *Fault
-	if errors.As(err, &f) {
-		if f.Instance == "" {
-			f = f.clone()
-			f.Instance = instance
-		}
+	if f, ok := faultAt(err, instance); ok {
 		return f
 	}
 	return &Fault{Type: ErrRuntime, Status: 500, Title: "Runtime error", Detail: err.Error(), Instance: instance}
