@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/httpjson"
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -41,11 +42,9 @@ func userMessage(err error) (string, bool) {
 	var (
 		ie  *InputError
 		se  *settings.InvalidError
-		ai  *auth.InvalidError
-		ac  *auth.ConflictError
+		ii  *input.InvalidError
+		ic  *input.ConflictError
 		al  *auth.LockedError
-		hi  *hooks.InvalidError
-		hc  *hooks.ConflictError
 		te  *issue.TransitionError
 		ve  *dsl.ValidationError
 		msg string
@@ -55,16 +54,12 @@ func userMessage(err error) (string, bool) {
 		msg = ie.Message
 	case errors.As(err, &se):
 		msg = se.Message
-	case errors.As(err, &ai):
-		msg = ai.Message
-	case errors.As(err, &ac):
-		msg = ac.Message
+	case errors.As(err, &ii):
+		msg = ii.Message
+	case errors.As(err, &ic):
+		msg = ic.Message
 	case errors.As(err, &al):
 		msg = al.Error()
-	case errors.As(err, &hi):
-		msg = hi.Message
-	case errors.As(err, &hc):
-		msg = hc.Message
 	case errors.As(err, &te):
 		msg = te.Error()
 	case errors.As(err, &ve):
