@@ -26,7 +26,6 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/httpjson"
-	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -142,18 +141,20 @@ type Handler struct {
 	limiters map[string]*rate.Limiter
 }
 
-// NewHandler returns the invoke handler. client is the SSRF-guarded HTTP
-// client, used to fetch the OAuth issuer's JWKS.
-func NewHandler(cfg Config, st *store.Store, box *secret.Box, flows Flows, client *http.Client, logger *slog.Logger) *Handler {
+// NewHandler returns the invoke handler. endpoints must be the Endpoints
+// that rotates this process's client tokens: the handler keeps the rows it
+// looks up in it, and each change there forgets them at once. client is
+// the SSRF-guarded HTTP client, used to fetch the OAuth issuer's JWKS.
+func NewHandler(cfg Config, st *store.Store, endpoints *Endpoints, flows Flows, client *http.Client, logger *slog.Logger) *Handler {
 	cfg = cfg.withDefaults()
 	return &Handler{
 		cfg:       cfg,
 		store:     st,
-		endpoints: NewEndpoints(st, box, cfg.Now),
+		endpoints: endpoints,
 		flows:     flows,
 		logger:    logger,
 		oauth:     newOAuthVerifier(cfg.OAuth, client),
-		decoy:     newDecoy(box),
+		decoy:     newDecoy(endpoints.box),
 		limiters:  map[string]*rate.Limiter{},
 	}
 }
