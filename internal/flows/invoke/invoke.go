@@ -305,7 +305,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 	}
 	w.Header().Set(HeaderExecutionID, execID)
 	if async {
-		httpjson.Write(w, http.StatusAccepted, map[string]string{"executionId": execID})
+		httpjson.Write(w, http.StatusAccepted, accepted{ExecutionID: execID})
 		return
 	}
 	wctx, cancel := context.WithTimeout(ctx, h.cfg.SyncCap)
@@ -318,16 +318,25 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 	if !out.Done {
 		// The cap was reached: the execution goes on; the caller can look
 		// it up by id.
-		httpjson.Write(w, http.StatusAccepted, map[string]string{"executionId": execID})
+		httpjson.Write(w, http.StatusAccepted, accepted{ExecutionID: execID})
 		return
 	}
 	writeOutcome(w, execID, out)
 }
 
+// accepted is the 202 answer: the execution's id, and for a request whose
+// idempotency key was seen, duplicate. A struct, not a map, because it is
+// encoded on every asynchronous invocation and a map costs several times
+// the allocations.
+type accepted struct {
+	ExecutionID string `json:"executionId"`
+	Duplicate   bool   `json:"duplicate,omitempty"`
+}
+
 func (h *Handler) replay(w http.ResponseWriter, execID string) {
 	w.Header().Set(HeaderExecutionID, execID)
 	w.Header().Set("X-Vigil-Idempotent-Replay", "true")
-	httpjson.Write(w, http.StatusAccepted, map[string]any{"executionId": execID, "duplicate": true})
+	httpjson.Write(w, http.StatusAccepted, accepted{ExecutionID: execID, Duplicate: true})
 }
 
 func (h *Handler) internal(w http.ResponseWriter, what string, err error) {
