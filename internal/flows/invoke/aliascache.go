@@ -24,7 +24,10 @@ const aliasCacheSize = 1024
 // too, apart from the known ones, for two reasons: a refusal of an unknown
 // alias then costs what a refusal of a known one costs (a map lookup, not
 // a query), so timing does not tell whether an alias exists; and a caller
-// trying many aliases cannot push the known ones out.
+// trying many aliases cannot push the known ones out. What timing can
+// still tell is whether an alias was looked up in the last AliasCacheAge
+// by anyone, which holds as much for an unknown alias someone tried as
+// for a known one.
 //
 // A read that began before a change on this node is not kept: gen moves
 // with every change, and a row is kept only when gen did not move while it
