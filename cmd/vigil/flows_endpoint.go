@@ -88,7 +88,9 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 				if grace > 0 {
 					fmt.Fprintf(g.stderr, "The client token is rotated; the old one keeps working for %s.\n", grace)
 				} else {
-					fmt.Fprintln(g.stderr, "The client token is rotated; the old one stopped working.")
+					// Running servers keep endpoint rows for AliasCacheAge,
+					// and this process cannot tell them of the change.
+					fmt.Fprintf(g.stderr, "The client token is rotated; running servers refuse the old one within %s.\n", invoke.AliasCacheAge)
 				}
 			} else if s.Security == dsl.SecurityClientToken {
 				if s.ClientToken, err = endpoints.Reveal(ctx, ep, f.Title); err != nil {
@@ -113,6 +115,6 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&publicURL, "public-url", os.Getenv("VIGIL_PUBLIC_URL"), "URL others use to reach the server (env VIGIL_PUBLIC_URL; default: Admin → Settings, else http://<addr>)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: flowId, invokeUrl, clientToken, security, response")
 	cmd.Flags().BoolVar(&rotate, "rotate-token", false, "give the flow a new client token")
-	cmd.Flags().DurationVar(&grace, "grace", 0, "with --rotate-token: how long the old token keeps working (e.g. 24h; default: stops at once)")
+	cmd.Flags().DurationVar(&grace, "grace", 0, "with --rotate-token: how long the old token keeps working (e.g. 24h; default: stops within half a second)")
 	return cmd
 }

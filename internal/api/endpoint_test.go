@@ -43,7 +43,7 @@ func TestEndpoint(t *testing.T) {
 
 		// The invoke handler tells which tokens work.
 		alias := strings.TrimSuffix(strings.TrimPrefix(admin.InvokeURL, "https://vigil.example.com/api/flo/"), "/invoke")
-		inv := invoke.NewHandler(invoke.Config{Now: func() time.Time { return testNow }}, st, b.box, b.svc.Flows.Invoke(), nil, nil)
+		inv := invoke.NewHandler(invoke.Config{Now: func() time.Time { return testNow }}, st, b.svc.Endpoints, b.svc.Flows.Invoke(), nil, nil)
 		works := func(token string) bool {
 			t.Helper()
 			req := httptest.NewRequest("POST", "/api/flo/"+alias+"/invoke", strings.NewReader(`{}`))

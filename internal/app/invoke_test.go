@@ -100,5 +100,20 @@ func TestInvokeThroughServer(t *testing.T) {
 		if strings.Contains(logs, token) || strings.Contains(logs, url.QueryEscape(token)) {
 			t.Error("the client token reached the log")
 		}
+
+		// A rotation through the server's Endpoints, the one the API and
+		// the console rotate with, applies to the very next call although
+		// the endpoint row was just looked up and is cached: the invoke
+		// handler shares it.
+		fresh, err := svc.Endpoints.Rotate(ctx, routing.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := post(d.InvokeURL, http.Header{"X-Api-Client-Token": {token}}); code != http.StatusUnauthorized {
+			t.Errorf("the rotated-out token right after the rotation: %d; want 401", code)
+		}
+		if code := post(d.InvokeURL, http.Header{"X-Api-Client-Token": {fresh}}); code != http.StatusAccepted {
+			t.Errorf("the new token right after the rotation: %d; want 202", code)
+		}
 	})
 }

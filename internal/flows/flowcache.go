@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -21,6 +22,13 @@ const flowCacheSize = 1024
 // of a synchronous invocation's server time. A read that began before a
 // change on this node is not kept: gen moves with every change, and a row
 // is kept only when gen did not move while it was read.
+//
+// A flow that does not exist is kept too (f nil): the invoke endpoint
+// looks up a decoy flow for every unknown alias, and that lookup must cost
+// what a known flow's costs, so that timing does not tell the two apart.
+// Flow ids are never reused and a flow created here forgets the cache, so
+// a kept absence can only hide a flow created on another node in the last
+// flowCacheAge, for a caller that asked for its id before it existed.
 type flowCache struct {
 	mu   sync.Mutex
 	gen  uint64
@@ -28,24 +36,28 @@ type flowCache struct {
 }
 
 type cachedFlow struct {
-	f  *store.Flow
+	f  *store.Flow // nil: no such flow
 	at time.Time
 }
 
-// cachedFlow returns the flow's row as read at most flowCacheAge ago. The
-// row is shared: callers must not change it.
+// cachedFlow returns the flow's row as read at most flowCacheAge ago, or
+// store.ErrNotFound as found then. The row is shared: callers must not
+// change it.
 func (s *Service) cachedFlow(ctx context.Context, flowID string) (*store.Flow, error) {
 	c := &s.flows
 	now := time.Now()
 	c.mu.Lock()
 	if e, ok := c.rows[flowID]; ok && now.Sub(e.at) < flowCacheAge {
 		c.mu.Unlock()
+		if e.f == nil {
+			return nil, store.ErrNotFound
+		}
 		return e.f, nil
 	}
 	gen := c.gen
 	c.mu.Unlock()
 	f, err := s.st.Flow(ctx, flowID)
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	c.mu.Lock()
@@ -56,7 +68,7 @@ func (s *Service) cachedFlow(ctx context.Context, flowID string) (*store.Flow, e
 		c.rows[flowID] = cachedFlow{f: f, at: now}
 	}
 	c.mu.Unlock()
-	return f, nil
+	return f, err
 }
 
 // flowsChanged forgets every cached flow row. Call it after a flow is

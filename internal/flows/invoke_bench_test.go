@@ -62,9 +62,10 @@ func newInvokeBench(b *testing.B, dialect string) *invokeBench {
 	box := secrettest.Box(b)
 	// No rate limit and no backlog bound: the benchmark measures the
 	// invoke path, not the limits that protect it.
-	h := invoke.NewHandler(invoke.Config{Rate: rate.Inf, MaxBacklog: 1 << 30}, st, box, tb.svc.Invoke(),
+	endpoints := invoke.NewEndpoints(st, box, nil)
+	h := invoke.NewHandler(invoke.Config{Rate: rate.Inf, MaxBacklog: 1 << 30}, st, endpoints, tb.svc.Invoke(),
 		netguard.NewClient(netguard.Config{}), slog.New(slog.DiscardHandler))
-	ep, err := invoke.NewEndpoints(st, box, nil).Ensure(tb.ctx, f.ID)
+	ep, err := endpoints.Ensure(tb.ctx, f.ID)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -215,7 +215,7 @@ func New(t testing.TB, opts Options) *World {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{}, st, box, invokeFlows, client, logger))
+	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{}, st, w.Endpoints, invokeFlows, client, logger))
 	mux.Handle("/", w.Console)
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("/api/flo/")

@@ -71,17 +71,20 @@ func (h *Handler) verifySignature(ep *store.Endpoint, api *dsl.APIEndpoint, req 
 	return signature.Verify(secrets, req.r.Header, req.raw, h.cfg.Now(), signature.DefaultTolerance) == nil
 }
 
-// lookup finds the endpoint of alias and its flow. For an unknown alias, or
-// a flow that lost its API Endpoint trigger, ok is false and ep and target
-// are a decoy (a client-token endpoint with a sealed token no caller has),
-// so that the caller's credentials are checked with the same work as for a
-// real endpoint and the answer takes comparable time.
+// lookup finds the endpoint of alias and its flow. For an unknown alias, a
+// deleted flow, or a flow that lost its API Endpoint trigger, ok is false
+// and ep and target are a decoy (a client-token endpoint with a sealed
+// token no caller has), so that the caller's credentials are checked with
+// the same work as for a real endpoint and the answer takes comparable
+// time. Both lookups are cached (the alias here, known or not; the flow by
+// the flows service, found or not), so an unknown alias costs what a
+// known one costs, cached or read afresh.
 func (h *Handler) lookup(ctx context.Context, alias string) (ep *store.Endpoint, target Target, ok bool, err error) {
-	ep, err = h.store.EndpointByAlias(ctx, alias)
+	ep, err = h.endpoints.byAlias(ctx, alias)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		ep = h.decoy
-		// The same second query a known alias costs; its answer is unused.
+		// The same second lookup a known alias costs; its answer is unused.
 		if _, err := h.flows.InvokeTarget(ctx, ep.FlowID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, Target{}, false, fmt.Errorf("look up flow: %w", err)
 		}
@@ -90,12 +93,13 @@ func (h *Handler) lookup(ctx context.Context, alias string) (ep *store.Endpoint,
 		return nil, Target{}, false, err
 	}
 	target, err = h.flows.InvokeTarget(ctx, ep.FlowID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && target.Endpoint == nil {
+		// The flow was deleted, or lost its API Endpoint trigger: its old
+		// URL is gone.
+		return h.decoy, Target{Endpoint: &decoyAPI}, false, nil
+	}
 	if err != nil {
 		return nil, Target{}, false, fmt.Errorf("look up flow: %w", err)
-	}
-	if target.Endpoint == nil {
-		// The flow lost its API Endpoint trigger: its old URL is gone.
-		return h.decoy, Target{Endpoint: &decoyAPI}, false, nil
 	}
 	return ep, target, true, nil
 }

@@ -21,6 +21,9 @@ type Endpoints struct {
 	now   func() time.Time
 	// audit records who saw or rotated a client token.
 	audit *audit.Recorder
+	// aliases keeps the rows invocations look up; every write here
+	// forgets them, so the handler must share this Endpoints.
+	aliases aliasCache
 }
 
 // NewEndpoints returns the endpoint settings service.
@@ -67,7 +70,9 @@ func (e *Endpoints) Ensure(ctx context.Context, flowID string) (*store.Endpoint,
 	}
 	now := e.now()
 	ep = &store.Endpoint{FlowID: flowID, Alias: id.Token(aliasBytes), TokenSealed: sealed, CreatedAt: now, UpdatedAt: now}
-	if err := e.store.CreateEndpoint(ctx, ep); err != nil {
+	err = e.store.CreateEndpoint(ctx, ep)
+	e.changed()
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return e.store.EndpointByFlow(ctx, flowID)
 		}
@@ -111,7 +116,9 @@ func (e *Endpoints) Rotate(ctx context.Context, flowID string, grace time.Durati
 		ep.PrevTokenSealed, ep.PrevExpiresAt = ep.TokenSealed, now.Add(grace)
 	}
 	ep.TokenSealed, ep.UpdatedAt = sealed, now
-	if err := e.store.UpdateEndpointTokens(ctx, ep); err != nil {
+	err = e.store.UpdateEndpointTokens(ctx, ep)
+	e.changed()
+	if err != nil {
 		return "", fmt.Errorf("rotate token: %w", err)
 	}
 	target := audit.Target{Kind: "flow", ID: flowID}
@@ -136,7 +143,9 @@ func (e *Endpoints) SetSigningSecrets(ctx context.Context, flowID string, secret
 		return err
 	}
 	ep.SigningSecretsSealed, ep.UpdatedAt = sealed, e.now()
-	return e.store.UpdateEndpointTokens(ctx, ep)
+	err = e.store.UpdateEndpointTokens(ctx, ep)
+	e.changed()
+	return err
 }
 
 func (e *Endpoints) signingSecrets(ep *store.Endpoint) ([]string, error) {

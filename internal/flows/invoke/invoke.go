@@ -26,7 +26,6 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/httpjson"
-	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -142,18 +141,20 @@ type Handler struct {
 	limiters map[string]*rate.Limiter
 }
 
-// NewHandler returns the invoke handler. client is the SSRF-guarded HTTP
-// client, used to fetch the OAuth issuer's JWKS.
-func NewHandler(cfg Config, st *store.Store, box *secret.Box, flows Flows, client *http.Client, logger *slog.Logger) *Handler {
+// NewHandler returns the invoke handler. endpoints must be the Endpoints
+// that rotates this process's client tokens: the handler keeps the rows it
+// looks up in it, and each change there forgets them at once. client is
+// the SSRF-guarded HTTP client, used to fetch the OAuth issuer's JWKS.
+func NewHandler(cfg Config, st *store.Store, endpoints *Endpoints, flows Flows, client *http.Client, logger *slog.Logger) *Handler {
 	cfg = cfg.withDefaults()
 	return &Handler{
 		cfg:       cfg,
 		store:     st,
-		endpoints: NewEndpoints(st, box, cfg.Now),
+		endpoints: endpoints,
 		flows:     flows,
 		logger:    logger,
 		oauth:     newOAuthVerifier(cfg.OAuth, client),
-		decoy:     newDecoy(box),
+		decoy:     newDecoy(endpoints.box),
 		limiters:  map[string]*rate.Limiter{},
 	}
 }
@@ -304,7 +305,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 	}
 	w.Header().Set(HeaderExecutionID, execID)
 	if async {
-		httpjson.Write(w, http.StatusAccepted, map[string]string{"executionId": execID})
+		httpjson.Write(w, http.StatusAccepted, accepted{ExecutionID: execID})
 		return
 	}
 	wctx, cancel := context.WithTimeout(ctx, h.cfg.SyncCap)
@@ -317,16 +318,25 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, ep *store.Endpoi
 	if !out.Done {
 		// The cap was reached: the execution goes on; the caller can look
 		// it up by id.
-		httpjson.Write(w, http.StatusAccepted, map[string]string{"executionId": execID})
+		httpjson.Write(w, http.StatusAccepted, accepted{ExecutionID: execID})
 		return
 	}
 	writeOutcome(w, execID, out)
 }
 
+// accepted is the 202 answer: the execution's id, and for a request whose
+// idempotency key was seen, duplicate. A struct, not a map, because it is
+// encoded on every asynchronous invocation and a map costs several times
+// the allocations.
+type accepted struct {
+	ExecutionID string `json:"executionId"`
+	Duplicate   bool   `json:"duplicate,omitempty"`
+}
+
 func (h *Handler) replay(w http.ResponseWriter, execID string) {
 	w.Header().Set(HeaderExecutionID, execID)
 	w.Header().Set("X-Vigil-Idempotent-Replay", "true")
-	httpjson.Write(w, http.StatusAccepted, map[string]any{"executionId": execID, "duplicate": true})
+	httpjson.Write(w, http.StatusAccepted, accepted{ExecutionID: execID, Duplicate: true})
 }
 
 func (h *Handler) internal(w http.ResponseWriter, what string, err error) {

@@ -35,9 +35,20 @@ type fakeFlows struct {
 	outcome Outcome
 	block   bool // Wait never finishes (sync cap test)
 	backlog int
+	gone    bool           // the flow was deleted: InvokeTarget answers ErrNotFound
+	lookups map[string]int // InvokeTarget calls by flow id
 }
 
 func (f *fakeFlows) InvokeTarget(ctx context.Context, flowID string) (Target, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lookups == nil {
+		f.lookups = map[string]int{}
+	}
+	f.lookups[flowID]++
+	if f.gone || flowID != f.target.FlowID {
+		return Target{}, store.ErrNotFound
+	}
 	return f.target, nil
 }
 
@@ -106,7 +117,7 @@ func setup(t testing.TB, st *store.Store, api dsl.APIEndpoint, cfg Config) *bund
 	if cfg.OAuth.Issuer == "" {
 		cfg.OAuth = OAuthConfig{Issuer: "https://issuer.example.com", JWKSURL: jwks.URL, Audience: "api://vigil"}
 	}
-	b.h = NewHandler(cfg, st, box, ff, jwks.Client(), logger)
+	b.h = NewHandler(cfg, st, NewEndpoints(st, box, cfg.Now), ff, jwks.Client(), logger)
 	b.flows = ff
 	ep, err := b.h.endpoints.Ensure(context.Background(), "flw_1")
 	if err != nil {

@@ -32,7 +32,7 @@ var credentialHeaders = map[string]bool{
 }
 
 func readRequest(w http.ResponseWriter, r *http.Request, limit int64) (*request, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +53,36 @@ func readRequest(w http.ResponseWriter, r *http.Request, limit int64) (*request,
 		}
 	}
 	return req, nil
+}
+
+// readBody reads body, into one buffer of the announced length when the
+// request announced one within limit (io.ReadAll would grow its buffer
+// several times for a typical event); body enforces limit either way.
+func readBody(body io.Reader, announced, limit int64) ([]byte, error) {
+	if announced <= 0 || announced > limit {
+		return io.ReadAll(body)
+	}
+	// One byte more than announced, so that the end is seen without a
+	// second buffer.
+	buf := make([]byte, 0, announced+1)
+	for {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case errors.Is(err, io.EOF):
+			return buf, nil
+		case err != nil:
+			return nil, err
+		case len(buf) == cap(buf):
+			// More than was announced: the rest is read (and bounded)
+			// as without an announced length.
+			rest, err := io.ReadAll(body)
+			if err != nil {
+				return nil, err
+			}
+			return append(buf, rest...), nil
+		}
+	}
 }
 
 func jsonError(err error) error {
