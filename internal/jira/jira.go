@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
@@ -52,8 +51,7 @@ func New(cfg Config) (*Client, error) {
 		vendorhttp.Need("HTTP client", cfg.HTTPClient != nil)); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(cfg.SiteURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, ok := vendorhttp.HTTPURL(cfg.SiteURL); !ok {
 		return nil, fmt.Errorf("jira: the site URL %q is not an http(s) URL", cfg.SiteURL)
 	}
 	cfg.Retry = cfg.Retry.WithDefaults()

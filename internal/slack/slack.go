@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
@@ -156,8 +155,7 @@ func (c *Client) call(ctx context.Context, op, method string, body any, out enve
 }
 
 func checkURL(name, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, ok := vendorhttp.HTTPURL(raw); !ok {
 		return fmt.Errorf("slack: the %s is not an http(s) URL", name)
 	}
 	return nil
