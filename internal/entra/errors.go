@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -63,10 +61,8 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 // error_description runs over several lines with trace ids; only the first
 // line, which says what is wrong, is kept.
 func tokenError(err error, now time.Time) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil {
-		return newError("get token", re.Response.StatusCode, re.ErrorCode, vendorhttp.FirstLine(re.ErrorDescription),
-			vendorhttp.RetryAfter(re.Response.Header, now))
+	if r, ok := vendorhttp.RefusedToken(err, now); ok {
+		return newError("get token", r.Status, r.Code, r.Message, r.RetryAfter)
 	}
 	return fmt.Errorf("entra: get token: could not reach the login endpoint: %w", err)
 }

@@ -1,12 +1,9 @@
 package google
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -51,20 +48,10 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 	return newError(op, status, reason, message, retryAfter)
 }
 
-// tokenError reads a failed JWT exchange. x/oauth2/jwt leaves the body
-// unparsed, so the OAuth error is read here.
+// tokenError reads a failed JWT exchange.
 func tokenError(err error, now time.Time) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil {
-		reason, message := re.ErrorCode, re.ErrorDescription
-		var body struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
-		if reason == "" && json.Unmarshal(re.Body, &body) == nil {
-			reason, message = body.Error, body.Description
-		}
-		return newError("get token", re.Response.StatusCode, reason, message, vendorhttp.RetryAfter(re.Response.Header, now))
+	if r, ok := vendorhttp.RefusedToken(err, now); ok {
+		return newError("get token", r.Status, r.Code, r.Message, r.RetryAfter)
 	}
 	return fmt.Errorf("google: get token: %w", err)
 }

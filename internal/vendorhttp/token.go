@@ -2,6 +2,8 @@ package vendorhttp
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -72,6 +74,39 @@ func lifetime(tok *oauth2.Token) time.Duration {
 		}
 	}
 	return 0
+}
+
+// TokenRefusal is a token endpoint's answer to a request it refused.
+type TokenRefusal struct {
+	// Status is the HTTP status of the answer.
+	Status int
+	// Code is the OAuth error, such as "invalid_client".
+	Code string
+	// Message is the first line of the error_description.
+	Message string
+	// RetryAfter is the wait the endpoint asked for, when it named one.
+	RetryAfter time.Duration
+}
+
+// RefusedToken reads a failed x/oauth2 token request; ok is false when the
+// token endpoint gave no answer at all. x/oauth2/jwt leaves the error body
+// unparsed, so the OAuth error is read from the body when the library did
+// not read it.
+func RefusedToken(err error, now time.Time) (r TokenRefusal, ok bool) {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		return TokenRefusal{}, false
+	}
+	code, desc := re.ErrorCode, re.ErrorDescription
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if code == "" && json.Unmarshal(re.Body, &body) == nil {
+		code, desc = body.Error, body.Description
+	}
+	return TokenRefusal{Status: re.Response.StatusCode, Code: code, Message: FirstLine(desc),
+		RetryAfter: RetryAfter(re.Response.Header, now)}, true
 }
 
 // FirstLine returns the first line of a vendor's message, trimmed. Token
