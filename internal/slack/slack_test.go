@@ -191,4 +191,20 @@ func TestNewChecksConfig(t *testing.T) {
 	if _, err := c.PostMessage(context.Background(), slack.Message{Channel: "#alerts", Blocks: json.RawMessage(`[{`)}); err == nil {
 		t.Error("broken blocks accepted")
 	}
+	if _, err := slack.NewWebhook(slack.WebhookConfig{}); err == nil || !strings.Contains(err.Error(), "the webhook URL, the HTTP client") {
+		t.Errorf("webhook without URL or HTTP client: err = %v", err)
+	}
+	fake := slacktest.New(t)
+	w, err := slack.NewWebhook(slack.WebhookConfig{URL: fake.WebhookURL(), HTTPClient: fake.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []slack.Message{{}, {Blocks: json.RawMessage(`[{`)}} {
+		if err := w.Post(context.Background(), m); err == nil {
+			t.Errorf("webhook message %+v accepted", m)
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("refused webhook messages sent %d requests", n)
+	}
 }

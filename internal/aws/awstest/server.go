@@ -155,9 +155,7 @@ func (s *Server) AddGroup(g Group) {
 // Throttling error, 5xx answer ServiceUnavailable. retryAfter, when not
 // empty, is sent as Retry-After.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faults.Fail(n, status, retryAfter)
 }
 
 // Requests returns every request received, in order, with the form's

@@ -73,7 +73,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	users     []*User
-	tokens    map[string]grant
+	tokens    vendorfake.Tokens[grant]
 	pages     map[string]int
 	faults    vendorfake.Faults
 	delegated map[string]bool
@@ -96,7 +96,7 @@ func NewServer() *Server {
 	if err != nil {
 		panic("googletest: generate RSA key: " + err.Error())
 	}
-	s := &Server{key: key, tokens: map[string]grant{}, pages: map[string]int{}, pageSize: 500,
+	s := &Server{key: key, pages: map[string]int{}, pageSize: 500,
 		delegated: map[string]bool{google.ScopeUser: true, google.ScopeUserReadonly: true}}
 	s.users = []*User{{ID: "100000000000000000001", PrimaryEmail: Admin, FullName: "Workspace Admin", IsAdmin: true,
 		IsEnrolledIn2Sv: true, IsEnforcedIn2Sv: true, CreationTime: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -176,16 +176,12 @@ func (s *Server) User(key string) (User, bool) {
 // FailNext makes the next n API requests answer status, with Retry-After when
 // retryAfter is not empty. A 403 answers userRateLimitExceeded.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faults.Fail(n, status, retryAfter)
 }
 
 // RevokeTokens invalidates every token issued so far.
 func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
+	s.tokens.Revoke()
 }
 
 // APIRequests returns the requests made to the Directory API.
@@ -207,8 +203,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "notFound", "Not Found")
 		return
 	}
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	g, ok := s.tokens[tok]
+	g, ok := s.tokens.Bearer(r)
 	if !ok {
 		apiError(w, http.StatusUnauthorized, "authError", "Invalid Credentials")
 		return
@@ -301,7 +296,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	tok := "ya29.fake" + vendorfake.RandomHex(24)
-	s.tokens[tok] = grant{subject: std.Subject, scopes: scopes}
+	s.tokens.Issue(tok, grant{subject: std.Subject, scopes: scopes})
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": 3599, "token_type": "Bearer"})
 }
 

@@ -92,9 +92,7 @@ func (s *Server) AddChannel(c Channel) {
 // FailNext makes the next n requests answer status (429 or 5xx), with a
 // Retry-After header when retryAfter is not empty.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faults.Fail(n, status, retryAfter)
 }
 
 // Messages returns the messages accepted so far.
