@@ -55,7 +55,8 @@ func seed(fake *googletest.Server, n int) {
 func TestUsersFollowsNextPageToken(t *testing.T) {
 	b := setup(t)
 	seed(b.fake, 4)
-	b.fake.AddUser(googletest.User{ID: "300", PrimaryEmail: "never@example.com", Suspended: true, Archived: true})
+	b.fake.AddUser(googletest.User{ID: "300", PrimaryEmail: "never@example.com", Suspended: true, Archived: true,
+		SuspensionReason: "ABUSE", OrgUnitPath: "/Contractors"})
 	b.fake.SetPageSize(2)
 	c := b.client(t, nil)
 
@@ -66,7 +67,7 @@ func TestUsersFollowsNextPageToken(t *testing.T) {
 	if len(users) != 6 {
 		t.Fatalf("got %d users", len(users))
 	}
-	if a := users[0]; a.PrimaryEmail != googletest.Admin || !a.IsAdmin || !a.IsEnforcedIn2Sv {
+	if a := users[0]; a.PrimaryEmail != googletest.Admin || !a.IsAdmin || !a.IsEnforcedIn2Sv || a.OrgUnitPath != "/" {
 		t.Errorf("admin = %+v", a)
 	}
 	if u := users[2]; u.ID != "200001" || !u.IsDelegatedAdmin || u.IsEnrolledIn2Sv || u.FullName != "User 1" ||
@@ -74,7 +75,8 @@ func TestUsersFollowsNextPageToken(t *testing.T) {
 		!u.CreationTime.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
 		t.Errorf("user = %+v", u)
 	}
-	if u := users[5]; !u.LastLoginTime.IsZero() || !u.Suspended || !u.Archived {
+	if u := users[5]; !u.LastLoginTime.IsZero() || !u.Suspended || !u.Archived || u.SuspensionReason != "ABUSE" ||
+		u.OrgUnitPath != "/Contractors" {
 		t.Errorf("never-logged-in user = %+v", u)
 	}
 	reqs := b.fake.APIRequests()

@@ -11,6 +11,7 @@
 package googletest
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -43,21 +44,12 @@ const (
 // Request is one request the fake received.
 type Request = vendorfake.Request
 
-// User is a Workspace user as the fake stores it.
-type User struct {
-	ID               string
-	PrimaryEmail     string
-	FullName         string
-	IsAdmin          bool
-	IsDelegatedAdmin bool
-	IsEnrolledIn2Sv  bool
-	IsEnforcedIn2Sv  bool
-	// LastLoginTime zero is sent as 1970-01-01T00:00:00.000Z, Google's "never".
-	LastLoginTime time.Time
-	CreationTime  time.Time
-	Suspended     bool
-	Archived      bool
-}
+// User is a Workspace user as the fake stores it: package google's own
+// type, since the fake sends back every field the client reads. A zero
+// LastLoginTime is sent as 1970-01-01T00:00:00.000Z, Google's "never"; an
+// empty OrgUnitPath as "/"; a suspended user's empty SuspensionReason as
+// "ADMIN".
+type User = google.User
 
 type grant struct {
 	subject string
@@ -330,7 +322,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	end := min(offset+size, len(s.users))
 	var users []map[string]any
 	for _, u := range s.users[offset:end] {
-		users = append(users, u.props())
+		users = append(users, props(u))
 	}
 	out := map[string]any{"kind": "admin#directory#users", "etag": `"fake"`, "users": users}
 	if end < len(s.users) {
@@ -370,10 +362,10 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, key string, body
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, u.props())
+	writeJSON(w, http.StatusOK, props(u))
 }
 
-func (u *User) props() map[string]any {
+func props(u *User) map[string]any {
 	last := "1970-01-01T00:00:00.000Z"
 	if !u.LastLoginTime.IsZero() {
 		last = u.LastLoginTime.UTC().Format("2006-01-02T15:04:05.000Z")
@@ -385,11 +377,11 @@ func (u *User) props() map[string]any {
 		"creationTime":  u.CreationTime.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"agreedToTerms": true, "suspended": u.Suspended, "archived": u.Archived,
 		"changePasswordAtNextLogin": false, "ipWhitelisted": false, "customerId": CustomerID,
-		"orgUnitPath": "/", "isMailboxSetup": true, "isEnrolledIn2Sv": u.IsEnrolledIn2Sv,
+		"orgUnitPath": cmp.Or(u.OrgUnitPath, "/"), "isMailboxSetup": true, "isEnrolledIn2Sv": u.IsEnrolledIn2Sv,
 		"isEnforcedIn2Sv": u.IsEnforcedIn2Sv, "includeInGlobalAddressList": true,
 	}
 	if u.Suspended {
-		m["suspensionReason"] = "ADMIN"
+		m["suspensionReason"] = cmp.Or(u.SuspensionReason, "ADMIN")
 	}
 	return m
 }
