@@ -131,7 +131,7 @@ func New(cfg Config) (*Client, error) {
 			return creds.Token(context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient))
 		},
 		Now:     cfg.Retry.Now,
-		Refused: tokenError,
+		Refused: vendor.TokenError,
 	}}
 	c.api = c.newTransport()
 	return c, nil

@@ -3,7 +3,6 @@ package entra
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
@@ -30,17 +29,11 @@ var (
 // first line of Graph's error.message.
 type Error = vendorhttp.Error
 
-// newError builds an *Error and names its kind.
-func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
-	e := vendorhttp.NewError("entra", "Microsoft Graph", op, status, code, message, retryAfter)
-	switch code {
-	case "invalid_client", "unauthorized_client", "invalid_grant":
-		e.Kind = ErrUnauthorized
-	default:
-		e.Kind = vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)
-	}
-	return e
-}
+// vendor names Microsoft Graph in errors; the OAuth errors of a refused
+// token request all mean the credentials were refused, whatever the status.
+var vendor = vendorhttp.Vendor{Name: "entra", Service: "Microsoft Graph", TokenEndpoint: "login endpoint",
+	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
+	Codes: map[string]error{"invalid_client": ErrUnauthorized, "unauthorized_client": ErrUnauthorized, "invalid_grant": ErrUnauthorized}}
 
 // apiError parses Graph's error body, {"error": {"code", "message"}}. A body
 // in another shape still gives an error with the status.
@@ -52,17 +45,7 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 		} `json:"error"`
 	}
 	if json.Unmarshal(body, &env) != nil {
-		return newError(op, status, "", "", retryAfter)
+		return vendor.Error(op, status, "", "", retryAfter)
 	}
-	return newError(op, status, env.Error.Code, vendorhttp.FirstLine(env.Error.Message), retryAfter)
-}
-
-// tokenError turns a failed token request into an *Error. Entra's
-// error_description runs over several lines with trace ids; only the first
-// line, which says what is wrong, is kept.
-func tokenError(err error, now time.Time) error {
-	if r, ok := vendorhttp.RefusedToken(err, now); ok {
-		return newError("get token", r.Status, r.Code, r.Message, r.RetryAfter)
-	}
-	return fmt.Errorf("entra: get token: could not reach the login endpoint: %w", err)
+	return vendor.Error(op, status, env.Error.Code, vendorhttp.FirstLine(env.Error.Message), retryAfter)
 }

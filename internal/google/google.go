@@ -126,7 +126,7 @@ func New(cfg Config) (*Client, error) {
 			return c.jwt.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient)).Token()
 		},
 		Now:     cfg.Retry.Now,
-		Refused: tokenError,
+		Refused: vendor.TokenError,
 	}
 	c.api = c.newTransport()
 	return c, nil

@@ -3,6 +3,7 @@ package google
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -20,7 +21,7 @@ func (c *Client) newTransport() *vendorhttp.Client {
 		Header: http.Header{"Accept": {"application/json"}},
 		RetryWait: func(r *vendorhttp.Response) (time.Duration, bool) {
 			if r.Status == http.StatusForbidden {
-				return r.RetryAfter, rateReasons[apiError("", r.Status, r.Body, 0).Code]
+				return r.RetryAfter, errors.Is(apiError("", r.Status, r.Body, 0), ErrRateLimited)
 			}
 			return vendorhttp.DefaultRetryWait(r)
 		},

@@ -101,7 +101,7 @@ func (c *Client) session(ctx context.Context) (string, *url.URL, error) {
 		if ctx.Err() != nil {
 			return "", nil, ctx.Err()
 		}
-		return "", nil, tokenError(err, c.cfg.Retry.Now())
+		return "", nil, vendor.TokenError(err, c.cfg.Retry.Now())
 	}
 	instance := c.cfg.InstanceURL
 	if s, ok := tok.Extra("instance_url").(string); ok && s != "" {
@@ -109,7 +109,7 @@ func (c *Client) session(ctx context.Context) (string, *url.URL, error) {
 	}
 	u, ok := vendorhttp.HTTPURL(instance)
 	if !ok {
-		return "", nil, newError("get token", http.StatusOK, "", "the token answer named an instance_url that is not an http(s) URL", 0)
+		return "", nil, vendor.Error("get token", http.StatusOK, "", "the token answer named an instance_url that is not an http(s) URL", 0)
 	}
 	c.token, c.instance = tok.AccessToken, u
 	return c.token, c.instance, nil

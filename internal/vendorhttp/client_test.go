@@ -39,14 +39,15 @@ func answers(t *testing.T, statuses []int, header http.Header) (*httptest.Server
 	return srv, &auths
 }
 
+var testVendor = vendorhttp.Vendor{Name: "test", Service: "Test", NotFound: errNotFound}
+
 func client(clock *clocktest.Clock) *vendorhttp.Client {
 	return &vendorhttp.Client{
 		Vendor: "test", Service: "Test",
 		HTTP:  netguard.NewClient(netguard.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
 		Retry: vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}.WithDefaults(),
 		Refusal: func(op string, r *vendorhttp.Response) error {
-			return &vendorhttp.Error{Vendor: "test", Service: "Test", Op: op, StatusCode: r.Status, RetryAfter: r.RetryAfter,
-				Kind: vendorhttp.KindOf(r.Status, nil, nil, errNotFound, nil)}
+			return testVendor.Error(op, r.Status, "", "", r.RetryAfter)
 		},
 	}
 }
@@ -86,7 +87,7 @@ func TestDoRefusal(t *testing.T) {
 	srv, _ := answers(t, []int{404}, nil)
 	_, err := client(clocktest.Still(time.Time{})).Do(context.Background(), vendorhttp.Request{Op: "get thing", Method: http.MethodGet, URL: srv.URL})
 	var e *vendorhttp.Error
-	if !errors.As(err, &e) || e.StatusCode != 404 || !errors.Is(err, errNotFound) || err.Error() != "test: get thing: Test answered 404" {
+	if !errors.As(err, &e) || e.StatusCode != 404 || !errors.Is(err, errNotFound) || err.Error() != "test: get thing: Test answered 404: Not Found" {
 		t.Fatalf("err = %v", err)
 	}
 }

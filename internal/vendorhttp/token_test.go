@@ -28,17 +28,31 @@ func TestRefusedToken(t *testing.T) {
 		Body: []byte(`{"error": "rate_limit_exceeded", "error_description": "Too many requests."}`)}
 	for name, tt := range map[string]struct {
 		err  error
-		want TokenRefusal
+		want tokenRefusal
 		ok   bool
 	}{
-		"parsed":    {parsed, TokenRefusal{Status: 401, Code: "invalid_client", Message: "AADSTS7000215: Invalid client secret provided."}, true},
-		"unparsed":  {unparsed, TokenRefusal{Status: 429, Code: "rate_limit_exceeded", Message: "Too many requests.", RetryAfter: 7 * time.Second}, true},
-		"no answer": {&oauth2.RetrieveError{}, TokenRefusal{}, false},
-		"network":   {errors.New("connection refused"), TokenRefusal{}, false},
+		"parsed":    {parsed, tokenRefusal{Status: 401, Code: "invalid_client", Message: "AADSTS7000215: Invalid client secret provided."}, true},
+		"unparsed":  {unparsed, tokenRefusal{Status: 429, Code: "rate_limit_exceeded", Message: "Too many requests.", RetryAfter: 7 * time.Second}, true},
+		"no answer": {&oauth2.RetrieveError{}, tokenRefusal{}, false},
+		"network":   {errors.New("connection refused"), tokenRefusal{}, false},
 	} {
-		got, ok := RefusedToken(tt.err, clocktest.Start)
+		got, ok := refusedToken(tt.err, clocktest.Start)
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("%s: RefusedToken = %+v, %v; want %+v, %v", name, got, ok, tt.want, tt.ok)
+			t.Errorf("%s: refusedToken = %+v, %v; want %+v, %v", name, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestVendorTokenError(t *testing.T) {
+	v := &Vendor{Name: "acme", Service: "Acme API", Unauthorized: errors.New("refused"), TokenEndpoint: "login endpoint"}
+	err := v.TokenError(&oauth2.RetrieveError{Response: &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{}},
+		ErrorCode: "invalid_client", ErrorDescription: "Bad secret.\nTrace ID: 1"}, clocktest.Start)
+	if !errors.Is(err, v.Unauthorized) || err.Error() != "acme: get token: Acme API answered 401 invalid_client: Bad secret" {
+		t.Errorf("refused: err = %v", err)
+	}
+	down := errors.New("connection refused")
+	if err := v.TokenError(down, clocktest.Start); !errors.Is(err, down) ||
+		err.Error() != "acme: get token: could not reach the login endpoint: connection refused" {
+		t.Errorf("unreachable: err = %v", err)
 	}
 }
