@@ -57,10 +57,10 @@ func fromSDK(op string, err error, now time.Time) error {
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &se) {
 		// The SDK's text repeats the operation and the URL; keep the cause.
-		return netError(op, vendorhttp.UnwrapURLError(se.Err))
+		return vendor.NetError(op, vendorhttp.UnwrapURLError(se.Err))
 	}
 	if !errors.As(err, &re) || re.Response == nil || re.HTTPStatusCode() == 0 {
-		return netError(op, err)
+		return vendor.NetError(op, err)
 	}
 	var code, message string
 	var api smithy.APIError
@@ -68,11 +68,6 @@ func fromSDK(op string, err error, now time.Time) error {
 		code, message = api.ErrorCode(), api.ErrorMessage()
 	}
 	return vendor.Error(op, re.HTTPStatusCode(), code, message, vendorhttp.RetryAfter(re.Response.Header, now))
-}
-
-// netError is a request that got no answer at all.
-func netError(op string, err error) *vendorhttp.NetError {
-	return &vendorhttp.NetError{Vendor: "aws", Service: "IAM", Op: op, Err: err}
 }
 
 // newRetryer returns the SDK's standard retryer with r's attempts and

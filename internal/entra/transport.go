@@ -25,7 +25,7 @@ type call struct {
 // 5xx).
 func (c *Client) newTransport() *vendorhttp.Client {
 	return c.token.Authorize(&vendorhttp.Client{
-		Vendor: "entra", Service: "Microsoft Graph",
+		Vendor:  &vendor,
 		HTTP:    c.cfg.HTTPClient,
 		Retry:   c.cfg.Retry,
 		Header:  http.Header{"Accept": {"application/json"}},

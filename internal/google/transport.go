@@ -15,7 +15,7 @@ import (
 // retries of 429, 5xx and Google's rate-limit 403s.
 func (c *Client) newTransport() *vendorhttp.Client {
 	return c.token.Authorize(&vendorhttp.Client{
-		Vendor: "google", Service: "Google",
+		Vendor: &vendor,
 		HTTP:   c.cfg.HTTPClient,
 		Retry:  c.cfg.Retry,
 		Header: http.Header{"Accept": {"application/json"}},

@@ -57,7 +57,7 @@ func New(cfg Config) (*Client, error) {
 	cfg.Retry = cfg.Retry.WithDefaults()
 	c := &Client{cfg: cfg, site: strings.TrimRight(cfg.SiteURL, "/")}
 	c.api = &vendorhttp.Client{
-		Vendor: "jira", Service: "Jira",
+		Vendor:  &vendor,
 		HTTP:    cfg.HTTPClient,
 		Retry:   cfg.Retry,
 		MaxBody: maxBody,

@@ -139,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 		c.auth = sswsAuth(cfg.Token)
 	}
 	c.api = &vendorhttp.Client{
-		Vendor: "okta", Service: "Okta",
+		Vendor:      &vendor,
 		HTTP:        cfg.HTTPClient,
 		Retry:       cfg.Retry,
 		Header:      http.Header{"Accept": {"application/json"}, "User-Agent": {"vigil"}},

@@ -16,7 +16,7 @@ const maxBody = 64 << 20
 // instance the token answer named.
 func (c *Client) newTransport() *vendorhttp.Client {
 	return &vendorhttp.Client{
-		Vendor: "salesforce", Service: "Salesforce",
+		Vendor:  &vendor,
 		HTTP:    c.cfg.HTTPClient,
 		Retry:   c.cfg.Retry,
 		MaxBody: maxBody,

@@ -29,9 +29,8 @@ const DefaultMaxBody = 32 << 20
 // Client sends the requests of one vendor. Vendor packages fill one in New;
 // its fields do not change afterwards, so it is safe for concurrent use.
 type Client struct {
-	// Vendor and Service name the vendor in errors: "entra" begins the
-	// message and "Microsoft Graph" is who answered.
-	Vendor, Service string
+	// Vendor names the vendor in errors. Required.
+	Vendor *Vendor
 	// HTTP sends every request. Required: Vigil's SSRF-guarded client.
 	HTTP *http.Client
 	// Retry says how often and how long to wait before a retry.
@@ -107,7 +106,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	if req.Body != nil {
 		var err error
 		if payload, err = json.Marshal(req.Body); err != nil {
-			return nil, fmt.Errorf("%s: %s: encode request: %w", c.Vendor, req.Op, err)
+			return nil, fmt.Errorf("%s: %s: encode request: %w", c.Vendor.Name, req.Op, err)
 		}
 	}
 	retryWait := c.RetryWait
@@ -118,7 +117,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	for attempt := 0; ; attempt++ {
 		if c.Before != nil {
 			if err := c.Before(ctx); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", c.Vendor, req.Op, err)
+				return nil, fmt.Errorf("%s: %s: %w", c.Vendor.Name, req.Op, err)
 			}
 		}
 		res, err := c.send(ctx, req, payload)
@@ -155,8 +154,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if c.Refusal != nil {
 			return nil, c.Refusal(req.Op, res)
 		}
-		return nil, &Error{Vendor: c.Vendor, Service: c.Service, Op: req.Op, StatusCode: res.Status,
-			Message: http.StatusText(res.Status), RetryAfter: res.RetryAfter}
+		return nil, c.Vendor.Error(req.Op, res.Status, "", "", res.RetryAfter)
 	}
 }
 
@@ -196,7 +194,7 @@ func (c *Client) send(ctx context.Context, req Request, payload []byte) (*Respon
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: build request: %w", c.Vendor, req.Op, UnwrapURLError(err))
+		return nil, fmt.Errorf("%s: %s: build request: %w", c.Vendor.Name, req.Op, UnwrapURLError(err))
 	}
 	for k, v := range c.Header {
 		hr.Header[k] = v
@@ -220,7 +218,7 @@ func (c *Client) send(ctx context.Context, req Request, payload []byte) (*Respon
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &NetError{Vendor: c.Vendor, Service: c.Service, Op: req.Op, Err: UnwrapURLError(err)}
+		return nil, c.Vendor.NetError(req.Op, UnwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	limit := c.MaxBody
@@ -229,10 +227,10 @@ func (c *Client) send(ctx context.Context, req Request, payload []byte) (*Respon
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: read answer: %w", c.Vendor, req.Op, UnwrapURLError(err))
+		return nil, fmt.Errorf("%s: %s: read answer: %w", c.Vendor.Name, req.Op, UnwrapURLError(err))
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: %s: %s sent more than %d bytes in one answer", c.Vendor, req.Op, c.Service, limit)
+		return nil, fmt.Errorf("%s: %s: %s sent more than %d bytes in one answer", c.Vendor.Name, req.Op, c.Vendor.Service, limit)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data,
 		RetryAfter: RetryAfter(resp.Header, c.Retry.Now())}, nil
@@ -249,7 +247,7 @@ func (c *Client) JSON(ctx context.Context, req Request, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(res.Body, out); err != nil {
-		return fmt.Errorf("%s: %s: %s sent a body that is not the expected JSON: %w", c.Vendor, req.Op, c.Service, err)
+		return fmt.Errorf("%s: %s: %s sent a body that is not the expected JSON: %w", c.Vendor.Name, req.Op, c.Vendor.Service, err)
 	}
 	return nil
 }

@@ -43,12 +43,9 @@ var testVendor = vendorhttp.Vendor{Name: "test", Service: "Test", NotFound: errN
 
 func client(clock *clocktest.Clock) *vendorhttp.Client {
 	return &vendorhttp.Client{
-		Vendor: "test", Service: "Test",
-		HTTP:  netguard.NewClient(netguard.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
-		Retry: vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}.WithDefaults(),
-		Refusal: func(op string, r *vendorhttp.Response) error {
-			return testVendor.Error(op, r.Status, "", "", r.RetryAfter)
-		},
+		Vendor: &testVendor,
+		HTTP:   netguard.NewClient(netguard.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
+		Retry:  vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}.WithDefaults(),
 	}
 }
 

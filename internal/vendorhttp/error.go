@@ -147,6 +147,11 @@ func (e *NetError) Error() string {
 
 func (e *NetError) Unwrap() error { return e.Err }
 
+// NetError returns a *NetError of v's: op got no answer because of err.
+func (v *Vendor) NetError(op string, err error) *NetError {
+	return &NetError{Vendor: v.Name, Service: v.Service, Op: op, Err: err}
+}
+
 // Blocked reports whether the SSRF guard refused the address: retrying
 // cannot help.
 func Blocked(err error) bool {
