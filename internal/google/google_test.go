@@ -16,7 +16,6 @@ import (
 	"github.com/vigil-ispm/vigil/internal/google/googletest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/vendorfake"
-	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 type testBundle struct {
@@ -32,7 +31,7 @@ func setup(t *testing.T) *testBundle {
 func (b *testBundle) client(t *testing.T, edit func(*google.Config)) *google.Client {
 	t.Helper()
 	cfg := b.fake.Config()
-	cfg.Retry = vendorhttp.Retry{Now: b.clock.Now, Sleep: b.clock.Sleep, Jitter: vendorhttp.NoJitter}
+	cfg.Retry = vendorfake.Retry(b.clock)
 	if edit != nil {
 		edit(&cfg)
 	}

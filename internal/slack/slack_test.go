@@ -13,20 +13,14 @@ import (
 	"github.com/vigil-ispm/vigil/internal/slack"
 	"github.com/vigil-ispm/vigil/internal/slack/slacktest"
 	"github.com/vigil-ispm/vigil/internal/vendorfake"
-	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
-
-// retry waits on clock, instantly and without jitter.
-func retry(clock *clocktest.Clock) vendorhttp.Retry {
-	return vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}
-}
 
 func setup(t *testing.T) (*slacktest.Server, *clocktest.Clock, *slack.Client) {
 	t.Helper()
 	fake := slacktest.New(t)
 	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Retry = retry(sl)
+	cfg.Retry = vendorfake.Retry(sl)
 	c, err := slack.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +128,7 @@ func TestWebhook(t *testing.T) {
 	fake := slacktest.New(t)
 	sl := clocktest.Still(time.Time{})
 	w, err := slack.NewWebhook(slack.WebhookConfig{URL: fake.WebhookURL(), HTTPClient: fake.Client(),
-		Retry: retry(sl)})
+		Retry: vendorfake.Retry(sl)})
 	if err != nil {
 		t.Fatal(err)
 	}

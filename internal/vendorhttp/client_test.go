@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -45,7 +46,7 @@ func client(clock *clocktest.Clock) *vendorhttp.Client {
 	return &vendorhttp.Client{
 		Vendor: &testVendor,
 		HTTP:   netguard.NewClient(netguard.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
-		Retry:  vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}.WithDefaults(),
+		Retry:  vendorfake.Retry(clock).WithDefaults(),
 	}
 }
 
