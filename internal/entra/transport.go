@@ -28,7 +28,6 @@ func (c *Client) newTransport() *vendorhttp.Client {
 		Vendor:  &vendor,
 		HTTP:    c.cfg.HTTPClient,
 		Retry:   c.cfg.Retry,
-		Header:  http.Header{"Accept": {"application/json"}},
 		Refusal: func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
 	})
 }

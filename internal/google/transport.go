@@ -18,7 +18,6 @@ func (c *Client) newTransport() *vendorhttp.Client {
 		Vendor: &vendor,
 		HTTP:   c.cfg.HTTPClient,
 		Retry:  c.cfg.Retry,
-		Header: http.Header{"Accept": {"application/json"}},
 		RetryWait: func(r *vendorhttp.Response) (time.Duration, bool) {
 			if r.Status == http.StatusForbidden {
 				return r.RetryAfter, errors.Is(apiError("", r.Status, r.Body, 0), ErrRateLimited)

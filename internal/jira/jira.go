@@ -61,7 +61,6 @@ func New(cfg Config) (*Client, error) {
 		HTTP:    cfg.HTTPClient,
 		Retry:   cfg.Retry,
 		MaxBody: maxBody,
-		Header:  http.Header{"Accept": {"application/json"}},
 		Authorize: func(_ context.Context, req *http.Request) error {
 			req.SetBasicAuth(cfg.Email, cfg.APIToken)
 			return nil

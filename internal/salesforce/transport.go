@@ -20,7 +20,6 @@ func (c *Client) newTransport() *vendorhttp.Client {
 		HTTP:    c.cfg.HTTPClient,
 		Retry:   c.cfg.Retry,
 		MaxBody: maxBody,
-		Header:  http.Header{"Accept": {"application/json"}},
 		Authorize: func(ctx context.Context, req *http.Request) error {
 			tok, instance, err := c.session(ctx)
 			if err != nil {

@@ -236,9 +236,17 @@ func (c *Client) send(ctx context.Context, req Request, payload []byte) (*Respon
 		RetryAfter: RetryAfter(resp.Header, c.Retry.Now())}, nil
 }
 
-// JSON is Do that decodes a success's body into out, when out is not nil
-// and the body is not empty (a 204, say).
+// JSON is Do that asks for JSON (Accept: application/json, unless the
+// client or the request names another type) and decodes a success's body
+// into out, when out is not nil and the body is not empty (a 204, say).
 func (c *Client) JSON(ctx context.Context, req Request, out any) error {
+	if c.Header.Get("Accept") == "" && req.Header.Get("Accept") == "" {
+		req.Header = req.Header.Clone()
+		if req.Header == nil {
+			req.Header = http.Header{}
+		}
+		req.Header.Set("Accept", "application/json")
+	}
 	res, err := c.Do(ctx, req)
 	if err != nil {
 		return err

@@ -81,6 +81,26 @@ func TestDoRetries(t *testing.T) {
 	}
 }
 
+func TestJSONAsksForJSON(t *testing.T) {
+	var accepts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		accepts = append(accepts, r.Header.Get("Accept"))
+		fmt.Fprint(w, `{"ok":true}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := client(clocktest.Still(time.Time{}))
+	var out struct{ OK bool }
+	xml := http.Header{"Accept": {"application/xml"}}
+	for _, h := range []http.Header{nil, xml} {
+		if err := c.JSON(context.Background(), vendorhttp.Request{Op: "get thing", Method: http.MethodGet, URL: srv.URL, Header: h}, &out); err != nil || !out.OK {
+			t.Fatalf("JSON: %v, %+v", err, out)
+		}
+	}
+	if len(accepts) != 2 || accepts[0] != "application/json" || accepts[1] != "application/xml" || len(xml["Accept"]) != 1 {
+		t.Errorf("Accept headers sent = %q; the request's own header = %q", accepts, xml["Accept"])
+	}
+}
+
 func TestDoRefusal(t *testing.T) {
 	srv, _ := answers(t, []int{404}, nil)
 	_, err := client(clocktest.Still(time.Time{})).Do(context.Background(), vendorhttp.Request{Op: "get thing", Method: http.MethodGet, URL: srv.URL})
