@@ -209,23 +209,24 @@ func (s *Server) AddFactor(userID string, f Factor) Factor {
 	return f
 }
 
-func fillRole(r Role, id string) Role {
-	if r.ID == "" {
-		r.ID = id
-	}
+// AddUserRole assigns an admin role to a user directly.
+func (s *Server) AddUserRole(userID string, r Role) Role {
+	return s.addRole(s.uRoles, userID, r)
+}
+
+// addRole fills in r's defaults (an id ra…, status ACTIVE, a label from
+// its type) and assigns it to holder in roles, the user or the group
+// assignments.
+func (s *Server) addRole(roles map[string][]Role, holder string, r Role) Role {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID("ra") // taken even when r has an id, so later ids do not depend on it
+	r.ID = orDefault(r.ID, id)
 	r.Status = orDefault(r.Status, "ACTIVE")
 	if r.Label == "" {
 		r.Label = strings.ReplaceAll(strings.ToLower(r.Type), "_", " ")
 	}
-	return r
-}
-
-// AddUserRole assigns an admin role to a user directly.
-func (s *Server) AddUserRole(userID string, r Role) Role {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r = fillRole(r, s.nextID("ra"))
-	s.uRoles[userID] = append(s.uRoles[userID], r)
+	roles[holder] = append(roles[holder], r)
 	return r
 }
 
@@ -281,11 +282,7 @@ func (s *Server) memberIDs(groupID string) []string {
 // AddGroupRole assigns an admin role to a group; its members hold it with
 // assignmentType GROUP.
 func (s *Server) AddGroupRole(groupID string, r Role) Role {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r = fillRole(r, s.nextID("ra"))
-	s.gRoles[groupID] = append(s.gRoles[groupID], r)
-	return r
+	return s.addRole(s.gRoles, groupID, r)
 }
 
 // AddAPIToken adds API token metadata.
