@@ -114,6 +114,29 @@ func Lookup[T any](mu *sync.Mutex, find func() *T) (v T, ok bool) {
 	return v, false
 }
 
+// Set assigns v to *field under mu: a fake's setting, changed by a test
+// while the fake may be serving.
+func Set[T any](mu *sync.Mutex, field *T, v T) {
+	mu.Lock()
+	defer mu.Unlock()
+	*field = v
+}
+
+// Append adds v to *list under mu: a fake's seeding of its state.
+func Append[T any](mu *sync.Mutex, list *[]T, v ...T) {
+	mu.Lock()
+	defer mu.Unlock()
+	*list = append(*list, v...)
+}
+
+// Copy returns a copy of *list, read under mu, so that a test never races
+// the fake's handlers.
+func Copy[T any](mu *sync.Mutex, list *[]T) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]T(nil), *list...)
+}
+
 // Fault is a failure a test asked the fake to answer with.
 type Fault struct {
 	Status     int

@@ -3,6 +3,7 @@ package vendorfake
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 )
 
@@ -43,5 +44,18 @@ func TestTokens(t *testing.T) {
 	tokens.Revoke()
 	if _, ok := send("Bearer tok1"); ok {
 		t.Error("a revoked token is still accepted")
+	}
+}
+
+func TestStateHelpers(t *testing.T) {
+	var mu sync.Mutex
+	var size int
+	var list []string
+	Set(&mu, &size, 3)
+	Append(&mu, &list, "a", "b")
+	got := Copy(&mu, &list)
+	got[0] = "changed"
+	if size != 3 || len(list) != 2 || list[0] != "a" || len(got) != 2 {
+		t.Errorf("size %d, list %q, copy %q", size, list, got)
 	}
 }

@@ -81,17 +81,13 @@ func (s *Server) Config() entra.Config {
 // SetPageSize caps how many objects one page holds, whatever $top asks, so
 // tests can page through a handful of users. Default 100.
 func (s *Server) SetPageSize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pageSize = n
+	vendorfake.Set(&s.mu, &s.pageSize, n)
 }
 
 // SetPremium says whether the tenant has the Entra ID P1 licence that
 // signInActivity needs. Default true.
 func (s *Server) SetPremium(ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.premium = ok
+	vendorfake.Set(&s.mu, &s.premium, ok)
 }
 
 // FailNext makes the next n Graph requests fail with status, in Graph's error

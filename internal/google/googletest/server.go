@@ -132,9 +132,7 @@ func (s *Server) Config() google.Config {
 
 // SetPageSize caps how many users one page holds, whatever maxResults asks.
 func (s *Server) SetPageSize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pageSize = n
+	vendorfake.Set(&s.mu, &s.pageSize, n)
 }
 
 // SetDelegatedScopes replaces the scopes the domain granted the service
@@ -150,9 +148,7 @@ func (s *Server) SetDelegatedScopes(scopes ...string) {
 
 // AddUser adds a user.
 func (s *Server) AddUser(u User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users = append(s.users, &u)
+	vendorfake.Append(&s.mu, &s.users, &u)
 }
 
 // User returns a copy of the user with that id or primary email.

@@ -82,9 +82,7 @@ func (s *Server) FailNext(n, status int, retryAfter string) {
 
 // Issues returns the issues created so far.
 func (s *Server) Issues() []Issue {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Issue(nil), s.issues...)
+	return vendorfake.Copy(&s.mu, &s.issues)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

@@ -92,17 +92,13 @@ func (s *Server) Token() string {
 
 // SetToken changes the API token the fake accepts, e.g. to test a revoked one.
 func (s *Server) SetToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.token = token
+	vendorfake.Set(&s.mu, &s.token, token)
 }
 
 // SetClock makes the fake tell time with now, for rate-limit resets,
 // token expiry and the dates written by lifecycle actions.
 func (s *Server) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
+	vendorfake.Set(&s.mu, &s.now, now)
 }
 
 // SetRateLimit starts a new one-minute rate-limit window with the given
@@ -131,9 +127,7 @@ func (s *Server) FailNext(method, path string, status, n int) {
 
 // Requests returns the requests received so far, in order.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return vendorfake.Copy(&s.mu, &s.requests)
 }
 
 // Calls returns each request received so far as "METHOD path", in order:
@@ -148,9 +142,7 @@ func (s *Server) Calls() []string {
 
 // ResetRequests forgets the requests received so far.
 func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
+	vendorfake.Set(&s.mu, &s.requests, nil)
 }
 
 func (s *Server) nextID(prefix string) string {

@@ -86,9 +86,7 @@ func (s *Server) Config() salesforce.Config {
 // SetBatchSize caps how many records one query answer holds. Default 2000,
 // Salesforce's own batch size.
 func (s *Server) SetBatchSize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.batchSize = n
+	vendorfake.Set(&s.mu, &s.batchSize, n)
 }
 
 // AddUser adds a user.
@@ -108,16 +106,12 @@ func (s *Server) User(id string) (User, bool) {
 
 // AddPermissionSet adds a permission set.
 func (s *Server) AddPermissionSet(ps PermissionSet) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.permSets = append(s.permSets, ps)
+	vendorfake.Append(&s.mu, &s.permSets, ps)
 }
 
 // Assign assigns a (not profile-owned) permission set to a user.
 func (s *Server) Assign(userID, permissionSetID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.assignments = append(s.assignments, [2]string{userID, permissionSetID})
+	vendorfake.Append(&s.mu, &s.assignments, [2]string{userID, permissionSetID})
 }
 
 // FailNext makes the next n API requests answer status, with Retry-After when

@@ -84,9 +84,7 @@ func (s *Server) WebhookURL() string { return s.URL + s.hookPath }
 
 // AddChannel adds a channel.
 func (s *Server) AddChannel(c Channel) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.channels = append(s.channels, c)
+	vendorfake.Append(&s.mu, &s.channels, c)
 }
 
 // FailNext makes the next n requests answer status (429 or 5xx), with a
@@ -97,9 +95,7 @@ func (s *Server) FailNext(n, status int, retryAfter string) {
 
 // Messages returns the messages accepted so far.
 func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
+	return vendorfake.Copy(&s.mu, &s.messages)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
