@@ -3,7 +3,6 @@ package entra
 import (
 	"encoding/json"
 	"errors"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -33,11 +32,12 @@ type Error = vendorhttp.Error
 // token request all mean the credentials were refused, whatever the status.
 var vendor = vendorhttp.Vendor{Name: "entra", Service: "Microsoft Graph", TokenEndpoint: "login endpoint",
 	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
-	Codes: map[string]error{"invalid_client": ErrUnauthorized, "unauthorized_client": ErrUnauthorized, "invalid_grant": ErrUnauthorized}}
+	Codes:  map[string]error{"invalid_client": ErrUnauthorized, "unauthorized_client": ErrUnauthorized, "invalid_grant": ErrUnauthorized},
+	Decode: decodeError}
 
-// apiError parses Graph's error body, {"error": {"code", "message"}}. A body
-// in another shape still gives an error with the status.
-func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
+// decodeError reads Graph's error body, {"error": {"code", "message"}}. A
+// body in another shape still gives an error with the status.
+func decodeError(body []byte) (code, message string) {
 	var env struct {
 		Error struct {
 			Code    string `json:"code"`
@@ -45,7 +45,7 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 		} `json:"error"`
 	}
 	if json.Unmarshal(body, &env) != nil {
-		return vendor.Error(op, status, "", "", retryAfter)
+		return "", ""
 	}
-	return vendor.Error(op, status, env.Error.Code, vendorhttp.FirstLine(env.Error.Message), retryAfter)
+	return env.Error.Code, vendorhttp.FirstLine(env.Error.Message)
 }

@@ -2,7 +2,6 @@ package google
 
 import (
 	"errors"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -27,13 +26,9 @@ var (
 var vendor = vendorhttp.Vendor{Name: "google", Service: "Google", TokenEndpoint: "token endpoint",
 	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
 	Codes: map[string]error{"userRateLimitExceeded": ErrRateLimited, "rateLimitExceeded": ErrRateLimited, "quotaExceeded": ErrRateLimited,
-		"invalid_grant": ErrUnauthorized, "unauthorized_client": ErrUnauthorized, "invalid_client": ErrUnauthorized}}
+		"invalid_grant": ErrUnauthorized, "unauthorized_client": ErrUnauthorized, "invalid_client": ErrUnauthorized},
+	Decode: decodeError}
 
 // Error is a request Google refused. Code is Google's first errors[].reason,
 // such as "notFound", or the OAuth error, such as "invalid_grant".
 type Error = vendorhttp.Error
-
-func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
-	reason, message := decodeError(body)
-	return vendor.Error(op, status, reason, message, retryAfter)
-}

@@ -20,11 +20,10 @@ func (c *Client) newTransport() *vendorhttp.Client {
 		Retry:  c.cfg.Retry,
 		RetryWait: func(r *vendorhttp.Response) (time.Duration, bool) {
 			if r.Status == http.StatusForbidden {
-				return r.RetryAfter, errors.Is(apiError("", r.Status, r.Body, 0), ErrRateLimited)
+				return r.RetryAfter, errors.Is(vendor.Refusal("", r), ErrRateLimited)
 			}
 			return vendorhttp.DefaultRetryWait(r)
 		},
-		Refusal: func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -31,9 +30,12 @@ type Error = vendorhttp.Error
 
 // vendor names Jira in errors; the status alone names the kind.
 var vendor = vendorhttp.Vendor{Name: "jira", Service: "Jira",
-	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited}
+	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
+	Decode: decodeError}
 
-func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
+// decodeError reads Jira's errorMessages and field errors, or a short
+// plain-text body; Jira has no error code.
+func decodeError(body []byte) (code, message string) {
 	var env struct {
 		ErrorMessages []string          `json:"errorMessages"`
 		Errors        map[string]string `json:"errors"`
@@ -48,10 +50,9 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 	for i, p := range parts {
 		parts[i] = strings.TrimSuffix(p, ".")
 	}
-	message := strings.Join(parts, "; ")
+	message = strings.Join(parts, "; ")
 	if text := strings.TrimSpace(string(body)); len(parts) == 0 && text != "" && len(text) < 200 && !strings.ContainsAny(text, "<\n{") {
 		message = text
 	}
-	// An empty message becomes the status text.
-	return vendor.Error(op, status, "", message, retryAfter)
+	return "", message
 }

@@ -68,7 +68,6 @@ func New(cfg Config) (*Client, error) {
 		// Only reads are sent again after a lost answer: a repeated
 		// create would open a second issue.
 		RetryNetwork: func(method string) bool { return method == http.MethodGet },
-		Refusal:      func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
 	}
 	return c, nil
 }

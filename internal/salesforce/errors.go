@@ -3,7 +3,6 @@ package salesforce
 import (
 	"encoding/json"
 	"errors"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -34,15 +33,17 @@ var vendor = vendorhttp.Vendor{Name: "salesforce", Service: "Salesforce", TokenE
 	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
 	Codes: map[string]error{"INVALID_SESSION_ID": ErrUnauthorized, "invalid_client": ErrUnauthorized,
 		"invalid_client_id": ErrUnauthorized, "invalid_grant": ErrUnauthorized, "unauthorized_client": ErrUnauthorized,
-		"REQUEST_LIMIT_EXCEEDED": ErrRateLimited}}
+		"REQUEST_LIMIT_EXCEEDED": ErrRateLimited},
+	Decode: decodeError}
 
-func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
+// decodeError reads the first element of Salesforce's [{message, errorCode}].
+func decodeError(body []byte) (code, message string) {
 	var list []struct {
 		Message   string `json:"message"`
 		ErrorCode string `json:"errorCode"`
 	}
-	if json.Unmarshal(body, &list) == nil && len(list) > 0 {
-		return vendor.Error(op, status, list[0].ErrorCode, vendorhttp.FirstLine(list[0].Message), retryAfter)
+	if json.Unmarshal(body, &list) != nil || len(list) == 0 {
+		return "", ""
 	}
-	return vendor.Error(op, status, "", "", retryAfter)
+	return list[0].ErrorCode, vendorhttp.FirstLine(list[0].Message)
 }

@@ -33,7 +33,6 @@ func (c *Client) newTransport() *vendorhttp.Client {
 		Reauthorize: func() bool { c.forgetToken(); return true },
 		// PATCH IsActive=false is safe to repeat, but PATCH in general is
 		// not, so only Idempotent methods are sent again after a lost answer.
-		Refusal: func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
 	}
 }
 

@@ -61,8 +61,8 @@ type Client struct {
 	// again. Nil means Idempotent.
 	RetryNetwork func(method string) bool
 	// Refusal turns a final answer that is not a success into the error
-	// the caller sees, usually an *Error built from the vendor's body.
-	// Nil means an *Error with the status only.
+	// the caller sees. Nil means Vendor.Refusal, an *Error built from the
+	// vendor's body by Vendor.Decode.
 	Refusal func(op string, r *Response) error
 }
 
@@ -154,7 +154,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if c.Refusal != nil {
 			return nil, c.Refusal(req.Op, res)
 		}
-		return nil, c.Vendor.Error(req.Op, res.Status, "", "", res.RetryAfter)
+		return nil, c.Vendor.Refusal(req.Op, res)
 	}
 }
 

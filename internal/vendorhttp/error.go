@@ -104,6 +104,19 @@ type Vendor struct {
 	// TokenEndpoint names, for a token request that got no answer, where it
 	// went, such as "login endpoint".
 	TokenEndpoint string
+	// Decode reads the vendor's error body: its own code and its
+	// explanation, "" for what the body does not hold. Nil reads nothing.
+	Decode func(body []byte) (code, message string)
+}
+
+// Refusal is the *Error for an answer that is not a success, its body read
+// by Decode. A Client without a Refusal of its own uses it.
+func (v *Vendor) Refusal(op string, r *Response) error {
+	var code, message string
+	if v.Decode != nil {
+		code, message = v.Decode(r.Body)
+	}
+	return v.Error(op, r.Status, code, message, r.RetryAfter)
 }
 
 // Error returns an *Error of v's. Its Kind is the sentinel Codes gives for

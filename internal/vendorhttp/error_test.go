@@ -35,3 +35,17 @@ func TestVendorError(t *testing.T) {
 		t.Errorf("message = %q, want %q", got, want)
 	}
 }
+
+func TestVendorRefusal(t *testing.T) {
+	v := Vendor{Name: "acme", Service: "Acme API", Codes: map[string]error{"quotaExceeded": errors.New("limited")},
+		Decode: func(body []byte) (string, string) { return string(body), "Quota exceeded." }}
+	r := &Response{Status: 403, Body: []byte("quotaExceeded"), RetryAfter: time.Second}
+	if err := v.Refusal("list users", r); !errors.Is(err, v.Codes["quotaExceeded"]) ||
+		err.Error() != "acme: list users: Acme API answered 403 quotaExceeded: Quota exceeded (retry after 1s)" {
+		t.Errorf("with Decode: %v", err)
+	}
+	v.Decode = nil
+	if err := v.Refusal("list users", r); err.Error() != "acme: list users: Acme API answered 403: Forbidden (retry after 1s)" {
+		t.Errorf("without Decode: %v", err)
+	}
+}
