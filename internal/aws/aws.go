@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -77,8 +76,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	if cfg.BaseURL != "" {
-		u, err := url.Parse(cfg.BaseURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if _, ok := vendorhttp.HTTPURL(cfg.BaseURL); !ok {
 			return nil, fmt.Errorf("aws: the IAM endpoint %q is not an http(s) URL", cfg.BaseURL)
 		}
 	}

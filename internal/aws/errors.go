@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -25,28 +24,23 @@ var (
 	ErrRateLimited = errors.New("aws: rate limited")
 )
 
-// throttleCodes are the error codes AWS services use for throttling.
-var throttleCodes = map[string]bool{"Throttling": true, "ThrottlingException": true, "RequestLimitExceeded": true,
-	"TooManyRequestsException": true, "RequestThrottled": true, "RequestThrottledException": true, "SlowDown": true}
+// vendor names IAM in errors. IAM tells refused credentials, missing
+// permissions and throttling apart by its error codes: it answers 403 for
+// an unknown access key as for a missing permission, so a 403 alone names
+// no kind. The throttling codes are those AWS services use.
+var vendor = vendorhttp.Vendor{Name: "aws", Service: "IAM", Unauthorized: ErrUnauthorized, RateLimited: ErrRateLimited,
+	Codes: map[string]error{
+		"InvalidClientTokenId": ErrUnauthorized, "SignatureDoesNotMatch": ErrUnauthorized, "UnrecognizedClientException": ErrUnauthorized,
+		"ExpiredToken": ErrUnauthorized, "IncompleteSignature": ErrUnauthorized,
+		"AccessDenied": ErrForbidden, "AccessDeniedException": ErrForbidden,
+		"Throttling": ErrRateLimited, "ThrottlingException": ErrRateLimited, "RequestLimitExceeded": ErrRateLimited,
+		"TooManyRequestsException": ErrRateLimited, "RequestThrottled": ErrRateLimited, "RequestThrottledException": ErrRateLimited,
+		"SlowDown": ErrRateLimited,
+	}}
 
 // Error is a request IAM refused. Op is the IAM action, such as
 // "GetCredentialReport"; Code is AWS's error code, such as "AccessDenied".
 type Error = vendorhttp.Error
-
-// newError builds an *Error and names its kind.
-func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
-	e := vendorhttp.NewError("aws", "IAM", op, status, code, message, retryAfter)
-	switch {
-	case code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" || code == "UnrecognizedClientException" ||
-		code == "ExpiredToken" || code == "IncompleteSignature" || status == http.StatusUnauthorized:
-		e.Kind = ErrUnauthorized
-	case code == "AccessDenied" || code == "AccessDeniedException":
-		e.Kind = ErrForbidden
-	case throttleCodes[code] || status == http.StatusTooManyRequests:
-		e.Kind = ErrRateLimited
-	}
-	return e
-}
 
 // fromSDK turns an SDK error into an *Error when IAM answered, or a wrapped
 // error when it could not be reached.
@@ -63,22 +57,17 @@ func fromSDK(op string, err error, now time.Time) error {
 	var re *smithyhttp.ResponseError
 	if errors.As(err, &se) {
 		// The SDK's text repeats the operation and the URL; keep the cause.
-		return netError(op, vendorhttp.UnwrapURLError(se.Err))
+		return vendor.NetError(op, vendorhttp.UnwrapURLError(se.Err))
 	}
 	if !errors.As(err, &re) || re.Response == nil || re.HTTPStatusCode() == 0 {
-		return netError(op, err)
+		return vendor.NetError(op, err)
 	}
 	var code, message string
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code, message = api.ErrorCode(), api.ErrorMessage()
 	}
-	return newError(op, re.HTTPStatusCode(), code, message, vendorhttp.RetryAfter(re.Response.Header, now))
-}
-
-// netError is a request that got no answer at all.
-func netError(op string, err error) *vendorhttp.NetError {
-	return &vendorhttp.NetError{Vendor: "aws", Service: "IAM", Op: op, Err: err}
+	return vendor.Error(op, re.HTTPStatusCode(), code, message, vendorhttp.RetryAfter(re.Response.Header, now))
 }
 
 // newRetryer returns the SDK's standard retryer with r's attempts and

@@ -97,8 +97,7 @@ func (c Config) validate() error {
 		return err
 	}
 	for name, raw := range map[string]string{"login URL": c.LoginURL, "Graph URL": c.GraphURL} {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if _, ok := vendorhttp.HTTPURL(raw); !ok {
 			return fmt.Errorf("entra: the %s %q is not an http(s) URL", name, raw)
 		}
 	}
@@ -132,7 +131,7 @@ func New(cfg Config) (*Client, error) {
 			return creds.Token(context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient))
 		},
 		Now:     cfg.Retry.Now,
-		Refused: tokenError,
+		Refused: vendor.TokenError,
 	}}
 	c.api = c.newTransport()
 	return c, nil

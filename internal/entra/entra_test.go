@@ -16,7 +16,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/entra"
 	"github.com/vigil-ispm/vigil/internal/entra/entratest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
-	"github.com/vigil-ispm/vigil/internal/vendorhttp"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 type testBundle struct {
@@ -33,7 +33,7 @@ func setup(t *testing.T) (*testBundle, *entra.Client) {
 func (b *testBundle) client(t *testing.T, edit func(*entra.Config)) *entra.Client {
 	t.Helper()
 	cfg := b.fake.Config()
-	cfg.Retry = vendorhttp.Retry{Now: b.clock.Now, Sleep: b.clock.Sleep, Jitter: vendorhttp.NoJitter}
+	cfg.Retry = vendorfake.Retry(b.clock)
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -3,10 +3,6 @@ package entra
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -32,21 +28,16 @@ var (
 // first line of Graph's error.message.
 type Error = vendorhttp.Error
 
-// newError builds an *Error and names its kind.
-func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
-	e := vendorhttp.NewError("entra", "Microsoft Graph", op, status, code, message, retryAfter)
-	switch code {
-	case "invalid_client", "unauthorized_client", "invalid_grant":
-		e.Kind = ErrUnauthorized
-	default:
-		e.Kind = vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)
-	}
-	return e
-}
+// vendor names Microsoft Graph in errors; the OAuth errors of a refused
+// token request all mean the credentials were refused, whatever the status.
+var vendor = vendorhttp.Vendor{Name: "entra", Service: "Microsoft Graph", TokenEndpoint: "login endpoint",
+	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
+	Codes:  map[string]error{"invalid_client": ErrUnauthorized, "unauthorized_client": ErrUnauthorized, "invalid_grant": ErrUnauthorized},
+	Decode: decodeError}
 
-// apiError parses Graph's error body, {"error": {"code", "message"}}. A body
-// in another shape still gives an error with the status.
-func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
+// decodeError reads Graph's error body, {"error": {"code", "message"}}. A
+// body in another shape still gives an error with the status.
+func decodeError(body []byte) (code, message string) {
 	var env struct {
 		Error struct {
 			Code    string `json:"code"`
@@ -54,19 +45,7 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 		} `json:"error"`
 	}
 	if json.Unmarshal(body, &env) != nil {
-		return newError(op, status, "", "", retryAfter)
+		return "", ""
 	}
-	return newError(op, status, env.Error.Code, vendorhttp.FirstLine(env.Error.Message), retryAfter)
-}
-
-// tokenError turns a failed token request into an *Error. Entra's
-// error_description runs over several lines with trace ids; only the first
-// line, which says what is wrong, is kept.
-func tokenError(err error, now time.Time) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil {
-		return newError("get token", re.Response.StatusCode, re.ErrorCode, vendorhttp.FirstLine(re.ErrorDescription),
-			vendorhttp.RetryAfter(re.Response.Header, now))
-	}
-	return fmt.Errorf("entra: get token: could not reach the login endpoint: %w", err)
+	return env.Error.Code, vendorhttp.FirstLine(env.Error.Message)
 }

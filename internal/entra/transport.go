@@ -25,11 +25,9 @@ type call struct {
 // 5xx).
 func (c *Client) newTransport() *vendorhttp.Client {
 	return c.token.Authorize(&vendorhttp.Client{
-		Vendor: "entra", Service: "Microsoft Graph",
-		HTTP:    c.cfg.HTTPClient,
-		Retry:   c.cfg.Retry,
-		Header:  http.Header{"Accept": {"application/json"}},
-		Refusal: func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
+		Vendor: &vendor,
+		HTTP:   c.cfg.HTTPClient,
+		Retry:  c.cfg.Retry,
 	})
 }
 

@@ -129,8 +129,7 @@ func (c *Client) Organization(ctx context.Context) (Organization, error) {
 		return Organization{}, err
 	}
 	if len(orgs) == 0 {
-		return Organization{}, &Error{Op: "read organization", StatusCode: http.StatusOK,
-			Message: "the organization list was empty"}
+		return Organization{}, vendor.Error("read organization", http.StatusOK, "", "the organization list was empty", 0)
 	}
 	return orgs[0], nil
 }

@@ -1,12 +1,7 @@
 package google
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -23,48 +18,17 @@ var (
 	ErrRateLimited = errors.New("google: rate limited")
 )
 
-// rateReasons are the error reasons Google's Directory API documents as
-// quota limits to retry with exponential backoff, even though they come
-// with status 403.
-var rateReasons = map[string]bool{"userRateLimitExceeded": true, "rateLimitExceeded": true, "quotaExceeded": true}
+// vendor names Google in errors. The reasons userRateLimitExceeded,
+// rateLimitExceeded and quotaExceeded are quota limits that Google's
+// Directory API documents as to be retried with exponential backoff, even
+// though they come with status 403; the OAuth errors of a refused JWT
+// exchange mean the key, the subject or the delegation was refused.
+var vendor = vendorhttp.Vendor{Name: "google", Service: "Google", TokenEndpoint: "token endpoint",
+	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
+	Codes: map[string]error{"userRateLimitExceeded": ErrRateLimited, "rateLimitExceeded": ErrRateLimited, "quotaExceeded": ErrRateLimited,
+		"invalid_grant": ErrUnauthorized, "unauthorized_client": ErrUnauthorized, "invalid_client": ErrUnauthorized},
+	Decode: decodeError}
 
 // Error is a request Google refused. Code is Google's first errors[].reason,
 // such as "notFound", or the OAuth error, such as "invalid_grant".
 type Error = vendorhttp.Error
-
-// newError builds an *Error and names its kind.
-func newError(op string, status int, reason, message string, retryAfter time.Duration) *Error {
-	e := vendorhttp.NewError("google", "Google", op, status, reason, message, retryAfter)
-	switch {
-	case reason == "invalid_grant" || reason == "unauthorized_client" || reason == "invalid_client":
-		e.Kind = ErrUnauthorized
-	case rateReasons[reason]:
-		e.Kind = ErrRateLimited
-	default:
-		e.Kind = vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)
-	}
-	return e
-}
-
-func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
-	reason, message := decodeError(body)
-	return newError(op, status, reason, message, retryAfter)
-}
-
-// tokenError reads a failed JWT exchange. x/oauth2/jwt leaves the body
-// unparsed, so the OAuth error is read here.
-func tokenError(err error, now time.Time) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil {
-		reason, message := re.ErrorCode, re.ErrorDescription
-		var body struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
-		if reason == "" && json.Unmarshal(re.Body, &body) == nil {
-			reason, message = body.Error, body.Description
-		}
-		return newError("get token", re.Response.StatusCode, reason, message, vendorhttp.RetryAfter(re.Response.Header, now))
-	}
-	return fmt.Errorf("google: get token: %w", err)
-}

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -97,14 +96,14 @@ func New(cfg Config) (*Client, error) {
 	if key.TokenURI == "" {
 		key.TokenURI = "https://oauth2.googleapis.com/token"
 	}
-	if _, err := httpURL(key.TokenURI); err != nil {
+	if _, ok := vendorhttp.HTTPURL(key.TokenURI); !ok {
 		return nil, fmt.Errorf("google: the key's token_uri %q is not an http(s) URL", key.TokenURI)
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if _, err := httpURL(cfg.BaseURL); err != nil {
+	if _, ok := vendorhttp.HTTPURL(cfg.BaseURL); !ok {
 		return nil, fmt.Errorf("google: the base URL %q is not an http(s) URL", cfg.BaseURL)
 	}
 	if len(cfg.Scopes) == 0 {
@@ -127,16 +126,8 @@ func New(cfg Config) (*Client, error) {
 			return c.jwt.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient)).Token()
 		},
 		Now:     cfg.Retry.Now,
-		Refused: tokenError,
+		Refused: vendor.TokenError,
 	}
 	c.api = c.newTransport()
 	return c, nil
-}
-
-func httpURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("not an http(s) URL")
-	}
-	return u, nil
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/vigil-ispm/vigil/internal/google/googletest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/vendorfake"
-	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 type testBundle struct {
@@ -32,7 +31,7 @@ func setup(t *testing.T) *testBundle {
 func (b *testBundle) client(t *testing.T, edit func(*google.Config)) *google.Client {
 	t.Helper()
 	cfg := b.fake.Config()
-	cfg.Retry = vendorhttp.Retry{Now: b.clock.Now, Sleep: b.clock.Sleep, Jitter: vendorhttp.NoJitter}
+	cfg.Retry = vendorfake.Retry(b.clock)
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -55,7 +54,8 @@ func seed(fake *googletest.Server, n int) {
 func TestUsersFollowsNextPageToken(t *testing.T) {
 	b := setup(t)
 	seed(b.fake, 4)
-	b.fake.AddUser(googletest.User{ID: "300", PrimaryEmail: "never@example.com", Suspended: true, Archived: true})
+	b.fake.AddUser(googletest.User{ID: "300", PrimaryEmail: "never@example.com", Suspended: true, Archived: true,
+		SuspensionReason: "ABUSE", OrgUnitPath: "/Contractors"})
 	b.fake.SetPageSize(2)
 	c := b.client(t, nil)
 
@@ -66,7 +66,7 @@ func TestUsersFollowsNextPageToken(t *testing.T) {
 	if len(users) != 6 {
 		t.Fatalf("got %d users", len(users))
 	}
-	if a := users[0]; a.PrimaryEmail != googletest.Admin || !a.IsAdmin || !a.IsEnforcedIn2Sv {
+	if a := users[0]; a.PrimaryEmail != googletest.Admin || !a.IsAdmin || !a.IsEnforcedIn2Sv || a.OrgUnitPath != "/" {
 		t.Errorf("admin = %+v", a)
 	}
 	if u := users[2]; u.ID != "200001" || !u.IsDelegatedAdmin || u.IsEnrolledIn2Sv || u.FullName != "User 1" ||
@@ -74,7 +74,8 @@ func TestUsersFollowsNextPageToken(t *testing.T) {
 		!u.CreationTime.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
 		t.Errorf("user = %+v", u)
 	}
-	if u := users[5]; !u.LastLoginTime.IsZero() || !u.Suspended || !u.Archived {
+	if u := users[5]; !u.LastLoginTime.IsZero() || !u.Suspended || !u.Archived || u.SuspensionReason != "ABUSE" ||
+		u.OrgUnitPath != "/Contractors" {
 		t.Errorf("never-logged-in user = %+v", u)
 	}
 	reqs := b.fake.APIRequests()

@@ -3,6 +3,7 @@ package google
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -14,17 +15,15 @@ import (
 // retries of 429, 5xx and Google's rate-limit 403s.
 func (c *Client) newTransport() *vendorhttp.Client {
 	return c.token.Authorize(&vendorhttp.Client{
-		Vendor: "google", Service: "Google",
+		Vendor: &vendor,
 		HTTP:   c.cfg.HTTPClient,
 		Retry:  c.cfg.Retry,
-		Header: http.Header{"Accept": {"application/json"}},
 		RetryWait: func(r *vendorhttp.Response) (time.Duration, bool) {
 			if r.Status == http.StatusForbidden {
-				return r.RetryAfter, rateReasons[apiError("", r.Status, r.Body, 0).Code]
+				return r.RetryAfter, errors.Is(vendor.Refusal("", r), ErrRateLimited)
 			}
 			return vendorhttp.DefaultRetryWait(r)
 		},
-		Refusal: func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
 	})
 }
 

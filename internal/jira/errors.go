@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -30,9 +28,14 @@ var (
 // joined by "; ".
 type Error = vendorhttp.Error
 
-func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
-	e := &Error{Vendor: "jira", Service: "Jira", Op: op, StatusCode: status, RetryAfter: retryAfter,
-		Kind: vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)}
+// vendor names Jira in errors; the status alone names the kind.
+var vendor = vendorhttp.Vendor{Name: "jira", Service: "Jira",
+	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
+	Decode: decodeError}
+
+// decodeError reads Jira's errorMessages and field errors, or a short
+// plain-text body; Jira has no error code.
+func decodeError(body []byte) (code, message string) {
 	var env struct {
 		ErrorMessages []string          `json:"errorMessages"`
 		Errors        map[string]string `json:"errors"`
@@ -47,13 +50,9 @@ func apiError(op string, status int, body []byte, retryAfter time.Duration) *Err
 	for i, p := range parts {
 		parts[i] = strings.TrimSuffix(p, ".")
 	}
-	e.Message = strings.Join(parts, "; ")
-	if len(parts) == 0 {
-		if text := strings.TrimSpace(string(body)); text != "" && len(text) < 200 && !strings.ContainsAny(text, "<\n{") {
-			e.Message = text
-		} else {
-			e.Message = http.StatusText(status)
-		}
+	message = strings.Join(parts, "; ")
+	if text := strings.TrimSpace(string(body)); len(parts) == 0 && text != "" && len(text) < 200 && !strings.ContainsAny(text, "<\n{") {
+		message = text
 	}
-	return e
+	return "", message
 }

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
@@ -52,18 +51,16 @@ func New(cfg Config) (*Client, error) {
 		vendorhttp.Need("HTTP client", cfg.HTTPClient != nil)); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(cfg.SiteURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, ok := vendorhttp.HTTPURL(cfg.SiteURL); !ok {
 		return nil, fmt.Errorf("jira: the site URL %q is not an http(s) URL", cfg.SiteURL)
 	}
 	cfg.Retry = cfg.Retry.WithDefaults()
 	c := &Client{cfg: cfg, site: strings.TrimRight(cfg.SiteURL, "/")}
 	c.api = &vendorhttp.Client{
-		Vendor: "jira", Service: "Jira",
+		Vendor:  &vendor,
 		HTTP:    cfg.HTTPClient,
 		Retry:   cfg.Retry,
 		MaxBody: maxBody,
-		Header:  http.Header{"Accept": {"application/json"}},
 		Authorize: func(_ context.Context, req *http.Request) error {
 			req.SetBasicAuth(cfg.Email, cfg.APIToken)
 			return nil
@@ -71,7 +68,6 @@ func New(cfg Config) (*Client, error) {
 		// Only reads are sent again after a lost answer: a repeated
 		// create would open a second issue.
 		RetryNetwork: func(method string) bool { return method == http.MethodGet },
-		Refusal:      func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
 	}
 	return c, nil
 }

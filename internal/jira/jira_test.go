@@ -13,7 +13,6 @@ import (
 	"github.com/vigil-ispm/vigil/internal/jira"
 	"github.com/vigil-ispm/vigil/internal/jira/jiratest"
 	"github.com/vigil-ispm/vigil/internal/vendorfake"
-	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
 func setup(t *testing.T, edit func(*jira.Config)) (*jiratest.Server, *clocktest.Clock, *jira.Client) {
@@ -21,7 +20,7 @@ func setup(t *testing.T, edit func(*jira.Config)) (*jiratest.Server, *clocktest.
 	fake := jiratest.New(t)
 	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: vendorhttp.NoJitter}
+	cfg.Retry = vendorfake.Retry(sl)
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -185,7 +184,7 @@ func TestNetworkErrorRetriedForReadsOnly(t *testing.T) {
 	fake := jiratest.New(t)
 	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Retry = vendorhttp.Retry{Now: sl.Now, Sleep: sl.Sleep, Jitter: vendorhttp.NoJitter}
+	cfg.Retry = vendorfake.Retry(sl)
 	cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Next: fake.Client().Transport}}
 	c, _ := jira.New(cfg)
 	if _, err := c.Myself(context.Background()); err != nil || len(sl.Waits()) != 1 {

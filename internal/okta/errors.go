@@ -3,7 +3,6 @@ package okta
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -27,11 +26,9 @@ var (
 // which Okta support can look up.
 type Error = vendorhttp.Error
 
-// newError builds an *Error and names its kind by the status.
-func newError(op string, status int, code, summary string) *Error {
-	return &Error{Vendor: "okta", Service: "Okta", Op: op, StatusCode: status, Code: code, Message: summary,
-		Kind: vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)}
-}
+// vendor names Okta in errors; the status alone names the kind.
+var vendor = vendorhttp.Vendor{Name: "okta", Service: "Okta",
+	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited}
 
 // apiError builds an *Error from an answer, reading Okta's error object when
 // the body holds one and falling back to the status text otherwise.
@@ -45,7 +42,7 @@ func apiError(op string, status int, body []byte) *Error {
 		} `json:"errorCauses"`
 	}
 	if json.Unmarshal(body, &env) == nil && (env.ErrorCode != "" || env.ErrorSummary != "") {
-		e := newError(op, status, env.ErrorCode, env.ErrorSummary)
+		e := vendor.Error(op, status, env.ErrorCode, env.ErrorSummary, 0)
 		e.RequestID, e.RequestIDName = env.ErrorID, "errorId"
 		for _, c := range env.ErrorCauses {
 			if c.ErrorSummary != "" {
@@ -54,5 +51,5 @@ func apiError(op string, status int, body []byte) *Error {
 		}
 		return e
 	}
-	return newError(op, status, "", http.StatusText(status))
+	return vendor.Error(op, status, "", "", 0)
 }

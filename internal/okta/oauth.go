@@ -179,7 +179,7 @@ func (a *oauthAuth) accessToken(ctx context.Context) (string, error) {
 		if tok.Error == "" && tok.Description == "" {
 			return "", apiError("get access token", status, body)
 		}
-		return "", newError("get access token", status, tok.Error, tok.Description)
+		return "", vendor.Error("get access token", status, tok.Error, tok.Description, 0)
 	}
 	if !strings.EqualFold(tok.TokenType, "Bearer") {
 		return "", fmt.Errorf("okta: get access token: token type %q is not supported; turn off DPoP for the service app", tok.TokenType)

@@ -75,8 +75,8 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
-	u, err := url.Parse(c.BaseURL)
-	if c.BaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	u, ok := vendorhttp.HTTPURL(c.BaseURL)
+	if !ok {
 		return fmt.Errorf("okta: the org URL %q is not an http(s) URL such as https://example.okta.com", c.BaseURL)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
@@ -139,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 		c.auth = sswsAuth(cfg.Token)
 	}
 	c.api = &vendorhttp.Client{
-		Vendor: "okta", Service: "Okta",
+		Vendor:      &vendor,
 		HTTP:        cfg.HTTPClient,
 		Retry:       cfg.Retry,
 		Header:      http.Header{"Accept": {"application/json"}, "User-Agent": {"vigil"}},

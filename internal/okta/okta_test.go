@@ -15,7 +15,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/okta"
 	"github.com/vigil-ispm/vigil/internal/okta/oktatest"
-	"github.com/vigil-ispm/vigil/internal/vendorhttp"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 )
 
 type testBundle struct {
@@ -45,7 +45,7 @@ func (b *testBundle) client(t *testing.T, edit func(*okta.Config)) *okta.Client 
 		BaseURL:    b.fake.URL,
 		Token:      b.fake.Token(),
 		HTTPClient: guarded(),
-		Retry:      vendorhttp.Retry{Now: b.clock.Now, Sleep: b.clock.Sleep, Jitter: vendorhttp.NoJitter},
+		Retry:      vendorfake.Retry(b.clock),
 	}
 	if edit != nil {
 		edit(&cfg)

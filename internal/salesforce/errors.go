@@ -3,10 +3,6 @@ package salesforce
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
@@ -30,36 +26,24 @@ var (
 // error_description}, such as "invalid_client".
 type Error = vendorhttp.Error
 
-// newError builds an *Error and names its kind.
-func newError(op string, status int, code, message string, retryAfter time.Duration) *Error {
-	e := vendorhttp.NewError("salesforce", "Salesforce", op, status, code, message, retryAfter)
-	switch code {
-	case "INVALID_SESSION_ID", "invalid_client", "invalid_client_id", "invalid_grant", "unauthorized_client":
-		e.Kind = ErrUnauthorized
-	case "REQUEST_LIMIT_EXCEEDED":
-		e.Kind = ErrRateLimited
-	default:
-		e.Kind = vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited)
-	}
-	return e
-}
+// vendor names Salesforce in errors. An expired session and the OAuth
+// errors of a refused token request mean the credentials were refused, and
+// REQUEST_LIMIT_EXCEEDED (a 403) means the org's API limit was reached.
+var vendor = vendorhttp.Vendor{Name: "salesforce", Service: "Salesforce", TokenEndpoint: "token endpoint",
+	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound, RateLimited: ErrRateLimited,
+	Codes: map[string]error{"INVALID_SESSION_ID": ErrUnauthorized, "invalid_client": ErrUnauthorized,
+		"invalid_client_id": ErrUnauthorized, "invalid_grant": ErrUnauthorized, "unauthorized_client": ErrUnauthorized,
+		"REQUEST_LIMIT_EXCEEDED": ErrRateLimited},
+	Decode: decodeError}
 
-func apiError(op string, status int, body []byte, retryAfter time.Duration) *Error {
+// decodeError reads the first element of Salesforce's [{message, errorCode}].
+func decodeError(body []byte) (code, message string) {
 	var list []struct {
 		Message   string `json:"message"`
 		ErrorCode string `json:"errorCode"`
 	}
-	if json.Unmarshal(body, &list) == nil && len(list) > 0 {
-		return newError(op, status, list[0].ErrorCode, vendorhttp.FirstLine(list[0].Message), retryAfter)
+	if json.Unmarshal(body, &list) != nil || len(list) == 0 {
+		return "", ""
 	}
-	return newError(op, status, "", "", retryAfter)
-}
-
-func tokenError(err error, now time.Time) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.Response != nil {
-		return newError("get token", re.Response.StatusCode, re.ErrorCode, vendorhttp.FirstLine(re.ErrorDescription),
-			vendorhttp.RetryAfter(re.Response.Header, now))
-	}
-	return fmt.Errorf("salesforce: get token: could not reach the token endpoint: %w", err)
+	return list[0].ErrorCode, vendorhttp.FirstLine(list[0].Message)
 }

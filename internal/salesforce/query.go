@@ -203,7 +203,7 @@ func (c *Client) Organization(ctx context.Context) (Organization, error) {
 		return Organization{}, err
 	}
 	if len(orgs) == 0 {
-		return Organization{}, &Error{Op: "query Organization", StatusCode: http.StatusOK, Message: "no organization record"}
+		return Organization{}, vendor.Error("query Organization", http.StatusOK, "", "no organization record", 0)
 	}
 	return orgs[0], nil
 }

@@ -69,7 +69,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg.InstanceURL = strings.TrimRight(cfg.InstanceURL, "/")
-	if _, err := httpURL(cfg.InstanceURL); err != nil {
+	if _, ok := vendorhttp.HTTPURL(cfg.InstanceURL); !ok {
 		return nil, fmt.Errorf("salesforce: the instance URL %q is not an http(s) URL", cfg.InstanceURL)
 	}
 	cfg.APIVersion = strings.TrimPrefix(cfg.APIVersion, "v")
@@ -101,15 +101,15 @@ func (c *Client) session(ctx context.Context) (string, *url.URL, error) {
 		if ctx.Err() != nil {
 			return "", nil, ctx.Err()
 		}
-		return "", nil, tokenError(err, c.cfg.Retry.Now())
+		return "", nil, vendor.TokenError(err, c.cfg.Retry.Now())
 	}
 	instance := c.cfg.InstanceURL
 	if s, ok := tok.Extra("instance_url").(string); ok && s != "" {
 		instance = strings.TrimRight(s, "/")
 	}
-	u, err := httpURL(instance)
-	if err != nil {
-		return "", nil, newError("get token", http.StatusOK, "", "the token answer named an instance_url that is not an http(s) URL", 0)
+	u, ok := vendorhttp.HTTPURL(instance)
+	if !ok {
+		return "", nil, vendor.Error("get token", http.StatusOK, "", "the token answer named an instance_url that is not an http(s) URL", 0)
 	}
 	c.token, c.instance = tok.AccessToken, u
 	return c.token, c.instance, nil
@@ -123,11 +123,3 @@ func (c *Client) forgetToken() {
 
 // dataPath is the REST API's base path for the configured version.
 func (c *Client) dataPath() string { return "/services/data/v" + c.cfg.APIVersion }
-
-func httpURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("not an http(s) URL")
-	}
-	return u, nil
-}

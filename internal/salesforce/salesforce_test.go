@@ -14,20 +14,14 @@ import (
 	"github.com/vigil-ispm/vigil/internal/salesforce"
 	"github.com/vigil-ispm/vigil/internal/salesforce/salesforcetest"
 	"github.com/vigil-ispm/vigil/internal/vendorfake"
-	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
-
-// retry waits on clock, instantly and without jitter.
-func retry(clock *clocktest.Clock) vendorhttp.Retry {
-	return vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}
-}
 
 func setup(t *testing.T, edit func(*salesforce.Config)) (*salesforcetest.Server, *clocktest.Clock, *salesforce.Client) {
 	t.Helper()
 	fake := salesforcetest.New(t)
 	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Retry = retry(sl)
+	cfg.Retry = vendorfake.Retry(sl)
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -291,7 +285,7 @@ func TestNetworkErrorRetriedOnReadsOnly(t *testing.T) {
 	seed(fake, 1)
 	c2, _ := salesforce.New(func() salesforce.Config {
 		cfg := fake.Config()
-		cfg.Retry = retry(sl)
+		cfg.Retry = vendorfake.Retry(sl)
 		cfg.HTTPClient = &http.Client{Transport: &vendorfake.Flaky{N: 1, Prefix: "/services/data/", Next: fake.Client().Transport}}
 		return cfg
 	}())

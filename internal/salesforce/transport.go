@@ -16,11 +16,10 @@ const maxBody = 64 << 20
 // instance the token answer named.
 func (c *Client) newTransport() *vendorhttp.Client {
 	return &vendorhttp.Client{
-		Vendor: "salesforce", Service: "Salesforce",
+		Vendor:  &vendor,
 		HTTP:    c.cfg.HTTPClient,
 		Retry:   c.cfg.Retry,
 		MaxBody: maxBody,
-		Header:  http.Header{"Accept": {"application/json"}},
 		Authorize: func(ctx context.Context, req *http.Request) error {
 			tok, instance, err := c.session(ctx)
 			if err != nil {
@@ -34,7 +33,6 @@ func (c *Client) newTransport() *vendorhttp.Client {
 		Reauthorize: func() bool { c.forgetToken(); return true },
 		// PATCH IsActive=false is safe to repeat, but PATCH in general is
 		// not, so only Idempotent methods are sent again after a lost answer.
-		Refusal: func(op string, r *vendorhttp.Response) error { return apiError(op, r.Status, r.Body, r.RetryAfter) },
 	}
 }
 

@@ -50,25 +50,23 @@ var hints = map[string]string{ //nolint:gosec // explanations of error codes, no
 	"action_prohibited":      "the workspace does not allow this webhook to post",
 }
 
-// newError builds an *Error for Slack's code and names its kind.
-func newError(op string, status int, code string, retryAfter time.Duration) *Error {
-	return &Error{Vendor: "slack", Service: "Slack", Op: op, StatusCode: status, Code: code, Message: hints[code],
-		RetryAfter: retryAfter, Kind: kindOf(status, code)}
-}
+// vendor names Slack in errors. Slack reports most failures with status
+// 200 and a code, which names the kind; a 404 alone is not a missing
+// channel.
+var vendor = vendorhttp.Vendor{Name: "slack", Service: "Slack",
+	Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, RateLimited: ErrRateLimited,
+	Codes: map[string]error{
+		"invalid_auth": ErrUnauthorized, "not_authed": ErrUnauthorized, "token_revoked": ErrUnauthorized,
+		"token_expired": ErrUnauthorized, "account_inactive": ErrUnauthorized, "invalid_token": ErrUnauthorized, "no_service": ErrUnauthorized,
+		"missing_scope": ErrForbidden, "not_allowed_token_type": ErrForbidden, "action_prohibited": ErrForbidden,
+		"restricted_action": ErrForbidden, "ekm_access_denied": ErrForbidden,
+		"channel_not_found": ErrNotFound, "not_in_channel": ErrNotFound,
+		"ratelimited": ErrRateLimited,
+	}}
 
-// kindOf names the sentinel a code or status means.
-func kindOf(status int, code string) error {
-	switch code {
-	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "invalid_token", "no_service":
-		return ErrUnauthorized
-	case "missing_scope", "not_allowed_token_type", "action_prohibited", "restricted_action", "ekm_access_denied":
-		return ErrForbidden
-	case "channel_not_found", "not_in_channel":
-		return ErrNotFound
-	case "ratelimited":
-		return ErrRateLimited
-	}
-	return vendorhttp.KindOf(status, ErrUnauthorized, ErrForbidden, nil, ErrRateLimited)
+// newError builds an *Error for Slack's code, explained by its hint.
+func newError(op string, status int, code string, retryAfter time.Duration) *Error {
+	return vendor.Error(op, status, code, hints[code], retryAfter)
 }
 
 // statusError reads a non-2xx answer: the Web API's JSON envelope, or the

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
@@ -53,11 +52,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	switch {
-	case cfg.Token == "":
-		return nil, errors.New("slack: the connection needs a bot token")
-	case cfg.HTTPClient == nil:
-		return nil, errors.New("slack: the connection needs an HTTP client")
+	if err := vendorhttp.Missing("slack", "connection", vendorhttp.Need("bot token", cfg.Token != ""),
+		vendorhttp.Need("HTTP client", cfg.HTTPClient != nil)); err != nil {
+		return nil, err
 	}
 	if err := checkURL("API base URL", cfg.BaseURL); err != nil {
 		return nil, err
@@ -77,6 +74,18 @@ type Message struct {
 	Blocks json.RawMessage `json:"blocks,omitempty"`
 }
 
+// check refuses a message Slack would refuse whatever the channel: one
+// with neither text nor blocks, or with blocks that are not JSON.
+func (m Message) check(op string) error {
+	if m.Text == "" && len(m.Blocks) == 0 {
+		return fmt.Errorf("slack: %s: the message has neither text nor blocks", op)
+	}
+	if len(m.Blocks) > 0 && !json.Valid(m.Blocks) {
+		return fmt.Errorf("slack: %s: the blocks are not valid JSON", op)
+	}
+	return nil
+}
+
 // Posted identifies a posted message.
 type Posted struct {
 	// Channel is the id of the channel the message landed in.
@@ -90,11 +99,8 @@ func (c *Client) PostMessage(ctx context.Context, m Message) (Posted, error) {
 	if m.Channel == "" {
 		return Posted{}, errors.New("slack: post message: the channel is empty")
 	}
-	if m.Text == "" && len(m.Blocks) == 0 {
-		return Posted{}, errors.New("slack: post message: the message has neither text nor blocks")
-	}
-	if len(m.Blocks) > 0 && !json.Valid(m.Blocks) {
-		return Posted{}, errors.New("slack: post message: the blocks are not valid JSON")
+	if err := m.check("post message"); err != nil {
+		return Posted{}, err
 	}
 	var out struct {
 		answer
@@ -156,8 +162,7 @@ func (c *Client) call(ctx context.Context, op, method string, body any, out enve
 }
 
 func checkURL(name, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, ok := vendorhttp.HTTPURL(raw); !ok {
 		return fmt.Errorf("slack: the %s is not an http(s) URL", name)
 	}
 	return nil

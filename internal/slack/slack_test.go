@@ -13,20 +13,14 @@ import (
 	"github.com/vigil-ispm/vigil/internal/slack"
 	"github.com/vigil-ispm/vigil/internal/slack/slacktest"
 	"github.com/vigil-ispm/vigil/internal/vendorfake"
-	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
-
-// retry waits on clock, instantly and without jitter.
-func retry(clock *clocktest.Clock) vendorhttp.Retry {
-	return vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}
-}
 
 func setup(t *testing.T) (*slacktest.Server, *clocktest.Clock, *slack.Client) {
 	t.Helper()
 	fake := slacktest.New(t)
 	sl := clocktest.Still(time.Time{})
 	cfg := fake.Config()
-	cfg.Retry = retry(sl)
+	cfg.Retry = vendorfake.Retry(sl)
 	c, err := slack.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +128,7 @@ func TestWebhook(t *testing.T) {
 	fake := slacktest.New(t)
 	sl := clocktest.Still(time.Time{})
 	w, err := slack.NewWebhook(slack.WebhookConfig{URL: fake.WebhookURL(), HTTPClient: fake.Client(),
-		Retry: retry(sl)})
+		Retry: vendorfake.Retry(sl)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,5 +184,21 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 	if _, err := c.PostMessage(context.Background(), slack.Message{Channel: "#alerts", Blocks: json.RawMessage(`[{`)}); err == nil {
 		t.Error("broken blocks accepted")
+	}
+	if _, err := slack.NewWebhook(slack.WebhookConfig{}); err == nil || !strings.Contains(err.Error(), "the webhook URL, the HTTP client") {
+		t.Errorf("webhook without URL or HTTP client: err = %v", err)
+	}
+	fake := slacktest.New(t)
+	w, err := slack.NewWebhook(slack.WebhookConfig{URL: fake.WebhookURL(), HTTPClient: fake.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []slack.Message{{}, {Blocks: json.RawMessage(`[{`)}} {
+		if err := w.Post(context.Background(), m); err == nil {
+			t.Errorf("webhook message %+v accepted", m)
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("refused webhook messages sent %d requests", n)
 	}
 }

@@ -15,7 +15,7 @@ const maxBody = 1 << 20
 // URL, which for a webhook is the secret.
 func newTransport(client *http.Client, retry vendorhttp.Retry) *vendorhttp.Client {
 	return &vendorhttp.Client{
-		Vendor: "slack", Service: "Slack",
+		Vendor:       &vendor,
 		HTTP:         client,
 		Retry:        retry.WithDefaults(),
 		MaxBody:      maxBody,

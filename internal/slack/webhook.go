@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -31,11 +30,9 @@ type Webhook struct {
 
 // NewWebhook checks cfg and returns a webhook poster. It makes no request.
 func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
-	switch {
-	case cfg.URL == "":
-		return nil, errors.New("slack: the connection needs a webhook URL")
-	case cfg.HTTPClient == nil:
-		return nil, errors.New("slack: the connection needs an HTTP client")
+	if err := vendorhttp.Missing("slack", "connection", vendorhttp.Need("webhook URL", cfg.URL != ""),
+		vendorhttp.Need("HTTP client", cfg.HTTPClient != nil)); err != nil {
+		return nil, err
 	}
 	if err := checkURL("webhook URL", cfg.URL); err != nil {
 		return nil, err
@@ -47,11 +44,8 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 // answers "ok" as plain text on success and a short code such as
 // "invalid_payload" or "no_service" on failure.
 func (w *Webhook) Post(ctx context.Context, m Message) error {
-	if m.Text == "" && len(m.Blocks) == 0 {
-		return errors.New("slack: post to webhook: the message has neither text nor blocks")
-	}
-	if len(m.Blocks) > 0 && !json.Valid(m.Blocks) {
-		return errors.New("slack: post to webhook: the blocks are not valid JSON")
+	if err := m.check("post to webhook"); err != nil {
+		return err
 	}
 	payload, err := json.Marshal(struct {
 		Text   string          `json:"text,omitempty"`

@@ -1,6 +1,7 @@
 package vendorfake
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -8,7 +9,22 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
+
+// Clock is a fake clock whose Sleep returns at once and records the wait,
+// such as a *clocktest.Clock.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// Retry returns retry settings that wait on clock, without jitter, so that
+// a test checks the waits a client chose without spending them.
+func Retry(clock Clock) vendorhttp.Retry {
+	return vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}
+}
 
 // RetryCase is one row of a vendor client's retry table: the fake fails the
 // next N requests with Status (and Retry-After After, when not empty); the

@@ -114,6 +114,29 @@ func Lookup[T any](mu *sync.Mutex, find func() *T) (v T, ok bool) {
 	return v, false
 }
 
+// Set assigns v to *field under mu: a fake's setting, changed by a test
+// while the fake may be serving.
+func Set[T any](mu *sync.Mutex, field *T, v T) {
+	mu.Lock()
+	defer mu.Unlock()
+	*field = v
+}
+
+// Append adds v to *list under mu: a fake's seeding of its state.
+func Append[T any](mu *sync.Mutex, list *[]T, v ...T) {
+	mu.Lock()
+	defer mu.Unlock()
+	*list = append(*list, v...)
+}
+
+// Copy returns a copy of *list, read under mu, so that a test never races
+// the fake's handlers.
+func Copy[T any](mu *sync.Mutex, list *[]T) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]T(nil), *list...)
+}
+
 // Fault is a failure a test asked the fake to answer with.
 type Fault struct {
 	Status     int
@@ -123,28 +146,83 @@ type Fault struct {
 	Code, Message string
 }
 
-// Faults is a queue of failures to answer the next requests with. It is
-// not safe for concurrent use: the fake's own lock guards it.
-type Faults []Fault
+// Faults is a queue of failures to answer the next requests with. Its zero
+// value is empty and ready; it is safe for concurrent use, so a test can
+// queue failures without taking the fake's lock.
+type Faults struct {
+	mu sync.Mutex
+	q  []Fault
+}
 
 // Add queues f for the next n requests.
 func (q *Faults) Add(n int, f Fault) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	for range n {
-		*q = append(*q, f)
+		q.q = append(q.q, f)
 	}
+}
+
+// Fail queues status, with Retry-After retryAfter when it is not empty, for
+// the next n requests: what each fake's FailNext does before its handlers
+// dress the status in the vendor's error.
+func (q *Faults) Fail(n, status int, retryAfter string) {
+	q.Add(n, Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // Take removes the next failure from the queue and sets its Retry-After
 // header on w; ok is false when the queue is empty.
 func (q *Faults) Take(w http.ResponseWriter) (f Fault, ok bool) {
-	if len(*q) == 0 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.q) == 0 {
 		return Fault{}, false
 	}
-	f, *q = (*q)[0], (*q)[1:]
+	f, q.q = q.q[0], q.q[1:]
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
 	return f, true
+}
+
+// Tokens are the bearer tokens a fake issued, each with what the fake keeps
+// about it (an expiry, the grant it came from). Its zero value is empty and
+// ready; it is safe for concurrent use.
+type Tokens[T any] struct {
+	mu sync.Mutex
+	m  map[string]T
+}
+
+// Issue records tok with v.
+func (t *Tokens[T]) Issue(tok string, v T) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]T{}
+	}
+	t.m[tok] = v
+}
+
+// Bearer returns what was issued with the token r sends as
+// "Authorization: Bearer <token>"; ok is false when r sends none or one
+// never issued or since revoked.
+func (t *Tokens[T]) Bearer(r *http.Request) (v T, ok bool) {
+	tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !found {
+		return v, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok = t.m[tok]
+	return v, ok
+}
+
+// Revoke invalidates every token issued so far, as a secret rotation or a
+// token lifetime policy would.
+func (t *Tokens[T]) Revoke() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.m)
 }
 
 // WriteJSON answers status with v encoded as JSON and contentType (the

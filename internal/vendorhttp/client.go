@@ -29,9 +29,8 @@ const DefaultMaxBody = 32 << 20
 // Client sends the requests of one vendor. Vendor packages fill one in New;
 // its fields do not change afterwards, so it is safe for concurrent use.
 type Client struct {
-	// Vendor and Service name the vendor in errors: "entra" begins the
-	// message and "Microsoft Graph" is who answered.
-	Vendor, Service string
+	// Vendor names the vendor in errors. Required.
+	Vendor *Vendor
 	// HTTP sends every request. Required: Vigil's SSRF-guarded client.
 	HTTP *http.Client
 	// Retry says how often and how long to wait before a retry.
@@ -62,8 +61,8 @@ type Client struct {
 	// again. Nil means Idempotent.
 	RetryNetwork func(method string) bool
 	// Refusal turns a final answer that is not a success into the error
-	// the caller sees, usually an *Error built from the vendor's body.
-	// Nil means an *Error with the status only.
+	// the caller sees. Nil means Vendor.Refusal, an *Error built from the
+	// vendor's body by Vendor.Decode.
 	Refusal func(op string, r *Response) error
 }
 
@@ -107,7 +106,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	if req.Body != nil {
 		var err error
 		if payload, err = json.Marshal(req.Body); err != nil {
-			return nil, fmt.Errorf("%s: %s: encode request: %w", c.Vendor, req.Op, err)
+			return nil, fmt.Errorf("%s: %s: encode request: %w", c.Vendor.Name, req.Op, err)
 		}
 	}
 	retryWait := c.RetryWait
@@ -118,7 +117,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	for attempt := 0; ; attempt++ {
 		if c.Before != nil {
 			if err := c.Before(ctx); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", c.Vendor, req.Op, err)
+				return nil, fmt.Errorf("%s: %s: %w", c.Vendor.Name, req.Op, err)
 			}
 		}
 		res, err := c.send(ctx, req, payload)
@@ -155,8 +154,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if c.Refusal != nil {
 			return nil, c.Refusal(req.Op, res)
 		}
-		return nil, &Error{Vendor: c.Vendor, Service: c.Service, Op: req.Op, StatusCode: res.Status,
-			Message: http.StatusText(res.Status), RetryAfter: res.RetryAfter}
+		return nil, c.Vendor.Refusal(req.Op, res)
 	}
 }
 
@@ -196,7 +194,7 @@ func (c *Client) send(ctx context.Context, req Request, payload []byte) (*Respon
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: build request: %w", c.Vendor, req.Op, UnwrapURLError(err))
+		return nil, fmt.Errorf("%s: %s: build request: %w", c.Vendor.Name, req.Op, UnwrapURLError(err))
 	}
 	for k, v := range c.Header {
 		hr.Header[k] = v
@@ -220,7 +218,7 @@ func (c *Client) send(ctx context.Context, req Request, payload []byte) (*Respon
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &NetError{Vendor: c.Vendor, Service: c.Service, Op: req.Op, Err: UnwrapURLError(err)}
+		return nil, c.Vendor.NetError(req.Op, UnwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	limit := c.MaxBody
@@ -229,18 +227,26 @@ func (c *Client) send(ctx context.Context, req Request, payload []byte) (*Respon
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: read answer: %w", c.Vendor, req.Op, UnwrapURLError(err))
+		return nil, fmt.Errorf("%s: %s: read answer: %w", c.Vendor.Name, req.Op, UnwrapURLError(err))
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: %s: %s sent more than %d bytes in one answer", c.Vendor, req.Op, c.Service, limit)
+		return nil, fmt.Errorf("%s: %s: %s sent more than %d bytes in one answer", c.Vendor.Name, req.Op, c.Vendor.Service, limit)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data,
 		RetryAfter: RetryAfter(resp.Header, c.Retry.Now())}, nil
 }
 
-// JSON is Do that decodes a success's body into out, when out is not nil
-// and the body is not empty (a 204, say).
+// JSON is Do that asks for JSON (Accept: application/json, unless the
+// client or the request names another type) and decodes a success's body
+// into out, when out is not nil and the body is not empty (a 204, say).
 func (c *Client) JSON(ctx context.Context, req Request, out any) error {
+	if c.Header.Get("Accept") == "" && req.Header.Get("Accept") == "" {
+		req.Header = req.Header.Clone()
+		if req.Header == nil {
+			req.Header = http.Header{}
+		}
+		req.Header.Set("Accept", "application/json")
+	}
 	res, err := c.Do(ctx, req)
 	if err != nil {
 		return err
@@ -249,7 +255,7 @@ func (c *Client) JSON(ctx context.Context, req Request, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(res.Body, out); err != nil {
-		return fmt.Errorf("%s: %s: %s sent a body that is not the expected JSON: %w", c.Vendor, req.Op, c.Service, err)
+		return fmt.Errorf("%s: %s: %s sent a body that is not the expected JSON: %w", c.Vendor.Name, req.Op, c.Vendor.Service, err)
 	}
 	return nil
 }

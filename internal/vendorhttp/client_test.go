@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/clocktest"
 	"github.com/vigil-ispm/vigil/internal/netguard"
+	"github.com/vigil-ispm/vigil/internal/vendorfake"
 	"github.com/vigil-ispm/vigil/internal/vendorhttp"
 )
 
@@ -39,15 +40,13 @@ func answers(t *testing.T, statuses []int, header http.Header) (*httptest.Server
 	return srv, &auths
 }
 
+var testVendor = vendorhttp.Vendor{Name: "test", Service: "Test", NotFound: errNotFound}
+
 func client(clock *clocktest.Clock) *vendorhttp.Client {
 	return &vendorhttp.Client{
-		Vendor: "test", Service: "Test",
-		HTTP:  netguard.NewClient(netguard.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
-		Retry: vendorhttp.Retry{Now: clock.Now, Sleep: clock.Sleep, Jitter: vendorhttp.NoJitter}.WithDefaults(),
-		Refusal: func(op string, r *vendorhttp.Response) error {
-			return &vendorhttp.Error{Vendor: "test", Service: "Test", Op: op, StatusCode: r.Status, RetryAfter: r.RetryAfter,
-				Kind: vendorhttp.KindOf(r.Status, nil, nil, errNotFound, nil)}
-		},
+		Vendor: &testVendor,
+		HTTP:   netguard.NewClient(netguard.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
+		Retry:  vendorfake.Retry(clock).WithDefaults(),
 	}
 }
 
@@ -82,11 +81,31 @@ func TestDoRetries(t *testing.T) {
 	}
 }
 
+func TestJSONAsksForJSON(t *testing.T) {
+	var accepts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		accepts = append(accepts, r.Header.Get("Accept"))
+		fmt.Fprint(w, `{"ok":true}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := client(clocktest.Still(time.Time{}))
+	var out struct{ OK bool }
+	xml := http.Header{"Accept": {"application/xml"}}
+	for _, h := range []http.Header{nil, xml} {
+		if err := c.JSON(context.Background(), vendorhttp.Request{Op: "get thing", Method: http.MethodGet, URL: srv.URL, Header: h}, &out); err != nil || !out.OK {
+			t.Fatalf("JSON: %v, %+v", err, out)
+		}
+	}
+	if len(accepts) != 2 || accepts[0] != "application/json" || accepts[1] != "application/xml" || len(xml["Accept"]) != 1 {
+		t.Errorf("Accept headers sent = %q; the request's own header = %q", accepts, xml["Accept"])
+	}
+}
+
 func TestDoRefusal(t *testing.T) {
 	srv, _ := answers(t, []int{404}, nil)
 	_, err := client(clocktest.Still(time.Time{})).Do(context.Background(), vendorhttp.Request{Op: "get thing", Method: http.MethodGet, URL: srv.URL})
 	var e *vendorhttp.Error
-	if !errors.As(err, &e) || e.StatusCode != 404 || !errors.Is(err, errNotFound) || err.Error() != "test: get thing: Test answered 404" {
+	if !errors.As(err, &e) || e.StatusCode != 404 || !errors.Is(err, errNotFound) || err.Error() != "test: get thing: Test answered 404: Not Found" {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -84,20 +84,65 @@ func (e *Error) Is(target error) bool {
 	return e.Kind != nil && target == e.Kind
 }
 
-// KindOf returns the sentinel that the HTTP status alone names among the
-// four every vendor package defines (unauthorized, forbidden, not found,
-// rate limited), or nil. Vendors whose codes say more classify first and
-// fall back to it.
-func KindOf(status int, unauthorized, forbidden, notFound, rateLimited error) error {
+// Vendor describes a vendor client for its errors: the names its messages
+// use and the sentinel errors of its package that its *Error values match
+// with errors.Is. Each vendor package keeps one, beside its sentinels, and
+// its own decoding of the vendor's error body.
+type Vendor struct {
+	// Name is the client package, such as "okta", which begins every message.
+	Name string
+	// Service is the vendor's name in messages, such as "Microsoft Graph".
+	Service string
+	// Unauthorized, Forbidden, NotFound and RateLimited are the sentinels
+	// that the statuses 401, 403, 404 and 429 name on their own; nil where
+	// the status alone says too little.
+	Unauthorized, Forbidden, NotFound, RateLimited error
+	// Codes names the sentinel for the vendor's own error codes that say
+	// more than the status, such as Google's 403 userRateLimitExceeded or
+	// an OAuth invalid_client.
+	Codes map[string]error
+	// TokenEndpoint names, for a token request that got no answer, where it
+	// went, such as "login endpoint".
+	TokenEndpoint string
+	// Decode reads the vendor's error body: its own code and its
+	// explanation, "" for what the body does not hold. Nil reads nothing.
+	Decode func(body []byte) (code, message string)
+}
+
+// Refusal is the *Error for an answer that is not a success, its body read
+// by Decode. A Client without a Refusal of its own uses it.
+func (v *Vendor) Refusal(op string, r *Response) error {
+	var code, message string
+	if v.Decode != nil {
+		code, message = v.Decode(r.Body)
+	}
+	return v.Error(op, r.Status, code, message, r.RetryAfter)
+}
+
+// Error returns an *Error of v's. Its Kind is the sentinel Codes gives for
+// code, or else the one the status names; an answer that carried neither a
+// code nor a message gets its status text as the message.
+func (v *Vendor) Error(op string, status int, code, message string, retryAfter time.Duration) *Error {
+	if code == "" && message == "" {
+		message = http.StatusText(status)
+	}
+	return &Error{Vendor: v.Name, Service: v.Service, Op: op, StatusCode: status, Code: code, Message: message,
+		RetryAfter: retryAfter, Kind: v.kind(status, code)}
+}
+
+func (v *Vendor) kind(status int, code string) error {
+	if k, ok := v.Codes[code]; ok && code != "" {
+		return k
+	}
 	switch status {
 	case http.StatusUnauthorized:
-		return unauthorized
+		return v.Unauthorized
 	case http.StatusForbidden:
-		return forbidden
+		return v.Forbidden
 	case http.StatusNotFound:
-		return notFound
+		return v.NotFound
 	case http.StatusTooManyRequests:
-		return rateLimited
+		return v.RateLimited
 	}
 	return nil
 }
@@ -115,6 +160,11 @@ func (e *NetError) Error() string {
 
 func (e *NetError) Unwrap() error { return e.Err }
 
+// NetError returns a *NetError of v's: op got no answer because of err.
+func (v *Vendor) NetError(op string, err error) *NetError {
+	return &NetError{Vendor: v.Name, Service: v.Service, Op: op, Err: err}
+}
+
 // Blocked reports whether the SSRF guard refused the address: retrying
 // cannot help.
 func Blocked(err error) bool {
@@ -130,16 +180,6 @@ func UnwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// NewError returns an *Error of vendor's; an answer that carried neither a
-// code nor a message gets its status text as the message.
-func NewError(vendor, service, op string, status int, code, message string, retryAfter time.Duration) *Error {
-	if code == "" && message == "" {
-		message = http.StatusText(status)
-	}
-	return &Error{Vendor: vendor, Service: service, Op: op, StatusCode: status, Code: code, Message: message,
-		RetryAfter: retryAfter}
 }
 
 // Setting is a required setting of a vendor client: its name as a user

@@ -77,3 +77,15 @@ func SameHost(base *url.URL, current, next string) (string, error) {
 	}
 	return n.String(), nil
 }
+
+// HTTPURL parses raw as an absolute http or https URL with a host, the only
+// kind a vendor's base URL may be; ok is false for anything else. The caller
+// words the error, since only it knows which setting raw is and whether
+// raw may be repeated (a webhook URL is a secret).
+func HTTPURL(raw string) (u *url.URL, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, false
+	}
+	return u, true
+}

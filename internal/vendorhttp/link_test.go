@@ -35,3 +35,15 @@ func TestNextLink(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPURL(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://example.okta.com": true, "http://127.0.0.1:8080/base": true,
+		"": false, "example.okta.com": false, "ftp://example.okta.com": false, "https://": false, "https://exa mple.com": false,
+	} {
+		u, ok := HTTPURL(raw)
+		if ok != want || (ok && u.String() != raw) || (!ok && u != nil) {
+			t.Errorf("HTTPURL(%q) = %v, %v; want ok %v", raw, u, ok, want)
+		}
+	}
+}

@@ -2,6 +2,9 @@ package vendorhttp
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -72,6 +75,49 @@ func lifetime(tok *oauth2.Token) time.Duration {
 		}
 	}
 	return 0
+}
+
+// tokenRefusal is a token endpoint's answer to a request it refused.
+type tokenRefusal struct {
+	// Status is the HTTP status of the answer.
+	Status int
+	// Code is the OAuth error, such as "invalid_client".
+	Code string
+	// Message is the first line of the error_description.
+	Message string
+	// RetryAfter is the wait the endpoint asked for, when it named one.
+	RetryAfter time.Duration
+}
+
+// refusedToken reads a failed x/oauth2 token request; ok is false when the
+// token endpoint gave no answer at all. x/oauth2/jwt leaves the error body
+// unparsed, so the OAuth error is read from the body when the library did
+// not read it.
+func refusedToken(err error, now time.Time) (r tokenRefusal, ok bool) {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		return tokenRefusal{}, false
+	}
+	code, desc := re.ErrorCode, re.ErrorDescription
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if code == "" && json.Unmarshal(re.Body, &body) == nil {
+		code, desc = body.Error, body.Description
+	}
+	return tokenRefusal{Status: re.Response.StatusCode, Code: code, Message: FirstLine(desc),
+		RetryAfter: RetryAfter(re.Response.Header, now)}, true
+}
+
+// TokenError turns a failed x/oauth2 token request into the error the
+// caller sees: an *Error of v's when the token endpoint refused it, or one
+// saying the endpoint could not be reached. It fits TokenCache.Refused.
+func (v *Vendor) TokenError(err error, now time.Time) error {
+	if r, ok := refusedToken(err, now); ok {
+		return v.Error("get token", r.Status, r.Code, r.Message, r.RetryAfter)
+	}
+	return fmt.Errorf("%s: get token: could not reach the %s: %w", v.Name, v.TokenEndpoint, err)
 }
 
 // FirstLine returns the first line of a vendor's message, trimmed. Token

@@ -116,9 +116,7 @@ func (s *Server) Config() aws.Config {
 
 // SetCredentialReport replaces the CSV that GetCredentialReport serves.
 func (s *Server) SetCredentialReport(csv []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.report = append([]byte(nil), csv...)
+	vendorfake.Set(&s.mu, &s.report, append([]byte(nil), csv...))
 }
 
 // SetReportReadyAfter says how many GenerateCredentialReport calls answer
@@ -132,40 +130,30 @@ func (s *Server) SetReportReadyAfter(n int) {
 // SetPageSize caps GetAccountAuthorizationDetails pages, whatever MaxItems
 // asks. Default 100, IAM's default.
 func (s *Server) SetPageSize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pageSize = n
+	vendorfake.Set(&s.mu, &s.pageSize, n)
 }
 
 // AddUser adds a user to the authorization details.
 func (s *Server) AddUser(u User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users = append(s.users, u)
+	vendorfake.Append(&s.mu, &s.users, u)
 }
 
 // AddGroup adds a group to the authorization details.
 func (s *Server) AddGroup(g Group) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.groups = append(s.groups, g)
+	vendorfake.Append(&s.mu, &s.groups, g)
 }
 
 // FailNext makes the next n requests fail: 400 and 429 answer IAM's
 // Throttling error, 5xx answer ServiceUnavailable. retryAfter, when not
 // empty, is sent as Retry-After.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faults.Fail(n, status, retryAfter)
 }
 
 // Requests returns every request received, in order, with the form's
 // Action read out.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return vendorfake.Copy(&s.mu, &s.requests)
 }
 
 // Actions returns the Action of every request received, in order.

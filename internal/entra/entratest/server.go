@@ -42,7 +42,7 @@ type Server struct {
 	secret    string
 	pageSize  int
 	premium   bool
-	tokens    map[string]time.Time
+	tokens    vendorfake.Tokens[time.Time] // expiry
 	faults    vendorfake.Faults
 	faultsTok vendorfake.Faults
 	skip      map[string]int
@@ -62,7 +62,7 @@ func NewServer() *Server {
 	s := &Server{
 		tenantID: TenantID, clientID: ClientID, secret: ClientSecret,
 		pageSize: 100, premium: true,
-		tokens: map[string]time.Time{}, skip: map[string]int{}, groups: map[string]*Group{},
+		skip: map[string]int{}, groups: map[string]*Group{},
 		org: Organization{ID: TenantID, DisplayName: "Contoso", DefaultDomain: "contoso.example"},
 	}
 	s.Start(http.HandlerFunc(s.serve))
@@ -81,17 +81,13 @@ func (s *Server) Config() entra.Config {
 // SetPageSize caps how many objects one page holds, whatever $top asks, so
 // tests can page through a handful of users. Default 100.
 func (s *Server) SetPageSize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pageSize = n
+	vendorfake.Set(&s.mu, &s.pageSize, n)
 }
 
 // SetPremium says whether the tenant has the Entra ID P1 licence that
 // signInActivity needs. Default true.
 func (s *Server) SetPremium(ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.premium = ok
+	vendorfake.Set(&s.mu, &s.premium, ok)
 }
 
 // FailNext makes the next n Graph requests fail with status, in Graph's error
@@ -100,24 +96,18 @@ func (s *Server) SetPremium(ok bool) {
 // before Graph saw it), 403 Authorization_RequestDenied (a permission not
 // granted), 503 serviceNotAvailable, anything else UnknownError.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faults.Fail(n, status, retryAfter)
 }
 
 // FailNextToken makes the next n token requests fail with status.
 func (s *Server) FailNextToken(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faultsTok.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faultsTok.Fail(n, status, retryAfter)
 }
 
 // RevokeTokens invalidates every token issued so far, as a secret rotation
 // or a token lifetime policy would.
 func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
+	s.tokens.Revoke()
 }
 
 // GraphRequests returns the requests made to Graph, leaving out token requests.
@@ -194,18 +184,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		tokenError(w, http.StatusBadRequest, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
 	default:
 		tok := vendorfake.RandomHex(24)
-		s.tokens[tok] = time.Now().Add(time.Hour)
+		s.tokens.Issue(tok, time.Now().Add(time.Hour))
 		writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3599,
 			"ext_expires_in": 3599, "access_token": tok})
 	}
 }
 
 func (s *Server) authorized(r *http.Request) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return false
-	}
-	exp, ok := s.tokens[tok]
+	exp, ok := s.tokens.Bearer(r)
 	return ok && time.Now().Before(exp)
 }
 

@@ -190,23 +190,17 @@ func (s *Server) User(id string) (User, bool) {
 
 // AddRole adds an activated directory role with its members.
 func (s *Server) AddRole(r Role) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.roles = append(s.roles, &r)
+	vendorfake.Append(&s.mu, &s.roles, &r)
 }
 
 // AddServicePrincipal adds a service principal.
 func (s *Server) AddServicePrincipal(sp ServicePrincipal) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sps = append(s.sps, &sp)
+	vendorfake.Append(&s.mu, &s.sps, &sp)
 }
 
 // AddApplication adds an app registration.
 func (s *Server) AddApplication(a Application) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.apps = append(s.apps, &a)
+	vendorfake.Append(&s.mu, &s.apps, &a)
 }
 
 // AddGroup adds a group.
@@ -228,9 +222,7 @@ func (s *Server) GroupMembers(groupID string) []string {
 
 // SetOrganization replaces the tenant's name and default domain.
 func (s *Server) SetOrganization(o Organization) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.org = o
+	vendorfake.Set(&s.mu, &s.org, o)
 }
 
 func (s *Server) user(id string) *User {

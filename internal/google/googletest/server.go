@@ -11,6 +11,7 @@
 package googletest
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -43,21 +44,12 @@ const (
 // Request is one request the fake received.
 type Request = vendorfake.Request
 
-// User is a Workspace user as the fake stores it.
-type User struct {
-	ID               string
-	PrimaryEmail     string
-	FullName         string
-	IsAdmin          bool
-	IsDelegatedAdmin bool
-	IsEnrolledIn2Sv  bool
-	IsEnforcedIn2Sv  bool
-	// LastLoginTime zero is sent as 1970-01-01T00:00:00.000Z, Google's "never".
-	LastLoginTime time.Time
-	CreationTime  time.Time
-	Suspended     bool
-	Archived      bool
-}
+// User is a Workspace user as the fake stores it: package google's own
+// type, since the fake sends back every field the client reads. A zero
+// LastLoginTime is sent as 1970-01-01T00:00:00.000Z, Google's "never"; an
+// empty OrgUnitPath as "/"; a suspended user's empty SuspensionReason as
+// "ADMIN".
+type User = google.User
 
 type grant struct {
 	subject string
@@ -73,7 +65,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	users     []*User
-	tokens    map[string]grant
+	tokens    vendorfake.Tokens[grant]
 	pages     map[string]int
 	faults    vendorfake.Faults
 	delegated map[string]bool
@@ -96,7 +88,7 @@ func NewServer() *Server {
 	if err != nil {
 		panic("googletest: generate RSA key: " + err.Error())
 	}
-	s := &Server{key: key, tokens: map[string]grant{}, pages: map[string]int{}, pageSize: 500,
+	s := &Server{key: key, pages: map[string]int{}, pageSize: 500,
 		delegated: map[string]bool{google.ScopeUser: true, google.ScopeUserReadonly: true}}
 	s.users = []*User{{ID: "100000000000000000001", PrimaryEmail: Admin, FullName: "Workspace Admin", IsAdmin: true,
 		IsEnrolledIn2Sv: true, IsEnforcedIn2Sv: true, CreationTime: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -140,9 +132,7 @@ func (s *Server) Config() google.Config {
 
 // SetPageSize caps how many users one page holds, whatever maxResults asks.
 func (s *Server) SetPageSize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pageSize = n
+	vendorfake.Set(&s.mu, &s.pageSize, n)
 }
 
 // SetDelegatedScopes replaces the scopes the domain granted the service
@@ -158,9 +148,7 @@ func (s *Server) SetDelegatedScopes(scopes ...string) {
 
 // AddUser adds a user.
 func (s *Server) AddUser(u User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.users = append(s.users, &u)
+	vendorfake.Append(&s.mu, &s.users, &u)
 }
 
 // User returns a copy of the user with that id or primary email.
@@ -176,16 +164,12 @@ func (s *Server) User(key string) (User, bool) {
 // FailNext makes the next n API requests answer status, with Retry-After when
 // retryAfter is not empty. A 403 answers userRateLimitExceeded.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faults.Fail(n, status, retryAfter)
 }
 
 // RevokeTokens invalidates every token issued so far.
 func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
+	s.tokens.Revoke()
 }
 
 // APIRequests returns the requests made to the Directory API.
@@ -207,8 +191,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "notFound", "Not Found")
 		return
 	}
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	g, ok := s.tokens[tok]
+	g, ok := s.tokens.Bearer(r)
 	if !ok {
 		apiError(w, http.StatusUnauthorized, "authError", "Invalid Credentials")
 		return
@@ -301,7 +284,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	tok := "ya29.fake" + vendorfake.RandomHex(24)
-	s.tokens[tok] = grant{subject: std.Subject, scopes: scopes}
+	s.tokens.Issue(tok, grant{subject: std.Subject, scopes: scopes})
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": 3599, "token_type": "Bearer"})
 }
 
@@ -335,7 +318,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	end := min(offset+size, len(s.users))
 	var users []map[string]any
 	for _, u := range s.users[offset:end] {
-		users = append(users, u.props())
+		users = append(users, props(u))
 	}
 	out := map[string]any{"kind": "admin#directory#users", "etag": `"fake"`, "users": users}
 	if end < len(s.users) {
@@ -375,10 +358,10 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, key string, body
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, u.props())
+	writeJSON(w, http.StatusOK, props(u))
 }
 
-func (u *User) props() map[string]any {
+func props(u *User) map[string]any {
 	last := "1970-01-01T00:00:00.000Z"
 	if !u.LastLoginTime.IsZero() {
 		last = u.LastLoginTime.UTC().Format("2006-01-02T15:04:05.000Z")
@@ -390,11 +373,11 @@ func (u *User) props() map[string]any {
 		"creationTime":  u.CreationTime.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"agreedToTerms": true, "suspended": u.Suspended, "archived": u.Archived,
 		"changePasswordAtNextLogin": false, "ipWhitelisted": false, "customerId": CustomerID,
-		"orgUnitPath": "/", "isMailboxSetup": true, "isEnrolledIn2Sv": u.IsEnrolledIn2Sv,
+		"orgUnitPath": cmp.Or(u.OrgUnitPath, "/"), "isMailboxSetup": true, "isEnrolledIn2Sv": u.IsEnrolledIn2Sv,
 		"isEnforcedIn2Sv": u.IsEnforcedIn2Sv, "includeInGlobalAddressList": true,
 	}
 	if u.Suspended {
-		m["suspensionReason"] = "ADMIN"
+		m["suspensionReason"] = cmp.Or(u.SuspensionReason, "ADMIN")
 	}
 	return m
 }

@@ -77,16 +77,12 @@ func (s *Server) AddProject(key string, issueTypes ...string) {
 // FailNext makes the next n requests answer status (429 or 5xx), with a
 // Retry-After header when retryAfter is not empty.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faults.Fail(n, status, retryAfter)
 }
 
 // Issues returns the issues created so far.
 func (s *Server) Issues() []Issue {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Issue(nil), s.issues...)
+	return vendorfake.Copy(&s.mu, &s.issues)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {

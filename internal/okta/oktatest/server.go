@@ -92,17 +92,13 @@ func (s *Server) Token() string {
 
 // SetToken changes the API token the fake accepts, e.g. to test a revoked one.
 func (s *Server) SetToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.token = token
+	vendorfake.Set(&s.mu, &s.token, token)
 }
 
 // SetClock makes the fake tell time with now, for rate-limit resets,
 // token expiry and the dates written by lifecycle actions.
 func (s *Server) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
+	vendorfake.Set(&s.mu, &s.now, now)
 }
 
 // SetRateLimit starts a new one-minute rate-limit window with the given
@@ -131,9 +127,7 @@ func (s *Server) FailNext(method, path string, status, n int) {
 
 // Requests returns the requests received so far, in order.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return vendorfake.Copy(&s.mu, &s.requests)
 }
 
 // Calls returns each request received so far as "METHOD path", in order:
@@ -148,9 +142,7 @@ func (s *Server) Calls() []string {
 
 // ResetRequests forgets the requests received so far.
 func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
+	vendorfake.Set(&s.mu, &s.requests, nil)
 }
 
 func (s *Server) nextID(prefix string) string {
@@ -209,23 +201,24 @@ func (s *Server) AddFactor(userID string, f Factor) Factor {
 	return f
 }
 
-func fillRole(r Role, id string) Role {
-	if r.ID == "" {
-		r.ID = id
-	}
+// AddUserRole assigns an admin role to a user directly.
+func (s *Server) AddUserRole(userID string, r Role) Role {
+	return s.addRole(s.uRoles, userID, r)
+}
+
+// addRole fills in r's defaults (an id ra…, status ACTIVE, a label from
+// its type) and assigns it to holder in roles, the user or the group
+// assignments.
+func (s *Server) addRole(roles map[string][]Role, holder string, r Role) Role {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID("ra") // taken even when r has an id, so later ids do not depend on it
+	r.ID = orDefault(r.ID, id)
 	r.Status = orDefault(r.Status, "ACTIVE")
 	if r.Label == "" {
 		r.Label = strings.ReplaceAll(strings.ToLower(r.Type), "_", " ")
 	}
-	return r
-}
-
-// AddUserRole assigns an admin role to a user directly.
-func (s *Server) AddUserRole(userID string, r Role) Role {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r = fillRole(r, s.nextID("ra"))
-	s.uRoles[userID] = append(s.uRoles[userID], r)
+	roles[holder] = append(roles[holder], r)
 	return r
 }
 
@@ -281,11 +274,7 @@ func (s *Server) memberIDs(groupID string) []string {
 // AddGroupRole assigns an admin role to a group; its members hold it with
 // assignmentType GROUP.
 func (s *Server) AddGroupRole(groupID string, r Role) Role {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r = fillRole(r, s.nextID("ra"))
-	s.gRoles[groupID] = append(s.gRoles[groupID], r)
-	return r
+	return s.addRole(s.gRoles, groupID, r)
 }
 
 // AddAPIToken adds API token metadata.

@@ -56,7 +56,7 @@ type Server struct {
 	users       []*User
 	permSets    []PermissionSet
 	assignments [][2]string // user id, permission set id
-	tokens      map[string]bool
+	tokens      vendorfake.Tokens[struct{}]
 	locators    map[string]locator
 	faults      vendorfake.Faults
 	faultsTok   vendorfake.Faults
@@ -73,7 +73,7 @@ func New(t testing.TB) *Server { return vendorfake.ForTest(t, NewServer()) }
 
 // NewServer starts an empty fake; the caller closes it.
 func NewServer() *Server {
-	s := &Server{tokens: map[string]bool{}, locators: map[string]locator{}, batchSize: 2000}
+	s := &Server{locators: map[string]locator{}, batchSize: 2000}
 	s.Start(http.HandlerFunc(s.serve))
 	return s
 }
@@ -86,9 +86,7 @@ func (s *Server) Config() salesforce.Config {
 // SetBatchSize caps how many records one query answer holds. Default 2000,
 // Salesforce's own batch size.
 func (s *Server) SetBatchSize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.batchSize = n
+	vendorfake.Set(&s.mu, &s.batchSize, n)
 }
 
 // AddUser adds a user.
@@ -108,16 +106,12 @@ func (s *Server) User(id string) (User, bool) {
 
 // AddPermissionSet adds a permission set.
 func (s *Server) AddPermissionSet(ps PermissionSet) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.permSets = append(s.permSets, ps)
+	vendorfake.Append(&s.mu, &s.permSets, ps)
 }
 
 // Assign assigns a (not profile-owned) permission set to a user.
 func (s *Server) Assign(userID, permissionSetID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.assignments = append(s.assignments, [2]string{userID, permissionSetID})
+	vendorfake.Append(&s.mu, &s.assignments, [2]string{userID, permissionSetID})
 }
 
 // FailNext makes the next n API requests answer status, with Retry-After when
@@ -134,34 +128,24 @@ func (s *Server) FailNext(n, status int, retryAfter string) {
 		f = vendorfake.Fault{Code: "SERVER_UNAVAILABLE", Message: "Server temporarily unavailable."}
 	}
 	f.Status, f.RetryAfter = status, retryAfter
-	s.failNext(n, f)
+	s.faults.Add(n, f)
 }
 
 // FailNextWith makes the next n API requests answer status with
 // Salesforce's error body holding code and message, such as 403
 // API_DISABLED_FOR_ORG when the integration user may not use the API.
 func (s *Server) FailNextWith(n, status int, code, message string) {
-	s.failNext(n, vendorfake.Fault{Status: status, Code: code, Message: message})
-}
-
-func (s *Server) failNext(n int, f vendorfake.Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, f)
+	s.faults.Add(n, vendorfake.Fault{Status: status, Code: code, Message: message})
 }
 
 // FailNextToken makes the next n token requests answer status.
 func (s *Server) FailNextToken(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faultsTok.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faultsTok.Fail(n, status, retryAfter)
 }
 
 // ExpireSessions invalidates every token issued so far.
 func (s *Server) ExpireSessions() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
+	s.tokens.Revoke()
 }
 
 // APIRequests returns the requests made to /services/data.
@@ -193,8 +177,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || !s.tokens[tok] {
+	if _, ok := s.tokens.Bearer(r); !ok {
 		sfError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
 		return
 	}
@@ -234,7 +217,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client", "error_description": "invalid client credentials"})
 	default:
 		tok := OrgID + "!AR" + vendorfake.RandomHex(24)
-		s.tokens[tok] = true
+		s.tokens.Issue(tok, struct{}{})
 		writeJSON(w, http.StatusOK, map[string]string{"access_token": tok, "instance_url": s.URL,
 			"id": s.URL + "/id/" + OrgID + "/0055e000001INTEGAAA", "token_type": "Bearer",
 			"issued_at": strconv.FormatInt(time.Now().UnixMilli(), 10), "signature": vendorfake.RandomHex(16),

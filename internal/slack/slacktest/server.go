@@ -84,24 +84,18 @@ func (s *Server) WebhookURL() string { return s.URL + s.hookPath }
 
 // AddChannel adds a channel.
 func (s *Server) AddChannel(c Channel) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.channels = append(s.channels, c)
+	vendorfake.Append(&s.mu, &s.channels, c)
 }
 
 // FailNext makes the next n requests answer status (429 or 5xx), with a
 // Retry-After header when retryAfter is not empty.
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(n, vendorfake.Fault{Status: status, RetryAfter: retryAfter})
+	s.faults.Fail(n, status, retryAfter)
 }
 
 // Messages returns the messages accepted so far.
 func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
+	return vendorfake.Copy(&s.mu, &s.messages)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
