@@ -204,15 +204,7 @@ func TestDrainLeavesCluster(t *testing.T) {
 	key := newMasterKey(t)
 	stays := startNode(t, db, key, nil)
 	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: db, Addr: "127.0.0.1:0", MasterKey: key, LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	srv, err := a.NewServer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, srv := newServer(t, app.Config{DataDir: t.TempDir(), DatabaseURL: db, Addr: "127.0.0.1:0", MasterKey: key, LogOutput: io.Discard})
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(rctx) }()
@@ -252,15 +244,7 @@ func TestDrainLeavesCluster(t *testing.T) {
 // slow start on a busy machine would.
 func TestStopDuringStartIsClean(t *testing.T) {
 	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", MasterKey: newMasterKey(t), LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	srv, err := a.NewServer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, srv := newServer(t, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", MasterKey: newMasterKey(t), LogOutput: io.Discard})
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := srv.Run(cctx); err != nil {
