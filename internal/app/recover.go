@@ -22,14 +22,7 @@ const recoverEvery = 5 * time.Second
 // recoverLoop runs the recoveries every recoverEvery until ctx ends.
 func (s *Server) recoverLoop(ctx context.Context) {
 	log := s.app.Logger
-	tick := time.NewTicker(recoverEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	cluster.Every(ctx, recoverEvery, func() {
 		if n, err := cluster.RescueJobs(ctx, s.app.Store); err != nil && ctx.Err() == nil {
 			log.Warn("cannot recover the jobs of dead nodes", "error", err)
 		} else if n > 0 {
@@ -50,5 +43,5 @@ func (s *Server) recoverLoop(ctx context.Context) {
 		if _, err := s.app.Store.PruneLeaseOwners(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("cannot prune the owners of ended leases", "error", err)
 		}
-	}
+	})
 }

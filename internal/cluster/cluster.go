@@ -144,7 +144,18 @@ func (r *Registry) beat(ctx context.Context) error {
 // Run says the node is alive every HeartbeatEvery until ctx ends. A
 // heartbeat that fails is logged and tried again at the next tick.
 func (r *Registry) Run(ctx context.Context) {
-	tick := time.NewTicker(HeartbeatEvery)
+	Every(ctx, HeartbeatEvery, func() {
+		if err := r.beat(ctx); err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Warn("cannot renew this node's heartbeat", "node", r.node.ID, "error", err)
+		}
+	})
+}
+
+// Every calls fn every d, the first time after d, until ctx ends: the
+// periodic work a node does for as long as it runs, such as its heartbeat
+// and the recovery of what dead nodes left.
+func Every(ctx context.Context, d time.Duration, fn func()) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
 		select {
@@ -152,9 +163,7 @@ func (r *Registry) Run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if err := r.beat(ctx); err != nil && ctx.Err() == nil {
-			r.cfg.Logger.Warn("cannot renew this node's heartbeat", "node", r.node.ID, "error", err)
-		}
+		fn()
 	}
 }
 

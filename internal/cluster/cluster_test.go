@@ -41,6 +41,31 @@ func TestParseRole(t *testing.T) {
 // reading the cluster as an operator does at each step; a node that died
 // long ago is forgotten when another joins, one that died lately shows as
 // stale.
+// TestEvery calls back until the context ends, then returns.
+func TestEvery(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cluster.Every(ctx, time.Millisecond, func() {
+			if calls++; calls == 3 {
+				cancel()
+			}
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Every did not return within a minute of its context ending")
+	}
+	// A tick due when the context ended may still be taken.
+	if calls < 3 {
+		t.Errorf("%d calls; want at least 3", calls)
+	}
+}
+
 func TestRegistryLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
