@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/okta/oktatest"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/signature"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -35,15 +34,6 @@ type backupFixture struct {
 	bodies    [][]byte
 	receiver  *httptest.Server
 	routeFlow string
-}
-
-func newMasterKey(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(b)
 }
 
 // fill creates, through the commands, users, a source with a sealed token,
@@ -118,7 +108,7 @@ func (f *backupFixture) compare(t *testing.T, before, after map[string]string) {
 // another one.
 func TestBackupRestoreSQLite(t *testing.T) {
 	ctx := context.Background()
-	key := newMasterKey(t)
+	key := secrettest.MasterKey(t)
 	t.Setenv("VIGIL_MASTER_KEY", key)
 	src := &e2e{t: t, dir: t.TempDir()}
 	src.serve(ctx)
@@ -216,7 +206,7 @@ func TestBackupRestoreSQLite(t *testing.T) {
 	}
 
 	// Another master key: the data is there, the secrets do not open.
-	t.Setenv("VIGIL_MASTER_KEY", newMasterKey(t))
+	t.Setenv("VIGIL_MASTER_KEY", secrettest.MasterKey(t))
 	other := &e2e{t: t, dir: t.TempDir()}
 	other.run("restore", file)
 	if got := other.run("users", "list", "--json"); got != before["users list --json"] {
@@ -251,7 +241,7 @@ func errString(err error) string {
 // commands say what to install and what to run.
 func TestBackupRestorePostgres(t *testing.T) {
 	ctx := context.Background()
-	key := newMasterKey(t)
+	key := secrettest.MasterKey(t)
 	t.Setenv("VIGIL_MASTER_KEY", key)
 	if bin := os.Getenv("PG_BIN"); bin != "" {
 		t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,28 @@ import (
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
+// runBench runs vigil with args, which end with the bench command and its
+// flags, adding a report file; it returns the report and what was printed.
+func runBench(t *testing.T, args ...string) (bench.Report, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr bytes.Buffer
+	root := newRootCmd(&stdout, &stderr)
+	root.SetArgs(append(args, "--json", out))
+	if err := root.Execute(); err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep, stdout.String()
+}
+
 // TestBenchSmoke runs every scenario of vigil bench at a tiny size on both
 // databases: it checks that the run ends by itself, answers every request
 // as expected and writes its report, not how fast it is.
@@ -20,28 +43,14 @@ func TestBenchSmoke(t *testing.T) {
 	t.Setenv("VIGIL_TEST_RUN_MAIN", "1")
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "bench.json")
 			// --duration only as a safety: the request bounds end each load,
 			// so that the counts checked below do not depend on the machine.
 			args := []string{"bench", "--requests", "30", "--duration", "10m", "--connections", "4", "--hop-samples", "5",
-				"--idle-after", "100ms", "--idle-window", "200ms", "--chain-issues", "12", "--scan-accounts", "600", "--json", out}
+				"--idle-after", "100ms", "--idle-window", "200ms", "--chain-issues", "12", "--scan-accounts", "600"}
 			if url := storetest.DatabaseURL(t, dialect); url != "" {
 				args = append([]string{"--database", url, "--data-dir", t.TempDir()}, args...)
 			}
-			var stdout, stderr bytes.Buffer
-			root := newRootCmd(&stdout, &stderr)
-			root.SetArgs(args)
-			if err := root.Execute(); err != nil {
-				t.Fatalf("bench: %v\n%s", err, stderr.String())
-			}
-			b, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var rep bench.Report
-			if err := json.Unmarshal(b, &rep); err != nil {
-				t.Fatal(err)
-			}
+			rep, stdout := runBench(t, args...)
 			if rep.Database != dialect || rep.Bare.Requests != 30 || rep.Bare.Errors != 0 {
 				t.Errorf("report: database %s, bare %+v", rep.Database, rep.Bare)
 			}
@@ -58,8 +67,8 @@ func TestBenchSmoke(t *testing.T) {
 				if s.Errors != 0 {
 					t.Errorf("scenario %s: %d errors", name, s.Errors)
 				}
-				if !strings.Contains(stdout.String(), name) {
-					t.Errorf("scenario %s missing from the table:\n%s", name, stdout.String())
+				if !strings.Contains(stdout, name) {
+					t.Errorf("scenario %s missing from the table:\n%s", name, stdout)
 				}
 			}
 			if s := seen["invoke-sync"]; s.Requests != 30 || s.Ratio <= 0 {
@@ -87,24 +96,10 @@ func TestBenchSmoke(t *testing.T) {
 // TestBenchNodes runs the invoke scenarios against three nodes on one
 // PostgreSQL database, and refuses several nodes on SQLite.
 func TestBenchNodes(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "bench.json")
-	var stdout, stderr bytes.Buffer
-	root := newRootCmd(&stdout, &stderr)
-	root.SetArgs([]string{"--database", storetest.DatabaseURL(t, "postgres"), "--data-dir", t.TempDir(), "bench", "--nodes", "3",
-		"--scenarios", "invoke-sync,invoke-async", "--requests", "30", "--connections", "6", "--json", out})
-	if err := root.Execute(); err != nil {
-		t.Fatalf("bench: %v\n%s", err, stderr.String())
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep bench.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Nodes != 3 || len(rep.Scenarios) != 2 || !strings.Contains(stdout.String(), "3 node(s)") {
-		t.Fatalf("report: %d nodes, %d scenarios\n%s", rep.Nodes, len(rep.Scenarios), stdout.String())
+	rep, stdout := runBench(t, "--database", storetest.DatabaseURL(t, "postgres"), "--data-dir", t.TempDir(), "bench", "--nodes", "3",
+		"--scenarios", "invoke-sync,invoke-async", "--requests", "30", "--connections", "6")
+	if rep.Nodes != 3 || len(rep.Scenarios) != 2 || !strings.Contains(stdout, "3 node(s)") {
+		t.Fatalf("report: %d nodes, %d scenarios\n%s", rep.Nodes, len(rep.Scenarios), stdout)
 	}
 	for _, s := range rep.Scenarios {
 		if s.Requests != 30 || s.Errors != 0 {
@@ -112,7 +107,7 @@ func TestBenchNodes(t *testing.T) {
 		}
 	}
 
-	root = newRootCmd(&stdout, &stderr)
+	root := newRootCmd(io.Discard, io.Discard)
 	root.SetArgs([]string{"--data-dir", t.TempDir(), "bench", "--nodes", "2", "--json", filepath.Join(t.TempDir(), "x.json")})
 	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "needs PostgreSQL") {
 		t.Errorf("two nodes on SQLite: %v; want an error saying it needs PostgreSQL", err)

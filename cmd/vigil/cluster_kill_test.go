@@ -2,21 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,9 +18,9 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/hooks"
-	"github.com/vigil-ispm/vigil/internal/logtest"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/posture/synth"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -61,12 +55,11 @@ func TestClusterKill(t *testing.T) {
 	const receiverRate = 20
 	ctx := context.Background()
 	dbURL := storetest.DatabaseURL(t, "postgres")
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	key := base64.StdEncoding.EncodeToString(raw)
+	key := secrettest.MasterKey(t)
 	snapshots := t.TempDir()
+	// The nodes read both from the environment.
+	t.Setenv("VIGIL_MASTER_KEY", key)
+	t.Setenv("VIGIL_SNAPSHOT_DIR", snapshots)
 
 	// Each execution calls this twice; it is slow enough that the kill
 	// finds executions mid-way.
@@ -110,21 +103,7 @@ func TestClusterKill(t *testing.T) {
 		f := saveEndpointFlow(ctx, t, svc, folder.ID, doc)
 		return f.id, f.alias, f.token
 	}
-	flowID, alias, token := endpoint(fmt.Sprintf(`document:
-  dsl: '1.0.0'
-  namespace: cluster
-  name: work
-  version: '1.0.0'
-  metadata:
-    vigil:
-      trigger:
-        apiEndpoint:
-          limits: {ratePerSecond: 0, maxBacklog: 0}
-do:
-  - first: {call: http, with: {method: get, endpoint: '%[1]s/first'}}
-  - second: {call: http, with: {method: get, endpoint: '%[1]s/second'}}
-  - done: {set: {ok: true}}
-`, effect.URL))
+	flowID, alias, token := endpoint(invokedFlowDoc("cluster", effect.URL))
 	pingID, pingAlias, pingToken := endpoint(`document:
   dsl: '1.0.0'
   namespace: cluster
@@ -172,33 +151,17 @@ do:
 
 	// Three nodes.
 	type node struct {
-		cmd  *exec.Cmd
-		addr string
-		logs *logtest.Buffer
+		*child
 		dead atomic.Bool
 	}
 	nodes := make([]*node, 3)
 	for i := range nodes {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := &node{addr: ln.Addr().String(), logs: &logtest.Buffer{}}
-		ln.Close()
-		n.cmd = exec.Command(os.Args[0], "--data-dir", t.TempDir(), "--database", dbURL, "--allow-outbound", "127.0.0.0/8",
-			"--snapshot-dir", snapshots, "--log-level", "warn", "serve", "--addr", n.addr, "--execution-lease", "2s")
-		n.cmd.Stderr = n.logs
-		n.cmd.Env = append(os.Environ(), "VIGIL_TEST_RUN_MAIN=1", "VIGIL_TEST_ARGS=", "VIGIL_MASTER_KEY="+key)
-		if err := n.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		nodes[i] = n
+		nodes[i] = &node{child: newChild(t, t.TempDir(), dbURL)}
 	}
 	defer func() {
 		for _, n := range nodes {
-			if !n.dead.Load() {
-				n.cmd.Process.Signal(syscall.SIGTERM)
-				n.cmd.Wait()
+			if n.cmd != nil && !n.dead.Load() {
+				n.stop()
 			}
 		}
 		if t.Failed() {
@@ -208,14 +171,7 @@ do:
 		}
 	}()
 	for _, n := range nodes {
-		waitUntil(t, "the node to be ready", n.logs, func() bool {
-			resp, err := http.Get("http://" + n.addr + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
+		n.start()
 	}
 	st, err := store.Open(ctx, store.Config{URL: dbURL})
 	if err != nil {
@@ -328,10 +284,7 @@ do:
 		t.Fatal("no execution was unfinished at the kill; the test proves nothing")
 	}
 	nodes[0].dead.Store(true)
-	if err := nodes[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	nodes[0].cmd.Wait()
+	nodes[0].kill()
 	killedAt := time.Now()
 	wg.Wait()
 

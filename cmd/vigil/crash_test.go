@@ -118,9 +118,15 @@ func newInvokedFlow(ctx context.Context, t *testing.T, svc *app.Services, effect
 	if err != nil {
 		t.Fatal(err)
 	}
-	return saveEndpointFlow(ctx, t, svc, folder.ID, fmt.Sprintf(`document:
+	return saveEndpointFlow(ctx, t, svc, folder.ID, invokedFlowDoc("crash", effectsURL))
+}
+
+// invokedFlowDoc is the document of an invokedFlow in namespace, calling
+// the effects receiver at effectsURL.
+func invokedFlowDoc(namespace, effectsURL string) string {
+	return fmt.Sprintf(`document:
   dsl: '1.0.0'
-  namespace: crash
+  namespace: %[1]s
   name: invoked
   version: '1.0.0'
   metadata:
@@ -129,10 +135,10 @@ func newInvokedFlow(ctx context.Context, t *testing.T, svc *app.Services, effect
         apiEndpoint:
           limits: {ratePerSecond: 0, maxBacklog: 0}
 do:
-  - first: {call: http, with: {method: get, endpoint: '%[1]s/first'}}
-  - second: {call: http, with: {method: get, endpoint: '%[1]s/second'}}
+  - first: {call: http, with: {method: get, endpoint: '%[2]s/first'}}
+  - second: {call: http, with: {method: get, endpoint: '%[2]s/second'}}
   - done: {set: {ok: true}}
-`, effectsURL))
+`, namespace, effectsURL)
 }
 
 // saveEndpointFlow saves doc in the folder, turns it on and returns it with

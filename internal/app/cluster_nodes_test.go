@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,6 +14,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/cluster"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -43,22 +42,13 @@ do:
         pong: true
 `
 
-func newMasterKey(t *testing.T) string {
-	t.Helper()
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(raw)
-}
-
 // TestClusterNodes runs two nodes on one PostgreSQL database and checks
 // what they share: both are registered and alive in the cluster status
 // (through the API of either), a flow's invoke limit holds across them,
 // and a flow turned off on one node is refused by the other within a second.
 func TestClusterNodes(t *testing.T) {
 	db := storetest.DatabaseURL(t, "postgres")
-	key := newMasterKey(t)
+	key := secrettest.MasterKey(t)
 	var invokeURL, token string
 	a := startNode(t, db, key, func(ctx context.Context, srv *app.Server) {
 		svc := srv.Services()
@@ -154,7 +144,7 @@ func TestClusterNodes(t *testing.T) {
 // SQLite refuses any role but all.
 func TestRoles(t *testing.T) {
 	db := storetest.DatabaseURL(t, "postgres")
-	key := newMasterKey(t)
+	key := secrettest.MasterKey(t)
 	worker := startNode(t, db, key, nil, func(c *app.Config) { c.Role = cluster.RoleWorker })
 	web := startNode(t, db, key, nil, func(c *app.Config) { c.Role = cluster.RoleWeb })
 	get := func(u string) int {
@@ -201,18 +191,10 @@ func TestRoles(t *testing.T) {
 // other node stays.
 func TestDrainLeavesCluster(t *testing.T) {
 	db := storetest.DatabaseURL(t, "postgres")
-	key := newMasterKey(t)
+	key := secrettest.MasterKey(t)
 	stays := startNode(t, db, key, nil)
 	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: db, Addr: "127.0.0.1:0", MasterKey: key, LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	srv, err := a.NewServer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, srv := newServer(t, app.Config{DataDir: t.TempDir(), DatabaseURL: db, Addr: "127.0.0.1:0", MasterKey: key, LogOutput: io.Discard})
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(rctx) }()
@@ -252,15 +234,7 @@ func TestDrainLeavesCluster(t *testing.T) {
 // slow start on a busy machine would.
 func TestStopDuringStartIsClean(t *testing.T) {
 	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", MasterKey: newMasterKey(t), LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	srv, err := a.NewServer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, srv := newServer(t, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", MasterKey: secrettest.MasterKey(t), LogOutput: io.Discard})
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := srv.Run(cctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vigil-ispm/vigil/internal/app"
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
 
@@ -17,7 +18,7 @@ import (
 // still be delivered once and routed once, every execution ending well.
 func TestTwoNodes(t *testing.T) {
 	db := storetest.DatabaseURL(t, "postgres")
-	key := newMasterKey(t)
+	key := secrettest.MasterKey(t)
 
 	// The second node is up first, so that it is waiting for work when the
 	// first queues the demo's scan.

@@ -66,15 +66,7 @@ func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx con
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a, err := app.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := a.NewServer(ctx)
-	if err != nil {
-		a.Close()
-		t.Fatal(err)
-	}
+	_, srv := newServer(t, cfg)
 	if prepare != nil {
 		prepare(ctx, srv)
 	}
@@ -91,7 +83,6 @@ func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx con
 		case <-time.After(2 * time.Minute):
 			t.Error("the server did not shut down within 2 minutes")
 		}
-		a.Close()
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -108,6 +99,46 @@ func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx con
 			t.Fatalf("not ready within 2 minutes:\n%s", logs.String())
 		}
 	}
+}
+
+// newServer opens Vigil with cfg and makes its server, not yet running;
+// the app closes when the test ends, after what the test registered later.
+func newServer(t *testing.T, cfg app.Config) (*app.App, *app.Server) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	srv, err := a.NewServer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, srv
+}
+
+// adminAndViewer returns API tokens of r's bootstrap administrator and of
+// a new issue viewer, vera.
+func adminAndViewer(t *testing.T, r *running) (admin, viewer string) {
+	t.Helper()
+	ctx := context.Background()
+	au := r.srv.Services().Auth
+	a, err := au.UserByName(ctx, auth.BootstrapName)
+	if err != nil || a.Role != auth.RoleSuperAdmin {
+		t.Fatalf("bootstrap user %+v, %v", a, err)
+	}
+	v, err := au.CreateUser(ctx, "vera", auth.RoleIssueViewer, "a long enough password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, admin, err = au.CreateToken(ctx, a.ID, "t", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, viewer, err = au.CreateToken(ctx, v.ID, "t", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	return admin, viewer
 }
 
 func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
@@ -167,28 +198,12 @@ func TestRoutes(t *testing.T) {
 // what the role may.
 func TestBootstrapAndAPI(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		var viewerToken, adminToken string
 		r := start(t, dialect, nil)
 		logs := r.logs.String()
 		if n := strings.Count(logs, "created the first administrator"); n != 1 {
 			t.Fatalf("the bootstrap line appears %d times; want once:\n%s", n, logs)
 		}
-		ctx := context.Background()
-		au := r.srv.Services().Auth
-		admin, err := au.UserByName(ctx, auth.BootstrapName)
-		if err != nil || admin.Role != auth.RoleSuperAdmin {
-			t.Fatalf("bootstrap user %+v, %v", admin, err)
-		}
-		viewer, err := au.CreateUser(ctx, "vera", auth.RoleIssueViewer, "a long enough password")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, viewerToken, err = au.CreateToken(ctx, viewer.ID, "t", time.Hour); err != nil {
-			t.Fatal(err)
-		}
-		if _, adminToken, err = au.CreateToken(ctx, admin.ID, "t", time.Hour); err != nil {
-			t.Fatal(err)
-		}
+		adminToken, viewerToken := adminAndViewer(t, r)
 		api := func(method, path, token, body string) (int, string) {
 			return call(t, method, r.url+path, token, body)
 		}

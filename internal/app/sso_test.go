@@ -3,12 +3,10 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/auth"
@@ -33,43 +31,17 @@ func TestSingleSignOnWiring(t *testing.T) {
 			"jwks_uri": idp.URL + "/keys", "id_token_signing_alg_values_supported": []string{"RS256"},
 		})
 	}))
-	defer idp.Close()
+	t.Cleanup(idp.Close)
 	oidc := auth.OIDCConfig{Issuer: idp.URL, ClientID: "vigil", ClientSecret: "sso-client-secret",
 		GroupRoles: auth.GroupRoles{"Admins": auth.RoleSuperAdmin}}
 
-	ctx := context.Background()
-	logs := &logtest.Buffer{}
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: storetest.DatabaseURL(t, "sqlite"),
-		Addr: "127.0.0.1:0", AllowOutbound: "127.0.0.0/8", LogOutput: logs, OIDC: oidc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	srv, err := a.NewServer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(rctx) }()
-	defer func() { cancel(); <-done }()
-
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	var page string
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
-		resp, err := client.Get(srv.PublicURL() + "/login")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			page = string(b)
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	r := startNode(t, storetest.DatabaseURL(t, "sqlite"), "", nil, func(c *app.Config) { c.OIDC = oidc })
+	_, page := call(t, http.MethodGet, r.url+"/login", "", "")
 	if !strings.Contains(page, auth.OIDCLoginPath) {
 		t.Errorf("the sign-in page offers no single sign-on link:\n%s", page)
 	}
-	resp, err := client.Get(srv.PublicURL() + auth.OIDCLoginPath)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(r.url + auth.OIDCLoginPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +50,14 @@ func TestSingleSignOnWiring(t *testing.T) {
 		!strings.Contains(loc, "code_challenge_method=S256") {
 		t.Errorf("%s: %d to %q; want a redirect to the provider with PKCE", auth.OIDCLoginPath, resp.StatusCode, loc)
 	}
-	if strings.Contains(logs.String(), "sso-client-secret") {
+	if strings.Contains(r.logs.String(), "sso-client-secret") {
 		t.Error("the client secret reached the log")
 	}
 
 	// A provider that cannot be discovered: the server does not start.
 	bad := oidc
 	bad.Issuer = idp.URL + "/nowhere"
+	ctx := context.Background()
 	b, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: storetest.DatabaseURL(t, "sqlite"),
 		Addr: "127.0.0.1:0", AllowOutbound: "127.0.0.0/8", LogOutput: &logtest.Buffer{}, OIDC: bad})
 	if err != nil {

@@ -11,12 +11,7 @@ import (
 func TestOldPassword(t *testing.T) {
 	t.Parallel()
 	changed := func(at *time.Time) func(*graph.Account) { return func(a *graph.Account) { a.PasswordChanged = at } }
-	tests := []struct {
-		name string
-		a    *graph.Account
-		c    Config
-		want string
-	}{
+	checkOneTitle(t, oldPassword, []oneTitleCase{
 		{"recent", with(), Config{}, ""},
 		{"no password", with(changed(nil)), Config{}, ""},
 		{"365 days", with(changed(daysAgo(365))), Config{}, ""},
@@ -32,15 +27,7 @@ func TestOldPassword(t *testing.T) {
 		{"custom admin limit", with(admin, changed(daysAgo(31))), Config{AdminPasswordMaxAgeDays: 30}, TitleOldPasswordAdmin},
 		{"root", with(root, changed(daysAgo(1000))), Config{}, ""},
 		{"deprovisioned", with(status(graph.StatusDeprovisioned), changed(daysAgo(1000))), Config{}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := titles(t, tt.a, tt.c, oldPassword)
-			if want := optional(tt.want); !slices.Equal(got, want) {
-				t.Errorf("titles = %q, want %q", got, want)
-			}
-		})
-	}
+	})
 }
 
 func TestCredentialAge(t *testing.T) {

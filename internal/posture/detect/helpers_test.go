@@ -85,3 +85,30 @@ func mfa(s graph.MFAState, factors ...string) func(*graph.Account) {
 func cred(c graph.Credential) func(*graph.Account) {
 	return func(a *graph.Account) { a.Credentials = append(a.Credentials, c) }
 }
+
+// oneTitleCase is a table row for a rule that raises at most one title:
+// the account, the configuration and the title wanted, "" for none.
+type oneTitleCase struct {
+	name string
+	a    *graph.Account
+	c    Config
+	want string
+}
+
+// checkOneTitle runs rule over each case's account and compares the
+// titles raised with the one wanted.
+func checkOneTitle(t *testing.T, rule accountRule, tests []oneTitleCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := titles(t, tt.a, tt.c, rule)
+			var want []string
+			if tt.want != "" {
+				want = []string{tt.want}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("titles = %q, want %q", got, want)
+			}
+		})
+	}
+}

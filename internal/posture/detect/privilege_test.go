@@ -19,12 +19,7 @@ func TestUnused(t *testing.T) {
 			}
 		}
 	}
-	tests := []struct {
-		name string
-		a    *graph.Account
-		c    Config
-		want string
-	}{
+	checkOneTitle(t, unused, []oneTitleCase{
 		{"recent", with(), Config{}, ""},
 		{"exactly 90 days", with(login(daysAgo(90))), Config{}, ""},
 		{"90 days and a second", with(login(justOver(90))), Config{}, TitleUnusedAccount},
@@ -46,22 +41,7 @@ func TestUnused(t *testing.T) {
 		{"service never, created 91 days ago", with(service, login(nil), created(daysAgo(91))), Config{}, TitleUnusedService},
 		{"service custom threshold", with(service, login(daysAgo(40))), Config{UnusedServiceDays: 30}, TitleUnusedService},
 		{"human threshold does not apply to services", with(service, login(daysAgo(40))), Config{UnusedDays: 30}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := titles(t, tt.a, tt.c, unused)
-			if want := optional(tt.want); !slices.Equal(got, want) {
-				t.Errorf("titles = %q, want %q", got, want)
-			}
-		})
-	}
-}
-
-func optional(title string) []string {
-	if title == "" {
-		return nil
-	}
-	return []string{title}
+	})
 }
 
 func TestExcessiveAdmins(t *testing.T) {

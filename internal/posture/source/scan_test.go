@@ -207,17 +207,25 @@ func TestPartiallyFailedScanResolvesNothingOfTheFailedSource(t *testing.T) {
 	})
 }
 
+// addSeededOkta adds the source okta-prod, reading a fake Okta org that
+// seedOkta filled and that runs on b's clock.
+func addSeededOkta(t *testing.T, b *testBundle) *oktatest.Server {
+	t.Helper()
+	fake := oktatest.New(t)
+	fake.SetClock(b.clock.Now)
+	seedOkta(fake)
+	if _, err := b.svc.Add(t.Context(), Input{Name: "okta-prod", Kind: KindOkta, Settings: Settings{URL: fake.URL},
+		Credentials: Credentials{Token: fake.Token()}}); err != nil {
+		t.Fatal(err)
+	}
+	return fake
+}
+
 func TestFailedVendorReadResolvesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st, nil)
 		ctx := t.Context()
-		fake := oktatest.New(t)
-		fake.SetClock(b.clock.Now)
-		seedOkta(fake)
-		if _, err := b.svc.Add(ctx, Input{Name: "okta-prod", Kind: KindOkta, Settings: Settings{URL: fake.URL},
-			Credentials: Credentials{Token: fake.Token()}}); err != nil {
-			t.Fatal(err)
-		}
+		fake := addSeededOkta(t, b)
 		res, err := b.svc.Scan(ctx, ScanOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -353,13 +361,7 @@ func TestSingleSourceScanCorrelatesThroughTheStoredCopy(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st, nil)
 		ctx := t.Context()
-		fake := oktatest.New(t)
-		fake.SetClock(b.clock.Now)
-		seedOkta(fake)
-		if _, err := b.svc.Add(ctx, Input{Name: "okta-prod", Kind: KindOkta, Settings: Settings{URL: fake.URL},
-			Credentials: Credentials{Token: fake.Token()}}); err != nil {
-			t.Fatal(err)
-		}
+		fake := addSeededOkta(t, b)
 		recent := t0.AddDate(0, 0, -1)
 		sf := graph.Source{Name: "sf", Product: graph.ProductSalesforce, Tenant: "acme.my.salesforce.com", Accounts: []*graph.Account{
 			{IDInService: "005A", Login: "cy@example.com", Email: "cy@example.com", Status: graph.StatusActive, LastLogin: &recent},

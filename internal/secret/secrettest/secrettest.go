@@ -5,6 +5,7 @@ package secrettest
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"testing"
 
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -29,4 +30,13 @@ func BoxAndKey(t testing.TB) (*secret.Box, []byte) {
 		t.Fatal(err)
 	}
 	return box, key
+}
+
+// MasterKey returns a new random master key in base64, the form
+// VIGIL_MASTER_KEY and app.Config.MasterKey take, for a test that starts
+// several processes or nodes on one key.
+func MasterKey(t testing.TB) string {
+	t.Helper()
+	_, key := BoxAndKey(t)
+	return base64.StdEncoding.EncodeToString(key)
 }
