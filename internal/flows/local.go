@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
-	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -204,7 +203,7 @@ func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any) {
 		}
 		defer func() { <-p.slots }()
 		ctx := p.ctx
-		j := &dbJournal{s: s, execID: e.ID, steps: map[string]*engine.Step{}}
+		j := s.newJournal(e.ID)
 		if e.SaveAllData {
 			j.red = s.redactorFor(ctx, w)
 		}
