@@ -232,20 +232,15 @@ func (s *Service) finish(ctx context.Context, r *store.FlowExecution, output any
 		end.OutputSealed = sealed
 	}
 	var ended bool
-	var journal func(tx *store.Tx) error
-	if j != nil {
-		journal = j.commitTx(ctx)
-	}
+	journal := j.commitTx(ctx)
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		ended, err = tx.FinishFlowExecution(ctx, end)
 		if err != nil || !ended {
 			return err
 		}
-		if journal != nil {
-			if err := journal(tx); err != nil {
-				return err
-			}
+		if err := journal(tx); err != nil {
+			return err
 		}
 		if fault == nil || s.faults == nil {
 			return nil
