@@ -85,3 +85,34 @@ func TestCommitsPerExecution(t *testing.T) {
 		}
 	})
 }
+
+// TestParkCommitsKeptSteps parks an execution at an approval after a task
+// without effect: the park commits that task's step with it, so the
+// history of the waiting execution shows it.
+func TestParkCommitsKeptSteps(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		w := newApprovalWorld(t, st)
+		n := w.start(t)
+		folder, err := n.svc.CreateFolder(w.ctx, "Approvals", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := flowDoc("kept", saveAll, "do:\n  - prepare: {set: {eventData: '${ .eventData }'}}\n"+approvalFlow[len("do:\n"):])
+		res, err := n.svc.SaveFlow(w.ctx, SaveParams{FolderID: folder.ID, Document: []byte(doc)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		execID, err := n.svc.Start(w.ctx, res.Flow.ID, approvalInput, StartOptions{AllowOff: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, n.svc, execID, StatusWaiting)
+		steps, err := st.FlowSteps(w.ctx, execID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(steps) != 1 || steps[0].Name != "prepare" {
+			t.Errorf("journal of the waiting execution: %+v; want the prepare step alone", steps)
+		}
+	})
+}

@@ -143,8 +143,15 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 	<-leaseDone
 
 	switch cause := context.Cause(runCtx); {
-	case errors.Is(cause, errCancelled), errors.Is(cause, errLeaseLost):
-		return nil // cancelled, or another worker has it now
+	case errors.Is(cause, errCancelled):
+		// The history of a cancelled execution keeps the steps it ran.
+		bg := context.WithoutCancel(ctx)
+		if err := s.st.InTx(bg, journal.commitTx(bg)); err != nil {
+			s.cfg.Logger.Warn("cannot record the last steps of a cancelled execution", "execution", execID, "err", err)
+		}
+		return nil
+	case errors.Is(cause, errLeaseLost):
+		return nil // another worker has it now
 	case ctx.Err() != nil:
 		// The queue is stopping: hand the execution back; River runs
 		// this job again and the journal resumes it.
