@@ -45,6 +45,21 @@ type journalWrites struct {
 	notes []*store.FlowNote
 	// result is the message of the last result note, when there is one.
 	result *string
+	// size is about how many bytes the rows hold.
+	size int
+}
+
+// Bounds of the rows a journal keeps uncommitted: a long loop of tasks
+// without effect commits them in groups instead of holding each task's
+// output and context until its end.
+const (
+	maxPendingRows  = 256
+	maxPendingBytes = 4 << 20
+)
+
+// full tells whether the rows reached a bound and must be committed.
+func (w *journalWrites) full() bool {
+	return len(w.steps)+len(w.notes) >= maxPendingRows || w.size >= maxPendingBytes
 }
 
 // store writes the rows in tx.
@@ -145,7 +160,8 @@ func (j *dbJournal) failure() error {
 }
 
 // Record keeps a step for Lookup and for the next commit, and commits it
-// with the rows kept before it when it has an effect.
+// with the rows kept before it when it has an effect or the rows kept
+// reached a bound.
 func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 	row := &store.FlowStep{ExecutionID: j.execID, Key: st.Key, Seq: j.next(), Reference: st.Reference, Name: st.Name,
 		Kind: st.Kind, Directive: st.Directive, Skipped: st.Skipped, StartedAt: st.Started, EndedAt: st.Ended}
@@ -172,8 +188,10 @@ func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 	j.mu.Lock()
 	j.steps[st.Key] = st
 	j.pending.steps = append(j.pending.steps, row)
+	j.pending.size += len(row.StateSealed) + len(row.History) + len(row.Fault)
+	full := j.pending.full()
 	j.mu.Unlock()
-	if !st.Effect {
+	if !st.Effect && !full {
 		return nil
 	}
 	if err := j.s.st.InTx(ctx, j.commitTx(ctx)); err != nil {
@@ -212,6 +230,7 @@ func (j *dbJournal) Note(_ context.Context, n *engine.Note) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.pending.notes = append(j.pending.notes, row)
+	j.pending.size += len(row.Message) + len(row.Data)
 	if n.Kind == catalog.NoteResult {
 		msg := n.Message
 		j.pending.result = &msg

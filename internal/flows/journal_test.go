@@ -56,6 +56,9 @@ func TestCommitsPerExecution(t *testing.T) {
 			{"routing-then-call", "do:\n" + notify + routingTasks[len("do:\n"):], 3, 4},
 			{"clock", "do:\n  - stamp: {set: {at: '${ now }'}}\n  - after: {set: {at: '${ .at }'}}\n", 3, 2},
 			{"set-result", "do:\n  - note: {call: execution.setResult, with: {result: routed}}\n  - after: {set: {done: true}}\n", 2, 2},
+			// A long loop commits its steps in groups of maxPendingRows.
+			{"long-loop", "do:\n  - loop:\n      for: {each: i, in: '${ [range(0; 300)] }'}\n      do:\n        - each: {set: {i: '${ $i }'}}\n",
+				2 + 301/maxPendingRows, 301},
 		}
 		input := map[string]any{"issue": map[string]any{"title": "Admin without MFA", "severity": "HIGH"}}
 		const runs = 5
