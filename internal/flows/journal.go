@@ -194,10 +194,22 @@ func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 	if !st.Effect && !full {
 		return nil
 	}
-	if err := j.s.st.InTx(ctx, j.commitTx(ctx)); err != nil {
+	if err := j.commit(ctx); err != nil {
 		return j.fail(fmt.Errorf("record step %s: %w", st.Key, err))
 	}
 	return nil
+}
+
+// commit commits the rows kept so far, if any, in a transaction of their
+// own.
+func (j *dbJournal) commit(ctx context.Context) error {
+	j.mu.Lock()
+	empty := len(j.pending.steps)+len(j.pending.notes) == 0 && j.pending.result == nil
+	j.mu.Unlock()
+	if empty {
+		return nil
+	}
+	return j.s.st.InTx(ctx, j.commitTx(ctx))
 }
 
 // commitTx takes the rows kept so far and returns the function of a

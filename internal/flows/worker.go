@@ -146,7 +146,7 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 	case errors.Is(cause, errCancelled):
 		// The history of a cancelled execution keeps the steps it ran.
 		bg := context.WithoutCancel(ctx)
-		if err := s.st.InTx(bg, journal.commitTx(bg)); err != nil {
+		if err := journal.commit(bg); err != nil {
 			s.cfg.Logger.Warn("cannot record the last steps of a cancelled execution", "execution", execID, "err", err)
 		}
 		return nil
