@@ -258,10 +258,19 @@ func (s *Service) ExpireApprovals(ctx context.Context) (int, error) {
 
 // park puts a running execution aside while it waits for a decision. If
 // the request was decided between the run's ask and now, it wakes it at
-// once, so no decision is missed.
-func (s *Service) park(ctx context.Context, r *store.FlowExecution, steps int, p *engine.Park) error {
+// once, so no decision is missed. The rows its journal j has not
+// committed are committed with the park.
+func (s *Service) park(ctx context.Context, r *store.FlowExecution, steps int, p *engine.Park, j *dbJournal) error {
 	ctx = context.WithoutCancel(ctx)
-	ok, err := s.st.ParkFlowExecution(ctx, r.ID, r.Generation, steps, s.now())
+	journal := j.commitTx(ctx)
+	var ok bool
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if ok, err = tx.ParkFlowExecution(ctx, r.ID, r.Generation, steps, s.now()); err != nil || !ok {
+			return err
+		}
+		return journal(tx)
+	})
 	if err != nil {
 		return s.release(ctx, r.ID, r.Generation, fmt.Errorf("park execution %s: %w", r.ID, err))
 	}

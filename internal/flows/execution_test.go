@@ -266,6 +266,7 @@ func TestWaitAndCancel(t *testing.T) {
 		b := setup(t, st, Config{Lease: 300 * time.Millisecond})
 		ctx := b.ctx
 		f := b.saveOn(t, flowDoc("slow", "", `do:
+  - before: {set: {started: true}}
   - block: {call: http, with: {method: get, endpoint: '`+srv.URL+`/block'}}
   - after: {set: {done: true}}
 `))
@@ -295,12 +296,22 @@ func TestWaitAndCancel(t *testing.T) {
 		if err != nil || e.Status != StatusCancelled {
 			t.Fatalf("after cancel = %+v, %v", e, err)
 		}
-		// The worker stops; the execution stays cancelled and the task
-		// after the blocked one never runs.
+		// The worker stops and records the step it had kept in memory;
+		// the execution stays cancelled and the task after the blocked one
+		// never runs.
+		var h *History
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			if h, err = b.svc.Execution(ctx, execID); err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Steps) > 0 || time.Now().After(deadline) {
+				break
+			}
+		}
 		time.Sleep(100 * time.Millisecond)
-		h, _ := b.svc.Execution(ctx, execID)
-		if h.Execution.Status != StatusCancelled || len(h.Steps) != 0 {
-			t.Errorf("cancelled execution = %+v, steps %+v", h.Execution, h.Steps)
+		h, _ = b.svc.Execution(ctx, execID)
+		if h.Execution.Status != StatusCancelled || len(h.Steps) != 1 || h.Steps[0].Name != "before" {
+			t.Errorf("cancelled execution = %+v, steps %+v; want the before step alone", h.Execution, h.Steps)
 		}
 		if n, _ := b.svc.Backlog(ctx, f.ID); n != 0 {
 			t.Errorf("backlog = %d; want 0", n)

@@ -8,10 +8,11 @@
 // An execution is a row plus a River job inserted in the same transaction
 // (Start), so an execution exists if and only if its job does. The worker
 // runs the engine with a journal kept in the database: every completed
-// task is recorded before the next one starts, so when a process dies the
-// execution is queued again (its lease runs out and maintenance notices)
-// and resumes from its last completed task. A task interrupted mid-way
-// runs again: side effects are at least once.
+// task with an effect is committed before the next one starts, with the
+// tasks without effect before it, so when a process dies the execution is
+// queued again (its lease runs out and maintenance notices) and resumes
+// from its last committed task. A task interrupted mid-way runs again:
+// side effects are at least once.
 //
 // Helper flows are flows without a trigger, called by flows of the same
 // folder with run: workflow. They must be on, as in Okta Workflows. A

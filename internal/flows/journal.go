@@ -12,11 +12,18 @@ import (
 )
 
 // dbJournal is the engine's Journal kept in the database. It loads the
-// recorded steps once, when the execution (re)starts, and writes each new
-// step before the engine goes on: after a crash, Lookup finds every task
-// that completed. The state a resume needs (output and context, which
-// may hold secrets) is sealed; the history copy is stored as the engine
-// redacted it, and only when the flow saves all data.
+// recorded steps once, when the execution (re)starts. A step with an
+// effect (engine.Step.Effect: an HTTP call, a connector action, a helper
+// flow started, a wait) is committed before the engine goes on, so after a
+// crash Lookup finds it and the effect is not repeated. The steps without
+// effect before it (set, switch, jq transforms) and the notes are kept
+// here and committed with it, or with the execution's end or park: each
+// execution of a flow of pure routing then commits twice (its start and
+// its end), not once more per task. After a crash the engine runs the
+// steps that were kept again, with the same result (they depend only on
+// the steps committed). The state a resume needs (output and context,
+// which may hold secrets) is sealed; the history copy is stored as the
+// engine redacted it, and only when the flow saves all data.
 type dbJournal struct {
 	s      *Service
 	execID string
@@ -25,9 +32,59 @@ type dbJournal struct {
 	mu    sync.Mutex
 	steps map[string]*engine.Step
 	seq   int
+	// pending holds the rows not committed yet.
+	pending journalWrites
 	// failed is the first write that failed: the engine turns it into a
 	// fault, but the execution must be retried, not marked faulted.
 	failed error
+}
+
+// journalWrites are rows of a journal to commit together.
+type journalWrites struct {
+	steps []*store.FlowStep
+	notes []*store.FlowNote
+	// result is the message of the last result note, when there is one.
+	result *string
+	// size is about how many bytes the rows hold.
+	size int
+}
+
+// Bounds of the rows a journal keeps uncommitted: a long loop of tasks
+// without effect commits them in groups instead of holding each task's
+// output and context until its end.
+const (
+	maxPendingRows  = 256
+	maxPendingBytes = 4 << 20
+)
+
+// full tells whether the rows reached a bound and must be committed.
+func (w *journalWrites) full() bool {
+	return len(w.steps)+len(w.notes) >= maxPendingRows || w.size >= maxPendingBytes
+}
+
+// store writes the rows in tx.
+func (w journalWrites) store(ctx context.Context, tx *store.Tx, execID string) error {
+	for _, r := range w.steps {
+		if err := tx.PutFlowStep(ctx, r); err != nil {
+			return fmt.Errorf("record step %s: %w", r.Key, err)
+		}
+	}
+	for _, n := range w.notes {
+		if err := tx.AddFlowNote(ctx, n); err != nil {
+			return fmt.Errorf("record a note of step %s: %w", n.Key, err)
+		}
+	}
+	if w.result != nil {
+		if err := tx.SetFlowExecutionResult(ctx, execID, *w.result); err != nil {
+			return fmt.Errorf("record the result of execution %s: %w", execID, err)
+		}
+	}
+	return nil
+}
+
+// newJournal is the journal of an execution that has recorded nothing.
+func (s *Service) newJournal(execID string) *dbJournal {
+	return &dbJournal{s: s, execID: execID, steps: map[string]*engine.Step{}}
 }
 
 type stepState struct {
@@ -36,7 +93,7 @@ type stepState struct {
 }
 
 func (s *Service) loadJournal(ctx context.Context, execID string) (*dbJournal, error) {
-	j := &dbJournal{s: s, execID: execID, steps: map[string]*engine.Step{}}
+	j := s.newJournal(execID)
 	rows, err := s.st.FlowSteps(ctx, execID)
 	if err != nil {
 		return nil, fmt.Errorf("read the journal of execution %s: %w", execID, err)
@@ -102,7 +159,9 @@ func (j *dbJournal) failure() error {
 	return j.failed
 }
 
-// Record writes a step, then keeps it for Lookup.
+// Record keeps a step for Lookup and for the next commit, and commits it
+// with the rows kept before it when it has an effect or the rows kept
+// reached a bound.
 func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 	row := &store.FlowStep{ExecutionID: j.execID, Key: st.Key, Seq: j.next(), Reference: st.Reference, Name: st.Name,
 		Kind: st.Kind, Directive: st.Directive, Skipped: st.Skipped, StartedAt: st.Started, EndedAt: st.Ended}
@@ -126,18 +185,50 @@ func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 		}
 		row.History = string(b)
 	}
-	if err := j.s.st.PutFlowStep(ctx, row); err != nil {
-		return j.fail(fmt.Errorf("record step %s: %w", st.Key, err))
-	}
 	j.mu.Lock()
 	j.steps[st.Key] = st
+	j.pending.steps = append(j.pending.steps, row)
+	j.pending.size += len(row.StateSealed) + len(row.History) + len(row.Fault)
+	full := j.pending.full()
 	j.mu.Unlock()
+	if !st.Effect && !full {
+		return nil
+	}
+	if err := j.commit(ctx); err != nil {
+		return j.fail(fmt.Errorf("record step %s: %w", st.Key, err))
+	}
 	return nil
 }
 
-// Note writes a history entry. A result note also becomes the
-// execution's result.
-func (j *dbJournal) Note(ctx context.Context, n *engine.Note) error {
+// commit commits the rows kept so far, if any, in a transaction of their
+// own.
+func (j *dbJournal) commit(ctx context.Context) error {
+	j.mu.Lock()
+	empty := len(j.pending.steps)+len(j.pending.notes) == 0 && j.pending.result == nil
+	j.mu.Unlock()
+	if empty {
+		return nil
+	}
+	return j.s.st.InTx(ctx, j.commitTx(ctx))
+}
+
+// commitTx takes the rows kept so far and returns the function of a
+// transaction that writes them; for a nil journal, one that writes
+// nothing.
+func (j *dbJournal) commitTx(ctx context.Context) func(tx *store.Tx) error {
+	if j == nil {
+		return func(*store.Tx) error { return nil }
+	}
+	j.mu.Lock()
+	w := j.pending
+	j.pending = journalWrites{}
+	j.mu.Unlock()
+	return func(tx *store.Tx) error { return w.store(ctx, tx, j.execID) }
+}
+
+// Note keeps a history entry for the next commit. A result note also
+// becomes the execution's result.
+func (j *dbJournal) Note(_ context.Context, n *engine.Note) error {
 	row := &store.FlowNote{ExecutionID: j.execID, Seq: j.next(), Key: n.Key, Reference: n.Reference, Kind: n.Kind,
 		Message: n.Message, CreatedAt: n.Time}
 	row.Message, _ = j.red.redact(row.Message).(string)
@@ -148,13 +239,13 @@ func (j *dbJournal) Note(ctx context.Context, n *engine.Note) error {
 		}
 		row.Data = string(b)
 	}
-	if err := j.s.st.AddFlowNote(ctx, row); err != nil {
-		return j.fail(fmt.Errorf("record a note of step %s: %w", n.Key, err))
-	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.pending.notes = append(j.pending.notes, row)
+	j.pending.size += len(row.Message) + len(row.Data)
 	if n.Kind == catalog.NoteResult {
-		if err := j.s.st.SetFlowExecutionResult(ctx, j.execID, n.Message); err != nil {
-			return j.fail(fmt.Errorf("record the result of execution %s: %w", j.execID, err))
-		}
+		msg := n.Message
+		j.pending.result = &msg
 	}
 	return nil
 }

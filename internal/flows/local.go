@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
-	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/pool"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -150,7 +149,7 @@ func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any) {
 		}
 		defer func() { <-p.slots }()
 		ctx := p.Context()
-		j := &dbJournal{s: s, execID: e.ID, steps: map[string]*engine.Step{}}
+		j := s.newJournal(e.ID)
 		if e.SaveAllData {
 			j.red = s.redactorFor(ctx, w)
 		}

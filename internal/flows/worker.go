@@ -71,14 +71,14 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, errBrokenVersion) {
 			return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrConfiguration, Status: 500, Title: "Flow version unavailable",
-				Detail: fmt.Sprintf("version %d of the flow cannot be run: %v", r.Version, err), Instance: "/"}, 0)
+				Detail: fmt.Sprintf("version %d of the flow cannot be run: %v", r.Version, err), Instance: "/"}, 0, nil)
 		}
 		return s.release(ctx, execID, generation, err)
 	}
 	input, err := s.open(r.InputSealed, purposeInput, execID)
 	if err != nil {
 		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Input unavailable",
-			Detail: "the execution's input cannot be opened with this server's master key", Instance: "/"}, 0)
+			Detail: "the execution's input cannot be opened with this server's master key", Instance: "/"}, 0, nil)
 	}
 	journal, err := s.loadJournal(ctx, execID)
 	if err != nil {
@@ -104,7 +104,7 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 	remaining := s.cfg.Limits.MaxDuration - s.now().Sub(r.StartedAt) + waited
 	if remaining <= 0 {
 		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrTimeout, Status: 408, Title: "Execution timed out",
-			Detail: fmt.Sprintf("the execution ran longer than the limit of %s", s.cfg.Limits.MaxDuration), Instance: "/"}, 0)
+			Detail: fmt.Sprintf("the execution ran longer than the limit of %s", s.cfg.Limits.MaxDuration), Instance: "/"}, 0, journal)
 	}
 
 	runCtx, stop := context.WithCancelCause(ctx)
@@ -143,8 +143,15 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 	<-leaseDone
 
 	switch cause := context.Cause(runCtx); {
-	case errors.Is(cause, errCancelled), errors.Is(cause, errLeaseLost):
-		return nil // cancelled, or another worker has it now
+	case errors.Is(cause, errCancelled):
+		// The history of a cancelled execution keeps the steps it ran.
+		bg := context.WithoutCancel(ctx)
+		if err := journal.commit(bg); err != nil {
+			s.cfg.Logger.Warn("cannot record the last steps of a cancelled execution", "execution", execID, "err", err)
+		}
+		return nil
+	case errors.Is(cause, errLeaseLost):
+		return nil // another worker has it now
 	case ctx.Err() != nil:
 		// The queue is stopping: hand the execution back; River runs
 		// this job again and the journal resumes it.
@@ -159,13 +166,13 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 		steps, out = res.Steps, res.Output
 	}
 	if park := (*engine.Park)(nil); errors.As(runErr, &park) {
-		return s.park(ctx, r, steps, park)
+		return s.park(ctx, r, steps, park, journal)
 	}
 	var fault *engine.Fault
 	if runErr != nil && !errors.As(runErr, &fault) {
 		return s.release(ctx, execID, generation, runErr)
 	}
-	return s.finish(ctx, r, out, fault, steps)
+	return s.finish(ctx, r, out, fault, steps, journal)
 }
 
 // keepLease renews the execution's lease every third of Lease until ctx
@@ -208,8 +215,9 @@ func (s *Service) release(ctx context.Context, execID string, generation int, ca
 	return cause
 }
 
-// finish records how an execution ended and wakes its waiters.
-func (s *Service) finish(ctx context.Context, r *store.FlowExecution, output any, fault *engine.Fault, steps int) error {
+// finish records how an execution ended, with the rows its journal j (if
+// any) has not committed yet, in one transaction, and wakes its waiters.
+func (s *Service) finish(ctx context.Context, r *store.FlowExecution, output any, fault *engine.Fault, steps int, j *dbJournal) error {
 	ctx = context.WithoutCancel(ctx)
 	now := s.now()
 	end := store.FlowExecutionEnd{ID: r.ID, Generation: r.Generation, Status: StatusSucceeded, Steps: steps, EndedAt: now}
@@ -231,11 +239,18 @@ func (s *Service) finish(ctx context.Context, r *store.FlowExecution, output any
 		end.OutputSealed = sealed
 	}
 	var ended bool
+	journal := j.commitTx(ctx)
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		ended, err = tx.FinishFlowExecution(ctx, end)
-		if err != nil || !ended || fault == nil || s.faults == nil {
+		if err != nil || !ended {
 			return err
+		}
+		if err := journal(tx); err != nil {
+			return err
+		}
+		if fault == nil || s.faults == nil {
+			return nil
 		}
 		e := *r
 		e.Status, e.Error, e.EndedAt = end.Status, end.Error, end.EndedAt
@@ -269,5 +284,5 @@ func (s *Service) abandon(ctx context.Context, execID string, generation int, ca
 	s.cfg.Logger.Error("execution abandoned after repeated errors", "execution", execID, "err", cause)
 	_ = s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Execution abandoned",
 		Detail:   fmt.Sprintf("the execution could not be completed after %d attempts because of a server error; start it again", s.cfg.MaxAttempts),
-		Instance: "/"}, r.Steps)
+		Instance: "/"}, r.Steps, nil)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,6 +42,8 @@ type conn struct {
 	// the statements it prepared.
 	tx      *sql.Tx
 	txStmts *txStmts
+	// commits, outside a transaction, counts the writes run (Store.Commits).
+	commits *atomic.Int64
 }
 
 // timeFormat is fixed-width so that SQLite, which stores times as text,
@@ -91,10 +94,19 @@ func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 			res, err = tx.c.execRaw(ctx, q, c.args(args))
 			return err
 		})
+		c.committed(err)
 		return res, mapErr(err)
 	}
 	res, err := c.execRaw(ctx, q, c.args(args))
+	c.committed(err)
 	return res, mapErr(err)
+}
+
+// committed counts a write run outside a transaction that succeeded.
+func (c conn) committed(err error) {
+	if err == nil && c.commits != nil {
+		c.commits.Add(1)
+	}
 }
 
 // execRaw runs q on c's database or transaction, prepared when c keeps

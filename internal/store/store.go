@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -73,7 +74,16 @@ type Store struct {
 	batch *batcher
 	// stmts keeps SQLite statements prepared (nil on PostgreSQL).
 	stmts *stmtCache
+	// commits counts the write transactions committed (see Commits).
+	commits atomic.Int64
 }
+
+// Commits counts the write transactions the store has committed: each
+// InTx that succeeded and each write statement run outside one. On SQLite
+// concurrent ones share a physical commit, yet each counts: a caller waits
+// for each of its own in turn. Tests use it to count what an operation
+// commits.
+func (s *Store) Commits() int64 { return s.commits.Load() }
 
 // Open connects to the database cfg names and checks that it answers. It does
 // not migrate: call Migrate.
@@ -130,7 +140,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		return nil, fmt.Errorf("cannot open the SQLite database %s: %w; check that the data directory is writable", dsn, err)
 	}
-	c := conn{c: s.db, d: dialect, timeout: timeout}
+	c := conn{c: s.db, d: dialect, timeout: timeout, commits: &s.commits}
 	if dialect == SQLite {
 		s.stmts = newStmtCache(s.db)
 		c.stmts = s.stmts
@@ -296,7 +306,11 @@ func (tx *Tx) committed() {
 // otherwise (and on panic).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.batch != nil {
-		return s.batch.do(ctx, fn)
+		if err := s.batch.do(ctx, fn); err != nil {
+			return err
+		}
+		s.commits.Add(1)
+		return nil
 	}
 	stx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -321,6 +335,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
+	s.commits.Add(1)
 	tx.committed()
 	return nil
 }

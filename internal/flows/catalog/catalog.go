@@ -42,6 +42,11 @@ type Function struct {
 	// in its `connection` argument; Vigil refuses to turn a flow on while
 	// a connection it names is not set.
 	Connector string
+	// Pure is set for a function that changes nothing outside the
+	// execution (it may add a history note) and returns the same for the
+	// same arguments: its call is not an effect (engine.PureChecker), so
+	// the journal writes it with the next step that has one.
+	Pure bool
 	// Run does the work with the checked arguments. It may return an
 	// *engine.Fault to raise a specific error (a 404 that a flow catches,
 	// say); any other error becomes a runtime fault whose detail is the
@@ -132,6 +137,12 @@ func (c *Catalog) Names() []string {
 func (c *Catalog) Lookup(name string) bool {
 	_, ok := c.Function(name)
 	return ok
+}
+
+// Pure tells whether the function of that name is Pure (engine.PureChecker).
+func (c *Catalog) Pure(name string) bool {
+	fn, ok := c.Function(name)
+	return ok && fn.Pure
 }
 
 // Call checks args against the function's declaration and runs it

@@ -308,6 +308,7 @@ func RegisterExecution(c *Catalog) error {
 				return ""
 			}}},
 		Output: "{result: NOTE}.",
+		Pure:   true,
 		Run: func(ctx context.Context, args map[string]any, env *engine.CallEnv) (any, error) {
 			r, _ := args["result"].(string)
 			if err := env.Record(ctx, NoteResult, r, nil); err != nil {

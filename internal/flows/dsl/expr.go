@@ -26,6 +26,10 @@ const (
 	UsesWorkflow
 	UsesRuntime
 	UsesAuthorization
+	// UsesClock marks an expression whose value depends on when it runs:
+	// it calls jq's now or reads $task (whose startedAt is the task's
+	// start), so running it again may give another value.
+	UsesClock
 )
 
 // Expr is a compiled jq runtime expression. Vars lists the variable names
@@ -61,6 +65,11 @@ func (t *Template) Line(path string) int {
 	}
 	return t.Lines[path]
 }
+
+// nowCall finds jq's now, the one builtin that reads the clock. A
+// string or field that contains the word also matches: that only costs
+// a journal write.
+var nowCall = regexp.MustCompile(`\bnow\b`)
 
 var exprPattern = regexp.MustCompile(`(?s)^\s*\$\{(.*)\}\s*$`)
 
@@ -112,6 +121,9 @@ func usesOf(src string) int {
 	check("$workflow", UsesWorkflow)
 	check("$runtime", UsesRuntime)
 	check("$authorization", UsesAuthorization)
+	if u&UsesTask != 0 || nowCall.MatchString(src) {
+		u |= UsesClock
+	}
 	return u
 }
 

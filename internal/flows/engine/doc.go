@@ -91,7 +91,10 @@
 // the fault) instead of running it. After a crash, calling Run again with
 // the same ExecutionID, StartedAt and Journal replays the recorded steps
 // and continues with the first unrecorded task, so no completed task runs
-// twice. A task interrupted mid-way runs again: side effects are
+// twice. A durable journal need store at once only the steps marked
+// Effect (calls, helper flows, waits, events, reads of the clock); the
+// others it may store with the next one, since running them again gives
+// the same steps. A task interrupted mid-way runs again: side effects are
 // at-least-once, and catalog functions should be idempotent or tolerate a
 // repeat. Expressions that are not task results (if, for's in and while,
 // a catch's filters) are evaluated again on resume, with the same inputs;

@@ -255,7 +255,7 @@ func (x *execution) runTask(ctx context.Context, nt *dsl.NamedTask, ref, key str
 		}
 		if !ok {
 			st := &Step{Key: key, Reference: ref, Name: nt.Name, Kind: string(t.Kind), Started: tr.started,
-				Ended: x.clock.Now(), Skipped: true, Directive: dsl.DirectiveContinue, Context: cx}
+				Ended: x.clock.Now(), Skipped: true, Directive: dsl.DirectiveContinue, Context: cx, Effect: tr.clock.Load()}
 			if err := x.journal.Record(ctx, st); err != nil {
 				return taskResult{}, fmt.Errorf("record step %s: %w", key, err)
 			}
@@ -338,7 +338,7 @@ func (x *execution) runTask(ctx context.Context, nt *dsl.NamedTask, ref, key str
 		directive = dsl.DirectiveContinue
 	}
 	st := &Step{Key: key, Reference: ref, Name: nt.Name, Kind: string(t.Kind), Started: tr.started, Ended: x.clock.Now(),
-		Directive: directive, Output: out, Context: newCx}
+		Directive: directive, Output: out, Context: newCx, Effect: x.hasEffect(t) || tr.clock.Load()}
 	if x.saveData {
 		st.History = &StepData{Input: x.red.redact(in), Output: x.red.redact(out)}
 	}
@@ -377,11 +377,32 @@ func (x *execution) recordFault(ctx context.Context, nt *dsl.NamedTask, ref, key
 		return f
 	}
 	st := &Step{Key: key, Reference: ref, Name: nt.Name, Kind: string(nt.Task.Kind), Started: tr.started, Ended: x.clock.Now(),
-		Fault: f, Context: nil}
+		Fault: f, Context: nil, Effect: x.hasEffect(nt.Task) || tr.clock.Load()}
 	if err := x.journal.Record(context.WithoutCancel(ctx), st); err != nil {
 		return fmt.Errorf("record step %s: %w", key, err)
 	}
 	return f
+}
+
+// hasEffect tells whether running a task of t's kind reaches outside the
+// execution or gives a value that changes between runs (see Step.Effect).
+// Composite tasks have none of their own: their children's steps say.
+func (x *execution) hasEffect(t *dsl.Task) bool {
+	switch t.Kind {
+	case dsl.KindWait, dsl.KindEmit, dsl.KindRun:
+		return true
+	case dsl.KindCall:
+		c := t.Call
+		if c == nil || c.HTTP != nil || c.OpenAPI != nil {
+			return true
+		}
+		if x.wf.Use.Functions[c.Function] != nil {
+			return false // its task is recorded as a step of its own
+		}
+		p, ok := x.eng.cfg.Catalog.(PureChecker)
+		return !ok || !p.Pure(c.Function)
+	}
+	return false
 }
 
 // taskTimeout is the task's own timeout, or the default for call tasks.

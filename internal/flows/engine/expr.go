@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/itchyny/gojq"
@@ -39,6 +40,9 @@ type taskRun struct {
 	rawInput  any
 	rawOutput any
 	started   time.Time
+	// clock is set once an expression evaluated for the task read the
+	// clock (dsl.UsesClock): its step is then an effect.
+	clock atomic.Bool
 }
 
 // evalEnv holds the arguments of an expression evaluation.
@@ -90,6 +94,9 @@ func (x *execution) eval(ctx context.Context, e *dsl.Expr, data any, env *evalEn
 	}
 	vals := make([]any, len(e.Vars))
 	u := e.Uses
+	if u&dsl.UsesClock != 0 && env != nil && env.task != nil {
+		env.task.clock.Store(true)
+	}
 	if env != nil {
 		vals[0] = env.context
 		vals[1] = env.input

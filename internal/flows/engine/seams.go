@@ -22,6 +22,15 @@ type Catalog interface {
 	Call(ctx context.Context, name string, args map[string]any, env *CallEnv) (any, error)
 }
 
+// PureChecker may be implemented by a Catalog to name the functions that
+// change nothing outside the execution and whose result depends only on
+// their arguments (execution.setResult). A durable journal may write the
+// step of a call to one with the next step that has an effect, as for a
+// set task; any other function call is an effect (see Step.Effect).
+type PureChecker interface {
+	Pure(name string) bool
+}
+
 // ArgChecker may be implemented by a Catalog to check a call's arguments
 // before the flow runs (Engine.Check). Values written as runtime
 // expressions are passed as *dsl.Expr: their value is known only at run
@@ -141,9 +150,13 @@ type Spawner interface {
 // task at a deterministic key such as /do/1/loop/for/3/do/0/notify the
 // engine asks Lookup; a recorded step is reused (output, context and
 // directive) instead of running the task again, so after a crash the
-// execution resumes from its last completed task. After every task the
-// engine calls Record. Implementations must be safe for concurrent use
-// (fork branches and concurrent loops record at the same time).
+// execution resumes from its last recorded task. After every task the
+// engine calls Record. A durable journal must have stored a step whose
+// Effect is set when Record returns; it may keep the others, and the
+// notes, to store with the next such step or the execution's end: after a
+// crash the engine runs them again and, given the steps stored, gets the
+// same results. Implementations must be safe for concurrent use (fork
+// branches and concurrent loops record at the same time).
 type Journal interface {
 	Lookup(ctx context.Context, key string) (*Step, bool, error)
 	Record(ctx context.Context, step *Step) error
@@ -169,6 +182,14 @@ type Step struct {
 	Skipped bool
 	// Fault is set when the task faulted.
 	Fault *Fault
+	// Effect is set when running the task reached outside the execution
+	// or read something that changes between runs: an HTTP or catalog call
+	// (except PureChecker's), a helper flow run, a wait, an emitted event
+	// (its id and time), or an expression that read the clock (now,
+	// $task.startedAt). Running a task without effect again, given the
+	// steps recorded before it, gives the same step, so a journal need not
+	// store it at once.
+	Effect bool
 
 	// Output and Context are the exact state the engine resumes from: the
 	// task's transformed output and $context after it. They may contain
