@@ -117,7 +117,7 @@ func Kill(t *testing.T, cmd *exec.Cmd) {
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
+	_ = cmd.Wait() // it reports the kill ("signal: killed"), which is the point
 }
 
 // Start starts a child on st, whose URL is url, with the master key key. The
@@ -170,6 +170,10 @@ func (n Node) Run(ctx context.Context, st *store.Store) error {
 		if err := n.Maintain(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "crash child: maintenance:", err)
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }

@@ -40,8 +40,8 @@ func TestAPISendOpen(t *testing.T) {
 		put := func(body string) (int, map[string]any) {
 			t.Helper()
 			req, _ := http.NewRequest("PUT", srv.URL+"/api/v1/hooks/WF/automation", strings.NewReader(body))
-			resp, out := httpjsontest.Do(t, req)
-			return resp.StatusCode, out
+			a := httpjsontest.Do(t, req)
+			return a.StatusCode, a.JSON
 		}
 		sent := func(hookID string) []string {
 			t.Helper()

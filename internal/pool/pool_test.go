@@ -8,7 +8,7 @@ import (
 
 func TestAdmitUpToTheLimitUntilStopped(t *testing.T) {
 	p := New()
-	if !p.Admit(2) || !p.Admit(2) {
+	if first, second := p.Admit(2), p.Admit(2); !first || !second {
 		t.Fatal("the first two admissions under a limit of 2 were refused")
 	}
 	if p.Admit(2) {

@@ -24,7 +24,7 @@ func TestVendorError(t *testing.T) {
 		{500, "unknown", nil},
 	} {
 		e := v.Error("list users", tt.status, tt.code, "", 2*time.Second)
-		if e.Kind != tt.kind || e.StatusCode != tt.status || e.Code != tt.code || e.RetryAfter != 2*time.Second {
+		if !errors.Is(e.Kind, tt.kind) || e.StatusCode != tt.status || e.Code != tt.code || e.RetryAfter != 2*time.Second {
 			t.Errorf("Error(%d, %q) = %+v, want kind %v", tt.status, tt.code, e, tt.kind)
 		}
 	}

@@ -17,14 +17,14 @@ func TestRefusedToken(t *testing.T) {
 		if retryAfter != "" {
 			h.Set("Retry-After", retryAfter)
 		}
-		return &http.Response{StatusCode: status, Header: h}
+		return &http.Response{StatusCode: status, Header: h, Body: http.NoBody}
 	}
 	// x/oauth2's own token requests parse the body into ErrorCode and
 	// ErrorDescription; a multi-line description keeps its first line.
-	parsed := &oauth2.RetrieveError{Response: answer(http.StatusUnauthorized, ""), ErrorCode: "invalid_client",
+	parsed := &oauth2.RetrieveError{Response: answer(http.StatusUnauthorized, ""), ErrorCode: "invalid_client", //nolint:bodyclose // a made-up response whose body is http.NoBody
 		ErrorDescription: "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 0f6b2a9c"}
 	// x/oauth2/jwt leaves the body unparsed.
-	unparsed := &oauth2.RetrieveError{Response: answer(http.StatusTooManyRequests, "7"),
+	unparsed := &oauth2.RetrieveError{Response: answer(http.StatusTooManyRequests, "7"), //nolint:bodyclose // a made-up response whose body is http.NoBody
 		Body: []byte(`{"error": "rate_limit_exceeded", "error_description": "Too many requests."}`)}
 	for name, tt := range map[string]struct {
 		err  error

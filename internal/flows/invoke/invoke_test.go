@@ -148,8 +148,8 @@ func (b *bundle) do(t testing.TB, method, url string, body string, hdr map[strin
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, out := httpjsontest.Do(t, req)
-	return &answer{StatusCode: resp.StatusCode, Header: resp.Header}, out
+	a := httpjsontest.Do(t, req)
+	return &answer{StatusCode: a.StatusCode, Header: a.Header}, a.JSON
 }
 
 func errCode(m map[string]any) string {

@@ -9,12 +9,20 @@ import (
 	"testing"
 )
 
-// Do sends req with the default client and returns the response, whose
-// body it has read and closed, with that body decoded as a JSON object:
-// nil when it is none (an empty body, or text).
-func Do(t testing.TB, req *http.Request) (*http.Response, map[string]any) {
+// Answer is what a test reads of a response: its status, its header and
+// its body decoded as a JSON object (nil when it is none: an empty body,
+// or text). The body itself is read and closed before Do returns.
+type Answer struct {
+	StatusCode int
+	Header     http.Header
+	JSON       map[string]any
+}
+
+// Do sends req with the default client (tests send only to their own
+// loopback servers) and returns what it answered.
+func Do(t testing.TB, req *http.Request) Answer {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) //nolint:gosec // G704: a test's request to its own loopback server
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,9 +31,9 @@ func Do(t testing.TB, req *http.Request) (*http.Response, map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out map[string]any
-	if json.Unmarshal(raw, &out) != nil {
-		out = nil
+	a := Answer{StatusCode: resp.StatusCode, Header: resp.Header}
+	if json.Unmarshal(raw, &a.JSON) != nil {
+		a.JSON = nil
 	}
-	return resp, out
+	return a
 }
