@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -39,9 +41,6 @@ var (
 // always come from the same scan.
 func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, accounts []*IdentityAccount, scannedAt time.Time) (IdentitySync, error) {
 	var sum IdentitySync
-	h := sha256.New()
-	personHash := func(i int) string { return rowHash(h, personArgs(people[i], scannedAt, "")) }
-	accountHash := func(i int) string { return rowHash(h, accountArgs(accounts[i], scannedAt, "")) }
 	personIDs := make([]string, len(people))
 	for i, p := range people {
 		personIDs[i] = p.ID
@@ -50,6 +49,8 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	for i, a := range accounts {
 		accountIDs[i] = a.ID
 	}
+	accountHash := rowHashes(len(accounts), func(i int) []any { return accountArgs(accounts[i], scannedAt, "") })
+	personHash := rowHashes(len(people), func(i int) []any { return personArgs(people[i], scannedAt, "") })
 	writePeople, gonePeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored people: %w", err)
@@ -61,13 +62,13 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	// People first and gone people last: an account names its person, and
 	// deleting a person deletes the accounts still naming it.
 	err = q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
-		return personArgs(people[i], scannedAt, personHash(i))
+		return personArgs(people[i], scannedAt, personHash()[i])
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store people: %w", err)
 	}
 	err = q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
-		return accountArgs(accounts[i], scannedAt, accountHash(i))
+		return accountArgs(accounts[i], scannedAt, accountHash()[i])
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store accounts: %w", err)
@@ -88,15 +89,16 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 }
 
 // identityDiff compares the rows of table with the rows ids (by index) a
-// scan found: it returns the indexes of the rows to write (new, or whose
-// hash differs from the stored one) and the stored ids to delete. Only ids
-// and hashes are read, so that a scan holds one copy of the inventory.
-func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashOf func(i int) string) (write []int, gone []string, err error) {
+// scan found, whose hashes hashes returns: it returns the indexes of the
+// rows to write (new, or whose hash differs from the stored one) and the
+// stored ids to delete. Only ids and hashes are read, so that a scan holds
+// one copy of the inventory.
+func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []string) (write []int, gone []string, err error) {
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
 		index[id] = i
 	}
-	same := make([]bool, len(ids))
+	stored := make([]string, len(ids))
 	err = q.c.query(ctx, `SELECT id, row_hash FROM `+table, nil, func(r *sql.Rows) error {
 		var id, h string
 		if err := r.Scan(&id, &h); err != nil {
@@ -107,18 +109,43 @@ func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, 
 			gone = append(gone, id)
 			return nil
 		}
-		same[i] = h != "" && h == hashOf(i)
+		stored[i] = h
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	found := hashes()
 	for i := range ids {
-		if !same[i] {
+		if stored[i] == "" || stored[i] != found[i] {
 			write = append(write, i)
 		}
 	}
 	return write, gone, nil
+}
+
+// rowHashes starts hashing n rows, the ith with the values args(i) (see
+// rowHash), and returns a function that waits for their hashes. The rows
+// are shared among as many goroutines as the process has processors,
+// beside the reading of the stored hashes: a rescan that finds nothing
+// changed still hashes every row of the inventory.
+func rowHashes(n int, args func(i int) []any) func() []string {
+	out := make([]string, n)
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/1000))
+	per := (n + workers - 1) / workers
+	for start := 0; start < n; start += per {
+		wg.Go(func() {
+			h := sha256.New()
+			for i := start; i < min(start+per, n); i++ {
+				out[i] = rowHash(h, args(i))
+			}
+		})
+	}
+	return sync.OnceValue(func() []string {
+		wg.Wait()
+		return out
+	})
 }
 
 // personArgs and accountArgs are a row's values in the order of
