@@ -62,13 +62,13 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	// People first and gone people last: an account names its person, and
 	// deleting a person deletes the accounts still naming it.
 	err = q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
-		return personArgs(people[i], scannedAt, personHash()[i])
+		return personArgs(people[i], scannedAt, personHash()[i].String())
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store people: %w", err)
 	}
 	err = q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
-		return accountArgs(accounts[i], scannedAt, accountHash()[i])
+		return accountArgs(accounts[i], scannedAt, accountHash()[i].String())
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store accounts: %w", err)
@@ -93,12 +93,13 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 // rows to write (new, or whose hash differs from the stored one) and the
 // stored ids to delete. Only ids and hashes are read, so that a scan holds
 // one copy of the inventory.
-func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []string) (write []int, gone []string, err error) {
+func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []rowSum) (write []int, gone []string, err error) {
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
 		index[id] = i
 	}
-	stored := make([]string, len(ids))
+	stored := make([]rowSum, len(ids))
+	have := make([]bool, len(ids)) // a stored hash that parses
 	err = q.c.query(ctx, `SELECT id, row_hash FROM `+table, nil, func(r *sql.Rows) error {
 		var id, h string
 		if err := r.Scan(&id, &h); err != nil {
@@ -109,7 +110,7 @@ func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, 
 			gone = append(gone, id)
 			return nil
 		}
-		stored[i] = h
+		have[i] = hex.DecodedLen(len(h)) == len(stored[i]) && decodeHex(stored[i][:], h)
 		return nil
 	})
 	if err != nil {
@@ -117,7 +118,7 @@ func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, 
 	}
 	found := hashes()
 	for i := range ids {
-		if stored[i] == "" || stored[i] != found[i] {
+		if !have[i] || stored[i] != found[i] {
 			write = append(write, i)
 		}
 	}
@@ -129,8 +130,8 @@ func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, 
 // are shared among as many goroutines as the process has processors,
 // beside the reading of the stored hashes: a rescan that finds nothing
 // changed still hashes every row of the inventory.
-func rowHashes(n int, args func(i int) []any) func() []string {
-	out := make([]string, n)
+func rowHashes(n int, args func(i int) []any) func() []rowSum {
+	out := make([]rowSum, n)
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/1000))
 	per := (n + workers - 1) / workers
@@ -142,7 +143,7 @@ func rowHashes(n int, args func(i int) []any) func() []string {
 			}
 		})
 	}
-	return sync.OnceValue(func() []string {
+	return sync.OnceValue(func() []rowSum {
 		wg.Wait()
 		return out
 	})
@@ -160,9 +161,21 @@ func accountArgs(a *IdentityAccount, scannedAt time.Time, hash string) []any {
 		a.LastLogin, a.PasswordChanged, a.Credentials, scannedAt, hash}
 }
 
+// rowSum is a row's hash (see rowHash); the row_hash column holds it in
+// hex. A scan keeps one per row of the inventory, so not as a string.
+type rowSum [16]byte
+
+func (r rowSum) String() string { return hex.EncodeToString(r[:]) }
+
+// decodeHex decodes the hex h into dst, reporting whether it could.
+func decodeHex(dst []byte, h string) bool {
+	_, err := hex.Decode(dst, []byte(h))
+	return err == nil
+}
+
 // rowHash hashes a row's values but its last two (the scan time and the
 // hash itself), as the database would store them.
-func rowHash(h hash.Hash, args []any) string {
+func rowHash(h hash.Hash, args []any) rowSum {
 	h.Reset()
 	var buf []byte
 	for _, v := range args[:len(args)-2] {
@@ -189,7 +202,9 @@ func rowHash(h hash.Hash, args []any) string {
 		}
 		h.Write(append(buf, 0))
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	var sum rowSum
+	copy(sum[:], h.Sum(nil))
+	return sum
 }
 
 // bulkParams bounds the parameters of one multi-row statement, below
