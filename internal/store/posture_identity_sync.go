@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -39,9 +41,6 @@ var (
 // always come from the same scan.
 func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, accounts []*IdentityAccount, scannedAt time.Time) (IdentitySync, error) {
 	var sum IdentitySync
-	h := sha256.New()
-	personHash := func(i int) string { return rowHash(h, personArgs(people[i], scannedAt, "")) }
-	accountHash := func(i int) string { return rowHash(h, accountArgs(accounts[i], scannedAt, "")) }
 	personIDs := make([]string, len(people))
 	for i, p := range people {
 		personIDs[i] = p.ID
@@ -50,6 +49,8 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	for i, a := range accounts {
 		accountIDs[i] = a.ID
 	}
+	accountHash := rowHashes(len(accounts), func(i int) []any { return accountArgs(accounts[i], scannedAt, "") })
+	personHash := rowHashes(len(people), func(i int) []any { return personArgs(people[i], scannedAt, "") })
 	writePeople, gonePeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored people: %w", err)
@@ -61,13 +62,13 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	// People first and gone people last: an account names its person, and
 	// deleting a person deletes the accounts still naming it.
 	err = q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
-		return personArgs(people[i], scannedAt, personHash(i))
+		return personArgs(people[i], scannedAt, personHash()[i].String())
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store people: %w", err)
 	}
 	err = q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
-		return accountArgs(accounts[i], scannedAt, accountHash(i))
+		return accountArgs(accounts[i], scannedAt, accountHash()[i].String())
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store accounts: %w", err)
@@ -88,15 +89,17 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 }
 
 // identityDiff compares the rows of table with the rows ids (by index) a
-// scan found: it returns the indexes of the rows to write (new, or whose
-// hash differs from the stored one) and the stored ids to delete. Only ids
-// and hashes are read, so that a scan holds one copy of the inventory.
-func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashOf func(i int) string) (write []int, gone []string, err error) {
+// scan found, whose hashes hashes returns: it returns the indexes of the
+// rows to write (new, or whose hash differs from the stored one) and the
+// stored ids to delete. Only ids and hashes are read, so that a scan holds
+// one copy of the inventory.
+func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []rowSum) (write []int, gone []string, err error) {
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
 		index[id] = i
 	}
-	same := make([]bool, len(ids))
+	stored := make([]rowSum, len(ids))
+	have := make([]bool, len(ids)) // a stored hash that parses
 	err = q.c.query(ctx, `SELECT id, row_hash FROM `+table, nil, func(r *sql.Rows) error {
 		var id, h string
 		if err := r.Scan(&id, &h); err != nil {
@@ -107,18 +110,43 @@ func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, 
 			gone = append(gone, id)
 			return nil
 		}
-		same[i] = h != "" && h == hashOf(i)
+		have[i] = hex.DecodedLen(len(h)) == len(stored[i]) && decodeHex(stored[i][:], h)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	found := hashes()
 	for i := range ids {
-		if !same[i] {
+		if !have[i] || stored[i] != found[i] {
 			write = append(write, i)
 		}
 	}
 	return write, gone, nil
+}
+
+// rowHashes starts hashing n rows, the ith with the values args(i) (see
+// rowHash), and returns a function that waits for their hashes. The rows
+// are shared among as many goroutines as the process has processors,
+// beside the reading of the stored hashes: a rescan that finds nothing
+// changed still hashes every row of the inventory.
+func rowHashes(n int, args func(i int) []any) func() []rowSum {
+	out := make([]rowSum, n)
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/1000))
+	per := (n + workers - 1) / workers
+	for start := 0; start < n; start += per {
+		wg.Go(func() {
+			h := sha256.New()
+			for i := start; i < min(start+per, n); i++ {
+				out[i] = rowHash(h, args(i))
+			}
+		})
+	}
+	return sync.OnceValue(func() []rowSum {
+		wg.Wait()
+		return out
+	})
 }
 
 // personArgs and accountArgs are a row's values in the order of
@@ -133,9 +161,21 @@ func accountArgs(a *IdentityAccount, scannedAt time.Time, hash string) []any {
 		a.LastLogin, a.PasswordChanged, a.Credentials, scannedAt, hash}
 }
 
+// rowSum is a row's hash (see rowHash); the row_hash column holds it in
+// hex. A scan keeps one per row of the inventory, so not as a string.
+type rowSum [16]byte
+
+func (r rowSum) String() string { return hex.EncodeToString(r[:]) }
+
+// decodeHex decodes the hex h into dst, reporting whether it could.
+func decodeHex(dst []byte, h string) bool {
+	_, err := hex.Decode(dst, []byte(h))
+	return err == nil
+}
+
 // rowHash hashes a row's values but its last two (the scan time and the
 // hash itself), as the database would store them.
-func rowHash(h hash.Hash, args []any) string {
+func rowHash(h hash.Hash, args []any) rowSum {
 	h.Reset()
 	var buf []byte
 	for _, v := range args[:len(args)-2] {
@@ -162,7 +202,9 @@ func rowHash(h hash.Hash, args []any) string {
 		}
 		h.Write(append(buf, 0))
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	var sum rowSum
+	copy(sum[:], h.Sum(nil))
+	return sum
 }
 
 // bulkParams bounds the parameters of one multi-row statement, below

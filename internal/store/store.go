@@ -72,10 +72,16 @@ type Store struct {
 	schema  string
 	// batch groups writes on SQLite (see batcher); nil on PostgreSQL.
 	batch *batcher
-	// stmts keeps SQLite statements prepared (nil on PostgreSQL).
+	// stmts keeps SQLite statements prepared for transactions (nil on
+	// PostgreSQL).
 	stmts *stmtCache
 	// commits counts the write transactions committed (see Commits).
 	commits atomic.Int64
+	// reads, on SQLite, are the connections that statements outside a
+	// transaction run on, with readStmts their prepared statements (see
+	// openSQLite).
+	reads     *sql.DB
+	readStmts *stmtCache
 }
 
 // Commits counts the write transactions the store has committed: each
@@ -102,17 +108,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
 			return nil, fmt.Errorf("cannot create the directory for the SQLite database %s: %w", dsn, err)
 		}
-		// WAL lets readers run beside the one writer; busy_timeout makes a
-		// writer wait for the lock instead of failing; _txlock=immediate takes
-		// the write lock at BEGIN, so two transactions never deadlock while
-		// upgrading from read to write.
-		q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		db, err := sql.Open("sqlite", "file:"+dsn+q)
-		if err != nil {
-			return nil, fmt.Errorf("cannot open the SQLite database %s: %w", dsn, err)
+		if err := s.openSQLite(dsn); err != nil {
+			return nil, err
 		}
-		db.SetMaxOpenConns(4)
-		s.db = db
 	case Postgres:
 		pcfg, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
@@ -133,7 +131,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := s.db.PingContext(pctx); err != nil {
+	err = s.db.PingContext(pctx)
+	if err == nil && s.reads != nil {
+		err = s.reads.PingContext(pctx)
+	}
+	if err != nil {
 		s.Close()
 		if dialect == Postgres {
 			return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %w; check that the server is running and the URL is right", hostOf(dsn), redactErr(err, dsn))
@@ -145,10 +147,55 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.stmts = newStmtCache(s.db)
 		c.stmts = s.stmts
 		s.batch = newBatcher(s.db, c)
-		c.b = s.batch
+		s.readStmts = newStmtCache(s.reads)
+		c.c, c.stmts, c.b = s.reads, s.readStmts, s.batch
 	}
 	s.Queries = &Queries{c: c, d: dialect, owner: &leaseOwner{}}
 	return s, nil
+}
+
+// openSQLite opens the SQLite database at dsn twice: s.db, whose
+// connections the batcher's transactions and River write on, and s.reads,
+// whose connections the statements outside a transaction run on. Writers
+// wait for SQLite's one write lock holding a connection of their pool, up
+// to the busy timeout; with one pool for both, a long write transaction
+// (a scan's) with River's writers queued behind it left no connection for
+// readers, and a page of the console or the transaction itself, reading
+// outside it, waited up to 10 s for a writer to give up. In WAL mode
+// readers need no lock, so on a pool of their own they never wait for
+// writers.
+func (s *Store) openSQLite(dsn string) error {
+	if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
+		return fmt.Errorf("cannot create the directory for the SQLite database %s: %w", dsn, err)
+	}
+	// WAL lets readers run beside the one writer; busy_timeout makes a
+	// writer wait for the lock instead of failing; _txlock=immediate takes
+	// the write lock at BEGIN, so two transactions never deadlock while
+	// upgrading from read to write.
+	q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// The writers' connections keep the pages a transaction changes in
+	// memory until it commits. Every write runs in a savepoint of the
+	// batcher's transaction, so SQLite copies each page it first changes
+	// into a statement journal, a temporary file by default: in a scan's
+	// transaction (about 100,000 accounts written) those writes, and the
+	// dirty pages spilled from the default 2 MB page cache to the WAL
+	// before the commit (then read back), were seconds of waiting on
+	// pwrite and pread. In memory the journal costs only the copies, and
+	// the cache (up to 64 MiB a connection) holds a scan's changes.
+	writes := "&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
+	for _, db := range []**sql.DB{&s.db, &s.reads} {
+		dq := q
+		if db == &s.db {
+			dq += writes
+		}
+		h, err := sql.Open("sqlite", "file:"+dsn+dq)
+		if err != nil {
+			return fmt.Errorf("cannot open the SQLite database %s: %w", dsn, err)
+		}
+		h.SetMaxOpenConns(4)
+		*db = h
+	}
+	return nil
 }
 
 // parseURL maps a database URL to its dialect and the driver's connection string.
@@ -266,8 +313,14 @@ func (s *Store) Close() error {
 	if s.stmts != nil {
 		s.stmts.close()
 	}
+	if s.readStmts != nil {
+		s.readStmts.close()
+	}
 	if s.db != nil {
 		err = s.db.Close()
+	}
+	if s.reads != nil {
+		err = errors.Join(err, s.reads.Close())
 	}
 	if s.pool != nil {
 		s.pool.Close()

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,40 @@ func TestOpenErrors(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "secretpw") {
 			t.Errorf("Open(%q) leaks the password: %v", tc.url, err)
 		}
+	}
+}
+
+// TestSQLiteReadsDoNotWaitForWriters: on SQLite, a writer waits for the
+// write lock holding a connection of the writers' pool; a read outside a
+// transaction (a console page, or a scan's transaction reading a setting)
+// must still answer while every one of those connections is taken.
+func TestSQLiteReadsDoNotWaitForWriters(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := st.PutSetting(ctx, "public_url", "https://vigil.example.com", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		// The transaction holds one connection; take the others, as
+		// writers queued for the lock do.
+		for range st.DB().Stats().MaxOpenConnections - 1 {
+			c, err := st.DB().Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+		}
+		v, err := st.Setting(ctx, "public_url")
+		if err != nil {
+			return fmt.Errorf("read while the writers' connections are taken: %w", err)
+		}
+		if v != "https://vigil.example.com" {
+			return fmt.Errorf("read %q", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -272,6 +272,11 @@ func (s *Service) fromRow(ctx context.Context, r *store.PostureIssue) (*Issue, e
 
 // data returns the complete eventData of a row as it stands.
 func (s *Service) data(ctx context.Context, r *store.PostureIssue) (event.Issue, error) {
+	return dataUnder(s.publicURL(ctx), r)
+}
+
+// dataUnder is data with the issue's link under the public URL base.
+func dataUnder(base string, r *store.PostureIssue) (event.Issue, error) {
 	var d event.Issue
 	if err := json.Unmarshal([]byte(r.DataJSON), &d); err != nil {
 		return d, fmt.Errorf("issue %s: decode its data: %w", r.ID, err)
@@ -279,16 +284,20 @@ func (s *Service) data(ctx context.Context, r *store.PostureIssue) (event.Issue,
 	d.ID = r.ID
 	d.Status = r.Status
 	d.DetectedAt = r.DetectedAt
-	d.Link = s.link(ctx, r.ID)
+	d.Link = link(base, r.ID)
 	return d, nil
 }
 
-// link is the console URL of an issue, under the public URL as it is now.
-func (s *Service) link(ctx context.Context, id string) string {
-	base := s.cfg.PublicURL
+// publicURL is the public URL as it is now.
+func (s *Service) publicURL(ctx context.Context) string {
 	if s.cfg.PublicURLSetting != nil {
-		base = s.cfg.PublicURLSetting(ctx)
+		return s.cfg.PublicURLSetting(ctx)
 	}
+	return s.cfg.PublicURL
+}
+
+// link is the console URL of an issue under the public URL base.
+func link(base, id string) string {
 	if base == "" {
 		return ""
 	}

@@ -87,6 +87,11 @@ func (s *Service) Reconcile(ctx context.Context, tx *store.Tx, scan Scan) (Summa
 		at = s.now()
 	}
 	at = at.UTC().Truncate(time.Microsecond)
+	// The public URL is read once, for every event's link: read for each
+	// event, it was read again whenever its cached value aged, each time
+	// outside tx and so on another connection, which on SQLite can wait
+	// for the writers tx holds back.
+	base := s.publicURL(ctx)
 	if err := tx.LockPosture(ctx); err != nil {
 		return sum, fmt.Errorf("lock issues: %w", err)
 	}
@@ -124,7 +129,7 @@ func (s *Service) Reconcile(ctx context.Context, tx *store.Tx, scan Scan) (Summa
 		}
 		sum.count(r.Title, c)
 	}
-	if err := s.flush(ctx, tx, w, scan.ID, at); err != nil {
+	if err := s.flush(ctx, tx, w, scan.ID, base, at); err != nil {
 		return sum, err
 	}
 	for scope := range scan.Scopes {
@@ -161,8 +166,9 @@ func (w *writes) record(r *store.PostureIssue, action string, from Status, note 
 }
 
 // flush writes w in tx: the new issues, the history and, one by one, the
-// events, as record would have for each transition in turn.
-func (s *Service) flush(ctx context.Context, tx *store.Tx, w *writes, scanID string, at time.Time) error {
+// events (linked under the public URL base), as record would have for each
+// transition in turn.
+func (s *Service) flush(ctx context.Context, tx *store.Tx, w *writes, scanID, base string, at time.Time) error {
 	if err := tx.InsertPostureIssues(ctx, w.created); err != nil {
 		return fmt.Errorf("create %d issues: %w", len(w.created), err)
 	}
@@ -175,7 +181,7 @@ func (s *Service) flush(ctx context.Context, tx *store.Tx, w *writes, scanID str
 		return fmt.Errorf("record the history of %d issues: %w", len(history), err)
 	}
 	for _, c := range w.changes {
-		d, err := s.data(ctx, c.r)
+		d, err := dataUnder(base, c.r)
 		if err != nil {
 			return err
 		}
