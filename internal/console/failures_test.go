@@ -64,7 +64,7 @@ type received struct {
 func TestFailuresShowAndNotify(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		w := consoletest.New(t, consoletest.Options{Store: st, Real: true, Logger: testLogger(t)})
+		w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t)})
 		admin := w.Client(t, auth.RoleSuperAdmin)
 
 		got := make(chan received, 8)

@@ -20,11 +20,10 @@ import (
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
-// Services are what the console drives, one small interface per area, so
-// that each page can be tested with a simple in-memory implementation and
-// the application wires the real services in one place. A nil area hides its
-// pages' content behind a "not available on this server" notice; Auth is
-// required.
+// Services are what the console drives, one small interface per area; the
+// application fits the real services to them in one place (Adapt). A nil
+// area hides its pages' content behind a "not available on this server"
+// notice; Auth is required.
 type Services struct {
 	Auth   Auth
 	Users  Users
