@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -497,18 +498,11 @@ type Sources interface {
 	Scans(ctx context.Context, limit int) ([]Scan, error)
 }
 
-// Source is a configured posture source, without secrets.
+// Source is a configured posture source as the source service lists it
+// (no secrets), with its settings as the form's values.
 type Source struct {
-	Name          string
-	Kind          string
-	Values        map[string]string
-	Primary       bool
-	Schedule      time.Duration
-	LastScanAt    time.Time
-	LastScanOK    bool
-	LastError     string
-	LastAccounts  int
-	LastSuccessAt time.Time
+	source.Source
+	Values map[string]string
 }
 
 // SourceInput is what the source form sends.
