@@ -24,9 +24,10 @@ import (
 const DefaultFolder = "Default"
 
 // FlowService gives the console the flows service: it satisfies Flows and
-// Tables.
+// Tables. The service's methods the console calls as they are (Folders,
+// OnDemandFlows) are its own; the others fit its answers and errors to the console's.
 type FlowService struct {
-	Service *flows.Service
+	*flows.Service
 }
 
 var _ Flows = FlowService{}
@@ -105,51 +106,19 @@ func by(ctx context.Context) string {
 	return ""
 }
 
-// Folders lists the folders.
-func (s FlowService) Folders(ctx context.Context) ([]Folder, error) {
-	fs, err := s.Service.Folders(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Folder, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, Folder{ID: f.ID, Name: f.Name, Flows: f.Flows})
-	}
-	return out, nil
-}
-
 // CreateFolder makes a folder.
-func (s FlowService) CreateFolder(ctx context.Context, name string) (Folder, error) {
+func (s FlowService) CreateFolder(ctx context.Context, name string) (*Folder, error) {
 	f, err := s.Service.CreateFolder(ctx, name, "")
-	if err != nil {
-		if errors.Is(err, flows.ErrExists) {
-			return Folder{}, &InputError{Field: "name", Message: "A folder named " + name + " exists already."}
-		}
-		return Folder{}, flowsError(err)
+	if errors.Is(err, flows.ErrExists) {
+		return nil, &InputError{Field: "name", Message: "A folder named " + name + " exists already."}
 	}
-	return Folder{ID: f.ID, Name: f.Name, Flows: f.Flows}, nil
-}
-
-func summaryOf(f *flows.Flow) FlowSummary {
-	return FlowSummary{ID: f.ID, FolderID: f.FolderID, FolderName: f.Folder, Title: f.Title, Description: f.Description,
-		Namespace: f.Namespace, Name: f.Name, On: f.On, Trigger: f.Trigger, Version: f.Version, UpdatedAt: f.UpdatedAt}
-}
-
-func summariesOf(fs []*flows.Flow) []FlowSummary {
-	out := make([]FlowSummary, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, summaryOf(f))
-	}
-	return out
+	return f, flowsError(err)
 }
 
 // Flows lists the flows of a folder, or of all folders.
-func (s FlowService) Flows(ctx context.Context, folderID string) ([]FlowSummary, error) {
+func (s FlowService) Flows(ctx context.Context, folderID string) ([]*FlowSummary, error) {
 	fs, err := s.Service.Flows(ctx, flows.ListFlowsParams{FolderID: folderID})
-	if err != nil {
-		return nil, flowsError(err)
-	}
-	return summariesOf(fs), nil
+	return fs, flowsError(err)
 }
 
 // Flow returns a flow with the document of its current version.
@@ -162,7 +131,7 @@ func (s FlowService) Flow(ctx context.Context, flowID string) (*Flow, error) {
 	if err != nil {
 		return nil, flowsError(err)
 	}
-	out := &Flow{FlowSummary: summaryOf(f), Document: []byte(v.Document)}
+	out := &Flow{FlowSummary: *f, Document: []byte(v.Document)}
 	if wf, err := dsl.Parse(out.Document); err == nil {
 		out.Workflow = wf
 	}
@@ -320,15 +289,6 @@ func (s FlowService) TestFlow(ctx context.Context, flowID string, input json.Raw
 		return "", &InputError{Message: httpjson.Sentence(err.Error())}
 	}
 	return execID, flowsError(err)
-}
-
-// OnDemandFlows lists the flows an issue page offers to run.
-func (s FlowService) OnDemandFlows(ctx context.Context) ([]FlowSummary, error) {
-	fs, err := s.Service.OnDemandFlows(ctx)
-	if err != nil {
-		return nil, flowsError(err)
-	}
-	return summariesOf(fs), nil
 }
 
 // StartOnDemand starts a flow marked callable on demand with body as its
