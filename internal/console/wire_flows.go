@@ -35,10 +35,10 @@ var _ Tables = FlowService{}
 
 // Functions describes the catalog's functions to the card builder.
 func (s FlowService) Functions() builder.Functions {
-	if s.Service.Catalog() == nil {
+	if s.Catalog() == nil {
 		return nil
 	}
-	return s.Service.Catalog()
+	return s.Catalog()
 }
 
 // TestCard runs a card's test document (builder.Flow.TestDocument) once, in
@@ -127,7 +127,7 @@ func (s FlowService) Flow(ctx context.Context, flowID string) (*Flow, error) {
 	if err != nil {
 		return nil, flowsError(err)
 	}
-	v, err := s.Service.Version(ctx, flowID, f.Version)
+	v, err := s.Version(ctx, flowID, f.Version)
 	if err != nil {
 		return nil, flowsError(err)
 	}
@@ -146,7 +146,7 @@ func (s FlowService) CreateFlow(ctx context.Context, folderID string, doc []byte
 		return nil, err
 	}
 	if folderID == "" {
-		f, err := s.Service.Folder(ctx, DefaultFolder)
+		f, err := s.Folder(ctx, DefaultFolder)
 		if errors.Is(err, flows.ErrNotFound) {
 			f, err = s.Service.CreateFolder(ctx, DefaultFolder, "Flows made without choosing a folder.")
 		}
@@ -185,7 +185,7 @@ func (s FlowService) SaveFlow(ctx context.Context, flowID string, doc []byte) (*
 
 // SetFlowOn turns a flow on or off.
 func (s FlowService) SetFlowOn(ctx context.Context, flowID string, on bool) error {
-	_, err := s.Service.SetOn(ctx, flowID, on)
+	_, err := s.SetOn(ctx, flowID, on)
 	return flowsError(err)
 }
 
@@ -201,7 +201,7 @@ func (s FlowService) Executions(ctx context.Context, f ExecutionFilter) (Executi
 	if err != nil {
 		return ExecutionPage{}, flowsError(err)
 	}
-	total, err := s.Service.CountExecutions(ctx, filter)
+	total, err := s.CountExecutions(ctx, filter)
 	if err != nil {
 		return ExecutionPage{}, flowsError(err)
 	}
@@ -284,7 +284,7 @@ func (s FlowService) Execution(ctx context.Context, executionID string) (*Execut
 // handed to the service as it is; the service decodes it with its own
 // number handling and bounds its size.
 func (s FlowService) TestFlow(ctx context.Context, flowID string, input json.RawMessage, dryRun bool) (string, error) {
-	execID, err := s.Service.Start(ctx, flowID, input, flows.StartOptions{Test: true, AllowOff: true, DryRun: dryRun})
+	execID, err := s.Start(ctx, flowID, input, flows.StartOptions{Test: true, AllowOff: true, DryRun: dryRun})
 	if errors.Is(err, flows.ErrNoQueue) {
 		return "", &InputError{Message: httpjson.Sentence(err.Error())}
 	}
@@ -318,7 +318,7 @@ func (s FlowService) IssueRuns(ctx context.Context, issueID string) ([]Execution
 // CancelExecution cancels an unfinished execution. The service refuses one
 // that has ended (with ErrInvalid), which the console says in words.
 func (s FlowService) CancelExecution(ctx context.Context, executionID string) error {
-	err := s.Service.Cancel(ctx, executionID)
+	err := s.Cancel(ctx, executionID)
 	if errors.Is(err, flows.ErrInvalid) {
 		return &InputError{Message: executionEnded}
 	}
@@ -332,13 +332,13 @@ const executionEnded = "This execution has ended already; there is nothing to ca
 func (s FlowService) Tables(ctx context.Context, folderID string) ([]Table, error) {
 	var folders []*flows.Folder
 	if folderID == "" {
-		fs, err := s.Service.Folders(ctx)
+		fs, err := s.Folders(ctx)
 		if err != nil {
 			return nil, err
 		}
 		folders = fs
 	} else {
-		f, err := s.Service.Folder(ctx, folderID)
+		f, err := s.Folder(ctx, folderID)
 		if err != nil {
 			return nil, flowsError(err)
 		}
@@ -372,7 +372,7 @@ func (s FlowService) Table(ctx context.Context, tableID string) (*Table, error) 
 		return nil, flowsError(err)
 	}
 	name := ""
-	if f, err := s.Service.Folder(ctx, t.FolderID); err == nil {
+	if f, err := s.Folder(ctx, t.FolderID); err == nil {
 		name = f.Name
 	}
 	out := tableOf(t, name)
@@ -397,7 +397,7 @@ func (s FlowService) Rows(ctx context.Context, tableID, search string, limit, of
 	// window reads the rows from start (counted from the oldest) up to
 	// end, newest first.
 	window := func(start, end int) ([]map[string]any, error) {
-		rows, err := s.Service.TableRows(ctx, t.ID, catalog.Query{Limit: end - start, Offset: start})
+		rows, err := s.TableRows(ctx, t.ID, catalog.Query{Limit: end - start, Offset: start})
 		if err != nil {
 			return nil, flowsError(err)
 		}
@@ -473,7 +473,7 @@ func rowMatches(r map[string]any, search string) bool {
 
 // ExportCSV writes the table as CSV.
 func (s FlowService) ExportCSV(ctx context.Context, tableID string, w io.Writer) error {
-	return flowsError(s.Service.WriteTableCSV(ctx, w, tableID))
+	return flowsError(s.WriteTableCSV(ctx, w, tableID))
 }
 
 // connectorCallOf reads a connector call from the history note that
