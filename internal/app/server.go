@@ -368,21 +368,16 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 
 	// The console authenticates each of its requests itself.
-	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, PublicURLSetting: a.PublicURLNow, Logger: a.Logger, Now: a.Config.Now, Box: a.Box},
-		console.Services{
-			Auth: svc.Auth, Users: svc.Auth, Issues: svc.Issues, Hooks: svc.Hooks, Endpoints: svc.Endpoints,
-			Flows: console.FlowService{Service: svc.Flows}, Tables: console.FlowService{Service: svc.Flows},
-			Approvals:   svc.Flows,
-			Templates:   console.TemplateService{Catalog: svc.Templates, Flows: svc.Flows},
-			Connections: console.ConnectionService{Service: svc.Connections},
-			Sources:     console.NewSourceService(svc.Sources),
-			Settings:    saved,
-			Health:      a.Store.Queries,
-			Alerts:      console.AlertService{Service: svc.Alerts},
-			Identities:  identity.New(a.Store, a.Config.Now),
-			Cluster:     a.ClusterStatus,
-			Audit:       audit.NewLog(a.Store.Queries),
-		})
+	cs := console.Services{
+		Auth: svc.Auth, Users: svc.Auth, Issues: svc.Issues, Hooks: svc.Hooks, Endpoints: svc.Endpoints,
+		Settings:   saved,
+		Health:     a.Store.Queries,
+		Identities: identity.New(a.Store, a.Config.Now),
+		Cluster:    a.ClusterStatus,
+		Audit:      audit.NewLog(a.Store.Queries),
+	}
+	cs.Adapt(console.Domain{Flows: svc.Flows, Templates: svc.Templates, Connections: svc.Connections, Sources: svc.Sources, Alerts: svc.Alerts})
+	c, err := console.New(console.Config{PublicURL: a.Config.PublicURL, PublicURLSetting: a.PublicURLNow, Logger: a.Logger, Now: a.Config.Now, Box: a.Box}, cs)
 	if err != nil {
 		return nil, fmt.Errorf("build the console: %w", err)
 	}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -15,9 +16,9 @@ import (
 // faults. AlertService adapts *alert.Service.
 type Alerts interface {
 	Rules(ctx context.Context) ([]*store.FlowAlert, error)
-	// AddRule saves a rule; a refusal is an *InputError and saves nothing.
-	AddRule(ctx context.Context, in alert.Input) (*store.FlowAlert, error)
-	RemoveRule(ctx context.Context, ruleID string) error
+	// Add saves a rule; a refusal is an *InputError and saves nothing.
+	Add(ctx context.Context, in alert.Input) (*store.FlowAlert, error)
+	Remove(ctx context.Context, ruleID string) error
 }
 
 // alertChannels maps each channel to the connection type it sends through.
@@ -31,18 +32,11 @@ func (c *Console) showAlertList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	// The rules, and the folders and flows a new rule may watch.
 	rules, err := c.svc.Alerts.Rules(ctx)
-	if err != nil {
-		c.serverError(w, r, err)
-		return
-	}
-	folders, err := c.svc.Flows.Folders(ctx)
-	if err != nil {
-		c.serverError(w, r, err)
-		return
-	}
-	flows, err := c.svc.Flows.Flows(ctx, "")
-	if err != nil {
+	folders, ferr := c.svc.Flows.Folders(ctx)
+	flows, lerr := c.svc.Flows.Flows(ctx, "")
+	if err := errors.Join(err, ferr, lerr); err != nil {
 		c.serverError(w, r, err)
 		return
 	}
@@ -83,7 +77,7 @@ func (c *Console) addAlert(w http.ResponseWriter, r *http.Request) {
 	case "flow":
 		in.FlowID = scopeID
 	}
-	rule, err := c.svc.Alerts.AddRule(r.Context(), in)
+	rule, err := c.svc.Alerts.Add(r.Context(), in)
 	if err != nil {
 		c.fail(w, r, err, back)
 		return
@@ -102,7 +96,7 @@ func (c *Console) removeAlert(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Failure notifications")
 		return
 	}
-	if err := c.svc.Alerts.RemoveRule(r.Context(), r.PathValue("id")); err != nil {
+	if err := c.svc.Alerts.Remove(r.Context(), r.PathValue("id")); err != nil {
 		c.fail(w, r, err, back)
 		return
 	}

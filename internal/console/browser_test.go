@@ -15,7 +15,7 @@ import (
 // mode.
 func TestBrowserWalkRealServices(t *testing.T) {
 	browsertest.Walk(t, func(t *testing.T) browsertest.Target {
-		w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
+		w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
 		return browsertest.DryRun(t, w.URL, consoletest.Users["super_admin"], consoletest.Password, t.TempDir())
 	})
 }

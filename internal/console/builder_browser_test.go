@@ -66,7 +66,7 @@ func TestBrowserBuilder(t *testing.T) {
 }
 
 func browserBuilder(t *testing.T, st *store.Store) {
-	w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t), Real: true})
+	w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t)})
 	ctx := context.Background()
 	if _, err := w.Connections.Create(ctx, connection.Input{Name: "Slack", Kind: "slack",
 		Fields: map[string]string{"token": "xoxb-dry-run"}}); err != nil {

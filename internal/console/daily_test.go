@@ -17,7 +17,7 @@ import (
 func TestTestConnectionSaysTheStatus(t *testing.T) {
 	for _, dialect := range dialects {
 		t.Run(dialect, func(t *testing.T) {
-			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t), Real: true})
+			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t)})
 			admin := w.Client(t, auth.RoleSuperAdmin)
 			recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Query().Get("clientToken") == "" {
@@ -49,7 +49,7 @@ func TestTestConnectionSaysTheStatus(t *testing.T) {
 // which header each credential is sent in, and which one an API Endpoint
 // reads, so that a key is not typed under the wrong name.
 func TestConnectionFormNamesTheKeys(t *testing.T) {
-	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
+	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
 	admin := w.Client(t, auth.RoleWorkflowsAdmin)
 	form := get(t, admin, w.URL+"/workflows/connections/new?type=http").Body
 	for _, want := range []string{"Sent as Authorization: Bearer.", "X-Api-Client-Token", "Sent with the password as Authorization: Basic."} {

@@ -71,7 +71,7 @@ func (c *Console) dashboardFailures(ctx context.Context, r *http.Request) (*fail
 				continue
 			}
 			f.Faults += h.Faults
-			f.Flows = append(f.Flows, flowFaults{ID: fl.ID, Title: fl.Title, Folder: fl.FolderName, Faults: h.Faults,
+			f.Flows = append(f.Flows, flowFaults{ID: fl.ID, Title: fl.Title, Folder: fl.Folder, Faults: h.Faults,
 				Repeated: h.Faults >= repeatedFaults, LastRunAt: h.LastRunAt, LastExecutionID: h.LastExecutionID})
 		}
 		sort.SliceStable(f.Flows, func(i, j int) bool { return f.Flows[i].Faults > f.Flows[j].Faults })

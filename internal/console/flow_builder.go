@@ -266,7 +266,7 @@ func (c *Console) renderBuilder(w http.ResponseWriter, r *http.Request, f *Flow,
 		v.Set("connectionNames", cs)
 	}
 	if helpers, err := c.svc.Flows.Flows(ctx, ""); err == nil {
-		var hs []FlowSummary
+		var hs []*FlowSummary
 		for _, h := range helpers {
 			if h.Trigger == "" {
 				hs = append(hs, h)
@@ -505,7 +505,7 @@ type builderShared struct {
 	Manage  bool
 	Palette []paletteGroup
 	// Helpers are the helper flows a run card may call.
-	Helpers []FlowSummary
+	Helpers []*FlowSummary
 }
 
 // builderList, builderCard and builderValue are the arguments of the

@@ -21,9 +21,9 @@ func (c *Console) showFlowList(w http.ResponseWriter, r *http.Request) {
 	}
 	folderID := r.URL.Query().Get("folder")
 	var current *Folder
-	for i := range folders {
-		if folders[i].ID == folderID {
-			current = &folders[i]
+	for _, f := range folders {
+		if f.ID == folderID {
+			current = f
 		}
 	}
 	if current == nil {

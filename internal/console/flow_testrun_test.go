@@ -56,7 +56,7 @@ type testRunBundle struct {
 
 func setupTestRun(t *testing.T, st *store.Store, noQueue bool) *testRunBundle {
 	t.Helper()
-	w := consoletest.New(t, consoletest.Options{Store: st, Real: true, NoQueue: noQueue, Logger: testLogger(t)})
+	w := consoletest.New(t, consoletest.Options{Store: st, NoQueue: noQueue, Logger: testLogger(t)})
 	folder, err := w.Flows.CreateFolder(context.Background(), "Tests", "")
 	if err != nil {
 		t.Fatal(err)

@@ -31,9 +31,9 @@ func (c *Console) turnOnFolder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var folder *Folder
-	for i := range folders {
-		if folders[i].ID == id {
-			folder = &folders[i]
+	for _, f := range folders {
+		if f.ID == id {
+			folder = f
 		}
 	}
 	if folder == nil {
@@ -45,7 +45,7 @@ func (c *Console) turnOnFolder(w http.ResponseWriter, r *http.Request) {
 		c.serverError(w, r, err)
 		return
 	}
-	var pending []FlowSummary
+	var pending []*FlowSummary
 	for _, f := range list {
 		if !f.On {
 			pending = append(pending, f)
@@ -59,7 +59,7 @@ func (c *Console) turnOnFolder(w http.ResponseWriter, r *http.Request) {
 	reasons := map[string]string{}
 	for progress := true; progress && len(pending) > 0; {
 		progress = false
-		var refused []FlowSummary
+		var refused []*FlowSummary
 		for _, f := range pending {
 			err := c.svc.Flows.SetFlowOn(ctx, f.ID, true)
 			if err == nil {
@@ -86,7 +86,7 @@ func (c *Console) turnOnFolder(w http.ResponseWriter, r *http.Request) {
 
 // folderSummary says how many flows were turned on and, grouped by the
 // reason, which were not and why, in at most maxFolderSummary bytes.
-func folderSummary(folder string, turned int, refused []FlowSummary, reasons map[string]string) string {
+func folderSummary(folder string, turned int, refused []*FlowSummary, reasons map[string]string) string {
 	var order []string
 	titles := map[string][]string{}
 	for _, f := range refused {

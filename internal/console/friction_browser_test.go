@@ -26,7 +26,7 @@ func signInBrowser(b *browsertest.Browser, name, password string) {
 // with the secret, and the list and the service showing the change.
 func TestBrowserEditsAConnection(t *testing.T) {
 	ctx := context.Background()
-	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
+	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
 	if _, err := w.Connections.Create(ctx, connection.Input{Name: "Okta", Kind: "okta", DryRun: true,
 		Fields: map[string]string{"url": "https://127.0.0.1:8443", "token": "00first-secret-token-1234"}}); err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func evalString(b *browsertest.Browser, expr string) string { return browsertest
 // off with the reason, and the flows list shows the Slack flow on.
 func TestBrowserTurnsOnAFolder(t *testing.T) {
 	ctx := context.Background()
-	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
+	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
 	admin := w.Client(t, auth.RoleWorkflowsAdmin)
 	if pg := post(t, admin, w.URL+ispmPath, url.Values{"var_slackChannel": {"#security"}}); pg.Status != 303 {
 		t.Fatalf("add template: status %d", pg.Status)
@@ -118,7 +118,7 @@ func TestBrowserTurnsOnAFolder(t *testing.T) {
 // chromium, signs out, is refused with the old password and signs in with
 // the new one.
 func TestBrowserChangesOwnPassword(t *testing.T) {
-	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
+	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
 	name := consoletest.Users[auth.RoleIssueViewer]
 	const fresh = "a-brand-new-password-42"
 	b := browsertest.NewBrowser(t, w.URL)

@@ -25,7 +25,7 @@ const ispmPath = "/workflows/templates/identity-security-posture-management"
 func TestTemplateFormLabelsAndAsksBeforeASecondCopy(t *testing.T) {
 	for _, dialect := range dialects {
 		t.Run(dialect, func(t *testing.T) {
-			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t), Real: true})
+			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t)})
 			admin := w.Client(t, auth.RoleWorkflowsAdmin)
 			ctx := context.Background()
 
@@ -93,7 +93,7 @@ func TestTemplateFormLabelsAndAsksBeforeASecondCopy(t *testing.T) {
 func TestTurnOnFolderFlows(t *testing.T) {
 	for _, dialect := range dialects {
 		t.Run(dialect, func(t *testing.T) {
-			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t), Real: true})
+			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t)})
 			admin := w.Client(t, auth.RoleWorkflowsAdmin)
 			ctx := context.Background()
 			if pg := post(t, admin, w.URL+ispmPath, url.Values{"var_slackChannel": {"#security"}}); pg.Status != 303 {
@@ -156,7 +156,7 @@ func TestTurnOnFolderFlows(t *testing.T) {
 			}
 			post(t, admin, w.URL+"/workflows/folders/"+folder.ID+"/on", nil)
 			msg = flashOf(get(t, admin, w.URL+"/workflows/flows?folder="+folder.ID).Body)
-			f, err := w.Flows.Flow(ctx, mustFlowID(t, list, "2.2 Suspend Okta User"))
+			f, err := w.Flows.Flow(ctx, w.FlowByTitle(t, "2.2 Suspend Okta User"))
 			if err != nil || !f.On {
 				t.Errorf("2.2 after its connection was added: on=%v err=%v; summary %q", f != nil && f.On, err, msg)
 			}
@@ -167,17 +167,6 @@ func TestTurnOnFolderFlows(t *testing.T) {
 	}
 }
 
-func mustFlowID(t *testing.T, list []*flows.Flow, title string) string {
-	t.Helper()
-	for _, f := range list {
-		if f.Title == title {
-			return f.ID
-		}
-	}
-	t.Fatalf("no flow %s", title)
-	return ""
-}
-
 // TestEditConnection edits a connection through the console over the real
 // connection service: the form shows the saved values but never the
 // secret, a secret left empty keeps its value, a moved host asks for the
@@ -185,7 +174,7 @@ func mustFlowID(t *testing.T, list []*flows.Flow, title string) string {
 func TestEditConnection(t *testing.T) {
 	for _, dialect := range dialects {
 		t.Run(dialect, func(t *testing.T) {
-			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t), Real: true})
+			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t)})
 			admin := w.Client(t, auth.RoleWorkflowsAdmin)
 			ctx := context.Background()
 			const token = "00first-secret-token-1234"

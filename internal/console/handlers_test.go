@@ -7,15 +7,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/posture/synth"
 )
 
 func TestSignIn(t *testing.T) {
@@ -67,7 +71,7 @@ func TestSaveFlowShowsProblemsInline(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
-	fl, err := f.w.Workflows.Flow(context.Background(), f.helperID)
+	fl, err := console.FlowService{Service: f.w.Flows}.Flow(context.Background(), f.helperID)
 	if err != nil || fl.Version != 1 {
 		t.Errorf("a bad document changed the flow: version %d, %v", fl.Version, err)
 	}
@@ -84,18 +88,19 @@ func TestSaveFlowShowsProblemsInline(t *testing.T) {
 
 func TestNewFlowWritesTheDocument(t *testing.T) {
 	f := setup(t)
+	// Each case names its flow anew: a folder holds one flow of a name.
 	cases := []struct {
-		security string
-		saveAll  bool
-		want     []string
+		security, title, name string
+		saveAll               bool
+		want                  []string
 	}{
-		{"clientToken", true, []string{"security: clientToken", "saveAllData: true", "title: Intake API", "summary: From the form."}},
-		{"oauth2", false, []string{"security: oauth2", "saveAllData: false"}},
-		{"public", false, []string{"security: public"}},
+		{"clientToken", "Intake API", "intake-api", true, []string{"security: clientToken", "saveAllData: true", "title: Intake API", "summary: From the form."}},
+		{"oauth2", "Intake OAuth", "intake-oauth", false, []string{"security: oauth2", "saveAllData: false", "title: Intake OAuth"}},
+		{"public", "Intake public", "intake-public", false, []string{"security: public"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.security, func(t *testing.T) {
-			form := url.Values{"folder": {f.folderID}, "name": {"Intake API"}, "description": {"From the form."}, "security": {tc.security}}
+			form := url.Values{"folder": {f.folderID}, "name": {tc.title}, "description": {"From the form."}, "security": {tc.security}}
 			if tc.saveAll {
 				form.Set("save_all_data", "on")
 			}
@@ -103,7 +108,7 @@ func TestNewFlowWritesTheDocument(t *testing.T) {
 			if pg.Status != 303 || !strings.HasPrefix(pg.Location, "/workflows/flows/flw_") {
 				t.Fatalf("status %d to %q", pg.Status, pg.Location)
 			}
-			fl, err := f.w.Workflows.Flow(context.Background(), strings.TrimPrefix(pg.Location, "/workflows/flows/"))
+			fl, err := console.FlowService{Service: f.w.Flows}.Flow(context.Background(), strings.TrimPrefix(pg.Location, "/workflows/flows/"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +120,7 @@ func TestNewFlowWritesTheDocument(t *testing.T) {
 			if fl.Trigger != "apiEndpoint" || fl.Workflow.Trigger().APIEndpoint.Security != tc.security || fl.Workflow.SaveAllData() != tc.saveAll {
 				t.Errorf("the parsed flow has trigger %q, security %q, saveAllData %v", fl.Trigger, fl.Workflow.Trigger().APIEndpoint.Security, fl.Workflow.SaveAllData())
 			}
-			if fl.Namespace != "identity-security-posture-management" || fl.Name != "intake-api" {
+			if fl.Namespace != "identity-security-posture-management" || fl.Name != tc.name {
 				t.Errorf("namespace/name %s/%s", fl.Namespace, fl.Name)
 			}
 		})
@@ -300,22 +305,29 @@ func TestScanProgressJSON(t *testing.T) {
 
 func TestSourceFormTestAndSave(t *testing.T) {
 	f := setup(t)
-	form := url.Values{"kind": {"synthetic"}, "name": {"second"}, "v_people": {"12"}}
+	file := filepath.Join(t.TempDir(), "second.json")
+	if err := synth.WriteSnapshotFile(file, 12, 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"kind": {"snapshot"}, "name": {"second"}, "v_file": {file}}
 	form.Set("action", "test")
 	pg := post(t, f.admin, f.w.URL+"/ispm/sources", form)
-	if pg.Status != 200 || !strings.Contains(pg.Body, "can be generated") {
+	if pg.Status != 200 || !strings.Contains(pg.Body, "The settings are complete") {
 		t.Fatalf("Test: %d", pg.Status)
 	}
-	form.Set("v_people", "nope")
+	form.Set("v_file", "/")
 	form.Set("action", "save")
-	if pg = post(t, f.admin, f.w.URL+"/ispm/sources", form); pg.Status != 422 || !strings.Contains(pg.Body, "People must be a number") {
+	if pg = post(t, f.admin, f.w.URL+"/ispm/sources", form); pg.Status != 422 || !strings.Contains(pg.Body, "is outside the snapshot directory") {
 		t.Errorf("a bad value: %d", pg.Status)
 	}
-	form.Set("v_people", "12")
+	if _, err := f.w.Sources.Get(context.Background(), "second"); err == nil {
+		t.Error("a refused form saved the source")
+	}
+	form.Set("v_file", file)
 	if pg = post(t, f.admin, f.w.URL+"/ispm/sources", form); pg.Status != 303 || pg.Location != "/ispm/sources" {
 		t.Errorf("Save: %d to %q", pg.Status, pg.Location)
 	}
-	if _, err := f.w.Sources.Source(context.Background(), "second"); err != nil {
+	if _, err := f.w.Sources.Get(context.Background(), "second"); err != nil {
 		t.Error(err)
 	}
 }
@@ -337,7 +349,9 @@ func TestTableSearchAndExport(t *testing.T) {
 	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="ISPM-Events.csv"` {
 		t.Errorf("disposition %q", cd)
 	}
-	if !strings.HasPrefix(string(b), "Username,Title,Severity,Product\n") {
+	// The header names the table's columns, then the row's own fields.
+	header, _, _ := strings.Cut(string(b), "\n")
+	if !strings.HasPrefix(header, "Username,Title,") || !strings.Contains(header, ",Severity,") || !strings.HasSuffix(header, ",_id,_createdAt,_updatedAt") {
 		t.Errorf("CSV starts %q", b)
 	}
 }

@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
-	"github.com/vigil-ispm/vigil/internal/console"
+	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 )
@@ -80,23 +81,31 @@ func setup(t *testing.T) *fixture {
 	ctx := context.Background()
 	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
 	f := &fixture{w: w, admin: w.Client(t, auth.RoleSuperAdmin), sourceName: "acme", connection: "Okta"}
-	folder, err := w.Workflows.AddTemplate(ctx, consoletest.TemplateName, "", nil, false)
+	added, err := w.Templates.Add(ctx, template.FlowsInstaller{Flows: w.Flows, By: "test"}, "identity-security-posture-management", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder, err := w.Flows.Folder(ctx, added.Folder)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.folderID = folder.ID
-	if f.routeID, err = w.Workflows.FlowByTitle("1.0 ISPM Event Routing Flow"); err != nil {
+	f.routeID = w.FlowByTitle(t, "1.0 ISPM Event Routing Flow")
+	f.helperID = w.FlowByTitle(t, "2.2 Suspend Okta User")
+	tables, err := w.Flows.Tables(ctx, folder.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if f.helperID, err = w.Workflows.FlowByTitle("2.2 Suspend Okta User"); err != nil {
-		t.Fatal(err)
+	for _, tb := range tables {
+		if tb.Name == "ISPM Events" {
+			f.tableID = tb.ID
+		}
 	}
-	tables, _ := w.Workflows.Tables(ctx, folder.ID)
-	f.tableID = tables[0].ID
-	if _, err := w.Workflows.AddConnection(ctx, consoletestConnection()); err != nil {
-		t.Fatal(err)
+	if f.tableID == "" {
+		t.Fatal("the template's folder has no table ISPM Events")
 	}
-	if err := w.Sources.AddSource(ctx, consoletestSource(f.sourceName)); err != nil {
+	if _, err := w.Connections.Create(ctx, connection.Input{Name: f.connection, Kind: "okta", DryRun: true,
+		Fields: map[string]string{"url": "https://127.0.0.1", "token": "00dryrun"}}); err != nil {
 		t.Fatal(err)
 	}
 	h, _, err := w.Hooks.Create(ctx, hooks.Input{Name: "Routing flow", URL: w.URL + "/nowhere"})
@@ -108,10 +117,7 @@ func setup(t *testing.T) *fixture {
 	if _, err := w.Hooks.SetAutomation(ctx, h.ID, hooks.AutomationInput{AutoSend: &on, Titles: []string{"Unused Admin Account"}}); err != nil {
 		t.Fatal(err)
 	}
-	if f.scanID, err = w.Sources.StartScan(ctx, ""); err != nil {
-		t.Fatal(err)
-	}
-	w.Sources.Wait()
+	f.scanID = w.ScanSynthetic(t, f.sourceName, 40, 7).ID
 	pg, err := w.Issues.List(ctx, issue.Filter{Titles: []string{"Unused Admin Account"}, Limit: 1})
 	if err != nil || len(pg.Issues) == 0 {
 		t.Fatalf("no issue after the scan: %v", err)
@@ -131,7 +137,7 @@ func setup(t *testing.T) *fixture {
 	if f.deliveryID == "" {
 		t.Fatal("no delivery after the scan")
 	}
-	if err := w.Workflows.SetFlowOn(ctx, f.routeID, true); err != nil {
+	if _, err := w.Flows.SetOn(ctx, f.routeID, true); err != nil {
 		t.Fatal(err)
 	}
 	ep, err := w.Endpoints.Ensure(ctx, f.routeID)
@@ -157,14 +163,6 @@ func setup(t *testing.T) *fixture {
 	}
 	f.tokenID, f.viewerID = tok.ID, tok.UserID
 	return f
-}
-
-func consoletestConnection() console.ConnectionInput {
-	return console.ConnectionInput{Type: "okta", Name: "Okta", DryRun: true, Values: map[string]string{"url": "https://example.okta.com", "token": "00abc"}}
-}
-
-func consoletestSource(name string) console.SourceInput {
-	return console.SourceInput{Name: name, Kind: "synthetic", Values: map[string]string{"people": "40", "seed": "7"}, Primary: true}
 }
 
 func mustUser(t testing.TB, w *consoletest.World, role auth.Role) *auth.User {

@@ -35,9 +35,9 @@ func BenchmarkIdentityList100k(b *testing.B) {
 	for _, db := range dialects {
 		b.Run(db, func(b *testing.B) {
 			ctx := context.Background()
-			w := consoletest.New(b, consoletest.Options{Dialect: db, Real: true, NoQueue: true})
+			w := consoletest.New(b, consoletest.Options{Dialect: db, NoQueue: true})
 			start := time.Now()
-			scanSyntheticOrg(b, w, identityPeople, 1)
+			w.ScanSynthetic(b, "org", identityPeople, 1)
 			b.Logf("scanned %d people in %s", identityPeople, time.Since(start).Round(time.Millisecond))
 			if w.Store.Dialect() == store.Postgres {
 				for _, table := range []string{"vigil_identity_person", "vigil_identity_account", "vigil_posture_issue"} {

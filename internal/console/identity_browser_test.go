@@ -14,8 +14,8 @@ import (
 // person and finds there the admin account without MFA and its "No MFA"
 // issue.
 func TestBrowserFindsAnAdminWithoutMFA(t *testing.T) {
-	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
-	scanSyntheticOrg(t, w, 60, 3)
+	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
+	w.ScanSynthetic(t, "org", 60, 3)
 
 	b := browsertest.NewBrowser(t, w.URL)
 	b.Open("/login")

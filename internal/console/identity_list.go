@@ -70,12 +70,8 @@ func (c *Console) showIdentityList(w http.ResponseWriter, r *http.Request) {
 		people, total, err = c.svc.Identities.People(ctx, f)
 		v.Set("people", people)
 	}
-	if err != nil {
-		c.serverError(w, r, err)
-		return
-	}
-	sources, err := c.sourceNames(ctx, r)
-	if err != nil {
+	sources, serr := c.sourceNames(ctx, r)
+	if err := errors.Join(err, serr); err != nil {
 		c.serverError(w, r, err)
 		return
 	}

@@ -1,18 +1,13 @@
 package console_test
 
 import (
-	"context"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
-	"github.com/vigil-ispm/vigil/internal/posture/source"
-	"github.com/vigil-ispm/vigil/internal/posture/synth"
 )
 
 var (
@@ -20,24 +15,6 @@ var (
 	tableRow    = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
 	tableCell   = regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`)
 )
-
-// scanSyntheticOrg writes a synthetic organization of people people (made
-// from seed) as a snapshot, adds it as the source "org" of w's real
-// source service and scans it.
-func scanSyntheticOrg(t testing.TB, w *consoletest.World, people int, seed int64) {
-	t.Helper()
-	ctx := context.Background()
-	file := filepath.Join(t.TempDir(), "org.json")
-	if err := synth.WriteSnapshotFile(file, people, seed, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.SourceService.Add(ctx, source.Input{Name: "org", Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.SourceService.Scan(ctx, source.ScanOptions{Trigger: source.TriggerCLI}); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // peopleColumn returns one column of the people list's rows, in order.
 func peopleColumn(t *testing.T, body string, col int) []string {
@@ -63,8 +40,8 @@ func peopleColumn(t *testing.T, body string, col int) []string {
 func TestIdentityListSorts(t *testing.T) {
 	for _, dialect := range dialects {
 		t.Run(dialect, func(t *testing.T) {
-			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t), Real: true})
-			scanSyntheticOrg(t, w, 70, 3)
+			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t)})
+			w.ScanSynthetic(t, "org", 70, 3)
 			admin := w.Client(t, auth.RoleSuperAdmin)
 			both := func(query string, col int) []string {
 				first := get(t, admin, w.URL+"/ispm/identities?"+query).Body

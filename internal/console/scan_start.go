@@ -10,8 +10,7 @@ func (c *Console) startScan(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Sources")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/ispm/sources")
+	if !c.readForm(w, r, "/ispm/sources") {
 		return
 	}
 	if err := c.svc.Sources.QueueScan(r.Context(), r.PostFormValue("source")); err != nil {

@@ -22,13 +22,13 @@ import (
 func TestScanNowQueuesTheJob(t *testing.T) {
 	for _, dialect := range dialects {
 		t.Run(dialect, func(t *testing.T) {
-			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t), Real: true})
+			w := consoletest.New(t, consoletest.Options{Dialect: dialect, Logger: testLogger(t)})
 			ctx := context.Background()
 			file := filepath.Join(t.TempDir(), "snap.json")
 			if err := os.WriteFile(file, []byte("{}"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.SourceService.Add(ctx, source.Input{Name: "snap", Kind: source.KindSnapshot,
+			if _, err := w.Sources.Add(ctx, source.Input{Name: "snap", Kind: source.KindSnapshot,
 				Settings: source.Settings{File: file}}); err != nil {
 				t.Fatal(err)
 			}

@@ -16,15 +16,15 @@ import (
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/posture/source"
 	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
-// Services are what the console drives, one small interface per area, so
-// that each page can be tested with a simple in-memory implementation and
-// the application wires the real services in one place. A nil area hides its
-// pages' content behind a "not available on this server" notice; Auth is
-// required.
+// Services are what the console drives, one small interface per area; the
+// application fits the real services to them in one place (Adapt). A nil
+// area hides its pages' content behind a "not available on this server"
+// notice; Auth is required.
 type Services struct {
 	Auth   Auth
 	Users  Users
@@ -136,10 +136,10 @@ type Endpoints interface {
 
 // Flows manages folders, flows and their executions.
 type Flows interface {
-	Folders(ctx context.Context) ([]Folder, error)
-	CreateFolder(ctx context.Context, name string) (Folder, error)
+	Folders(ctx context.Context) ([]*Folder, error)
+	CreateFolder(ctx context.Context, name string) (*Folder, error)
 	// Flows lists the flows of a folder ("" for every folder).
-	Flows(ctx context.Context, folderID string) ([]FlowSummary, error)
+	Flows(ctx context.Context, folderID string) ([]*FlowSummary, error)
 	Flow(ctx context.Context, flowID string) (*Flow, error)
 	// CreateFlow and SaveFlow validate the document first and return a
 	// *dsl.ValidationError, changing nothing, when it is not valid.
@@ -162,7 +162,7 @@ type Flows interface {
 	CancelExecution(ctx context.Context, executionID string) error
 	// OnDemandFlows lists the flows that are on and marked callable on
 	// demand: the flows an issue page offers to run.
-	OnDemandFlows(ctx context.Context) ([]FlowSummary, error)
+	OnDemandFlows(ctx context.Context) ([]*FlowSummary, error)
 	// StartOnDemand starts such a flow with body as its request body and
 	// returns the new execution's id. A flow that is off or not marked is
 	// refused with an *InputError and nothing starts.
@@ -172,28 +172,12 @@ type Flows interface {
 	IssueRuns(ctx context.Context, issueID string) ([]Execution, error)
 }
 
-// Folder holds flows and tables; adding a template makes one.
-type Folder struct {
-	ID    string
-	Name  string
-	Flows int
-}
+// Folder holds flows and tables; adding a template makes one. It is the
+// flows service's own.
+type Folder = flows.Folder
 
-// FlowSummary is a flow as lists show it.
-type FlowSummary struct {
-	ID          string
-	FolderID    string
-	FolderName  string
-	Title       string
-	Description string
-	Namespace   string
-	Name        string
-	On          bool
-	// Trigger is "apiEndpoint" for an API Endpoint flow, "" for a helper.
-	Trigger   string
-	Version   int
-	UpdatedAt time.Time
-}
+// FlowSummary is a flow as lists show it: the flows service's own.
+type FlowSummary = flows.Flow
 
 // Flow is one flow with the document of its current version.
 type Flow struct {
@@ -375,14 +359,14 @@ type Templates interface {
 	// tables and returns it. When the folder exists already it returns a
 	// *TemplatePresentError unless again is set, which makes a second
 	// folder, "… (2)".
-	AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (Folder, error)
+	AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (*Folder, error)
 }
 
 // TemplatePresentError is AddTemplate's error when the folder it would
 // make exists already: a second copy has its own flows and invoke URLs,
 // so the console asks first.
 type TemplatePresentError struct {
-	Folder Folder
+	Folder *Folder
 }
 
 func (e *TemplatePresentError) Error() string {
@@ -498,18 +482,11 @@ type Sources interface {
 	Scans(ctx context.Context, limit int) ([]Scan, error)
 }
 
-// Source is a configured posture source, without secrets.
+// Source is a configured posture source as the source service lists it
+// (no secrets), with its settings as the form's values.
 type Source struct {
-	Name          string
-	Kind          string
-	Values        map[string]string
-	Primary       bool
-	Schedule      time.Duration
-	LastScanAt    time.Time
-	LastScanOK    bool
-	LastError     string
-	LastAccounts  int
-	LastSuccessAt time.Time
+	source.Source
+	Values map[string]string
 }
 
 // SourceInput is what the source form sends.

@@ -41,8 +41,7 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Settings")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/admin/settings")
+	if !c.readForm(w, r, "/admin/settings") {
 		return
 	}
 	v := settings.Values{PublicURL: r.PostFormValue("public_url"), AllowOutbound: r.PostFormValue("allow_outbound")}

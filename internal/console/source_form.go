@@ -52,7 +52,7 @@ func (c *Console) showEditSourceForm(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err, "/ispm/sources")
 		return
 	}
-	ft, _ := formType(c.svc.Sources.SourceKinds(), s.Kind)
-	c.renderSourceForm(w, r, sourceForm{Editing: true, Name: s.Name, Kind: s.Kind, Primary: s.Primary,
+	ft, _ := formType(c.svc.Sources.SourceKinds(), string(s.Kind))
+	c.renderSourceForm(w, r, sourceForm{Editing: true, Name: s.Name, Kind: string(s.Kind), Primary: s.Primary,
 		Fields: fieldViews(ft, s.Values, true)}, http.StatusOK)
 }

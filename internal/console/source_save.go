@@ -13,8 +13,7 @@ func (c *Console) saveSource(w http.ResponseWriter, r *http.Request) {
 		c.unavailable(w, r, "Sources")
 		return
 	}
-	if err := parseForm(w, r); err != nil {
-		c.fail(w, r, &InputError{Message: "The form could not be read."}, "/ispm/sources")
+	if !c.readForm(w, r, "/ispm/sources") {
 		return
 	}
 	ctx := r.Context()
@@ -26,7 +25,7 @@ func (c *Console) saveSource(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, err, "/ispm/sources")
 			return
 		}
-		in.Name, in.Kind = s.Name, s.Kind
+		in.Name, in.Kind = s.Name, string(s.Kind)
 	}
 	ft, ok := formType(c.svc.Sources.SourceKinds(), in.Kind)
 	if !ok {

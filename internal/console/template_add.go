@@ -32,7 +32,7 @@ func (c *Console) addTemplate(w http.ResponseWriter, r *http.Request) {
 	folder, err := c.svc.Templates.AddTemplate(r.Context(), name, folderName, vars, r.PostFormValue("again") == "1")
 	var present *TemplatePresentError
 	if errors.As(err, &present) {
-		c.renderTemplateList(w, r, name, templateAsk{Folder: folderName, Vars: vars, Present: &present.Folder})
+		c.renderTemplateList(w, r, name, templateAsk{Folder: folderName, Vars: vars, Present: present.Folder})
 		return
 	}
 	if err != nil {

@@ -59,7 +59,7 @@ type fullWorld struct {
 func newFullWorld(t testing.TB, st *store.Store, open int) *fullWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := consoletest.New(t, consoletest.Options{Store: st, Real: true, Logger: testLogger(t)})
+	w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t)})
 	fw := &fullWorld{w: w, sourceName: "acme"}
 	admin := w.Client(t, auth.RoleSuperAdmin)
 
@@ -105,10 +105,10 @@ func newFullWorld(t testing.TB, st *store.Store, open int) *fullWorld {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, err := w.SourceService.Add(ctx, source.Input{Name: fw.sourceName, Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
+	if _, err := w.Sources.Add(ctx, source.Input{Name: fw.sourceName, Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := w.SourceService.Scan(ctx, source.ScanOptions{})
+	res, err := w.Sources.Scan(ctx, source.ScanOptions{})
 	if err != nil || res.Status != source.ScanOK {
 		t.Fatalf("scan the snapshot: %v", err)
 	}

@@ -65,7 +65,7 @@ func TestBrowserTracesARemediationFromTheIssue(t *testing.T) {
 
 func browserTrace(t *testing.T, st *store.Store) {
 	ctx := context.Background()
-	w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t), Real: true})
+	w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t)})
 	ok := oktatest.New(t)
 	if _, err := w.Connections.Create(ctx, connection.Input{Name: "Okta", Kind: "okta", DryRun: true,
 		Fields: map[string]string{"url": ok.URL, "token": oktatest.DefaultToken}}); err != nil {

@@ -42,7 +42,7 @@ do:
 func TestDeliveryLinksTheExecutionItStarted(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		w := consoletest.New(t, consoletest.Options{Store: st, Real: true, Logger: testLogger(t)})
+		w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t)})
 		admin := w.Client(t, auth.RoleSuperAdmin)
 		folder := traceFolder(t, w)
 		res := flowOn(t, w, folder.ID, receiverFlowDoc)
@@ -57,7 +57,7 @@ func TestDeliveryLinksTheExecutionItStarted(t *testing.T) {
 		if _, err := w.Hooks.SetAutomation(ctx, h.ID, hooks.AutomationInput{AllTitles: true}); err != nil {
 			t.Fatal(err)
 		}
-		scanSyntheticOrg(t, w, 10, 1)
+		w.ScanSynthetic(t, "org", 10, 1)
 		var d *hooks.Delivery
 		for deadline := time.Now().Add(2 * time.Minute); d == nil; {
 			ds, err := w.Hooks.Deliveries(ctx, hooks.DeliveryFilter{Hook: h.ID, Status: hooks.StatusDelivered, Limit: 1})
@@ -121,7 +121,7 @@ do:
 func TestTableRowsNameTheRunThatWroteThem(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		w := consoletest.New(t, consoletest.Options{Store: st, Real: true, Logger: testLogger(t)})
+		w := consoletest.New(t, consoletest.Options{Store: st, Logger: testLogger(t)})
 		admin := w.Client(t, auth.RoleSuperAdmin)
 		folder := traceFolder(t, w)
 		tbl, err := w.Flows.CreateTable(ctx, folder.ID, flows.TableParams{Name: "Events",

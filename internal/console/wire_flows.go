@@ -24,9 +24,10 @@ import (
 const DefaultFolder = "Default"
 
 // FlowService gives the console the flows service: it satisfies Flows and
-// Tables.
+// Tables. The service's methods the console calls as they are (Folders,
+// OnDemandFlows) are its own; the others fit its answers and errors to the console's.
 type FlowService struct {
-	Service *flows.Service
+	*flows.Service
 }
 
 var _ Flows = FlowService{}
@@ -34,10 +35,10 @@ var _ Tables = FlowService{}
 
 // Functions describes the catalog's functions to the card builder.
 func (s FlowService) Functions() builder.Functions {
-	if s.Service.Catalog() == nil {
+	if s.Catalog() == nil {
 		return nil
 	}
-	return s.Service.Catalog()
+	return s.Catalog()
 }
 
 // TestCard runs a card's test document (builder.Flow.TestDocument) once, in
@@ -105,51 +106,19 @@ func by(ctx context.Context) string {
 	return ""
 }
 
-// Folders lists the folders.
-func (s FlowService) Folders(ctx context.Context) ([]Folder, error) {
-	fs, err := s.Service.Folders(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Folder, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, Folder{ID: f.ID, Name: f.Name, Flows: f.Flows})
-	}
-	return out, nil
-}
-
 // CreateFolder makes a folder.
-func (s FlowService) CreateFolder(ctx context.Context, name string) (Folder, error) {
+func (s FlowService) CreateFolder(ctx context.Context, name string) (*Folder, error) {
 	f, err := s.Service.CreateFolder(ctx, name, "")
-	if err != nil {
-		if errors.Is(err, flows.ErrExists) {
-			return Folder{}, &InputError{Field: "name", Message: "A folder named " + name + " exists already."}
-		}
-		return Folder{}, flowsError(err)
+	if errors.Is(err, flows.ErrExists) {
+		return nil, &InputError{Field: "name", Message: "A folder named " + name + " exists already."}
 	}
-	return Folder{ID: f.ID, Name: f.Name, Flows: f.Flows}, nil
-}
-
-func summaryOf(f *flows.Flow) FlowSummary {
-	return FlowSummary{ID: f.ID, FolderID: f.FolderID, FolderName: f.Folder, Title: f.Title, Description: f.Description,
-		Namespace: f.Namespace, Name: f.Name, On: f.On, Trigger: f.Trigger, Version: f.Version, UpdatedAt: f.UpdatedAt}
-}
-
-func summariesOf(fs []*flows.Flow) []FlowSummary {
-	out := make([]FlowSummary, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, summaryOf(f))
-	}
-	return out
+	return f, flowsError(err)
 }
 
 // Flows lists the flows of a folder, or of all folders.
-func (s FlowService) Flows(ctx context.Context, folderID string) ([]FlowSummary, error) {
+func (s FlowService) Flows(ctx context.Context, folderID string) ([]*FlowSummary, error) {
 	fs, err := s.Service.Flows(ctx, flows.ListFlowsParams{FolderID: folderID})
-	if err != nil {
-		return nil, flowsError(err)
-	}
-	return summariesOf(fs), nil
+	return fs, flowsError(err)
 }
 
 // Flow returns a flow with the document of its current version.
@@ -158,11 +127,11 @@ func (s FlowService) Flow(ctx context.Context, flowID string) (*Flow, error) {
 	if err != nil {
 		return nil, flowsError(err)
 	}
-	v, err := s.Service.Version(ctx, flowID, f.Version)
+	v, err := s.Version(ctx, flowID, f.Version)
 	if err != nil {
 		return nil, flowsError(err)
 	}
-	out := &Flow{FlowSummary: summaryOf(f), Document: []byte(v.Document)}
+	out := &Flow{FlowSummary: *f, Document: []byte(v.Document)}
 	if wf, err := dsl.Parse(out.Document); err == nil {
 		out.Workflow = wf
 	}
@@ -177,7 +146,7 @@ func (s FlowService) CreateFlow(ctx context.Context, folderID string, doc []byte
 		return nil, err
 	}
 	if folderID == "" {
-		f, err := s.Service.Folder(ctx, DefaultFolder)
+		f, err := s.Folder(ctx, DefaultFolder)
 		if errors.Is(err, flows.ErrNotFound) {
 			f, err = s.Service.CreateFolder(ctx, DefaultFolder, "Flows made without choosing a folder.")
 		}
@@ -216,7 +185,7 @@ func (s FlowService) SaveFlow(ctx context.Context, flowID string, doc []byte) (*
 
 // SetFlowOn turns a flow on or off.
 func (s FlowService) SetFlowOn(ctx context.Context, flowID string, on bool) error {
-	_, err := s.Service.SetOn(ctx, flowID, on)
+	_, err := s.SetOn(ctx, flowID, on)
 	return flowsError(err)
 }
 
@@ -232,7 +201,7 @@ func (s FlowService) Executions(ctx context.Context, f ExecutionFilter) (Executi
 	if err != nil {
 		return ExecutionPage{}, flowsError(err)
 	}
-	total, err := s.Service.CountExecutions(ctx, filter)
+	total, err := s.CountExecutions(ctx, filter)
 	if err != nil {
 		return ExecutionPage{}, flowsError(err)
 	}
@@ -315,20 +284,11 @@ func (s FlowService) Execution(ctx context.Context, executionID string) (*Execut
 // handed to the service as it is; the service decodes it with its own
 // number handling and bounds its size.
 func (s FlowService) TestFlow(ctx context.Context, flowID string, input json.RawMessage, dryRun bool) (string, error) {
-	execID, err := s.Service.Start(ctx, flowID, input, flows.StartOptions{Test: true, AllowOff: true, DryRun: dryRun})
+	execID, err := s.Start(ctx, flowID, input, flows.StartOptions{Test: true, AllowOff: true, DryRun: dryRun})
 	if errors.Is(err, flows.ErrNoQueue) {
 		return "", &InputError{Message: httpjson.Sentence(err.Error())}
 	}
 	return execID, flowsError(err)
-}
-
-// OnDemandFlows lists the flows an issue page offers to run.
-func (s FlowService) OnDemandFlows(ctx context.Context) ([]FlowSummary, error) {
-	fs, err := s.Service.OnDemandFlows(ctx)
-	if err != nil {
-		return nil, flowsError(err)
-	}
-	return summariesOf(fs), nil
 }
 
 // StartOnDemand starts a flow marked callable on demand with body as its
@@ -358,7 +318,7 @@ func (s FlowService) IssueRuns(ctx context.Context, issueID string) ([]Execution
 // CancelExecution cancels an unfinished execution. The service refuses one
 // that has ended (with ErrInvalid), which the console says in words.
 func (s FlowService) CancelExecution(ctx context.Context, executionID string) error {
-	err := s.Service.Cancel(ctx, executionID)
+	err := s.Cancel(ctx, executionID)
 	if errors.Is(err, flows.ErrInvalid) {
 		return &InputError{Message: executionEnded}
 	}
@@ -372,13 +332,13 @@ const executionEnded = "This execution has ended already; there is nothing to ca
 func (s FlowService) Tables(ctx context.Context, folderID string) ([]Table, error) {
 	var folders []*flows.Folder
 	if folderID == "" {
-		fs, err := s.Service.Folders(ctx)
+		fs, err := s.Folders(ctx)
 		if err != nil {
 			return nil, err
 		}
 		folders = fs
 	} else {
-		f, err := s.Service.Folder(ctx, folderID)
+		f, err := s.Folder(ctx, folderID)
 		if err != nil {
 			return nil, flowsError(err)
 		}
@@ -412,7 +372,7 @@ func (s FlowService) Table(ctx context.Context, tableID string) (*Table, error) 
 		return nil, flowsError(err)
 	}
 	name := ""
-	if f, err := s.Service.Folder(ctx, t.FolderID); err == nil {
+	if f, err := s.Folder(ctx, t.FolderID); err == nil {
 		name = f.Name
 	}
 	out := tableOf(t, name)
@@ -437,7 +397,7 @@ func (s FlowService) Rows(ctx context.Context, tableID, search string, limit, of
 	// window reads the rows from start (counted from the oldest) up to
 	// end, newest first.
 	window := func(start, end int) ([]map[string]any, error) {
-		rows, err := s.Service.TableRows(ctx, t.ID, catalog.Query{Limit: end - start, Offset: start})
+		rows, err := s.TableRows(ctx, t.ID, catalog.Query{Limit: end - start, Offset: start})
 		if err != nil {
 			return nil, flowsError(err)
 		}
@@ -513,7 +473,7 @@ func rowMatches(r map[string]any, search string) bool {
 
 // ExportCSV writes the table as CSV.
 func (s FlowService) ExportCSV(ctx context.Context, tableID string, w io.Writer) error {
-	return flowsError(s.Service.WriteTableCSV(ctx, w, tableID))
+	return flowsError(s.WriteTableCSV(ctx, w, tableID))
 }
 
 // connectorCallOf reads a connector call from the history note that

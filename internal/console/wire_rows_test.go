@@ -19,7 +19,7 @@ import (
 // same order.
 func TestTableRowsNewestFirst(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		w := consoletest.New(t, consoletest.Options{Store: st, Real: true, NoQueue: true, Logger: testLogger(t)})
+		w := consoletest.New(t, consoletest.Options{Store: st, NoQueue: true, Logger: testLogger(t)})
 		ctx := context.Background()
 		folder, err := w.Flows.CreateFolder(ctx, "Logs", "")
 		if err != nil {

@@ -90,9 +90,7 @@ func sourceOf(src *source.Source) Source {
 			}
 		}
 	}
-	return Source{Name: src.Name, Kind: string(src.Kind), Values: vals, Primary: src.Primary, Schedule: src.Schedule,
-		LastScanAt: src.LastScanAt, LastScanOK: src.LastScanOK, LastError: src.LastError, LastAccounts: src.LastAccounts,
-		LastSuccessAt: src.LastSuccessAt}
+	return Source{Source: *src, Values: vals}
 }
 
 // Sources lists the sources.

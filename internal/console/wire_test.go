@@ -19,7 +19,7 @@ import (
 // without its connection, a source without its file, a duplicate folder and
 // a document that does not validate.
 func TestAdaptersReportUserErrors(t *testing.T) {
-	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t), Real: true})
+	w := consoletest.New(t, consoletest.Options{Logger: testLogger(t)})
 	admin := w.Client(t, auth.RoleSuperAdmin)
 	ctx := context.Background()
 

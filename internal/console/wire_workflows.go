@@ -44,7 +44,7 @@ func (s TemplateService) Templates(ctx context.Context) ([]Template, error) {
 }
 
 // AddTemplate installs a template in a new folder and returns the folder.
-func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (Folder, error) {
+func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, vars map[string]string, again bool) (*Folder, error) {
 	inst := template.FlowsInstaller{Flows: s.Flows, By: by(ctx)}
 	var present *template.PresentError
 	var err error
@@ -54,9 +54,9 @@ func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, v
 	if errors.As(err, &present) {
 		f, ferr := s.Flows.Folder(ctx, present.Folder)
 		if ferr != nil {
-			return Folder{}, ferr
+			return nil, ferr
 		}
-		return Folder{}, &TemplatePresentError{Folder: Folder{ID: f.ID, Name: f.Name, Flows: f.Flows}}
+		return nil, &TemplatePresentError{Folder: f}
 	}
 	var added *template.Added
 	if err == nil {
@@ -64,18 +64,14 @@ func (s TemplateService) AddTemplate(ctx context.Context, name, folder string, v
 	}
 	switch {
 	case errors.Is(err, template.ErrNotFound):
-		return Folder{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
 	case err != nil:
 		if errors.Is(err, flows.ErrInvalid) || errors.Is(err, template.ErrFolderTaken) {
-			return Folder{}, &InputError{Message: httpjson.Sentence(err.Error())}
+			return nil, &InputError{Message: httpjson.Sentence(err.Error())}
 		}
-		return Folder{}, err
+		return nil, err
 	}
-	f, err := s.Flows.Folder(ctx, added.Folder)
-	if err != nil {
-		return Folder{}, err
-	}
-	return Folder{ID: f.ID, Name: f.Name, Flows: f.Flows}, nil
+	return s.Flows.Folder(ctx, added.Folder)
 }
 
 // ConnectionService gives the console the connections service. It

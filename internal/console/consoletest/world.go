@@ -1,8 +1,9 @@
-// Package consoletest runs the web console over a test world: real auth,
-// issue and hooks services (with a River queue) on a fresh database, the
-// real invoke handler, and in-memory workflows and sources, all behind one
-// loopback HTTP server. Handler tests, the browser walk and the timing test
-// use it; the browser walk can also be pointed at a fully wired server.
+// Package consoletest runs the web console over a test world: the real
+// services (auth, issues, hooks, sources, flows, connections, templates,
+// alerts, with their River workers) on a fresh database, fitted to the
+// console as the server fits them, and the real invoke handler, all behind
+// one loopback HTTP server. Handler tests, the browser walk and the timing
+// test use it; the browser walk can also be pointed at a fully wired server.
 package consoletest
 
 import (
@@ -14,6 +15,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +38,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/posture/identity"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
+	"github.com/vigil-ispm/vigil/internal/posture/synth"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/queue/queuetest"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -62,40 +65,33 @@ type Options struct {
 	Dialect string
 	// Store, when set, is used instead of a fresh one.
 	Store *store.Store
-	// NoQueue leaves hook deliveries unsent (no River workers), for tests
-	// that fill the database in bulk.
+	// NoQueue runs no River workers (hook deliveries stay unsent, queued
+	// executions and scans unrun), for tests that fill the database in
+	// bulk.
 	NoQueue bool
-	// Real wires the real flows, templates, connections and sources
-	// services (with their River workers) in place of the in-memory ones,
-	// through the console's adapters.
-	Real bool
 	// Logger receives the services' and console's logs. Default: discard.
 	Logger *slog.Logger
 	// Services, when set, may replace parts of the world's services before
 	// the console is built.
 	Services func(*console.Services)
-	// Functions, when set, may register more functions on the real flows
-	// service's catalog (Real only), after the connectors'.
+	// Functions, when set, may register more functions on the flows
+	// service's catalog, after the connectors'.
 	Functions func(*catalog.Catalog)
 }
 
 // World is a running console with its services.
 type World struct {
-	Store  *store.Store
-	Box    *secret.Box
-	Auth   *auth.Service
-	Issues *issue.Service
-	Hooks  *hooks.Service
-	// Workflows and Sources are the in-memory services (nil when Real).
-	Workflows *Workflows
-	Sources   *Sources
-	// Flows, Connections and SourceService are the real services (nil
-	// unless Real).
-	Flows         *flows.Service
-	Connections   *connection.Service
-	SourceService *source.Service
-	Endpoints     *invoke.Endpoints
-	// Alerts sends the failure notifications (nil unless Real).
+	Store       *store.Store
+	Box         *secret.Box
+	Auth        *auth.Service
+	Issues      *issue.Service
+	Hooks       *hooks.Service
+	Flows       *flows.Service
+	Connections *connection.Service
+	Sources     *source.Service
+	Templates   *template.Catalog
+	Endpoints   *invoke.Endpoints
+	// Alerts sends the failure notifications.
 	Alerts  *alert.Service
 	Console *console.Console
 	Server  *httptest.Server
@@ -144,54 +140,31 @@ func New(t testing.TB, opts Options) *World {
 		Identities: identity.New(st, now),
 		Audit:      audit.NewLog(st.Queries),
 	}
-	var invokeFlows invoke.Flows
 	workers := river.NewWorkers()
 	w.Hooks.Register(workers)
-	if opts.Real {
-		w.Connections = connection.New(st, box, connection.Config{Client: client, Allow: loopback, Logger: logger})
-		cat := catalog.New()
-		if err := connector.New(connector.Config{Connections: w.Connections, Client: client}).Register(cat); err != nil {
-			t.Fatal(err)
-		}
-		if opts.Functions != nil {
-			opts.Functions(cat)
-		}
-		w.Flows = flows.New(st, box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: w.Connections},
-			HTTPClient: client, Logger: logger})
-		w.Flows.Register(workers)
-		w.Alerts = alert.New(st, alert.Config{Connections: w.Connections, PublicURL: w.URL, Logger: logger,
-			Caller: connector.New(connector.Config{Connections: w.Connections, Client: client})})
-		w.Flows.WatchFaults(w.Alerts)
-		w.Alerts.Register(workers)
-		svc.Alerts = console.AlertService{Service: w.Alerts}
-		w.SourceService = source.New(st, box, w.Issues, source.Config{HTTPClient: client, Allow: loopback, Resolver: netguardtest.Resolver{}, FileDir: os.TempDir(), Logger: logger})
-		source.Register(workers, w.SourceService)
-		templates, err := template.Load()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs := console.FlowService{Service: w.Flows}
-		svc.Flows, svc.Tables = fs, fs
-		svc.Templates = console.TemplateService{Catalog: templates, Flows: w.Flows}
-		svc.Connections = console.ConnectionService{Service: w.Connections}
-		svc.Sources = console.NewSourceService(w.SourceService)
-		svc.Approvals = w.Flows
-		invokeFlows = w.Flows.Invoke()
-	} else {
-		w.Workflows = NewWorkflows(st, now)
-		w.Sources = NewSources(st, w.Issues, now)
-		t.Cleanup(w.Sources.Wait)
-		svc.Flows, svc.Tables, svc.Templates, svc.Connections = w.Workflows, w.Workflows, w.Workflows, w.Workflows
-		svc.Sources = w.Sources
-		svc.Alerts = NewAlerts(w.Workflows, now)
-		invokeFlows = w.Workflows
+	w.Connections = connection.New(st, box, connection.Config{Client: client, Allow: loopback, Logger: logger})
+	cat := catalog.New()
+	if err := connector.New(connector.Config{Connections: w.Connections, Client: client}).Register(cat); err != nil {
+		t.Fatal(err)
 	}
-
-	if svc.Approvals == nil {
-		// The in-memory workflows keep no approval requests; the real
-		// service over the same database lists none and decides none.
-		svc.Approvals = flows.New(st, box, flows.Config{Logger: logger})
+	if opts.Functions != nil {
+		opts.Functions(cat)
 	}
+	w.Flows = flows.New(st, box, flows.Config{Catalog: cat, Checker: connector.Checker{Connections: w.Connections},
+		HTTPClient: client, Logger: logger})
+	w.Flows.Register(workers)
+	w.Alerts = alert.New(st, alert.Config{Connections: w.Connections, PublicURL: w.URL, Logger: logger,
+		Caller: connector.New(connector.Config{Connections: w.Connections, Client: client})})
+	w.Flows.WatchFaults(w.Alerts)
+	w.Alerts.Register(workers)
+	w.Sources = source.New(st, box, w.Issues, source.Config{HTTPClient: client, Allow: loopback, Resolver: netguardtest.Resolver{},
+		FileDir: os.TempDir(), Logger: logger})
+	source.Register(workers, w.Sources)
+	var err error
+	if w.Templates, err = template.Load(); err != nil {
+		t.Fatal(err)
+	}
+	svc.Adapt(console.Domain{Flows: w.Flows, Templates: w.Templates, Connections: w.Connections, Sources: w.Sources, Alerts: w.Alerts})
 
 	if !opts.NoQueue {
 		q, err := queue.New(st, queue.Config{Workers: workers, FetchPollInterval: 50 * time.Millisecond, Logger: logger})
@@ -199,23 +172,20 @@ func New(t testing.TB, opts Options) *World {
 			t.Fatal(err)
 		}
 		w.Hooks.SetQueue(q)
-		if w.Flows != nil {
-			w.Flows.SetQueue(q)
-			w.Alerts.SetQueue(q)
-			w.SourceService.SetQueue(q)
-		}
+		w.Flows.SetQueue(q)
+		w.Alerts.SetQueue(q)
+		w.Sources.SetQueue(q)
 		queuetest.Start(t, q)
 	}
 
 	if opts.Services != nil {
 		opts.Services(&svc)
 	}
-	var err error
 	w.Console, err = console.New(console.Config{PublicURL: w.URL, Logger: logger}, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{}, st, w.Endpoints, invokeFlows, client, logger))
+	mux.Handle(invoke.Pattern, invoke.NewHandler(invoke.Config{}, st, w.Endpoints, w.Flows.Invoke(), client, logger))
 	mux.Handle("/", w.Console)
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("/api/flo/")
@@ -254,4 +224,41 @@ func (w *World) SignIn(t testing.TB, name, password string) *http.Client {
 		t.Fatalf("sign in as %s: status %d", name, resp.StatusCode)
 	}
 	return c
+}
+
+// FlowByTitle returns the id of the flow titled title, failing t when there
+// is none.
+func (w *World) FlowByTitle(t testing.TB, title string) string {
+	t.Helper()
+	list, err := w.Flows.Flows(context.Background(), flows.ListFlowsParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range list {
+		if f.Title == title {
+			return f.ID
+		}
+	}
+	t.Fatalf("no flow %s", title)
+	return ""
+}
+
+// ScanSynthetic writes a synthetic organization of people people (made
+// from seed) as a snapshot file, adds it as the source name and scans
+// every source to the end, so that its issues are open when it returns.
+func (w *World) ScanSynthetic(t testing.TB, name string, people int, seed int64) *source.ScanResult {
+	t.Helper()
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), name+".json")
+	if err := synth.WriteSnapshotFile(file, people, seed, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Sources.Add(ctx, source.Input{Name: name, Kind: source.KindSnapshot, Settings: source.Settings{File: file}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.Sources.Scan(ctx, source.ScanOptions{Trigger: source.TriggerCLI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
