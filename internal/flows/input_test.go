@@ -241,3 +241,66 @@ func TestSubjectOfValueIsSubjectOfJSON(t *testing.T) {
 		}
 	}
 }
+
+// invokeShapedInput is the input the invoke endpoint builds for an issue
+// event of about 1.1 KB (the body twice: parsed and raw) with a dozen
+// headers.
+func invokeShapedInput(b *testing.B) map[string]any {
+	b.Helper()
+	raw := `{"eventType":"com.okta.ispm.issue.created","eventTypeVersion":"1.0","eventId":"5f0e1d2c-3b4a-4958-8776-a5b4c3d2e1f0",` +
+		`"eventTime":"2026-11-28T10:00:00.000Z","eventData":{"id":"iss_01JD8Z6Q0X9V4N7W2K5M3R8T1Y","title":"Admin account without MFA",` +
+		`"severity":"HIGH","status":"OPEN","category":"IDENTITY_HYGIENE","detectedAt":"2026-11-28T09:59:58.000Z","score":87.5,"rank":3,` +
+		`"description":"An account with administrator privileges can sign in without a second factor. Enroll a phishing-resistant factor or remove the privilege.",` +
+		`"affectedEntity":{"type":"ACCOUNT","id":"00u1a2b3c4d5e6f7g8h9","identifierInService":"ada.lovelace@example.com","displayName":"Ada Lovelace",` +
+		`"department":"Engineering","manager":"charles.babbage@example.com","lastLogin":"2026-11-27T18:22:10.000Z"},` +
+		`"privileges":["SUPER_ADMIN","ORG_ADMIN"],"factors":[],"apps":["Okta Admin Console","AWS","Salesforce"]},` +
+		`"tenant":{"id":"ten_01JD8Z","name":"Example Corp"},"padding":"0123456789abcdef0123456789abcdef0123456789abcdef"}`
+	var body any
+	if err := json.Unmarshal([]byte(raw), &body); err != nil {
+		b.Fatal(err)
+	}
+	headers := map[string]any{}
+	for _, h := range []string{"accept", "accept-encoding", "content-type", "content-length", "host", "user-agent",
+		"x-forwarded-for", "x-forwarded-proto", "x-request-id", "traceparent", "prefer", "connection"} {
+		headers[h] = "value of " + h
+	}
+	return map[string]any{"body": body, "headers": headers, "query": map[string]any{},
+		"raw":     map[string]any{"headers": headers, "body": raw, "query": ""},
+		"context": map[string]any{"execution_id": "exe_01JD8Z6Q0X9V4N7W2K5M3R8T1Y"}}
+}
+
+// BenchmarkStartInput compares what a start does with its input after
+// encoding it: parse the JSON again for the subject and for a local run
+// (json), or read both from the value (value).
+func BenchmarkStartInput(b *testing.B) {
+	in, err := engine.Normalize(invokeShapedInput(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := json.Marshal(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if subjectOf(data) == (Subject{}) {
+				b.Fatal("no subject")
+			}
+			if _, err := engine.DecodeJSON(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("value", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if sub, sure := subjectOfValue(in); !sure || sub == (Subject{}) {
+				b.Fatal("no subject")
+			}
+			if _, err := (startInput{value: in, json: data}).decoded(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
