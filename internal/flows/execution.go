@@ -192,31 +192,27 @@ func (s *Service) start(ctx context.Context, f *store.Flow, input any, opts Star
 	if execID == "" {
 		execID = id.NewAt("exe", now)
 	}
-	sealed, in, err := s.sealInput(input, execID)
+	sealed, plain, err := s.sealInput(input, execID)
 	if err != nil {
 		return "", err
 	}
 	e := &store.FlowExecution{ID: execID, FlowID: f.ID, Version: version, Status: StatusPending, InputSealed: sealed,
 		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now,
 		FlowTitle: f.Title, FolderID: f.FolderID}
-	if err := s.begin(ctx, e, w, in, opts.InTx); err != nil {
+	if err := s.begin(ctx, e, w, plain, opts.InTx); err != nil {
 		return "", fmt.Errorf("start an execution of flow %q: %w", f.Title, err)
 	}
 	return execID, nil
 }
 
-// begin stores a new execution e, pending, with in its input.
+// begin stores a new execution e, pending, with plain its input as JSON.
 // With a free slot in the local pool it stores e already claimed by this
 // node, without a job, and runs it at once; otherwise it stores e's job
 // with it, for the queue to run. inTx, when set, runs in the same
 // transaction.
-func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Workflow, in startInput,
+func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Workflow, plain []byte,
 	inTx func(ctx context.Context, tx *store.Tx) error) error {
-	sub, sure := subjectOfValue(in.value)
-	if !sure {
-		sub = subjectOf(in.json)
-	}
-	if sub != (Subject{}) {
+	if sub := subjectOf(plain); sub != (Subject{}) {
 		e.Subject = sub
 	}
 	local := s.acquire()
@@ -246,9 +242,9 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 	}
 	s.backlog.started(e.FlowID)
 	if local {
-		input, err := in.decoded()
+		input, err := engine.DecodeJSON(plain)
 		if err != nil {
-			// Not expected: the input was just encoded. The lease runs out and
+			// Not expected: plain was just encoded. The lease runs out and
 			// maintenance queues the execution, whose job decodes it again.
 			s.releaseSlot()
 			return fmt.Errorf("decode the input of execution %s: %w", e.ID, err)
@@ -259,22 +255,21 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 	return nil
 }
 
-// sealInput seals input for execID and returns it sealed and in the
-// forms its start reads, encoded once.
-func (s *Service) sealInput(input any, execID string) (string, startInput, error) {
+// sealInput seals input for execID and returns it sealed and as JSON.
+func (s *Service) sealInput(input any, execID string) (string, []byte, error) {
 	in, err := engine.Normalize(input)
 	if err != nil {
-		return "", startInput{}, invalid(fmt.Errorf("the input is not JSON: %w", err))
+		return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
 	}
 	b, err := json.Marshal(in)
 	if err != nil {
-		return "", startInput{}, invalid(fmt.Errorf("the input is not JSON: %w", err))
+		return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
 	}
 	if len(b) > s.cfg.MaxInput {
-		return "", startInput{}, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
+		return "", nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
 	}
 	sealed, err := s.box.Seal(string(b), purposeInput+execID)
-	return sealed, startInput{value: in, json: b}, err
+	return sealed, b, err
 }
 
 // Wait blocks until the execution ends and returns it with its output, or
