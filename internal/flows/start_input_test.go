@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -95,23 +94,4 @@ func TestStartInputKeepsItsValues(t *testing.T) {
 			}
 		}
 	})
-}
-
-// decodedOfJSON is what a start handed the engine before it encoded its
-// input only once: the value decoded from the input's JSON.
-func decodedOfJSON(t *testing.T, v any) any {
-	t.Helper()
-	in, err := engine.Normalize(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := engine.DecodeJSON(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
