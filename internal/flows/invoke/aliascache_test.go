@@ -19,8 +19,8 @@ import (
 func countReads(e *Endpoints) func(alias string) int {
 	var mu sync.Mutex
 	reads := map[string]int{}
-	e.aliases.age = time.Hour
-	e.aliases.read = func(ctx context.Context, alias string) (*store.Endpoint, error) {
+	e.aliases.Age = time.Hour
+	e.readAlias = func(ctx context.Context, alias string) (*store.Endpoint, error) {
 		mu.Lock()
 		reads[alias]++
 		mu.Unlock()

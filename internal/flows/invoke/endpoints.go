@@ -23,7 +23,9 @@ type Endpoints struct {
 	audit *audit.Recorder
 	// aliases keeps the rows invocations look up; every write here
 	// forgets them, so the handler must share this Endpoints.
-	aliases aliasCache
+	aliases store.RowCache[store.Endpoint]
+	// readAlias reads an endpoint for aliases (a test counts the reads).
+	readAlias func(ctx context.Context, alias string) (*store.Endpoint, error)
 }
 
 // NewEndpoints returns the endpoint settings service.
@@ -31,7 +33,9 @@ func NewEndpoints(st *store.Store, box *secret.Box, now func() time.Time) *Endpo
 	if now == nil {
 		now = time.Now
 	}
-	return &Endpoints{store: st, box: box, now: now, audit: audit.NewRecorder(st, nil, now)}
+	return &Endpoints{store: st, box: box, now: now, audit: audit.NewRecorder(st, nil, now),
+		aliases:   store.RowCache[store.Endpoint]{Age: AliasCacheAge, Size: aliasCacheSize},
+		readAlias: st.EndpointByAlias}
 }
 
 // Settings is what the "Endpoint settings" dialog and `vigil flows endpoint`
