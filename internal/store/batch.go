@@ -180,6 +180,12 @@ func (b *batcher) run(batch []*batchOp) {
 		if err := stx.Commit(); err != nil {
 			cerr = fmt.Errorf("commit transaction: %w", err)
 		} else {
+			// Counted before the AfterCommit functions run, as InTx
+			// counts, so that a caller they wake sees its own commit
+			// counted.
+			if b.timeout.commits != nil {
+				b.timeout.commits.Add(int64(ok))
+			}
 			tx.committed()
 		}
 	} else {

@@ -93,8 +93,7 @@ func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 			var err error
 			res, err = tx.c.execRaw(ctx, q, c.args(args))
 			return err
-		})
-		c.committed(err)
+		}) // the batcher counts the commit
 		return res, mapErr(err)
 	}
 	res, err := c.execRaw(ctx, q, c.args(args))

@@ -359,11 +359,7 @@ func (tx *Tx) committed() {
 // otherwise (and on panic).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.batch != nil {
-		if err := s.batch.do(ctx, fn); err != nil {
-			return err
-		}
-		s.commits.Add(1)
-		return nil
+		return s.batch.do(ctx, fn) // the batcher counts the commit
 	}
 	stx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
