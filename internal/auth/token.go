@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -23,6 +24,44 @@ const apiTokenLen = len(TokenPrefix) + 52
 // touchInterval is how stale last_used_at may get: a busy token costs at
 // most one write per interval.
 const touchInterval = time.Minute
+
+// touchWait is how long a request waits to record its token's use. On
+// SQLite a write waits for the one writer, and a large scan holds it for
+// its whole transaction (a minute at a million accounts): a request that
+// only reads must not wait for it to record a time it has.
+const touchWait = 100 * time.Millisecond
+
+// touches remembers when this process last tried to record each token's
+// use, so that a write given up on (the writer busy) is tried again after
+// touchInterval, not on every request meanwhile.
+type touches struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// due reports whether the use of token id should be written at now, and if
+// so counts this as the try.
+func (t *touches) due(id string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if last, ok := t.last[id]; ok && now.Sub(last) < touchInterval {
+		return false
+	}
+	if t.last == nil {
+		t.last = map[string]time.Time{}
+	}
+	// The map holds one time per token used in the last interval; older
+	// ones are dropped as it grows so that it stays that size.
+	if len(t.last) >= 1024 {
+		for k, v := range t.last {
+			if now.Sub(v) >= touchInterval {
+				delete(t.last, k)
+			}
+		}
+	}
+	t.last[id] = now
+	return true
+}
 
 // Token describes an API token; the token itself is shown only once, when
 // it is created.
@@ -183,12 +222,17 @@ func (s *Service) TokenUser(ctx context.Context, raw string) (*User, *Token, err
 	if u.Disabled {
 		return nil, nil, ErrUnknownToken
 	}
-	// Only a stale last-used time is written: on SQLite every write waits
-	// for the one writer, a scan's transaction included, and a request
-	// that only reads must not wait for it to record a time it has.
-	if row.LastUsedAt.Before(now.Add(-touchInterval)) {
-		if _, err := s.st.TouchAPIToken(ctx, row.ID, now, now.Add(-touchInterval)); err != nil {
+	// Only a stale last-used time is written, waiting at most touchWait.
+	if row.LastUsedAt.Before(now.Add(-touchInterval)) && s.touches.due(row.ID, now) {
+		tctx, cancel := context.WithTimeout(ctx, touchWait)
+		_, err := s.st.TouchAPIToken(tctx, row.ID, now, now.Add(-touchInterval))
+		cancel()
+		switch {
+		case err == nil:
+		case tctx.Err() != nil && ctx.Err() == nil:
 			// Losing a last-used time is not worth failing the request.
+			s.log.Debug("API token use not recorded: the database writer is busy; trying again in a minute", "token_id", row.ID)
+		default:
 			s.log.Warn("could not record API token use", "token_id", row.ID, "error", err)
 		}
 	}

@@ -121,3 +121,53 @@ func TestAPITokenRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenUseWhileWriterBusy holds a write on the token's row (on SQLite
+// the one writer, on PostgreSQL the row's lock) as a long scan does: a
+// request signed with the token is answered without recording its use,
+// does not try again on every request, and records it once the writer is
+// free and the interval has passed.
+func TestTokenUseWhileWriterBusy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		u := b.user(t, "alice", RoleWorkflowsAdmin, goodPassword)
+		info, raw, err := b.svc.CreateToken(b.ctx, u.ID, "ci", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- st.InTx(b.ctx, func(tx *store.Tx) error {
+				long := b.clock.Now().Add(-time.Hour)
+				if _, err := tx.TouchAPIToken(b.ctx, info.ID, long, b.clock.Now().Add(time.Hour)); err != nil {
+					return err
+				}
+				close(held)
+				<-release
+				return nil
+			})
+		}()
+		<-held
+		for range 2 {
+			if got, _, err := b.svc.TokenUser(b.ctx, raw); err != nil || got.ID != u.ID {
+				close(release)
+				t.Fatalf("TokenUser while the writer is busy = %v, %v", got, err)
+			}
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		logs := b.logs.String()
+		if n := strings.Count(logs, "API token use not recorded"); n != 1 || strings.Contains(logs, "could not record API token use") {
+			t.Fatalf("want one try given up on while the writer was busy, logged at debug; logs:\n%s", logs)
+		}
+		b.clock.Add(touchInterval)
+		if _, _, err := b.svc.TokenUser(b.ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+		if tk, err := b.svc.Token(b.ctx, info.ID); err != nil || tk.LastUsedAt == nil || !tk.LastUsedAt.Equal(b.clock.Now()) {
+			t.Fatalf("Token = %+v, %v; want last used %s", tk, err, b.clock.Now())
+		}
+	})
+}
