@@ -20,6 +20,9 @@ func TestPruneRetentionSetting(t *testing.T) {
 			RetentionSetting: func(context.Context) time.Duration { return setting }})
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 		old := b.run(t, f.ID, map[string]any{"name": "x"}, StartOptions{})
+		if err := st.AddIssueRun(b.ctx, &store.IssueRun{ExecutionID: old.ID, IssueID: "iss_1", FlowID: f.ID, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
 		now = now.Add(10 * 24 * time.Hour)
 		for _, tc := range []struct {
 			setting time.Duration
@@ -33,6 +36,10 @@ func TestPruneRetentionSetting(t *testing.T) {
 		}
 		if _, err := b.svc.Execution(b.ctx, old.ID); err == nil {
 			t.Error("the 10-day-old execution is still stored after a 7-day setting")
+		}
+		var runs int
+		if err := st.DB().QueryRowContext(b.ctx, `SELECT COUNT(*) FROM vigil_issue_run`).Scan(&runs); err != nil || runs != 0 {
+			t.Errorf("%d rows of runs by hand on issues left after their execution was pruned (%v); want 0", runs, err)
 		}
 	})
 }

@@ -365,7 +365,7 @@ func (q *Queries) DeleteFlowExecutionsEndedBefore(ctx context.Context, t time.Ti
 	// Children first: SQLite enforces the cascade only when foreign keys
 	// are on, which the store sets, but deleting explicitly keeps the
 	// statement cheap on both databases.
-	for _, table := range []string{"vigil_flow_step", "vigil_flow_note", "vigil_flow_approval"} {
+	for _, table := range []string{"vigil_flow_step", "vigil_flow_note", "vigil_flow_approval", "vigil_issue_run"} {
 		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE execution_id IN (`+in+`)`, ids...); err != nil {
 			return 0, err
 		}
