@@ -100,5 +100,6 @@ func vigilCommand(args ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(exe, args...) //nolint:gosec // G204: runs this same binary, with arguments the benchmark builds
 	cmd.Env = os.Environ()
+	endWithBench(cmd)
 	return cmd
 }
