@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/cluster"
+	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 )
 
 // runFlags are serve's flags for how executions run: the in-process
@@ -22,6 +23,7 @@ type runFlags struct {
 	pprof      bool
 	lease      time.Duration
 	role       string
+	oauth      invoke.OAuthConfig
 }
 
 func (r *runFlags) register(f *pflag.FlagSet) {
@@ -31,6 +33,10 @@ func (r *runFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&r.maxBacklog, "invoke-max-backlog", envOr("VIGIL_INVOKE_MAX_BACKLOG", "1000"), "unfinished executions per flow above which invocations get 503 (0: no limit)")
 	f.DurationVar(&r.lease, "execution-lease", envDuration("VIGIL_EXECUTION_LEASE", time.Minute), "how long a node holds an execution without renewing it; a dead node's executions resume elsewhere within about twice this")
 	f.StringVar(&r.role, "role", envOr("VIGIL_ROLE", "all"), "work this node takes: web (console, API, invoke URLs), worker (queued jobs; serves only health and metrics) or all; web and worker need PostgreSQL")
+	f.StringVar(&r.oauth.Issuer, "invoke-oauth-issuer", envOr("VIGIL_INVOKE_OAUTH_ISSUER", ""), "issuer of the bearer tokens API endpoints secured with OAuth 2.0 accept, e.g. https://example.okta.com/oauth2/default")
+	f.StringVar(&r.oauth.JWKSURL, "invoke-oauth-jwks-url", envOr("VIGIL_INVOKE_OAUTH_JWKS_URL", ""), "the issuer's key set (JWKS) URL, e.g. https://example.okta.com/oauth2/default/v1/keys")
+	f.StringVar(&r.oauth.Audience, "invoke-oauth-audience", envOr("VIGIL_INVOKE_OAUTH_AUDIENCE", ""), "the audience those tokens must carry, e.g. api://vigil")
+	f.StringVar(&r.oauth.Scope, "invoke-oauth-scope", envOr("VIGIL_INVOKE_OAUTH_SCOPE", ""), "the scope those tokens must carry (default "+invoke.DefaultScope+")")
 	f.BoolVar(&r.pprof, "pprof", envOr("VIGIL_PPROF", "") == "true", "serve Go's profiles under /debug/pprof/ to administrators")
 }
 
@@ -59,7 +65,10 @@ func (r *runFlags) apply(cfg *app.Config) error {
 	if err != nil {
 		return fmt.Errorf("--role: %w", err)
 	}
-	cfg.Workers, cfg.Pprof, cfg.ExecutionLease, cfg.Role = workers, r.pprof, r.lease, role
+	if err := r.oauth.Check(); err != nil {
+		return fmt.Errorf("--invoke-oauth-*: %w", err)
+	}
+	cfg.Workers, cfg.Pprof, cfg.ExecutionLease, cfg.Role, cfg.InvokeOAuth = workers, r.pprof, r.lease, role, r.oauth
 	cfg.InvokeRate, cfg.InvokeBurst, cfg.InvokeMaxBacklog = noLimit(rate), burst, int(noLimit(float64(backlog)))
 	return nil
 }

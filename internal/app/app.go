@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/cluster"
+	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/settings"
@@ -95,6 +96,10 @@ type Config struct {
 	// Role is the work this node takes (web, worker or all). Default all;
 	// web and worker need PostgreSQL, where other nodes take the rest.
 	Role cluster.Role
+	// InvokeOAuth says which bearer tokens API endpoints secured with OAuth
+	// 2.0 accept (issuer, key set, audience, scope). Unset, they refuse
+	// every call.
+	InvokeOAuth invoke.OAuthConfig
 	// Pprof serves Go's profiles under /debug/pprof/ to administrators
 	// (settings:manage). Off by default.
 	Pprof bool
@@ -266,6 +271,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	allow, err := netguard.ParseAllowlist(cfg.AllowOutbound)
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.InvokeOAuth.Check(); err != nil {
 		return nil, err
 	}
 	// A start that fails leaves nothing behind: the data directory and

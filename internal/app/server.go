@@ -361,7 +361,7 @@ func (s *Server) routes() (http.Handler, error) {
 	// Invoke URLs carry their own credentials (client token, OAuth,
 	// signature), never a session.
 	mux.Handle(invoke.Pattern, auth.WithOwnCredential(invoke.NewHandler(invoke.Config{Now: a.Config.Now, Rate: rate.Limit(a.Config.InvokeRate),
-		Burst: a.Config.InvokeBurst, MaxBacklog: a.Config.InvokeMaxBacklog}, a.Store, svc.Endpoints, svc.Flows.Invoke(),
+		Burst: a.Config.InvokeBurst, MaxBacklog: a.Config.InvokeMaxBacklog, OAuth: a.Config.InvokeOAuth}, a.Store, svc.Endpoints, svc.Flows.Invoke(),
 		a.Outbound, a.Logger.With("component", "invoke"))))
 	if a.Config.Pprof {
 		registerPprof(mux)

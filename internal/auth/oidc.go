@@ -100,7 +100,7 @@ func (c OIDCConfig) validate() error {
 	if c.Issuer == "" {
 		return errors.New("single sign-on needs the identity provider's issuer URL (--oidc-issuer)")
 	}
-	if err := checkProviderURL(c.Issuer); err != nil {
+	if err := CheckProviderURL(c.Issuer); err != nil {
 		return fmt.Errorf("the single sign-on issuer URL %q is not usable: %w", c.Issuer, err)
 	}
 	if c.ClientID == "" {
@@ -129,9 +129,10 @@ func (c OIDCConfig) validate() error {
 	return nil
 }
 
-// checkProviderURL refuses plain http except on loopback, where a local test
-// provider runs: the provider's answers decide who becomes an administrator.
-func checkProviderURL(raw string) error {
+// CheckProviderURL refuses plain http except on loopback, where a local test
+// provider runs: the provider's answers decide who becomes an administrator,
+// or which callers may start a flow.
+func CheckProviderURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return errors.New("it is not an absolute URL")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/secret"
@@ -30,6 +31,29 @@ type OAuthConfig struct {
 	// Scope is required in the token's scp (array) or scope (space-separated)
 	// claim. Default okta.workflows.invoke.manage, as Okta Workflows requires.
 	Scope string
+}
+
+// Check refuses a configuration that names some of the issuer, key set
+// and audience but not all, or a provider URL that is not https (plain http
+// only on a loopback address). None at all is valid: OAuth endpoints then
+// refuse every call.
+func (c OAuthConfig) Check() error {
+	if c.Issuer == "" && c.JWKSURL == "" && c.Audience == "" {
+		if c.Scope != "" {
+			return errors.New("an OAuth scope for invoke URLs needs the issuer, key set URL and audience too")
+		}
+		return nil
+	}
+	if c.Issuer == "" || c.JWKSURL == "" || c.Audience == "" {
+		return errors.New("OAuth for invoke URLs needs all three of the issuer, the key set (JWKS) URL and the audience")
+	}
+	if err := auth.CheckProviderURL(c.Issuer); err != nil {
+		return fmt.Errorf("the OAuth issuer for invoke URLs %q: %w", c.Issuer, err)
+	}
+	if err := auth.CheckProviderURL(c.JWKSURL); err != nil {
+		return fmt.Errorf("the OAuth key set URL for invoke URLs %q: %w", c.JWKSURL, err)
+	}
+	return nil
 }
 
 // DefaultScope is the scope Okta Workflows requires of OAuth invocations.
@@ -168,8 +192,8 @@ func (o *oauthVerifier) verify(ctx context.Context, r *http.Request) bool {
 	if v == nil {
 		return false
 	}
-	auth := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(auth, " ")
+	header := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return false
 	}
