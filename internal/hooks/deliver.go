@@ -93,16 +93,20 @@ func (s *Service) deliver(ctx context.Context, deliveryID string, generation int
 		return wait, s.release(ctx, d, s.now().Add(wait), nil)
 	}
 	defer release()
-	return s.attempt(ctx, h, d)
+	return s.attempt(ctx, h, d, nil)
 }
 
-// attempt sends a claimed delivery to h, within its limits, and records
-// the outcome; it returns deliver's wait.
-func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDelivery) (time.Duration, error) {
+// attempt sends a leased delivery to h, within its limits, and records the
+// outcome; it returns deliver's wait. payload is the event's body, read
+// from the database when nil.
+func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDelivery, payload []byte) (time.Duration, error) {
 	now := s.now()
-	payload, err := s.st.HookEventPayload(ctx, d.EventID)
-	if err != nil {
-		return done, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load event %s: %w", d.EventID, err))
+	if payload == nil {
+		p, err := s.st.HookEventPayload(ctx, d.EventID)
+		if err != nil {
+			return done, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load event %s: %w", d.EventID, err))
+		}
+		payload = []byte(p)
 	}
 	keys, err := s.openKeys(h)
 	if err != nil {
@@ -112,7 +116,7 @@ func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDeliv
 	if err != nil {
 		return done, s.release(ctx, d, d.NextAttemptAt, err)
 	}
-	res := s.send(ctx, target{URL: h.URL, Keys: keys, Secrets: secrets}, d.EventID, []byte(payload), false, s.cfg.MaxResponse)
+	res := s.send(ctx, target{URL: h.URL, Keys: keys, Secrets: secrets}, d.EventID, payload, false, s.cfg.MaxResponse)
 	if ctx.Err() != nil {
 		// The worker is stopping: this was no fair attempt. River runs the
 		// job again.
@@ -163,14 +167,6 @@ func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelive
 			out.Status = store.HookDeliveryDelivered
 			if err := tx.RecordHookSuccess(ctx, h.ID, now); err != nil {
 				return err
-			}
-			if d.JobID != 0 {
-				// Sent by the local pool: its recovery job has nothing
-				// left to do, and deleting it now costs less than
-				// River scheduling, fetching and completing it.
-				if err := tx.DeleteScheduledHookJob(ctx, d.JobID); err != nil {
-					return err
-				}
 			}
 		case res.StatusCode == 410:
 			out.Status = store.HookDeliveryHeld

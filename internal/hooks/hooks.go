@@ -6,8 +6,9 @@
 // headers, values sealed at rest) and a Standard Webhooks signing secret. Its
 // automation says which events it gets. The outbox (Publish) stores each event
 // in the transaction of the issue change that caused it, together with one
-// delivery and one River job per matching integration, so an event exists if
-// and only if its change committed, and every delivery it needs is queued.
+// delivery per matching integration, either leased by this node for its local
+// pool or with its River job, so an event exists if and only if its change
+// committed, and every delivery it needs is on its way.
 //
 // Delivery is at least once: attempts are recorded, failed ones retried on a
 // schedule of about three days, then dead-lettered for a manual resend. The
@@ -157,10 +158,6 @@ type Config struct {
 	// an automation is saved. The issues service publishes through this
 	// one, so it is read at call time. Nil: the API refuses sendOpen.
 	OpenIssues func(ctx context.Context) ([]event.Issue, error)
-	// LocalGrace is how long the job of a delivery handed to this node's
-	// local pool (RunLocally) waits before it runs, as the recovery path
-	// of an attempt the pool could not make. Default 10 s.
-	LocalGrace time.Duration
 	// Logger receives delivery logs. Default: discard.
 	Logger *slog.Logger
 }
@@ -212,9 +209,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PruneBatch <= 0 {
 		c.PruneBatch = DefaultPruneBatch
-	}
-	if c.LocalGrace <= 0 {
-		c.LocalGrace = DefaultLocalGrace
 	}
 	if c.QueueName == "" {
 		c.QueueName = river.QueueDefault

@@ -60,11 +60,11 @@ func (l *sharedLimits) acquire(ctx context.Context, hookID string, maxInFlight i
 	return func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		// The window slot is released a span after this moment, which is
-		// after the request ended; a release that fails leaves the slot
-		// held for its whole hold, which is only slower.
-		_ = l.st.ReleaseSlotAfter(ctx, windowKey, win, l.holder, span)
-		release()
+		// The in-flight slot is freed now and the window slot a span after
+		// this moment, which is after the request ended, in one statement;
+		// a release that fails leaves both held for their whole hold, which
+		// is only slower.
+		_ = l.st.ReleaseSlots(ctx, inFlightKey, slot, windowKey, win, l.holder, span)
 	}, 0, nil
 }
 

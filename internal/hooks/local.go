@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,34 +10,40 @@ import (
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
-// DefaultLocalGrace is Config.LocalGrace's default.
-const DefaultLocalGrace = 10 * time.Second
-
 // maxLocalBacklog bounds the deliveries waiting for the local pool; those
-// beyond it are left to their jobs.
+// beyond it are handed to the job queue.
 const maxLocalBacklog = 10_000
 
-// localDelivery is a delivery round handed to the local pool.
+// localDelivery is a delivery handed to the local pool, as published: the
+// row created leased by this node, and the event's body, so that the pool
+// reads neither back.
 type localDelivery struct {
-	id         string
-	hookID     string
-	generation int
+	d       *store.HookDelivery
+	payload []byte
 }
 
 // localPool sends deliveries on the node that published them as soon as
 // their outbox transaction commits, instead of at the job queue's next
 // poll (on SQLite a job inserted in a transaction wakes no worker; on
-// PostgreSQL the notification still costs a fetch round trip). Every such
-// delivery also has its River job, scheduled LocalGrace later: that job is
-// the recovery path, for a delivery the pool could not take (full, over
-// the integration's limits, stopped) or lost with its node. A job that
-// finds its delivery done does nothing, so a delivery is still sent at
-// least once and, while a worker holds its lease, by one worker only.
+// PostgreSQL the notification still costs a fetch round trip).
+//
+// Such a delivery is created already leased by this node, and without a
+// job, as the flows' local executions are: the pool neither claims it nor
+// has a job to delete once it is sent, which saves River's insert and two
+// writes per delivery. If the node dies, the lease is the recovery path:
+// it runs out (on PostgreSQL, the node's lock goes first) and maintenance
+// queues the delivery again on whichever node runs it; a server alone on
+// its database does so at start. What the pool does not send itself (its
+// line is full or it stops, the integration is paused or over its limits,
+// an attempt fails) goes to the job queue at once. So a delivery is still
+// sent at least once and, while its lease holds, by one worker only. A
+// delivery that waited in the line for a third of its lease has the lease
+// renewed before its attempt, so that the attempt ends within it.
 type localPool struct {
 	work chan localDelivery
 	// Pool runs the senders. Its Stopping closes when the pool stops
 	// taking deliveries; its context ends when it stops for good:
-	// attempts still in flight are cut short and their jobs carry on.
+	// attempts still in flight are cut short and queued again.
 	*pool.Pool
 }
 
@@ -60,6 +67,7 @@ func (s *Service) RunLocally(n int) {
 				case ld := <-p.work:
 					select {
 					case <-stop:
+						s.handBack(ctx, []localDelivery{ld})
 						return
 					default:
 					}
@@ -72,13 +80,26 @@ func (s *Service) RunLocally(n int) {
 }
 
 // StopLocal stops sending deliveries in-process: what waits in the pool is
-// left to its jobs, and the attempts in flight may finish until ctx ends,
-// when they are cut short (recorded as not made) and left to their jobs too.
+// handed to the job queue, and the attempts in flight may finish until ctx
+// ends, when they are cut short (recorded as not made) and queued again.
+// An error means some deliveries were not handed over; maintenance queues
+// them once their lease runs out.
 func (s *Service) StopLocal(ctx context.Context) error {
-	if p := s.local.Load(); p != nil {
-		p.Stop(ctx)
+	p := s.local.Load()
+	if p == nil {
+		return nil
 	}
-	return nil
+	p.Stop(ctx)
+	var left []localDelivery
+	for {
+		select {
+		case ld := <-p.work:
+			left = append(left, ld)
+			continue
+		default:
+		}
+		return s.handBack(ctx, left)
+	}
 }
 
 // pool returns the local pool when it takes deliveries.
@@ -93,54 +114,120 @@ func (s *Service) pool() *localPool {
 	return p
 }
 
-// offer hands deliveries to the pool without waiting; those it has no room
-// for are left to their jobs.
-func (p *localPool) offer(ds []localDelivery) {
-	if p.Stopped() {
-		return
-	}
-	for _, d := range ds {
-		select {
-		case p.work <- d:
-		default:
-			return
+// offer hands deliveries whose transaction has committed to the pool
+// without waiting; those it has no room for go to the job queue. It runs
+// on the committing goroutine, so it must not block.
+func (s *Service) offer(p *localPool, ds []localDelivery) {
+	for i, ld := range ds {
+		if !p.Stopped() {
+			select {
+			case p.work <- ld:
+				continue
+			default:
+			}
 		}
+		rest := ds[i:]
+		if !p.Go(func() { s.handBack(p.Context(), rest) }) {
+			s.cfg.Logger.Warn("the local pool stopped before it took some deliveries; maintenance queues them again once their lease runs out",
+				"deliveries", len(rest))
+		}
+		return
 	}
 }
 
-// sendLocal makes the first attempt of a delivery from the pool. Whatever
+// handBack gives the deliveries the pool will not send to the job queue:
+// each one's lease is released and a job queued, due at once, all in one
+// transaction.
+func (s *Service) handBack(ctx context.Context, lds []localDelivery) error {
+	if len(lds) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	now := s.now()
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		refs := make([]store.HookJobRef, 0, len(lds))
+		for _, ld := range lds {
+			d := ld.d
+			if err := tx.ReleaseHookDelivery(ctx, d.ID, d.Generation, d.NextAttemptAt, now); err != nil {
+				return err
+			}
+			refs = append(refs, store.HookJobRef{DeliveryID: d.ID, HookID: d.HookID, Generation: d.Generation})
+		}
+		return s.requeue(ctx, tx, refs, priorityNormal)
+	})
+	if err != nil {
+		err = fmt.Errorf("queue %d deliveries the local pool did not send: %w", len(lds), err)
+		s.cfg.Logger.Error("cannot queue deliveries the local pool did not send; maintenance will once their lease runs out",
+			"deliveries", len(lds), "err", err)
+	}
+	return err
+}
+
+// sendLocal makes the first attempt of a delivery from the pool. What
 // stops it before the attempt (the integration paused or over its limits,
-// the delivery taken by a job) leaves the delivery to its job, untouched.
+// the pool stopping) leaves the delivery held or to a job.
 func (s *Service) sendLocal(ctx context.Context, ld localDelivery) {
-	h, err := s.st.Hook(ctx, ld.hookID)
-	if err != nil || h.State != StateActive {
+	d := ld.d
+	h, err := s.st.Hook(ctx, d.HookID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return // deleted, and its deliveries with it
+	case err != nil:
+		s.followUp(ctx, d, 0, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load integration %s: %w", d.HookID, err)))
+		return
+	case h.State != StateActive:
+		// Paused since: held until Resume queues it again.
+		if err := s.st.SetHookDeliveryStatus(context.WithoutCancel(ctx), d.ID, d.Generation, store.HookDeliveryHeld, s.now()); err != nil {
+			s.cfg.Logger.Error("cannot hold a delivery of a paused integration; maintenance queues it once its lease runs out",
+				"delivery", d.ID, "err", err)
+		}
 		return
 	}
-	release, _, err := s.limits.acquire(ctx, h.ID, cmpOr(h.MaxInFlight, s.cfg.MaxInFlight), cmpOr(h.RatePerSecond, s.cfg.RatePerSecond))
-	if err != nil || release == nil {
+	release, wait, err := s.limits.acquire(ctx, h.ID, cmpOr(h.MaxInFlight, s.cfg.MaxInFlight), cmpOr(h.RatePerSecond, s.cfg.RatePerSecond))
+	if err != nil {
+		// The pool is stopping: another try at once, from the queue.
+		s.followUp(ctx, d, 0, s.release(ctx, d, d.NextAttemptAt, nil))
+		return
+	}
+	if release == nil {
+		// Over the integration's limits: its job tries again after wait.
+		s.followUp(ctx, d, wait, s.release(ctx, d, s.now().Add(wait), nil))
 		return
 	}
 	defer release()
-	now := s.now()
-	d, err := s.st.ClaimHookDelivery(ctx, ld.id, ld.generation, now, now.Add(s.lease()))
-	if err != nil {
+	if !s.renewLocal(ctx, d) {
 		return
 	}
-	if wait := d.NextAttemptAt.Sub(now); wait > time.Second {
-		// Queued anew with a later attempt: keep its schedule.
-		s.followUp(ctx, d, wait, s.release(ctx, d, d.NextAttemptAt, nil))
-		return
-	}
-	again, err := s.attempt(ctx, h, d)
+	again, err := s.attempt(ctx, h, d, ld.payload)
 	s.followUp(ctx, d, again, err)
+}
+
+// renewLocal renews the lease of a delivery that waited in the pool's line
+// for a third of it, so that its attempt ends within the lease. It reports
+// false when the delivery is no longer the pool's to send: maintenance
+// queued it again (its lease ran out), or it was held or deleted; after an
+// error too, and then its lease runs out and maintenance queues it.
+func (s *Service) renewLocal(ctx context.Context, d *store.HookDelivery) bool {
+	now := s.now()
+	if d.LeasedUntil.Sub(now) > s.lease()*2/3 {
+		return true
+	}
+	until := now.Add(s.lease())
+	ok, err := s.st.RenewHookDeliveryLease(ctx, d.ID, d.Generation, d.LeasedUntil, until)
+	if err != nil {
+		s.cfg.Logger.Error("cannot renew the lease of a delivery waiting in this node's pool; maintenance queues it once the lease runs out",
+			"delivery", d.ID, "err", err)
+		return false
+	}
+	if ok {
+		d.LeasedUntil = until
+	}
+	return ok
 }
 
 // followUp queues a job for what a local attempt leaves to do: a retry
 // after again, or, after an error (the pool stopping mid-attempt, say),
-// another try at once, on any node. The delivery's
-// first job may have run meanwhile and found it leased, so it cannot be
-// counted on; a job left waiting as well finds nothing to do, or the retry
-// not due yet.
+// another try at once, on any node.
 func (s *Service) followUp(ctx context.Context, d *store.HookDelivery, again time.Duration, err error) {
 	if err == nil && again < 0 {
 		return

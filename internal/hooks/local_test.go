@@ -81,15 +81,47 @@ func checkRequestsEach(t *testing.T, rc *receiver, evs []event.Event, n int) {
 	}
 }
 
+// heldReceiver is a receiver that answers 204, except to its first
+// request, which it holds until release is called or the request is cut
+// short. waitHeld returns once that request has arrived.
+func heldReceiver(t *testing.T) (rc *receiver, waitHeld, release func()) {
+	t.Helper()
+	hold := make(chan struct{})
+	held := make(chan struct{})
+	var heldOnce, holdOnce sync.Once
+	rc = newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			heldOnce.Do(func() { close(held) })
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	release = func() { holdOnce.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	waitHeld = func() {
+		t.Helper()
+		select {
+		case <-held:
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the pool never sent the first delivery")
+		}
+	}
+	return rc, waitHeld, release
+}
+
 // A delivery published on a node with a local pool is sent by that pool
-// once its transaction commits, with no job worker running: its job, which
-// waited LocalGrace as the recovery path, is deleted then. A rolled-back
-// publish sends nothing.
+// once its transaction commits, with no job worker running: it is created
+// leased by the node, without a job, so that nothing but the pool sends it
+// and no job is left once it is delivered. A rolled-back publish sends
+// nothing.
 func TestLocalPoolDelivers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		rc := newReceiver(t, status(http.StatusNoContent))
-		svc, _ := newLocal(t, st, 4, Config{LocalGrace: time.Hour})
+		svc, _ := newLocal(t, st, 4, Config{})
 		b := &bundle{st: st, svc: svc}
 		b.addHook(t, "a", rc.URL+"/a")
 		b.addHook(t, "b", rc.URL+"/b")
@@ -118,11 +150,9 @@ func TestLocalPoolDelivers(t *testing.T) {
 		if len(ds) != 2*events {
 			t.Errorf("%d deliveries stored, want %d (the rolled-back event has none)", len(ds), 2*events)
 		}
-		// Each delivery had its job, the recovery path, which the
-		// delivered attempt deleted.
 		for _, d := range ds {
-			if d.JobID == 0 {
-				t.Errorf("delivery %s has no job", d.ID)
+			if d.JobID != 0 || !d.LeasedUntil.IsZero() || d.Attempts != 1 {
+				t.Errorf("delivery %s: job %d, leased until %v, %d attempts; want no job, no lease, 1 attempt", d.ID, d.JobID, d.LeasedUntil, d.Attempts)
 			}
 		}
 		var jobs int
@@ -130,7 +160,7 @@ func TestLocalPoolDelivers(t *testing.T) {
 			t.Fatal(err)
 		}
 		if jobs != 0 {
-			t.Errorf("%d delivery jobs left, want 0 (each deleted when its delivery was sent)", jobs)
+			t.Errorf("%d delivery jobs, want 0 (the pool sent each delivery without one)", jobs)
 		}
 	})
 }
@@ -146,7 +176,7 @@ func TestLocalPoolRetriesThroughQueue(t *testing.T) {
 			}
 			w.WriteHeader(http.StatusNoContent)
 		})
-		svc, work := newLocal(t, st, 2, Config{LocalGrace: time.Hour, Schedule: []time.Duration{50 * time.Millisecond}})
+		svc, work := newLocal(t, st, 2, Config{Schedule: []time.Duration{50 * time.Millisecond}})
 		work()
 		b := &bundle{st: st, svc: svc}
 		b.addHook(t, "a", rc.URL)
@@ -165,35 +195,17 @@ func TestLocalPoolRetriesThroughQueue(t *testing.T) {
 
 // What the pool has not sent when it stops is not lost: an attempt cut
 // short is queued again at once, and a delivery still waiting in the pool
-// is sent by its job when LocalGrace has passed.
-func TestLocalPoolStopLeavesJobs(t *testing.T) {
+// is handed to the job queue.
+func TestLocalPoolStopHandsBack(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		var once sync.Once
-		hold := make(chan struct{})
-		held := make(chan struct{})
-		rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				once.Do(func() { close(held) })
-				select {
-				case <-hold:
-				case <-r.Context().Done():
-				}
-				return
-			}
-			w.WriteHeader(http.StatusNoContent)
-		})
-		t.Cleanup(func() { close(hold) })
-		svc, work := newLocal(t, st, 1, Config{LocalGrace: 300 * time.Millisecond})
+		rc, waitHeld, _ := heldReceiver(t)
+		svc, work := newLocal(t, st, 1, Config{})
 		b := &bundle{st: st, svc: svc}
 		b.addHook(t, "a", rc.URL)
 		first, second := sampleEvent(), sampleEvent()
 		b.publish(t, first)
-		select {
-		case <-held:
-		case <-time.After(2 * time.Minute):
-			t.Fatal("the pool never sent the first delivery")
-		}
+		waitHeld()
 		b.publish(t, second) // waits behind the first: the pool has one worker
 		sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		defer cancel()
@@ -206,6 +218,113 @@ func TestLocalPoolStopLeavesJobs(t *testing.T) {
 		if got[first.ID+"/"] != 2 || got[second.ID+"/"] != 1 {
 			t.Errorf("requests: first event %d (want 2: the one cut short, then its job's), second %d (want 1)",
 				got[first.ID+"/"], got[second.ID+"/"])
+		}
+	})
+}
+
+// A delivery waiting in the pool of a node that dies has no job, only the
+// lease the node took when it published it. It is not lost: a server alone
+// on its database (SQLite) queues it again at start, and on PostgreSQL any
+// node does as soon as the dead node's lock is gone, long before the lease
+// ends. What the dead node's pool still held sends nothing afterwards.
+func TestLocalPoolLostWithItsNode(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		rc, waitHeld, _ := heldReceiver(t)
+		var lock *store.NodeLock
+		if st.Dialect() == store.Postgres {
+			var err error
+			if lock, err = st.HoldNodeLock(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { lock.Release(ctx) })
+		}
+		// A lease of two hours: recovery must not wait for it to end.
+		dead, _ := newLocal(t, st, 1, Config{RequestTimeout: time.Hour})
+		db := &bundle{st: st, svc: dead}
+		db.addHook(t, "a", rc.URL)
+		first, second := sampleEvent(), sampleEvent()
+		db.publish(t, first)
+		waitHeld()
+		db.publish(t, second) // waits behind the first: the pool has one worker
+		ds, err := st.HookDeliveries(ctx, store.HookDeliveryFilter{EventID: second.ID})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries of the second event: %d, %v", len(ds), err)
+		}
+		if ds[0].JobID != 0 || ds[0].LeasedUntil.IsZero() {
+			t.Fatalf("the waiting delivery: job %d, leased until %v; want no job and a lease", ds[0].JobID, ds[0].LeasedUntil)
+		}
+
+		// The node dies: it neither sends nor hands back what it holds, and
+		// on PostgreSQL its lock goes with it.
+		lock.Release(ctx)
+		live := setup(t, st, func(c *Config) { c.Now = time.Now })
+		live.svc.box = dead.box // another node of the same deployment: the same master key
+		// PostgreSQL drops the lock once it sees the connection closed.
+		requeued := 0
+		for deadline := time.Now().Add(time.Minute); requeued < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			n, err := live.svc.RecoverAtStart(ctx, st.Dialect() == store.SQLite)
+			if err != nil {
+				t.Fatal(err)
+			}
+			requeued += n
+		}
+		if requeued != 2 {
+			t.Fatalf("%d deliveries queued again, want both of the dead node's", requeued)
+		}
+		live.runJobs(t)
+		waitDelivered(t, st, 2)
+		stopped, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := dead.StopLocal(stopped); err != nil {
+			t.Fatal(err)
+		}
+		got := requestsByEvent(t, rc)
+		if got[first.ID+"/"] != 2 || got[second.ID+"/"] != 1 {
+			t.Errorf("requests: first event %d (want 2: the one the node died in, then its job's), second %d (want 1)",
+				got[first.ID+"/"], got[second.ID+"/"])
+		}
+	})
+}
+
+// A delivery that waited in the pool's line for a third of its lease has
+// its lease renewed before it is sent; one whose lease ran out meanwhile,
+// and which maintenance queued again, is left to its new job rather than
+// sent a second time by the pool.
+func TestLocalPoolRenewsOrLeavesWaitingDeliveries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		rc, waitHeld, release := heldReceiver(t)
+		clock := newFakeClock()
+		svc, work := newLocal(t, st, 1, Config{Now: clock.Now})
+		b := &bundle{st: st, svc: svc}
+		b.addHook(t, "a", rc.URL)
+		first, recovered, renewed := sampleEvent(), sampleEvent(), sampleEvent()
+		b.publish(t, first)
+		waitHeld()
+		b.publish(t, recovered) // waits behind the first: the pool has one worker
+		clock.Add(svc.lease() + time.Second)
+		if n, err := svc.RecoverAtStart(ctx, false); err != nil || n != 2 {
+			t.Fatalf("RecoverAtStart after the leases ran out: %d, %v; want the first two deliveries queued again", n, err)
+		}
+		b.publish(t, renewed)
+		clock.Add(svc.lease() / 2)
+		release()
+		waitDelivered(t, st, 1)
+		work()
+		waitDelivered(t, st, 3)
+		got := requestsByEvent(t, rc)
+		if got[first.ID+"/"] != 2 || got[recovered.ID+"/"] != 1 || got[renewed.ID+"/"] != 1 {
+			t.Errorf("requests: first %d (want 2: the pool's, then its new job's), recovered %d (want 1: its job's), renewed %d (want 1)",
+				got[first.ID+"/"], got[recovered.ID+"/"], got[renewed.ID+"/"])
+		}
+		ds, err := st.HookDeliveries(ctx, store.HookDeliveryFilter{EventID: renewed.ID})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries of the renewed event: %d, %v", len(ds), err)
+		}
+		if ds[0].JobID != 0 || ds[0].Attempts != 1 || ds[0].Generation != 1 {
+			t.Errorf("the renewed delivery: job %d, %d attempts, generation %d; want sent by the pool: no job, 1 attempt, generation 1",
+				ds[0].JobID, ds[0].Attempts, ds[0].Generation)
 		}
 	})
 }

@@ -109,14 +109,11 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, ev event.Event, onl
 	if err != nil {
 		return fmt.Errorf("load automations: %w", err)
 	}
-	// With a local pool, the first attempt starts in-process when tx
-	// commits; the job waits LocalGrace as the recovery path.
+	// With a local pool, a delivery is created leased by this node and
+	// without a job: the pool makes its first attempt once tx commits (see
+	// localPool). Otherwise its job is queued with it.
 	pool := s.pool()
-	var jobAt time.Time
 	var local []localDelivery
-	if pool != nil {
-		jobAt = time.Now().Add(s.cfg.LocalGrace)
-	}
 	for _, rt := range routes {
 		if (only != "" && rt.Automation.HookID != only) || !automationFromStore(&rt.Automation).Matches(&ev) {
 			continue
@@ -124,19 +121,23 @@ func (s *Service) publish(ctx context.Context, tx *store.Tx, ev event.Event, onl
 		d := &store.HookDelivery{ID: id.NewAt("hkd", now), EventID: ev.ID, HookID: rt.Automation.HookID,
 			IssueID: ev.EventData.ID, EventType: ev.Type, Title: ev.EventData.Title, Status: store.HookDeliveryPending,
 			Generation: 1, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-		if rt.HookState != StateActive {
+		switch {
+		case rt.HookState != StateActive:
 			d.Status = store.HookDeliveryHeld
-		} else if d.JobID, err = s.insertJob(ctx, tx, d.ID, d.Generation, priorityNormal, jobAt); err != nil {
-			return err
-		} else if pool != nil {
-			local = append(local, localDelivery{id: d.ID, hookID: d.HookID, generation: d.Generation})
+		case pool != nil:
+			d.LeasedUntil = now.Add(s.lease())
+			local = append(local, localDelivery{d: d, payload: body})
+		default:
+			if d.JobID, err = s.insertJob(ctx, tx, d.ID, d.Generation, priorityNormal, time.Time{}); err != nil {
+				return err
+			}
 		}
 		if err := tx.CreateHookDelivery(ctx, d); err != nil {
 			return fmt.Errorf("store delivery of event %s: %w", ev.ID, err)
 		}
 	}
 	if len(local) > 0 {
-		tx.AfterCommit(func() { pool.offer(local) })
+		tx.AfterCommit(func() { s.offer(pool, local) })
 	}
 	return nil
 }

@@ -142,6 +142,20 @@ func (c conn) query(ctx context.Context, q string, args []any, scan func(*sql.Ro
 	return mapErr(rows.Err())
 }
 
+// queryWrite is query for a statement that writes and returns rows (an
+// UPDATE … RETURNING). On SQLite outside a transaction it runs in the
+// batcher's next transaction, as exec's writes do, not on a connection for
+// reads, where it would hold that connection while it waits for the write
+// lock in SQLite's busy handler.
+func (c conn) queryWrite(ctx context.Context, q string, args []any, scan func(*sql.Rows) error) error {
+	if c.b == nil {
+		return c.query(ctx, q, args, scan)
+	}
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	return c.b.do(ctx, func(tx *Tx) error { return tx.c.query(ctx, q, args, scan) }) // the batcher counts the commit
+}
+
 // queryRow runs q and scans its single row into dest, returning ErrNotFound
 // when there is none.
 func (c conn) queryRow(ctx context.Context, q string, args []any, dest ...any) error {

@@ -80,23 +80,38 @@ func scanHookDelivery(scan func(...any) error) (*HookDelivery, error) {
 
 func (q *Queries) hookDeliveries(ctx context.Context, query string, args []any) ([]*HookDelivery, error) {
 	var out []*HookDelivery
-	err := q.c.query(ctx, query, args, func(r *sql.Rows) error {
-		d, err := scanHookDelivery(r.Scan)
-		if err == nil {
-			out = append(out, d)
-		}
-		return err
-	})
+	err := q.c.query(ctx, query, args, appendHookDeliveries(&out))
 	return out, err
 }
 
+// appendHookDeliveries is a row scanner that appends each delivery to out.
+func appendHookDeliveries(out *[]*HookDelivery) func(*sql.Rows) error {
+	return func(r *sql.Rows) error {
+		d, err := scanHookDelivery(r.Scan)
+		if err == nil {
+			*out = append(*out, d)
+		}
+		return err
+	}
+}
+
 // CreateHookDelivery inserts d; ErrConflict if the event already has a
-// delivery to that integration.
+// delivery to that integration. A delivery created leased (LeasedUntil
+// set: the publishing node sends it itself) names this node as the
+// lease's owner on PostgreSQL, as ClaimHookDelivery does, so that it is
+// recovered as soon as the node dies; call it in a transaction then.
 func (q *Queries) CreateHookDelivery(ctx context.Context, d *HookDelivery) error {
 	_, err := q.c.exec(ctx, `INSERT INTO vigil_hook_delivery (`+hookDeliveryCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		d.ID, d.EventID, d.HookID, d.IssueID, d.EventType, d.Title, d.Status, d.Generation, d.RoundAttempts, d.Attempts,
 		d.NextAttemptAt, d.LeasedUntil, d.LastAttemptAt, d.LastStatus, d.LastError, d.CreatedAt, d.UpdatedAt, d.JobID)
+	if err != nil || d.LeasedUntil.IsZero() {
+		return err
+	}
+	if node := q.owner.get(); node != 0 {
+		_, err = q.c.exec(ctx, `INSERT INTO vigil_lease_owner (kind, id, node) VALUES ('delivery', $1, $2)
+			ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node`, d.ID, node)
+	}
 	return err
 }
 
@@ -185,7 +200,8 @@ func (q *Queries) ClaimHookDelivery(ctx context.Context, id string, generation i
 			ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node) SELECT ` + hookDeliveryCols + ` FROM c`
 		args = append(args, node)
 	}
-	ds, err := q.hookDeliveries(ctx, claim, args)
+	var ds []*HookDelivery
+	err := q.c.queryWrite(ctx, claim, args, appendHookDeliveries(&ds))
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +209,21 @@ func (q *Queries) ClaimHookDelivery(ctx context.Context, id string, generation i
 		return nil, ErrNotFound
 	}
 	return ds[0], nil
+}
+
+// RenewHookDeliveryLease extends, until leaseUntil, the lease of a pending
+// delivery of the given generation that still ends at heldUntil: the
+// lease its holder took, not run out and taken again since. It reports
+// false, changing nothing, otherwise (the delivery was recovered, queued
+// anew, held or deleted meanwhile).
+func (q *Queries) RenewHookDeliveryLease(ctx context.Context, id string, generation int, heldUntil, leaseUntil time.Time) (bool, error) {
+	res, err := q.c.exec(ctx, `UPDATE vigil_hook_delivery SET leased_until = $4
+		WHERE id = $1 AND generation = $2 AND status = 'pending' AND leased_until = $3`, id, generation, heldUntil, leaseUntil)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // HookDeliveryResult is the outcome of one attempt, applied to its delivery.
@@ -297,15 +328,6 @@ func (q *Queries) ResendHookDelivery(ctx context.Context, id string, now time.Ti
 // SetHookDeliveryJob records the River job of a delivery generation.
 func (q *Queries) SetHookDeliveryJob(ctx context.Context, id string, generation int, jobID int64) error {
 	_, err := q.c.exec(ctx, `UPDATE vigil_hook_delivery SET job_id = $3 WHERE id = $1 AND generation = $2`, id, generation, jobID)
-	return err
-}
-
-// DeleteScheduledHookJob deletes a delivery's River job if it is still
-// scheduled, not yet taken by a worker: the job a node's local pool left as
-// the recovery path of a delivery it has sent. A job that is running or
-// done is left to River.
-func (q *Queries) DeleteScheduledHookJob(ctx context.Context, jobID int64) error {
-	_, err := q.c.exec(ctx, `DELETE FROM river_job WHERE id = $1 AND state = 'scheduled'`, jobID)
 	return err
 }
 

@@ -110,3 +110,15 @@ func (q *Queries) ReleaseSlotAfter(ctx context.Context, key string, slot int, ho
 		WHERE key = $1 AND slot = $2 AND holder = $3`, key, slot, holder, after.Seconds())
 	return err
 }
+
+// ReleaseSlots frees, in one statement, the slot of key TakeSlot gave
+// holder, and the slot of afterKey once after has passed from now (on the
+// database's clock): a request's concurrency slot at its end and its
+// sliding-window slot a window later, which ReleaseSlot and
+// ReleaseSlotAfter would do in two round trips.
+func (q *Queries) ReleaseSlots(ctx context.Context, key string, slot int, afterKey string, afterSlot int, holder string, after time.Duration) error {
+	_, err := q.c.exec(ctx, `WITH freed AS (DELETE FROM vigil_limit_slot WHERE key = $1 AND slot = $2 AND holder = $5)
+		UPDATE vigil_limit_slot SET held_until = clock_timestamp() + make_interval(secs => $6::double precision)
+		WHERE key = $3 AND slot = $4 AND holder = $5`, key, slot, afterKey, afterSlot, holder, after.Seconds())
+	return err
+}

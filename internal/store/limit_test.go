@@ -189,3 +189,39 @@ func TestNodesRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestReleaseSlots checks the release of a request's two slots in one
+// statement: its concurrency slot is free at once, its window slot only
+// after the span, and a stranger's release frees neither.
+func TestReleaseSlots(t *testing.T) {
+	st := storetest.Postgres(t)
+	ctx := context.Background()
+	for _, key := range []string{"in-flight", "window"} {
+		if slot, _, err := st.TakeSlot(ctx, key, "node", 1, time.Hour); err != nil || slot != 0 {
+			t.Fatalf("TakeSlot(%s): slot=%d err=%v", key, slot, err)
+		}
+	}
+	free := func(key string) bool {
+		t.Helper()
+		slot, _, err := st.TakeSlot(ctx, key, "probe", 1, time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slot == 0
+	}
+	if err := st.ReleaseSlots(ctx, "in-flight", 0, "window", 0, "stranger", 0); err != nil {
+		t.Fatal(err)
+	}
+	if free("in-flight") || free("window") {
+		t.Fatal("a stranger's release freed a slot")
+	}
+	if err := st.ReleaseSlots(ctx, "in-flight", 0, "window", 0, "node", 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if !free("in-flight") {
+		t.Error("the in-flight slot is still held after its release")
+	}
+	if slot, wait, err := st.TakeSlot(ctx, "window", "probe", 1, time.Hour); err != nil || slot != -1 || wait < 119*time.Minute {
+		t.Errorf("the window slot released in two hours: slot=%d wait=%s err=%v; want -1 and about two hours", slot, wait, err)
+	}
+}
