@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,24 +52,32 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	}
 	accountHash := rowHashes(len(accounts), func(i int) []any { return accountArgs(accounts[i], scannedAt, "") })
 	personHash := rowHashes(len(people), func(i int) []any { return personArgs(people[i], scannedAt, "") })
-	writePeople, gonePeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
+	writePeople, gonePeople, storedPeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored people: %w", err)
 	}
-	writeAccounts, goneAccounts, err := q.identityDiff(ctx, "vigil_identity_account", accountIDs, accountHash)
+	writeAccounts, goneAccounts, storedAccounts, err := q.identityDiff(ctx, "vigil_identity_account", accountIDs, accountHash)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored accounts: %w", err)
 	}
+	// In id order, a table's rows and its primary key index grow at their
+	// end instead of everywhere at once (see loadRows).
+	slices.SortFunc(writePeople, func(a, b int) int { return strings.Compare(people[a].ID, people[b].ID) })
+	slices.SortFunc(writeAccounts, func(a, b int) int { return strings.Compare(accounts[a].ID, accounts[b].ID) })
 	// People first and gone people last: an account names its person, and
 	// deleting a person deletes the accounts still naming it.
-	err = q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
-		return personArgs(people[i], scannedAt, personHash()[i].String())
+	err = q.loadRows(ctx, "vigil_identity_person", storedPeople, len(writePeople), func() error {
+		return q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
+			return personArgs(people[i], scannedAt, personHash()[i].String())
+		})
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store people: %w", err)
 	}
-	err = q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
-		return accountArgs(accounts[i], scannedAt, accountHash()[i].String())
+	err = q.loadRows(ctx, "vigil_identity_account", storedAccounts, len(writeAccounts), func() error {
+		return q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
+			return accountArgs(accounts[i], scannedAt, accountHash()[i].String())
+		})
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store accounts: %w", err)
@@ -93,36 +102,88 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 // rows to write (new, or whose hash differs from the stored one) and the
 // stored ids to delete. Only ids and hashes are read, so that a scan holds
 // one copy of the inventory.
-func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []rowSum) (write []int, gone []string, err error) {
+func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []rowSum) (write []int, gone []string, stored int, err error) {
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
 		index[id] = i
 	}
-	stored := make([]rowSum, len(ids))
+	sums := make([]rowSum, len(ids))
 	have := make([]bool, len(ids)) // a stored hash that parses
 	err = q.c.query(ctx, `SELECT id, row_hash FROM `+table, nil, func(r *sql.Rows) error {
 		var id, h string
 		if err := r.Scan(&id, &h); err != nil {
 			return err
 		}
+		stored++
 		i, ok := index[id]
 		if !ok {
 			gone = append(gone, id)
 			return nil
 		}
-		have[i] = hex.DecodedLen(len(h)) == len(stored[i]) && decodeHex(stored[i][:], h)
+		have[i] = hex.DecodedLen(len(h)) == len(sums[i]) && decodeHex(sums[i][:], h)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	found := hashes()
 	for i := range ids {
-		if !have[i] || stored[i] != found[i] {
+		if !have[i] || sums[i] != found[i] {
 			write = append(write, i)
 		}
 	}
-	return write, gone, nil
+	return write, gone, stored, nil
+}
+
+// bulkLoadRows is how many rows a write into an empty table needs before
+// loadRows builds the table's indexes after it rather than during it. A
+// schema change makes every connection prepare its statements again, so
+// small writes keep their indexes.
+const bulkLoadRows = 5_000
+
+// loadRows runs write, which writes n rows into table, which held stored
+// rows. On SQLite, when the table was empty and n is at least
+// bulkLoadRows (a first scan), the table's own indexes are dropped before
+// and created again after, from their stored definitions, in the same
+// transaction. SQLite builds an index from sorted keys in one pass; kept
+// during the write, each row went into each index at a random place, and
+// those B-tree inserts and their page splits, with each changed page
+// copied into the statement journal of every multi-row insert, were most
+// of a first scan's CPU. PostgreSQL keeps its indexes: dropping one locks
+// the table against the readers of the console until the scan commits.
+func (q *Queries) loadRows(ctx context.Context, table string, stored, n int, write func() error) error {
+	if q.d != SQLite || stored > 0 || n < bulkLoadRows {
+		return write()
+	}
+	type index struct{ name, sql string }
+	var indexes []index
+	// Indexes a constraint made (a primary key's) have no sql and stay.
+	err := q.c.query(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL
+		ORDER BY name`, []any{table}, func(r *sql.Rows) error {
+		var ix index
+		if err := r.Scan(&ix.name, &ix.sql); err != nil {
+			return err
+		}
+		indexes = append(indexes, ix)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the indexes of %s: %w", table, err)
+	}
+	for _, ix := range indexes {
+		if _, err := q.c.exec(ctx, `DROP INDEX `+ix.name); err != nil {
+			return fmt.Errorf("drop index %s for the load: %w", ix.name, err)
+		}
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	for _, ix := range indexes {
+		if _, err := q.c.exec(ctx, ix.sql); err != nil {
+			return fmt.Errorf("create index %s again: %w", ix.name, err)
+		}
+	}
+	return nil
 }
 
 // rowHashes starts hashing n rows, the ith with the values args(i) (see
