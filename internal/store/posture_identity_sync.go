@@ -199,8 +199,9 @@ func rowHashes(n int, args func(i int) []any) func() []rowSum {
 	for start := 0; start < n; start += per {
 		wg.Go(func() {
 			h := sha256.New()
+			var buf []byte
 			for i := start; i < min(start+per, n); i++ {
-				out[i] = rowHash(h, args(i))
+				out[i], buf = rowHash(h, buf, args(i))
 			}
 		})
 	}
@@ -235,12 +236,12 @@ func decodeHex(dst []byte, h string) bool {
 }
 
 // rowHash hashes a row's values but its last two (the scan time and the
-// hash itself), as the database would store them.
-func rowHash(h hash.Hash, args []any) rowSum {
+// hash itself), as the database would store them. buf is scratch space,
+// returned for the next row: a rescan hashes every row of the inventory.
+func rowHash(h hash.Hash, buf []byte, args []any) (rowSum, []byte) {
 	h.Reset()
-	var buf []byte
+	buf = buf[:0]
 	for _, v := range args[:len(args)-2] {
-		buf = buf[:0]
 		switch v := v.(type) {
 		case nil:
 			buf = append(buf, 0)
@@ -261,11 +262,13 @@ func rowHash(h hash.Hash, args []any) rowSum {
 		default:
 			panic(fmt.Sprintf("store: cannot hash a %T", v))
 		}
-		h.Write(append(buf, 0))
+		buf = append(buf, 0)
 	}
+	h.Write(buf)
+	var full [sha256.Size]byte
 	var sum rowSum
-	copy(sum[:], h.Sum(nil))
-	return sum
+	copy(sum[:], h.Sum(full[:0]))
+	return sum, buf
 }
 
 // bulkParams bounds the parameters of one multi-row statement, below
