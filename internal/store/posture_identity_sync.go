@@ -50,8 +50,8 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	for i, a := range accounts {
 		accountIDs[i] = a.ID
 	}
-	accountHash := rowHashes(len(accounts), func(i int) []any { return accountArgs(accounts[i], scannedAt, "") })
-	personHash := rowHashes(len(people), func(i int) []any { return personArgs(people[i], scannedAt, "") })
+	accountHash := rowHashes(len(accounts), func(e *rowEncoder, i int) { e.account(accounts[i]) })
+	personHash := rowHashes(len(people), func(e *rowEncoder, i int) { e.person(people[i]) })
 	writePeople, gonePeople, storedPeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored people: %w", err)
@@ -186,22 +186,23 @@ func (q *Queries) loadRows(ctx context.Context, table string, stored, n int, wri
 	return nil
 }
 
-// rowHashes starts hashing n rows, the ith with the values args(i) (see
-// rowHash), and returns a function that waits for their hashes. The rows
-// are shared among as many goroutines as the process has processors,
+// rowHashes starts hashing n rows, the ith encoded by encode(e, i) (see
+// rowEncoder), and returns a function that waits for their hashes. The
+// rows are shared among as many goroutines as the process has processors,
 // beside the reading of the stored hashes: a rescan that finds nothing
 // changed still hashes every row of the inventory.
-func rowHashes(n int, args func(i int) []any) func() []rowSum {
+func rowHashes(n int, encode func(e *rowEncoder, i int)) func() []rowSum {
 	out := make([]rowSum, n)
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/1000))
 	per := (n + workers - 1) / workers
 	for start := 0; start < n; start += per {
 		wg.Go(func() {
-			h := sha256.New()
-			var buf []byte
+			e := &rowEncoder{h: sha256.New()}
 			for i := start; i < min(start+per, n); i++ {
-				out[i], buf = rowHash(h, buf, args(i))
+				e.buf = e.buf[:0]
+				encode(e, i)
+				out[i] = e.sum()
 			}
 		})
 	}
@@ -235,40 +236,78 @@ func decodeHex(dst []byte, h string) bool {
 	return err == nil
 }
 
-// rowHash hashes a row's values but its last two (the scan time and the
-// hash itself), as the database would store them. buf is scratch space,
-// returned for the next row: a rescan hashes every row of the inventory.
-func rowHash(h hash.Hash, buf []byte, args []any) (rowSum, []byte) {
-	h.Reset()
-	buf = buf[:0]
-	for _, v := range args[:len(args)-2] {
-		switch v := v.(type) {
-		case nil:
-			buf = append(buf, 0)
-		case string:
-			buf = append(buf, 's')
-			buf = strconv.AppendInt(buf, int64(len(v)), 10)
-			buf = append(buf, ':')
-			buf = append(buf, v...)
-		case int:
-			buf = strconv.AppendInt(append(buf, 'i'), int64(v), 10)
-		case bool:
-			buf = strconv.AppendBool(append(buf, 'b'), v)
-		case time.Time:
-			buf = append(buf, 't')
-			if !v.IsZero() {
-				buf = v.UTC().Truncate(time.Microsecond).AppendFormat(buf, timeFormat)
-			}
-		default:
-			panic(fmt.Sprintf("store: cannot hash a %T", v))
-		}
-		buf = append(buf, 0)
+// rowEncoder encodes a row's values, but the scan time and the hash
+// itself, for its hash: each value tagged with its type, a string with
+// its length, and followed by a zero byte; a time as the database stores
+// it. It reads the columns from the row's struct, in the order of
+// personArgs and accountArgs, rather than from their argument list: at a
+// million accounts the boxed values of those lists were most of the
+// garbage that set the Go heap's high-water mark in a first scan. Rows
+// stored earlier keep their hashes, so the encoding must not change.
+type rowEncoder struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (e *rowEncoder) person(p *IdentityPerson) {
+	e.str(p.ID)
+	e.str(p.EntityKey)
+	e.str(p.Email)
+	e.str(p.DisplayName)
+	e.str(p.Status)
+	e.num(p.Accounts)
+	e.at(p.LastLogin)
+}
+
+func (e *rowEncoder) account(a *IdentityAccount) {
+	e.str(a.ID)
+	if a.PersonID == "" { // nullString
+		e.null()
+	} else {
+		e.str(a.PersonID)
 	}
-	h.Write(buf)
+	for _, v := range []string{a.EntityKey, a.Source, a.Product, a.Tenant, a.IDInService, a.Login, a.Email,
+		a.DisplayName, a.Status, a.Kind, a.Privilege, a.PrivilegeReasons, a.MFA, a.MFAFactors} {
+		e.str(v)
+	}
+	e.flag(a.Root)
+	e.at(a.CreatedAt)
+	e.at(a.LastLogin)
+	e.at(a.PasswordChanged)
+	e.str(a.Credentials)
+}
+
+func (e *rowEncoder) null() { e.buf = append(e.buf, 0, 0) }
+
+func (e *rowEncoder) str(v string) {
+	e.buf = append(e.buf, 's')
+	e.buf = strconv.AppendInt(e.buf, int64(len(v)), 10)
+	e.buf = append(e.buf, ':')
+	e.buf = append(append(e.buf, v...), 0)
+}
+
+func (e *rowEncoder) num(v int) {
+	e.buf = append(strconv.AppendInt(append(e.buf, 'i'), int64(v), 10), 0)
+}
+
+func (e *rowEncoder) flag(v bool) { e.buf = append(strconv.AppendBool(append(e.buf, 'b'), v), 0) }
+
+func (e *rowEncoder) at(v time.Time) {
+	e.buf = append(e.buf, 't')
+	if !v.IsZero() {
+		e.buf = v.UTC().Truncate(time.Microsecond).AppendFormat(e.buf, timeFormat)
+	}
+	e.buf = append(e.buf, 0)
+}
+
+// sum hashes the values encoded.
+func (e *rowEncoder) sum() rowSum {
+	e.h.Reset()
+	e.h.Write(e.buf)
 	var full [sha256.Size]byte
 	var sum rowSum
-	copy(sum[:], h.Sum(full[:0]))
-	return sum, buf
+	copy(sum[:], e.h.Sum(full[:0]))
+	return sum
 }
 
 // bulkParams bounds the parameters of one multi-row statement, below
