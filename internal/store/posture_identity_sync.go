@@ -311,8 +311,11 @@ func (e *rowEncoder) sum() rowSum {
 }
 
 // bulkParams bounds the parameters of one multi-row statement, below
-// SQLite's limit of 32,766 and PostgreSQL's of 65,535.
-const bulkParams = 12_000
+// SQLite's limit of 32,766 and PostgreSQL's of 65,535. As many as SQLite
+// takes: each statement ends by cutting its statement journal back, which
+// walks the transaction's whole in-memory journal, and at a million
+// accounts those walks were seconds of a first scan's save.
+const bulkParams = 32_000
 
 // upsertRows writes the rows at indexes rows of table, inserting each or,
 // when its id exists, replacing its columns, many rows to a statement.
