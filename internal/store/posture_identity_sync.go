@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,26 +50,34 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	for i, a := range accounts {
 		accountIDs[i] = a.ID
 	}
-	accountHash := rowHashes(len(accounts), func(i int) []any { return accountArgs(accounts[i], scannedAt, "") })
-	personHash := rowHashes(len(people), func(i int) []any { return personArgs(people[i], scannedAt, "") })
-	writePeople, gonePeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
+	accountHash := rowHashes(len(accounts), func(e *rowEncoder, i int) { e.account(accounts[i]) })
+	personHash := rowHashes(len(people), func(e *rowEncoder, i int) { e.person(people[i]) })
+	writePeople, gonePeople, storedPeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored people: %w", err)
 	}
-	writeAccounts, goneAccounts, err := q.identityDiff(ctx, "vigil_identity_account", accountIDs, accountHash)
+	writeAccounts, goneAccounts, storedAccounts, err := q.identityDiff(ctx, "vigil_identity_account", accountIDs, accountHash)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored accounts: %w", err)
 	}
+	// In id order, a table's rows and its primary key index grow at their
+	// end instead of everywhere at once (see loadRows).
+	slices.SortFunc(writePeople, func(a, b int) int { return strings.Compare(people[a].ID, people[b].ID) })
+	slices.SortFunc(writeAccounts, func(a, b int) int { return strings.Compare(accounts[a].ID, accounts[b].ID) })
 	// People first and gone people last: an account names its person, and
 	// deleting a person deletes the accounts still naming it.
-	err = q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
-		return personArgs(people[i], scannedAt, personHash()[i].String())
+	err = q.loadRows(ctx, "vigil_identity_person", storedPeople, len(writePeople), func() error {
+		return q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
+			return personArgs(people[i], scannedAt, personHash()[i].String())
+		})
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store people: %w", err)
 	}
-	err = q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
-		return accountArgs(accounts[i], scannedAt, accountHash()[i].String())
+	err = q.loadRows(ctx, "vigil_identity_account", storedAccounts, len(writeAccounts), func() error {
+		return q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
+			return accountArgs(accounts[i], scannedAt, accountHash()[i].String())
+		})
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store accounts: %w", err)
@@ -93,53 +102,107 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 // rows to write (new, or whose hash differs from the stored one) and the
 // stored ids to delete. Only ids and hashes are read, so that a scan holds
 // one copy of the inventory.
-func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []rowSum) (write []int, gone []string, err error) {
+func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []rowSum) (write []int, gone []string, stored int, err error) {
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
 		index[id] = i
 	}
-	stored := make([]rowSum, len(ids))
+	sums := make([]rowSum, len(ids))
 	have := make([]bool, len(ids)) // a stored hash that parses
 	err = q.c.query(ctx, `SELECT id, row_hash FROM `+table, nil, func(r *sql.Rows) error {
 		var id, h string
 		if err := r.Scan(&id, &h); err != nil {
 			return err
 		}
+		stored++
 		i, ok := index[id]
 		if !ok {
 			gone = append(gone, id)
 			return nil
 		}
-		have[i] = hex.DecodedLen(len(h)) == len(stored[i]) && decodeHex(stored[i][:], h)
+		have[i] = hex.DecodedLen(len(h)) == len(sums[i]) && decodeHex(sums[i][:], h)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	found := hashes()
 	for i := range ids {
-		if !have[i] || stored[i] != found[i] {
+		if !have[i] || sums[i] != found[i] {
 			write = append(write, i)
 		}
 	}
-	return write, gone, nil
+	return write, gone, stored, nil
 }
 
-// rowHashes starts hashing n rows, the ith with the values args(i) (see
-// rowHash), and returns a function that waits for their hashes. The rows
-// are shared among as many goroutines as the process has processors,
+// bulkLoadRows is how many rows a write into an empty table needs before
+// loadRows builds the table's indexes after it rather than during it. A
+// schema change makes every connection prepare its statements again, so
+// small writes keep their indexes.
+const bulkLoadRows = 5_000
+
+// loadRows runs write, which writes n rows into table, which held stored
+// rows. On SQLite, when the table was empty and n is at least
+// bulkLoadRows (a first scan), the table's own indexes are dropped before
+// and created again after, from their stored definitions, in the same
+// transaction. SQLite builds an index from sorted keys in one pass; kept
+// during the write, each row went into each index at a random place, and
+// those B-tree inserts and their page splits, with each changed page
+// copied into the statement journal of every multi-row insert, were most
+// of a first scan's CPU. PostgreSQL keeps its indexes: dropping one locks
+// the table against the readers of the console until the scan commits.
+func (q *Queries) loadRows(ctx context.Context, table string, stored, n int, write func() error) error {
+	if q.d != SQLite || stored > 0 || n < bulkLoadRows {
+		return write()
+	}
+	type index struct{ name, sql string }
+	var indexes []index
+	// Indexes a constraint made (a primary key's) have no sql and stay.
+	err := q.c.query(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL
+		ORDER BY name`, []any{table}, func(r *sql.Rows) error {
+		var ix index
+		if err := r.Scan(&ix.name, &ix.sql); err != nil {
+			return err
+		}
+		indexes = append(indexes, ix)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the indexes of %s: %w", table, err)
+	}
+	for _, ix := range indexes {
+		if _, err := q.c.exec(ctx, `DROP INDEX `+ix.name); err != nil {
+			return fmt.Errorf("drop index %s for the load: %w", ix.name, err)
+		}
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	for _, ix := range indexes {
+		if _, err := q.c.exec(ctx, ix.sql); err != nil {
+			return fmt.Errorf("create index %s again: %w", ix.name, err)
+		}
+	}
+	return nil
+}
+
+// rowHashes starts hashing n rows, the ith encoded by encode(e, i) (see
+// rowEncoder), and returns a function that waits for their hashes. The
+// rows are shared among as many goroutines as the process has processors,
 // beside the reading of the stored hashes: a rescan that finds nothing
 // changed still hashes every row of the inventory.
-func rowHashes(n int, args func(i int) []any) func() []rowSum {
+func rowHashes(n int, encode func(e *rowEncoder, i int)) func() []rowSum {
 	out := make([]rowSum, n)
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/1000))
 	per := (n + workers - 1) / workers
 	for start := 0; start < n; start += per {
 		wg.Go(func() {
-			h := sha256.New()
+			e := &rowEncoder{h: sha256.New()}
 			for i := start; i < min(start+per, n); i++ {
-				out[i] = rowHash(h, args(i))
+				e.buf = e.buf[:0]
+				encode(e, i)
+				out[i] = e.sum()
 			}
 		})
 	}
@@ -173,43 +236,86 @@ func decodeHex(dst []byte, h string) bool {
 	return err == nil
 }
 
-// rowHash hashes a row's values but its last two (the scan time and the
-// hash itself), as the database would store them.
-func rowHash(h hash.Hash, args []any) rowSum {
-	h.Reset()
-	var buf []byte
-	for _, v := range args[:len(args)-2] {
-		buf = buf[:0]
-		switch v := v.(type) {
-		case nil:
-			buf = append(buf, 0)
-		case string:
-			buf = append(buf, 's')
-			buf = strconv.AppendInt(buf, int64(len(v)), 10)
-			buf = append(buf, ':')
-			buf = append(buf, v...)
-		case int:
-			buf = strconv.AppendInt(append(buf, 'i'), int64(v), 10)
-		case bool:
-			buf = strconv.AppendBool(append(buf, 'b'), v)
-		case time.Time:
-			buf = append(buf, 't')
-			if !v.IsZero() {
-				buf = v.UTC().Truncate(time.Microsecond).AppendFormat(buf, timeFormat)
-			}
-		default:
-			panic(fmt.Sprintf("store: cannot hash a %T", v))
-		}
-		h.Write(append(buf, 0))
+// rowEncoder encodes a row's values, but the scan time and the hash
+// itself, for its hash: each value tagged with its type, a string with
+// its length, and followed by a zero byte; a time as the database stores
+// it. It reads the columns from the row's struct, in the order of
+// personArgs and accountArgs, rather than from their argument list: at a
+// million accounts the boxed values of those lists were most of the
+// garbage that set the Go heap's high-water mark in a first scan. Rows
+// stored earlier keep their hashes, so the encoding must not change.
+type rowEncoder struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (e *rowEncoder) person(p *IdentityPerson) {
+	e.str(p.ID)
+	e.str(p.EntityKey)
+	e.str(p.Email)
+	e.str(p.DisplayName)
+	e.str(p.Status)
+	e.num(p.Accounts)
+	e.at(p.LastLogin)
+}
+
+func (e *rowEncoder) account(a *IdentityAccount) {
+	e.str(a.ID)
+	if a.PersonID == "" { // nullString
+		e.null()
+	} else {
+		e.str(a.PersonID)
 	}
+	for _, v := range []string{a.EntityKey, a.Source, a.Product, a.Tenant, a.IDInService, a.Login, a.Email,
+		a.DisplayName, a.Status, a.Kind, a.Privilege, a.PrivilegeReasons, a.MFA, a.MFAFactors} {
+		e.str(v)
+	}
+	e.flag(a.Root)
+	e.at(a.CreatedAt)
+	e.at(a.LastLogin)
+	e.at(a.PasswordChanged)
+	e.str(a.Credentials)
+}
+
+func (e *rowEncoder) null() { e.buf = append(e.buf, 0, 0) }
+
+func (e *rowEncoder) str(v string) {
+	e.buf = append(e.buf, 's')
+	e.buf = strconv.AppendInt(e.buf, int64(len(v)), 10)
+	e.buf = append(e.buf, ':')
+	e.buf = append(append(e.buf, v...), 0)
+}
+
+func (e *rowEncoder) num(v int) {
+	e.buf = append(strconv.AppendInt(append(e.buf, 'i'), int64(v), 10), 0)
+}
+
+func (e *rowEncoder) flag(v bool) { e.buf = append(strconv.AppendBool(append(e.buf, 'b'), v), 0) }
+
+func (e *rowEncoder) at(v time.Time) {
+	e.buf = append(e.buf, 't')
+	if !v.IsZero() {
+		e.buf = v.UTC().Truncate(time.Microsecond).AppendFormat(e.buf, timeFormat)
+	}
+	e.buf = append(e.buf, 0)
+}
+
+// sum hashes the values encoded.
+func (e *rowEncoder) sum() rowSum {
+	e.h.Reset()
+	e.h.Write(e.buf)
+	var full [sha256.Size]byte
 	var sum rowSum
-	copy(sum[:], h.Sum(nil))
+	copy(sum[:], e.h.Sum(full[:0]))
 	return sum
 }
 
 // bulkParams bounds the parameters of one multi-row statement, below
-// SQLite's limit of 32,766 and PostgreSQL's of 65,535.
-const bulkParams = 12_000
+// SQLite's limit of 32,766 and PostgreSQL's of 65,535. As many as SQLite
+// takes: each statement ends by cutting its statement journal back, which
+// walks the transaction's whole in-memory journal, and at a million
+// accounts those walks were seconds of a first scan's save.
+const bulkParams = 32_000
 
 // upsertRows writes the rows at indexes rows of table, inserting each or,
 // when its id exists, replacing its columns, many rows to a statement.

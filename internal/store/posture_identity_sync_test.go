@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,6 +134,85 @@ func TestSyncIdentitiesWritesOnlyTheDifference(t *testing.T) {
 		_, total, err := st.IdentityPeople(ctx, store.IdentityFilter{})
 		if err != nil || total != 700 {
 			t.Fatalf("IdentityPeople total = %d, %v; want 700", total, err)
+		}
+	})
+}
+
+// inventoryIndexes returns the definitions of the identity tables' indexes.
+func inventoryIndexes(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	q := `SELECT name || ': ' || sql FROM sqlite_master WHERE type = 'index'
+		AND tbl_name IN ('vigil_identity_person', 'vigil_identity_account') AND sql IS NOT NULL ORDER BY name`
+	if st.Dialect() == store.Postgres {
+		q = `SELECT indexname || ': ' || indexdef FROM pg_indexes
+			WHERE tablename IN ('vigil_identity_person', 'vigil_identity_account') ORDER BY indexname`
+	}
+	rows, err := st.DB().QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) < 3 {
+		t.Fatalf("the identity tables have %d indexes, want at least their name, person and filter indexes: %q", len(out), out)
+	}
+	return out
+}
+
+// A first sync into an empty inventory large enough to be loaded without
+// its indexes leaves every row stored and every index as the migrations
+// made it, and one that fails leaves nothing, the indexes included.
+func TestSyncIdentitiesLoadsAnEmptyInventory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		before := inventoryIndexes(t, st)
+		people, accounts := inventoryOf(5200) // 5,200 people and 10,401 accounts
+		accounts[17].Privilege, accounts[17].MFA = "admin", "none"
+
+		failed := errors.New("the scan failed after the inventory")
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.SyncIdentities(ctx, people, accounts, time.Now()); err != nil {
+				return err
+			}
+			return failed
+		})
+		if !errors.Is(err, failed) {
+			t.Fatalf("failed sync: %v, want its own error", err)
+		}
+		if got := inventoryIndexes(t, st); !slices.Equal(got, before) {
+			t.Fatalf("indexes after a failed load = %q, want %q", got, before)
+		}
+		if _, total, err := st.IdentityPeople(ctx, store.IdentityFilter{}); err != nil || total != 0 {
+			t.Fatalf("people after a failed load = %d, %v; want none", total, err)
+		}
+
+		t1 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		if got := syncIdentities(t, st, people, accounts, t1); got != (store.IdentitySync{Written: 5200 + 10401}) {
+			t.Fatalf("first sync = %+v, want every row written", got)
+		}
+		if got := inventoryIndexes(t, st); !slices.Equal(got, before) {
+			t.Fatalf("indexes after the load = %q, want %q", got, before)
+		}
+		if n := len(storedAccounts(t, st)); n != len(accounts) {
+			t.Fatalf("%d accounts stored, want %d", n, len(accounts))
+		}
+		yes := true
+		page, total, err := st.IdentityPeople(ctx, store.IdentityFilter{Privileged: &yes, MFA: "none"})
+		if err != nil || total != 1 || len(page) != 1 || page[0].ID != accounts[17].PersonID {
+			t.Fatalf("privileged people without MFA = %d %+v, %v; want %s", total, page, err, accounts[17].PersonID)
+		}
+		if got := syncIdentities(t, st, people, accounts, t1.Add(time.Hour)); got != (store.IdentitySync{}) {
+			t.Fatalf("sync of the same inventory = %+v, want nothing written", got)
 		}
 	})
 }

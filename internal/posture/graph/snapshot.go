@@ -2,10 +2,12 @@ package graph
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -58,7 +60,82 @@ func (e *SnapshotError) Unwrap() error { return e.Err }
 // ReadSnapshot decodes a snapshot, one account at a time so that memory
 // holds the accounts and not also the whole file. It rejects unknown fields
 // and invalid values with a [*SnapshotError] naming the field and its index.
+//
+// When r is also an [io.Seeker] and more than one processor is available,
+// the accounts are decoded on all of them; should the file have a problem,
+// it is read again from where r stood, one account at a time, so that the
+// error is the same either way.
 func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	return ReadSnapshotContext(context.Background(), r)
+}
+
+// ReadSnapshotContext is [ReadSnapshot] that stops with ctx's error, at
+// the next read of r, once ctx ends.
+func ReadSnapshotContext(ctx context.Context, r io.Reader) (*Snapshot, error) {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if workers := runtime.GOMAXPROCS(0); workers > 1 {
+			return readSnapshotParallel(ctx, rs, workers)
+		}
+	}
+	return readSnapshot(bufio.NewReaderSize(&ctxReader{ctx: ctx, r: r}, 256<<10))
+}
+
+// readSnapshotParallel is [ReadSnapshotContext] on workers goroutines.
+func readSnapshotParallel(ctx context.Context, rs io.ReadSeeker, workers int) (*Snapshot, error) {
+	at, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return readSnapshot(bufio.NewReaderSize(&ctxReader{ctx: ctx, r: rs}, 256<<10))
+	}
+	first := &ctxReader{ctx: ctx, r: rs}
+	if s, ok := readParallel(first, workers); ok {
+		return s, nil
+	}
+	if _, err := rs.Seek(at, io.SeekStart); err != nil {
+		return nil, &SnapshotError{Err: fmt.Errorf("read the snapshot again to find its problem: %w", err)}
+	}
+	var again io.Reader = &ctxReader{ctx: ctx, r: rs}
+	if first.err != nil {
+		// The first reading stopped at a read error (ctx ended, or r
+		// failed): the serial reader is given the same bytes and then the
+		// same error, so that it names the place the error came at as it
+		// would have alone, and not where reading again happens to stop.
+		again = io.MultiReader(io.LimitReader(rs, first.n), errReader{first.err})
+	}
+	return readSnapshot(bufio.NewReaderSize(again, 256<<10))
+}
+
+// ctxReader reads r until ctx ends, counting the bytes it gave and keeping
+// the first error other than io.EOF.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	if err := c.ctx.Err(); err != nil {
+		c.err = err
+		return 0, err
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// readSnapshot is [ReadSnapshot] on one goroutine.
+func readSnapshot(r io.Reader) (*Snapshot, error) {
 	t := &tape{r: r}
 	sr := &snapReader{tape: t, dec: json.NewDecoder(t)}
 	sr.dec.DisallowUnknownFields()
@@ -72,6 +149,11 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 type snapReader struct {
 	tape *tape
 	dec  *json.Decoder
+	// decoded holds the accounts already decoded and validated when the
+	// input is a skeleton from [readParallel], whose accounts are their
+	// numbers; taken counts those read.
+	decoded []*Account
+	taken   int
 }
 
 func (sr *snapReader) fail(path string, err error) error {
@@ -227,16 +309,24 @@ func (sr *snapReader) accounts(path string, src *Source) error {
 		return sr.fail(path, err)
 	}
 	ids := map[string]int{}
-	for j := 0; sr.dec.More(); j++ {
-		apath := fmt.Sprintf("%s[%d]", path, j)
-		start := sr.dec.InputOffset()
-		sr.tape.forget(start)
-		a := &Account{}
-		if err := sr.dec.Decode(a); err != nil {
-			return sr.fail(apath, sr.explain(err, start))
+	if sr.decoded != nil {
+		accounts, err := sr.decodedAccounts()
+		if err != nil {
+			return err
 		}
-		if err := validateAccount(a); err != nil {
-			return sr.fail(apath, err)
+		for j, a := range accounts {
+			if _, dup := ids[a.IDInService]; dup {
+				return errNotAccount
+			}
+			ids[a.IDInService] = j
+		}
+		src.Accounts = append(src.Accounts, accounts...)
+	}
+	for j := 0; sr.decoded == nil && sr.dec.More(); j++ {
+		apath := fmt.Sprintf("%s[%d]", path, j)
+		a, err := sr.account(apath)
+		if err != nil {
+			return err
 		}
 		if k, dup := ids[a.IDInService]; dup {
 			return sr.fail(join(apath, "idInService"), invalidf("%q is already the id of %s[%d]", a.IDInService, path, k))
@@ -248,6 +338,34 @@ func (sr *snapReader) accounts(path string, src *Source) error {
 		return sr.fail(path, err)
 	}
 	return nil
+}
+
+// account reads the next account of an accounts array.
+func (sr *snapReader) account(apath string) (*Account, error) {
+	start := sr.dec.InputOffset()
+	sr.tape.forget(start)
+	a := &Account{}
+	if err := sr.dec.Decode(a); err != nil {
+		return nil, sr.fail(apath, sr.explain(err, start))
+	}
+	if err := validateAccount(a); err != nil {
+		return nil, sr.fail(apath, err)
+	}
+	return a, nil
+}
+
+// decodedAccounts takes the next n decoded accounts for an accounts array
+// of the skeleton, whose only element is n.
+func (sr *snapReader) decodedAccounts() ([]*Account, error) {
+	var n int
+	if !sr.dec.More() {
+		return nil, nil
+	}
+	if err := sr.dec.Decode(&n); err != nil || n < 1 || n > len(sr.decoded)-sr.taken {
+		return nil, errNotAccount
+	}
+	sr.taken += n
+	return sr.decoded[sr.taken-n : sr.taken], nil
 }
 
 // explain turns a decoding error into one that names the field. Type errors

@@ -55,6 +55,7 @@ func benchScan(b *testing.B, n int) {
 	resetPeakRSS(b)
 
 	var rescan time.Duration
+	var firstTiming, rescanTiming Timing
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -74,17 +75,35 @@ func benchScan(b *testing.B, n int) {
 		if res.Status != ScanOK || res.Issues.Opened != want {
 			b.Fatalf("scan %s opened %d issues, want %d", res.Status, res.Issues.Opened, want)
 		}
+		firstTiming = addTiming(firstTiming, res.Timing)
 		start := time.Now()
 		res, err = svc.Scan(b.Context(), ScanOptions{})
 		rescan += time.Since(start)
 		if err != nil || res.Issues.Unchanged != want {
 			b.Fatalf("rescan: %v, %+v", err, res.Issues.TitleCounts)
 		}
+		rescanTiming = addTiming(rescanTiming, res.Timing)
 		b.ReportMetric(float64(res.Accounts), "accounts")
 		b.ReportMetric(float64(want), "issues")
 	}
 	b.ReportMetric(rescan.Seconds()/float64(b.N), "rescan-s")
+	// Each scan's phases as it records them, so that a change can be read
+	// against the phase it meant to cut.
+	for _, ph := range []struct {
+		name string
+		t    Timing
+	}{{"first", firstTiming}, {"rescan", rescanTiming}} {
+		n := float64(b.N)
+		b.ReportMetric(ph.t.Read.Seconds()/n, ph.name+"-read-s")
+		b.ReportMetric((ph.t.Graph+ph.t.Detect).Seconds()/n, ph.name+"-detect-s")
+		b.ReportMetric(ph.t.Save.Seconds()/n, ph.name+"-save-s")
+	}
 	b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-RSS-MiB")
+}
+
+// addTiming sums two scans' phases.
+func addTiming(a, b Timing) Timing {
+	return Timing{Read: a.Read + b.Read, Graph: a.Graph + b.Graph, Detect: a.Detect + b.Detect, Save: a.Save + b.Save}
 }
 
 // resetPeakRSS resets the kernel's high-water mark of the process's

@@ -1,7 +1,6 @@
 package source
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -34,7 +33,9 @@ func (r *snapshotReader) Read(ctx context.Context, _ ProgressFunc) (*Result, err
 		return nil, fmt.Errorf("open the snapshot file: %w", err)
 	}
 	defer f.Close()
-	snap, err := graph.ReadSnapshot(bufio.NewReaderSize(ctxReader{ctx, f}, 256<<10))
+	// The file is given as it is, seekable, so that its accounts are
+	// decoded on every processor (graph.ReadSnapshotContext buffers it).
+	snap, err := graph.ReadSnapshotContext(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -54,17 +55,4 @@ func (r *snapshotReader) Read(ctx context.Context, _ ProgressFunc) (*Result, err
 	}
 	r.m.setAccounts(res.Accounts())
 	return res, nil
-}
-
-// ctxReader stops a long read when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	f   *os.File
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.f.Read(p)
 }
