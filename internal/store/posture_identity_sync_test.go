@@ -145,7 +145,7 @@ func inventoryIndexes(t *testing.T, st *store.Store) []string {
 		AND tbl_name IN ('vigil_identity_person', 'vigil_identity_account') AND sql IS NOT NULL ORDER BY name`
 	if st.Dialect() == store.Postgres {
 		q = `SELECT indexname || ': ' || indexdef FROM pg_indexes
-			WHERE tablename IN ('vigil_identity_person', 'vigil_identity_account') ORDER BY indexname`
+			WHERE schemaname = current_schema() AND tablename IN ('vigil_identity_person', 'vigil_identity_account') ORDER BY indexname`
 	}
 	rows, err := st.DB().QueryContext(context.Background(), q)
 	if err != nil {
