@@ -450,7 +450,7 @@ func (s *Service) DeleteFlow(ctx context.Context, flowID string) error {
 	if f.On {
 		return invalid(fmt.Errorf("flow %q is on; turn it off before deleting it", f.Title))
 	}
-	if err := s.st.DeleteFlow(ctx, flowID); err != nil {
+	if err := s.st.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteFlow(ctx, flowID) }); err != nil {
 		return fmt.Errorf("delete flow %q: %w", f.Title, err)
 	}
 	s.audit.Record(ctx, audit.Entry{Action: "flow.delete", Target: flowTarget(f.ID, f.Title)})

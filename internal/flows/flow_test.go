@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
@@ -245,11 +246,24 @@ func TestSetOnChecksConnections(t *testing.T) {
 		if f, _ := b.svc.Flow(ctx, plain.ID); f.On {
 			t.Error("flow still on after off")
 		}
+		now := time.Now()
+		if err := st.CreateEndpoint(ctx, &store.Endpoint{FlowID: plain.ID, Alias: "alias-of-plain", TokenSealed: "sealed", CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutInvokeKey(ctx, plain.ID, "key-1", "exe_1", now, now.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
 		if err := b.svc.DeleteFlow(ctx, plain.ID); err != nil {
 			t.Fatalf("delete an off flow: %v", err)
 		}
 		if _, err := b.svc.Flow(ctx, plain.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deleted flow: %v", err)
+		}
+		if e, err := st.EndpointByFlow(ctx, plain.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the deleted flow's endpoint = %+v, %v; want it gone with its sealed token", e, err)
+		}
+		if id, err := st.InvokeKey(ctx, plain.ID, "key-1", now.Add(-time.Hour)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the deleted flow's idempotency key = %q, %v; want it gone", id, err)
 		}
 	})
 }

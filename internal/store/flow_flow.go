@@ -78,6 +78,14 @@ func (q *Queries) SetFlowOn(ctx context.Context, id string, on bool, now time.Ti
 
 // DeleteFlow removes a flow with its versions and executions.
 func (q *Queries) DeleteFlow(ctx context.Context, id string) error {
+	// Its API endpoint (alias and sealed client tokens) and idempotency
+	// keys refer to the flow without a foreign key; they go with it, so
+	// that no token of a deleted flow stays stored.
+	for _, table := range []string{"vigil_endpoint", "vigil_invoke_key"} {
+		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE flow_id = $1`, id); err != nil {
+			return err
+		}
+	}
 	res, err := q.c.exec(ctx, `DELETE FROM vigil_flow WHERE id = $1`, id)
 	return flowAffected(res, err)
 }
