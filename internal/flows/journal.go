@@ -87,11 +87,6 @@ func (s *Service) newJournal(execID string) *dbJournal {
 	return &dbJournal{s: s, execID: execID, steps: map[string]*engine.Step{}}
 }
 
-type stepState struct {
-	Output  any `json:"output"`
-	Context any `json:"context"`
-}
-
 func (s *Service) loadJournal(ctx context.Context, execID string) (*dbJournal, error) {
 	j := s.newJournal(execID)
 	rows, err := s.st.FlowSteps(ctx, execID)
@@ -172,18 +167,18 @@ func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 		}
 		row.Fault = string(b)
 	} else {
-		sealed, err := j.s.seal(stepState{Output: st.Output, Context: st.Context}, purposeStep, j.execID)
+		// The state a resume reads: {"context": …, "output": …}.
+		sealed, err := j.s.seal(map[string]any{"output": st.Output, "context": st.Context}, purposeStep, j.execID)
 		if err != nil {
 			return j.fail(fmt.Errorf("seal step %s: %w", st.Key, err))
 		}
 		row.StateSealed = sealed
 	}
 	if st.History != nil {
-		b, err := json.Marshal(map[string]any{"input": j.red.redact(st.History.Input), "output": j.red.redact(st.History.Output)})
-		if err != nil {
+		h := map[string]any{"input": j.red.redact(st.History.Input), "output": j.red.redact(st.History.Output)}
+		if err := j.s.withJSON(h, func(b []byte) error { row.History = string(b); return nil }); err != nil {
 			return j.fail(fmt.Errorf("encode the history of step %s: %w", st.Key, err))
 		}
-		row.History = string(b)
 	}
 	j.mu.Lock()
 	j.steps[st.Key] = st
@@ -233,11 +228,9 @@ func (j *dbJournal) Note(_ context.Context, n *engine.Note) error {
 		Message: n.Message, CreatedAt: n.Time}
 	row.Message, _ = j.red.redact(row.Message).(string)
 	if n.Data != nil {
-		b, err := json.Marshal(j.red.redact(n.Data))
-		if err != nil {
+		if err := j.s.withJSON(j.red.redact(n.Data), func(b []byte) error { row.Data = string(b); return nil }); err != nil {
 			return j.fail(fmt.Errorf("encode a note of step %s: %w", n.Key, err))
 		}
-		row.Data = string(b)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
