@@ -21,7 +21,8 @@ const maxEncodeDepth = 200
 // returned as it was, when v holds anything else (a struct, a NaN, a
 // value nested deeper than 200): the caller then uses json.Marshal.
 func AppendJSON(dst []byte, v any) (out []byte, ok bool) {
-	e := encoder{buf: dst}
+	var keys [64]string
+	e := encoder{buf: dst, keys: keys[:0]}
 	if _, ok := e.write(v, 0); !ok {
 		return dst, false
 	}
@@ -38,7 +39,8 @@ func AppendJSON(dst []byte, v any) (out []byte, ok bool) {
 // replaces) or would give a number as a string (one beyond float64's
 // range); the caller then marshals and decodes.
 func EncodeJSON(dst []byte, v any) (data []byte, decoded any, ok bool) {
-	e := encoder{buf: dst, decode: true}
+	var keys [64]string
+	e := encoder{buf: dst, decode: true, keys: keys[:0]}
 	d, ok := e.write(v, 0)
 	if !ok {
 		return dst, nil, false
@@ -51,8 +53,9 @@ func EncodeJSON(dst []byte, v any) (data []byte, decoded any, ok bool) {
 type encoder struct {
 	buf    []byte
 	decode bool
-	// keys are scratch slices for sorting the keys of each depth's map.
-	keys [][]string
+	// keys holds the sorted keys of the maps being written, outermost
+	// first: one slice for the whole walk.
+	keys []string
 }
 
 // write appends v and returns, when e.decode, the value read back.
@@ -142,21 +145,20 @@ func (e *encoder) object(m map[string]any, depth int) (any, bool) {
 		e.buf = append(e.buf, "null"...)
 		return nil, true
 	}
-	for len(e.keys) <= depth {
-		e.keys = append(e.keys, nil)
-	}
-	keys := e.keys[depth][:0]
+	start := len(e.keys)
+	e.keys = slices.Grow(e.keys, len(m))
 	for k := range m {
-		keys = append(keys, k)
+		e.keys = append(e.keys, k)
 	}
-	slices.Sort(keys)
-	e.keys[depth] = keys
+	slices.Sort(e.keys[start:])
 	var out map[string]any
 	if e.decode {
 		out = make(map[string]any, len(m))
 	}
 	e.buf = append(e.buf, '{')
-	for i, k := range keys {
+	for i := range len(m) {
+		// Index e.keys each time: the maps inside may grow it.
+		k := e.keys[start+i]
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
@@ -174,7 +176,8 @@ func (e *encoder) object(m map[string]any, depth int) (any, bool) {
 		}
 	}
 	e.buf = append(e.buf, '}')
-	clear(keys)
+	clear(e.keys[start:])
+	e.keys = e.keys[:start]
 	if !e.decode {
 		return nil, true
 	}
