@@ -645,11 +645,16 @@ func (s *Service) Execution(ctx context.Context, execID string) (*History, error
 		}
 		if r.SaveAllData && st.History != "" {
 			var d struct {
-				Input  any `json:"input"`
-				Output any `json:"output"`
+				Input     any    `json:"input"`
+				InputFrom string `json:"inputFrom"`
+				Output    any    `json:"output"`
 			}
 			if json.Unmarshal([]byte(st.History), &d) == nil {
 				v.Input, v.Output = d.Input, d.Output
+				if d.InputFrom == historyFromExecution {
+					// The step's input was the execution's (dbJournal.input).
+					v.Input = e.Input
+				}
 			}
 		}
 		h.Steps = append(h.Steps, v)
