@@ -21,8 +21,7 @@ const maxEncodeDepth = 200
 // returned as it was, when v holds anything else (a struct, a NaN, a
 // value nested deeper than 200): the caller then uses json.Marshal.
 func AppendJSON(dst []byte, v any) (out []byte, ok bool) {
-	var keys [64]string
-	e := encoder{buf: dst, keys: keys[:0]}
+	e := encoder{buf: dst, keys: make([]string, 0, 32)}
 	if _, ok := e.write(v, 0); !ok {
 		return dst, false
 	}
@@ -39,8 +38,7 @@ func AppendJSON(dst []byte, v any) (out []byte, ok bool) {
 // replaces) or would give a number as a string (one beyond float64's
 // range); the caller then marshals and decodes.
 func EncodeJSON(dst []byte, v any) (data []byte, decoded any, ok bool) {
-	var keys [64]string
-	e := encoder{buf: dst, decode: true, keys: keys[:0]}
+	e := encoder{buf: dst, decode: true, keys: make([]string, 0, 32)}
 	d, ok := e.write(v, 0)
 	if !ok {
 		return dst, nil, false
