@@ -108,12 +108,47 @@ const (
 	purposeStep   = "flows.step/"
 )
 
-func (s *Service) seal(v any, purpose, execID string) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("encode execution data: %w", err)
+func (s *Service) seal(v any, purpose, execID string) (sealed string, err error) {
+	err = s.withJSON(v, func(b []byte) error {
+		sealed, err = s.box.Seal(string(b), purpose+execID)
+		return err
+	})
+	return sealed, err
+}
+
+// withJSON calls f with v as json.Marshal writes it, written without
+// reflection when v is plain (engine.AppendJSON), as an execution's data
+// nearly always is, in a buffer that f must not keep.
+func (s *Service) withJSON(v any, f func([]byte) error) error {
+	buf := s.getBuf()
+	defer s.putBuf(buf)
+	b, ok := engine.AppendJSON((*buf)[:0], v)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("encode execution data: %w", err)
+		}
+	} else {
+		*buf = b
 	}
-	return s.box.Seal(string(b), purpose+execID)
+	return f(b)
+}
+
+// getBuf returns a buffer from s.bufs.
+func (s *Service) getBuf() *[]byte {
+	if buf, ok := s.bufs.Get().(*[]byte); ok {
+		return buf
+	}
+	b := make([]byte, 0, 4096)
+	return &b
+}
+
+// putBuf returns buf to s.bufs unless a large value grew it: the pool
+// keeps the size of a typical execution's data, not of the largest.
+func (s *Service) putBuf(buf *[]byte) {
+	if cap(*buf) <= 64<<10 {
+		s.bufs.Put(buf)
+	}
 }
 
 func (s *Service) open(sealed, purpose, execID string) (any, error) {
@@ -192,27 +227,27 @@ func (s *Service) start(ctx context.Context, f *store.Flow, input any, opts Star
 	if execID == "" {
 		execID = id.NewAt("exe", now)
 	}
-	sealed, plain, err := s.sealInput(input, execID)
+	sealed, value, err := s.sealInput(input, execID)
 	if err != nil {
 		return "", err
 	}
 	e := &store.FlowExecution{ID: execID, FlowID: f.ID, Version: version, Status: StatusPending, InputSealed: sealed,
 		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now,
 		FlowTitle: f.Title, FolderID: f.FolderID}
-	if err := s.begin(ctx, e, w, plain, opts.InTx); err != nil {
+	if err := s.begin(ctx, e, w, value, opts.InTx); err != nil {
 		return "", fmt.Errorf("start an execution of flow %q: %w", f.Title, err)
 	}
 	return execID, nil
 }
 
-// begin stores a new execution e, pending, with plain its input as JSON.
-// With a free slot in the local pool it stores e already claimed by this
-// node, without a job, and runs it at once; otherwise it stores e's job
-// with it, for the queue to run. inTx, when set, runs in the same
-// transaction.
-func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Workflow, plain []byte,
+// begin stores a new execution e, pending, with input the value read back
+// from its sealed input (sealInput). With a free slot in the local pool it
+// stores e already claimed by this node, without a job, and runs it at
+// once on input; otherwise it stores e's job with it, for the queue to
+// run. inTx, when set, runs in the same transaction.
+func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Workflow, input any,
 	inTx func(ctx context.Context, tx *store.Tx) error) error {
-	if sub := subjectOf(plain); sub != (Subject{}) {
+	if sub := subjectOf(input); sub != (Subject{}) {
 		e.Subject = sub
 	}
 	local := s.acquire()
@@ -242,34 +277,43 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 	}
 	s.backlog.started(e.FlowID)
 	if local {
-		input, err := engine.DecodeJSON(plain)
-		if err != nil {
-			// Not expected: plain was just encoded. The lease runs out and
-			// maintenance queues the execution, whose job decodes it again.
-			s.releaseSlot()
-			return fmt.Errorf("decode the input of execution %s: %w", e.ID, err)
-		}
 		s.startedHere(e.ID)
 		s.runLocal(e, w, input)
 	}
 	return nil
 }
 
-// sealInput seals input for execID and returns it sealed and as JSON.
-func (s *Service) sealInput(input any, execID string) (string, []byte, error) {
-	in, err := engine.Normalize(input)
-	if err != nil {
-		return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
-	}
-	b, err := json.Marshal(in)
-	if err != nil {
-		return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
+// sealInput seals input for execID and returns it sealed and the value
+// read back from the JSON it sealed, which a run gets, as a run from the
+// queue gets it from the row. The JSON of a plain value is written and
+// read back in one walk (engine.EncodeJSON); other values are marshalled
+// and decoded.
+func (s *Service) sealInput(input any, execID string) (string, any, error) {
+	buf := s.getBuf()
+	defer s.putBuf(buf)
+	b, value, ok := engine.EncodeJSON((*buf)[:0], input)
+	if ok {
+		*buf = b
+	} else {
+		in, err := engine.Normalize(input)
+		if err != nil {
+			return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
+		}
+		if b, err = json.Marshal(in); err != nil {
+			return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
+		}
 	}
 	if len(b) > s.cfg.MaxInput {
 		return "", nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
 	}
+	if !ok {
+		var err error
+		if value, err = engine.DecodeJSON(b); err != nil {
+			return "", nil, fmt.Errorf("decode the input of execution %s: %w", execID, err)
+		}
+	}
 	sealed, err := s.box.Seal(string(b), purposeInput+execID)
-	return sealed, b, err
+	return sealed, value, err
 }
 
 // Wait blocks until the execution ends and returns it with its output, or
@@ -601,11 +645,16 @@ func (s *Service) Execution(ctx context.Context, execID string) (*History, error
 		}
 		if r.SaveAllData && st.History != "" {
 			var d struct {
-				Input  any `json:"input"`
-				Output any `json:"output"`
+				Input     any    `json:"input"`
+				InputFrom string `json:"inputFrom"`
+				Output    any    `json:"output"`
 			}
 			if json.Unmarshal([]byte(st.History), &d) == nil {
 				v.Input, v.Output = d.Input, d.Output
+				if d.InputFrom == historyFromExecution {
+					// The step's input was the execution's (dbJournal.input).
+					v.Input = e.Input
+				}
 			}
 		}
 		h.Steps = append(h.Steps, v)

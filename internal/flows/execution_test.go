@@ -132,6 +132,56 @@ do:
 	})
 }
 
+// A first task's input is the execution's: its step names it instead of
+// holding a second copy, and history still shows it, run locally and
+// from the queue. A later step's input is stored as before.
+func TestHistoryNamesTheExecutionInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, Config{})
+		f := b.saveOn(t, flowDoc("twice", saveAll, `do:
+  - first:
+      set:
+        user: '${ .event.user }'
+  - second:
+      set:
+        seen: '${ .user }'
+`))
+		input := map[string]any{"event": map[string]any{"user": "ann@example.com", "note": strings.Repeat("long event ", 50)}}
+		for _, local := range []bool{false, true} {
+			if local {
+				b.svc.RunLocally(2)
+				t.Cleanup(func() { b.svc.StopLocal(context.Background()) })
+			}
+			e := b.run(t, f.ID, input, StartOptions{})
+			if e.Status != StatusSucceeded {
+				t.Fatalf("local %v: execution = %+v", local, e)
+			}
+			steps, err := st.FlowSteps(b.ctx, e.ID)
+			if err != nil || len(steps) != 2 {
+				t.Fatalf("local %v: steps = %v, %v", local, steps, err)
+			}
+			if strings.Contains(steps[0].History, "long event") || !strings.Contains(steps[0].History, `"inputFrom":"execution"`) {
+				t.Errorf("local %v: the first step stores %s; want the execution's input named, not copied", local, steps[0].History)
+			}
+			if !strings.Contains(steps[1].History, `"input":{"user":"ann@example.com"}`) {
+				t.Errorf("local %v: the second step stores %s; want its own input", local, steps[1].History)
+			}
+			h, err := b.svc.Execution(b.ctx, e.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _ := json.Marshal(h.Steps[0].Input)
+			want, _ := json.Marshal(input)
+			if string(first) != string(want) || fmt.Sprint(h.Steps[0].Output) != "map[user:ann@example.com]" {
+				t.Errorf("local %v: history of the first step: input %s, output %v; want input %s", local, first, h.Steps[0].Output, want)
+			}
+			if fmt.Sprint(h.Steps[1].Input) != "map[user:ann@example.com]" {
+				t.Errorf("local %v: history of the second step: input %v", local, h.Steps[1].Input)
+			}
+		}
+	})
+}
+
 func TestExecutionFaultsAndRefusals(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st, Config{Limits: engine.Limits{MaxSteps: 50}})

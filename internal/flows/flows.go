@@ -190,6 +190,9 @@ type Service struct {
 	early map[string]*earlyWaiter
 	// audit records the changes people make to flows and folders.
 	audit *audit.Recorder
+	// bufs holds the buffers execution data is encoded in (see
+	// withJSON): an execution encodes a few kilobytes several times.
+	bufs sync.Pool
 }
 
 // New returns a Service over st, sealing execution data with box. It

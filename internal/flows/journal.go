@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
@@ -28,6 +29,11 @@ type dbJournal struct {
 	s      *Service
 	execID string
 	red    secretRedactor
+	// input is the execution's input as the engine got it. A step's
+	// history whose input is this very value (a first task's, nothing
+	// redacted) names it instead of holding a copy: the execution's row
+	// has it sealed, and History shows it from there.
+	input any
 
 	mu    sync.Mutex
 	steps map[string]*engine.Step
@@ -82,14 +88,24 @@ func (w journalWrites) store(ctx context.Context, tx *store.Tx, execID string) e
 	return nil
 }
 
+// A step's history names the execution's input, rather than holding it,
+// as {"inputFrom": "execution", "output": …}.
+const (
+	historyInputFrom     = "inputFrom"
+	historyFromExecution = "execution"
+)
+
+// sameObject tells whether a and b are the same JSON object, not merely
+// equal ones.
+func sameObject(a, b any) bool {
+	ma, ok := a.(map[string]any)
+	mb, okb := b.(map[string]any)
+	return ok && okb && ma != nil && reflect.ValueOf(ma).UnsafePointer() == reflect.ValueOf(mb).UnsafePointer()
+}
+
 // newJournal is the journal of an execution that has recorded nothing.
 func (s *Service) newJournal(execID string) *dbJournal {
 	return &dbJournal{s: s, execID: execID, steps: map[string]*engine.Step{}}
-}
-
-type stepState struct {
-	Output  any `json:"output"`
-	Context any `json:"context"`
 }
 
 func (s *Service) loadJournal(ctx context.Context, execID string) (*dbJournal, error) {
@@ -172,18 +188,22 @@ func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 		}
 		row.Fault = string(b)
 	} else {
-		sealed, err := j.s.seal(stepState{Output: st.Output, Context: st.Context}, purposeStep, j.execID)
+		// The state a resume reads: {"context": …, "output": …}.
+		sealed, err := j.s.seal(map[string]any{"output": st.Output, "context": st.Context}, purposeStep, j.execID)
 		if err != nil {
 			return j.fail(fmt.Errorf("seal step %s: %w", st.Key, err))
 		}
 		row.StateSealed = sealed
 	}
 	if st.History != nil {
-		b, err := json.Marshal(map[string]any{"input": j.red.redact(st.History.Input), "output": j.red.redact(st.History.Output)})
-		if err != nil {
+		in := j.red.redact(st.History.Input)
+		h := map[string]any{"input": in, "output": j.red.redact(st.History.Output)}
+		if sameObject(in, j.input) {
+			h = map[string]any{historyInputFrom: historyFromExecution, "output": h["output"]}
+		}
+		if err := j.s.withJSON(h, func(b []byte) error { row.History = string(b); return nil }); err != nil {
 			return j.fail(fmt.Errorf("encode the history of step %s: %w", st.Key, err))
 		}
-		row.History = string(b)
 	}
 	j.mu.Lock()
 	j.steps[st.Key] = st
@@ -233,11 +253,9 @@ func (j *dbJournal) Note(_ context.Context, n *engine.Note) error {
 		Message: n.Message, CreatedAt: n.Time}
 	row.Message, _ = j.red.redact(row.Message).(string)
 	if n.Data != nil {
-		b, err := json.Marshal(j.red.redact(n.Data))
-		if err != nil {
+		if err := j.s.withJSON(j.red.redact(n.Data), func(b []byte) error { row.Data = string(b); return nil }); err != nil {
 			return j.fail(fmt.Errorf("encode a note of step %s: %w", n.Key, err))
 		}
-		row.Data = string(b)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()

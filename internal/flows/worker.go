@@ -123,6 +123,7 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 		s.keepLease(runCtx, stop, execID, generation)
 	}()
 
+	journal.input = input
 	resolver := &runResolver{s: s, folderID: r.FolderID}
 	limits := s.cfg.Limits
 	limits.MaxDuration = remaining

@@ -41,10 +41,32 @@ type Expr struct {
 	Vars   []string
 	Uses   int
 	code   *gojq.Code
+	// path holds the field names of an expression that is only a path of
+	// them (.body.eventData.title), nil for any other.
+	path []string
 }
 
 // Code returns the compiled program; run it with values for Vars in order.
 func (e *Expr) Code() *gojq.Code { return e.code }
+
+// Path returns the field names when the expression is only a path of
+// object fields written with dots (.body.eventData.title, the most common
+// expression in a flow), nil otherwise. The engine reads such a path
+// from objects directly, as jq does (a missing field or null gives null),
+// and leaves the program to report anything else.
+func (e *Expr) Path() []string { return e.path }
+
+// fieldPathPattern matches a path of jq identifier fields: .a.b_c.D9.
+var fieldPathPattern = regexp.MustCompile(`^(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+
+// fieldPath returns the fields of src when it is a path of identifier
+// fields, nil otherwise.
+func fieldPath(src string) []string {
+	if !fieldPathPattern.MatchString(src) {
+		return nil
+	}
+	return strings.Split(src[1:], ".")
+}
 
 // Template is a value as written in the document in which strings of the
 // form `${ … }` were replaced by *Expr. Static is true when it holds no

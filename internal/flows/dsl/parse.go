@@ -366,7 +366,7 @@ func (p *parser) compile(n *yaml.Node, path, src string, scope []string) *Expr {
 		p.errorf(n, path, "invalid jq expression %q: %v", src, jqMessage(err))
 		return nil
 	}
-	return &Expr{Source: src, Line: n.Line, Vars: vars, Uses: usesOf(src), code: code}
+	return &Expr{Source: src, Line: n.Line, Vars: vars, Uses: usesOf(src), code: code, path: fieldPath(src)}
 }
 
 func jqMessage(err error) string {

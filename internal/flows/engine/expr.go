@@ -92,6 +92,9 @@ func (x *execution) eval(ctx context.Context, e *dsl.Expr, data any, env *evalEn
 	if e == nil {
 		return data, nil
 	}
+	if v, ok := fieldsOf(data, e.Path()); ok {
+		return v, nil
+	}
 	vals := make([]any, len(e.Vars))
 	u := e.Uses
 	if u&dsl.UsesClock != 0 && env != nil && env.task != nil {
@@ -142,6 +145,26 @@ func (x *execution) eval(ctx context.Context, e *dsl.Expr, data any, env *evalEn
 		return nil, faultf(ErrExpression, 400, "Expression failed", "the jq expression %q failed: %v", short(e.Source), err)
 	}
 	return v, nil
+}
+
+// fieldsOf reads a path of object fields (dsl.Expr.Path) from v as jq
+// does: a missing field or null gives null. ok is false for an empty path
+// and when the path meets anything but an object or null, which jq
+// reports as an error: the program is run then, to report it.
+func fieldsOf(v any, path []string) (any, bool) {
+	if len(path) == 0 {
+		return nil, false
+	}
+	for _, name := range path {
+		switch o := v.(type) {
+		case map[string]any:
+			v = o[name]
+		case nil:
+		default:
+			return nil, false
+		}
+	}
+	return v, true
 }
 
 func short(s string) string {

@@ -72,13 +72,7 @@ func DecodeJSON(data []byte) (any, error) {
 func fixNumbers(v any) any {
 	switch v := v.(type) {
 	case json.Number:
-		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil && i >= math.MinInt && i <= math.MaxInt {
-			return int(i)
-		}
-		if f, err := v.Float64(); err == nil {
-			return f
-		}
-		return string(v)
+		return numberOf(string(v))
 	case []any:
 		for i, e := range v {
 			v[i] = fixNumbers(e)
