@@ -67,7 +67,9 @@ func (s *Service) RunLocally(n int) {
 				case ld := <-p.work:
 					select {
 					case <-stop:
-						s.handBack(ctx, []localDelivery{ld})
+						// handBack logs what it could not queue;
+						// maintenance queues it later.
+						_ = s.handBack(ctx, []localDelivery{ld})
 						return
 					default:
 					}
@@ -127,7 +129,7 @@ func (s *Service) offer(p *localPool, ds []localDelivery) {
 			}
 		}
 		rest := ds[i:]
-		if !p.Go(func() { s.handBack(p.Context(), rest) }) {
+		if !p.Go(func() { _ = s.handBack(p.Context(), rest) }) { // it logs its own failure
 			s.cfg.Logger.Warn("the local pool stopped before it took some deliveries; maintenance queues them again once their lease runs out",
 				"deliveries", len(rest))
 		}
