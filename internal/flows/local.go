@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/pool"
@@ -24,6 +25,8 @@ type localPool struct {
 	slots chan struct{}
 	// maxWaiting bounds the executions admitted that wait for a slot.
 	maxWaiting int
+	// ran counts the executions run here since the pool started.
+	ran atomic.Int64
 	// Pool admits the executions running or waiting. Its context ends
 	// when the pool stops: running executions stop at their next task
 	// boundary and are queued again. When StopLocal begins, waiting
@@ -58,6 +61,17 @@ func (s *Service) StopLocal(ctx context.Context) error {
 		p.Stop(ctx)
 	}
 	return nil
+}
+
+// LocalRuns counts the executions this node has run in-process since
+// RunLocally, so that the work a node did can be told without the job
+// queue, which such runs bypass.
+func (s *Service) LocalRuns() int64 {
+	p := s.local.Load()
+	if p == nil {
+		return 0
+	}
+	return p.ran.Load()
 }
 
 // LocalRunning counts the executions running in-process on this node now.
@@ -148,6 +162,7 @@ func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any) {
 			return
 		}
 		defer func() { <-p.slots }()
+		p.ran.Add(1)
 		ctx := p.Context()
 		j := s.newJournal(e.ID)
 		if e.SaveAllData {
