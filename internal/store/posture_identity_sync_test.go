@@ -131,6 +131,13 @@ func TestSyncIdentitiesWritesOnlyTheDifference(t *testing.T) {
 		if _, err := st.IdentityPerson(ctx, gone); err == nil {
 			t.Fatalf("person %s is still stored", gone)
 		}
+		// No constraint checks an account's person (the sync's order keeps
+		// it stored); none may name a person who is not.
+		var dangling int
+		if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM vigil_identity_account a WHERE a.person_id IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM vigil_identity_person p WHERE p.id = a.person_id)`).Scan(&dangling); err != nil || dangling != 0 {
+			t.Fatalf("%d accounts name a person not stored (%v)", dangling, err)
+		}
 		_, total, err := st.IdentityPeople(ctx, store.IdentityFilter{})
 		if err != nil || total != 700 {
 			t.Fatalf("IdentityPeople total = %d, %v; want 700", total, err)
