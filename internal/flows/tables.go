@@ -222,7 +222,7 @@ type dbTables struct {
 
 // Table reads a folder's table by name.
 func (d *dbTables) Table(ctx context.Context, folder, name string) (*catalog.Table, error) {
-	r, err := d.s.st.FlowTableByName(ctx, folder, name)
+	r, err := d.s.st.FlowTableByNameNoCount(ctx, folder, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %q", catalog.ErrNoTable, name)
 	}
