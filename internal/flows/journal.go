@@ -15,8 +15,10 @@ import (
 // dbJournal is the engine's Journal kept in the database. It loads the
 // recorded steps once, when the execution (re)starts. A step with an
 // effect (engine.Step.Effect: an HTTP call, a connector action, a helper
-// flow started, a wait) is committed before the engine goes on, so after a
-// crash Lookup finds it and the effect is not repeated. The steps without
+// flow run and awaited, a wait) is committed before the engine goes on, so
+// after a crash Lookup finds it and the effect is not repeated. A helper
+// started without waiting is not such a step: Spawn finds the child it
+// started before a crash (spawner.SpawnsOnce). The steps without
 // effect before it (set, switch, jq transforms) and the notes are kept
 // here and committed with it, or with the execution's end or park: each
 // execution of a flow of pure routing then commits twice (its start and
