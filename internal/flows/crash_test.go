@@ -101,13 +101,30 @@ func crashResume(t *testing.T, dialect string) {
 	if _, err := svc.CreateTable(ctx, folder.ID, TableParams{Name: "Effects", Columns: []catalog.Column{{Name: "Step", Type: catalog.ColText}}}); err != nil {
 		t.Fatal(err)
 	}
+	// A helper the flow starts without waiting: the restarted node must
+	// find the child the killed one started, not start another.
+	helper, err := svc.SaveFlow(ctx, SaveParams{FolderID: folder.ID, Document: []byte(flowDoc("crash-helper", "", `do:
+  - done: {set: {done: true}}
+`))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetOn(ctx, helper.Flow.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	// prepare and mark have no effect: the journal writes them with the
 	// next step that has one, so the kill loses mark, which runs again.
+	// Nor does spawn: the helper's execution, committed when it started,
+	// is its record, and the step is written with slow.
 	doc := flowDoc("crash", saveAll, `do:
   - prepare: {set: {run: '${ .run }'}}
   - log: {call: tables.createRow, with: {table: Effects, row: {Step: log}}}
   - first: {call: http, with: {method: post, endpoint: '`+srv.URL+`/first'}}
   - mark: {set: {after: first}}
+  - spawn:
+      run:
+        workflow: {namespace: test, name: crash-helper, version: '1.0.0'}
+        await: false
   - slow: {call: http, with: {method: post, endpoint: '`+srv.URL+`/block'}}
   - loop:
       for: {each: i, in: '${ [1, 2, 3] }'}
@@ -148,7 +165,11 @@ func crashResume(t *testing.T, dialect string) {
 		names = append(names, s.Name)
 	}
 	if got := fmt.Sprint(names); got != "[prepare log first]" {
-		t.Errorf("journal after the kill: %s; want [prepare log first] (mark is written with slow)", got)
+		t.Errorf("journal after the kill: %s; want [prepare log first] (mark and spawn are written with slow)", got)
+	}
+	spawned, err := st.FlowExecutionByParent(ctx, execID, "/do/4/spawn")
+	if err != nil {
+		t.Fatalf("the helper's execution after the kill: %v", err)
 	}
 
 	second, stderr := run.Start(t)
@@ -186,8 +207,11 @@ func crashResume(t *testing.T, dialect string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h.Steps) != 10 { // prepare, log, first, mark, slow, each×3, loop, last
-		t.Errorf("%d steps in the history; want 10", len(h.Steps))
+	if len(h.Steps) != 11 { // prepare, log, first, mark, spawn, slow, each×3, loop, last
+		t.Errorf("%d steps in the history; want 11", len(h.Steps))
+	}
+	if len(h.Children) != 1 || h.Children[0].ID != spawned.ID {
+		t.Errorf("helper executions %+v; want only %s, started before the kill", h.Children, spawned.ID)
 	}
 }
 

@@ -31,7 +31,29 @@ func (s *Service) cachedFlow(ctx context.Context, flowID string) (*store.Flow, e
 	return s.flows.Get(ctx, flowID, s.st.Flow)
 }
 
+// flowByName reads a folder's flow by namespace and name, as
+// store.FlowByName does.
+type flowByName func(ctx context.Context, folderID, namespace, name string) (*store.Flow, error)
+
+// cachedFlowByName is store.FlowByName through a cache kept as cachedFlow's
+// is, for the executions that start helper flows: each start of a helper
+// read its flow by name, a join, once per execution (the chain's routing
+// flow starts one helper per issue). A flow's name, folder, state and
+// version change only through the saves, switches and deletions that
+// call flowsChanged, so this node sees its own changes at once and another
+// node's within flowCacheAge, as for the rows by id; the flows a save
+// checks are read without it.
+func (s *Service) cachedFlowByName(ctx context.Context, folderID, namespace, name string) (*store.Flow, error) {
+	key := folderID + "\x00" + namespace + "\x00" + name
+	return s.flowsByName.Get(ctx, key, func(ctx context.Context, _ string) (*store.Flow, error) {
+		return s.st.FlowByName(ctx, folderID, namespace, name)
+	})
+}
+
 // flowsChanged forgets every cached flow row. Call it after a flow is
 // saved, turned on or off, or deleted on this node, once the change is
 // committed.
-func (s *Service) flowsChanged() { s.flows.Forget() }
+func (s *Service) flowsChanged() {
+	s.flows.Forget()
+	s.flowsByName.Forget()
+}

@@ -185,6 +185,9 @@ type Service struct {
 	backlog backlogCounter
 	// flows keeps the flow rows invocations read (see cachedFlow).
 	flows store.RowCache[store.Flow]
+	// flowsByName keeps the helper flows executions start, by folder,
+	// namespace and name (see cachedFlowByName).
+	flowsByName store.RowCache[store.Flow]
 	// early holds the waiters of synchronous invocations, subscribed
 	// before their execution started (see invokeFlows.Start).
 	early map[string]*earlyWaiter
@@ -201,8 +204,9 @@ type Service struct {
 func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	cfg = cfg.withDefaults()
 	s := &Service{st: st, box: box, cfg: cfg, queue: cfg.Queue, cache: newWorkflowCache(256),
-		flows:   store.RowCache[store.Flow]{Age: flowCacheAge, Size: flowCacheSize},
-		waiters: map[string][]*waiter{}, early: map[string]*earlyWaiter{}, running: map[string]context.CancelCauseFunc{},
+		flows:       store.RowCache[store.Flow]{Age: flowCacheAge, Size: flowCacheSize},
+		flowsByName: store.RowCache[store.Flow]{Age: flowCacheAge, Size: flowCacheSize},
+		waiters:     map[string][]*waiter{}, early: map[string]*earlyWaiter{}, running: map[string]context.CancelCauseFunc{},
 		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
 	s.rowIDs = catalog.NewRowIDs(cfg.Now)
 	s.tables = &dbTables{s: s}

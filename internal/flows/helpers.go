@@ -41,7 +41,7 @@ func (s *Service) HelperWarnings(ctx context.Context, flowID string) ([]HelperWa
 			continue
 		}
 		seen[key] = true
-		h, _, _, err := s.findHelper(ctx, f.FolderID, ref)
+		h, _, _, err := s.findHelper(ctx, f.FolderID, ref, s.st.FlowByName)
 		switch {
 		case err != nil:
 			out = append(out, HelperWarning{Message: fmt.Sprintf("It runs %s/%s, which cannot run: %v.", ref.Namespace, ref.Name, err)})

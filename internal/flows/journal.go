@@ -15,8 +15,10 @@ import (
 // dbJournal is the engine's Journal kept in the database. It loads the
 // recorded steps once, when the execution (re)starts. A step with an
 // effect (engine.Step.Effect: an HTTP call, a connector action, a helper
-// flow started, a wait) is committed before the engine goes on, so after a
-// crash Lookup finds it and the effect is not repeated. The steps without
+// flow run and awaited, a wait) is committed before the engine goes on, so
+// after a crash Lookup finds it and the effect is not repeated. A helper
+// started without waiting is not such a step: Spawn finds the child it
+// started before a crash (spawner.SpawnsOnce). The steps without
 // effect before it (set, switch, jq transforms) and the notes are kept
 // here and committed with it, or with the execution's end or park: each
 // execution of a flow of pure routing then commits twice (its start and
@@ -49,6 +51,8 @@ type dbJournal struct {
 type journalWrites struct {
 	steps []*store.FlowStep
 	notes []*store.FlowNote
+	// rows are the table rows the execution's tasks added (addRow).
+	rows []*store.FlowTableRow
 	// result is the message of the last result note, when there is one.
 	result *string
 	// size is about how many bytes the rows hold.
@@ -65,11 +69,16 @@ const (
 
 // full tells whether the rows reached a bound and must be committed.
 func (w *journalWrites) full() bool {
-	return len(w.steps)+len(w.notes) >= maxPendingRows || w.size >= maxPendingBytes
+	return len(w.steps)+len(w.notes)+len(w.rows) >= maxPendingRows || w.size >= maxPendingBytes
 }
 
 // store writes the rows in tx.
 func (w journalWrites) store(ctx context.Context, tx *store.Tx, execID string) error {
+	for _, r := range w.rows {
+		if err := tx.InsertFlowTableRow(ctx, r); err != nil {
+			return fmt.Errorf("add row %s to table %s: %w", r.ID, r.TableID, err)
+		}
+	}
 	for _, r := range w.steps {
 		if err := tx.PutFlowStep(ctx, r); err != nil {
 			return fmt.Errorf("record step %s: %w", r.Key, err)
@@ -224,7 +233,7 @@ func (j *dbJournal) Record(ctx context.Context, st *engine.Step) error {
 // own.
 func (j *dbJournal) commit(ctx context.Context) error {
 	j.mu.Lock()
-	empty := len(j.pending.steps)+len(j.pending.notes) == 0 && j.pending.result == nil
+	empty := len(j.pending.steps)+len(j.pending.notes)+len(j.pending.rows) == 0 && j.pending.result == nil
 	j.mu.Unlock()
 	if empty {
 		return nil
@@ -244,6 +253,37 @@ func (j *dbJournal) commitTx(ctx context.Context) func(tx *store.Tx) error {
 	j.pending = journalWrites{}
 	j.mu.Unlock()
 	return func(tx *store.Tx) error { return w.store(ctx, tx, j.execID) }
+}
+
+// addRow keeps a table row a task of the execution adds, to be written
+// in the transaction that records the task's step: adding a row is an
+// effect (tables.createRow is not pure), so that step is committed as soon
+// as the task ends, before any later task can read the table. The row is
+// then written exactly once with the step that added it, where it used to
+// be inserted in a commit of its own before it: one commit less per row
+// (the ISPM template's helpers each add one to ISPM Events), and a crash
+// between the two no longer adds it again when the task runs again.
+func (j *dbJournal) addRow(r *store.FlowTableRow) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.pending.rows = append(j.pending.rows, r)
+	j.pending.size += len(r.Data)
+}
+
+// journalKey is the context key of the journal of the execution a context
+// runs (withJournal).
+type journalKey struct{}
+
+// withJournal returns ctx carrying j, the journal of the execution that
+// runs with it, for the catalog's table functions (dbTables.Insert).
+func withJournal(ctx context.Context, j *dbJournal) context.Context {
+	return context.WithValue(ctx, journalKey{}, j)
+}
+
+// journalOf returns the journal withJournal put in ctx, or nil.
+func journalOf(ctx context.Context) *dbJournal {
+	j, _ := ctx.Value(journalKey{}).(*dbJournal)
+	return j
 }
 
 // Note keeps a history entry for the next commit. A result note also

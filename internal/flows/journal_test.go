@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -56,12 +57,18 @@ func TestCommitsPerExecution(t *testing.T) {
 			{"routing-then-call", "do:\n" + notify + routingTasks[len("do:\n"):], 3, 4},
 			{"clock", "do:\n  - stamp: {set: {at: '${ now }'}}\n  - after: {set: {at: '${ .at }'}}\n", 3, 2},
 			{"set-result", "do:\n  - note: {call: execution.setResult, with: {result: routed}}\n  - after: {set: {done: true}}\n", 2, 2},
+			// A row a task adds is written with that task's step.
+			{"table-row", "do:\n  - log: {call: tables.createRow, with: {table: Log, row: {Step: log}}}\n  - after: {set: {done: true}}\n", 3, 2},
 			// A long loop commits its steps in groups of maxPendingRows.
 			{"long-loop", "do:\n  - loop:\n      for: {each: i, in: '${ [range(0; 300)] }'}\n      do:\n        - each: {set: {i: '${ $i }'}}\n",
 				2 + 301/maxPendingRows, 301},
 		}
 		input := map[string]any{"issue": map[string]any{"title": "Admin without MFA", "severity": "HIGH"}}
 		const runs = 5
+		table, err := b.svc.CreateTable(b.ctx, b.folder.ID, TableParams{Name: "Log", Columns: []catalog.Column{{Name: "Step", Type: catalog.ColText}}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, c := range cases {
 			f := b.saveOn(t, flowDoc(c.name, saveAll, c.tasks))
 			before := st.Commits()
@@ -84,6 +91,12 @@ func TestCommitsPerExecution(t *testing.T) {
 			}
 			if c.name == "set-result" && h.Execution.Result != "routed" {
 				t.Errorf("%s: result %q; want routed", c.name, h.Execution.Result)
+			}
+			if c.name == "table-row" {
+				rows, err := b.svc.TableRows(b.ctx, table.ID, catalog.Query{})
+				if err != nil || len(rows) != runs || rows[0][catalog.RowExecution] == nil {
+					t.Errorf("%s: rows %v, %v; want %d, each naming its execution", c.name, rows, err, runs)
+				}
 			}
 		}
 	})

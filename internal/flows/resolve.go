@@ -114,13 +114,13 @@ func (r *checkResolver) Resolve(ctx context.Context, ref engine.FlowRef) (*dsl.W
 	if r.s == nil || r.folderID == "" {
 		return nil, errors.New("it is not among the flows given")
 	}
-	_, _, w, err := r.s.findHelper(ctx, r.folderID, ref)
+	_, _, w, err := r.s.findHelper(ctx, r.folderID, ref, r.s.st.FlowByName)
 	return w, err
 }
 
 // findHelper finds the version of a folder's flow that ref names.
-func (s *Service) findHelper(ctx context.Context, folderID string, ref engine.FlowRef) (*store.Flow, int, *dsl.Workflow, error) {
-	f, err := s.st.FlowByName(ctx, folderID, ref.Namespace, ref.Name)
+func (s *Service) findHelper(ctx context.Context, folderID string, ref engine.FlowRef, byName flowByName) (*store.Flow, int, *dsl.Workflow, error) {
+	f, err := byName(ctx, folderID, ref.Namespace, ref.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil, fmt.Errorf("the folder has no flow %s/%s", ref.Namespace, ref.Name)
 	}
@@ -159,7 +159,7 @@ type runResolver struct {
 // Resolve finds the folder's version of ref, refuses a helper that is off,
 // and remembers which version it gave for lookup.
 func (r *runResolver) Resolve(ctx context.Context, ref engine.FlowRef) (*dsl.Workflow, error) {
-	f, v, w, err := r.s.findHelper(ctx, r.folderID, ref)
+	f, v, w, err := r.s.findHelper(ctx, r.folderID, ref, r.s.cachedFlowByName)
 	if err != nil {
 		return nil, err
 	}

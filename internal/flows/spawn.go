@@ -22,6 +22,15 @@ type spawner struct {
 	journal  *dbJournal
 }
 
+// SpawnsOnce reports that Spawn starts one child per parent and key (it
+// looks the child up first, and the database refuses a second one), so a
+// parent's step that started a helper without waiting need not be
+// committed before the parent goes on: the child's row, committed by
+// Spawn, is the record that it was started. It costs one commit less per
+// spawn (the ISPM routing flow commits its start, its helper's start and
+// its end).
+func (sp *spawner) SpawnsOnce() bool { return true }
+
 // Spawn starts the helper execution req asks for, or returns the one this
 // parent's task already started before a crash.
 func (sp *spawner) Spawn(ctx context.Context, req engine.SpawnRequest) (string, error) {

@@ -222,7 +222,7 @@ type dbTables struct {
 
 // Table reads a folder's table by name.
 func (d *dbTables) Table(ctx context.Context, folder, name string) (*catalog.Table, error) {
-	r, err := d.s.st.FlowTableByName(ctx, folder, name)
+	r, err := d.s.st.FlowTableByNameNoCount(ctx, folder, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %q", catalog.ErrNoTable, name)
 	}
@@ -245,6 +245,11 @@ func (d *dbTables) Insert(ctx context.Context, t *catalog.Table, values map[stri
 	now := d.s.now()
 	r := &store.FlowTableRow{ID: d.s.rowIDs(), TableID: t.ID, Data: string(data), CreatedAt: now, UpdatedAt: now,
 		FlowID: by.FlowID, ExecutionID: by.ExecutionID}
+	if j := journalOf(ctx); j != nil {
+		// A task of an execution: written with its step (dbJournal.addRow).
+		j.addRow(r)
+		return rowOf(r)
+	}
 	if err := d.s.st.InsertFlowTableRow(ctx, r); err != nil {
 		return nil, err
 	}

@@ -138,7 +138,7 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 		Limits:         limits,
 		Logger:         s.cfg.Logger,
 	})
-	res, runErr := eng.Run(runCtx, w, input, engine.RunOptions{ExecutionID: execID, StartedAt: r.StartedAt, Journal: journal,
+	res, runErr := eng.Run(withJournal(runCtx, journal), w, input, engine.RunOptions{ExecutionID: execID, StartedAt: r.StartedAt, Journal: journal,
 		FlowID: r.FlowID, Folder: r.FolderID, DryRun: r.DryRun, CallDepth: r.CallDepth})
 	stop(nil)
 	<-leaseDone

@@ -19,7 +19,7 @@ type FlowTable struct {
 	Columns     string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
-	// Rows is the number of rows (lists only).
+	// Rows is the number of rows (0 from FlowTableByNameNoCount).
 	Rows int
 }
 
@@ -59,24 +59,39 @@ func (q *Queries) DeleteFlowTable(ctx context.Context, id string) error {
 
 // FlowTable returns the table with this id, or ErrNotFound.
 func (q *Queries) FlowTable(ctx context.Context, id string) (*FlowTable, error) {
-	ts, err := q.flowTablesWhere(ctx, `id = $1`, id)
+	ts, err := q.flowTablesWhere(ctx, true, `id = $1`, id)
 	return flowOne(ts, err)
 }
 
 // FlowTableByName returns a folder's table by name, or ErrNotFound.
 func (q *Queries) FlowTableByName(ctx context.Context, folderID, name string) (*FlowTable, error) {
-	ts, err := q.flowTablesWhere(ctx, `folder_id = $1 AND name = $2`, folderID, name)
+	ts, err := q.flowTablesWhere(ctx, true, `folder_id = $1 AND name = $2`, folderID, name)
+	return flowOne(ts, err)
+}
+
+// FlowTableByNameNoCount is FlowTableByName without the count of its rows
+// (Rows is 0). A flow writing a row reads its table by name each time;
+// counting the rows then read the whole table's index for every row
+// added, so that adding rows to a table of n took time in n.
+func (q *Queries) FlowTableByNameNoCount(ctx context.Context, folderID, name string) (*FlowTable, error) {
+	ts, err := q.flowTablesWhere(ctx, false, `folder_id = $1 AND name = $2`, folderID, name)
 	return flowOne(ts, err)
 }
 
 // FlowTables lists a folder's tables by name, with their row counts.
 func (q *Queries) FlowTables(ctx context.Context, folderID string) ([]*FlowTable, error) {
-	return q.flowTablesWhere(ctx, `folder_id = $1`, folderID)
+	return q.flowTablesWhere(ctx, true, `folder_id = $1`, folderID)
 }
 
-func (q *Queries) flowTablesWhere(ctx context.Context, where string, args ...any) ([]*FlowTable, error) {
+// flowTablesWhere reads the tables where holds, with their row counts when
+// counted.
+func (q *Queries) flowTablesWhere(ctx context.Context, counted bool, where string, args ...any) ([]*FlowTable, error) {
 	var out []*FlowTable
-	err := q.c.query(ctx, `SELECT `+flowTableCols+`, (SELECT COUNT(*) FROM vigil_flow_table_row r WHERE r.table_id = t.id)
+	rows := `0`
+	if counted {
+		rows = `(SELECT COUNT(*) FROM vigil_flow_table_row r WHERE r.table_id = t.id)`
+	}
+	err := q.c.query(ctx, `SELECT `+flowTableCols+`, `+rows+`
 		FROM vigil_flow_table t WHERE `+where+` ORDER BY name`, args, func(r *sql.Rows) error {
 		var n int
 		t, err := scanFlowTable(r.Scan, &n)

@@ -192,11 +192,20 @@ func (s *Store) openSQLite(dsn string) error {
 		if err != nil {
 			return fmt.Errorf("cannot open the SQLite database %s: %w", dsn, err)
 		}
-		h.SetMaxOpenConns(4)
+		// database/sql keeps two idle connections by default: under load
+		// the other two were closed as soon as they were put back and
+		// opened again on the next query (the driver's open, its pragmas,
+		// and every statement prepared again on the new connection).
+		h.SetMaxOpenConns(sqliteConns)
+		h.SetMaxIdleConns(sqliteConns)
 		*db = h
 	}
 	return nil
 }
+
+// sqliteConns is how many connections each of the two SQLite pools opens
+// at most, and keeps open.
+const sqliteConns = 4
 
 // parseURL maps a database URL to its dialect and the driver's connection string.
 func parseURL(raw string) (Dialect, string, error) {

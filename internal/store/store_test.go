@@ -115,3 +115,39 @@ func TestSQLiteReadsDoNotWaitForWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFlowTableByNameNoCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+		if err := st.CreateFlowFolder(ctx, &store.FlowFolder{ID: "fld_1", Name: "Folder", CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		tbl := &store.FlowTable{ID: "tbl_1", FolderID: "fld_1", Name: "Events", Columns: `[{"name":"A","type":"text"}]`,
+			CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateFlowTable(ctx, tbl); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			r := &store.FlowTableRow{ID: fmt.Sprintf("row_%d", i), TableID: "tbl_1", Data: `{"A":"x"}`, CreatedAt: now, UpdatedAt: now}
+			if err := st.InsertFlowTableRow(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		counted, err := st.FlowTableByName(ctx, "fld_1", "Events")
+		if err != nil || counted.Rows != 3 {
+			t.Fatalf("FlowTableByName = %+v, %v; want 3 rows", counted, err)
+		}
+		got, err := st.FlowTableByNameNoCount(ctx, "fld_1", "Events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted.Rows = 0
+		if *got != *counted {
+			t.Errorf("FlowTableByNameNoCount = %+v; want %+v", got, counted)
+		}
+		if _, err := st.FlowTableByNameNoCount(ctx, "fld_1", "Other"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("an unknown table: err = %v; want ErrNotFound", err)
+		}
+	})
+}

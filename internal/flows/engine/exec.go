@@ -389,8 +389,10 @@ func (x *execution) recordFault(ctx context.Context, nt *dsl.NamedTask, ref, key
 // Composite tasks have none of their own: their children's steps say.
 func (x *execution) hasEffect(t *dsl.Task) bool {
 	switch t.Kind {
-	case dsl.KindWait, dsl.KindEmit, dsl.KindRun:
+	case dsl.KindWait, dsl.KindEmit:
 		return true
+	case dsl.KindRun:
+		return !x.spawnsOnce(t)
 	case dsl.KindCall:
 		c := t.Call
 		if c == nil || c.HTTP != nil || c.OpenAPI != nil {
@@ -403,6 +405,16 @@ func (x *execution) hasEffect(t *dsl.Task) bool {
 		return !ok || !p.Pure(c.Function)
 	}
 	return false
+}
+
+// spawnsOnce tells whether t starts a helper flow without waiting through
+// a OnceSpawner, so that running it again starts nothing new.
+func (x *execution) spawnsOnce(t *dsl.Task) bool {
+	if r := t.Run; r == nil || r.Workflow == nil || r.Await {
+		return false
+	}
+	sp, ok := x.eng.cfg.Spawner.(OnceSpawner)
+	return ok && sp.SpawnsOnce()
 }
 
 // taskTimeout is the task's own timeout, or the default for call tasks.

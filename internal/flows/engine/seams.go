@@ -146,6 +146,18 @@ type Spawner interface {
 	Spawn(ctx context.Context, req SpawnRequest) (executionID string, err error)
 }
 
+// OnceSpawner is a Spawner that starts one child per spawn: asked again
+// for a ParentID and Key it started a child for (a parent resumed after a
+// crash), Spawn returns that child instead of starting another. A step
+// that starts a helper flow through it is then not an Effect: run again,
+// it gives the same step, so a durable journal stores it with the next
+// step that has one, or with the execution's end, instead of at once.
+type OnceSpawner interface {
+	Spawner
+	// SpawnsOnce reports whether Spawn keeps that promise.
+	SpawnsOnce() bool
+}
+
 // Journal makes executions durable and is their history. Before running a
 // task at a deterministic key such as /do/1/loop/for/3/do/0/notify the
 // engine asks Lookup; a recorded step is reused (output, context and
@@ -184,7 +196,8 @@ type Step struct {
 	Fault *Fault
 	// Effect is set when running the task reached outside the execution
 	// or read something that changes between runs: an HTTP or catalog call
-	// (except PureChecker's), a helper flow run, a wait, an emitted event
+	// (except PureChecker's), a helper flow run (except one started without
+	// waiting through a OnceSpawner), a wait, an emitted event
 	// (its id and time), or an expression that read the clock (now,
 	// $task.startedAt). Running a task without effect again, given the
 	// steps recorded before it, gives the same step, so a journal need not
