@@ -505,3 +505,45 @@ func TestIntakeGauge(t *testing.T) {
 		t.Error("overlapping acceptances on idle processors saturate the node")
 	}
 }
+
+// Deep in line an execution keeps its input sealed only, which its run
+// opens; nearer the front, opened only.
+func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, _ := setupLocal(t, st, Config{}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local.Load()
+		holdSlot(p)
+		var ids []string
+		for i := range localKeepFactor + 2 {
+			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i)}, StartOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		p.mu.Lock()
+		light := 0
+		for _, r := range p.urgent.runs[p.urgent.head:] {
+			if r.light {
+				light++
+			}
+			if opened, sealed := r.input != nil, r.e.InputSealed != ""; opened == r.light || sealed != r.light {
+				t.Errorf("run %s (light %v) keeps its input opened %v, sealed %v", r.e.ID, r.light, opened, sealed)
+			}
+		}
+		p.mu.Unlock()
+		if light != 2 {
+			t.Fatalf("%d light runs in line; want 2", light)
+		}
+		releaseHeldSlot(b.svc, p)
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		defer cancel()
+		for i, id := range ids {
+			e, err := b.svc.Wait(ctx, id)
+			if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != fmt.Sprint("hello n", i) {
+				t.Fatalf("%s = %+v, %v", id, e, err)
+			}
+		}
+	})
+}
