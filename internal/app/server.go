@@ -169,6 +169,10 @@ func (s *Server) Services() *Services { return s.svc }
 // PublicURL is the URL others reach the server at.
 func (s *Server) PublicURL() string { return s.app.Config.PublicURL }
 
+// NodeID is the id this server's node is registered under, which is also
+// its job queue client's.
+func (s *Server) NodeID() string { return s.node.ID() }
+
 func unwrapOp(err error) error {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {

@@ -40,6 +40,8 @@ type localPool struct {
 	slots int
 	// maxWaiting bounds the executions admitted that wait for a slot.
 	maxWaiting int
+	// ran counts the executions run here since the pool started.
+	ran atomic.Int64
 	// lease is the service's execution lease, which the line renews.
 	lease time.Duration
 
@@ -239,6 +241,17 @@ func (s *Service) StopLocal(ctx context.Context) error {
 	return nil
 }
 
+// LocalRuns counts the executions this node has run in-process since
+// RunLocally, so that the work a node did can be told without the job
+// queue, which such runs bypass.
+func (s *Service) LocalRuns() int64 {
+	p := s.local.Load()
+	if p == nil {
+		return 0
+	}
+	return p.ran.Load()
+}
+
 // LocalRunning counts the executions running in-process on this node now.
 func (s *Service) LocalRunning() int {
 	p := s.local.Load()
@@ -400,6 +413,7 @@ func (s *Service) runInSlot(p *localPool, r *localRun) {
 		}
 		// On an error the run goes on: its lease is renewed as it runs.
 	}
+	p.ran.Add(1)
 	input := r.input
 	if r.light {
 		var err error

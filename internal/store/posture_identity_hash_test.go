@@ -61,17 +61,28 @@ func TestRowHashesMatchTheStoredRows(t *testing.T) {
 		{ID: "acc_2", EntityKey: "k2", Source: "aws", Product: "AWS", Tenant: "1", IDInService: "root", Status: "active",
 			Kind: "service", Privilege: "none", PrivilegeReasons: "[]", MFAFactors: "[]", Credentials: "[]"},
 	}
-	personSums := rowHashes(len(people), func(e *rowEncoder, i int) { e.person(people[i]) })()
+	personIDs, personSums := rowKeys(len(people), func(e *rowEncoder, i int) string {
+		e.person(people[i])
+		return people[i].ID
+	})()
 	for i, p := range people {
 		if want := argsHash(t, personArgs(p, scanned, "")); personSums[i] != want {
 			t.Errorf("person %s: hash %s, want %s", p.ID, personSums[i], want)
 		}
 	}
-	accountSums := rowHashes(len(accounts), func(e *rowEncoder, i int) { e.account(accounts[i]) })()
+	rows := AccountRows(accounts)
+	accountIDs, accountSums := rowKeys(rows.N, func(e *rowEncoder, i int) string {
+		rows.Fill(i, &e.row)
+		e.account(&e.row)
+		return e.row.ID
+	})()
 	for i, a := range accounts {
 		if want := argsHash(t, accountArgs(a, scanned, "")); accountSums[i] != want {
 			t.Errorf("account %s: hash %s, want %s", a.ID, accountSums[i], want)
 		}
+	}
+	if personIDs[1] != "idn_2" || accountIDs[1] != "acc_2" {
+		t.Errorf("ids %q and %q, want the rows' own", personIDs, accountIDs)
 	}
 	if accountSums[0] == accountSums[1] || personSums[0] == personSums[1] {
 		t.Error("different rows have the same hash")

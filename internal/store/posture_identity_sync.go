@@ -32,6 +32,23 @@ var (
 		"created_at", "last_login", "password_changed", "credentials", "scanned_at", "row_hash"}
 )
 
+// IdentityAccountRows are the accounts of an inventory, made on demand:
+// Fill sets row, zeroed, to the ith of N. SyncIdentities calls Fill from
+// several goroutines at once, each with a row of its own, and again for
+// each row it writes, so Fill must give the same row for the same i. A
+// scan thus never holds a row for every account beside the graph the rows
+// are made from: at a million accounts the rows alone were most of the
+// live heap, and the graph and the rows together set the process's peak.
+type IdentityAccountRows struct {
+	N    int
+	Fill func(i int, row *IdentityAccount)
+}
+
+// AccountRows gives the accounts of a slice as IdentityAccountRows.
+func AccountRows(accounts []*IdentityAccount) IdentityAccountRows {
+	return IdentityAccountRows{N: len(accounts), Fill: func(i int, row *IdentityAccount) { *row = *accounts[i] }}
+}
+
 // SyncIdentities makes the inventory hold exactly people and accounts, as
 // of the scan at scannedAt, and writes only the difference: rows whose
 // columns are as stored are left alone (a scan that finds nothing changed
@@ -40,43 +57,50 @@ var (
 // time the inventory is as of is kept once and read back into every row.
 // Call it in the scan's transaction, so that identities and their issues
 // always come from the same scan.
-func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, accounts []*IdentityAccount, scannedAt time.Time) (IdentitySync, error) {
+//
+// No constraint ties an account to its person; this order does: people
+// are written before the accounts naming them, and an account whose
+// person is gone is rewritten (without a person) or deleted before the
+// person is.
+func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, accounts IdentityAccountRows, scannedAt time.Time) (IdentitySync, error) {
 	var sum IdentitySync
-	personIDs := make([]string, len(people))
-	for i, p := range people {
-		personIDs[i] = p.ID
-	}
-	accountIDs := make([]string, len(accounts))
-	for i, a := range accounts {
-		accountIDs[i] = a.ID
-	}
-	accountHash := rowHashes(len(accounts), func(e *rowEncoder, i int) { e.account(accounts[i]) })
-	personHash := rowHashes(len(people), func(e *rowEncoder, i int) { e.person(people[i]) })
-	writePeople, gonePeople, storedPeople, err := q.identityDiff(ctx, "vigil_identity_person", personIDs, personHash)
+	personKeys := rowKeys(len(people), func(e *rowEncoder, i int) string {
+		e.person(people[i])
+		return people[i].ID
+	})
+	accountKeys := rowKeys(accounts.N, func(e *rowEncoder, i int) string {
+		e.row = IdentityAccount{}
+		accounts.Fill(i, &e.row)
+		e.account(&e.row)
+		return e.row.ID
+	})
+	personIDs, personHash, writePeople, gonePeople, storedPeople, err := q.identityDiff(ctx, "vigil_identity_person", personKeys)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored people: %w", err)
 	}
-	writeAccounts, goneAccounts, storedAccounts, err := q.identityDiff(ctx, "vigil_identity_account", accountIDs, accountHash)
+	accountIDs, accountHash, writeAccounts, goneAccounts, storedAccounts, err := q.identityDiff(ctx, "vigil_identity_account", accountKeys)
 	if err != nil {
 		return sum, fmt.Errorf("compare the stored accounts: %w", err)
 	}
 	// In id order, a table's rows and its primary key index grow at their
 	// end instead of everywhere at once (see loadRows).
-	slices.SortFunc(writePeople, func(a, b int) int { return strings.Compare(people[a].ID, people[b].ID) })
-	slices.SortFunc(writeAccounts, func(a, b int) int { return strings.Compare(accounts[a].ID, accounts[b].ID) })
-	// People first and gone people last: an account names its person, and
-	// deleting a person deletes the accounts still naming it.
+	slices.SortFunc(writePeople, func(a, b int) int { return strings.Compare(personIDs[a], personIDs[b]) })
+	slices.SortFunc(writeAccounts, func(a, b int) int { return strings.Compare(accountIDs[a], accountIDs[b]) })
+	// People first and gone people last: an account names its person.
 	err = q.loadRows(ctx, "vigil_identity_person", storedPeople, len(writePeople), func() error {
 		return q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
-			return personArgs(people[i], scannedAt, personHash()[i].String())
+			return personArgs(people[i], scannedAt, personHash[i].String())
 		})
 	})
 	if err != nil {
 		return sum, fmt.Errorf("store people: %w", err)
 	}
+	var row IdentityAccount // upsertRows makes one statement's values at a time
 	err = q.loadRows(ctx, "vigil_identity_account", storedAccounts, len(writeAccounts), func() error {
 		return q.upsertRows(ctx, "vigil_identity_account", identityAccountWrite, writeAccounts, func(i int) []any {
-			return accountArgs(accounts[i], scannedAt, accountHash()[i].String())
+			row = IdentityAccount{}
+			accounts.Fill(i, &row)
+			return accountArgs(&row, scannedAt, accountHash[i].String())
 		})
 	})
 	if err != nil {
@@ -97,42 +121,46 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	return sum, nil
 }
 
-// identityDiff compares the rows of table with the rows ids (by index) a
-// scan found, whose hashes hashes returns: it returns the indexes of the
-// rows to write (new, or whose hash differs from the stored one) and the
-// stored ids to delete. Only ids and hashes are read, so that a scan holds
-// one copy of the inventory.
-func (q *Queries) identityDiff(ctx context.Context, table string, ids []string, hashes func() []rowSum) (write []int, gone []string, stored int, err error) {
-	index := make(map[string]int, len(ids))
-	for i, id := range ids {
-		index[id] = i
+// identityDiff compares the rows of table with the rows a scan found,
+// whose ids and hashes keys returns (by index): it returns those, the
+// indexes of the rows to write (new, or whose hash differs from the
+// stored one) and the stored ids to delete, in order. Only ids and hashes
+// are read, so that a scan holds one copy of the inventory; they are read
+// while keys is still hashing the scan's rows.
+func (q *Queries) identityDiff(ctx context.Context, table string, keys func() ([]string, []rowSum)) (ids []string, sums []rowSum, write []int, gone []string, stored int, err error) {
+	type storedSum struct {
+		sum rowSum
+		ok  bool // the stored hash parses
 	}
-	sums := make([]rowSum, len(ids))
-	have := make([]bool, len(ids)) // a stored hash that parses
+	have := map[string]storedSum{}
 	err = q.c.query(ctx, `SELECT id, row_hash FROM `+table, nil, func(r *sql.Rows) error {
 		var id, h string
 		if err := r.Scan(&id, &h); err != nil {
 			return err
 		}
 		stored++
-		i, ok := index[id]
-		if !ok {
-			gone = append(gone, id)
-			return nil
-		}
-		have[i] = hex.DecodedLen(len(h)) == len(sums[i]) && decodeHex(sums[i][:], h)
+		var s storedSum
+		s.ok = hex.DecodedLen(len(h)) == len(s.sum) && decodeHex(s.sum[:], h)
+		have[id] = s
 		return nil
 	})
 	if err != nil {
-		return nil, nil, 0, err
+		keys() // let the hashing end before the rows go
+		return nil, nil, nil, nil, 0, err
 	}
-	found := hashes()
-	for i := range ids {
-		if !have[i] || sums[i] != found[i] {
+	ids, sums = keys()
+	for i, id := range ids {
+		s, found := have[id]
+		if !found || !s.ok || s.sum != sums[i] {
 			write = append(write, i)
 		}
+		delete(have, id)
 	}
-	return write, gone, stored, nil
+	for id := range have {
+		gone = append(gone, id)
+	}
+	slices.Sort(gone)
+	return ids, sums, write, gone, stored, nil
 }
 
 // bulkLoadRows is how many rows a write into an empty table needs before
@@ -186,13 +214,15 @@ func (q *Queries) loadRows(ctx context.Context, table string, stored, n int, wri
 	return nil
 }
 
-// rowHashes starts hashing n rows, the ith encoded by encode(e, i) (see
-// rowEncoder), and returns a function that waits for their hashes. The
-// rows are shared among as many goroutines as the process has processors,
-// beside the reading of the stored hashes: a rescan that finds nothing
-// changed still hashes every row of the inventory.
-func rowHashes(n int, encode func(e *rowEncoder, i int)) func() []rowSum {
-	out := make([]rowSum, n)
+// rowKeys starts reading the ids and hashes of n rows, the ith encoded
+// by key(e, i) (see rowEncoder), which returns its id, and returns a
+// function that waits for them. The rows are shared among as many
+// goroutines as the process has processors, beside the reading of the
+// stored hashes: a rescan that finds nothing changed still hashes every
+// row of the inventory.
+func rowKeys(n int, key func(e *rowEncoder, i int) string) func() ([]string, []rowSum) {
+	ids := make([]string, n)
+	sums := make([]rowSum, n)
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/1000))
 	per := (n + workers - 1) / workers
@@ -201,14 +231,14 @@ func rowHashes(n int, encode func(e *rowEncoder, i int)) func() []rowSum {
 			e := &rowEncoder{h: sha256.New()}
 			for i := start; i < min(start+per, n); i++ {
 				e.buf = e.buf[:0]
-				encode(e, i)
-				out[i] = e.sum()
+				ids[i] = key(e, i)
+				sums[i] = e.sum()
 			}
 		})
 	}
-	return sync.OnceValue(func() []rowSum {
+	return sync.OnceValues(func() ([]string, []rowSum) {
 		wg.Wait()
-		return out
+		return ids, sums
 	})
 }
 
@@ -247,6 +277,8 @@ func decodeHex(dst []byte, h string) bool {
 type rowEncoder struct {
 	h   hash.Hash
 	buf []byte
+	// row is where an account is made to be encoded.
+	row IdentityAccount
 }
 
 func (e *rowEncoder) person(p *IdentityPerson) {
@@ -330,17 +362,28 @@ func (q *Queries) upsertRows(ctx context.Context, table string, cols []string, r
 
 // insertRows inserts n rows into table, the kth with the values args(k)
 // in the order of cols, many rows to a statement that ends with tail.
+// Each statement's text and values are made on another goroutine while
+// the one before runs: on SQLite the statements run one at a time on the
+// transaction's connection, and making the values (a scan's rows, their
+// times formatted) took a sixth of a first scan's save off the other
+// processor's hands.
 func (q *Queries) insertRows(ctx context.Context, table string, cols []string, n int, args func(k int) []any, tail string) error {
 	per := max(1, bulkParams/len(cols))
 	head := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `
-	var sb strings.Builder
-	for start := 0; start < n; start += per {
-		end := min(start+per, n)
-		sb.Reset()
+	type statement struct {
+		text string
+		vals []any
+	}
+	// Every statement but the last has per rows, and the same text.
+	var full string
+	text := func(rows int) string {
+		if rows == per && full != "" {
+			return full
+		}
+		var sb strings.Builder
 		sb.WriteString(head)
-		vals := make([]any, 0, (end-start)*len(cols))
-		for k := start; k < end; k++ {
-			if k > start {
+		for k := range rows {
+			if k > 0 {
 				sb.WriteString(", ")
 			}
 			sb.WriteByte('(')
@@ -348,13 +391,41 @@ func (q *Queries) insertRows(ctx context.Context, table string, cols []string, n
 				if c > 0 {
 					sb.WriteString(", ")
 				}
-				sb.WriteString(q.mark(len(vals) + c + 1))
+				sb.WriteString(q.mark(k*len(cols) + c + 1))
 			}
 			sb.WriteByte(')')
-			vals = append(vals, args(k)...)
 		}
 		sb.WriteString(tail)
-		if _, err := q.c.exec(ctx, sb.String(), vals...); err != nil {
+		if rows == per {
+			full = sb.String()
+			return full
+		}
+		return sb.String()
+	}
+	stop := make(chan struct{})
+	next := make(chan statement, 1)
+	go func() {
+		defer close(next)
+		for start := 0; start < n; start += per {
+			end := min(start+per, n)
+			vals := make([]any, 0, (end-start)*len(cols))
+			for k := start; k < end; k++ {
+				vals = append(vals, args(k)...)
+			}
+			select {
+			case next <- statement{text(end - start), q.c.args(vals)}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range next { // wait for the maker to end
+		}
+	}()
+	for st := range next {
+		if _, err := q.c.exec(ctx, st.text, st.vals...); err != nil {
 			return err
 		}
 	}

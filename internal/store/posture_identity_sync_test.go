@@ -42,7 +42,7 @@ func syncIdentities(t *testing.T, st *store.Store, people []*store.IdentityPerso
 	var sum store.IdentitySync
 	if err := st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		sum, err = tx.SyncIdentities(ctx, people, accounts, at)
+		sum, err = tx.SyncIdentities(ctx, people, store.AccountRows(accounts), at)
 		return err
 	}); err != nil {
 		t.Fatalf("SyncIdentities: %v", err)
@@ -131,6 +131,13 @@ func TestSyncIdentitiesWritesOnlyTheDifference(t *testing.T) {
 		if _, err := st.IdentityPerson(ctx, gone); err == nil {
 			t.Fatalf("person %s is still stored", gone)
 		}
+		// No constraint checks an account's person (the sync's order keeps
+		// it stored); none may name a person who is not.
+		var dangling int
+		if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM vigil_identity_account a WHERE a.person_id IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM vigil_identity_person p WHERE p.id = a.person_id)`).Scan(&dangling); err != nil || dangling != 0 {
+			t.Fatalf("%d accounts name a person not stored (%v)", dangling, err)
+		}
 		_, total, err := st.IdentityPeople(ctx, store.IdentityFilter{})
 		if err != nil || total != 700 {
 			t.Fatalf("IdentityPeople total = %d, %v; want 700", total, err)
@@ -181,7 +188,7 @@ func TestSyncIdentitiesLoadsAnEmptyInventory(t *testing.T) {
 
 		failed := errors.New("the scan failed after the inventory")
 		err := st.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.SyncIdentities(ctx, people, accounts, time.Now()); err != nil {
+			if _, err := tx.SyncIdentities(ctx, people, store.AccountRows(accounts), time.Now()); err != nil {
 				return err
 			}
 			return failed

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
@@ -23,8 +21,10 @@ func inventoryID(prefix, key string) string {
 
 // inventory turns the identity graph into the rows of the identity
 // inventory: every person with every account, and the accounts that
-// belong to no one.
-func inventory(g *graph.Graph, now time.Time) ([]*store.IdentityPerson, []*store.IdentityAccount) {
+// belong to no one. The accounts' rows are made from the graph as they are
+// compared and written (see store.IdentityAccountRows), so the graph stays
+// until the inventory is stored.
+func inventory(g *graph.Graph, now time.Time) ([]*store.IdentityPerson, store.IdentityAccountRows) {
 	people := make([]*store.IdentityPerson, 0, len(g.People))
 	personIDs := make(map[*graph.Person]string, len(g.People))
 	for _, p := range g.People {
@@ -43,27 +43,14 @@ func inventory(g *graph.Graph, now time.Time) ([]*store.IdentityPerson, []*store
 		personIDs[p] = row.ID
 		people = append(people, row)
 	}
-	// An account's row is its own (an id hashed, three lists encoded), so
-	// the accounts are shared among the processors: a rescan does this for
-	// every account whatever changed.
-	accounts := make([]*store.IdentityAccount, len(g.Accounts))
-	var wg sync.WaitGroup
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(g.Accounts)/1000))
-	per := (len(g.Accounts) + workers - 1) / workers
-	for start := 0; start < len(g.Accounts); start += per {
-		wg.Go(func() {
-			for i := start; i < min(start+per, len(g.Accounts)); i++ {
-				accounts[i] = accountRow(g.Accounts[i], personIDs, now)
-			}
-		})
-	}
-	wg.Wait()
-	return people, accounts
+	return people, store.IdentityAccountRows{N: len(g.Accounts), Fill: func(i int, row *store.IdentityAccount) {
+		accountRow(g.Accounts[i], personIDs, now, row)
+	}}
 }
 
-// accountRow is the inventory's row of account a; personIDs gives the ids
-// of the people's rows.
-func accountRow(a *graph.Account, personIDs map[*graph.Person]string, now time.Time) *store.IdentityAccount {
+// accountRow sets row to the inventory's row of account a; personIDs
+// gives the ids of the people's rows.
+func accountRow(a *graph.Account, personIDs map[*graph.Person]string, now time.Time, row *store.IdentityAccount) {
 	t := a.Tenant
 	key := detect.AccountKey(t.Product, t.Name, a.IDInService)
 	kind, priv := a.Kind, a.Privilege
@@ -73,7 +60,7 @@ func accountRow(a *graph.Account, personIDs map[*graph.Person]string, now time.T
 	if priv == "" {
 		priv = graph.PrivilegeNone
 	}
-	row := &store.IdentityAccount{ID: inventoryID("acc_", key), EntityKey: key, Source: t.Source, Product: string(t.Product),
+	*row = store.IdentityAccount{ID: inventoryID("acc_", key), EntityKey: key, Source: t.Source, Product: string(t.Product),
 		Tenant: t.Name, IDInService: a.IDInService, Login: a.Login, Email: a.Email, DisplayName: a.DisplayName,
 		Status: string(a.Status), Kind: string(kind), Privilege: string(priv), PrivilegeReasons: jsonList(a.PrivilegeReasons),
 		MFA: string(a.MFA.State), MFAFactors: jsonList(a.MFA.Factors), Root: a.Root, CreatedAt: a.Created,
@@ -87,7 +74,6 @@ func accountRow(a *graph.Account, personIDs map[*graph.Person]string, now time.T
 	if a.PasswordChanged != nil {
 		row.PasswordChanged = *a.PasswordChanged
 	}
-	return row
 }
 
 // jsonList encodes a list for a JSON column; nil encodes as [].

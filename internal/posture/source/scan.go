@@ -301,7 +301,7 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 	now := s.now()
 	var findings []detect.Finding
 	var people []*store.IdentityPerson
-	var accounts []*store.IdentityAccount
+	var accounts store.IdentityAccountRows
 	if len(scopes) > 0 {
 		start = time.Now()
 		g, err := graph.Build(parts, graph.Options{Primary: primary})
