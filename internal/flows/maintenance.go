@@ -93,7 +93,9 @@ const recoverBatch = 500
 
 // recoverLeases queues again the running executions whose lease ends before
 // leaseBefore, or whose node died: all of them, a batch at a time, since a
-// node that died may have held tens of thousands waiting in its line.
+// node that died may have held tens of thousands waiting in its line. An
+// execution a worker claims meanwhile is not found again: its lease is
+// new (Recover), or no worker of this node runs yet (RecoverAtStart).
 func (s *Service) recoverLeases(ctx context.Context, leaseBefore time.Time) (int, error) {
 	if s.queue == nil {
 		return 0, ErrNoQueue

@@ -103,7 +103,10 @@ func leasedExecutions(t *testing.T, b *testBundle, flowID string, now time.Time)
 func TestRecoverAtStartEveryBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		now := time.Now().UTC()
-		b := setup(t, st, Config{Now: func() time.Time { return now }})
+		// As at a server's start, no worker takes the executions queued
+		// again (none works this queue) before recovery is done: every
+		// running execution it then finds is the dead process's.
+		b := setup(t, st, Config{Now: func() time.Time { return now }, QueueName: "recovered"})
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 		want := recoverBatch + 1
 		err := st.InTx(b.ctx, func(tx *store.Tx) error {
