@@ -179,6 +179,10 @@ type StartOptions struct {
 	// InTx runs in the transaction that stores the execution and its
 	// job, for callers that record something with it atomically.
 	InTx func(ctx context.Context, tx *store.Tx) error
+	// Background marks an execution nobody waits for (an asynchronous
+	// invocation, answered 202): in this node's pool it yields to those
+	// someone waits for, and to the intake while that saturates the node.
+	Background bool
 }
 
 // runArgs is the River job that runs (or resumes) an execution.
@@ -234,7 +238,7 @@ func (s *Service) start(ctx context.Context, f *store.Flow, input any, opts Star
 	e := &store.FlowExecution{ID: execID, FlowID: f.ID, Version: version, Status: StatusPending, InputSealed: sealed,
 		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now,
 		FlowTitle: f.Title, FolderID: f.FolderID}
-	if err := s.begin(ctx, e, w, value, opts.InTx); err != nil {
+	if err := s.begin(ctx, e, w, value, opts.InTx, opts.Background); err != nil {
 		return "", fmt.Errorf("start an execution of flow %q: %w", f.Title, err)
 	}
 	return execID, nil
@@ -243,12 +247,16 @@ func (s *Service) start(ctx context.Context, f *store.Flow, input any, opts Star
 // begin stores a new execution e, pending, with input the value read back
 // from its sealed input (sealInput). With a free slot in the local pool it
 // stores e already claimed by this node, without a job, and runs it at
-// once on input; otherwise it stores e's job with it, for the queue to
-// run. inTx, when set, runs in the same transaction.
+// once on input (a background one when the intake leaves it room);
+// otherwise it stores e's job with it, for the queue to run. inTx, when
+// set, runs in the same transaction.
 func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Workflow, input any,
-	inTx func(ctx context.Context, tx *store.Tx) error) error {
+	inTx func(ctx context.Context, tx *store.Tx) error, background bool) error {
 	if sub := subjectOf(input); sub != (Subject{}) {
 		e.Subject = sub
+	}
+	if background {
+		defer s.intakeBegin()()
 	}
 	local := s.acquire()
 	if local {
@@ -278,7 +286,7 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 	s.backlog.started(e.FlowID)
 	if local {
 		s.startedHere(e.ID)
-		s.runLocal(e, w, input)
+		s.runLocal(e, w, input, background)
 	}
 	return nil
 }

@@ -51,7 +51,8 @@ func (a invokeFlows) Start(ctx context.Context, p invoke.StartParams) error {
 	if p.Wait {
 		a.s.subscribeEarly(p.ExecutionID)
 	}
-	_, err = a.s.start(ctx, f, p.Input, StartOptions{ExecutionID: p.ExecutionID, Test: p.Test, InTx: p.InTx})
+	_, err = a.s.start(ctx, f, p.Input, StartOptions{ExecutionID: p.ExecutionID, Test: p.Test, InTx: p.InTx,
+		Background: !p.Wait})
 	if err != nil && p.Wait {
 		a.s.unsubscribeEarly(p.ExecutionID)
 	}

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -134,7 +135,7 @@ func TestLocalLineWaitsForASlot(t *testing.T) {
 		b, cq := setupLocal(t, st, Config{}, 1)
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 		p := b.svc.local.Load()
-		p.slots <- struct{}{} // the only slot, held by no execution
+		holdSlot(p) // the only slot, held by no execution
 		execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "cy"}, StartOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -143,7 +144,7 @@ func TestLocalLineWaitsForASlot(t *testing.T) {
 		if err != nil || r.Status != StatusRunning || !r.EndedAt.IsZero() || r.Steps != 0 {
 			t.Fatalf("waiting execution = %+v, %v; want running, no step", r, err)
 		}
-		<-p.slots
+		releaseHeldSlot(b.svc, p)
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
 		defer cancel()
 		e, err := b.svc.Wait(ctx, execID)
@@ -163,7 +164,7 @@ func TestStopLocalQueuesWaiting(t *testing.T) {
 		b, cq := setupLocal(t, st, Config{}, 1)
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 		p := b.svc.local.Load()
-		p.slots <- struct{}{}
+		holdSlot(p)
 		execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "di"}, StartOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -180,7 +181,7 @@ func TestStopLocalQueuesWaiting(t *testing.T) {
 		if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != "hello di" {
 			t.Fatalf("after the queue ran it = %+v, %v", e, err)
 		}
-		<-p.slots
+		releaseHeldSlot(b.svc, p)
 		if err := <-stopped; err != nil {
 			t.Fatal(err)
 		}
@@ -275,6 +276,21 @@ func TestStopLocalQueuesRunningAgain(t *testing.T) {
 	})
 }
 
+// holdSlot takes a slot of p for no execution.
+func holdSlot(p *localPool) {
+	p.mu.Lock()
+	p.running++
+	p.mu.Unlock()
+}
+
+// releaseHeldSlot gives back a slot holdSlot took, to the next in line.
+func releaseHeldSlot(s *Service, p *localPool) {
+	p.mu.Lock()
+	p.running--
+	p.mu.Unlock()
+	s.dispatch(p)
+}
+
 // waitFor waits until cond holds, failing after a generous safety net.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -341,6 +357,193 @@ func TestInvokeStartWaitAndOff(t *testing.T) {
 		b.svc.mu.Unlock()
 		if early != 0 {
 			t.Errorf("%d waiters left subscribed for an execution that did not start", early)
+		}
+	})
+}
+
+// saturate makes p's intake saturate the node, as two acceptances in
+// flight on busy processors do, until the returned function ends it.
+func saturate(p *localPool) func() {
+	p.intake.inFlight.Add(2)
+	p.intake.saturatedUntil.Store(time.Now().Add(time.Hour).UnixNano())
+	return func() {
+		p.intake.saturatedUntil.Store(0)
+		p.intake.inFlight.Add(-2)
+	}
+}
+
+// While the intake saturates the node, an asynchronous invocation's
+// execution waits in line, claimed, and one someone waits for takes the
+// free slot before it; once the intake lets go, it runs here.
+func TestLocalBackgroundWaitsForTheIntake(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, cq := setupLocal(t, st, Config{}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local.Load()
+		release := saturate(p)
+		inv := b.svc.Invoke()
+		bgID := "exe_background"
+		if err := inv.Start(b.ctx, invoke.StartParams{FlowID: f.ID, ExecutionID: bgID, Input: map[string]any{"name": "bg"}}); err != nil {
+			t.Fatal(err)
+		}
+		urgent := b.run(t, f.ID, map[string]any{"name": "fg"}, StartOptions{})
+		if urgent.Status != StatusSucceeded {
+			t.Fatalf("urgent run = %+v", urgent)
+		}
+		r, err := st.FlowExecution(b.ctx, bgID)
+		if err != nil || r.Status != StatusRunning || r.Steps != 0 || !r.EndedAt.IsZero() {
+			t.Fatalf("background execution while the intake is busy = %+v, %v; want claimed, not started", r, err)
+		}
+		release()
+		b.svc.dispatch(p) // as the next acceptance's end would
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		defer cancel()
+		e, err := b.svc.Wait(ctx, bgID)
+		if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != "hello bg" {
+			t.Fatalf("background execution after the intake = %+v, %v", e, err)
+		}
+		if jobs := cq.inserted(); len(jobs) != 0 {
+			t.Errorf("jobs = %+v; want none", jobs)
+		}
+	})
+}
+
+// A background execution waits for the intake at most half a lease.
+func TestLocalBackgroundWaitIsBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, _ := setupLocal(t, st, Config{Lease: 2 * time.Second}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local.Load()
+		defer saturate(p)()
+		execID := "exe_bounded"
+		if err := b.svc.Invoke().Start(b.ctx, invoke.StartParams{FlowID: f.ID, ExecutionID: execID, Input: map[string]any{"name": "ev"}}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		defer cancel()
+		e, err := b.svc.Wait(ctx, execID)
+		if err != nil || e.Status != StatusSucceeded {
+			t.Fatalf("background execution under a busy intake = %+v, %v", e, err)
+		}
+	})
+}
+
+// The line's leases are renewed together before they run out, except
+// those of executions cancelled meanwhile.
+func TestLocalLineLeasesAreRenewed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var offset atomic.Int64
+		clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+		b, _ := setupLocal(t, st, Config{Now: clock}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local.Load()
+		holdSlot(p)
+		var ids []string
+		for i := range 3 {
+			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint(i)}, StartOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		if err := b.svc.Cancel(b.ctx, ids[2]); err != nil {
+			t.Fatal(err)
+		}
+		before := make([]*store.FlowExecution, len(ids))
+		for i, id := range ids {
+			before[i], _ = st.FlowExecution(b.ctx, id)
+		}
+		// Two thirds of a lease later, the leases would end within half
+		// of one.
+		offset.Store(int64(2 * b.svc.cfg.Lease / 3))
+		b.svc.renewLine(p)
+		for i, id := range ids[:2] {
+			r, err := st.FlowExecution(b.ctx, id)
+			if err != nil || !r.LeaseUntil.After(before[i].LeaseUntil) {
+				t.Errorf("lease of %s = %v, before %v (%v); want renewed", id, r.LeaseUntil, before[i].LeaseUntil, err)
+			}
+		}
+		if r, err := st.FlowExecution(b.ctx, ids[2]); err != nil || r.Status != StatusCancelled || !r.LeaseUntil.IsZero() {
+			t.Errorf("cancelled execution = %+v, %v; want its lease left alone", r, err)
+		}
+		offset.Store(0)
+		releaseHeldSlot(b.svc, p)
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		defer cancel()
+		for _, id := range ids[:2] {
+			if e, err := b.svc.Wait(ctx, id); err != nil || e.Status != StatusSucceeded || e.Attempts != 1 {
+				t.Errorf("%s after the slot freed = %+v, %v", id, e, err)
+			}
+		}
+	})
+}
+
+// The intake saturates the node only with acceptances overlapping while
+// the processors are all taken, and lets go once neither holds.
+func TestIntakeGauge(t *testing.T) {
+	saturated := true
+	g := &intakeGauge{saturated: func() bool { return saturated }}
+	now := time.Now()
+	g.begin(now)
+	if _, busy := g.busy(now); busy {
+		t.Error("one acceptance at a time saturates the node")
+	}
+	g.begin(now.Add(2 * intakeSample))
+	if _, busy := g.busy(now.Add(2 * intakeSample)); !busy {
+		t.Error("two acceptances in flight on busy processors do not saturate the node")
+	}
+	g.end()
+	g.end()
+	later := now.Add(2*intakeSample + intakeQuiet)
+	if _, busy := g.busy(later); busy {
+		t.Error("the intake still saturates the node after it went quiet")
+	}
+	saturated = false
+	g.begin(later.Add(saturatedFor))
+	g.begin(later.Add(saturatedFor + 2*intakeSample))
+	if _, busy := g.busy(later.Add(saturatedFor + 2*intakeSample)); busy {
+		t.Error("overlapping acceptances on idle processors saturate the node")
+	}
+}
+
+// Deep in line an execution keeps its input sealed only, which its run
+// opens; nearer the front, opened only.
+func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, _ := setupLocal(t, st, Config{}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local.Load()
+		holdSlot(p)
+		var ids []string
+		for i := range localKeepFactor + 2 {
+			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i)}, StartOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		p.mu.Lock()
+		light := 0
+		for _, r := range p.urgent.runs[p.urgent.head:] {
+			if r.light {
+				light++
+			}
+			if opened, sealed := r.input != nil, r.e.InputSealed != ""; opened == r.light || sealed != r.light {
+				t.Errorf("run %s (light %v) keeps its input opened %v, sealed %v", r.e.ID, r.light, opened, sealed)
+			}
+		}
+		p.mu.Unlock()
+		if light != 2 {
+			t.Fatalf("%d light runs in line; want 2", light)
+		}
+		releaseHeldSlot(b.svc, p)
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		defer cancel()
+		for i, id := range ids {
+			e, err := b.svc.Wait(ctx, id)
+			if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != fmt.Sprint("hello n", i) {
+				t.Fatalf("%s = %+v, %v", id, e, err)
+			}
 		}
 	})
 }

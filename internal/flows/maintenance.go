@@ -88,28 +88,42 @@ func (s *Service) RecoverAtStart(ctx context.Context, exclusive bool) (int, erro
 	return s.recoverLeases(ctx, leaseBefore)
 }
 
+// recoverBatch is how many executions recoverLeases reads at a time.
+const recoverBatch = 500
+
 // recoverLeases queues again the running executions whose lease ends before
-// leaseBefore, or whose node died.
+// leaseBefore, or whose node died: all of them, a batch at a time, since a
+// node that died may have held tens of thousands waiting in its line. An
+// execution a worker claims meanwhile is not found again: its lease is
+// new (Recover), or no worker of this node runs yet (RecoverAtStart).
 func (s *Service) recoverLeases(ctx context.Context, leaseBefore time.Time) (int, error) {
 	if s.queue == nil {
 		return 0, ErrNoQueue
 	}
-	expired, err := s.st.ExpiredFlowExecutions(ctx, leaseBefore, 500)
-	if err != nil {
-		return 0, fmt.Errorf("find executions whose worker died: %w", err)
-	}
 	n := 0
-	for _, e := range expired {
-		queued, err := s.requeue(ctx, e.ID, e.Generation)
+	for {
+		expired, err := s.st.ExpiredFlowExecutions(ctx, leaseBefore, recoverBatch)
 		if err != nil {
-			return n, fmt.Errorf("queue execution %s again: %w", e.ID, err)
+			return n, fmt.Errorf("find executions whose worker died: %w", err)
 		}
-		if queued {
-			n++
-			s.cfg.Logger.Info("execution queued again after its worker died", "execution", e.ID)
+		batch := 0
+		for _, e := range expired {
+			queued, err := s.requeue(ctx, e.ID, e.Generation)
+			if err != nil {
+				return n, fmt.Errorf("queue execution %s again: %w", e.ID, err)
+			}
+			if queued {
+				batch++
+				s.cfg.Logger.Info("execution queued again after its worker died", "execution", e.ID)
+			}
+		}
+		n += batch
+		// A batch that queued none again (each moved on meanwhile) ends
+		// it too, so that it cannot read the same rows for ever.
+		if len(expired) < recoverBatch || batch == 0 {
+			return n, nil
 		}
 	}
-	return n, nil
 }
 
 // requeue makes an unfinished execution of the given generation pending

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -94,4 +95,35 @@ func leasedExecutions(t *testing.T, b *testBundle, flowID string, now time.Time)
 		t.Fatalf("claim: %v %v", ok, err)
 	}
 	return claimed, local
+}
+
+// TestRecoverAtStartEveryBatch checks that recovery queues again every
+// execution a dead process held, more than one batch of them, as a node
+// that died with a long line leaves them.
+func TestRecoverAtStartEveryBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		now := time.Now().UTC()
+		// As at a server's start, no worker takes the executions queued
+		// again (none works this queue) before recovery is done: every
+		// running execution it then finds is the dead process's.
+		b := setup(t, st, Config{Now: func() time.Time { return now }, QueueName: "recovered"})
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		want := recoverBatch + 1
+		err := st.InTx(b.ctx, func(tx *store.Tx) error {
+			for i := range want {
+				e := &store.FlowExecution{ID: fmt.Sprintf("exe_line%04d", i), FlowID: f.ID, Version: 1, Status: StatusRunning,
+					Attempts: 1, StartedAt: now, LeaseUntil: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+				if err := tx.CreateFlowExecution(b.ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := b.svc.RecoverAtStart(b.ctx, true); err != nil || n != want {
+			t.Fatalf("RecoverAtStart(exclusive) = %d, %v; want %d", n, err, want)
+		}
+	})
 }

@@ -61,7 +61,7 @@ func (sp *spawner) Spawn(ctx context.Context, req engine.SpawnRequest) (string, 
 		ParentID: parentID, ParentKey: req.Key, CallDepth: req.CallDepth, Test: sp.parent.Test, DryRun: sp.parent.DryRun,
 		SaveAllData: req.Flow.SaveAllData(), CreatedAt: now, UpdatedAt: now, FolderID: sp.parent.FolderID,
 		Subject: sp.parent.Subject}
-	err = s.begin(ctx, e, req.Flow, value, nil)
+	err = s.begin(ctx, e, req.Flow, value, nil, false)
 	if errors.Is(err, store.ErrConflict) {
 		if existing, err := s.st.FlowExecutionByParent(ctx, parentID, req.Key); err == nil {
 			return existing.ID, nil

@@ -255,6 +255,54 @@ func (q *Queries) RenewFlowExecutionLease(ctx context.Context, id string, genera
 	return flowChanged(res, err)
 }
 
+// RenewFlowExecutionLeases extends, until leaseUntil, the leases of the
+// running executions among ids that are in the given generation, and
+// returns how many it extended: a node renews at once those of the many
+// executions it holds waiting for a slot. An execution cancelled or
+// queued anew is left alone, as RenewFlowExecutionLease leaves it.
+func (q *Queries) RenewFlowExecutionLeases(ctx context.Context, ids []string, generation int, now, leaseUntil time.Time) (int64, error) {
+	var total int64
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), renewLeasesChunk)]
+		ids = ids[len(chunk):]
+		// Always renewLeasesChunk ids, the last repeated, so that one
+		// statement (prepared once) serves every call.
+		args := make([]any, 0, 3+renewLeasesChunk)
+		args = append(args, leaseUntil, now, generation)
+		for i := range renewLeasesChunk {
+			args = append(args, chunk[min(i, len(chunk)-1)])
+		}
+		res, err := q.c.exec(ctx, renewLeasesSQL, args...)
+		if err != nil {
+			return total, err
+		}
+		if n, err := res.RowsAffected(); err == nil {
+			total += n
+		}
+	}
+	return total, nil
+}
+
+// renewLeasesChunk is how many ids one statement of
+// RenewFlowExecutionLeases takes.
+const renewLeasesChunk = 256
+
+// renewLeasesSQL is RenewFlowExecutionLeases' statement for
+// renewLeasesChunk ids.
+var renewLeasesSQL = func() string {
+	var b strings.Builder
+	b.WriteString(`UPDATE vigil_flow_execution SET lease_until = $1, updated_at = $2
+		WHERE generation = $3 AND status = 'running' AND id IN (`)
+	for i := range renewLeasesChunk {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i+4))
+	}
+	b.WriteString(")")
+	return b.String()
+}()
+
 // ReleaseFlowExecution hands a running execution back (its worker is
 // shutting down): it is pending again and its job will run it.
 func (q *Queries) ReleaseFlowExecution(ctx context.Context, id string, generation int, now time.Time) error {
