@@ -145,12 +145,7 @@ func TestLocalLineWaitsForASlot(t *testing.T) {
 			t.Fatalf("waiting execution = %+v, %v; want running, no step", r, err)
 		}
 		releaseHeldSlot(b.svc, p)
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
-		defer cancel()
-		e, err := b.svc.Wait(ctx, execID)
-		if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != "hello cy" {
-			t.Fatalf("after the slot freed = %+v, %v", e, err)
-		}
+		awaitGreeting(t, b, execID, "hello cy", "after the slot freed")
 		if jobs := cq.inserted(); len(jobs) != 0 {
 			t.Errorf("jobs = %+v; want none", jobs)
 		}
@@ -175,12 +170,7 @@ func TestStopLocalQueuesWaiting(t *testing.T) {
 		if jobs := cq.inserted(); len(jobs) != 1 || jobs[0].ExecutionID != execID || jobs[0].Generation != 2 {
 			t.Fatalf("jobs = %+v; want generation 2 of %s", jobs, execID)
 		}
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
-		defer cancel()
-		e, err := b.svc.Wait(ctx, execID)
-		if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != "hello di" {
-			t.Fatalf("after the queue ran it = %+v, %v", e, err)
-		}
+		awaitGreeting(t, b, execID, "hello di", "after the queue ran it")
 		releaseHeldSlot(b.svc, p)
 		if err := <-stopped; err != nil {
 			t.Fatal(err)
@@ -291,6 +281,18 @@ func releaseHeldSlot(s *Service, p *localPool) {
 	s.dispatch(p)
 }
 
+// awaitGreeting waits for execution execID of the hello flow to succeed
+// with the greeting want; what names the moment in a failure.
+func awaitGreeting(t *testing.T, b *testBundle, execID, want, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	defer cancel()
+	e, err := b.svc.Wait(ctx, execID)
+	if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != want {
+		t.Fatalf("%s = %+v, %v", what, e, err)
+	}
+}
+
 // waitFor waits until cond holds, failing after a generous safety net.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -396,12 +398,7 @@ func TestLocalBackgroundWaitsForTheIntake(t *testing.T) {
 		}
 		release()
 		b.svc.dispatch(p) // as the next acceptance's end would
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
-		defer cancel()
-		e, err := b.svc.Wait(ctx, bgID)
-		if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != "hello bg" {
-			t.Fatalf("background execution after the intake = %+v, %v", e, err)
-		}
+		awaitGreeting(t, b, bgID, "hello bg", "background execution after the intake")
 		if jobs := cq.inserted(); len(jobs) != 0 {
 			t.Errorf("jobs = %+v; want none", jobs)
 		}
