@@ -70,7 +70,7 @@ func TestRowHashesMatchTheStoredRows(t *testing.T) {
 			t.Errorf("person %s: hash %s, want %s", p.ID, personSums[i], want)
 		}
 	}
-	rows := AccountRows(accounts)
+	rows := IdentityRowsOf(accounts)
 	accountIDs, accountSums := rowKeys(rows.N, func(e *rowEncoder, i int) string {
 		rows.Fill(i, &e.row)
 		e.account(&e.row)

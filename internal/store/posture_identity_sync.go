@@ -32,21 +32,22 @@ var (
 		"created_at", "last_login", "password_changed", "credentials", "scanned_at", "row_hash"}
 )
 
-// IdentityAccountRows are the accounts of an inventory, made on demand:
-// Fill sets row, zeroed, to the ith of N. SyncIdentities calls Fill from
-// several goroutines at once, each with a row of its own, and again for
-// each row it writes, so Fill must give the same row for the same i. A
-// scan thus never holds a row for every account beside the graph the rows
-// are made from: at a million accounts the rows alone were most of the
-// live heap, and the graph and the rows together set the process's peak.
-type IdentityAccountRows struct {
+// IdentityRows are the people or the accounts of an inventory, made on
+// demand: Fill sets row, zeroed, to the ith of N. SyncIdentities calls
+// Fill from several goroutines at once, each with a row of its own, and
+// again for each row it writes, so Fill must give the same row for the
+// same i. A scan thus never holds a row for every identity beside the
+// graph the rows are made from: at a million accounts the rows alone were
+// most of the live heap, and the graph and the rows together set the
+// process's peak.
+type IdentityRows[T IdentityPerson | IdentityAccount] struct {
 	N    int
-	Fill func(i int, row *IdentityAccount)
+	Fill func(i int, row *T)
 }
 
-// AccountRows gives the accounts of a slice as IdentityAccountRows.
-func AccountRows(accounts []*IdentityAccount) IdentityAccountRows {
-	return IdentityAccountRows{N: len(accounts), Fill: func(i int, row *IdentityAccount) { *row = *accounts[i] }}
+// IdentityRowsOf gives the rows of a slice as IdentityRows.
+func IdentityRowsOf[T IdentityPerson | IdentityAccount](rows []*T) IdentityRows[T] {
+	return IdentityRows[T]{N: len(rows), Fill: func(i int, row *T) { *row = *rows[i] }}
 }
 
 // SyncIdentities makes the inventory hold exactly people and accounts, as
@@ -62,11 +63,13 @@ func AccountRows(accounts []*IdentityAccount) IdentityAccountRows {
 // are written before the accounts naming them, and an account whose
 // person is gone is rewritten (without a person) or deleted before the
 // person is.
-func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, accounts IdentityAccountRows, scannedAt time.Time) (IdentitySync, error) {
+func (q *Queries) SyncIdentities(ctx context.Context, people IdentityRows[IdentityPerson], accounts IdentityRows[IdentityAccount], scannedAt time.Time) (IdentitySync, error) {
 	var sum IdentitySync
-	personKeys := rowKeys(len(people), func(e *rowEncoder, i int) string {
-		e.person(people[i])
-		return people[i].ID
+	personKeys := rowKeys(people.N, func(e *rowEncoder, i int) string {
+		e.personRow = IdentityPerson{}
+		people.Fill(i, &e.personRow)
+		e.person(&e.personRow)
+		return e.personRow.ID
 	})
 	accountKeys := rowKeys(accounts.N, func(e *rowEncoder, i int) string {
 		e.row = IdentityAccount{}
@@ -87,9 +90,12 @@ func (q *Queries) SyncIdentities(ctx context.Context, people []*IdentityPerson, 
 	slices.SortFunc(writePeople, func(a, b int) int { return strings.Compare(personIDs[a], personIDs[b]) })
 	slices.SortFunc(writeAccounts, func(a, b int) int { return strings.Compare(accountIDs[a], accountIDs[b]) })
 	// People first and gone people last: an account names its person.
+	var person IdentityPerson // upsertRows makes one statement's values at a time
 	err = q.loadRows(ctx, "vigil_identity_person", storedPeople, len(writePeople), func() error {
 		return q.upsertRows(ctx, "vigil_identity_person", identityPersonWrite, writePeople, func(i int) []any {
-			return personArgs(people[i], scannedAt, personHash[i].String())
+			person = IdentityPerson{}
+			people.Fill(i, &person)
+			return personArgs(&person, scannedAt, personHash[i].String())
 		})
 	})
 	if err != nil {
@@ -277,8 +283,10 @@ func decodeHex(dst []byte, h string) bool {
 type rowEncoder struct {
 	h   hash.Hash
 	buf []byte
-	// row is where an account is made to be encoded.
-	row IdentityAccount
+	// row and personRow are where an account or a person is made to be
+	// encoded.
+	row       IdentityAccount
+	personRow IdentityPerson
 }
 
 func (e *rowEncoder) person(p *IdentityPerson) {

@@ -42,7 +42,7 @@ func syncIdentities(t *testing.T, st *store.Store, people []*store.IdentityPerso
 	var sum store.IdentitySync
 	if err := st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		sum, err = tx.SyncIdentities(ctx, people, store.AccountRows(accounts), at)
+		sum, err = tx.SyncIdentities(ctx, store.IdentityRowsOf(people), store.IdentityRowsOf(accounts), at)
 		return err
 	}); err != nil {
 		t.Fatalf("SyncIdentities: %v", err)
@@ -188,7 +188,7 @@ func TestSyncIdentitiesLoadsAnEmptyInventory(t *testing.T) {
 
 		failed := errors.New("the scan failed after the inventory")
 		err := st.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.SyncIdentities(ctx, people, store.AccountRows(accounts), time.Now()); err != nil {
+			if _, err := tx.SyncIdentities(ctx, store.IdentityRowsOf(people), store.IdentityRowsOf(accounts), time.Now()); err != nil {
 				return err
 			}
 			return failed

@@ -79,6 +79,7 @@ func Build(sources []Source, opts Options) (*Graph, error) {
 		Accounts: make([]*Account, 0, total),
 		bySource: make(map[string]*Tenant, len(sources)),
 	}
+	var names shared
 	for i := range sources {
 		s := &sources[i]
 		if err := validateSource(s); err != nil {
@@ -107,6 +108,7 @@ func Build(sources []Source, opts Options) (*Graph, error) {
 			}
 			ids[a.IDInService] = struct{}{}
 			a.normalize()
+			a.share(&names)
 			a.Tenant = t
 			a.Person = nil
 			t.Counts.add(a)

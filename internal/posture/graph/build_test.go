@@ -2,8 +2,11 @@ package graph
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func acct(id, email string, status Status) *Account {
@@ -210,5 +213,48 @@ func TestBuildRejectsInvalidInput(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestBuildSharesRepeatedStrings checks that a graph decoded from a
+// snapshot keeps one copy of what its accounts repeat: the enums, an
+// email equal to the login, and equal lists of factors and reasons.
+func TestBuildSharesRepeatedStrings(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"format":"` + SnapshotFormat + `","sources":[{"name":"okta","product":"Okta","tenant":"acme.okta.com","accounts":[`)
+	for i := range 3 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"idInService":"u%d","login":"u%d@example.com","email":"u%d@example.com","status":"active",
+			"privilege":"admin","privilegeReasons":["Org Admins","SUPER_ADMIN role"],"mfa":{"state":"enrolled","factors":["push"]},
+			"credentials":[{"id":"t%d","kind":"api_token","active":true}]}`, i, i, i, i)
+	}
+	b.WriteString(`]}]}`)
+	s, err := ReadSnapshot(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.Graph(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	first := g.Accounts[0]
+	for _, a := range g.Accounts {
+		if a.Email != a.Login || !same(a.Email, a.Login) {
+			t.Errorf("%s: email %q is a copy of login %q", a.IDInService, a.Email, a.Login)
+		}
+		if !same(string(a.Status), string(StatusActive)) || !same(string(a.Privilege), string(PrivilegeAdmin)) ||
+			!same(string(a.MFA.State), string(MFAEnrolled)) || !same(string(a.Credentials[0].Kind), string(CredentialAPIToken)) {
+			t.Errorf("%s: an enum is a copy of its constant", a.IDInService)
+		}
+		if unsafe.SliceData(a.MFA.Factors) != unsafe.SliceData(first.MFA.Factors) ||
+			unsafe.SliceData(a.PrivilegeReasons) != unsafe.SliceData(first.PrivilegeReasons) {
+			t.Errorf("%s: its lists are copies of %s's", a.IDInService, first.IDInService)
+		}
+	}
+	if got := g.Accounts[0].PrivilegeReasons; !reflect.DeepEqual(got, []string{"Org Admins", "SUPER_ADMIN role"}) {
+		t.Errorf("privilege reasons = %q", got)
 	}
 }

@@ -75,10 +75,13 @@ const batchBytes = 128 << 10
 // does each account, marking failed at the first problem.
 func (b *accountBatch) decode(failed *atomic.Bool) {
 	b.accounts = make([]*Account, 0, len(b.ends))
+	// One allocation for the batch's accounts: alone, each would be
+	// rounded up to the allocator's next size class.
+	slab := make([]Account, len(b.ends))
 	dec := json.NewDecoder(bytes.NewReader(b.raw))
 	dec.DisallowUnknownFields()
-	for _, end := range b.ends {
-		a := &Account{}
+	for i, end := range b.ends {
+		a := &slab[i]
 		if dec.Decode(a) != nil || dec.InputOffset() != int64(end) || validateAccount(a) != nil {
 			failed.Store(true)
 			return

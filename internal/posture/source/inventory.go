@@ -21,31 +21,42 @@ func inventoryID(prefix, key string) string {
 
 // inventory turns the identity graph into the rows of the identity
 // inventory: every person with every account, and the accounts that
-// belong to no one. The accounts' rows are made from the graph as they are
-// compared and written (see store.IdentityAccountRows), so the graph stays
-// until the inventory is stored.
-func inventory(g *graph.Graph, now time.Time) ([]*store.IdentityPerson, store.IdentityAccountRows) {
-	people := make([]*store.IdentityPerson, 0, len(g.People))
+// belong to no one. The rows are made from the graph as they are compared
+// and written (see store.IdentityRows), so the graph stays until the
+// inventory is stored.
+func inventory(g *graph.Graph, now time.Time) (store.IdentityRows[store.IdentityPerson], store.IdentityRows[store.IdentityAccount]) {
+	people := make([]*graph.Person, 0, len(g.People))
 	personIDs := make(map[*graph.Person]string, len(g.People))
 	for _, p := range g.People {
 		if len(p.Primary) == 0 {
 			continue
 		}
-		t := p.Primary[0].Tenant
-		key := detect.UserKey(t.Product, t.Name, p.Key)
-		row := &store.IdentityPerson{ID: inventoryID("idn_", key), EntityKey: key, Email: p.Email, DisplayName: p.DisplayName,
-			Status: string(p.PrimaryStatus()), Accounts: len(p.Accounts), ScannedAt: now}
-		for _, a := range p.Accounts {
-			if a.LastLogin != nil && a.LastLogin.After(row.LastLogin) {
-				row.LastLogin = *a.LastLogin
-			}
-		}
-		personIDs[p] = row.ID
-		people = append(people, row)
+		personIDs[p] = inventoryID("idn_", personKey(p))
+		people = append(people, p)
 	}
-	return people, store.IdentityAccountRows{N: len(g.Accounts), Fill: func(i int, row *store.IdentityAccount) {
-		accountRow(g.Accounts[i], personIDs, now, row)
-	}}
+	return store.IdentityRows[store.IdentityPerson]{N: len(people), Fill: func(i int, row *store.IdentityPerson) {
+			personRow(people[i], personIDs[people[i]], now, row)
+		}}, store.IdentityRows[store.IdentityAccount]{N: len(g.Accounts), Fill: func(i int, row *store.IdentityAccount) {
+			accountRow(g.Accounts[i], personIDs, now, row)
+		}}
+}
+
+// personKey is the entity key of person p, who has a primary account.
+func personKey(p *graph.Person) string {
+	t := p.Primary[0].Tenant
+	return detect.UserKey(t.Product, t.Name, p.Key)
+}
+
+// personRow sets row to the inventory's row of person p, whose row has
+// the id id.
+func personRow(p *graph.Person, id string, now time.Time, row *store.IdentityPerson) {
+	*row = store.IdentityPerson{ID: id, EntityKey: personKey(p), Email: p.Email, DisplayName: p.DisplayName,
+		Status: string(p.PrimaryStatus()), Accounts: len(p.Accounts), ScannedAt: now}
+	for _, a := range p.Accounts {
+		if a.LastLogin != nil && a.LastLogin.After(row.LastLogin) {
+			row.LastLogin = *a.LastLogin
+		}
+	}
 }
 
 // accountRow sets row to the inventory's row of account a; personIDs

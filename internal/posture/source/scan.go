@@ -300,8 +300,8 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 
 	now := s.now()
 	var findings []detect.Finding
-	var people []*store.IdentityPerson
-	var accounts store.IdentityAccountRows
+	var people store.IdentityRows[store.IdentityPerson]
+	var accounts store.IdentityRows[store.IdentityAccount]
 	if len(scopes) > 0 {
 		start = time.Now()
 		g, err := graph.Build(parts, graph.Options{Primary: primary})
@@ -358,6 +358,9 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 			if _, err := tx.SyncIdentities(ctx, people, accounts, now); err != nil {
 				return fmt.Errorf("store the identity inventory: %w", err)
 			}
+			// The rows were the graph's last holders: the issues are
+			// reconciled from the findings alone, so the graph can go.
+			people, accounts = store.IdentityRows[store.IdentityPerson]{}, store.IdentityRows[store.IdentityAccount]{}
 		}
 		if s.issues != nil && len(scopes) > 0 {
 			sum, err := s.issues.Reconcile(ctx, tx, issue.Scan{ID: res.ID, At: now, Scopes: scopes,
