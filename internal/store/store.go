@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -172,7 +173,14 @@ func (s *Store) openSQLite(dsn string) error {
 	// writer wait for the lock instead of failing; _txlock=immediate takes
 	// the write lock at BEGIN, so two transactions never deadlock while
 	// upgrading from read to write.
-	q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	//
+	// journal_size_limit: SQLite reuses its WAL file from the start after
+	// a checkpoint but never shrinks it, so one big transaction (a first
+	// scan of 300,000 accounts left a 216 MB WAL beside a 214 MB database)
+	// kept that much disk for good. With the limit, the file is cut back
+	// to 64 MiB when the WAL starts over.
+	q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")&_txlock=immediate"
 	// The writers' connections keep the pages a transaction changes in
 	// memory until it commits. Every write runs in a savepoint of the
 	// batcher's transaction, so SQLite copies each page it first changes
@@ -202,6 +210,9 @@ func (s *Store) openSQLite(dsn string) error {
 	}
 	return nil
 }
+
+// walSizeLimit is the size in bytes SQLite cuts its WAL file back to.
+const walSizeLimit = 64 << 20
 
 // sqliteConns is how many connections each of the two SQLite pools opens
 // at most, and keeps open.

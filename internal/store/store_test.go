@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,49 @@ func TestFlowTableByNameNoCount(t *testing.T) {
 			t.Errorf("an unknown table: err = %v; want ErrNotFound", err)
 		}
 	})
+}
+
+// TestSQLiteWALIsCutBack checks that one big transaction does not leave a
+// WAL file of its size for good: once the WAL starts over, the file is
+// cut back to 64 MiB.
+func TestSQLiteWALIsCutBack(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var seq int
+	var name, path string
+	if err := st.DB().QueryRowContext(ctx, `PRAGMA database_list`).Scan(&seq, &name, &path); err != nil {
+		t.Fatal(err)
+	}
+	walSize := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	const limit = 64 << 20
+	big := strings.Repeat("x", 1<<20)
+	if err := st.InTx(ctx, func(tx *store.Tx) error {
+		for i := range 80 {
+			if err := tx.PutSetting(ctx, fmt.Sprintf("big%d", i), big, time.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n <= limit {
+		t.Fatalf("the WAL after an 80 MB transaction is %d bytes; the test needs more than %d", n, limit)
+	}
+	if _, err := st.DB().ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutSetting(ctx, "small", "1", time.Now()); err != nil { // the WAL starts over
+		t.Fatal(err)
+	}
+	if n := walSize(); n > limit {
+		t.Errorf("the WAL is %d bytes after it started over, want at most %d", n, limit)
+	}
 }
