@@ -47,7 +47,7 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 		v.Set("runs", runs).Set("showRuns", true)
 	}
 	if c.svc.Hooks != nil && can(r, auth.PermViewHooks) {
-		ds, err := c.svc.Hooks.Deliveries(ctx, hooks.DeliveryFilter{IssueID: is.ID, Limit: 100})
+		ds, err := c.svc.Hooks.Deliveries(ctx, hooks.DeliveryFilter{IssueID: is.ID, Limit: 100, Attempts: canFlows})
 		if err != nil {
 			c.serverError(w, r, err)
 			return
@@ -64,12 +64,7 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 			// attempts' answers.
 			started := map[string][]Execution{}
 			for _, d := range ds {
-				full, err := c.svc.Hooks.Delivery(ctx, d.ID)
-				if err != nil {
-					c.serverError(w, r, err)
-					return
-				}
-				started[d.ID] = c.startedExecutions(ctx, full)
+				started[d.ID] = c.startedExecutions(ctx, d)
 			}
 			v.Set("started", started).Set("canFlows", true)
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -228,9 +229,7 @@ func TestSignature(t *testing.T) {
 func TestRetrySchedule(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		b := setup(t, st)
-		rc := newReceiver(t, status(500))
-		b.addHook(t, "failing", rc.URL)
+		b, rc := setupFailing(t, st)
 		b.publish(t, sampleEvent())
 		jobs := b.jobs.take()
 		if len(jobs) != 1 {
@@ -781,6 +780,51 @@ func TestReceiverNeverAnswers(t *testing.T) {
 		full, _ := b.svc.Delivery(context.Background(), d.ID)
 		if d.Status != StatusPending || d.RoundAttempts != 1 || full.AttemptLog[0].ErrorKind != KindTimeout || d.LeasedUntil != (time.Time{}) {
 			t.Errorf("after a silent receiver: %+v, %+v", d, full.AttemptLog[0])
+		}
+	})
+}
+
+// TestDeliveriesWithTheirAttempts checks that a list asked for attempts
+// gives each delivery its own, as Delivery does, and a list that was not
+// asked gives none.
+func TestDeliveriesWithTheirAttempts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		b, _ := setupFailing(t, st)
+		b.publish(t, sampleEvent())
+		b.publish(t, sampleEvent())
+		jobs := b.jobs.take()
+		if len(jobs) != 2 {
+			t.Fatalf("%d jobs, want 2", len(jobs))
+		}
+		// The first delivery is attempted once, the second three times.
+		for i, j := range []DeliveryArgs{jobs[0], jobs[1], jobs[1], jobs[1]} {
+			if _, err := b.svc.deliver(ctx, j.DeliveryID, j.Generation); err != nil {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
+			b.clock.Add(time.Hour)
+		}
+		list, err := b.svc.Deliveries(ctx, DeliveryFilter{Attempts: true})
+		if err != nil || len(list) != 2 {
+			t.Fatalf("Deliveries: %d, %v", len(list), err)
+		}
+		counts := map[string]int{}
+		for _, d := range list {
+			full, err := b.svc.Delivery(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(d.AttemptLog, full.AttemptLog) {
+				t.Errorf("delivery %s: listed attempts %+v, want %+v", d.ID, d.AttemptLog, full.AttemptLog)
+			}
+			counts[d.ID] = len(d.AttemptLog)
+		}
+		if counts[jobs[0].DeliveryID] != 1 || counts[jobs[1].DeliveryID] != 3 {
+			t.Errorf("attempts by delivery %v, want 1 and 3", counts)
+		}
+		plain, err := b.svc.Deliveries(ctx, DeliveryFilter{})
+		if err != nil || len(plain) != 2 || plain[0].AttemptLog != nil || plain[1].AttemptLog != nil {
+			t.Errorf("a list without attempts: %+v, %v", plain, err)
 		}
 	})
 }

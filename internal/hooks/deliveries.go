@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -76,6 +77,9 @@ type DeliveryFilter struct {
 	// BeforeID pages to older deliveries; Limit defaults to 100, at most 1000.
 	BeforeID string
 	Limit    int
+	// Attempts fills each delivery's AttemptLog, reading the attempts of
+	// every delivery listed in one query.
+	Attempts bool
 }
 
 func deliveryView(d *store.HookDelivery) *Delivery {
@@ -108,8 +112,24 @@ func (s *Service) Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	out := make([]*Delivery, 0, len(ds))
+	byID := make(map[string]*Delivery, len(ds))
 	for _, d := range ds {
-		out = append(out, deliveryView(d))
+		v := deliveryView(d)
+		out = append(out, v)
+		byID[d.ID] = v
+	}
+	if f.Attempts && len(ds) > 0 {
+		as, err := s.st.HookAttempts(ctx, slices.Collect(maps.Keys(byID))...)
+		if err != nil {
+			return nil, fmt.Errorf("list the attempts of the deliveries: %w", err)
+		}
+		for _, v := range out {
+			v.AttemptLog = []*Attempt{}
+		}
+		for _, a := range as {
+			v := byID[a.DeliveryID]
+			v.AttemptLog = append(v.AttemptLog, attemptView(a))
+		}
 	}
 	return out, nil
 }
@@ -136,16 +156,7 @@ func (s *Service) Delivery(ctx context.Context, deliveryID string) (*Delivery, e
 	v := deliveryView(d)
 	v.AttemptLog = make([]*Attempt, 0, len(as))
 	for _, a := range as {
-		at := &Attempt{ID: a.ID, StartedAt: a.StartedAt, LatencyMS: a.LatencyMS,
-			StatusCode: a.StatusCode, Response: printable(a.Response), Truncated: a.ResponseTruncated,
-			ErrorKind: a.ErrorKind, Error: a.Error}
-		if a.Request != "" {
-			var r Request
-			if json.Unmarshal([]byte(a.Request), &r) == nil {
-				at.Request = &r
-			}
-		}
-		v.AttemptLog = append(v.AttemptLog, at)
+		v.AttemptLog = append(v.AttemptLog, attemptView(a))
 	}
 	payload, err := s.st.HookEventPayload(ctx, d.EventID)
 	switch {
@@ -155,6 +166,20 @@ func (s *Service) Delivery(ctx context.Context, deliveryID string) (*Delivery, e
 		return nil, fmt.Errorf("load the event of delivery %s: %w", deliveryID, err)
 	}
 	return v, nil
+}
+
+// attemptView is the stored attempt a as Delivery shows it.
+func attemptView(a *store.HookAttempt) *Attempt {
+	at := &Attempt{ID: a.ID, StartedAt: a.StartedAt, LatencyMS: a.LatencyMS,
+		StatusCode: a.StatusCode, Response: printable(a.Response), Truncated: a.ResponseTruncated,
+		ErrorKind: a.ErrorKind, Error: a.Error}
+	if a.Request != "" {
+		var r Request
+		if json.Unmarshal([]byte(a.Request), &r) == nil {
+			at.Request = &r
+		}
+	}
+	return at
 }
 
 // printable shows a response body as text, or says it is binary.

@@ -102,6 +102,15 @@ func (b *bundle) addHook(t testing.TB, name, url string, keys ...Key) (*Integrat
 	return in, whsec
 }
 
+// setupFailing sets up a bundle with one integration, "failing", whose
+// receiver answers every request 500.
+func setupFailing(t testing.TB, st *store.Store) (*bundle, *receiver) {
+	b := setup(t, st)
+	rc := newReceiver(t, status(500))
+	b.addHook(t, "failing", rc.URL)
+	return b, rc
+}
+
 // publish stores ev through the outbox in its own transaction.
 func (b *bundle) publish(t testing.TB, ev event.Event) {
 	t.Helper()

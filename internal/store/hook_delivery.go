@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -390,23 +392,35 @@ func (q *Queries) CreateHookAttempt(ctx context.Context, a *HookAttempt) error {
 	return err
 }
 
-// HookAttempts lists a delivery's attempts, oldest first.
-func (q *Queries) HookAttempts(ctx context.Context, deliveryID string) ([]*HookAttempt, error) {
+// HookAttempts lists the attempts of the given deliveries, oldest first:
+// a page of deliveries reads its attempts in one query, not one a delivery.
+func (q *Queries) HookAttempts(ctx context.Context, deliveryIDs ...string) ([]*HookAttempt, error) {
 	var out []*HookAttempt
-	err := q.c.query(ctx, `SELECT a.id, a.delivery_id, a.generation, a.started_at, a.latency_ms, a.status_code, a.response,
-		a.response_truncated, a.error_kind, a.error, COALESCE(r.request, '')
-		FROM vigil_hook_attempt a LEFT JOIN vigil_hook_attempt_request r ON r.attempt_id = a.id
-		WHERE a.delivery_id = $1 ORDER BY a.started_at, a.id`,
-		[]any{deliveryID}, func(r *sql.Rows) error {
-			var a HookAttempt
-			if err := r.Scan(&a.ID, &a.DeliveryID, &a.Generation, scanTime(&a.StartedAt), &a.LatencyMS, &a.StatusCode,
-				&a.Response, &a.ResponseTruncated, &a.ErrorKind, &a.Error, &a.Request); err != nil {
-				return err
-			}
-			out = append(out, &a)
-			return nil
+	for start := 0; start < len(deliveryIDs); start += maxInList {
+		marks, args := q.inList(deliveryIDs[start:min(start+maxInList, len(deliveryIDs))])
+		err := q.c.query(ctx, `SELECT a.id, a.delivery_id, a.generation, a.started_at, a.latency_ms, a.status_code, a.response,
+			a.response_truncated, a.error_kind, a.error, COALESCE(r.request, '')
+			FROM vigil_hook_attempt a LEFT JOIN vigil_hook_attempt_request r ON r.attempt_id = a.id
+			WHERE a.delivery_id IN (`+marks+`) ORDER BY a.started_at, a.id`,
+			args, func(r *sql.Rows) error {
+				var a HookAttempt
+				if err := r.Scan(&a.ID, &a.DeliveryID, &a.Generation, scanTime(&a.StartedAt), &a.LatencyMS, &a.StatusCode,
+					&a.Response, &a.ResponseTruncated, &a.ErrorKind, &a.Error, &a.Request); err != nil {
+					return err
+				}
+				out = append(out, &a)
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(deliveryIDs) > maxInList { // the chunks' orders interleave
+		slices.SortStableFunc(out, func(a, b *HookAttempt) int {
+			return cmp.Or(a.StartedAt.Compare(b.StartedAt), strings.Compare(a.ID, b.ID))
 		})
-	return out, err
+	}
+	return out, nil
 }
 
 // HookIssuesSent returns the ids of the issues an integration has a

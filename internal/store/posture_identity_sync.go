@@ -451,18 +451,26 @@ func (q *Queries) mark(n int) string {
 	return "$" + strconv.Itoa(n)
 }
 
+// maxInList is how many values inList is given at most, so that a
+// statement stays well within both databases' limits on parameters.
+const maxInList = 500
+
+// inList returns the placeholders and the arguments of an IN list of ids.
+func (q *Queries) inList(ids []string) (string, []any) {
+	marks := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i] = q.mark(i + 1)
+		args[i] = id
+	}
+	return strings.Join(marks, ", "), args
+}
+
 // deleteByID deletes the rows of table with these ids, many to a statement.
 func (q *Queries) deleteByID(ctx context.Context, table string, ids []string) error {
-	const per = 500
-	for start := 0; start < len(ids); start += per {
-		chunk := ids[start:min(start+per, len(ids))]
-		marks := make([]string, len(chunk))
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			marks[i] = q.mark(i + 1)
-			args[i] = id
-		}
-		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
+	for start := 0; start < len(ids); start += maxInList {
+		marks, args := q.inList(ids[start:min(start+maxInList, len(ids))])
+		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE id IN (`+marks+`)`, args...); err != nil {
 			return err
 		}
 	}
