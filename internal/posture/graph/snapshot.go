@@ -213,8 +213,12 @@ func (sr *snapReader) read() (*Snapshot, error) {
 	if err := sr.delim('}'); err != nil {
 		return nil, sr.fail("", err)
 	}
-	if _, err := sr.dec.Token(); err != io.EOF {
+	switch _, err := sr.dec.Token(); {
+	case err == io.EOF:
+	case err == nil || errors.As(err, new(*json.SyntaxError)):
 		return nil, sr.fail("", invalidf("unexpected data after the snapshot object"))
+	default: // a read error, or the context ended, after the object
+		return nil, sr.fail("", err)
 	}
 	switch {
 	case s.Format == "":

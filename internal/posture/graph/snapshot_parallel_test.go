@@ -268,7 +268,7 @@ func TestReadSnapshotParallelReadErrors(t *testing.T) {
 		sameReadError(t, perr, serr, errBadByte)
 	}
 	paths := map[string]bool{}
-	for _, after := range positions[:len(positions)-1] {
+	for _, after := range append(positions, len(in)-1) {
 		ctx, cancel := context.WithCancel(context.Background())
 		_, perr := readSnapshotParallel(ctx, &cancelling{Reader: strings.NewReader(in), after: after, cancel: cancel}, 2)
 		ctx, cancel = context.WithCancel(context.Background())
