@@ -25,9 +25,13 @@ type connUse struct {
 // connectionUses lists the connections a flow's calls name, with their
 // type, in order of first use. A name used by calls of two vendors is
 // listed once per vendor.
-func connectionUses(list dsl.TaskList) []connUse {
+func connectionUses(w *dsl.Workflow) []connUse {
 	var out []connUse
-	walkCalls(list, func(c *dsl.Call) {
+	w.WalkRefs(func(_ string, t *dsl.Task) {
+		c := t.Call
+		if c == nil || c.With == nil {
+			return
+		}
 		m, ok := c.With.Value.(map[string]any)
 		if !ok {
 			return
@@ -48,32 +52,11 @@ func connectionUses(list dsl.TaskList) []connUse {
 	return out
 }
 
-// walkCalls calls fn for every custom function call with arguments in
-// list, nested tasks included.
-func walkCalls(list dsl.TaskList, fn func(*dsl.Call)) {
-	for _, nt := range list {
-		t := nt.Task
-		if t.Call != nil && t.Call.With != nil {
-			fn(t.Call)
-		}
-		walkCalls(t.Do, fn)
-		if t.Try != nil {
-			walkCalls(t.Try.Do, fn)
-			if t.Try.Catch != nil {
-				walkCalls(t.Try.Catch.Do, fn)
-			}
-		}
-		if t.Fork != nil {
-			walkCalls(t.Fork.Branches, fn)
-		}
-	}
-}
-
 // flowConnections lists the connection names a flow's call tasks use, in
 // order of first use.
-func flowConnections(list dsl.TaskList) []string {
+func flowConnections(w *dsl.Workflow) []string {
 	var out []string
-	for _, u := range connectionUses(list) {
+	for _, u := range connectionUses(w) {
 		if !contains(out, u.Name) {
 			out = append(out, u.Name)
 		}

@@ -55,7 +55,7 @@ func (c *Console) renderFlow(w http.ResponseWriter, r *http.Request, f *Flow, p 
 			v.Set("api", t.APIEndpoint)
 		}
 		v.Set("saveAll", wf.SaveAllData())
-		if names := flowConnections(wf.Do); len(names) > 0 {
+		if names := flowConnections(wf); len(names) > 0 {
 			states := make([]connState, 0, len(names))
 			known := map[string]Connection{}
 			if c.svc.Connections != nil {
@@ -78,7 +78,7 @@ func (c *Console) renderFlow(w http.ResponseWriter, r *http.Request, f *Flow, p 
 				for _, cn := range known {
 					list = append(list, cn)
 				}
-				v.Set("picker", connectionPicker(connectionUses(wf.Do), list))
+				v.Set("picker", connectionPicker(connectionUses(wf), list))
 			}
 		}
 	}

@@ -124,7 +124,7 @@ do:
 			}
 		}
 	}
-	if got := flowConnections(wf.Do); len(got) != 1 || got[0] != "Okta" {
+	if got := flowConnections(wf); len(got) != 1 || got[0] != "Okta" {
 		t.Errorf("connections %v", got)
 	}
 }

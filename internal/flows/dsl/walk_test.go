@@ -50,4 +50,15 @@ do:
 	if !slices.Equal(got, want) {
 		t.Errorf("paths =\n%q\nwant\n%q", got, want)
 	}
+	// WalkRefs gives the engine's references, and no use.functions.
+	got = nil
+	w.WalkRefs(func(ref string, _ *dsl.Task) { got = append(got, ref) })
+	want = []string{
+		"/do/0/outer", "/do/0/outer/do/0/inner",
+		"/do/1/both", "/do/1/both/fork/branches/0/left", "/do/1/both/fork/branches/1/right",
+		"/do/2/attempt", "/do/2/attempt/try/0/risky", "/do/2/attempt/catch/do/0/handle",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("references =\n%q\nwant\n%q", got, want)
+	}
 }

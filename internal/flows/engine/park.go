@@ -54,7 +54,19 @@ func (env *CallEnv) CallsAfter() []CallSite {
 		return nil
 	}
 	var all []CallSite
-	collectCalls(env.x.wf.Do, "/do", &all)
+	env.x.wf.WalkRefs(func(ref string, t *dsl.Task) {
+		if t.Kind != dsl.KindCall || t.Call == nil {
+			return
+		}
+		name := t.Call.Function
+		switch {
+		case t.Call.HTTP != nil:
+			name = "http"
+		case t.Call.OpenAPI != nil:
+			name = "openapi"
+		}
+		all = append(all, CallSite{Reference: ref, Function: name, With: t.Definition["with"]})
+	})
 	for i, c := range all {
 		if c.Reference == env.TaskReference {
 			return all[i+1:]
@@ -69,37 +81,4 @@ func (env *CallEnv) Input() any {
 		return nil
 	}
 	return env.x.rawInput
-}
-
-func collectCalls(list dsl.TaskList, prefix string, out *[]CallSite) {
-	for i, nt := range list {
-		ref := fmt.Sprintf("%s/%d/%s", prefix, i, nt.Name)
-		t := nt.Task
-		switch t.Kind {
-		case dsl.KindCall:
-			if t.Call != nil {
-				name := t.Call.Function
-				switch {
-				case t.Call.HTTP != nil:
-					name = "http"
-				case t.Call.OpenAPI != nil:
-					name = "openapi"
-				}
-				*out = append(*out, CallSite{Reference: ref, Function: name, With: t.Definition["with"]})
-			}
-		case dsl.KindDo, dsl.KindFor:
-			collectCalls(t.Do, ref+"/do", out)
-		case dsl.KindTry:
-			if t.Try != nil {
-				collectCalls(t.Try.Do, ref+"/try", out)
-				if t.Try.Catch != nil {
-					collectCalls(t.Try.Catch.Do, ref+"/catch/do", out)
-				}
-			}
-		case dsl.KindFork:
-			if t.Fork != nil {
-				collectCalls(t.Fork.Branches, ref+"/fork/branches", out)
-			}
-		}
-	}
 }

@@ -254,30 +254,15 @@ func (t *Template) bundle(vars map[string]string) (*flows.Bundle, error) {
 // the function's prefix names.
 func connectionUses(w *dsl.Workflow) []Connection {
 	var out []Connection
-	var walk func(l dsl.TaskList)
-	walk = func(l dsl.TaskList) {
-		for _, nt := range l {
-			t := nt.Task
-			if c := t.Call; c != nil && c.HTTP == nil && c.OpenAPI == nil && c.With != nil {
-				args, _ := c.With.Value.(map[string]any)
-				if name, ok := args["connection"].(string); ok && name != "" {
-					kind, _, _ := strings.Cut(c.Function, ".")
-					out = append(out, Connection{Name: name, Kind: kind})
-				}
-			}
-			walk(t.Do)
-			if t.Fork != nil {
-				walk(t.Fork.Branches)
-			}
-			if t.Try != nil {
-				walk(t.Try.Do)
-				if t.Try.Catch != nil {
-					walk(t.Try.Catch.Do)
-				}
+	w.WalkRefs(func(_ string, t *dsl.Task) {
+		if c := t.Call; c != nil && c.HTTP == nil && c.OpenAPI == nil && c.With != nil {
+			args, _ := c.With.Value.(map[string]any)
+			if name, ok := args["connection"].(string); ok && name != "" {
+				kind, _, _ := strings.Cut(c.Function, ".")
+				out = append(out, Connection{Name: name, Kind: kind})
 			}
 		}
-	}
-	walk(w.Do)
+	})
 	return out
 }
 
