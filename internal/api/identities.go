@@ -28,7 +28,7 @@ func (a *API) identityFilter(r *http.Request) (identity.Filter, error) {
 	f, err := identity.ParseFilter(r.URL.Query(), a.svc.Identities.Now())
 	var ie *identity.InvalidError
 	if errors.As(err, &ie) {
-		return f, invalid(ie.Field, "%s", ie.Msg)
+		return f, invalid(ie.Field, "%s", ie.Message)
 	}
 	if f.Limit == 0 {
 		f.Limit = 50

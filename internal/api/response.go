@@ -86,7 +86,7 @@ func classify(err error) *Error {
 	case errors.As(err, &sie):
 		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: sie.Field, Message: httpjson.Sentence(sie.Message)}
 	case errors.As(err, &cie):
-		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: cie.Field, Message: httpjson.Sentence(cie.Msg)}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: cie.Field, Message: httpjson.Sentence(cie.Message)}
 	case errors.As(err, &cme):
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: httpjson.Sentence(err.Error())}
 	case errors.Is(err, issue.ErrNotFound), errors.Is(err, source.ErrNotFound), errors.Is(err, flows.ErrNotFound),

@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -120,18 +120,7 @@ func parseTime(field, s string) (time.Time, error) {
 
 // InvalidError is a filter that cannot be used; Message is one sentence for
 // the person who typed it.
-type InvalidError struct {
-	Field   string
-	Message string
-}
-
-func (e *InvalidError) Error() string { return e.Message }
-
-// IsInvalid reports whether err is an InvalidError.
-func IsInvalid(err error) bool {
-	var ie *InvalidError
-	return errors.As(err, &ie)
-}
+type InvalidError = input.InvalidError
 
 // Page is one page of entries, newest first. Next is the Before cursor of
 // the following page, empty on the last.

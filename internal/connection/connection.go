@@ -26,6 +26,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -41,14 +42,9 @@ var ErrConflict = errors.New("connection name taken")
 
 // InvalidError is an input that cannot be saved. Its message is one
 // sentence for the user; Field names the form field at fault.
-type InvalidError struct {
-	Field string
-	Msg   string
-}
+type InvalidError = input.InvalidError
 
-func (e *InvalidError) Error() string { return e.Msg }
-
-func invalid(field, msg string) error { return &InvalidError{Field: field, Msg: msg} }
+func invalid(field, msg string) error { return &InvalidError{Field: field, Message: msg} }
 
 // notFound is the error of a lookup by name.
 type notFound struct{ name string }

@@ -168,11 +168,11 @@ func TestValidation(t *testing.T) {
 			if !errors.As(err, &ie) {
 				t.Fatalf("err = %v, want an InvalidError", err)
 			}
-			if ie.Field != tt.field || !strings.Contains(ie.Msg, tt.msg) {
-				t.Errorf("err = %q on field %q, want %q on field %q", ie.Msg, ie.Field, tt.msg, tt.field)
+			if ie.Field != tt.field || !strings.Contains(ie.Message, tt.msg) {
+				t.Errorf("err = %q on field %q, want %q on field %q", ie.Message, ie.Field, tt.msg, tt.field)
 			}
-			if strings.Contains(ie.Msg, "SECRETPATH") {
-				t.Errorf("the message shows a secret field's value: %q", ie.Msg)
+			if strings.Contains(ie.Message, "SECRETPATH") {
+				t.Errorf("the message shows a secret field's value: %q", ie.Message)
 			}
 		})
 	}

@@ -43,7 +43,7 @@ func (c *Console) showIdentityList(w http.ResponseWriter, r *http.Request) {
 	f, err := identity.ParseFilter(q, c.svc.Identities.Now())
 	var ie *identity.InvalidError
 	if errors.As(err, &ie) {
-		c.errorPage(w, r, http.StatusBadRequest, httpjson.Sentence(ie.Msg))
+		c.errorPage(w, r, http.StatusBadRequest, httpjson.Sentence(ie.Message))
 		return
 	}
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/vigil-ispm/vigil/internal/httpjson"
 	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
-	"github.com/vigil-ispm/vigil/internal/settings"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -41,7 +40,6 @@ func isNotFound(err error) bool {
 func userMessage(err error) (string, bool) {
 	var (
 		ie  *InputError
-		se  *settings.InvalidError
 		ii  *input.InvalidError
 		ic  *input.ConflictError
 		al  *auth.LockedError
@@ -52,8 +50,6 @@ func userMessage(err error) (string, bool) {
 	switch {
 	case errors.As(err, &ie):
 		msg = ie.Message
-	case errors.As(err, &se):
-		msg = se.Message
 	case errors.As(err, &ii):
 		msg = ii.Message
 	case errors.As(err, &ic):

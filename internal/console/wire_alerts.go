@@ -19,7 +19,7 @@ func (s AlertService) Add(ctx context.Context, in alert.Input) (*store.FlowAlert
 	rule, err := s.Service.Add(ctx, in)
 	var ie *alert.InvalidError
 	if errors.As(err, &ie) {
-		return nil, &InputError{Field: ie.Field, Message: ie.Msg}
+		return nil, &InputError{Field: ie.Field, Message: ie.Message}
 	}
 	return rule, err
 }

@@ -90,7 +90,7 @@ func connectionError(err error) error {
 	case errors.Is(err, connection.ErrNotFound):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	case errors.As(err, &ie):
-		return &InputError{Field: ie.Field, Message: httpjson.Sentence(ie.Msg)}
+		return &InputError{Field: ie.Field, Message: httpjson.Sentence(ie.Message)}
 	case errors.Is(err, connection.ErrConflict):
 		return &InputError{Field: "name", Message: "A connection with this name exists already; choose another name."}
 	}

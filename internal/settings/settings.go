@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
@@ -78,13 +79,7 @@ func (s Setting) Check(v string) (string, error) {
 }
 
 // InvalidError refuses a value; Message is one sentence for the user.
-type InvalidError struct {
-	// Field is the Setting's Field.
-	Field   string
-	Message string
-}
-
-func (e *InvalidError) Error() string { return e.Message }
+type InvalidError = input.InvalidError
 
 func checkURL(v string) (string, string) {
 	v = strings.TrimRight(strings.TrimSpace(v), "/")

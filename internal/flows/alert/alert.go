@@ -30,6 +30,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -48,12 +49,7 @@ var ErrNotFound = store.ErrNotFound
 
 // InvalidError is a rule that cannot be saved; its message is one sentence
 // for the user and Field names the form field at fault.
-type InvalidError struct {
-	Field string
-	Msg   string
-}
-
-func (e *InvalidError) Error() string { return e.Msg }
+type InvalidError = input.InvalidError
 
 // Caller runs a connector action by name. *connector.Connectors satisfies
 // it.
@@ -156,31 +152,31 @@ func (s *Service) Rules(ctx context.Context) ([]*Rule, error) {
 func (s *Service) Add(ctx context.Context, in Input) (*Rule, error) {
 	in.Connection, in.Target = strings.TrimSpace(in.Connection), strings.TrimSpace(in.Target)
 	if (in.FolderID == "") == (in.FlowID == "") {
-		return nil, &InvalidError{Field: "scope", Msg: "Choose the folder or the flow whose failures to notify."}
+		return nil, &InvalidError{Field: "scope", Message: "Choose the folder or the flow whose failures to notify."}
 	}
 	kind, ok := connectionKind[in.Channel]
 	if !ok {
-		return nil, &InvalidError{Field: "channel", Msg: "Choose Slack or webhook as the channel."}
+		return nil, &InvalidError{Field: "channel", Message: "Choose Slack or webhook as the channel."}
 	}
 	if in.Connection == "" {
-		return nil, &InvalidError{Field: "connection", Msg: "Name the connection to send the notification through."}
+		return nil, &InvalidError{Field: "connection", Message: "Name the connection to send the notification through."}
 	}
 	if len(in.Target) > 500 || strings.ContainsAny(in.Target, "\r\n") {
-		return nil, &InvalidError{Field: "target", Msg: "The channel or path must be one line of at most 500 characters."}
+		return nil, &InvalidError{Field: "target", Message: "The channel or path must be one line of at most 500 characters."}
 	}
 	if in.Channel == ChannelWebhook && in.Target != "" && !strings.HasPrefix(in.Target, "/") {
-		return nil, &InvalidError{Field: "target", Msg: "The webhook path must start with / (it is added to the connection's base URL)."}
+		return nil, &InvalidError{Field: "target", Message: "The webhook path must start with / (it is added to the connection's base URL)."}
 	}
 	if s.cfg.Connections != nil {
 		c, err := s.cfg.Connections.Get(ctx, in.Connection)
 		if errors.Is(err, connection.ErrNotFound) {
-			return nil, &InvalidError{Field: "connection", Msg: fmt.Sprintf("There is no connection %q; add it under Connections first.", in.Connection)}
+			return nil, &InvalidError{Field: "connection", Message: fmt.Sprintf("There is no connection %q; add it under Connections first.", in.Connection)}
 		}
 		if err != nil {
 			return nil, err
 		}
 		if c.Kind != kind {
-			return nil, &InvalidError{Field: "connection", Msg: fmt.Sprintf("Connection %q is a %s connection; a %s notification needs a %s connection.", c.Name, c.Kind, in.Channel, kind)}
+			return nil, &InvalidError{Field: "connection", Message: fmt.Sprintf("Connection %q is a %s connection; a %s notification needs a %s connection.", c.Name, c.Kind, in.Channel, kind)}
 		}
 		in.Connection = c.Name
 	}
@@ -202,7 +198,7 @@ func (s *Service) Add(ctx context.Context, in Input) (*Rule, error) {
 
 func notFoundOr(err error, field, msg string) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return &InvalidError{Field: field, Msg: msg}
+		return &InvalidError{Field: field, Message: msg}
 	}
 	return err
 }

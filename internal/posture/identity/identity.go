@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -25,12 +26,7 @@ var ErrNotFound = store.ErrNotFound
 
 // InvalidError is a filter that cannot be applied; its message is one
 // sentence for the user and Field names the parameter at fault.
-type InvalidError struct {
-	Field string
-	Msg   string
-}
-
-func (e *InvalidError) Error() string { return e.Msg }
+type InvalidError = input.InvalidError
 
 // InactiveDays is how long without a sign-in makes an active account
 // inactive, as the detection catalog's "Unused" titles count.
@@ -60,7 +56,7 @@ func ParseFilter(q url.Values, now time.Time) (Filter, error) {
 	if v := q.Get("privileged"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return f, &InvalidError{"privileged", fmt.Sprintf("privileged is %q; give true or false.", v)}
+			return f, &InvalidError{Field: "privileged", Message: fmt.Sprintf("privileged is %q; give true or false.", v)}
 		}
 		f.Privileged = &b
 	}
@@ -68,7 +64,7 @@ func ParseFilter(q url.Values, now time.Time) (Filter, error) {
 		if v == "" || slices.Contains(allowed, v) {
 			return v, nil
 		}
-		return "", &InvalidError{name, fmt.Sprintf("%s is %q; give one of %s.", name, v, strings.Join(allowed, ", "))}
+		return "", &InvalidError{Field: name, Message: fmt.Sprintf("%s is %q; give one of %s.", name, v, strings.Join(allowed, ", "))}
 	}
 	var err error
 	if f.MFA, err = pick("mfa", q.Get("mfa"), MFAStates); err != nil {
@@ -98,7 +94,7 @@ func ParseFilter(q url.Values, now time.Time) (Filter, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > max {
-			return 0, &InvalidError{name, fmt.Sprintf("%s is %q; give a whole number from 0 to %d.", name, v, max)}
+			return 0, &InvalidError{Field: name, Message: fmt.Sprintf("%s is %q; give a whole number from 0 to %d.", name, v, max)}
 		}
 		return n, nil
 	}
