@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -48,17 +47,12 @@ its data are removed at the end.`,
 				cfg.Scenarios = strings.Split(scenarios, ",")
 			}
 			cfg.Serve = vigilCommand
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile) //nolint:gosec // G304: the operator names the file on the command line
-				if err != nil {
-					return fmt.Errorf("cannot write the CPU profile: %w", err)
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return fmt.Errorf("cannot profile: %w", err)
-				}
-				defer pprof.StopCPUProfile()
+			cfg.ServeCPUProfile = cpuProfile
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			rep, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -86,7 +80,7 @@ its data are removed at the end.`,
 	f.IntVar(&cfg.HopSamples, "hop-samples", 500, "invocations the hop scenario times, one at a time")
 	f.DurationVar(&cfg.IdleAfter, "idle-after", 10*time.Second, "how long the idle server settles before it is measured")
 	f.DurationVar(&cfg.IdleWindow, "idle-window", 5*time.Second, "how long the idle server's CPU is measured")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server and load generator) to this file")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server and load generator) to this file; a scenario that runs a vigil serve of its own (scan, idle) writes that server's to FILE.SCENARIO")
 	f.StringVar(&out, "json", "vigil-bench.json", "file the JSON report is written to")
 	return cmd
 }

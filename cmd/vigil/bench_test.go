@@ -50,7 +50,21 @@ func TestBenchSmoke(t *testing.T) {
 			if url := storetest.DatabaseURL(t, dialect); url != "" {
 				args = append([]string{"--database", url, "--data-dir", t.TempDir()}, args...)
 			}
+			// The profiles: the bench's own, and each vigil serve's.
+			prof := filepath.Join(t.TempDir(), "cpu.prof")
+			if dialect == "sqlite" {
+				args = append(args, "--cpuprofile", prof)
+			}
 			rep, stdout := runBench(t, args...)
+			for _, p := range []string{prof, prof + ".scan", prof + ".idle"} {
+				if dialect != "sqlite" {
+					break
+				}
+				// A profile is gzipped protocol buffers.
+				if b, err := os.ReadFile(p); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+					t.Errorf("CPU profile %s: %d bytes, %v", filepath.Base(p), len(b), err)
+				}
+			}
 			if rep.Database != dialect || rep.Bare.Requests != 30 || rep.Bare.Errors != 0 {
 				t.Errorf("report: database %s, bare %+v", rep.Database, rep.Bare)
 			}

@@ -35,6 +35,11 @@ func newServeCmd(g *globals) *cobra.Command {
 				oidc.ClientSecret = os.Getenv("VIGIL_OIDC_CLIENT_SECRET")
 				cfg.OIDC = oidc
 			}
+			stop, err := startCPUProfile(run.cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			return serve(cmd, g, cfg, demo)
 		},
 	}

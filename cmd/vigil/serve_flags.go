@@ -21,6 +21,7 @@ type runFlags struct {
 	burst      string
 	maxBacklog string
 	pprof      bool
+	cpuProfile string
 	lease      time.Duration
 	role       string
 	oauth      invoke.OAuthConfig
@@ -38,6 +39,7 @@ func (r *runFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&r.oauth.Audience, "invoke-oauth-audience", envOr("VIGIL_INVOKE_OAUTH_AUDIENCE", ""), "the audience those tokens must carry, e.g. api://vigil")
 	f.StringVar(&r.oauth.Scope, "invoke-oauth-scope", envOr("VIGIL_INVOKE_OAUTH_SCOPE", ""), "the scope those tokens must carry (default "+invoke.DefaultScope+")")
 	f.BoolVar(&r.pprof, "pprof", envOr("VIGIL_PPROF", "") == "true", "serve Go's profiles under /debug/pprof/ to administrators")
+	f.StringVar(&r.cpuProfile, "cpuprofile", "", "write a CPU profile of the server, from its start to its shutdown, to this file")
 }
 
 // apply sets cfg from the flags, whose 0 means no limit.

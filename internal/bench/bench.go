@@ -70,6 +70,10 @@ type Config struct {
 	// for the idle and scan scenarios, which measure a server process of
 	// their own. Without it, they fail.
 	Serve func(args ...string) *exec.Cmd
+	// ServeCPUProfile, when set, makes each `vigil serve` of a scenario's
+	// own (scan, idle) write a CPU profile of its whole run to this path
+	// with the scenario's name added: "cpu.prof" gives "cpu.prof.scan".
+	ServeCPUProfile string
 	// Progress receives progress lines. Default: discarded.
 	Progress io.Writer
 }

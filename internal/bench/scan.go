@@ -46,7 +46,7 @@ func runScan(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("set up the scan: %w", err)
 	}
-	srv, err := startServe(ctx, cfg, dir)
+	srv, err := startServe(ctx, cfg, dir, "scan")
 	if err != nil {
 		return Result{}, err
 	}

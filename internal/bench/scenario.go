@@ -69,7 +69,7 @@ func runIdle(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	srv, err := startServe(ctx, cfg, dir)
+	srv, err := startServe(ctx, cfg, dir, "idle")
 	if err != nil {
 		return Result{}, err
 	}
@@ -128,12 +128,15 @@ type served struct {
 
 // startServe starts `vigil serve` on a free loopback port with its data in
 // dir (and the run's database) and waits until it is ready.
-func startServe(ctx context.Context, cfg Config, dir string) (*served, error) {
+func startServe(ctx context.Context, cfg Config, dir, scenario string) (*served, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	args := []string{"--data-dir", dir, "serve", "--addr", addr}
+	if cfg.ServeCPUProfile != "" {
+		args = append(args, "--cpuprofile", cfg.ServeCPUProfile+"."+scenario)
+	}
 	if cfg.DatabaseURL != "" {
 		args = append([]string{"--database", cfg.DatabaseURL}, args...)
 	}
