@@ -136,7 +136,8 @@ type Service struct {
 	oidc atomic.Pointer[oidcClient]
 	// audit records sign-ins and changes to users and tokens.
 	audit *audit.Recorder
-	// touches paces the writes of API tokens' last-used times.
+	// touches paces the writes of API tokens' last-used times and of
+	// sessions' idle expiries.
 	touches touches
 }
 

@@ -62,7 +62,8 @@ func (s *Service) StartSession(ctx context.Context, u *User) (token string, ends
 }
 
 // SessionUser returns the user a session token belongs to and slides the
-// session's idle expiry forward (writing at most once a minute). It returns
+// session's idle expiry forward (writing at most once a minute, and
+// giving up on the write when the database writer is busy). It returns
 // an error when the session is unknown, idle too long, past its absolute
 // end, or its user is disabled.
 func (s *Service) SessionUser(ctx context.Context, token string) (*User, error) {
@@ -99,10 +100,12 @@ func (s *Service) SessionUser(ctx context.Context, token string) (*User, error) 
 	if next.After(end) {
 		next = end
 	}
-	if next.Sub(sess.ExpiresAt) >= time.Minute {
-		if err := s.st.ExtendSession(ctx, h, next); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("extend session: %w", err)
-		}
+	// The slide waits at most touchWait, as a token's use does: a
+	// console page must not wait for, or fail with, a scan's long write.
+	if next.Sub(sess.ExpiresAt) >= time.Minute && s.touches.due(h, now) {
+		s.touch(ctx, "session activity", func(ctx context.Context) error {
+			return s.st.ExtendSession(ctx, h, next)
+		}, "user_id", sess.UserID)
 	}
 	return userFromRow(row), nil
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -108,6 +109,44 @@ func TestSessionEnds(t *testing.T) {
 			if _, err := b.svc.SessionUser(b.ctx, junk); !errors.Is(err, errNoSession) {
 				t.Errorf("SessionUser(%q) = %v", junk, err)
 			}
+		}
+	})
+}
+
+// TestSessionWhileWriterBusy holds a write on the session's row (on
+// SQLite the one writer, on PostgreSQL the row's lock) as a long scan
+// does: a page asked for with the session is answered without sliding its
+// expiry, does not try again on every request, and slides it once the
+// writer is free and a minute has passed.
+func TestSessionWhileWriterBusy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, nil)
+		u := b.user(t, "alice", RoleIssueViewer, goodPassword)
+		token, _, err := b.svc.StartSession(b.ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := hashToken(token)
+		b.clock.Add(10 * time.Minute) // the expiry is due to slide
+		b.whileWriterBusy(t, st, "session activity", func(tx *store.Tx) error {
+			sess, err := tx.Session(b.ctx, h)
+			if err != nil {
+				return err
+			}
+			return tx.ExtendSession(b.ctx, h, sess.ExpiresAt.Add(time.Second))
+		}, func() error {
+			got, err := b.svc.SessionUser(b.ctx, token)
+			if err == nil && got.ID != u.ID {
+				err = fmt.Errorf("the session is %s's", got.ID)
+			}
+			return err
+		})
+		b.clock.Add(touchInterval)
+		if _, err := b.svc.SessionUser(b.ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if sess, err := st.Session(b.ctx, h); err != nil || !sess.ExpiresAt.Equal(b.clock.Now().Add(12*time.Hour)) {
+			t.Fatalf("session = %+v, %v; want it to expire at %s", sess, err, b.clock.Now().Add(12*time.Hour))
 		}
 	})
 }

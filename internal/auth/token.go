@@ -32,7 +32,8 @@ const touchInterval = time.Minute
 const touchWait = 100 * time.Millisecond
 
 // touches remembers when this process last tried to record each token's
-// use, so that a write given up on (the writer busy) is tried again after
+// use (by token id) or each session's activity (by its token's hash), so
+// that a write given up on (the writer busy) is tried again after
 // touchInterval, not on every request meanwhile.
 type touches struct {
 	mu   sync.Mutex
@@ -61,6 +62,23 @@ func (t *touches) due(id string, now time.Time) bool {
 	}
 	t.last[id] = now
 	return true
+}
+
+// touch runs write, which records what (a token's use, a session's new
+// idle expiry), waiting at most touchWait for it. Losing such a write is
+// not worth failing the request, or keeping it waiting behind a long
+// write transaction: it is logged, and tried again when next due.
+func (s *Service) touch(ctx context.Context, what string, write func(ctx context.Context) error, args ...any) {
+	tctx, cancel := context.WithTimeout(ctx, touchWait)
+	err := write(tctx)
+	cancel()
+	switch {
+	case err == nil, errors.Is(err, store.ErrNotFound):
+	case tctx.Err() != nil && ctx.Err() == nil:
+		s.log.Debug(what+" not recorded: the database writer is busy; trying again in a minute", args...)
+	default:
+		s.log.Warn("could not record "+what, append(args, "error", err)...)
+	}
 }
 
 // Token describes an API token; the token itself is shown only once, when
@@ -224,17 +242,10 @@ func (s *Service) TokenUser(ctx context.Context, raw string) (*User, *Token, err
 	}
 	// Only a stale last-used time is written, waiting at most touchWait.
 	if row.LastUsedAt.Before(now.Add(-touchInterval)) && s.touches.due(row.ID, now) {
-		tctx, cancel := context.WithTimeout(ctx, touchWait)
-		_, err := s.st.TouchAPIToken(tctx, row.ID, now, now.Add(-touchInterval))
-		cancel()
-		switch {
-		case err == nil:
-		case tctx.Err() != nil && ctx.Err() == nil:
-			// Losing a last-used time is not worth failing the request.
-			s.log.Debug("API token use not recorded: the database writer is busy; trying again in a minute", "token_id", row.ID)
-		default:
-			s.log.Warn("could not record API token use", "token_id", row.ID, "error", err)
-		}
+		s.touch(ctx, "API token use", func(ctx context.Context) error {
+			_, err := s.st.TouchAPIToken(ctx, row.ID, now, now.Add(-touchInterval))
+			return err
+		}, "token_id", row.ID)
 	}
 	t := tokenFromRow(row)
 	t.UserName = u.Name
