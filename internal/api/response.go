@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/template"
 	"github.com/vigil-ispm/vigil/internal/httpjson"
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/source"
 )
@@ -73,7 +74,7 @@ func classify(err error) *Error {
 		ae  *Error
 		te  *issue.TransitionError
 		sie *source.InvalidError
-		cie *connection.InvalidError
+		ie  *input.InvalidError
 		cme *connection.MissingError
 	)
 	switch {
@@ -85,8 +86,8 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: httpjson.Sentence(err.Error())}
 	case errors.As(err, &sie):
 		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: sie.Field, Message: httpjson.Sentence(sie.Message)}
-	case errors.As(err, &cie):
-		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: cie.Field, Message: httpjson.Sentence(cie.Message)}
+	case errors.As(err, &ie):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: ie.Field, Message: httpjson.Sentence(ie.Message)}
 	case errors.As(err, &cme):
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: httpjson.Sentence(err.Error())}
 	case errors.Is(err, issue.ErrNotFound), errors.Is(err, source.ErrNotFound), errors.Is(err, flows.ErrNotFound),

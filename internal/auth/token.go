@@ -40,8 +40,9 @@ type touches struct {
 	last map[string]time.Time
 }
 
-// due reports whether the use of token id should be written at now, and if
-// so counts this as the try.
+// due reports whether the use of token id (or the activity of the session
+// whose token hashes to id) should be written at now, and if so counts
+// this as the try.
 func (t *touches) due(id string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -73,8 +74,8 @@ func (s *Service) touch(ctx context.Context, what string, write func(ctx context
 	err := write(tctx)
 	cancel()
 	switch {
-	case err == nil, errors.Is(err, store.ErrNotFound):
-	case tctx.Err() != nil && ctx.Err() == nil:
+	case err == nil, errors.Is(err, store.ErrNotFound), ctx.Err() != nil: // the caller went away
+	case tctx.Err() != nil:
 		s.log.Debug(what+" not recorded: the database writer is busy; trying again in a minute", args...)
 	default:
 		s.log.Warn("could not record "+what, append(args, "error", err)...)

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -31,20 +33,26 @@ func traceChain(ctx context.Context, cfg Config, t *target, opened map[string]ti
 	if err != nil {
 		return fmt.Errorf("trace the chain: %w", err)
 	}
+	issueOf := map[string]string{}
 	for _, d := range ds {
-		p := at[d.IssueID]
-		if p == nil {
+		if p := at[d.IssueID]; p != nil {
+			p[1] = d.CreatedAt
+			issueOf[d.ID] = d.IssueID
+		}
+	}
+	as, err := st.HookAttempts(ctx, slices.Collect(maps.Keys(issueOf))...)
+	if err != nil {
+		return fmt.Errorf("trace the chain: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, a := range as { // oldest first: each delivery's first attempt
+		if seen[a.DeliveryID] {
 			continue
 		}
-		p[1] = d.CreatedAt
-		as, err := st.HookAttempts(ctx, d.ID)
-		if err != nil {
-			return fmt.Errorf("trace the chain: %w", err)
-		}
-		if len(as) > 0 {
-			p[2] = as[0].StartedAt
-			p[4] = as[0].StartedAt.Add(time.Duration(as[0].LatencyMS) * time.Millisecond)
-		}
+		seen[a.DeliveryID] = true
+		p := at[issueOf[a.DeliveryID]]
+		p[2] = a.StartedAt
+		p[4] = a.StartedAt.Add(time.Duration(a.LatencyMS) * time.Millisecond)
 	}
 	// Where each flow's executions go: stored, ended.
 	for flowID, idx := range map[string][2]int{routingID: {3, 6}, helperID: {5, 7}} {

@@ -43,7 +43,8 @@ type Delivery struct {
 	LastError     string     `json:"lastError,omitempty"`
 	CreatedAt     time.Time  `json:"createdAt"`
 	UpdatedAt     time.Time  `json:"updatedAt"`
-	// AttemptLog is filled by Delivery, not by Deliveries.
+	// AttemptLog is filled by Delivery, and by Deliveries when its filter
+	// asks for Attempts.
 	AttemptLog []*Attempt `json:"attemptLog,omitempty"`
 	// Payload is the body every attempt sent: the event, as it was
 	// signed. Filled by Delivery.

@@ -294,3 +294,57 @@ func TestPruneRetentionSetting(t *testing.T) {
 		}
 	})
 }
+
+// TestHookAttemptsOfManyDeliveries reads the attempts of more deliveries
+// than one IN list holds: every attempt comes back once, oldest first
+// across the lists.
+func TestHookAttemptsOfManyDeliveries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		b := setup(t, st)
+		h, _ := b.addHook(t, "many", "https://hooks.example.com/in")
+		base := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		const n = 503
+		var ids []string
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			for i := range n {
+				// Later deliveries were attempted earlier, so that the
+				// lists' orders have to be merged.
+				at := base.Add(-time.Duration(i) * time.Second)
+				ev := &store.HookEvent{ID: id.NewAt("evt", at), Type: "issue.created", IssueID: "iss_1",
+					Title: "Unused Admin Account", Payload: `{}`, CreatedAt: at}
+				if err := tx.CreateHookEvent(ctx, ev); err != nil {
+					return err
+				}
+				d := &store.HookDelivery{ID: id.NewAt("hkd", base), EventID: ev.ID, HookID: h.ID, IssueID: "iss_1",
+					EventType: "issue.created", Title: "Unused Admin Account", Status: StatusDead, Generation: 1,
+					Attempts: 1, RoundAttempts: 1, NextAttemptAt: at, CreatedAt: at, UpdatedAt: at}
+				if err := tx.CreateHookDelivery(ctx, d); err != nil {
+					return err
+				}
+				a := &store.HookAttempt{ID: id.NewAt("hka", at), DeliveryID: d.ID, Generation: 1, StartedAt: at,
+					StatusCode: 500, Response: []byte("no")}
+				if err := tx.CreateHookAttempt(ctx, a); err != nil {
+					return err
+				}
+				ids = append(ids, d.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		as, err := st.HookAttempts(ctx, ids...)
+		if err != nil || len(as) != n {
+			t.Fatalf("HookAttempts = %d attempts, %v; want %d", len(as), err, n)
+		}
+		for k, a := range as {
+			if want := ids[n-1-k]; a.DeliveryID != want {
+				t.Fatalf("attempt %d is of delivery %s, want %s (oldest first)", k, a.DeliveryID, want)
+			}
+		}
+		if as, err := st.HookAttempts(ctx, ids[7], ids[3]); err != nil || len(as) != 2 || as[0].DeliveryID != ids[7] {
+			t.Errorf("HookAttempts of two = %+v, %v", as, err)
+		}
+	})
+}

@@ -136,15 +136,9 @@ func (q *Queries) UpdateFlowTableRow(ctx context.Context, tableID, id, data stri
 // DeleteFlowTableRows deletes rows of a table by id and returns how many.
 func (q *Queries) DeleteFlowTableRows(ctx context.Context, tableID string, ids []string) (int64, error) {
 	var n int64
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		args := []any{tableID}
-		ph := make([]string, len(chunk))
-		for i, id := range chunk {
-			args = append(args, id)
-			ph[i] = "$" + strconv.Itoa(i+2)
-		}
-		res, err := q.c.exec(ctx, `DELETE FROM vigil_flow_table_row WHERE table_id = $1 AND id IN (`+strings.Join(ph, ", ")+`)`, args...)
+	for start := 0; start < len(ids); start += maxInList {
+		marks, args := q.inList(ids[start:min(start+maxInList, len(ids))], 2)
+		res, err := q.c.exec(ctx, `DELETE FROM vigil_flow_table_row WHERE table_id = $1 AND id IN (`+marks+`)`, append([]any{tableID}, args...)...)
 		if err != nil {
 			return n, err
 		}

@@ -397,7 +397,7 @@ func (q *Queries) CreateHookAttempt(ctx context.Context, a *HookAttempt) error {
 func (q *Queries) HookAttempts(ctx context.Context, deliveryIDs ...string) ([]*HookAttempt, error) {
 	var out []*HookAttempt
 	for start := 0; start < len(deliveryIDs); start += maxInList {
-		marks, args := q.inList(deliveryIDs[start:min(start+maxInList, len(deliveryIDs))])
+		marks, args := q.inList(deliveryIDs[start:min(start+maxInList, len(deliveryIDs))], 1)
 		err := q.c.query(ctx, `SELECT a.id, a.delivery_id, a.generation, a.started_at, a.latency_ms, a.status_code, a.response,
 			a.response_truncated, a.error_kind, a.error, COALESCE(r.request, '')
 			FROM vigil_hook_attempt a LEFT JOIN vigil_hook_attempt_request r ON r.attempt_id = a.id

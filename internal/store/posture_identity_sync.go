@@ -440,36 +440,10 @@ func (q *Queries) insertRows(ctx context.Context, table string, cols []string, n
 	return nil
 }
 
-// mark is the placeholder of the nth parameter of a long statement.
-// SQLite takes "$n" for a name, and finding each name among thousands
-// made a statement's preparation and binding grow with the square of its
-// parameters; an anonymous "?" is bound by position alone.
-func (q *Queries) mark(n int) string {
-	if q.d == SQLite {
-		return "?"
-	}
-	return "$" + strconv.Itoa(n)
-}
-
-// maxInList is how many values inList is given at most, so that a
-// statement stays well within both databases' limits on parameters.
-const maxInList = 500
-
-// inList returns the placeholders and the arguments of an IN list of ids.
-func (q *Queries) inList(ids []string) (string, []any) {
-	marks := make([]string, len(ids))
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		marks[i] = q.mark(i + 1)
-		args[i] = id
-	}
-	return strings.Join(marks, ", "), args
-}
-
 // deleteByID deletes the rows of table with these ids, many to a statement.
 func (q *Queries) deleteByID(ctx context.Context, table string, ids []string) error {
 	for start := 0; start < len(ids); start += maxInList {
-		marks, args := q.inList(ids[start:min(start+maxInList, len(ids))])
+		marks, args := q.inList(ids[start:min(start+maxInList, len(ids))], 1)
 		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE id IN (`+marks+`)`, args...); err != nil {
 			return err
 		}

@@ -127,15 +127,9 @@ func (q *Queries) PostureIssuesByID(ctx context.Context, ids []string) ([]*Postu
 		return nil, nil
 	}
 	var out []*PostureIssue
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		args := make([]any, len(chunk))
-		marks := make([]string, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-			marks[i] = fmt.Sprintf("$%d", i+1)
-		}
-		part, err := q.postureIssues(ctx, `WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	for start := 0; start < len(ids); start += maxInList {
+		marks, args := q.inList(ids[start:min(start+maxInList, len(ids))], 1)
+		part, err := q.postureIssues(ctx, `WHERE id IN (`+marks+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

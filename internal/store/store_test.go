@@ -172,7 +172,7 @@ func TestSQLiteWALIsCutBack(t *testing.T) {
 		}
 		return fi.Size()
 	}
-	const limit = 64 << 20
+	const limit = store.WALSizeLimit
 	big := strings.Repeat("x", 1<<20)
 	if err := st.InTx(ctx, func(tx *store.Tx) error {
 		for i := range 80 {
@@ -185,7 +185,7 @@ func TestSQLiteWALIsCutBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := walSize(); n <= limit {
-		t.Fatalf("the WAL after an 80 MB transaction is %d bytes; the test needs more than %d", n, limit)
+		t.Fatalf("the WAL after an 80 MB transaction is %d bytes; the test needs more than %d", n, int64(limit))
 	}
 	if _, err := st.DB().ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		t.Fatal(err)

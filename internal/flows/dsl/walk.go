@@ -18,21 +18,23 @@ func (w *Workflow) Walk(fn func(path string, t *Task)) {
 }
 
 // WalkRefs calls fn for every task of w's do list, nested ones included,
-// in document order, each with its JSON pointer ("/do/0/outer/do/1/inner"):
-// the reference the engine gives a task it runs. use.functions are
+// in document order, each with the reference the engine gives a task it
+// runs ("/do/0/outer/do/1/inner": a JSON pointer, but with the task names
+// as written, unescaped, as the engine has them). use.functions are
 // definitions, not steps, and are left out.
 func (w *Workflow) WalkRefs(fn func(ref string, t *Task)) {
 	w.Do.walk("/do", true, fn)
 }
 
 // walk is Walk over the tasks of l, whose path is path, in the dotted
-// form or, with pointer, as a JSON pointer.
+// form or, with pointer, in WalkRefs's.
 func (l TaskList) walk(path string, pointer bool, fn func(path string, t *Task)) {
 	for i, nt := range l {
-		p := fmt.Sprintf("%s[%d].%s", path, i, nt.Name)
+		format := "%s[%d].%s"
 		if pointer {
-			p = fmt.Sprintf("%s/%d/%s", path, i, nt.Name)
+			format = "%s/%d/%s"
 		}
+		p := fmt.Sprintf(format, path, i, nt.Name)
 		// in is the path of a list nested in the task under key
 		// ("catch.do"), in the form of p.
 		in := func(key string) string {

@@ -30,6 +30,12 @@ do:
       catch:
         do:
           - handle: {set: {h: 1}}
+  - each:
+      for:
+        each: item
+        in: ${ [1, 2] }
+      do:
+        - body: {set: {b: 1}}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +51,7 @@ do:
 		"do[0].outer", "do[0].outer.do[0].inner",
 		"do[1].both", "do[1].both.fork.branches[0].left", "do[1].both.fork.branches[1].right",
 		"do[2].attempt", "do[2].attempt.try[0].risky", "do[2].attempt.catch.do[0].handle",
+		"do[3].each", "do[3].each.do[0].body",
 		"use.functions[0].alpha", "use.functions[0].zeta",
 	}
 	if !slices.Equal(got, want) {
@@ -57,6 +64,7 @@ do:
 		"/do/0/outer", "/do/0/outer/do/0/inner",
 		"/do/1/both", "/do/1/both/fork/branches/0/left", "/do/1/both/fork/branches/1/right",
 		"/do/2/attempt", "/do/2/attempt/try/0/risky", "/do/2/attempt/catch/do/0/handle",
+		"/do/3/each", "/do/3/each/do/0/body",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("references =\n%q\nwant\n%q", got, want)

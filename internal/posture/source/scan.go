@@ -353,6 +353,9 @@ func (s *Service) reconcile(ctx context.Context, res *ScanResult, rows []*store.
 			if err := tx.PutPostureSourceData(ctx, t.row.ID, blob, t.sr.Accounts, now); err != nil {
 				return fmt.Errorf("store the accounts of source %s: %w", t.row.Name, err)
 			}
+			// Stored: its accounts, which Build tied to the graph, need
+			// not keep the graph beyond the inventory.
+			t.result = nil
 		}
 		if len(scopes) > 0 {
 			if _, err := tx.SyncIdentities(ctx, people, accounts, now); err != nil {
