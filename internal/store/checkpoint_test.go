@@ -95,20 +95,38 @@ func TestCheckpointerCopiesTheWALOffTheWriter(t *testing.T) {
 	waitFor(t, "the writes to reach the database file", func() bool { return c.size(t, "") >= written })
 }
 
-// A WAL longer than truncateFrames is copied whole and emptied, so that
-// writes without a pause do not grow it without end.
-func TestCheckpointerTruncatesALongWAL(t *testing.T) {
+// A WAL longer than truncateFrames is copied whole and started again, so
+// that writes without a pause do not grow it without end: the next write
+// goes to its beginning.
+func TestCheckpointerRestartsALongWAL(t *testing.T) {
 	c := setupCheckpoint(t)
 	c.st.checkpoints.close()
 	c.st.checkpoints = nil // not closed again if the test stops here
 	c.write(t)
+	walSize := c.size(t, "-wal")
 	c.st.checkpoints = newCheckpointer(c.st.reads, slog.New(slog.DiscardHandler), 1000)
-	waitFor(t, "the WAL to be emptied", func() bool { return c.size(t, "-wal") == 0 })
-	var n int
-	if err := c.st.reads.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM filler`).Scan(&n); err != nil {
+	waitFor(t, "a checkpoint that starts the WAL again", func() bool { return c.st.checkpoints.restarts.Load() > 0 })
+	ctx := context.Background()
+	if err := c.st.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.SQL().ExecContext(ctx, `INSERT INTO filler (b) VALUES ('last')`)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if n != 2500 {
-		t.Fatalf("%d rows after the checkpoints; want 2500", n)
+	var busy, frames, copied, n int
+	if err := c.st.reads.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+		t.Fatal(err)
+	}
+	if frames > 10 {
+		t.Errorf("the WAL holds %d pages after one small write; want it started again", frames)
+	}
+	if got := c.size(t, "-wal"); got > walSize {
+		t.Errorf("the WAL file grew from %d to %d bytes; want the write at its beginning", walSize, got)
+	}
+	if err := c.st.reads.QueryRowContext(ctx, `SELECT COUNT(*) FROM filler`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2501 {
+		t.Fatalf("%d rows after the checkpoints; want 2501", n)
 	}
 }
