@@ -201,7 +201,7 @@ func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelive
 			again = done // queued anew meanwhile: the new round's job carries on
 		}
 		if pause != "" {
-			return pauseTx(ctx, tx, h.ID, pause, now)
+			return s.pauseTx(ctx, tx, h.ID, pause, now)
 		}
 		return nil
 	})
@@ -222,12 +222,14 @@ func autoPauseReason(since time.Time, after time.Duration) string {
 		since.Format(time.RFC3339), humanDuration(after))
 }
 
-// pauseTx pauses an integration and holds its pending deliveries.
-func pauseTx(ctx context.Context, tx *store.Tx, hookID, reason string, now time.Time) error {
+// pauseTx pauses an integration and holds its pending deliveries; the
+// local pool reads the integration afresh once tx commits.
+func (s *Service) pauseTx(ctx context.Context, tx *store.Tx, hookID, reason string, now time.Time) error {
 	changed, err := tx.PauseHook(ctx, hookID, reason, now)
 	if err != nil || !changed {
 		return err
 	}
+	tx.AfterCommit(s.hooksChanged)
 	_, err = tx.HoldHookDeliveries(ctx, hookID, now)
 	return err
 }

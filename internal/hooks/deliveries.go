@@ -261,7 +261,7 @@ func (s *Service) Pause(ctx context.Context, idOrName, reason string) error {
 		reason = "Paused by a user."
 	}
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
-		return pauseTx(ctx, tx, h.ID, reason, s.now())
+		return s.pauseTx(ctx, tx, h.ID, reason, s.now())
 	})
 	if err == nil {
 		s.audit.Record(ctx, audit.Entry{Action: "hook.pause", Target: hookTarget(h), Details: map[string]any{"reason": reason}})
@@ -290,6 +290,7 @@ func (s *Service) Resume(ctx context.Context, idOrName string) (int, error) {
 		if err := tx.ActivateHook(ctx, h.ID, now); err != nil {
 			return err
 		}
+		tx.AfterCommit(s.hooksChanged)
 		refs, err := tx.RequeueHookDeliveries(ctx, h.ID, now)
 		if err != nil {
 			return err

@@ -245,6 +245,9 @@ type Service struct {
 
 	// local sends deliveries in-process; nil until RunLocally.
 	local atomic.Pointer[localPool]
+	// hookRows keeps the integrations the local pool's deliveries go to
+	// (see cachedHook).
+	hookRows store.RowCache[store.Hook]
 }
 
 // New returns a Service over st, sealing secrets with box.
@@ -260,8 +263,9 @@ func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 		lim = newSharedLimits(st, cfg.RequestTimeout)
 	}
 	return &Service{st: st, box: box, cfg: cfg, client: &client, queue: cfg.Queue, limits: lim,
-		guard: netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver}),
-		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
+		guard:    netguard.New(netguard.Config{Allow: cfg.Allow, Resolver: cfg.Resolver}),
+		audit:    audit.NewRecorder(st, cfg.Logger, cfg.Now),
+		hookRows: store.RowCache[store.Hook]{Age: hookCacheAge, Size: hookCacheSize}}
 }
 
 // SetQueue sets the job inserter when it could not be passed to New: the

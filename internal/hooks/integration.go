@@ -239,6 +239,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Integration, string, e
 		}
 		return nil, "", fmt.Errorf("save integration %s: %w", in.Name, err)
 	}
+	s.hooksChanged() // an id looked up before it existed is kept as missing
 	s.audit.Record(ctx, audit.Entry{Action: "hook.create", Target: hookTarget(h),
 		Details: keyDetails(map[string]any{"secret": "created"}, in.Keys)})
 	v, err := s.view(h)
@@ -282,6 +283,7 @@ func (s *Service) Update(ctx context.Context, hookID string, in Input) (*Integra
 		}
 		return nil, fmt.Errorf("save integration %s: %w", in.Name, err)
 	}
+	s.hooksChanged()
 	s.audit.Record(ctx, audit.Entry{Action: "hook.update", Target: hookTarget(h),
 		Details: keyDetails(audit.Changed(changed...), given)})
 	return s.Get(ctx, h.ID)
@@ -388,6 +390,7 @@ func (s *Service) Delete(ctx context.Context, idOrName string) error {
 	if err := s.st.DeleteHook(ctx, h.ID); err != nil {
 		return fmt.Errorf("delete integration %s: %w", h.Name, err)
 	}
+	s.hooksChanged()
 	s.limits.forget(h.ID)
 	s.audit.Record(ctx, audit.Entry{Action: "hook.delete", Target: hookTarget(h)})
 	return nil
@@ -422,6 +425,7 @@ func (s *Service) RotateSecret(ctx context.Context, idOrName string, grace time.
 	if err := s.st.UpdateHookSecrets(ctx, h); err != nil {
 		return "", fmt.Errorf("save the new signing secret of %s: %w", h.Name, err)
 	}
+	s.hooksChanged()
 	s.audit.Record(ctx, audit.Entry{Action: "hook.secret.rotate", Target: hookTarget(h),
 		Details: map[string]any{"changed": []string{"secret"}, "graceSeconds": max(int64(grace/time.Second), 0)}})
 	return whsec, nil

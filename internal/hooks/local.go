@@ -170,7 +170,7 @@ func (s *Service) handBack(ctx context.Context, lds []localDelivery) error {
 // the pool stopping) leaves the delivery held or to a job.
 func (s *Service) sendLocal(ctx context.Context, ld localDelivery) {
 	d := ld.d
-	h, err := s.st.Hook(ctx, d.HookID)
+	h, err := s.cachedHook(ctx, d.HookID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return // deleted, and its deliveries with it

@@ -165,6 +165,36 @@ func TestLocalPoolDelivers(t *testing.T) {
 	})
 }
 
+// The pool keeps the integrations its deliveries go to for a moment, but
+// a change made on this node is seen by the next delivery: one published
+// right after its address changed goes to the new address. Deliveries
+// sent between the two read the integration from the cache.
+func TestLocalPoolSeesAChangeAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		rc := newReceiver(t, status(http.StatusNoContent))
+		svc, _ := newLocal(t, st, 2, Config{})
+		b := &bundle{st: st, svc: svc}
+		in, _ := b.addHook(t, "a", rc.URL+"/a")
+		first := sampleEvent()
+		b.publish(t, first)
+		waitDelivered(t, st, 1)
+		if found, _ := svc.hookRows.Kept(in.ID); !found {
+			t.Fatal("the integration a delivery went to is not kept")
+		}
+		if _, err := svc.Update(ctx, in.ID, Input{Name: "a", URL: rc.URL + "/b"}); err != nil {
+			t.Fatal(err)
+		}
+		second := sampleEvent()
+		b.publish(t, second)
+		waitDelivered(t, st, 2)
+		got := requestsByEvent(t, rc)
+		if got[first.ID+"/a"] != 1 || got[second.ID+"/b"] != 1 || len(got) != 2 {
+			t.Errorf("requests by event and path %v; want the first event to /a and the second to /b", got)
+		}
+	})
+}
+
 // A failed first attempt in the pool leaves its retry to a job on the
 // delivery's schedule, however long the first job waits.
 func TestLocalPoolRetriesThroughQueue(t *testing.T) {

@@ -67,7 +67,7 @@ func (s *Service) Maintain(ctx context.Context) (paused, requeued int, err error
 	}
 	for _, h := range failing {
 		err := s.st.InTx(ctx, func(tx *store.Tx) error {
-			return pauseTx(ctx, tx, h.ID, autoPauseReason(h.FailingSince, s.cfg.AutoPauseAfter), now)
+			return s.pauseTx(ctx, tx, h.ID, autoPauseReason(h.FailingSince, s.cfg.AutoPauseAfter), now)
 		})
 		if err != nil {
 			return paused, 0, fmt.Errorf("pause integration %s: %w", h.Name, err)
