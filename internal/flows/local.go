@@ -182,7 +182,14 @@ func (g *intakeGauge) begin(now time.Time) {
 		return
 	}
 	if g.saturated() {
-		g.saturatedUntil.Store(ns + int64(saturatedFor))
+		// A sample extends the window, never shortens one that is longer.
+		until := ns + int64(saturatedFor)
+		for {
+			old := g.saturatedUntil.Load()
+			if old >= until || g.saturatedUntil.CompareAndSwap(old, until) {
+				break
+			}
+		}
 	}
 }
 

@@ -501,6 +501,14 @@ func TestIntakeGauge(t *testing.T) {
 	if _, busy := g.busy(later.Add(saturatedFor + 2*intakeSample)); busy {
 		t.Error("overlapping acceptances on idle processors saturate the node")
 	}
+	// A sample on busy processors never shortens a longer window.
+	long := &intakeGauge{saturated: func() bool { return true }}
+	long.saturatedUntil.Store(now.Add(time.Hour).UnixNano())
+	long.inFlight.Add(2)
+	long.begin(now)
+	if _, busy := long.busy(now.Add(time.Minute)); !busy {
+		t.Error("a sample cut the window the node is saturated in short")
+	}
 }
 
 // Deep in line an execution keeps its input sealed only, which its run
