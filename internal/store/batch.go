@@ -137,14 +137,17 @@ func (b *batcher) run(batch []*batchOp) {
 	c := conn{c: stx, d: b.d, timeout: b.timeout.timeout, stmts: b.timeout.stmts, tx: stx, txStmts: &txStmts{}}
 	tx := &Tx{tx: stx, Queries: &Queries{c: c, d: b.d}}
 	ok := 0
-	live := batch[:0]
-	for _, op := range batch {
-		if op.state.CompareAndSwap(opQueued, opStarted) {
-			live = append(live, op)
+	// Each write starts only at its turn: a caller that gives up while an
+	// earlier write of the batch runs (a big scan's, for seconds) is let
+	// go, and its write skipped, rather than held to the batch's commit.
+	// batch[:started] are the writes started so far.
+	started := 0
+	for i, op := range batch {
+		if !op.state.CompareAndSwap(opQueued, opStarted) {
+			continue // abandoned: no one waits for its answer
 		}
-	}
-	batch = live
-	for _, op := range batch {
+		batch[started] = op
+		started++
 		if err := op.ctx.Err(); err != nil {
 			op.err = err
 			continue
@@ -160,9 +163,16 @@ func (b *batcher) run(batch []*batchOp) {
 			_, rerr := b.exec(c, "ROLLBACK TO SAVEPOINT vigil_write")
 			if rerr != nil {
 				// The transaction cannot be trusted any more: undo it all
-				// (every writer gets rerr; a failed rollback ends it too).
+				// (every writer gets rerr; a failed rollback ends it too),
+				// and answer the writes not started yet with it as well.
 				_ = stx.Rollback()
-				for _, o := range batch {
+				for _, o := range batch[i+1:] {
+					if o.state.CompareAndSwap(opQueued, opStarted) {
+						batch[started] = o
+						started++
+					}
+				}
+				for _, o := range batch[:started] {
 					if o.err == nil && o.panicked == nil {
 						o.err = fmt.Errorf("roll back: %w", rerr)
 					}
@@ -196,7 +206,7 @@ func (b *batcher) run(batch []*batchOp) {
 	} else {
 		_ = stx.Rollback() // nothing was written; a failed rollback ends the transaction too
 	}
-	for _, op := range batch {
+	for _, op := range batch[:started] {
 		err := op.err
 		if err == nil && op.panicked == nil {
 			err = cerr

@@ -171,3 +171,58 @@ func TestAfterCommit(t *testing.T) {
 		}
 	})
 }
+
+// A write whose caller gives up while an earlier write of the same batch
+// runs (as a big scan's does, for seconds) returns at its deadline, and is
+// not made.
+func TestWriteGivenUpInItsBatch(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for end := time.Now().Add(time.Minute); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("waited a minute for %s", what)
+			}
+		}
+	}
+	holdFirst, holdLong, firstIn := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	errs := make(chan error, 2)
+	go func() {
+		errs <- st.InTx(ctx, func(*store.Tx) error { close(firstIn); <-holdFirst; return nil })
+	}()
+	<-firstIn
+	// While the batcher runs the first write, two wait for the next
+	// batch: a long one, then one with a short deadline.
+	go func() {
+		errs <- st.InTx(ctx, func(tx *store.Tx) error { <-holdLong; return tx.PutSetting(ctx, "long", "v", time.Now()) })
+	}()
+	waitFor("the long write to be queued", func() bool { return st.QueuedWrites() == 1 })
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- st.PutSetting(short, "short", "v", time.Now()) }()
+	waitFor("the short write to be queued", func() bool { return st.QueuedWrites() == 2 })
+	close(holdFirst)
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("short write: %v; want its deadline", err)
+		}
+	case <-time.After(time.Minute):
+		close(holdLong) // so that the store can close
+		t.Fatal("the short write waited for the long write of its batch")
+	}
+	close(holdLong)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Setting(ctx, "short"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the write given up on was made: %v", err)
+	}
+	if v, err := st.Setting(ctx, "long"); err != nil || v != "v" {
+		t.Errorf("long write = %q, %v", v, err)
+	}
+}

@@ -187,13 +187,17 @@ func TestSQLiteWALIsCutBack(t *testing.T) {
 	if n := walSize(); n <= limit {
 		t.Fatalf("the WAL after an 80 MB transaction is %d bytes; the test needs more than %d", n, int64(limit))
 	}
-	if _, err := st.DB().ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.PutSetting(ctx, "small", "1", time.Now()); err != nil { // the WAL starts over
-		t.Fatal(err)
-	}
-	if n := walSize(); n > limit {
-		t.Errorf("the WAL is %d bytes after it started over, want at most %d", n, limit)
+	// Once a checkpoint has copied the WAL whole (the checkpointer's or
+	// this one, whichever gets there), the next write starts it over.
+	for end := time.Now().Add(time.Minute); walSize() > limit; {
+		if time.Now().After(end) {
+			t.Fatalf("the WAL is %d bytes a minute after the transaction, want at most %d", walSize(), int64(limit))
+		}
+		if _, err := st.DB().ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutSetting(ctx, "small", "1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
