@@ -88,7 +88,7 @@ func (s *Service) executionOf(r *store.FlowExecution, withInput, withOutput bool
 	}
 	var err error
 	if withInput {
-		if e.Input, err = s.open(r.InputSealed, purposeInput, r.ID); err != nil {
+		if e.Input, err = s.openInput(r.InputSealed, r.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -160,6 +160,18 @@ func (s *Service) open(sealed, purpose, execID string) (any, error) {
 		return nil, fmt.Errorf("open the data of execution %s: %w", execID, err)
 	}
 	return engine.DecodeJSON([]byte(plain))
+}
+
+// openInput opens an execution's sealed input (sealInput).
+func (s *Service) openInput(sealed []byte, execID string) (any, error) {
+	if len(sealed) == 0 {
+		return nil, nil
+	}
+	plain, err := s.box.OpenBytes(sealed, purposeInput+execID)
+	if err != nil {
+		return nil, fmt.Errorf("open the input of execution %s: %w", execID, err)
+	}
+	return engine.DecodeJSON(plain)
 }
 
 // StartOptions tune Start.
@@ -291,12 +303,12 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 	return nil
 }
 
-// sealInput seals input for execID and returns it sealed and the value
-// read back from the JSON it sealed, which a run gets, as a run from the
-// queue gets it from the row. The JSON of a plain value is written and
-// read back in one walk (engine.EncodeJSON); other values are marshalled
-// and decoded.
-func (s *Service) sealInput(input any, execID string) (string, any, error) {
+// sealInput seals input for execID, as bytes (secret.Box.SealBytes), and
+// returns it sealed and the value read back from the JSON it sealed, which
+// a run gets, as a run from the queue gets it from the row. The JSON of a
+// plain value is written and read back in one walk (engine.EncodeJSON);
+// other values are marshalled and decoded.
+func (s *Service) sealInput(input any, execID string) ([]byte, any, error) {
 	buf := s.getBuf()
 	defer s.putBuf(buf)
 	b, value, ok := engine.EncodeJSON((*buf)[:0], input)
@@ -305,22 +317,22 @@ func (s *Service) sealInput(input any, execID string) (string, any, error) {
 	} else {
 		in, err := engine.Normalize(input)
 		if err != nil {
-			return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
+			return nil, nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
 		}
 		if b, err = json.Marshal(in); err != nil {
-			return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
+			return nil, nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
 		}
 	}
 	if len(b) > s.cfg.MaxInput {
-		return "", nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
+		return nil, nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
 	}
 	if !ok {
 		var err error
 		if value, err = engine.DecodeJSON(b); err != nil {
-			return "", nil, fmt.Errorf("decode the input of execution %s: %w", execID, err)
+			return nil, nil, fmt.Errorf("decode the input of execution %s: %w", execID, err)
 		}
 	}
-	sealed, err := s.box.Seal(string(b), purposeInput+execID)
+	sealed, err := s.box.SealBytes(nil, b, purposeInput+execID)
 	return sealed, value, err
 }
 

@@ -316,7 +316,7 @@ func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any, b
 	if p.urgent.len()+p.background.len() >= localKeepFactor*p.slots {
 		r.input, r.light = nil, true
 	} else {
-		e.InputSealed = "" // stored; the run has it opened
+		e.InputSealed = nil // stored; the run has it opened
 	}
 	if background {
 		p.background.push(r)
@@ -417,13 +417,13 @@ func (s *Service) runInSlot(p *localPool, r *localRun) {
 	input := r.input
 	if r.light {
 		var err error
-		if input, err = s.open(e.InputSealed, purposeInput, e.ID); err != nil {
+		if input, err = s.openInput(e.InputSealed, e.ID); err != nil {
 			// Sealed here a moment ago: only a corrupt heap fails this.
 			_ = s.finish(ctx, e, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Input unavailable",
 				Detail: "the execution's input cannot be opened with this server's master key", Instance: "/"}, 0, nil)
 			return
 		}
-		e.InputSealed = ""
+		e.InputSealed = nil
 	}
 	j := s.newJournal(e.ID)
 	if e.SaveAllData {

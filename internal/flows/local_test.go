@@ -525,7 +525,7 @@ func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 			if r.light {
 				light++
 			}
-			if opened, sealed := r.input != nil, r.e.InputSealed != ""; opened == r.light || sealed != r.light {
+			if opened, sealed := r.input != nil, r.e.InputSealed != nil; opened == r.light || sealed != r.light {
 				t.Errorf("run %s (light %v) keeps its input opened %v, sealed %v", r.e.ID, r.light, opened, sealed)
 			}
 		}
