@@ -243,13 +243,19 @@ func (s *Service) start(ctx context.Context, f *store.Flow, input any, opts Star
 	if execID == "" {
 		execID = id.NewAt("exe", now)
 	}
-	sealed, value, err := s.sealInput(input, execID)
+	// Under load an execution waits deep in line with its input sealed
+	// only: reading the input back as it is sealed would be thrown away.
+	sealed, value, err := s.sealInputFor(input, execID, !s.lineDeep())
 	if err != nil {
 		return "", err
 	}
 	e := &store.FlowExecution{ID: execID, FlowID: f.ID, Version: version, Status: StatusPending, InputSealed: sealed,
 		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now,
 		FlowTitle: f.Title, FolderID: f.FolderID}
+	if _, unread := value.(inputUnread); unread {
+		// begin reads the subject from the value otherwise.
+		e.Subject = subjectOf(input)
+	}
 	if err := s.begin(ctx, e, w, value, opts.InTx, opts.Background); err != nil {
 		return "", fmt.Errorf("start an execution of flow %q: %w", f.Title, err)
 	}
@@ -309,9 +315,23 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 // plain value is written and read back in one walk (engine.EncodeJSON);
 // other values are marshalled and decoded.
 func (s *Service) sealInput(input any, execID string) ([]byte, any, error) {
+	return s.sealInputFor(input, execID, true)
+}
+
+// sealInputFor is sealInput; without read it writes the JSON alone, a
+// walk without copies, and returns inputUnread for the value.
+func (s *Service) sealInputFor(input any, execID string, read bool) ([]byte, any, error) {
 	buf := s.getBuf()
 	defer s.putBuf(buf)
-	b, value, ok := engine.EncodeJSON((*buf)[:0], input)
+	var b []byte
+	var value any
+	var ok bool
+	if read {
+		b, value, ok = engine.EncodeJSON((*buf)[:0], input)
+	} else {
+		b, ok = engine.AppendJSON((*buf)[:0], input)
+		value = inputUnread{}
+	}
 	if ok {
 		*buf = b
 	} else {
@@ -326,7 +346,7 @@ func (s *Service) sealInput(input any, execID string) ([]byte, any, error) {
 	if len(b) > s.cfg.MaxInput {
 		return nil, nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
 	}
-	if !ok {
+	if !ok && read {
 		var err error
 		if value, err = engine.DecodeJSON(b); err != nil {
 			return nil, nil, fmt.Errorf("decode the input of execution %s: %w", execID, err)

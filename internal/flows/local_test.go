@@ -504,7 +504,8 @@ func TestIntakeGauge(t *testing.T) {
 }
 
 // Deep in line an execution keeps its input sealed only, which its run
-// opens; nearer the front, opened only.
+// opens, and its start does not read the input back; nearer the front,
+// opened only. Either way it keeps the subject of its input.
 func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b, _ := setupLocal(t, st, Config{}, 1)
@@ -513,7 +514,8 @@ func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 		holdSlot(p)
 		var ids []string
 		for i := range localKeepFactor + 2 {
-			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i)}, StartOptions{})
+			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i),
+				"eventData": map[string]any{"id": fmt.Sprint("iss_", i), "title": "Stale admin"}}, StartOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -540,6 +542,10 @@ func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 			e, err := b.svc.Wait(ctx, id)
 			if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != fmt.Sprint("hello n", i) {
 				t.Fatalf("%s = %+v, %v", id, e, err)
+			}
+			r, err := st.FlowExecution(ctx, id)
+			if want := (store.Subject{IssueID: fmt.Sprint("iss_", i), Title: "Stale admin"}); err != nil || r.Subject != want {
+				t.Errorf("%s: subject %+v, %v; want %+v", id, r.Subject, err, want)
 			}
 		}
 	})
