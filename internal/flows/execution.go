@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -252,9 +253,9 @@ func (s *Service) start(ctx context.Context, f *store.Flow, input any, opts Star
 	e := &store.FlowExecution{ID: execID, FlowID: f.ID, Version: version, Status: StatusPending, InputSealed: sealed,
 		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now,
 		FlowTitle: f.Title, FolderID: f.FolderID}
-	if _, unread := value.(inputUnread); unread {
+	if u, unread := value.(inputUnread); unread {
 		// begin reads the subject from the value otherwise.
-		e.Subject = subjectOf(input)
+		e.Subject = u.subject
 	}
 	if err := s.begin(ctx, e, w, value, opts.InTx, opts.Background); err != nil {
 		return "", fmt.Errorf("start an execution of flow %q: %w", f.Title, err)
@@ -318,8 +319,9 @@ func (s *Service) sealInput(input any, execID string) ([]byte, any, error) {
 	return s.sealInputFor(input, execID, true)
 }
 
-// sealInputFor is sealInput; without read it writes the JSON alone, a
-// walk without copies, and returns inputUnread for the value.
+// sealInputFor is sealInput; without read, for a plain input, it writes
+// the JSON alone, a walk without copies, and returns inputUnread with the
+// input's subject for the value.
 func (s *Service) sealInputFor(input any, execID string, read bool) ([]byte, any, error) {
 	buf := s.getBuf()
 	defer s.putBuf(buf)
@@ -328,9 +330,11 @@ func (s *Service) sealInputFor(input any, execID string, read bool) ([]byte, any
 	var ok bool
 	if read {
 		b, value, ok = engine.EncodeJSON((*buf)[:0], input)
-	} else {
-		b, ok = engine.AppendJSON((*buf)[:0], input)
-		value = inputUnread{}
+	} else if b, ok = engine.AppendJSON((*buf)[:0], input); ok && !bytes.Contains(b, []byte(`\ufffd`)) {
+		// The subject begin would read from the value read back. An
+		// input whose text the JSON changed (invalid UTF-8, written as
+		// \ufffd) is read back instead.
+		value = inputUnread{subject: subjectOf(input)}
 	}
 	if ok {
 		*buf = b
@@ -346,7 +350,7 @@ func (s *Service) sealInputFor(input any, execID string, read bool) ([]byte, any
 	if len(b) > s.cfg.MaxInput {
 		return nil, nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
 	}
-	if !ok && read {
+	if !ok || value == nil {
 		var err error
 		if value, err = engine.DecodeJSON(b); err != nil {
 			return nil, nil, fmt.Errorf("decode the input of execution %s: %w", execID, err)

@@ -302,8 +302,8 @@ func (s *Service) claimNew(e *store.FlowExecution) {
 
 // inputUnread stands for an input sealed without being read back
 // (sealInputFor): the run opens it from the row's sealed input, as a run
-// deep in line does.
-type inputUnread struct{}
+// deep in line does. subject is the input's, which its start stores.
+type inputUnread struct{ subject Subject }
 
 // lineDeep tells whether an execution started now would wait deep in the
 // pool's line, where runLocal keeps its input sealed only, or would run

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -546,6 +547,42 @@ func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 			r, err := st.FlowExecution(ctx, id)
 			if want := (store.Subject{IssueID: fmt.Sprint("iss_", i), Title: "Stale admin"}); err != nil || r.Subject != want {
 				t.Errorf("%s: subject %+v, %v; want %+v", id, r.Subject, err, want)
+			}
+		}
+	})
+}
+
+// A start deep in line keeps the subject of an input given as JSON text,
+// and of one with invalid UTF-8, as the value read back has it.
+func TestLocalDeepLineSubject(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, _ := setupLocal(t, st, Config{}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local.Load()
+		holdSlot(p)
+		defer releaseHeldSlot(b.svc, p)
+		for i := range localKeepFactor {
+			if _, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i)}, StartOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			name  string
+			input any
+			want  store.Subject
+		}{
+			{"JSON text", json.RawMessage(`{"name":"x","eventData":{"id":"iss_1","title":"Stale admin"}}`),
+				store.Subject{IssueID: "iss_1", Title: "Stale admin"}},
+			{"invalid UTF-8", map[string]any{"name": "x", "eventData": map[string]any{"id": "iss_2", "title": "bad\xff"}},
+				store.Subject{IssueID: "iss_2", Title: "bad\uFFFD"}},
+		} {
+			id, err := b.svc.Start(b.ctx, f.ID, c.input, StartOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := st.FlowExecution(b.ctx, id)
+			if err != nil || r.Subject != c.want {
+				t.Errorf("%s: subject %+v, %v; want %+v", c.name, r.Subject, err, c.want)
 			}
 		}
 	})
