@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,7 +89,7 @@ func (s *Service) executionOf(r *store.FlowExecution, withInput, withOutput bool
 	}
 	var err error
 	if withInput {
-		if e.Input, err = s.open(r.InputSealed, purposeInput, r.ID); err != nil {
+		if e.Input, err = s.openInput(r.InputSealed, r.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -162,6 +163,18 @@ func (s *Service) open(sealed, purpose, execID string) (any, error) {
 	return engine.DecodeJSON([]byte(plain))
 }
 
+// openInput opens an execution's sealed input (sealInput).
+func (s *Service) openInput(sealed []byte, execID string) (any, error) {
+	if len(sealed) == 0 {
+		return nil, nil
+	}
+	plain, err := s.box.OpenBytes(sealed, purposeInput+execID)
+	if err != nil {
+		return nil, fmt.Errorf("open the input of execution %s: %w", execID, err)
+	}
+	return engine.DecodeJSON(plain)
+}
+
 // StartOptions tune Start.
 type StartOptions struct {
 	// ExecutionID is the new execution's id; default a new "exe_…" id.
@@ -231,13 +244,19 @@ func (s *Service) start(ctx context.Context, f *store.Flow, input any, opts Star
 	if execID == "" {
 		execID = id.NewAt("exe", now)
 	}
-	sealed, value, err := s.sealInput(input, execID)
+	// Under load an execution waits deep in line with its input sealed
+	// only: reading the input back as it is sealed would be thrown away.
+	sealed, value, err := s.sealInputFor(input, execID, !s.lineDeep())
 	if err != nil {
 		return "", err
 	}
 	e := &store.FlowExecution{ID: execID, FlowID: f.ID, Version: version, Status: StatusPending, InputSealed: sealed,
 		Test: opts.Test, DryRun: opts.DryRun, SaveAllData: w.SaveAllData(), CreatedAt: now, UpdatedAt: now,
 		FlowTitle: f.Title, FolderID: f.FolderID}
+	if u, unread := value.(inputUnread); unread {
+		// begin reads the subject from the value otherwise.
+		e.Subject = u.subject
+	}
 	if err := s.begin(ctx, e, w, value, opts.InTx, opts.Background); err != nil {
 		return "", fmt.Errorf("start an execution of flow %q: %w", f.Title, err)
 	}
@@ -291,36 +310,53 @@ func (s *Service) begin(ctx context.Context, e *store.FlowExecution, w *dsl.Work
 	return nil
 }
 
-// sealInput seals input for execID and returns it sealed and the value
-// read back from the JSON it sealed, which a run gets, as a run from the
-// queue gets it from the row. The JSON of a plain value is written and
-// read back in one walk (engine.EncodeJSON); other values are marshalled
-// and decoded.
-func (s *Service) sealInput(input any, execID string) (string, any, error) {
+// sealInput seals input for execID, as bytes (secret.Box.SealBytes), and
+// returns it sealed and the value read back from the JSON it sealed, which
+// a run gets, as a run from the queue gets it from the row. The JSON of a
+// plain value is written and read back in one walk (engine.EncodeJSON);
+// other values are marshalled and decoded.
+func (s *Service) sealInput(input any, execID string) ([]byte, any, error) {
+	return s.sealInputFor(input, execID, true)
+}
+
+// sealInputFor is sealInput; without read, for a plain input, it writes
+// the JSON alone, a walk without copies, and returns inputUnread with the
+// input's subject for the value.
+func (s *Service) sealInputFor(input any, execID string, read bool) ([]byte, any, error) {
 	buf := s.getBuf()
 	defer s.putBuf(buf)
-	b, value, ok := engine.EncodeJSON((*buf)[:0], input)
+	var b []byte
+	var value any
+	var ok bool
+	if read {
+		b, value, ok = engine.EncodeJSON((*buf)[:0], input)
+	} else if b, ok = engine.AppendJSON((*buf)[:0], input); ok && !bytes.Contains(b, []byte(`\ufffd`)) {
+		// The subject begin would read from the value read back. An
+		// input whose text the JSON changed (invalid UTF-8, written as
+		// \ufffd) is read back instead.
+		value = inputUnread{subject: subjectOf(input)}
+	}
 	if ok {
 		*buf = b
 	} else {
 		in, err := engine.Normalize(input)
 		if err != nil {
-			return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
+			return nil, nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
 		}
 		if b, err = json.Marshal(in); err != nil {
-			return "", nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
+			return nil, nil, invalid(fmt.Errorf("the input is not JSON: %w", err))
 		}
 	}
 	if len(b) > s.cfg.MaxInput {
-		return "", nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
+		return nil, nil, invalid(fmt.Errorf("the input is larger than %d bytes", s.cfg.MaxInput))
 	}
-	if !ok {
+	if !ok || value == nil {
 		var err error
 		if value, err = engine.DecodeJSON(b); err != nil {
-			return "", nil, fmt.Errorf("decode the input of execution %s: %w", execID, err)
+			return nil, nil, fmt.Errorf("decode the input of execution %s: %w", execID, err)
 		}
 	}
-	sealed, err := s.box.Seal(string(b), purposeInput+execID)
+	sealed, err := s.box.SealBytes(nil, b, purposeInput+execID)
 	return sealed, value, err
 }
 

@@ -307,10 +307,31 @@ func (s *Service) claimNew(e *store.FlowExecution) {
 	e.LeaseUntil = e.CreatedAt.Add(s.cfg.Lease)
 }
 
+// inputUnread stands for an input sealed without being read back
+// (sealInputFor): the run opens it from the row's sealed input, as a run
+// deep in line does. subject is the input's, which its start stores.
+type inputUnread struct{ subject Subject }
+
+// lineDeep tells whether an execution started now would wait deep in the
+// pool's line, where runLocal keeps its input sealed only, or would run
+// from the queue (no pool): either way its start need not read back the
+// input it seals. It is a guess: runLocal decides, and opens an input
+// left unread when the line has emptied since.
+func (s *Service) lineDeep() bool {
+	p := s.local.Load()
+	if p == nil {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.urgent.len()+p.background.len() >= localKeepFactor*p.slots
+}
+
 // runLocal puts an execution that this node created claimed, admitted by
 // acquire, in the pool's line and starts what may start. The input is the
-// one sealed in the row, passed on to save opening it again; the journal
-// of a new execution is empty.
+// one sealed in the row, passed on to save opening it again (inputUnread
+// when its start did not read it back); the journal of a new execution is
+// empty.
 func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any, background bool) {
 	p := s.local.Load()
 	r := &localRun{e: e, w: w, input: input, background: background, queued: s.now(), leaseUntil: e.LeaseUntil}
@@ -320,10 +341,10 @@ func (s *Service) runLocal(e *store.FlowExecution, w *dsl.Workflow, input any, b
 		go s.leave(p, r)
 		return
 	}
-	if p.urgent.len()+p.background.len() >= localKeepFactor*p.slots {
+	if _, unread := input.(inputUnread); unread || p.urgent.len()+p.background.len() >= localKeepFactor*p.slots {
 		r.input, r.light = nil, true
 	} else {
-		e.InputSealed = "" // stored; the run has it opened
+		e.InputSealed = nil // stored; the run has it opened
 	}
 	if background {
 		p.background.push(r)
@@ -424,13 +445,13 @@ func (s *Service) runInSlot(p *localPool, r *localRun) {
 	input := r.input
 	if r.light {
 		var err error
-		if input, err = s.open(e.InputSealed, purposeInput, e.ID); err != nil {
+		if input, err = s.openInput(e.InputSealed, e.ID); err != nil {
 			// Sealed here a moment ago: only a corrupt heap fails this.
 			_ = s.finish(ctx, e, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Input unavailable",
 				Detail: "the execution's input cannot be opened with this server's master key", Instance: "/"}, 0, nil)
 			return
 		}
-		e.InputSealed = ""
+		e.InputSealed = nil
 	}
 	j := s.newJournal(e.ID)
 	if e.SaveAllData {

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -512,7 +513,8 @@ func TestIntakeGauge(t *testing.T) {
 }
 
 // Deep in line an execution keeps its input sealed only, which its run
-// opens; nearer the front, opened only.
+// opens, and its start does not read the input back; nearer the front,
+// opened only. Either way it keeps the subject of its input.
 func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b, _ := setupLocal(t, st, Config{}, 1)
@@ -521,7 +523,8 @@ func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 		holdSlot(p)
 		var ids []string
 		for i := range localKeepFactor + 2 {
-			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i)}, StartOptions{})
+			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i),
+				"eventData": map[string]any{"id": fmt.Sprint("iss_", i), "title": "Stale admin"}}, StartOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -533,7 +536,7 @@ func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 			if r.light {
 				light++
 			}
-			if opened, sealed := r.input != nil, r.e.InputSealed != ""; opened == r.light || sealed != r.light {
+			if opened, sealed := r.input != nil, r.e.InputSealed != nil; opened == r.light || sealed != r.light {
 				t.Errorf("run %s (light %v) keeps its input opened %v, sealed %v", r.e.ID, r.light, opened, sealed)
 			}
 		}
@@ -548,6 +551,46 @@ func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 			e, err := b.svc.Wait(ctx, id)
 			if err != nil || e.Status != StatusSucceeded || e.Output.(map[string]any)["greeting"] != fmt.Sprint("hello n", i) {
 				t.Fatalf("%s = %+v, %v", id, e, err)
+			}
+			r, err := st.FlowExecution(ctx, id)
+			if want := (store.Subject{IssueID: fmt.Sprint("iss_", i), Title: "Stale admin"}); err != nil || r.Subject != want {
+				t.Errorf("%s: subject %+v, %v; want %+v", id, r.Subject, err, want)
+			}
+		}
+	})
+}
+
+// A start deep in line keeps the subject of an input given as JSON text,
+// and of one with invalid UTF-8, as the value read back has it.
+func TestLocalDeepLineSubject(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, _ := setupLocal(t, st, Config{}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local.Load()
+		holdSlot(p)
+		defer releaseHeldSlot(b.svc, p)
+		for i := range localKeepFactor {
+			if _, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i)}, StartOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			name  string
+			input any
+			want  store.Subject
+		}{
+			{"JSON text", json.RawMessage(`{"name":"x","eventData":{"id":"iss_1","title":"Stale admin"}}`),
+				store.Subject{IssueID: "iss_1", Title: "Stale admin"}},
+			{"invalid UTF-8", map[string]any{"name": "x", "eventData": map[string]any{"id": "iss_2", "title": "bad\xff"}},
+				store.Subject{IssueID: "iss_2", Title: "bad\uFFFD"}},
+		} {
+			id, err := b.svc.Start(b.ctx, f.ID, c.input, StartOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := st.FlowExecution(b.ctx, id)
+			if err != nil || r.Subject != c.want {
+				t.Errorf("%s: subject %+v, %v; want %+v", c.name, r.Subject, err, c.want)
 			}
 		}
 	})

@@ -80,11 +80,11 @@ func TestStartInputKeepsItsValues(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				plain, err := b.svc.box.Open(r.InputSealed, purposeInput+e.ID)
+				plain, err := b.svc.box.OpenBytes(r.InputSealed, purposeInput+e.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if plain != c.wantSeal {
+				if string(plain) != c.wantSeal {
 					t.Errorf("%s local %v: stored input %s\nwant %s", c.name, local, plain, c.wantSeal)
 				}
 				want := Subject{IssueID: "iss_1", Title: "Stale admin", User: "Ann Lee ann@example.com"}

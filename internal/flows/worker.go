@@ -75,7 +75,7 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 		}
 		return s.release(ctx, execID, generation, err)
 	}
-	input, err := s.open(r.InputSealed, purposeInput, execID)
+	input, err := s.openInput(r.InputSealed, execID)
 	if err != nil {
 		return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrRuntime, Status: 500, Title: "Input unavailable",
 			Detail: "the execution's input cannot be opened with this server's master key", Instance: "/"}, 0, nil)

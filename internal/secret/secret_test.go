@@ -87,3 +87,51 @@ func TestLoadKey(t *testing.T) {
 		t.Fatalf("env key: %v", err)
 	}
 }
+
+func TestSealBytesOpenBytes(t *testing.T) {
+	b := newBox(t)
+	sealed, err := b.SealBytes([]byte("keep"), []byte("s3cr3t-input"), "flows.input/exe_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(sealed, []byte("keep")) {
+		t.Fatalf("SealBytes did not append to dst: %q", sealed)
+	}
+	sealed = sealed[len("keep"):]
+	if bytes.Contains(sealed, []byte("s3cr3t")) {
+		t.Fatal("sealed value contains the plaintext")
+	}
+	if want := 1 + 12 + len("s3cr3t-input") + 16; len(sealed) != want {
+		t.Errorf("sealed is %d bytes, want %d (format byte, nonce, ciphertext, tag)", len(sealed), want)
+	}
+	got, err := b.OpenBytes(sealed, "flows.input/exe_1")
+	if err != nil || string(got) != "s3cr3t-input" {
+		t.Fatalf("OpenBytes = %q, %v", got, err)
+	}
+	// A value sealed as text before, stored as bytes, still opens.
+	text, _ := b.Seal("older", "p")
+	if got, err := b.OpenBytes([]byte(text), "p"); err != nil || string(got) != "older" {
+		t.Fatalf("OpenBytes(Seal) = %q, %v", got, err)
+	}
+}
+
+func TestOpenBytesFailsClosed(t *testing.T) {
+	b := newBox(t)
+	sealed, _ := b.SealBytes(nil, []byte("value"), "p")
+	tampered := bytes.Clone(sealed)
+	tampered[len(tampered)-1] ^= 1
+	other := newBox(t)
+	for name, open := range map[string]func() ([]byte, error){
+		"wrong key":     func() ([]byte, error) { return other.OpenBytes(sealed, "p") },
+		"wrong purpose": func() ([]byte, error) { return b.OpenBytes(sealed, "q") },
+		"tampered":      func() ([]byte, error) { return b.OpenBytes(tampered, "p") },
+		"short":         func() ([]byte, error) { return b.OpenBytes(sealed[:5], "p") },
+		"garbage text":  func() ([]byte, error) { return b.OpenBytes([]byte("v1:!!!"), "p") },
+		"no prefix":     func() ([]byte, error) { return b.OpenBytes([]byte("abc"), "p") },
+		"empty":         func() ([]byte, error) { return b.OpenBytes(nil, "p") },
+	} {
+		if v, err := open(); !errors.Is(err, ErrOpen) || v != nil {
+			t.Errorf("%s: OpenBytes = %q, %v; want ErrOpen", name, v, err)
+		}
+	}
+}

@@ -26,8 +26,10 @@ type FlowExecution struct {
 	FlowID  string
 	Version int
 	Status  string
-	// InputSealed and OutputSealed are sealed JSON.
-	InputSealed  string
+	// InputSealed is the sealed JSON input (secret.Box.SealBytes; rows
+	// stored before migration 0264 hold secret.Box.Seal's text, which
+	// OpenBytes opens too). OutputSealed is sealed JSON (secret.Box.Seal).
+	InputSealed  []byte
 	OutputSealed string
 	// Error is the RFC 7807 error object of a fault, as JSON ("" if none).
 	Error string
@@ -65,7 +67,7 @@ type Subject struct {
 	User    string
 }
 
-const flowExecCols = `e.id, e.flow_id, e.version, e.status, e.input_sealed, e.output_sealed, e.error, e.result,
+const flowExecCols = `e.id, e.flow_id, e.version, e.status, e.input_sealed, e.input_sealed_bin, e.output_sealed, e.error, e.result,
 	e.parent_id, e.parent_key, e.call_depth, e.test, e.dry_run, e.save_all_data, e.steps, e.attempts, e.generation,
 	e.lease_until, e.started_at, e.ended_at, e.duration_ms, e.created_at, e.updated_at, f.title, f.folder_id,
 	e.subject_issue, e.subject_title, e.subject_user`
@@ -76,12 +78,17 @@ func scanFlowExecution(scan func(...any) error) (*FlowExecution, error) {
 	var e FlowExecution
 	var parentID, parentKey sql.NullString
 	var ms int64
-	err := scan(&e.ID, &e.FlowID, &e.Version, &e.Status, &e.InputSealed, &e.OutputSealed, &e.Error, &e.Result,
+	var inputText string
+	err := scan(&e.ID, &e.FlowID, &e.Version, &e.Status, &inputText, &e.InputSealed, &e.OutputSealed, &e.Error, &e.Result,
 		&parentID, &parentKey, &e.CallDepth, &e.Test, &e.DryRun, &e.SaveAllData, &e.Steps, &e.Attempts, &e.Generation,
 		scanTime(&e.LeaseUntil), scanTime(&e.StartedAt), scanTime(&e.EndedAt), &ms, scanTime(&e.CreatedAt), scanTime(&e.UpdatedAt),
 		&e.FlowTitle, &e.FolderID, &e.Subject.IssueID, &e.Subject.Title, &e.Subject.User)
 	if err != nil {
 		return nil, err
+	}
+	if e.InputSealed == nil && inputText != "" {
+		// Stored before migration 0264, as text.
+		e.InputSealed = []byte(inputText)
 	}
 	e.ParentID, e.ParentKey = parentID.String, parentKey.String
 	e.Duration = time.Duration(ms) * time.Millisecond
@@ -103,10 +110,10 @@ func (q *Queries) CreateFlowExecution(ctx context.Context, e *FlowExecution) err
 	if e.Generation == 0 {
 		e.Generation = 1
 	}
-	insert := `INSERT INTO vigil_flow_execution (id, flow_id, version, status, input_sealed, parent_id, parent_key,
+	insert := `INSERT INTO vigil_flow_execution (id, flow_id, version, status, input_sealed, input_sealed_bin, parent_id, parent_key,
 		call_depth, test, dry_run, save_all_data, generation, attempts, started_at, lease_until, created_at, updated_at,
 		subject_issue, subject_title, subject_user)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
+		VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
 	args := []any{e.ID, e.FlowID, e.Version, e.Status, e.InputSealed, nullString(e.ParentID), nullString(e.ParentKey),
 		e.CallDepth, e.Test, e.DryRun, e.SaveAllData, e.Generation, e.Attempts, e.StartedAt, e.LeaseUntil, e.CreatedAt, e.UpdatedAt,
 		e.Subject.IssueID, e.Subject.Title, e.Subject.User}

@@ -233,6 +233,11 @@ func TestVigilMetadata(t *testing.T) {
 				if tr.APIEndpoint.Security != tt.security || tr.APIEndpoint.Response != tt.response {
 					t.Errorf("trigger %+v", tr.APIEndpoint)
 				}
+				// Read once by Parse: the invoke endpoint asks on every
+				// request.
+				if again := w.Trigger(); again != tr {
+					t.Errorf("Trigger read the document again: %p, then %p", tr, again)
+				}
 			}
 		})
 	}

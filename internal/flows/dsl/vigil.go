@@ -84,6 +84,9 @@ func (w *Workflow) vigilMeta() map[string]any {
 
 // Trigger returns the flow's trigger, or nil for a helper flow.
 func (w *Workflow) Trigger() *Trigger {
+	if w.triggerRead {
+		return w.trigger
+	}
 	t, _ := parseTrigger(w.vigilMeta())
 	return t
 }
@@ -295,6 +298,7 @@ func validOrigin(s string) bool {
 
 // checkVigil validates document.metadata.vigil.
 func (p *parser) checkVigil(w *Workflow, line int) {
+	w.triggerRead = true
 	raw, ok := w.Document.Metadata["vigil"]
 	if !ok {
 		return
@@ -308,7 +312,8 @@ func (p *parser) checkVigil(w *Workflow, line int) {
 	for k, v := range m {
 		switch k {
 		case "trigger":
-			_, probs := parseTrigger(m)
+			var probs []string
+			w.trigger, probs = parseTrigger(m)
 			for _, pr := range probs {
 				path, msg, _ := strings.Cut(pr, ": ")
 				p.problems = append(p.problems, Problem{Path: base + "." + path, Line: line, Msg: msg})

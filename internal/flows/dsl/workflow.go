@@ -20,6 +20,11 @@ type Workflow struct {
 	// Definition is the whole document as a generic JSON-like value, exposed
 	// to expressions as $workflow.definition.
 	Definition map[string]any
+
+	// trigger is the trigger as Parse read it (triggerRead), kept because
+	// the invoke endpoint asks for it on every request.
+	trigger     *Trigger
+	triggerRead bool
 }
 
 // Document holds the document block of a workflow.
