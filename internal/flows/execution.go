@@ -547,10 +547,11 @@ func (s *Service) notify(execID string, end *Execution) {
 	}
 }
 
-// Cancel ends an unfinished execution as cancelled. A worker running it
-// stops at its next task boundary on this node, or when it next renews
-// its lease on another. It returns ErrNotFound for an unknown id and
-// ErrInvalid when the execution had already ended.
+// Cancel ends an unfinished execution as cancelled. One waiting in this
+// node's line never starts; a worker running it stops at its next task
+// boundary on this node, or when it next renews its lease on another. It
+// returns ErrNotFound for an unknown id and ErrInvalid when the execution
+// had already ended.
 func (s *Service) Cancel(ctx context.Context, execID string) error {
 	r, err := s.st.FlowExecution(ctx, execID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -580,6 +581,9 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 	s.mu.Unlock()
 	if stop != nil {
 		stop(errCancelled)
+	}
+	if p := s.local.Load(); p != nil {
+		p.cancel(execID)
 	}
 	s.notify(execID, nil)
 	return nil

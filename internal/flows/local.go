@@ -77,9 +77,12 @@ type localRun struct {
 	light      bool
 	background bool
 	// queued is when it joined the line; leaseUntil is when its lease
-	// ends, renewed while it waits (guarded by the pool's mu).
+	// ends, renewed while it waits; cancelled marks one cancelled on this
+	// node while it waited, which must not start (all three guarded by
+	// the pool's mu).
 	queued     time.Time
 	leaseUntil time.Time
+	cancelled  bool
 }
 
 // fifo is a line of runs, oldest first.
@@ -415,6 +418,23 @@ func (s *Service) next(p *localPool) *localRun {
 	return p.background.pop()
 }
 
+// cancel marks execution execID, if it waits in p's line, so that it
+// does not start. A run in line renews its lease only when it has waited
+// long, so without the mark one cancelled early in its wait would run its
+// steps (a remediation's calls among them) before its end refused it.
+func (p *localPool) cancel(execID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, q := range []*fifo{&p.urgent, &p.background} {
+		for _, r := range q.runs[q.head:] {
+			if r.e.ID == execID {
+				r.cancelled = true
+				return
+			}
+		}
+	}
+}
+
 // runInSlot runs r in the slot next took for it, then gives the slot to the
 // next in line.
 func (s *Service) runInSlot(p *localPool, r *localRun) {
@@ -430,8 +450,11 @@ func (s *Service) runInSlot(p *localPool, r *localRun) {
 	e := r.e
 	now := s.now()
 	p.mu.Lock()
-	leaseUntil := r.leaseUntil
+	leaseUntil, cancelled := r.leaseUntil, r.cancelled
 	p.mu.Unlock()
+	if cancelled {
+		return // its end is recorded; its steps must not run
+	}
 	if leaseUntil.Sub(now) < 2*s.cfg.Lease/3 {
 		// It waited; its lease is renewed (or found taken from it) before
 		// it runs, as a running execution's is every third of a lease.

@@ -274,6 +274,17 @@ func holdSlot(p *localPool) {
 	p.mu.Unlock()
 }
 
+// heldLine sets up one slot running the hello flow in-process, taken, so
+// that executions started wait in line.
+func heldLine(t *testing.T, st *store.Store) (*testBundle, *Flow, *localPool) {
+	t.Helper()
+	b, _ := setupLocal(t, st, Config{}, 1)
+	f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+	p := b.svc.local.Load()
+	holdSlot(p)
+	return b, f, p
+}
+
 // releaseHeldSlot gives back a slot holdSlot took, to the next in line.
 func releaseHeldSlot(s *Service, p *localPool) {
 	p.mu.Lock()
@@ -517,10 +528,7 @@ func TestIntakeGauge(t *testing.T) {
 // opened only. Either way it keeps the subject of its input.
 func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		b, _ := setupLocal(t, st, Config{}, 1)
-		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
-		p := b.svc.local.Load()
-		holdSlot(p)
+		b, f, p := heldLine(t, st)
 		var ids []string
 		for i := range localKeepFactor + 2 {
 			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i),
@@ -564,10 +572,7 @@ func TestLocalDeepLineKeepsInputSealed(t *testing.T) {
 // and of one with invalid UTF-8, as the value read back has it.
 func TestLocalDeepLineSubject(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		b, _ := setupLocal(t, st, Config{}, 1)
-		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
-		p := b.svc.local.Load()
-		holdSlot(p)
+		b, f, p := heldLine(t, st)
 		defer releaseHeldSlot(b.svc, p)
 		for i := range localKeepFactor {
 			if _, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint("n", i)}, StartOptions{}); err != nil {
@@ -592,6 +597,34 @@ func TestLocalDeepLineSubject(t *testing.T) {
 			if err != nil || r.Subject != c.want {
 				t.Errorf("%s: subject %+v, %v; want %+v", c.name, r.Subject, err, c.want)
 			}
+		}
+	})
+}
+
+// An execution cancelled while it waits in line never starts: the next in
+// line runs in its place.
+func TestLocalCancelledInLineNeverStarts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, f, p := heldLine(t, st)
+		var ids []string
+		for _, name := range []string{"first", "second"} {
+			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": name}, StartOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		if err := b.svc.Cancel(b.ctx, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		ran := p.ran.Load()
+		releaseHeldSlot(b.svc, p)
+		awaitGreeting(t, b, ids[1], "hello second", "the next in line")
+		if n := p.ran.Load() - ran; n != 1 {
+			t.Errorf("%d runs started after the cancel, want 1: the cancelled execution started", n)
+		}
+		if r, err := st.FlowExecution(b.ctx, ids[0]); err != nil || r.Status != StatusCancelled || r.Steps != 0 {
+			t.Errorf("cancelled execution = %+v, %v", r, err)
 		}
 	})
 }
