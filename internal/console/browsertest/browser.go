@@ -59,14 +59,57 @@ func NewBrowser(t testing.TB, baseURL string) *Browser {
 		t.Fatal(err)
 	}
 	t.Logf("screenshots of the console are in %s", dir)
-	opts := []chromedp.ExecAllocatorOption{
+	ctx := startChromium(t)
+	b := &Browser{t: t, ctx: ctx, base: strings.TrimRight(baseURL, "/"), dir: dir}
+	// Accept the confirm dialogs of destructive buttons.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+	return b
+}
+
+// startAttempts is how many times startChromium starts chromium before it
+// fails the test: on a busy machine its process now and then exits before
+// it listens, and starting it again is what a person would do.
+const startAttempts = 3
+
+// startChromium starts chromium with a fresh profile and returns the
+// context of its first tab.
+func startChromium(t testing.TB) context.Context {
+	t.Helper()
+	var err error
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		actx, acancel := chromedp.NewExecAllocator(context.Background(), chromiumOptions(t.TempDir())...)
+		ctx, cancel := chromedp.NewContext(actx)
+		if err = chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err == nil {
+			t.Cleanup(func() { cancel(); acancel() })
+			return ctx
+		}
+		cancel()
+		acancel()
+		t.Logf("start chromium, attempt %d of %d: %v", attempt, startAttempts, err)
+	}
+	t.Fatalf("start chromium: %v", err)
+	return nil
+}
+
+// chromiumOptions are the browser's flags, with profile as its profile's
+// directory.
+func chromiumOptions(profile string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(ChromiumPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
@@ -80,24 +123,6 @@ func NewBrowser(t testing.TB, baseURL string) *Browser {
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("hide-scrollbars", true),
 	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	b := &Browser{t: t, ctx: ctx, base: strings.TrimRight(baseURL, "/"), dir: dir}
-	// Accept the confirm dialogs of destructive buttons.
-	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
-	go func() {
-		for _, err := range dialogs {
-			if err != nil {
-				return
-			}
-			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-		}
-	}()
-	return b
 }
 
 // Dir is the directory of the screenshots.
