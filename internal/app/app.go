@@ -292,7 +292,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		undo()
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL, Logger: logger})
+	st, err := store.Open(ctx, store.Config{URL: cfg.DatabaseURL})
 	if err != nil {
 		undo()
 		return nil, err

@@ -32,11 +32,8 @@ type batcher struct {
 	d       Dialect
 	timeout conn
 	ops     chan *batchOp
-	// committed is called after each commit, on the batcher's goroutine;
-	// it must not block.
-	committed func()
-	stop      chan struct{}
-	stopped   chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 type batchOp struct {
@@ -56,9 +53,8 @@ type batchResult struct {
 	panicked any
 }
 
-func newBatcher(db *sql.DB, c conn, committed func()) *batcher {
-	b := &batcher{db: db, d: c.d, timeout: c, ops: make(chan *batchOp, maxBatch), committed: committed,
-		stop: make(chan struct{}), stopped: make(chan struct{})}
+func newBatcher(db *sql.DB, c conn) *batcher {
+	b := &batcher{db: db, d: c.d, timeout: c, ops: make(chan *batchOp, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go b.loop()
 	return b
 }
@@ -200,7 +196,6 @@ func (b *batcher) run(batch []*batchOp) {
 			if b.timeout.commits != nil {
 				b.timeout.commits.Add(int64(ok))
 			}
-			b.committed()
 			tx.committed()
 		}
 	} else {

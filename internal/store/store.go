@@ -12,7 +12,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -63,9 +62,6 @@ type Config struct {
 	// QueryTimeout bounds every statement run outside a caller's deadline.
 	// Zero means 30 seconds.
 	QueryTimeout time.Duration
-	// Logger receives what the store fails to do in the background (on
-	// SQLite, a checkpoint of the write-ahead log). Nil discards it.
-	Logger *slog.Logger
 }
 
 // Store is an open database with Vigil's queries attached.
@@ -87,9 +83,6 @@ type Store struct {
 	// openSQLite).
 	reads     *sql.DB
 	readStmts *stmtCache
-	// checkpoints copies the WAL into the database file, on SQLite (see
-	// checkpointer).
-	checkpoints *checkpointer
 }
 
 // Commits counts the write transactions the store has committed: each
@@ -154,12 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if dialect == SQLite {
 		s.stmts = newStmtCache(s.db)
 		c.stmts = s.stmts
-		logger := cfg.Logger
-		if logger == nil {
-			logger = slog.New(slog.DiscardHandler)
-		}
-		s.checkpoints = newCheckpointer(s.reads, logger, checkpointTruncateFrames)
-		s.batch = newBatcher(s.db, c, s.checkpoints.wrote)
+		s.batch = newBatcher(s.db, c)
 		s.readStmts = newStmtCache(s.reads)
 		c.c, c.stmts, c.b = s.reads, s.readStmts, s.batch
 	}
@@ -202,9 +190,7 @@ func (s *Store) openSQLite(dsn string) error {
 	// before the commit (then read back), were seconds of waiting on
 	// pwrite and pread. In memory the journal costs only the copies, and
 	// the cache (up to 64 MiB a connection) holds a scan's changes.
-	// The WAL is copied into the database by the checkpointer, not by
-	// the commit that takes it past 1,000 pages (see checkpointer).
-	writes := "&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(0)"
+	writes := "&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"
 	for _, db := range []**sql.DB{&s.db, &s.reads} {
 		dq := q
 		if db == &s.db {
@@ -343,9 +329,6 @@ func (s *Store) Close() error {
 	var err error
 	if s.batch != nil {
 		s.batch.close()
-	}
-	if s.checkpoints != nil {
-		s.checkpoints.close()
 	}
 	if s.stmts != nil {
 		s.stmts.close()

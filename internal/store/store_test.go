@@ -187,8 +187,8 @@ func TestSQLiteWALIsCutBack(t *testing.T) {
 	if n := walSize(); n <= limit {
 		t.Fatalf("the WAL after an 80 MB transaction is %d bytes; the test needs more than %d", n, int64(limit))
 	}
-	// Once a checkpoint has copied the WAL whole (the checkpointer's or
-	// this one, whichever gets there), the next write starts it over.
+	// Once a checkpoint has copied the WAL whole (SQLite's own after a
+	// commit, or this one), the next write starts it over.
 	for end := time.Now().Add(time.Minute); walSize() > limit; {
 		if time.Now().After(end) {
 			t.Fatalf("the WAL is %d bytes a minute after the transaction, want at most %d", walSize(), int64(limit))
