@@ -8,7 +8,6 @@
 package secret
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -93,16 +92,11 @@ func (b *Box) OpenBytes(sealed []byte, purpose string) ([]byte, error) {
 	if len(sealed) > 0 && sealed[0] == binaryPrefix {
 		return b.open(sealed[1:], purpose)
 	}
-	if !bytes.HasPrefix(sealed, []byte(prefix)) {
-		return nil, ErrOpen
-	}
-	enc := sealed[len(prefix):]
-	raw := make([]byte, base64.RawStdEncoding.DecodedLen(len(enc)))
-	n, err := base64.RawStdEncoding.Decode(raw, enc)
+	pt, err := b.Open(string(sealed), purpose) // Seal's text, stored before SealBytes
 	if err != nil {
-		return nil, ErrOpen
+		return nil, err
 	}
-	return b.open(raw[:n], purpose)
+	return []byte(pt), nil
 }
 
 // open decrypts nonce||ciphertext.

@@ -399,7 +399,7 @@ func (q *Queries) FlowExecutionCount(ctx context.Context, flowID string) (int, e
 // DeleteFlowExecutionsEndedBefore deletes up to limit executions (with
 // their steps and notes) that ended before t, and returns how many.
 func (q *Queries) DeleteFlowExecutionsEndedBefore(ctx context.Context, t time.Time, limit int) (int64, error) {
-	var ids []any
+	var ids []string
 	err := q.c.query(ctx, `SELECT id FROM vigil_flow_execution WHERE ended_at < $1 ORDER BY ended_at LIMIT `+strconv.Itoa(limit),
 		[]any{t}, func(r *sql.Rows) error {
 			var id string
@@ -412,20 +412,16 @@ func (q *Queries) DeleteFlowExecutionsEndedBefore(ctx context.Context, t time.Ti
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	ph := make([]string, len(ids))
-	for i := range ids {
-		ph[i] = "$" + strconv.Itoa(i+1)
-	}
-	in := strings.Join(ph, ", ")
+	in, args := q.inList(ids, 1)
 	// Children first: SQLite enforces the cascade only when foreign keys
 	// are on, which the store sets, but deleting explicitly keeps the
 	// statement cheap on both databases.
 	for _, table := range []string{"vigil_flow_step", "vigil_flow_note", "vigil_flow_approval", "vigil_issue_run"} {
-		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE execution_id IN (`+in+`)`, ids...); err != nil {
+		if _, err := q.c.exec(ctx, `DELETE FROM `+table+` WHERE execution_id IN (`+in+`)`, args...); err != nil {
 			return 0, err
 		}
 	}
-	res, err := q.c.exec(ctx, `DELETE FROM vigil_flow_execution WHERE id IN (`+in+`)`, ids...)
+	res, err := q.c.exec(ctx, `DELETE FROM vigil_flow_execution WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return 0, err
 	}
