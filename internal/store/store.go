@@ -376,12 +376,17 @@ func (tx *Tx) committed() {
 }
 
 // InTx runs fn in a transaction, committing if fn returns nil and rolling back
-// otherwise (and on panic).
+// otherwise (and on panic). Once fn returned nil the commit runs to its end
+// even if ctx ends meanwhile: a caller that gives up (a request whose
+// client went away) must not be told its write failed when its COMMIT
+// reached the database anyway. Such a write was left in place unknown to
+// its writer: an execution stored claimed by this node, never run, until
+// its lease ran out. fn's own statements still end with ctx.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if s.batch != nil {
 		return s.batch.do(ctx, fn) // the batcher counts the commit
 	}
-	stx, err := s.db.BeginTx(ctx, nil)
+	stx, err := s.db.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}

@@ -65,6 +65,48 @@ func TestTxRollsBack(t *testing.T) {
 	})
 }
 
+// TestTxCommitsWhenCallerGivesUpAfterItsWrites: a caller whose context
+// ends once its writes are made (a request whose client went away as its
+// transaction committed) is told the truth: committed, nil. Before, on
+// PostgreSQL, the commit was cut short and reported failed, and an
+// execution it had stored claimed by its node waited out its lease unrun.
+func TestTxCommitsWhenCallerGivesUpAfterItsWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.PutSetting(ctx, "k", "v", time.Now()); err != nil {
+				return err
+			}
+			cancel()
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("InTx err = %v, want the writes committed", err)
+		}
+		if v, err := st.Setting(context.Background(), "k"); err != nil || v != "v" {
+			t.Fatalf("Setting = %q, %v; want the committed write", v, err)
+		}
+	})
+}
+
+// TestTxStatementsEndWithTheCaller: a caller that gave up before its
+// writes still has them refused and nothing committed.
+func TestTxStatementsEndWithTheCaller(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			return tx.PutSetting(ctx, "k", "v", time.Now())
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("InTx err = %v, want context.Canceled", err)
+		}
+		if _, err := st.Setting(context.Background(), "k"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a write of a caller that gave up is visible: %v", err)
+		}
+	})
+}
+
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct{ url, want string }{
