@@ -304,6 +304,9 @@ func (s *Server) start(ctx context.Context) error {
 		}
 	}
 	s.svc.Flows.RunLocally(s.app.Config.Workers)
+	if err := s.svc.Flows.FollowCancels(ctx); err != nil {
+		log.Error("cannot hear of cancels made on other nodes; an execution cancelled there stops here at its next lease renewal", "error", err)
+	}
 	// Deliveries start in-process as soon as their outbox commits. A
 	// quarter of the execution slots: a delivery to this server's own
 	// invoke URL becomes an execution, and more deliveries in flight than

@@ -547,9 +547,10 @@ func (s *Service) notify(execID string, end *Execution) {
 	}
 }
 
-// Cancel ends an unfinished execution as cancelled. One waiting in this
+// Cancel ends an unfinished execution as cancelled. One waiting in a
 // node's line never starts; a worker running it stops at its next task
-// boundary on this node, or when it next renews its lease on another. It
+// boundary, on another node as soon as that node hears of it
+// (FollowCancels), at the latest when it next renews its lease. It
 // returns ErrNotFound for an unknown id and ErrInvalid when the execution
 // had already ended.
 func (s *Service) Cancel(ctx context.Context, execID string) error {
@@ -576,6 +577,19 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 	if err := s.st.CancelFlowApprovals(ctx, execID, now); err != nil {
 		return fmt.Errorf("close the approval requests of execution %s: %w", execID, err)
 	}
+	s.stopHere(execID)
+	if err := s.st.Notify(ctx, store.ExecutionCancelled, execID); err != nil {
+		// The node running it still finds it cancelled at its next lease
+		// renewal.
+		s.cfg.Logger.Warn("cannot tell the other nodes of a cancel", "execution", execID, "err", err)
+	}
+	return nil
+}
+
+// stopHere stops execution execID, just cancelled, if this node runs it
+// (at its next task boundary) or holds it in its line (it never starts),
+// and wakes those waiting here for its end.
+func (s *Service) stopHere(execID string) {
 	s.mu.Lock()
 	stop := s.running[execID]
 	s.mu.Unlock()
@@ -586,7 +600,15 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 		p.cancel(execID)
 	}
 	s.notify(execID, nil)
-	return nil
+}
+
+// FollowCancels makes this node stop, the moment another node cancels
+// them, the executions it runs or holds in its line, until ctx ends; on
+// SQLite, where a server is alone, Cancel already does. Without it such an
+// execution stops only at its next lease renewal, a third of a lease
+// later, its steps (a remediation's calls among them) running meanwhile.
+func (s *Service) FollowCancels(ctx context.Context) error {
+	return s.st.Listen(ctx, store.ExecutionCancelled, s.stopHere)
 }
 
 // ExecutionFilter selects executions to list. Zero fields select all.

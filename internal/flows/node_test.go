@@ -1,10 +1,14 @@
 package flows
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -126,4 +130,81 @@ func TestRecoverAtStartEveryBatch(t *testing.T) {
 			t.Fatalf("RecoverAtStart(exclusive) = %d, %v; want %d", n, err, want)
 		}
 	})
+}
+
+// TestCancelOnAnotherNode checks, on PostgreSQL, that a cancel made on one
+// node reaches the node that holds the execution at once: one waiting in
+// its line never starts, and one running stops mid-task. The running
+// node's lease is an hour, so only the news of the cancel can stop it
+// within the test.
+func TestCancelOnAnotherNode(t *testing.T) {
+	st := storetest.Postgres(t)
+	blocked := make(chan struct{}, 1)
+	left := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		blocked <- struct{}{}
+		<-r.Context().Done()
+		left <- struct{}{}
+	}))
+	defer srv.Close()
+	b, _ := setupLocal(t, st, Config{Lease: time.Hour}, 1)
+	ctx, stop := context.WithCancel(b.ctx)
+	defer stop()
+	if err := b.svc.FollowCancels(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other := New(st, secrettest.Box(t), Config{})
+	p := b.svc.local.Load()
+
+	f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+	holdSlot(p)
+	var ids []string
+	for _, name := range []string{"first", "second"} {
+		id, err := b.svc.Start(ctx, f.ID, map[string]any{"name": name}, StartOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := other.Cancel(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, r := range p.urgent.runs[p.urgent.head:] {
+			if r.e.ID == ids[0] {
+				return r.cancelled
+			}
+		}
+		return false
+	})
+	ran := p.ran.Load()
+	releaseHeldSlot(b.svc, p)
+	awaitGreeting(t, b, ids[1], "hello second", "the next in line")
+	if n := p.ran.Load() - ran; n != 1 {
+		t.Errorf("%d runs started after the cancel, want 1: the execution cancelled on the other node started", n)
+	}
+
+	slow := b.saveOn(t, flowDoc("slow", "", `do:
+  - block: {call: http, with: {method: get, endpoint: '`+srv.URL+`/block'}}
+  - after: {set: {done: true}}
+`))
+	id, err := b.svc.Start(ctx, slow.ID, map[string]any{}, StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-blocked
+	if err := other.Cancel(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-left:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the execution cancelled on the other node still ran its task 2 minutes later")
+	}
+	waitFor(t, func() bool { return b.svc.LocalRunning() == 0 })
+	if r, err := st.FlowExecution(ctx, id); err != nil || r.Status != StatusCancelled {
+		t.Errorf("cancelled execution = %+v, %v", r, err)
+	}
 }
