@@ -146,7 +146,8 @@ func (l *NodeLock) Release(ctx context.Context) {
 }
 
 // ownerGone is an SQL condition, true on PostgreSQL for a lease of kind
-// whose id is idExpr when the node that took it no longer holds its lock.
+// ('delivery', 'execution', 'scan') whose id is idExpr when the node that
+// took it no longer holds its lock.
 func (q *Queries) ownerGone(kind, idExpr string) string {
 	if q.d != Postgres {
 		return "1 = 0"
@@ -165,6 +166,7 @@ func (q *Queries) PruneLeaseOwners(ctx context.Context) (int64, error) {
 	}
 	res, err := q.c.exec(ctx, `DELETE FROM vigil_lease_owner o WHERE (o.kind = 'delivery' AND NOT EXISTS (SELECT 1 FROM vigil_hook_delivery d WHERE d.id = o.id AND d.leased_until IS NOT NULL))
 		OR (o.kind = 'execution' AND NOT EXISTS (SELECT 1 FROM vigil_flow_execution e WHERE e.id = o.id AND e.status = 'running'))
+		OR (o.kind = 'scan' AND NOT EXISTS (SELECT 1 FROM vigil_posture_scan_lease l WHERE l.scan_id = o.id))
 		OR (o.kind = 'node' AND o.node NOT IN (`+liveNodes+`) AND NOT EXISTS (SELECT 1 FROM river_job j
 			WHERE j.state = 'running' AND j.attempted_by[array_length(j.attempted_by, 1)] = o.id))`)
 	if err != nil {

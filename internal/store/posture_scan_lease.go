@@ -7,10 +7,16 @@ import (
 )
 
 // LeasePostureScan records, or renews, that a live worker runs the scan
-// until the given time.
+// until the given time. On PostgreSQL it names the node lock this store
+// holds beside it, so that the scan of a node that dies is recovered at
+// once (AbandonedPostureScans) rather than once its lease runs out.
 func (q *Queries) LeasePostureScan(ctx context.Context, scanID string, jobID int64, until time.Time) error {
 	_, err := q.c.exec(ctx, `INSERT INTO vigil_posture_scan_lease (scan_id, job_id, leased_until) VALUES ($1, $2, $3)
 		ON CONFLICT (scan_id) DO UPDATE SET leased_until = excluded.leased_until`, scanID, jobID, until)
+	if node := q.owner.get(); err == nil && node != 0 {
+		_, err = q.c.exec(ctx, `INSERT INTO vigil_lease_owner (kind, id, node) VALUES ('scan', $1, $2)
+			ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node`, scanID, node)
+	}
 	return err
 }
 
@@ -62,7 +68,8 @@ type AbandonedPostureScan struct {
 // AbandonedPostureScans returns the scans still marked running whose lease
 // ran out: before now for a scan the command line runs, before jobsNow for
 // one a job runs (a server that knows it is alone passes a time far ahead,
-// for every job's worker died with the previous process). Scans that never
+// for every job's worker died with the previous process); on PostgreSQL
+// also those whose node no longer holds its node lock. Scans that never
 // got a lease count when they started before unleasedBefore (the worker
 // died between recording the scan and leasing it, or an older version ran
 // it).
@@ -72,6 +79,7 @@ func (q *Queries) AbandonedPostureScans(ctx context.Context, now, jobsNow, unlea
 		FROM vigil_posture_scan s LEFT JOIN vigil_posture_scan_lease l ON l.scan_id = s.id
 		WHERE s.status = 'running' AND ((l.scan_id IS NOT NULL AND l.job_id = 0 AND l.leased_until < $1)
 			OR (l.scan_id IS NOT NULL AND l.job_id <> 0 AND l.leased_until < $2)
+			OR (l.scan_id IS NOT NULL AND `+q.ownerGone("scan", "s.id")+`)
 			OR (l.scan_id IS NULL AND s.started_at < $3))
 		ORDER BY s.started_at`, []any{now, jobsNow, unleasedBefore}, func(r *sql.Rows) error {
 		var a AbandonedPostureScan

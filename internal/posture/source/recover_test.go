@@ -211,6 +211,47 @@ func TestRecoverLeavesHandedBackJob(t *testing.T) {
 	}
 }
 
+// TestRecoverDeadNodeScan checks, on PostgreSQL, that the scan of a node
+// that died is failed and queued again as soon as the node's lock is
+// gone, long before its lease runs out (an hour here), and left alone
+// while the node lives. Before, it waited out its lease.
+func TestRecoverDeadNodeScan(t *testing.T) {
+	st := storetest.Postgres(t)
+	b := setup(t, st, nil)
+	ctx := t.Context()
+	q := insertOnlyQueue(t, b)
+	lock, err := st.HoldNodeLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := abandonScan(t, b, q, "scn_dead", b.clock.Now().Add(time.Hour))
+	for range 3 {
+		if n, err := b.svc.Recover(ctx, false); err != nil || n != 0 {
+			t.Fatalf("Recover with the scan's node alive = %d, %v; want 0", n, err)
+		}
+	}
+	lock.Release(ctx) // the node dies: its connection, and so its lock, goes
+	waitFor(t, "the dead node's scan recovered", func() bool {
+		n, err := b.svc.Recover(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	})
+	if s, err := st.PostureScan(ctx, "scn_dead"); err != nil || s.Status != ScanFailed || s.Error != errInterrupted {
+		t.Errorf("the dead node's scan: %+v, %v; want failed as interrupted", s, err)
+	}
+	var state string
+	var jobs int
+	if err := st.DB().QueryRowContext(ctx, `SELECT state, (SELECT COUNT(*) FROM river_job WHERE kind = 'posture_scan' AND state = 'available') FROM river_job WHERE id = $1`,
+		job).Scan(&state, &jobs); err != nil || state != "discarded" || jobs != 1 {
+		t.Errorf("the dead job is %s with %d scan jobs waiting (%v); want it discarded and one new job", state, jobs, err)
+	}
+	if n, err := st.PruneLeaseOwners(ctx); err != nil || n != 1 {
+		t.Errorf("PruneLeaseOwners after the recovery = %d, %v; want the scan's owner row removed", n, err)
+	}
+}
+
 // TestRecoverEndedScanLease checks that the lease of a scan that ended is
 // dropped by the next recovery: a process killed after its scan's result
 // committed but before it dropped the lease left it, and since recovery
