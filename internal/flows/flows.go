@@ -31,11 +31,11 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -52,11 +52,9 @@ const (
 	DefaultMaxInput = 1 << 20
 )
 
-// JobInserter inserts River jobs in a store transaction. *queue.Queue
-// satisfies it.
-type JobInserter interface {
-	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
+// JobInserter inserts River jobs in a store transaction: the
+// application's *queue.Queue, or a test's wrapper of one.
+type JobInserter = queue.TxInserter
 
 // Checker tells whether the connections a flow names exist, so that a
 // flow that could not run is not turned on. The connections package

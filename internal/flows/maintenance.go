@@ -106,16 +106,9 @@ func (s *Service) recoverLeases(ctx context.Context, leaseBefore time.Time) (int
 		if err != nil {
 			return n, fmt.Errorf("find executions whose worker died: %w", err)
 		}
-		batch := 0
-		for _, e := range expired {
-			queued, err := s.requeue(ctx, e.ID, e.Generation)
-			if err != nil {
-				return n, fmt.Errorf("queue execution %s again: %w", e.ID, err)
-			}
-			if queued {
-				batch++
-				s.cfg.Logger.Info("execution queued again after its worker died", "execution", e.ID)
-			}
+		batch, err := s.requeueAll(ctx, expired)
+		if err != nil {
+			return n, err
 		}
 		n += batch
 		// A batch that queued none again (each moved on meanwhile) ends
@@ -124,6 +117,38 @@ func (s *Service) recoverLeases(ctx context.Context, leaseBefore time.Time) (int
 			return n, nil
 		}
 	}
+}
+
+// requeueAll is requeue of each of es in one transaction, and reports how
+// many it queued again: a transaction each made recovering a dead node's
+// line of ten thousand take most of a minute.
+func (s *Service) requeueAll(ctx context.Context, es []*store.FlowExecution) (int, error) {
+	var queued []string
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		queued = queued[:0]
+		var jobs []river.InsertManyParams
+		now := s.now()
+		for _, e := range es {
+			gen, err := tx.RequeueFlowExecution(ctx, e.ID, e.Generation, now)
+			if err != nil {
+				return fmt.Errorf("queue execution %s again: %w", e.ID, err)
+			}
+			if gen == 0 {
+				continue // it ended or moved on meanwhile
+			}
+			jobs = append(jobs, river.InsertManyParams{Args: runArgs{ExecutionID: e.ID, Generation: gen}, InsertOpts: s.insertOpts()})
+			queued = append(queued, e.ID)
+		}
+		_, err := queue.InsertAll(ctx, s.queue, tx, jobs)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range queued {
+		s.cfg.Logger.Info("execution queued again after its worker died", "execution", id)
+	}
+	return len(queued), nil
 }
 
 // requeue makes an unfinished execution of the given generation pending

@@ -101,6 +101,25 @@ func leasedExecutions(t *testing.T, b *testBundle, flowID string, now time.Time)
 	return claimed, local
 }
 
+// deadLine stores n executions of flowID, with ids prefix and a number,
+// as a dead process leaves its line: running, leased for an hour.
+func deadLine(t testing.TB, st *store.Store, flowID, prefix string, n int, now time.Time) {
+	t.Helper()
+	err := st.InTx(context.Background(), func(tx *store.Tx) error {
+		for i := range n {
+			e := &store.FlowExecution{ID: fmt.Sprintf("%s%05d", prefix, i), FlowID: flowID, Version: 1, Status: StatusRunning,
+				Attempts: 1, StartedAt: now, LeaseUntil: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateFlowExecution(context.Background(), e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRecoverAtStartEveryBatch checks that recovery queues again every
 // execution a dead process held, more than one batch of them, as a node
 // that died with a long line leaves them.
@@ -113,19 +132,7 @@ func TestRecoverAtStartEveryBatch(t *testing.T) {
 		b := setup(t, st, Config{Now: func() time.Time { return now }, QueueName: "recovered"})
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 		want := recoverBatch + 1
-		err := st.InTx(b.ctx, func(tx *store.Tx) error {
-			for i := range want {
-				e := &store.FlowExecution{ID: fmt.Sprintf("exe_line%04d", i), FlowID: f.ID, Version: 1, Status: StatusRunning,
-					Attempts: 1, StartedAt: now, LeaseUntil: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
-				if err := tx.CreateFlowExecution(b.ctx, e); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		deadLine(t, st, f.ID, "exe_line", want, now)
 		if n, err := b.svc.RecoverAtStart(b.ctx, true); err != nil || n != want {
 			t.Fatalf("RecoverAtStart(exclusive) = %d, %v; want %d", n, err, want)
 		}

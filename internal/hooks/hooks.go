@@ -29,12 +29,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -69,11 +69,9 @@ func DefaultSchedule() []time.Duration {
 	}
 }
 
-// JobInserter inserts River jobs in a store transaction. *queue.Queue
-// satisfies it.
-type JobInserter interface {
-	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
+// JobInserter inserts River jobs in a store transaction: the
+// application's *queue.Queue, or a test's wrapper of one.
+type JobInserter = queue.TxInserter
 
 // Config tunes a Service. Its zero value means the defaults, except Client,
 // which should be the netguard client of the application.

@@ -9,9 +9,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -48,25 +50,44 @@ func (s *Service) insertJob(ctx context.Context, tx *store.Tx, deliveryID string
 	if s.queue == nil {
 		return 0, ErrNoQueue
 	}
-	res, err := s.queue.InsertTx(ctx, tx, DeliveryArgs{DeliveryID: deliveryID, Generation: generation},
-		&river.InsertOpts{Queue: s.cfg.QueueName, MaxAttempts: jobMaxAttempts, Priority: priority, ScheduledAt: at})
+	res, err := s.queue.InsertTx(ctx, tx, DeliveryArgs{DeliveryID: deliveryID, Generation: generation}, s.jobOpts(priority, at))
 	if err != nil {
 		return 0, err
 	}
-	if res == nil || res.Job == nil {
-		return 0, nil
-	}
-	return res.Job.ID, nil
+	return jobID(res), nil
 }
 
-// requeue queues a job for each delivery round in refs and records it.
+// jobOpts are the options of a delivery job of priority, to run at at (at
+// once when zero).
+func (s *Service) jobOpts(priority int, at time.Time) *river.InsertOpts {
+	return &river.InsertOpts{Queue: s.cfg.QueueName, MaxAttempts: jobMaxAttempts, Priority: priority, ScheduledAt: at}
+}
+
+// jobID is the id of the job res inserted, 0 when the queue does not say.
+func jobID(res *rivertype.JobInsertResult) int64 {
+	if res == nil || res.Job == nil {
+		return 0
+	}
+	return res.Job.ID
+}
+
+// requeue queues a job for each delivery round in refs, in one statement,
+// and records it.
 func (s *Service) requeue(ctx context.Context, tx *store.Tx, refs []store.HookJobRef, priority int) error {
-	for _, ref := range refs {
-		jobID, err := s.insertJob(ctx, tx, ref.DeliveryID, ref.Generation, priority, time.Time{})
-		if err != nil {
-			return err
-		}
-		if err := tx.SetHookDeliveryJob(ctx, ref.DeliveryID, ref.Generation, jobID); err != nil {
+	if s.queue == nil {
+		return ErrNoQueue
+	}
+	params := make([]river.InsertManyParams, len(refs))
+	for i, ref := range refs {
+		params[i] = river.InsertManyParams{Args: DeliveryArgs{DeliveryID: ref.DeliveryID, Generation: ref.Generation},
+			InsertOpts: s.jobOpts(priority, time.Time{})}
+	}
+	res, err := queue.InsertAll(ctx, s.queue, tx, params)
+	if err != nil {
+		return err
+	}
+	for i, ref := range refs {
+		if err := tx.SetHookDeliveryJob(ctx, ref.DeliveryID, ref.Generation, jobID(res[i])); err != nil {
 			return err
 		}
 	}

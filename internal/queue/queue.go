@@ -133,6 +133,47 @@ func (q *Queue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, 
 	return res, nil
 }
 
+// InsertManyTx adds jobs in tx as InsertTx does, in one statement: River
+// prepares each insert anew, which on SQLite cost a single job's insert
+// more than the insert itself.
+func (q *Queue) InsertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	res, err := q.inserter.InsertManyTx(context.WithValue(ctx, storeTxKey{}, tx), tx.SQL(), params)
+	if err != nil {
+		return nil, fmt.Errorf("insert %d jobs: %w", len(params), err)
+	}
+	return res, nil
+}
+
+// TxInserter inserts a job in a store transaction: a *Queue, or a
+// caller's wrapper of one.
+type TxInserter interface {
+	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// InsertAll inserts the jobs of params in tx through ins, in one statement
+// when ins can (InsertManyTx, as a *Queue does), one at a time otherwise,
+// and returns their results in the order of params.
+func InsertAll(ctx context.Context, ins TxInserter, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	if len(params) == 0 {
+		return nil, nil
+	}
+	type manyInserter interface {
+		InsertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	}
+	if m, ok := ins.(manyInserter); ok {
+		return m.InsertManyTx(ctx, tx, params)
+	}
+	out := make([]*rivertype.JobInsertResult, len(params))
+	for i, p := range params {
+		res, err := ins.InsertTx(ctx, tx, p.Args, p.InsertOpts)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
 // Insert adds a job outside any transaction of the caller.
 func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	res, err := q.inserter.Insert(ctx, args, opts)

@@ -25,12 +25,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-ispm/vigil/internal/connection"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/input"
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -63,11 +63,9 @@ type Connections interface {
 	Get(ctx context.Context, nameOrID string) (*connection.Connection, error)
 }
 
-// JobInserter inserts River jobs in a store transaction. *queue.Queue
-// satisfies it.
-type JobInserter interface {
-	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
+// JobInserter inserts River jobs in a store transaction: the
+// application's *queue.Queue, or a test's wrapper of one.
+type JobInserter = queue.TxInserter
 
 // Config wires a Service. Zero values mean the default named on each
 // field.

@@ -34,14 +34,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
-
 	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 	"github.com/vigil-ispm/vigil/internal/posture/detect"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
@@ -212,10 +210,9 @@ type Service struct {
 	live live
 }
 
-// JobInserter inserts jobs in a transaction (the application's queue).
-type JobInserter interface {
-	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
+// JobInserter inserts River jobs in a store transaction: the
+// application's *queue.Queue, or a test's wrapper of one.
+type JobInserter = queue.TxInserter
 
 // SetQueue gives the service the queue it queues an interrupted scan
 // again on. Without one, Recover only marks such scans failed.
