@@ -508,6 +508,31 @@ func (s *Service) leave(p *localPool, r *localRun) {
 	}
 }
 
+// leaveAll is leave for each of runs, in one transaction: a line of ten
+// thousand queued again one transaction each outlasted a shutdown's
+// deadline.
+func (s *Service) leaveAll(p *localPool, runs []*localRun) {
+	defer func() {
+		for range runs {
+			p.Done()
+		}
+	}()
+	if p.Context().Err() != nil {
+		return
+	}
+	es := make([]*store.FlowExecution, len(runs))
+	for i, r := range runs {
+		es[i] = r.e
+	}
+	queued, err := s.requeueAll(context.WithoutCancel(p.Context()), es)
+	if err != nil {
+		s.cfg.Logger.Error("cannot queue the executions waiting in line again; maintenance will once their leases run out",
+			"executions", len(es), "err", err)
+		return
+	}
+	s.cfg.Logger.Info("executions waiting in line queued again as the server stops", "executions", len(queued))
+}
+
 // tendLine renews, every quarter of a lease, the leases of the
 // executions waiting in line that would end within half a lease, so that
 // a long line does not outlive them (maintenance would queue each
@@ -527,8 +552,10 @@ func (s *Service) tendLine(p *localPool) {
 			}
 			runs := append(p.urgent.take(), p.background.take()...)
 			p.mu.Unlock()
-			for _, r := range runs {
-				s.leave(p, r)
+			for len(runs) > 0 {
+				n := min(len(runs), recoverBatch)
+				s.leaveAll(p, runs[:n])
+				runs = runs[n:]
 			}
 			return
 		}

@@ -161,17 +161,24 @@ func TestStopLocalQueuesWaiting(t *testing.T) {
 		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 		p := b.svc.local.Load()
 		holdSlot(p)
-		execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "di"}, StartOptions{})
-		if err != nil {
-			t.Fatal(err)
+		var ids []string
+		for _, name := range []string{"di", "ana", "bo"} {
+			execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": name}, StartOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, execID)
 		}
 		stopped := make(chan error, 1)
 		go func() { stopped <- b.svc.StopLocal(b.ctx) }()
-		waitFor(t, func() bool { return len(cq.inserted()) > 0 })
-		if jobs := cq.inserted(); len(jobs) != 1 || jobs[0].ExecutionID != execID || jobs[0].Generation != 2 {
-			t.Fatalf("jobs = %+v; want generation 2 of %s", jobs, execID)
+		waitFor(t, func() bool { return len(cq.inserted()) == len(ids) })
+		for i, job := range cq.inserted() {
+			if job.ExecutionID != ids[i] || job.Generation != 2 {
+				t.Fatalf("jobs = %+v; want generation 2 of %v, in line order", cq.inserted(), ids)
+			}
 		}
-		awaitGreeting(t, b, execID, "hello di", "after the queue ran it")
+		awaitGreeting(t, b, ids[0], "hello di", "after the queue ran it")
+		awaitGreeting(t, b, ids[2], "hello bo", "after the queue ran it")
 		releaseHeldSlot(b.svc, p)
 		if err := <-stopped; err != nil {
 			t.Fatal(err)

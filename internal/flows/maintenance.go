@@ -106,10 +106,14 @@ func (s *Service) recoverLeases(ctx context.Context, leaseBefore time.Time) (int
 		if err != nil {
 			return n, fmt.Errorf("find executions whose worker died: %w", err)
 		}
-		batch, err := s.requeueAll(ctx, expired)
+		queued, err := s.requeueAll(ctx, expired)
 		if err != nil {
 			return n, err
 		}
+		for _, id := range queued {
+			s.cfg.Logger.Info("execution queued again after its worker died", "execution", id)
+		}
+		batch := len(queued)
 		n += batch
 		// A batch that queued none again (each moved on meanwhile) ends
 		// it too, so that it cannot read the same rows for ever.
@@ -119,10 +123,10 @@ func (s *Service) recoverLeases(ctx context.Context, leaseBefore time.Time) (int
 	}
 }
 
-// requeueAll is requeue of each of es in one transaction, and reports how
-// many it queued again: a transaction each made recovering a dead node's
-// line of ten thousand take most of a minute.
-func (s *Service) requeueAll(ctx context.Context, es []*store.FlowExecution) (int, error) {
+// requeueAll is requeue of each of es in one transaction, and returns the
+// ids of those it queued again: a transaction each made recovering a dead
+// node's line of ten thousand take several seconds.
+func (s *Service) requeueAll(ctx context.Context, es []*store.FlowExecution) ([]string, error) {
 	var queued []string
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		queued = queued[:0]
@@ -143,12 +147,9 @@ func (s *Service) requeueAll(ctx context.Context, es []*store.FlowExecution) (in
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	for _, id := range queued {
-		s.cfg.Logger.Info("execution queued again after its worker died", "execution", id)
-	}
-	return len(queued), nil
+	return queued, nil
 }
 
 // requeue makes an unfinished execution of the given generation pending
