@@ -26,5 +26,5 @@ func (c *Console) showDelivery(w http.ResponseWriter, r *http.Request) {
 	}
 	c.view(w, r, "delivery_show", "Delivery", "ispm").Set("tab", "integrations").
 		Set("delivery", d).Set("hook", h).Set("canManage", can(r, auth.PermManageHooks)).
-		Set("executions", c.startedExecutions(ctx, d)).Set("canFlows", can(r, auth.PermViewFlows)).Render()
+		Set("executions", c.startedExecutions(ctx, d)[d.ID]).Set("canFlows", can(r, auth.PermViewFlows)).Render()
 }

@@ -62,11 +62,7 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request) {
 		if canFlows {
 			// The executions each delivery started, read from its
 			// attempts' answers.
-			started := map[string][]Execution{}
-			for _, d := range ds {
-				started[d.ID] = c.startedExecutions(ctx, d)
-			}
-			v.Set("started", started).Set("canFlows", true)
+			v.Set("started", c.startedExecutions(ctx, ds...)).Set("canFlows", true)
 		}
 	}
 	v.Render()

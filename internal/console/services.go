@@ -150,6 +150,9 @@ type Flows interface {
 	SetFlowOn(ctx context.Context, flowID string, on bool) error
 	Executions(ctx context.Context, f ExecutionFilter) (ExecutionPage, error)
 	Execution(ctx context.Context, executionID string) (*Execution, error)
+	// ExecutionsByID returns the executions of ids that exist, without
+	// their steps, in one read.
+	ExecutionsByID(ctx context.Context, ids []string) ([]Execution, error)
 	// TestFlow starts a test run of a flow with input (a JSON document),
 	// even when the flow is off, so a builder can try a flow before
 	// turning it on. With dryRun its connectors record what they would

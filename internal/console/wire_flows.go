@@ -245,6 +245,20 @@ func rawJSON(v any) json.RawMessage {
 	return b
 }
 
+// ExecutionsByID returns the executions of ids that exist, without their
+// steps.
+func (s FlowService) ExecutionsByID(ctx context.Context, ids []string) ([]Execution, error) {
+	es, err := s.Service.ExecutionsByID(ctx, ids)
+	if err != nil {
+		return nil, flowsError(err)
+	}
+	out := make([]Execution, len(es))
+	for i, e := range es {
+		out[i] = executionOf(e)
+	}
+	return out, nil
+}
+
 // Execution returns an execution with its steps, notes and children.
 func (s FlowService) Execution(ctx context.Context, executionID string) (*Execution, error) {
 	h, err := s.Service.Execution(ctx, executionID)

@@ -614,19 +614,37 @@ func (s *Service) FollowCancels(ctx context.Context) error {
 // ExecutionFilter selects executions to list. Zero fields select all.
 type ExecutionFilter = store.FlowExecutionFilter
 
+// ExecutionsByID returns the executions with the given ids that exist,
+// without their data, in one read: a page that links many executions
+// (an issue's deliveries and what they started) reads their rows alone,
+// not each one's history.
+func (s *Service) ExecutionsByID(ctx context.Context, ids []string) ([]*Execution, error) {
+	rs, err := s.st.FlowExecutionsByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read executions: %w", err)
+	}
+	return s.summaries(rs)
+}
+
+// summaries are rows as executions without their data.
+func (s *Service) summaries(rs []*store.FlowExecution) ([]*Execution, error) {
+	out := make([]*Execution, len(rs))
+	for i, r := range rs {
+		var err error
+		if out[i], err = s.executionOf(r, false, false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // Executions lists executions, newest first, without their data.
 func (s *Service) Executions(ctx context.Context, f ExecutionFilter) ([]*Execution, error) {
 	rs, err := s.st.FlowExecutions(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
 	}
-	out := make([]*Execution, len(rs))
-	for i, r := range rs {
-		if out[i], err = s.executionOf(r, false, false); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return s.summaries(rs)
 }
 
 // CountExecutions counts the executions f selects on every page.

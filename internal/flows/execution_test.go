@@ -419,3 +419,29 @@ func TestRecoverAndPrune(t *testing.T) {
 		}
 	})
 }
+
+// TestExecutionsByID reads the executions of the ids that exist, newest
+// first and without their data, in one call.
+func TestExecutionsByID(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st, Config{})
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		var ids []string
+		for _, name := range []string{"ana", "bo", "di"} {
+			ids = append(ids, b.run(t, f.ID, map[string]any{"name": name}, StartOptions{}).ID)
+		}
+		got, err := b.svc.ExecutionsByID(b.ctx, []string{ids[0], "exe_missing", ids[2]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].ID != ids[2] || got[1].ID != ids[0] {
+			t.Fatalf("ExecutionsByID = %+v; want %s then %s", got, ids[2], ids[0])
+		}
+		if e := got[0]; e.Status != StatusSucceeded || e.FlowTitle == "" || e.Output != nil {
+			t.Errorf("execution = %+v; want its row, succeeded, without its data", e)
+		}
+		if got, err := b.svc.ExecutionsByID(b.ctx, nil); err != nil || len(got) != 0 {
+			t.Errorf("ExecutionsByID(nil) = %+v, %v", got, err)
+		}
+	})
+}

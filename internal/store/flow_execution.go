@@ -158,6 +158,21 @@ type FlowExecutionFilter struct {
 	Limit int
 }
 
+// FlowExecutionsByID returns the executions with the given ids that exist,
+// without their data, newest first.
+func (q *Queries) FlowExecutionsByID(ctx context.Context, ids []string) ([]*FlowExecution, error) {
+	var out []*FlowExecution
+	for start := 0; start < len(ids); start += maxInList {
+		marks, args := q.inList(ids[start:min(start+maxInList, len(ids))], 1)
+		part, err := q.flowExecutionsWhere(ctx, `e.id IN (`+marks+`)`, " ORDER BY e.id DESC", maxInList, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+	}
+	return out, nil
+}
+
 // FlowExecutions lists executions, newest first.
 func (q *Queries) FlowExecutions(ctx context.Context, f FlowExecutionFilter) ([]*FlowExecution, error) {
 	cond, args := flowExecutionsCond(f, true)
