@@ -19,11 +19,11 @@ import (
 // outbound integration, Okta ISPM, curl) at a flow.
 func newFlowsEndpointCmd(g *globals) *cobra.Command {
 	var folder, publicURL string
-	var asJSON, rotate bool
+	var asJSON, rotate, secretStdin, generateSecret, keepPrevious bool
 	var grace time.Duration
 	cmd := &cobra.Command{
-		Use:   "endpoint FLOW [--folder F] [--json] [--rotate-token [--grace DURATION]]",
-		Short: "Print a flow's invoke URL and client token, or rotate the token",
+		Use:   "endpoint FLOW [--folder F] [--json] [--rotate-token [--grace DURATION]] [--signing-secret-stdin | --generate-signing-secret [--keep-previous]]",
+		Short: "Print a flow's invoke URL and client token, rotate the token, or set its signing secret",
 		Long: "Print the invoke URL, security, response mode and (for a flow secured with a client token) the client token " +
 			"of a flow with an API Endpoint trigger, creating them the first time as the console does. FLOW is a flow's " +
 			"title or namespace/name; add --folder when several folders hold a match.\n\n" +
@@ -31,8 +31,14 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 			"Admin → Settings, else http://<VIGIL_ADDR, default 127.0.0.1:8080>, as vigil serve chooses it.\n\n" +
 			"--rotate-token gives the flow a new client token; the old one stops working at once, or after --grace " +
 			"(e.g. 24h) so that callers can be moved over.\n\n" +
+			"For a flow whose trigger verifies webhook signatures (signature in its API Endpoint), " +
+			"--signing-secret-stdin sets the secret it checks to the sender's own, read from standard input " +
+			"(a whsec_ secret for standard-webhooks, 16 to 256 characters for hmac-sha256), and " +
+			"--generate-signing-secret sets a new one and prints it once, for the sender; with --keep-previous the " +
+			"secret replaced keeps working beside it until the next change. Until a secret is set, every call is refused.\n\n" +
 			"--json prints an object with the stable fields flowId, invokeUrl, clientToken (only for client-token " +
-			"security), security (clientToken, oauth2 or public) and response (sync or async).",
+			"security), security (clientToken, oauth2 or public), response (sync or async), signature ({scheme, " +
+			"header, secrets}: how many secrets are set) and signingSecret (only when generated).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if grace < 0 {
@@ -40,6 +46,19 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 			}
 			if grace > 0 && !rotate {
 				return errors.New("--grace goes with --rotate-token")
+			}
+			if secretStdin && generateSecret {
+				return errors.New("--signing-secret-stdin and --generate-signing-secret cannot go together: set a secret of your own or generate one")
+			}
+			if keepPrevious && !secretStdin && !generateSecret {
+				return errors.New("--keep-previous goes with --signing-secret-stdin or --generate-signing-secret")
+			}
+			var own string
+			if secretStdin {
+				var err error
+				if own, err = readStdin(cmd.InOrStdin(), "the signing secret", "--signing-secret-stdin"); err != nil {
+					return err
+				}
 			}
 			ctx := cmd.Context()
 			cfg := g.config()
@@ -75,6 +94,9 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 			if rotate && s.Security != dsl.SecurityClientToken {
 				return fmt.Errorf("flow %q is secured with %s, not a client token, so there is no token to rotate", f.Title, s.Security)
 			}
+			if (secretStdin || generateSecret) && api.Signature == nil {
+				return fmt.Errorf("flow %q does not verify signatures; add signature to its API Endpoint trigger first", f.Title)
+			}
 			endpoints := invoke.NewEndpoints(a.Store, a.Box, a.Config.Now)
 			ep, err := endpoints.Ensure(ctx, f.ID)
 			if err != nil {
@@ -97,8 +119,28 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 					return fmt.Errorf("cannot open the client token of flow %q: %w", f.Title, err)
 				}
 			}
+			var generated string
+			if sig := api.Signature; sig != nil {
+				if secretStdin || generateSecret {
+					if generated, err = endpoints.SetSigningSecret(ctx, f.ID, sig.Scheme, own, keepPrevious); err != nil {
+						return fmt.Errorf("cannot set the signing secret of flow %q: %w", f.Title, err)
+					}
+					if ep, err = endpoints.Ensure(ctx, f.ID); err != nil {
+						return err
+					}
+					fmt.Fprintf(g.stderr, "The signing secret is set; running servers check it within %s.\n", invoke.AliasCacheAge)
+				}
+				n, err := endpoints.SigningSecrets(ep)
+				if err != nil {
+					return fmt.Errorf("cannot open the signing secrets of flow %q: %w", f.Title, err)
+				}
+				s.Signature = &invoke.SignatureSettings{Scheme: sig.Scheme, Header: sig.Header, Secrets: n}
+			}
 			if asJSON {
-				return printJSON(g.stdout, s)
+				return printJSON(g.stdout, struct {
+					invoke.Settings
+					SigningSecret string `json:"signingSecret,omitempty"`
+				}{s, generated})
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(tw, "Flow:\t%s (%s, %s)\n", f.Title, f.Ref(), onOffWord(f.On))
@@ -108,6 +150,20 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 			if s.ClientToken != "" {
 				fmt.Fprintf(tw, "Client token:\t%s\n", s.ClientToken)
 			}
+			if sig := s.Signature; sig != nil {
+				where := ""
+				if sig.Header != "" {
+					where = " in " + sig.Header
+				}
+				state := fmt.Sprintf("%d secret(s) set", sig.Secrets)
+				if sig.Secrets == 0 {
+					state = "no secret set: every call is refused until one is (--signing-secret-stdin)"
+				}
+				fmt.Fprintf(tw, "Signature:\t%s%s, %s\n", sig.Scheme, where, state)
+			}
+			if generated != "" {
+				fmt.Fprintf(tw, "Signing secret:\t%s\n", generated)
+			}
 			return tw.Flush()
 		},
 	}
@@ -116,5 +172,8 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: flowId, invokeUrl, clientToken, security, response")
 	cmd.Flags().BoolVar(&rotate, "rotate-token", false, "give the flow a new client token")
 	cmd.Flags().DurationVar(&grace, "grace", 0, "with --rotate-token: how long the old token keeps working (e.g. 24h; default: stops within half a second)")
+	cmd.Flags().BoolVar(&secretStdin, "signing-secret-stdin", false, "set the signing secret to the sender's own, read from standard input")
+	cmd.Flags().BoolVar(&generateSecret, "generate-signing-secret", false, "set a new signing secret and print it once")
+	cmd.Flags().BoolVar(&keepPrevious, "keep-previous", false, "with a new signing secret: keep the one it replaces working beside it")
 	return cmd
 }

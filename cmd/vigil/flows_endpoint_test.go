@@ -223,3 +223,88 @@ func TestFlowsEndpoint(t *testing.T) {
 		t.Errorf("after rotation the endpoint shows %+v; want token %s and the same URL", shown, t3)
 	}
 }
+
+const endpointSigned = `document:
+  dsl: '1.0.0'
+  namespace: demo
+  name: signed
+  version: '1.0.0'
+  title: Signed
+  metadata:
+    vigil:
+      trigger:
+        apiEndpoint:
+          security: public
+          signature: {scheme: hmac-sha256, secret: github, header: X-Hub-Signature-256}
+do:
+  - ok: {set: {ok: true}}
+`
+
+// TestFlowsEndpointSigningSecret sets a signed flow's secret from standard
+// input and by generating one, and checks what is refused: a secret that
+// does not fit, a flow that does not verify signatures, flags that do not
+// go together.
+func TestFlowsEndpointSigningSecret(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("VIGIL_MASTER_KEY", "")
+	data := filepath.Join(dir, "data")
+	flowDir := filepath.Join(dir, "flows")
+	os.Mkdir(flowDir, 0o700)
+	writeFile(t, flowDir, "signed.yaml", endpointSigned)
+	writeFile(t, flowDir, "echo.yaml", endpointPublic)
+	cli := func(stdin string, args ...string) (string, string, error) {
+		t.Helper()
+		return runCLIWithStdin(t, stdin, append([]string{"--data-dir", data, "--log-level", "error"}, args...)...)
+	}
+	if out, _, err := cli("", "flows", "import", flowDir, "--folder", "Demo", "--on"); err != nil {
+		t.Fatalf("import = %q, %v", out, err)
+	}
+	type signedJSON struct {
+		Signature *struct {
+			Scheme  string `json:"scheme"`
+			Header  string `json:"header"`
+			Secrets int    `json:"secrets"`
+		} `json:"signature"`
+		SigningSecret string `json:"signingSecret"`
+	}
+	read := func(stdin string, args ...string) signedJSON {
+		t.Helper()
+		out, errOut, err := cli(stdin, append([]string{"flows", "endpoint", "Signed", "--json"}, args...)...)
+		var got signedJSON
+		if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Signature == nil {
+			t.Fatalf("endpoint %v = %q, %q, %v", args, out, errOut, err)
+		}
+		return got
+	}
+	if got := read(""); got.Signature.Scheme != "hmac-sha256" || got.Signature.Header != "X-Hub-Signature-256" || got.Signature.Secrets != 0 {
+		t.Fatalf("before a secret: %+v", *got.Signature)
+	}
+	if out, _, err := cli("", "flows", "endpoint", "Signed"); err != nil || !strings.Contains(out, "no secret set: every call is refused") {
+		t.Errorf("the table before a secret = %q, %v", out, err)
+	}
+	if got := read("It's a Secret to Everybody\n", "--signing-secret-stdin"); got.Signature.Secrets != 1 || got.SigningSecret != "" {
+		t.Errorf("own secret: %+v, %q; want one secret, none printed", *got.Signature, got.SigningSecret)
+	}
+	got := read("", "--generate-signing-secret", "--keep-previous")
+	if got.Signature.Secrets != 2 || len(got.SigningSecret) != 64 {
+		t.Errorf("generated, keeping the previous: %+v, %q", *got.Signature, got.SigningSecret)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"short\n", []string{"Signed", "--signing-secret-stdin"}, "16 to 256 characters"},
+		{"", []string{"Signed", "--signing-secret-stdin"}, "standard input was empty"},
+		{"", []string{"Signed", "--signing-secret-stdin", "--generate-signing-secret"}, "cannot go together"},
+		{"", []string{"Signed", "--keep-previous"}, "--keep-previous goes with"},
+		{"", []string{"Echo", "--generate-signing-secret"}, "does not verify signatures"},
+	} {
+		if _, _, err := cli(tc.stdin, append([]string{"flows", "endpoint"}, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want it to say %q", tc.args, err, tc.want)
+		}
+	}
+	if got := read(""); got.Signature.Secrets != 2 {
+		t.Errorf("after the refusals: %d secrets, want the 2 set before", got.Signature.Secrets)
+	}
+}

@@ -19,8 +19,15 @@ import (
 // standard output and error.
 func runFlowsCLI(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
+	return runCLIWithStdin(t, "", args...)
+}
+
+// runCLIWithStdin runs the command line with stdin as its standard input.
+func runCLIWithStdin(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	root := newRootCmd(&out, &errOut)
+	root.SetIn(strings.NewReader(stdin))
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
 	return out.String(), errOut.String(), err

@@ -39,19 +39,25 @@ func newAuthService(a *app.App) *auth.Service {
 	return auth.New(a.Store, auth.Config{Logger: a.Logger, Now: a.Config.Now, PublicURL: a.Config.PublicURL})
 }
 
-// readPassword reads a password from r (standard input): everything up to
-// the end, without the final line break, so that both `echo` and
-// `printf '%s'` work.
+// readPassword reads a password from r (standard input), as readStdin.
 func readPassword(r io.Reader) (string, error) {
+	return readStdin(r, "the password", "--password-stdin")
+}
+
+// readStdin reads a secret (what, given with flag) from r, standard input:
+// everything up to the end, without the final line break, so that both
+// `echo` and `printf '%s'` work, and never from the command line, where
+// it would stay in the shell's history and the process list.
+func readStdin(r io.Reader, what, flag string) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(r, 4096))
 	if err != nil {
-		return "", fmt.Errorf("cannot read the password from standard input: %w", err)
+		return "", fmt.Errorf("cannot read %s from standard input: %w", what, err)
 	}
-	pw := strings.TrimRight(string(b), "\r\n")
-	if pw == "" {
-		return "", errors.New("--password-stdin was given but standard input was empty")
+	v := strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return "", fmt.Errorf("%s was given but standard input was empty", flag)
 	}
-	return pw, nil
+	return v, nil
 }
 
 // passwordFlag returns the password from standard input when fromStdin is

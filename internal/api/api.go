@@ -148,6 +148,7 @@ func (a *API) routes() []route {
 		{"POST", "/api/v1/flows/{id}/run", auth.PermManageFlows, a.runFlow},
 		{"GET", "/api/v1/flows/{id}/endpoint", auth.PermViewFlows, a.getEndpoint},
 		{"POST", "/api/v1/flows/{id}/endpoint/rotate-token", auth.PermManageEndpointTokens, a.rotateToken},
+		{"POST", "/api/v1/flows/{id}/endpoint/signing-secret", auth.PermManageEndpointTokens, a.setSigningSecret},
 		{"GET", "/api/v1/executions", auth.PermViewFlows, a.listExecutions},
 		{"GET", "/api/v1/executions/{id}", auth.PermViewFlows, a.getExecution},
 		{"POST", "/api/v1/executions/{id}/cancel", auth.PermManageFlows, a.cancelExecution},

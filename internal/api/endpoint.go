@@ -54,6 +54,13 @@ func (a *API) endpoint(ctx context.Context, r *http.Request, reveal bool) (*flow
 	}
 	s.Alias = ep.Alias
 	s.InvokeURL = invoke.InvokeURL(a.publicURL(r), ep.Alias)
+	if sig := api.Signature; sig != nil {
+		n, err := a.svc.Endpoints.SigningSecrets(ep)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.Signature = &invoke.SignatureSettings{Scheme: sig.Scheme, Header: sig.Header, Secrets: n}
+	}
 	out := &Endpoint{Settings: s}
 	if reveal && s.Security == dsl.SecurityClientToken && can(r, auth.PermManageEndpointTokens) {
 		if out.ClientToken, err = a.svc.Endpoints.Reveal(ctx, ep, f.Title); err != nil {
@@ -109,5 +116,44 @@ func (a *API) rotateToken(w http.ResponseWriter, r *http.Request) error {
 		ep.PreviousTokenExpiresAt = timePtr(a.cfg.Now().Add(grace).UTC())
 	}
 	httpjson.Write(w, http.StatusOK, ep)
+	return nil
+}
+
+// setSigningSecret serves POST /api/v1/flows/{id}/endpoint/signing-secret
+// {"secret": "…"} or {"generate": true}, with "keepPrevious": true to keep
+// the replaced secret valid beside it: the secret the trigger's signature
+// verification checks calls against. A generated secret is answered once,
+// in signingSecret; one of the caller's own is never echoed.
+func (a *API) setSigningSecret(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Secret       string `json:"secret"`
+		Generate     bool   `json:"generate"`
+		KeepPrevious bool   `json:"keepPrevious"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Generate == (in.Secret != "") {
+		return invalid("secret", "Send either a secret of your own or generate: true.")
+	}
+	ctx := r.Context()
+	f, ep, err := a.endpoint(ctx, r, false)
+	if err != nil {
+		return err
+	}
+	if ep.Signature == nil {
+		return conflict("Flow %q does not verify signatures; add signature to its API Endpoint trigger first.", f.Title)
+	}
+	generated, err := a.svc.Endpoints.SetSigningSecret(ctx, f.ID, ep.Signature.Scheme, in.Secret, in.KeepPrevious)
+	if err != nil {
+		return err
+	}
+	if _, ep, err = a.endpoint(ctx, r, false); err != nil {
+		return err
+	}
+	httpjson.Write(w, http.StatusOK, struct {
+		*Endpoint
+		SigningSecret string `json:"signingSecret,omitempty"`
+	}{ep, generated})
 	return nil
 }

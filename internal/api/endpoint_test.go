@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
+	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
@@ -115,5 +117,87 @@ func TestEndpoint(t *testing.T) {
 		want(t, "helper endpoint", b.do(auth.RoleWorkflowsAdmin, "GET", "/api/v1/flows/"+b.okta.ID+"/endpoint", nil), http.StatusNotFound, "not_found")
 		want(t, "helper rotate", b.do(auth.RoleWorkflowsAdmin, "POST", "/api/v1/flows/"+b.okta.ID+"/endpoint/rotate-token", nil), http.StatusNotFound, "not_found")
 		want(t, "unknown endpoint", b.do(auth.RoleWorkflowsAdmin, "GET", "/api/v1/flows/nope/endpoint", nil), http.StatusNotFound, "not_found")
+	})
+}
+
+// signedFlow verifies GitHub-style HMAC signatures on invoke.
+const signedFlow = `document:
+  dsl: '1.0.0'
+  namespace: test
+  name: signed
+  version: '1.0.0'
+  title: Signed Door
+  metadata:
+    vigil:
+      trigger:
+        apiEndpoint:
+          security: public
+          signature: {scheme: hmac-sha256, secret: github, header: X-Hub-Signature-256}
+do:
+  - answer:
+      set:
+        ok: true
+`
+
+// TestEndpointSigningSecret sets the secret a signed endpoint checks: the
+// caller's own, then a generated one; the settings show how many are set,
+// never a secret of the caller's own; only who may manage endpoint tokens
+// may; a bad secret or a flow that does not verify signatures changes
+// nothing.
+func TestEndpointSigningSecret(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		res, err := b.svc.Flows.SaveFlow(b.ctx, flows.SaveParams{FolderID: b.folder.ID, Document: []byte(signedFlow), By: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/api/v1/flows/" + res.Flow.ID + "/endpoint"
+		read := func() Endpoint {
+			t.Helper()
+			var ep Endpoint
+			b.do(auth.RoleWorkflowsAdmin, "GET", path, nil).decode(t, &ep)
+			return ep
+		}
+		if ep := read(); ep.Signature == nil || ep.Signature.Scheme != "hmac-sha256" || ep.Signature.Header != "X-Hub-Signature-256" || ep.Signature.Secrets != 0 {
+			t.Fatalf("a signed endpoint before any secret: %+v", ep.Signature)
+		}
+		set := path + "/signing-secret"
+		const own = "It's a Secret to Everybody"
+		for _, tc := range []struct {
+			role   auth.Role
+			path   string
+			body   any
+			status int
+			code   string
+		}{
+			{auth.RoleIssueResponder, set, map[string]any{"secret": own}, 403, "forbidden"},
+			{auth.RoleWorkflowsAdmin, set, map[string]any{"secret": "short"}, 400, "invalid"},
+			{auth.RoleWorkflowsAdmin, set, map[string]any{}, 400, "invalid"},
+			{auth.RoleWorkflowsAdmin, set, map[string]any{"secret": own, "generate": true}, 400, "invalid"},
+			{auth.RoleWorkflowsAdmin, "/api/v1/flows/" + b.open.ID + "/endpoint/signing-secret", map[string]any{"generate": true}, 409, "conflict"},
+		} {
+			want(t, string(tc.role)+" set "+tc.path, b.do(tc.role, "POST", tc.path, tc.body), tc.status, tc.code)
+		}
+		if ep := read(); ep.Signature.Secrets != 0 {
+			t.Fatalf("a refused change set a secret: %+v", ep.Signature)
+		}
+		r := b.do(auth.RoleWorkflowsAdmin, "POST", set, map[string]any{"secret": own})
+		want(t, "own secret", r, http.StatusOK, "")
+		if strings.Contains(string(r.body), "Secret to Everybody") {
+			t.Errorf("the answer echoes the caller's own secret: %s", r.body)
+		}
+		var got struct {
+			Endpoint
+			SigningSecret string `json:"signingSecret"`
+		}
+		r = b.do(auth.RoleSuperAdmin, "POST", set, map[string]any{"generate": true, "keepPrevious": true})
+		want(t, "generated secret", r, http.StatusOK, "")
+		r.decode(t, &got)
+		if len(got.SigningSecret) != 64 || got.Signature == nil || got.Signature.Secrets != 2 {
+			t.Fatalf("generated, keeping the previous: %+v", got)
+		}
+		if ep := read(); ep.Signature.Secrets != 2 || strings.Contains(fmt.Sprint(ep), got.SigningSecret) {
+			t.Errorf("after a generated secret the settings show %+v", ep.Signature)
+		}
 	})
 }

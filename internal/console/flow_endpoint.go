@@ -16,6 +16,10 @@ type endpointView struct {
 	Security  string
 	Response  string
 	Curl      string
+	// Signature is set when the trigger verifies signatures; Generated is
+	// a signing secret just generated, shown this once.
+	Signature *invoke.SignatureSettings
+	Generated string
 }
 
 // showFlowEndpoint serves GET /workflows/flows/{id}/endpoint: the flow page
@@ -34,12 +38,7 @@ func (c *Console) showFlowEndpoint(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err, "/workflows/flows")
 		return
 	}
-	var api *dsl.APIEndpoint
-	if f.Workflow != nil {
-		if t := f.Workflow.Trigger(); t != nil {
-			api = t.APIEndpoint
-		}
-	}
+	api := apiEndpointOf(f)
 	if api == nil {
 		c.redirect(w, r, "/workflows/flows/"+id, flashError, "This flow has no API Endpoint card, so it has no invoke URL.")
 		return
@@ -64,8 +63,83 @@ func (c *Console) showFlowEndpoint(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if sig := api.Signature; sig != nil {
+		n, err := c.svc.Endpoints.SigningSecrets(ep)
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		ev.Signature = &invoke.SignatureSettings{Scheme: sig.Scheme, Header: sig.Header, Secrets: n}
+		if rv, ok := c.takeReveal(w, r); ok && rv.Kind == revealSigning {
+			ev.Generated = rv.Value
+		}
+	}
 	ev.Curl = curlExample(ev.InvokeURL, ev.Security)
 	c.renderFlow(w, r, f, flowPage{Text: string(f.Document), Endpoint: ev}, http.StatusOK)
+}
+
+// setFlowSigningSecret serves POST /workflows/flows/{id}/endpoint/signing-secret:
+// the sender's own secret (secret), or a generated one (action=generate),
+// shown once on the dialog; keep_previous keeps the replaced one working.
+func (c *Console) setFlowSigningSecret(w http.ResponseWriter, r *http.Request) {
+	if c.svc.Flows == nil || c.svc.Endpoints == nil {
+		c.unavailable(w, r, "Flow endpoints")
+		return
+	}
+	id := r.PathValue("id")
+	back := "/workflows/flows/" + id + "/endpoint"
+	if !c.readForm(w, r, back) {
+		return
+	}
+	ctx := r.Context()
+	f, err := c.svc.Flows.Flow(ctx, id)
+	if err != nil {
+		c.fail(w, r, err, "/workflows/flows")
+		return
+	}
+	var sig *dsl.SignatureCheck
+	if api := apiEndpointOf(f); api != nil {
+		sig = api.Signature
+	}
+	if sig == nil {
+		c.redirect(w, r, back, flashError, "This flow does not verify signatures: add signature to its API Endpoint card first.")
+		return
+	}
+	own := ""
+	if r.PostFormValue("action") != "generate" {
+		if own = r.PostFormValue("secret"); own == "" {
+			c.redirect(w, r, back, flashError, "Paste the sender's signing secret, or generate a new one.")
+			return
+		}
+	}
+	keep := r.PostFormValue("keep_previous") != ""
+	generated, err := c.svc.Endpoints.SetSigningSecret(ctx, id, sig.Scheme, own, keep)
+	if err != nil {
+		c.fail(w, r, err, back)
+		return
+	}
+	msg := "The signing secret is saved."
+	if keep {
+		msg = "The signing secret is saved; the one it replaced keeps working until the next change."
+	}
+	if generated == "" {
+		c.redirect(w, r, back, flashOK, msg)
+		return
+	}
+	c.redirectRevealing(w, r, back, msg+" Copy it to the sender now: it is shown this once.",
+		revealed{Kind: revealSigning, Name: f.Title, Value: generated})
+}
+
+// apiEndpointOf is the API Endpoint trigger of f, nil for a flow without
+// one.
+func apiEndpointOf(f *Flow) *dsl.APIEndpoint {
+	if f.Workflow == nil {
+		return nil
+	}
+	if t := f.Workflow.Trigger(); t != nil {
+		return t.APIEndpoint
+	}
+	return nil
 }
 
 // curlExample is a command that invokes the flow. The token is read from

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
+	"github.com/vigil-ispm/vigil/internal/flows"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/synth"
@@ -162,6 +163,66 @@ func TestEndpointSettings(t *testing.T) {
 	pg = get(t, f.admin, f.w.URL+"/workflows/flows/"+f.helperID+"/endpoint")
 	if pg.Status != 303 {
 		t.Errorf("a helper flow's endpoint page: status %d, want a redirect", pg.Status)
+	}
+}
+
+// TestEndpointSigningSecret sets, on the Endpoint settings dialog, the
+// secret a signed flow checks: a bad one is refused and changes nothing,
+// the sender's own is saved and never shown, a generated one is shown
+// once.
+func TestEndpointSigningSecret(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	res, err := f.w.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: f.folderID, By: "test", Document: []byte(`document:
+  dsl: '1.0.0'
+  namespace: test
+  name: signed
+  version: '1.0.0'
+  title: Signed
+  metadata:
+    vigil:
+      trigger:
+        apiEndpoint:
+          security: public
+          signature: {scheme: hmac-sha256, secret: github, header: X-Hub-Signature-256}
+do:
+  - ok: {set: {ok: true}}
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialog := f.w.URL + "/workflows/flows/" + res.Flow.ID + "/endpoint"
+	state := func() string {
+		t.Helper()
+		m := regexp.MustCompile(`(?s)data-testid="signature-state">(.*?)</p>`).FindStringSubmatch(get(t, f.admin, dialog).Body)
+		if m == nil {
+			t.Fatal("the Endpoint settings of a signed flow do not say the signature's state")
+		}
+		return m[1]
+	}
+	if s := state(); !strings.Contains(s, "No signing secret is set: every call is refused") || !strings.Contains(s, "X-Hub-Signature-256") {
+		t.Errorf("before a secret: %q", s)
+	}
+	set := dialog + "/signing-secret"
+	if pg := post(t, f.admin, set, url.Values{"secret": {"short"}, "action": {"set"}}); pg.Status != 303 || pg.Location != "/workflows/flows/"+res.Flow.ID+"/endpoint" {
+		t.Fatalf("a short secret: status %d to %q", pg.Status, pg.Location)
+	}
+	if pg := get(t, f.admin, dialog); !strings.Contains(pg.Body, "16 to 256 characters") || !strings.Contains(pg.Body, "No signing secret is set") {
+		t.Errorf("after a short secret the dialog does not say why it was refused, or a secret was set")
+	}
+	const own = "It's a Secret to Everybody"
+	post(t, f.admin, set, url.Values{"secret": {own}, "action": {"set"}})
+	if pg := get(t, f.admin, dialog); !strings.Contains(pg.Body, "One signing secret is set.") || strings.Contains(pg.Body, "Secret to Everybody") {
+		t.Errorf("after the sender's secret: %q", state())
+	}
+	post(t, f.admin, set, url.Values{"action": {"generate"}, "keep_previous": {"on"}})
+	pg := get(t, f.admin, dialog)
+	m := regexp.MustCompile(`id="signing-secret" type="password" value="([0-9a-f]{64})"`).FindStringSubmatch(pg.Body)
+	if m == nil || !strings.Contains(pg.Body, "2 signing secrets are set") {
+		t.Fatalf("after generating: no new secret shown, or not 2 set: %q", state())
+	}
+	if again := get(t, f.admin, dialog); strings.Contains(again.Body, m[1]) {
+		t.Error("the generated secret is shown a second time")
 	}
 }
 

@@ -93,6 +93,7 @@ func TestRolesOnEveryRoute(t *testing.T) {
 		{"POST", flow + "/test", url.Values{"input": {`{"body": {}}`}, "dry_run": {"on"}}, []string{S, W}},
 		{"POST", flow + "/builder", url.Values{"op": {"refresh"}}, []string{S, W}},
 		{"POST", flow + "/endpoint/rotate", url.Values{"grace": {"24h"}}, []string{S, W}},
+		{"POST", flow + "/endpoint/signing-secret", url.Values{"action": {"generate"}}, []string{S, W}},
 		{"POST", "/workflows/executions/" + f.executionID + "/cancel", nil, []string{S, W}},
 		{"POST", "/workflows/approvals/apr_none/approve", url.Values{"comment": {"ok"}}, []string{S, W, R}},
 		{"POST", "/workflows/approvals/apr_none/deny", nil, []string{S, W, R}},

@@ -69,6 +69,7 @@ func (c *Console) routes() *auth.RouteTable {
 	mux.Handle("POST /workflows/flows/{id}/builder", p(auth.PermManageFlows, c.editFlowBuilder))
 	mux.Handle("GET /workflows/flows/{id}/endpoint", p(auth.PermManageEndpointTokens, c.showFlowEndpoint))
 	mux.Handle("POST /workflows/flows/{id}/endpoint/rotate", p(auth.PermManageEndpointTokens, c.rotateFlowToken))
+	mux.Handle("POST /workflows/flows/{id}/endpoint/signing-secret", p(auth.PermManageEndpointTokens, c.setFlowSigningSecret))
 	mux.Handle("GET /workflows/history", p(auth.PermViewFlows, c.showExecutionList))
 	mux.Handle("GET /workflows/executions/{id}", p(auth.PermViewFlows, c.showExecution))
 	mux.Handle("POST /workflows/executions/{id}/cancel", p(auth.PermManageFlows, c.cancelExecution))

@@ -132,6 +132,11 @@ type Endpoints interface {
 	// Reveal opens the client token to show it, recording that it was shown.
 	Reveal(ctx context.Context, ep *store.Endpoint, flowTitle string) (string, error)
 	Rotate(ctx context.Context, flowID string, grace time.Duration) (string, error)
+	// SetSigningSecret sets the secret a trigger's signature verification
+	// (scheme) checks: secret, or a generated one it returns when empty.
+	SetSigningSecret(ctx context.Context, flowID, scheme, secret string, keepPrevious bool) (string, error)
+	// SigningSecrets counts the signing secrets set.
+	SigningSecrets(ep *store.Endpoint) (int, error)
 }
 
 // Flows manages folders, flows and their executions.

@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -172,3 +173,84 @@ func Verify(secrets []string, header http.Header, body []byte, now time.Time, to
 	}
 	return ErrNoMatchingSignature
 }
+
+// HMACPrefix may start a hex HMAC-SHA256 signature, as GitHub sends it in
+// X-Hub-Signature-256.
+const HMACPrefix = "sha256="
+
+// VerifyHMAC checks that got is the hex HMAC-SHA256 of body keyed with the
+// bytes of one of secrets, as they are given (GitHub's and most plain
+// webhook senders' scheme), with or without HMACPrefix, in either case.
+// Comparison is constant-time.
+func VerifyHMAC(secrets []string, got string, body []byte) error {
+	if len(secrets) == 0 {
+		return ErrNoSecret
+	}
+	got = strings.TrimSpace(got)
+	if got == "" {
+		return ErrMissingHeader
+	}
+	if len(got) >= len(HMACPrefix) && strings.EqualFold(got[:len(HMACPrefix)], HMACPrefix) {
+		got = got[len(HMACPrefix):]
+	}
+	given, err := hex.DecodeString(got)
+	if err != nil {
+		return ErrNoMatchingSignature
+	}
+	for _, s := range secrets {
+		h := hmac.New(sha256.New, []byte(s))
+		h.Write(body)
+		if hmac.Equal(h.Sum(nil), given) {
+			return nil
+		}
+	}
+	return ErrNoMatchingSignature
+}
+
+// Secret sizes a receiver takes: Standard Webhooks asks for 24 to 64
+// bytes; an HMAC secret of one's own is a string of 16 to 256 bytes.
+const (
+	minSecretBytes = 24
+	maxSecretBytes = 64
+	minHMACSecret  = 16
+	maxHMACSecret  = 256
+)
+
+// CheckSecret tells what is wrong with secret for a receiver of scheme
+// (SchemeStandard or SchemeHMAC), in one sentence for the person who
+// pasted it that never contains the secret, or "" when it fits.
+func CheckSecret(scheme, secret string) string {
+	switch scheme {
+	case SchemeStandard:
+		key, err := decodeSecret(secret)
+		if err != nil || len(key) < minSecretBytes || len(key) > maxSecretBytes {
+			return "A Standard Webhooks signing secret is whsec_ followed by the base64 of 24 to 64 random bytes."
+		}
+	case SchemeHMAC:
+		if len(secret) < minHMACSecret || len(secret) > maxHMACSecret || strings.TrimSpace(secret) != secret {
+			return "An HMAC signing secret is 16 to 256 characters, without spaces around it."
+		}
+	default:
+		return fmt.Sprintf("The signature scheme %q is neither %s nor %s.", scheme, SchemeStandard, SchemeHMAC)
+	}
+	return ""
+}
+
+// NewSecretFor returns a fresh random secret for a receiver of scheme: a
+// whsec_ secret for Standard Webhooks, 64 hex digits for HMAC.
+func NewSecretFor(scheme string) (string, error) {
+	if scheme == SchemeStandard {
+		return NewSecret()
+	}
+	b := make([]byte, secretBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate webhook secret: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// Signature schemes a receiver verifies.
+const (
+	SchemeStandard = "standard-webhooks"
+	SchemeHMAC     = "hmac-sha256"
+)

@@ -194,3 +194,63 @@ func TestSignThenVerifyRoundTrip(t *testing.T) {
 		t.Errorf("Verify: %v", err)
 	}
 }
+
+// TestVerifyHMAC checks the plain HMAC scheme as GitHub signs: the hex
+// HMAC-SHA256 of the body keyed with the secret's bytes, with or without
+// "sha256=", in either case.
+func TestVerifyHMAC(t *testing.T) {
+	// GitHub's documented example of a valid delivery.
+	body := []byte("Hello, World!")
+	const secret = "It's a Secret to Everybody"
+	const sum = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+	for _, got := range []string{sum, "sha256=" + sum, "SHA256=" + strings.ToUpper(sum), " sha256=" + sum + " "} {
+		if err := VerifyHMAC([]string{"another secret of 16+", secret}, got, body); err != nil {
+			t.Errorf("VerifyHMAC(%q) = %v, want nil", got, err)
+		}
+	}
+	for _, tc := range []struct {
+		name, got string
+		body      []byte
+		want      error
+	}{
+		{"tampered body", sum, []byte("Hello, World?"), ErrNoMatchingSignature},
+		{"not hex", "sha256=zz", body, ErrNoMatchingSignature},
+		{"missing", "", body, ErrMissingHeader},
+	} {
+		if err := VerifyHMAC([]string{secret}, tc.got, tc.body); !errors.Is(err, tc.want) {
+			t.Errorf("%s: VerifyHMAC = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if err := VerifyHMAC(nil, sum, body); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("no secret: %v", err)
+	}
+}
+
+// TestCheckSecret: a secret of one's own is taken only in the shape its
+// scheme needs, and what is wrong is said without the secret.
+func TestCheckSecret(t *testing.T) {
+	good, _ := NewSecret()
+	for _, tc := range []struct{ scheme, secret, want string }{
+		{SchemeStandard, good, ""},
+		{SchemeStandard, "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 16)), "24 to 64"},
+		{SchemeStandard, "whsec_not base64!", "24 to 64"},
+		{SchemeHMAC, "0123456789abcdef", ""},
+		{SchemeHMAC, "short-secret", "16 to 256"},
+		{SchemeHMAC, " 0123456789abcdef", "16 to 256"},
+		{"md5", "0123456789abcdef", "neither"},
+	} {
+		msg := CheckSecret(tc.scheme, tc.secret)
+		if (tc.want == "") != (msg == "") || !strings.Contains(msg, tc.want) {
+			t.Errorf("CheckSecret(%s, …) = %q, want %q", tc.scheme, msg, tc.want)
+		}
+		if tc.secret != "" && msg != "" && strings.Contains(msg, tc.secret) {
+			t.Errorf("CheckSecret's message repeats the secret: %q", msg)
+		}
+	}
+	for _, scheme := range []string{SchemeStandard, SchemeHMAC} {
+		s, err := NewSecretFor(scheme)
+		if err != nil || CheckSecret(scheme, s) != "" {
+			t.Errorf("NewSecretFor(%s) = %q, %v; does not fit its scheme", scheme, s, err)
+		}
+	}
+}

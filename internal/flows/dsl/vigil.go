@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/vigil-ispm/vigil/internal/signature"
 )
 
 // Trigger says how a flow starts. A flow without one is a helper flow,
@@ -208,8 +210,8 @@ func parseAPIEndpoint(v any) (*APIEndpoint, []string) {
 			sc.Secret, _ = sm["secret"].(string)
 			sc.Header, _ = sm["header"].(string)
 			switch sc.Scheme {
-			case "standard-webhooks":
-			case "hmac-sha256":
+			case signature.SchemeStandard:
+			case signature.SchemeHMAC:
 				if sc.Header == "" {
 					bad(k+".header", "required for hmac-sha256")
 				}

@@ -92,6 +92,9 @@ func (h *Handler) verifySignature(ep *store.Endpoint, api *dsl.APIEndpoint, req 
 	if err != nil || len(secrets) == 0 {
 		return false
 	}
+	if api.Signature.Scheme == signature.SchemeHMAC {
+		return signature.VerifyHMAC(secrets, req.r.Header.Get(api.Signature.Header), req.raw) == nil
+	}
 	return signature.Verify(secrets, req.r.Header, req.raw, h.cfg.Now(), signature.DefaultTolerance) == nil
 }
 

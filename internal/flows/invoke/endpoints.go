@@ -9,7 +9,9 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/audit"
 	"github.com/vigil-ispm/vigil/internal/id"
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/secret"
+	"github.com/vigil-ispm/vigil/internal/signature"
 	"github.com/vigil-ispm/vigil/internal/store"
 )
 
@@ -47,6 +49,17 @@ type Settings struct {
 	ClientToken string `json:"clientToken,omitempty"`
 	Security    string `json:"security"`
 	Response    string `json:"response"`
+	// Signature is set when the trigger verifies webhook signatures.
+	Signature *SignatureSettings `json:"signature,omitempty"`
+}
+
+// SignatureSettings are the signature verification of an endpoint as its
+// settings show it: never the secrets, only how many are set (0: every
+// call is refused until one is).
+type SignatureSettings struct {
+	Scheme  string `json:"scheme"`
+	Header  string `json:"header,omitempty"`
+	Secrets int    `json:"secrets"`
 }
 
 // aliasBytes gives aliases 160 random bits and tokens 256.
@@ -134,15 +147,19 @@ func (e *Endpoints) Rotate(ctx context.Context, flowID string, grace time.Durati
 	return token, nil
 }
 
-// SetSigningSecrets replaces the whsec_ secrets an endpoint with signature
-// verification accepts (several during a rotation).
+// SetSigningSecrets replaces the secrets an endpoint with signature
+// verification accepts (several during a rotation), as they are.
 func (e *Endpoints) SetSigningSecrets(ctx context.Context, flowID string, secrets []string) error {
 	ep, err := e.Ensure(ctx, flowID)
 	if err != nil {
 		return err
 	}
+	return e.putSigningSecrets(ctx, ep, secrets)
+}
+
+func (e *Endpoints) putSigningSecrets(ctx context.Context, ep *store.Endpoint, secrets []string) error {
 	raw, _ := json.Marshal(secrets)
-	sealed, err := e.box.Seal(string(raw), signingPurpose(flowID))
+	sealed, err := e.box.Seal(string(raw), signingPurpose(ep.FlowID))
 	if err != nil {
 		return err
 	}
@@ -150,6 +167,61 @@ func (e *Endpoints) SetSigningSecrets(ctx context.Context, flowID string, secret
 	err = e.store.UpdateEndpointTokens(ctx, ep)
 	e.changed()
 	return err
+}
+
+// SetSigningSecret makes secret the signing secret the endpoint of a flow
+// whose trigger verifies signatures with scheme accepts, in place of any:
+// the sender's own (a GitHub webhook's secret, the whsec_ secret of a
+// Standard Webhooks sender such as another Vigil's integration), or, when
+// secret is empty, a new one it generates and returns for the sender.
+// With keepPrevious the secret it replaces stays valid beside it until
+// the next change, so that a sender can be moved over. A secret that does
+// not fit scheme is refused with an *input.InvalidError and changes
+// nothing. The change is audited; the secret is not.
+func (e *Endpoints) SetSigningSecret(ctx context.Context, flowID, scheme, secret string, keepPrevious bool) (string, error) {
+	generated := secret == ""
+	if generated {
+		var err error
+		if secret, err = signature.NewSecretFor(scheme); err != nil {
+			return "", err
+		}
+	} else if msg := signature.CheckSecret(scheme, secret); msg != "" {
+		return "", &input.InvalidError{Field: "signingSecret", Message: msg}
+	}
+	ep, err := e.Ensure(ctx, flowID)
+	if err != nil {
+		return "", err
+	}
+	secrets := []string{secret}
+	if keepPrevious {
+		old, err := e.signingSecrets(ep)
+		if err != nil {
+			return "", fmt.Errorf("open the signing secret it replaces: %w", err)
+		}
+		if len(old) > 0 {
+			secrets = append(secrets, old[0])
+		}
+	}
+	if err := e.putSigningSecrets(ctx, ep, secrets); err != nil {
+		return "", fmt.Errorf("set the signing secret: %w", err)
+	}
+	target := audit.Target{Kind: "flow", ID: flowID}
+	if f, err := e.store.Flow(ctx, flowID); err == nil {
+		target.Name = f.Title
+	}
+	e.audit.Record(ctx, audit.Entry{Action: "flow.signing_secret.set", Target: target,
+		Details: map[string]any{"generated": generated, "keptPrevious": len(secrets) > 1}})
+	if !generated {
+		return "", nil
+	}
+	return secret, nil
+}
+
+// SigningSecrets counts the signing secrets the endpoint of a flow
+// accepts: 0 means a trigger that verifies signatures refuses every call.
+func (e *Endpoints) SigningSecrets(ep *store.Endpoint) (int, error) {
+	secrets, err := e.signingSecrets(ep)
+	return len(secrets), err
 }
 
 func (e *Endpoints) signingSecrets(ep *store.Endpoint) ([]string, error) {

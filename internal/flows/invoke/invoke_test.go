@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/httpjson/httpjsontest"
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/secret"
 	"github.com/vigil-ispm/vigil/internal/signature"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -443,6 +445,97 @@ func TestSignature(t *testing.T) {
 		other, _ := signature.NewSecret()
 		if c := send(other, b.now, `{"a":6}`, `{"a":6}`); c != 401 {
 			t.Errorf("unknown secret: %d", c)
+		}
+	})
+}
+
+// TestSignatureHMAC: a trigger verifying hmac-sha256 takes a hex HMAC of
+// the raw body in its header (GitHub's X-Hub-Signature-256 shape) made
+// with the secret set on the endpoint, a secret of the sender's own.
+func TestSignatureHMAC(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		api := dsl.APIEndpoint{Security: dsl.SecurityPublic, Response: dsl.ResponseSync,
+			Signature: &dsl.SignatureCheck{Scheme: signature.SchemeHMAC, Secret: "github", Header: "X-Hub-Signature-256"}}
+		b := setup(t, st, api, Config{})
+		ctx := context.Background()
+		send := func(body, sig string) int {
+			r, _ := b.do(t, "POST", b.url, body, map[string]string{"X-Hub-Signature-256": sig, "Content-Type": "text/plain"})
+			return r.StatusCode
+		}
+		// GitHub's documented example: this secret signs "Hello, World!" so.
+		const sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+		if c := send("Hello, World!", sig); c != 401 {
+			t.Errorf("before a secret is set: %d, want 401", c)
+		}
+		if _, err := b.h.endpoints.SetSigningSecret(ctx, "flw_1", signature.SchemeHMAC, "It's a Secret to Everybody", false); err != nil {
+			t.Fatal(err)
+		}
+		if c := send("Hello, World!", sig); c != 200 {
+			t.Errorf("valid: %d", c)
+		}
+		if c := send("Hello, World?", sig); c != 401 {
+			t.Errorf("tampered body: %d", c)
+		}
+		if c := send("Hello, World!", ""); c != 401 {
+			t.Errorf("no signature: %d", c)
+		}
+	})
+}
+
+// TestSetSigningSecret: a generated secret is returned once and works; a
+// secret of one's own that does not fit the scheme is refused and changes
+// nothing; a replaced secret stops working unless kept.
+func TestSetSigningSecret(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		api := dsl.APIEndpoint{Security: dsl.SecurityPublic, Response: dsl.ResponseSync,
+			Signature: &dsl.SignatureCheck{Scheme: signature.SchemeStandard, Secret: "ispm"}}
+		b := setup(t, st, api, Config{})
+		ctx := context.Background()
+		send := func(secret, body string) int {
+			hdr, err := signature.Headers("msg_"+body, b.now, []byte(body), secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]string{}
+			for k := range hdr {
+				m[k] = hdr.Get(k)
+			}
+			r, _ := b.do(t, "POST", b.url, body, m)
+			return r.StatusCode
+		}
+		first, err := b.h.endpoints.SetSigningSecret(ctx, "flw_1", signature.SchemeStandard, "", false)
+		if err != nil || !strings.HasPrefix(first, signature.SecretPrefix) {
+			t.Fatalf("generated secret = %q, %v", first, err)
+		}
+		if c := send(first, `{"a":1}`); c != 200 {
+			t.Errorf("with the generated secret: %d", c)
+		}
+		var ie *input.InvalidError
+		if _, err := b.h.endpoints.SetSigningSecret(ctx, "flw_1", signature.SchemeStandard, "whsec_tooshort", false); !errors.As(err, &ie) || ie.Field != "signingSecret" {
+			t.Fatalf("a secret that does not fit: %v, want an InvalidError", err)
+		}
+		if c := send(first, `{"a":2}`); c != 200 {
+			t.Errorf("after a refused change: %d, want the secret kept", c)
+		}
+		own, _ := signature.NewSecret()
+		if got, err := b.h.endpoints.SetSigningSecret(ctx, "flw_1", signature.SchemeStandard, own, true); err != nil || got != "" {
+			t.Fatalf("own secret, keeping the old: %q, %v", got, err)
+		}
+		if c, d := send(own, `{"a":3}`), send(first, `{"a":4}`); c != 200 || d != 200 {
+			t.Errorf("own secret %d, kept old one %d; want both 200", c, d)
+		}
+		if _, err := b.h.endpoints.SetSigningSecret(ctx, "flw_1", signature.SchemeStandard, own, false); err != nil {
+			t.Fatal(err)
+		}
+		if c := send(first, `{"a":5}`); c != 401 {
+			t.Errorf("the replaced secret: %d, want 401", c)
+		}
+		ep, err := b.h.endpoints.Ensure(ctx, "flw_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := b.h.endpoints.SigningSecrets(ep); err != nil || n != 1 {
+			t.Errorf("SigningSecrets = %d, %v; want 1", n, err)
 		}
 	})
 }
