@@ -592,6 +592,9 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 func (s *Service) stopHere(execID string) {
 	s.mu.Lock()
 	stop := s.running[execID]
+	if stop == nil {
+		s.hear(execID)
+	}
 	s.mu.Unlock()
 	if stop != nil {
 		stop(errCancelled)
@@ -600,6 +603,25 @@ func (s *Service) stopHere(execID string) {
 		p.cancel(execID)
 	}
 	s.notify(execID, nil)
+}
+
+// heardFor is how long a cancel heard of an execution not running here
+// is kept for it: beyond it, the execution finds itself cancelled when it
+// renews its lease.
+const heardFor = time.Minute
+
+// hear keeps the cancel of execID, not running here, for heardFor; s.mu is
+// held.
+func (s *Service) hear(execID string) {
+	now := s.now()
+	if len(s.heard) >= 256 {
+		for id, at := range s.heard {
+			if now.Sub(at) > heardFor {
+				delete(s.heard, id)
+			}
+		}
+	}
+	s.heard[execID] = now
 }
 
 // FollowCancels makes this node stop, the moment another node cancels

@@ -178,6 +178,11 @@ type Service struct {
 	// running holds the executions this node runs, to stop them when
 	// they are cancelled.
 	running map[string]context.CancelCauseFunc
+	// heard holds, for heardFor, the cancels heard of executions not
+	// running here: another node's notice can arrive between an
+	// execution's insert and its run on this node, and execute then stops
+	// it before its first task.
+	heard map[string]time.Time
 	// local runs executions in-process; nil until RunLocally.
 	local   atomic.Pointer[localPool]
 	backlog backlogCounter
@@ -204,7 +209,7 @@ func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	s := &Service{st: st, box: box, cfg: cfg, queue: cfg.Queue, cache: newWorkflowCache(256),
 		flows:       store.RowCache[store.Flow]{Age: flowCacheAge, Size: flowCacheSize},
 		flowsByName: store.RowCache[store.Flow]{Age: flowCacheAge, Size: flowCacheSize},
-		waiters:     map[string][]*waiter{}, early: map[string]*earlyWaiter{}, running: map[string]context.CancelCauseFunc{},
+		waiters:     map[string][]*waiter{}, early: map[string]*earlyWaiter{}, running: map[string]context.CancelCauseFunc{}, heard: map[string]time.Time{},
 		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
 	s.rowIDs = catalog.NewRowIDs(cfg.Now)
 	s.tables = &dbTables{s: s}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vigil-ispm/vigil/internal/id"
 	"github.com/vigil-ispm/vigil/internal/secret/secrettest"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
@@ -214,4 +216,33 @@ func TestCancelOnAnotherNode(t *testing.T) {
 	if r, err := st.FlowExecution(ctx, id); err != nil || r.Status != StatusCancelled {
 		t.Errorf("cancelled execution = %+v, %v", r, err)
 	}
+}
+
+// TestCancelHeardBeforeTheRun: another node's notice of a cancel can
+// arrive between an execution's insert and its run here, when it is in
+// neither this node's line nor its running set; the run then stops before
+// its first task.
+func TestCancelHeardBeforeTheRun(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+		defer srv.Close()
+		b, _ := setupLocal(t, st, Config{Lease: time.Hour}, 1)
+		p := b.svc.local.Load()
+		f := b.saveOn(t, flowDoc("call", "", `do:
+  - call: {call: http, with: {method: get, endpoint: '`+srv.URL+`/hit'}}
+`))
+		execID := id.NewAt("exe", time.Now())
+		b.svc.stopHere(execID) // the listener hears of the cancel first
+		if _, err := b.svc.Start(b.ctx, f.ID, map[string]any{}, StartOptions{ExecutionID: execID}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return p.ran.Load() == 1 && b.svc.LocalRunning() == 0 })
+		if n := hits.Load(); n != 0 {
+			t.Errorf("the execution cancelled before it ran called its endpoint %d times", n)
+		}
+		if r, err := st.FlowExecution(b.ctx, execID); err != nil || r.Steps != 0 {
+			t.Errorf("execution = %+v, %v; want no step run", r, err)
+		}
+	})
 }

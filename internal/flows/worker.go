@@ -111,7 +111,12 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 	defer stop(nil)
 	s.mu.Lock()
 	s.running[execID] = stop
+	_, heard := s.heard[execID]
+	delete(s.heard, execID)
 	s.mu.Unlock()
+	if heard {
+		stop(errCancelled) // cancelled before it ran here: no task runs
+	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.running, execID)
