@@ -349,11 +349,19 @@ func (a *dbApprovals) create(ctx context.Context, req *catalog.ApprovalRequest, 
 	if err != nil {
 		return nil, err
 	}
-	details, err := json.Marshal(req.Details)
+	// Approvers (issue responders among them) see the request, and it is
+	// stored in clear: the secrets the flow uses are redacted from it, as
+	// from its history.
+	var red secretRedactor
+	if j := journalOf(ctx); j != nil {
+		red = j.red
+	}
+	message, _ := red.redact(req.Message).(string)
+	details, err := json.Marshal(red.redact(req.Details))
 	if err != nil {
 		return nil, err
 	}
-	r := &store.FlowApproval{ID: id.NewAt("apr", now), ExecutionID: env.RootID, StepKey: env.Key(), Message: req.Message,
+	r := &store.FlowApproval{ID: id.NewAt("apr", now), ExecutionID: env.RootID, StepKey: env.Key(), Message: message,
 		Approvers: string(approvers), Details: string(details), Status: ApprovalPending, RequestedAt: now,
 		ExpiresAt: now.Add(req.ExpiresAfter)}
 	if err := s.st.CreateFlowApproval(ctx, r); err != nil && !errors.Is(err, store.ErrConflict) {

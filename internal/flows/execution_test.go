@@ -445,3 +445,57 @@ func TestExecutionsByID(t *testing.T) {
 		}
 	})
 }
+
+// TestApprovalRedactsSecrets: an approval request's message and details
+// are shown to its approvers and stored in clear, so a secret the flow
+// uses is redacted from them, as from the history, whether or not the
+// flow saves its data.
+func TestApprovalRedactsSecrets(t *testing.T) {
+	cfg := Config{Secrets: secretSource{"apiKey": "s3cr3t-value"}}
+	t.Run("queue", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, st *store.Store) { approvalRedacts(t, setup(t, st, cfg)) })
+	})
+	t.Run("local", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, st *store.Store) {
+			b, _ := setupLocal(t, st, cfg, 2)
+			approvalRedacts(t, b)
+		})
+	})
+}
+
+func approvalRedacts(t *testing.T, b *testBundle) {
+	t.Helper()
+	f := b.saveOn(t, flowDoc("ask", "", `use:
+  secrets: [apiKey]
+do:
+  - ask:
+      call: approval.request
+      with:
+        message: '${ "Use key " + $secret.apiKey + "?" }'
+        approvers: [workflows_admin]
+        expiresAfter: PT1H
+        action: '${ "rotate " + $secret.apiKey }'
+`))
+	execID, err := b.svc.Start(b.ctx, f.ID, map[string]any{}, StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []*Approval
+	waitFor(t, func() bool {
+		if list, err = b.svc.Approvals(b.ctx, ApprovalFilter{ExecutionID: execID}); err != nil {
+			t.Fatal(err)
+		}
+		return len(list) == 1
+	})
+	raw, _ := json.Marshal(list[0])
+	if strings.Contains(string(raw), "s3cr3t-value") || list[0].Message != "Use key [redacted]?" {
+		t.Errorf("the approval request shows the secret or no redaction: %s", raw)
+	}
+	h, err := b.svc.Execution(b.ctx, execID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := json.Marshal(h.Notes); strings.Contains(string(raw), "s3cr3t-value") {
+		t.Errorf("the history's notes show the secret of a flow that does not save its data: %s", raw)
+	}
+}

@@ -477,9 +477,7 @@ func (s *Service) runInSlot(p *localPool, r *localRun) {
 		e.InputSealed = nil
 	}
 	j := s.newJournal(e.ID)
-	if e.SaveAllData {
-		j.red = s.redactorFor(ctx, r.w)
-	}
+	j.red = s.redactorFor(ctx, r.w) // as in run: notes are kept either way
 	// The time in line does not count against the execution's duration.
 	err := s.execute(ctx, e, r.w, input, j, now.Sub(r.queued))
 	if err == nil {

@@ -84,9 +84,9 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	if err != nil {
 		return s.release(ctx, execID, generation, err)
 	}
-	if r.SaveAllData {
-		journal.red = s.redactorFor(ctx, w)
-	}
+	// Notes and approval requests are kept whether or not the flow saves
+	// its data, so the secrets it uses are redacted from them either way.
+	journal.red = s.redactorFor(ctx, w)
 	// Time parked at an approval does not count against the limit.
 	waited, err := s.waited(ctx, execID, s.now())
 	if err != nil {
