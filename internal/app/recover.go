@@ -35,6 +35,11 @@ func (s *Server) recoverOnce(ctx context.Context) {
 	if err := s.nodeLock.Check(ctx); err != nil && ctx.Err() == nil {
 		log.Warn("cannot hold the node lock; other nodes may take this node's work", "error", err)
 	}
+	if n, err := s.app.Store.FreeSlotsOfDeadNodes(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("cannot free the limit slots of dead nodes", "error", err)
+	} else if n > 0 {
+		log.Info("freed the limit slots of dead nodes", "slots", n)
+	}
 	if _, _, err := s.svc.Hooks.Maintain(ctx); err != nil && ctx.Err() == nil {
 		log.Warn("cannot recover interrupted deliveries", "error", err)
 	}

@@ -20,8 +20,9 @@ import (
 //   - rate: a sliding window (see limiter): a slot per request, held from
 //     before it is sent until a second after it ended.
 //
-// A node that dies holding slots frees them when their hold (the request
-// timeout plus a margin) runs out.
+// A node that dies holding slots has them freed by a live node's recovery
+// pass once its node lock is gone (store.FreeSlotsOfDeadNodes), else when
+// their hold (the request timeout plus a margin) runs out.
 type sharedLimits struct {
 	st *store.Store
 	// holder names this node's slots.

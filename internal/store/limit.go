@@ -52,7 +52,9 @@ func (q *Queries) TakeRateToken(ctx context.Context, key string, interval time.D
 // a node that died frees its slots on its own. It returns the slot taken,
 // or -1 when all are held together with how long until the first of them
 // is due to be free (on the database's clock; a slot held for a running
-// request is due only when its hold runs out). PostgreSQL only.
+// request is due only when its hold runs out). The slot names this
+// store's node lock, so that FreeSlotsOfDeadNodes frees it when the node
+// dies. PostgreSQL only.
 func (q *Queries) TakeSlot(ctx context.Context, key, holder string, slots int, hold time.Duration) (int, time.Duration, error) {
 	if q.d != Postgres {
 		return -1, 0, errors.New("store: cluster-wide concurrency limits need PostgreSQL")
@@ -64,14 +66,14 @@ func (q *Queries) TakeSlot(ctx context.Context, key, holder string, slots int, h
 	// not a thousand, and nodes seldom pick the same one.
 	for try := 0; try < 3; try++ {
 		slot := -1
-		err := q.c.queryRow(ctx, `INSERT INTO vigil_limit_slot AS l (key, slot, holder, held_until)
-			SELECT $1, s, $2, clock_timestamp() + make_interval(secs => $4::double precision)
+		err := q.c.queryRow(ctx, `INSERT INTO vigil_limit_slot AS l (key, slot, holder, held_until, node)
+			SELECT $1, s, $2, clock_timestamp() + make_interval(secs => $4::double precision), $6
 			FROM (SELECT (g + $5::integer) % $3::integer AS s FROM generate_series(0, $3::integer - 1) AS g) AS c
 			WHERE NOT EXISTS (SELECT 1 FROM vigil_limit_slot h WHERE h.key = $1 AND h.slot = c.s AND h.held_until > clock_timestamp())
 			LIMIT 1
-			ON CONFLICT (key, slot) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until
+			ON CONFLICT (key, slot) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until, node = excluded.node
 				WHERE l.held_until <= clock_timestamp()
-			RETURNING slot`, []any{key, holder, slots, hold.Seconds(), rand.IntN(max(slots, 1))}, &slot) //nolint:gosec // G404: where the search for a free slot starts, no secret
+			RETURNING slot`, []any{key, holder, slots, hold.Seconds(), rand.IntN(max(slots, 1)), q.owner.get()}, &slot) //nolint:gosec // G404: where the search for a free slot starts, no secret
 		if errors.Is(err, ErrNotFound) {
 			// None free, or another node took the one picked: look again
 			// only in the second case, which the count tells.
@@ -94,6 +96,22 @@ func (q *Queries) TakeSlot(ctx context.Context, key, holder string, slots int, h
 		return slot, 0, nil
 	}
 	return -1, time.Millisecond, nil
+}
+
+// FreeSlotsOfDeadNodes frees the slots held by nodes that no longer hold
+// their node lock, and returns how many: such a node died, and its slots
+// would otherwise stay taken until their hold ran out. PostgreSQL only; 0
+// elsewhere.
+func (q *Queries) FreeSlotsOfDeadNodes(ctx context.Context) (int64, error) {
+	if q.d != Postgres {
+		return 0, nil
+	}
+	res, err := q.c.exec(ctx, `UPDATE vigil_limit_slot SET held_until = clock_timestamp()
+		WHERE node <> 0 AND held_until > clock_timestamp() AND node NOT IN (`+liveNodes+`)`)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // ReleaseSlot frees a slot TakeSlot gave holder.

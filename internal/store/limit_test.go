@@ -225,3 +225,45 @@ func TestReleaseSlots(t *testing.T) {
 		t.Errorf("the window slot released in two hours: slot=%d wait=%s err=%v; want -1 and about two hours", slot, wait, err)
 	}
 }
+
+// TestSlotsOfDeadNodeFreed: a slot held for an hour by a node that dies
+// (its node lock goes) is freed by the next FreeSlotsOfDeadNodes, while a
+// live node's slot and a slot taken without a node lock are left alone.
+func TestSlotsOfDeadNodeFreed(t *testing.T) {
+	st := storetest.Postgres(t)
+	ctx := context.Background()
+	if slot, _, err := st.TakeSlot(ctx, "k", "no-lock", 2, time.Hour); err != nil || slot < 0 {
+		t.Fatalf("slot without a node lock: %d, %v", slot, err)
+	}
+	lock, err := st.HoldNodeLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slot, _, err := st.TakeSlot(ctx, "k", "node", 2, time.Hour); err != nil || slot < 0 {
+		t.Fatalf("slot of the node: %d, %v", slot, err)
+	}
+	if n, err := st.FreeSlotsOfDeadNodes(ctx); err != nil || n != 0 {
+		t.Fatalf("FreeSlotsOfDeadNodes with the node alive = %d, %v; want 0", n, err)
+	}
+	if slot, _, _ := st.TakeSlot(ctx, "k", "late", 2, time.Hour); slot != -1 {
+		t.Fatalf("a third caller got slot %d of 2", slot)
+	}
+	lock.Release(ctx) // the node dies: its connection, and so its lock, goes
+	freed := int64(0)
+	for deadline := time.Now().Add(time.Minute); freed == 0; time.Sleep(20 * time.Millisecond) {
+		n, err := st.FreeSlotsOfDeadNodes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		freed += n
+		if freed == 0 && time.Now().After(deadline) {
+			t.Fatal("a minute after its node died, its slot was still held")
+		}
+	}
+	if freed != 1 {
+		t.Errorf("freed %d slots; want the dead node's one", freed)
+	}
+	if slot, _, err := st.TakeSlot(ctx, "k", "late", 2, time.Hour); err != nil || slot < 0 {
+		t.Errorf("after the dead node's slot was freed: %d, %v; want a slot", slot, err)
+	}
+}
