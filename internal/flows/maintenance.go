@@ -127,6 +127,9 @@ func (s *Service) recoverLeases(ctx context.Context, leaseBefore time.Time) (int
 // ids of those it queued again: a transaction each made recovering a dead
 // node's line of ten thousand take several seconds.
 func (s *Service) requeueAll(ctx context.Context, es []*store.FlowExecution) ([]string, error) {
+	if s.queue == nil {
+		return nil, ErrNoQueue
+	}
 	var queued []string
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		queued = queued[:0]
