@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/signature"
 )
 
 // endpointView is the Endpoint settings dialog.
@@ -74,7 +75,7 @@ func (c *Console) showFlowEndpoint(w http.ResponseWriter, r *http.Request) {
 			ev.Generated = rv.Value
 		}
 	}
-	ev.Curl = curlExample(ev.InvokeURL, ev.Security)
+	ev.Curl = curlExample(ev.InvokeURL, ev.Security, ev.Signature)
 	c.renderFlow(w, r, f, flowPage{Text: string(f.Document), Endpoint: ev}, http.StatusOK)
 }
 
@@ -142,11 +143,24 @@ func apiEndpointOf(f *Flow) *dsl.APIEndpoint {
 	return nil
 }
 
-// curlExample is a command that invokes the flow. The token is read from
-// an environment variable, so the command can be copied into a terminal or
-// a ticket without leaking it.
-func curlExample(invokeURL, security string) string {
+// curlExample is a command that invokes the flow. The token and the
+// signing secret are read from environment variables, so the command can
+// be copied into a terminal or a ticket without leaking them. For a flow
+// that checks an HMAC signature, it signs the body with openssl; a
+// Standard Webhooks signature needs a library, which a comment says.
+func curlExample(invokeURL, security string, sig *invoke.SignatureSettings) string {
 	var b strings.Builder
+	body := "-d '{\"hello\": \"world\"}'"
+	if sig != nil {
+		switch sig.Scheme {
+		case signature.SchemeHMAC:
+			b.WriteString("BODY='{\"hello\": \"world\"}'\n")
+			body = "-d \"$BODY\""
+		case signature.SchemeStandard:
+			b.WriteString("# Add webhook-id, webhook-timestamp and webhook-signature, signed with\n" +
+				"# $SIGNING_SECRET by a Standard Webhooks library.\n")
+		}
+	}
 	b.WriteString("curl -X POST '" + invokeURL + "' \\\n  -H 'Content-Type: application/json' \\\n")
 	switch security {
 	case dsl.SecurityClientToken:
@@ -154,7 +168,10 @@ func curlExample(invokeURL, security string) string {
 	case dsl.SecurityOAuth2:
 		b.WriteString("  -H \"Authorization: Bearer $ACCESS_TOKEN\" \\\n")
 	}
-	b.WriteString("  -d '{\"hello\": \"world\"}'")
+	if sig != nil && sig.Scheme == signature.SchemeHMAC {
+		b.WriteString("  -H \"" + sig.Header + ": sha256=$(printf '%s' \"$BODY\" | openssl dgst -sha256 -hmac \"$SIGNING_SECRET\" | sed 's/^.* //')\" \\\n")
+	}
+	b.WriteString("  " + body)
 	return b.String()
 }
 

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -202,6 +203,14 @@ do:
 	}
 	if s := state(); !strings.Contains(s, "No signing secret is set: every call is refused") || !strings.Contains(s, "X-Hub-Signature-256") {
 		t.Errorf("before a secret: %q", s)
+	}
+	// The example signs the body it sends, with the secret from the
+	// environment.
+	curl := html.UnescapeString(regexp.MustCompile(`(?s)<pre id="curl-pre">(.*?)</pre>`).FindStringSubmatch(get(t, f.admin, dialog).Body)[1])
+	for _, want := range []string{`BODY='{"hello": "world"}'`, `-H "X-Hub-Signature-256: sha256=$(printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$SIGNING_SECRET"`, `-d "$BODY"`} {
+		if !strings.Contains(curl, want) {
+			t.Errorf("the example lacks %q:\n%s", want, curl)
+		}
 	}
 	set := dialog + "/signing-secret"
 	if pg := post(t, f.admin, set, url.Values{"secret": {"short"}, "action": {"set"}}); pg.Status != 303 || pg.Location != "/workflows/flows/"+res.Flow.ID+"/endpoint" {
