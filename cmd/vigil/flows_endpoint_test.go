@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/engine/enginetest"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/settings"
@@ -224,22 +225,6 @@ func TestFlowsEndpoint(t *testing.T) {
 	}
 }
 
-const endpointSigned = `document:
-  dsl: '1.0.0'
-  namespace: demo
-  name: signed
-  version: '1.0.0'
-  title: Signed
-  metadata:
-    vigil:
-      trigger:
-        apiEndpoint:
-          security: public
-          signature: {scheme: hmac-sha256, secret: github, header: X-Hub-Signature-256}
-do:
-  - ok: {set: {ok: true}}
-`
-
 // TestFlowsEndpointSigningSecret sets a signed flow's secret from standard
 // input and by generating one, and checks what is refused: a secret that
 // does not fit, a flow that does not verify signatures, flags that do not
@@ -250,7 +235,7 @@ func TestFlowsEndpointSigningSecret(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	flowDir := filepath.Join(dir, "flows")
 	os.Mkdir(flowDir, 0o700)
-	writeFile(t, flowDir, "signed.yaml", endpointSigned)
+	writeFile(t, flowDir, "signed.yaml", enginetest.SignedFlow)
 	writeFile(t, flowDir, "echo.yaml", endpointPublic)
 	cli := func(stdin string, args ...string) (string, string, error) {
 		t.Helper()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/engine/enginetest"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
@@ -120,25 +121,6 @@ func TestEndpoint(t *testing.T) {
 	})
 }
 
-// signedFlow verifies GitHub-style HMAC signatures on invoke.
-const signedFlow = `document:
-  dsl: '1.0.0'
-  namespace: test
-  name: signed
-  version: '1.0.0'
-  title: Signed Door
-  metadata:
-    vigil:
-      trigger:
-        apiEndpoint:
-          security: public
-          signature: {scheme: hmac-sha256, secret: github, header: X-Hub-Signature-256}
-do:
-  - answer:
-      set:
-        ok: true
-`
-
 // TestEndpointSigningSecret sets the secret a signed endpoint checks: the
 // caller's own, then a generated one; the settings show how many are set,
 // never a secret of the caller's own; only who may manage endpoint tokens
@@ -147,7 +129,7 @@ do:
 func TestEndpointSigningSecret(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st)
-		res, err := b.svc.Flows.SaveFlow(b.ctx, flows.SaveParams{FolderID: b.folder.ID, Document: []byte(signedFlow), By: "test"})
+		res, err := b.svc.Flows.SaveFlow(b.ctx, flows.SaveParams{FolderID: b.folder.ID, Document: []byte(enginetest.SignedFlow), By: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

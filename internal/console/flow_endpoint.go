@@ -79,17 +79,25 @@ func (c *Console) showFlowEndpoint(w http.ResponseWriter, r *http.Request) {
 	c.renderFlow(w, r, f, flowPage{Text: string(f.Document), Endpoint: ev}, http.StatusOK)
 }
 
+// endpointForm starts a POST to a flow's Endpoint settings: it returns the
+// flow's id and the dialog to go back to, or answers itself and reports
+// false when the flows are unavailable or the form cannot be read.
+func (c *Console) endpointForm(w http.ResponseWriter, r *http.Request) (id, back string, ok bool) {
+	if c.svc.Flows == nil || c.svc.Endpoints == nil {
+		c.unavailable(w, r, "Flow endpoints")
+		return "", "", false
+	}
+	id = r.PathValue("id")
+	back = "/workflows/flows/" + id + "/endpoint"
+	return id, back, c.readForm(w, r, back)
+}
+
 // setFlowSigningSecret serves POST /workflows/flows/{id}/endpoint/signing-secret:
 // the sender's own secret (secret), or a generated one (action=generate),
 // shown once on the dialog; keep_previous keeps the replaced one working.
 func (c *Console) setFlowSigningSecret(w http.ResponseWriter, r *http.Request) {
-	if c.svc.Flows == nil || c.svc.Endpoints == nil {
-		c.unavailable(w, r, "Flow endpoints")
-		return
-	}
-	id := r.PathValue("id")
-	back := "/workflows/flows/" + id + "/endpoint"
-	if !c.readForm(w, r, back) {
+	id, back, ok := c.endpointForm(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
@@ -178,13 +186,8 @@ func curlExample(invokeURL, security string, sig *invoke.SignatureSettings) stri
 // rotateFlowToken serves POST /workflows/flows/{id}/endpoint/rotate: a new
 // client token, the old one working on for the chosen grace period.
 func (c *Console) rotateFlowToken(w http.ResponseWriter, r *http.Request) {
-	if c.svc.Endpoints == nil {
-		c.unavailable(w, r, "Flow endpoints")
-		return
-	}
-	id := r.PathValue("id")
-	back := "/workflows/flows/" + id + "/endpoint"
-	if !c.readForm(w, r, back) {
+	id, back, ok := c.endpointForm(w, r)
+	if !ok {
 		return
 	}
 	var grace time.Duration

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/console"
 	"github.com/vigil-ispm/vigil/internal/console/consoletest"
 	"github.com/vigil-ispm/vigil/internal/flows"
+	"github.com/vigil-ispm/vigil/internal/flows/engine/enginetest"
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/synth"
@@ -174,21 +175,7 @@ func TestEndpointSettings(t *testing.T) {
 func TestEndpointSigningSecret(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	res, err := f.w.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: f.folderID, By: "test", Document: []byte(`document:
-  dsl: '1.0.0'
-  namespace: test
-  name: signed
-  version: '1.0.0'
-  title: Signed
-  metadata:
-    vigil:
-      trigger:
-        apiEndpoint:
-          security: public
-          signature: {scheme: hmac-sha256, secret: github, header: X-Hub-Signature-256}
-do:
-  - ok: {set: {ok: true}}
-`)})
+	res, err := f.w.Flows.SaveFlow(ctx, flows.SaveParams{FolderID: f.folderID, By: "test", Document: []byte(enginetest.SignedFlow)})
 	if err != nil {
 		t.Fatal(err)
 	}

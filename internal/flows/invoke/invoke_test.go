@@ -154,6 +154,22 @@ func (b *bundle) do(t testing.TB, method, url string, body string, hdr map[strin
 	return &answer{StatusCode: a.StatusCode, Header: a.Header}, a.JSON
 }
 
+// sendSigned posts sentBody with the Standard Webhooks headers that sign
+// body, made with secret at ts, and returns the status.
+func (b *bundle) sendSigned(t testing.TB, secret string, ts time.Time, body, sentBody string) int {
+	t.Helper()
+	hdr, err := signature.Headers("msg_"+body, ts, []byte(body), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for k := range hdr {
+		m[k] = hdr.Get(k)
+	}
+	r, _ := b.do(t, "POST", b.url, sentBody, m)
+	return r.StatusCode
+}
+
 func errCode(m map[string]any) string {
 	e, _ := m["error"].(map[string]any)
 	s, _ := e["code"].(string)
@@ -419,16 +435,7 @@ func TestSignature(t *testing.T) {
 			t.Fatal(err)
 		}
 		send := func(secretKey string, ts time.Time, body, sentBody string) int {
-			hdr, err := signature.Headers("msg_"+body, ts, []byte(body), secretKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := map[string]string{}
-			for k := range hdr {
-				m[k] = hdr.Get(k)
-			}
-			r, _ := b.do(t, "POST", b.url, sentBody, m)
-			return r.StatusCode
+			return b.sendSigned(t, secretKey, ts, body, sentBody)
 		}
 		if c := send(newSecret, b.now, `{"a":1}`, `{"a":1}`); c != 200 {
 			t.Errorf("valid: %d", c)
@@ -491,18 +498,7 @@ func TestSetSigningSecret(t *testing.T) {
 			Signature: &dsl.SignatureCheck{Scheme: signature.SchemeStandard, Secret: "ispm"}}
 		b := setup(t, st, api, Config{})
 		ctx := context.Background()
-		send := func(secret, body string) int {
-			hdr, err := signature.Headers("msg_"+body, b.now, []byte(body), secret)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := map[string]string{}
-			for k := range hdr {
-				m[k] = hdr.Get(k)
-			}
-			r, _ := b.do(t, "POST", b.url, body, m)
-			return r.StatusCode
-		}
+		send := func(secret, body string) int { return b.sendSigned(t, secret, b.now, body, body) }
 		first, err := b.h.endpoints.SetSigningSecret(ctx, "flw_1", signature.SchemeStandard, "", false)
 		if err != nil || !strings.HasPrefix(first, signature.SecretPrefix) {
 			t.Fatalf("generated secret = %q, %v", first, err)
