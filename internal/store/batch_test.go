@@ -194,7 +194,7 @@ func TestWriteGivenUpInItsBatch(t *testing.T) {
 	}()
 	<-firstIn
 	// While the batcher runs the first write, two wait for the next
-	// batch: a long one, then one with a short deadline.
+	// batch: a long one, then one whose caller gives up.
 	go func() {
 		errs <- st.InTx(ctx, func(tx *store.Tx) error {
 			close(longIn)
