@@ -582,16 +582,25 @@ func (s *Service) renewLine(p *localPool) {
 		return
 	}
 	until := now.Add(p.lease)
-	// One cancelled or queued anew meanwhile is not renewed, and its run
-	// finds out when it starts.
-	if _, err := s.st.RenewFlowExecutionLeases(p.Context(), ids, 1, now, until); err != nil {
+	renewed, err := s.st.RenewFlowExecutionLeases(p.Context(), ids, 1, now, until)
+	if err != nil {
 		s.cfg.Logger.Error("cannot renew the leases of executions waiting for a slot; each renews its own when it starts",
 			"err", err)
-		return
+		// Those it renewed before the error are marked below.
+	}
+	// One cancelled or queued anew meanwhile is not renewed, and keeps
+	// the lease it had: its run, seeing it end soon, reads the row when
+	// it starts and does not run. Marked renewed, it would run its steps
+	// beside the queue's run of its new generation, or after its cancel.
+	ok := make(map[string]bool, len(renewed))
+	for _, id := range renewed {
+		ok[id] = true
 	}
 	p.mu.Lock()
 	for _, r := range due {
-		r.leaseUntil = until
+		if ok[r.e.ID] {
+			r.leaseUntil = until
+		}
 	}
 	p.mu.Unlock()
 }

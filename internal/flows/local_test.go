@@ -635,3 +635,43 @@ func TestLocalCancelledInLineNeverStarts(t *testing.T) {
 		}
 	})
 }
+
+// TestRenewLineSkipsWhatItDidNotRenew cancels one execution waiting in
+// line and queues another anew, both behind this node's back (another
+// node's cancel, unheard; recovery), then renews the line: neither was
+// renewed, so neither may run from the line.
+func TestRenewLineSkipsWhatItDidNotRenew(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var offset atomic.Int64
+		clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+		b, _ := setupLocal(t, st, Config{Now: clock}, 1)
+		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
+		p := b.svc.local.Load()
+		holdSlot(p)
+		cancelled, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "a"}, StartOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		requeued, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "b"}, StartOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := st.CancelFlowExecution(b.ctx, cancelled, clock(), 0); err != nil || !ok {
+			t.Fatalf("cancel: %v, %v", ok, err)
+		}
+		if ok, err := b.svc.requeue(b.ctx, requeued, 1); err != nil || !ok {
+			t.Fatalf("queue anew: %v, %v", ok, err)
+		}
+		offset.Store(int64(2 * b.svc.cfg.Lease / 3))
+		b.svc.renewLine(p)
+		releaseHeldSlot(b.svc, p)
+		waitFor(t, func() bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return p.urgent.len()+p.background.len() == 0 && p.running == 0
+		})
+		if n := p.ran.Load(); n != 0 {
+			t.Errorf("%d executions ran from the line after they were cancelled or queued anew elsewhere", n)
+		}
+	})
+}

@@ -279,11 +279,12 @@ func (q *Queries) RenewFlowExecutionLease(ctx context.Context, id string, genera
 
 // RenewFlowExecutionLeases extends, until leaseUntil, the leases of the
 // running executions among ids that are in the given generation, and
-// returns how many it extended: a node renews at once those of the many
-// executions it holds waiting for a slot. An execution cancelled or
-// queued anew is left alone, as RenewFlowExecutionLease leaves it.
-func (q *Queries) RenewFlowExecutionLeases(ctx context.Context, ids []string, generation int, now, leaseUntil time.Time) (int64, error) {
-	var total int64
+// returns the ids of those it extended: a node renews at once those of
+// the many executions it holds waiting for a slot. An execution cancelled
+// or queued anew is left alone, as RenewFlowExecutionLease leaves it, and
+// its caller must not take it as renewed.
+func (q *Queries) RenewFlowExecutionLeases(ctx context.Context, ids []string, generation int, now, leaseUntil time.Time) ([]string, error) {
+	var renewed []string
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), renewLeasesChunk)]
 		ids = ids[len(chunk):]
@@ -294,15 +295,19 @@ func (q *Queries) RenewFlowExecutionLeases(ctx context.Context, ids []string, ge
 		for i := range renewLeasesChunk {
 			args = append(args, chunk[min(i, len(chunk)-1)])
 		}
-		res, err := q.c.exec(ctx, renewLeasesSQL, args...)
+		err := q.c.queryWrite(ctx, renewLeasesSQL, args, func(r *sql.Rows) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			renewed = append(renewed, id)
+			return nil
+		})
 		if err != nil {
-			return total, err
-		}
-		if n, err := res.RowsAffected(); err == nil {
-			total += n
+			return renewed, err
 		}
 	}
-	return total, nil
+	return renewed, nil
 }
 
 // renewLeasesChunk is how many ids one statement of
@@ -321,7 +326,7 @@ var renewLeasesSQL = func() string {
 		}
 		b.WriteString("$" + strconv.Itoa(i+4))
 	}
-	b.WriteString(")")
+	b.WriteString(") RETURNING id")
 	return b.String()
 }()
 
