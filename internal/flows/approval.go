@@ -260,7 +260,7 @@ func (s *Service) ExpireApprovals(ctx context.Context) (int, error) {
 // the request was decided between the run's ask and now, it wakes it at
 // once, so no decision is missed. The rows its journal j has not
 // committed are committed with the park.
-func (s *Service) park(ctx context.Context, r *store.FlowExecution, steps int, p *engine.Park, j *dbJournal) error {
+func (s *Service) park(ctx context.Context, r *store.FlowExecution, steps int, p *engine.Park, j *dbJournal, release handBack) error {
 	ctx = context.WithoutCancel(ctx)
 	journal := j.commitTx(ctx)
 	var ok bool
@@ -272,7 +272,7 @@ func (s *Service) park(ctx context.Context, r *store.FlowExecution, steps int, p
 		return journal(tx)
 	})
 	if err != nil {
-		return s.release(ctx, r.ID, r.Generation, fmt.Errorf("park execution %s: %w", r.ID, err))
+		return release(ctx, r.ID, r.Generation, fmt.Errorf("park execution %s: %w", r.ID, err))
 	}
 	if !ok {
 		return nil // cancelled meanwhile, or queued anew

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/vigil-ispm/vigil/internal/flows/catalog"
+	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
@@ -672,6 +675,91 @@ func TestRenewLineSkipsWhatItDidNotRenew(t *testing.T) {
 		})
 		if n := p.ran.Load(); n != 0 {
 			t.Errorf("%d executions ran from the line after they were cancelled or queued anew elsewhere", n)
+		}
+	})
+}
+
+// TestPanickingTaskIsRetriedNotFatal runs flows whose task panics, in the
+// node's pool. The process goes on. A panic on the run's goroutine is
+// retried through the queue, as after an error, until the attempts run
+// out and the execution ends abandoned; one in a fork's branch is that
+// branch's error, and the fork's fault ends the execution.
+func TestPanickingTaskIsRetriedNotFatal(t *testing.T) {
+	cat := catalog.New()
+	cat.MustRegister("test.boom", catalog.Function{Run: func(context.Context, map[string]any, *engine.CallEnv) (any, error) {
+		panic("a function met what it did not expect (test)")
+	}})
+	cases := []struct{ name, tasks, want string }{
+		{"inline", "do:\n  - b: {call: test.boom}\n", "Execution abandoned"},
+		{"fork", "do:\n  - f:\n      fork:\n        branches:\n          - one: {set: {a: 1}}\n" +
+			"          - two: {call: test.boom}\n", "a task panicked"},
+	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b, _ := setupLocal(t, st, Config{Catalog: cat, MaxAttempts: 2}, 1)
+		for _, c := range cases {
+			f := b.saveOn(t, flowDoc("boom-"+c.name, "", c.tasks))
+			e := b.run(t, f.ID, map[string]any{}, StartOptions{})
+			if e.Status != StatusFaulted || e.Error == nil || !strings.Contains(e.Error.Title+" "+e.Error.Detail, c.want) {
+				t.Errorf("%s: the execution ended %s (%+v), want faulted: %s", c.name, e.Status, e.Error, c.want)
+			}
+		}
+	})
+}
+
+// failingQueue refuses every job while fail is set.
+type failingQueue struct {
+	JobInserter
+	fail atomic.Bool
+}
+
+func (q *failingQueue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	if q.fail.Load() {
+		return nil, errors.New("the queue refuses jobs (test)")
+	}
+	return q.JobInserter.InsertTx(ctx, tx, args, opts)
+}
+
+// TestCutShortLocalRunStaysRecoverable stops the pool while a run waits
+// on an HTTP call, with the queue refusing the job that would queue it
+// anew: the execution stays claimed, where the next start's recovery
+// finds it, not pending without a job or a lease, where nothing does.
+func TestCutShortLocalRunStaysRecoverable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			<-r.Context().Done()
+		}))
+		defer srv.Close()
+		b := setup(t, st, Config{})
+		fq := &failingQueue{JobInserter: b.svc.queue}
+		b.svc.SetQueue(fq)
+		b.svc.RunLocally(1)
+		f := b.saveOn(t, flowDoc("slow", "", "do:\n  - c: {call: http, with: {method: get, endpoint: '"+srv.URL+"/x'}}\n"))
+		id, err := b.svc.Start(b.ctx, f.ID, map[string]any{}, StartOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return calls.Load() > 0 })
+		fq.fail.Store(true)
+		stopped, cancel := context.WithCancel(b.ctx)
+		cancel()
+		if err := b.svc.StopLocal(stopped); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { return b.svc.LocalRunning() == 0 })
+		fq.fail.Store(false)
+		n, err := b.svc.RecoverAtStart(b.ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := st.FlowExecution(b.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || e.Status != StatusPending || e.Generation != 2 {
+			t.Errorf("recovery at the next start queued %d executions; the cut-short one is %s in generation %d, want queued anew (pending, generation 2)",
+				n, e.Status, e.Generation)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -28,7 +29,12 @@ type runWorker struct {
 // Work runs or resumes the execution; after the last attempt it queues the
 // execution again when a shutdown cut it short, or ends it otherwise.
 func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
-	err := w.s.run(ctx, job.Args.ExecutionID, job.Args.Generation)
+	err := w.s.guard(job.Args.ExecutionID, func() error { return w.s.run(ctx, job.Args.ExecutionID, job.Args.Generation) })
+	if errors.Is(err, errPanicked) {
+		// Handed back to this job, pending, as after any error: its
+		// retry claims it.
+		err = w.s.release(ctx, job.Args.ExecutionID, job.Args.Generation, err)
+	}
 	if err != nil && job.Attempt >= job.MaxAttempts {
 		// The last attempt: River discards the job after it, so the
 		// execution must not stay pending for ever. Cut short by a
@@ -44,6 +50,37 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	}
 	return err
 }
+
+// guard runs fn, the run of execution execID, and turns a panic in it
+// into an error, which is retried as any other: a task that panics (a
+// function meeting a vendor's answer it did not expect) must not end the
+// process, and every execution and waiting caller with it, when it runs
+// in the node's pool, nor skip Work's last-attempt handling, which would
+// leave the execution running until recovery queued it again, for ever.
+func (s *Service) guard(execID string, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.cfg.Logger.Error("an execution's run panicked; it is retried as after an error",
+				"execution", execID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("the run of execution %s: %w: %v", execID, errPanicked, p)
+		}
+	}()
+	return fn()
+}
+
+// errPanicked marks the error guard makes of a panic.
+var errPanicked = errors.New("panicked")
+
+// handBack hands an execution back after an error that a retry may cure,
+// and returns the error.
+type handBack func(ctx context.Context, execID string, generation int, cause error) error
+
+// keepClaimed is the handBack of a run in the node's pool: the execution
+// has no job to go back to, and runInSlot queues it anew, from running,
+// in one transaction. Released first (pending, without a lease), it was
+// left where no recovery looks when that failed or the process died
+// between the two.
+func keepClaimed(_ context.Context, _ string, _ int, cause error) error { return cause }
 
 // Timeout is the longest an execution may run, plus a margin: the engine
 // ends it first with a clear fault.
@@ -92,14 +129,16 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	if err != nil {
 		return s.release(ctx, execID, generation, err)
 	}
-	return s.execute(ctx, r, w, input, journal, waited)
+	return s.execute(ctx, r, w, input, journal, waited, s.release)
 }
 
 // execute runs an execution this worker has claimed, from its journal, and
 // records its end. It returns nil when the execution ended or is no longer
-// this worker's, and an error when it must be tried again (it has then
-// been handed back, pending).
-func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Workflow, input any, journal *dbJournal, waited time.Duration) error {
+// this worker's, and an error when it must be tried again, having handed
+// it back with release (s.release for a run from the queue, keepClaimed
+// for one in the node's pool).
+func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Workflow, input any, journal *dbJournal, waited time.Duration,
+	release handBack) error {
 	execID, generation := r.ID, r.Generation
 	remaining := s.cfg.Limits.MaxDuration - s.now().Sub(r.StartedAt) + waited
 	if remaining <= 0 {
@@ -161,10 +200,10 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 	case ctx.Err() != nil:
 		// The queue is stopping: hand the execution back; River runs
 		// this job again and the journal resumes it.
-		return s.release(ctx, execID, generation, ctx.Err())
+		return release(ctx, execID, generation, ctx.Err())
 	}
 	if jerr := journal.failure(); jerr != nil {
-		return s.release(ctx, execID, generation, jerr)
+		return release(ctx, execID, generation, jerr)
 	}
 	steps := 0
 	var out any
@@ -172,11 +211,11 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 		steps, out = res.Steps, res.Output
 	}
 	if park := (*engine.Park)(nil); errors.As(runErr, &park) {
-		return s.park(ctx, r, steps, park, journal)
+		return s.park(ctx, r, steps, park, journal, release)
 	}
 	var fault *engine.Fault
 	if runErr != nil && !errors.As(runErr, &fault) {
-		return s.release(ctx, execID, generation, runErr)
+		return release(ctx, execID, generation, runErr)
 	}
 	return s.finish(ctx, r, out, fault, steps, journal)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -222,7 +223,11 @@ func (x *execution) runForConcurrent(ctx context.Context, t *dsl.Task, ref, key 
 			defer func() { <-sem }()
 			vs := env.vars.with(at, i).with(each, item)
 			fr := frame{key: key + "/for/" + strconv.Itoa(i) + "/do", ref: ref + "/do", vars: vs}
-			out, _, _, err := x.runList(ctx, t.Do, fr, in, cx)
+			var out any
+			err := x.recovered(func() (err error) {
+				out, _, _, err = x.runList(ctx, t.Do, fr, in, cx)
+				return err
+			})
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -261,7 +266,11 @@ func (x *execution) runFork(ctx context.Context, f *dsl.Fork, ref, key string, i
 	for i, b := range f.Branches {
 		go func() {
 			idx := strconv.Itoa(i)
-			r, err := x.runTask(bctx, b, ref+"/fork/branches/"+idx+"/"+b.Name, key+"/fork/branches/"+idx+"/"+b.Name, env.vars, in, cx)
+			var r taskResult
+			err := x.recovered(func() (err error) {
+				r, err = x.runTask(bctx, b, ref+"/fork/branches/"+idx+"/"+b.Name, key+"/fork/branches/"+idx+"/"+b.Name, env.vars, in, cx)
+				return err
+			})
 			ch <- result{i: i, out: r, err: err}
 		}()
 	}
@@ -553,4 +562,18 @@ func (x *execution) spawn(ctx context.Context, child *dsl.Workflow, ref FlowRef,
 		x.childMu.Unlock()
 	}()
 	return id, nil
+}
+
+// recovered runs fn, tasks run on a goroutine of their own (a for loop's
+// concurrent iterations, a fork's branches), and turns a panic in it into
+// an error: the run's own goroutine, where a server recovers a run's
+// panic, would never see it, and the process would end.
+func (x *execution) recovered(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			x.eng.cfg.Logger.Error("a task panicked", "execution", x.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("a task panicked: %v", p)
+		}
+	}()
+	return fn()
 }
