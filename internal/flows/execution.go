@@ -566,7 +566,17 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 	if !r.StartedAt.IsZero() {
 		d = now.Sub(r.StartedAt)
 	}
-	ok, err := s.st.CancelFlowExecution(ctx, execID, now, d)
+	// The execution and its approval requests end together: a cancel
+	// recorded without its stop and its notice (the approvals' close
+	// failing after it) let a run waiting in a line start its steps.
+	var ok bool
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if ok, err = tx.CancelFlowExecution(ctx, execID, now, d); err != nil || !ok {
+			return err
+		}
+		return tx.CancelFlowApprovals(ctx, execID, now)
+	})
 	if err != nil {
 		return fmt.Errorf("cancel execution %s: %w", execID, err)
 	}
@@ -574,9 +584,6 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 		return invalid(fmt.Errorf("execution %s has already ended", execID))
 	}
 	s.backlog.ended(r.FlowID)
-	if err := s.st.CancelFlowApprovals(ctx, execID, now); err != nil {
-		return fmt.Errorf("close the approval requests of execution %s: %w", execID, err)
-	}
 	s.stopHere(execID)
 	if err := s.st.Notify(ctx, store.ExecutionCancelled, execID); err != nil {
 		// The node running it still finds it cancelled at its next lease
