@@ -188,7 +188,33 @@ func unauthorizedMessage(r *http.Request) string {
 	return msgUnauthorized
 }
 
+// answerHeaders are set on every invoke answer. An invoke URL shares its
+// origin with the console, and a flow's Return Raw chooses its answer's
+// body and headers: a text body sniffed as HTML, or an HTML one, ran its
+// scripts as the console's own page, with the session of whoever opened
+// the link. Sandboxed, such a page runs nothing and reaches nothing.
+var answerHeaders = [][2]string{
+	{"X-Content-Type-Options", "nosniff"},
+	{"Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'"},
+}
+
+// reservedRawHeaders are the headers a flow's Return Raw cannot set: the
+// answerHeaders, cookies (for the console's origin) and CORS, which the
+// endpoint's settings decide.
+func reservedRawHeader(name string) bool {
+	switch n := strings.ToLower(name); {
+	case n == "set-cookie", n == "set-cookie2", n == "x-content-type-options",
+		n == "content-security-policy", n == "content-security-policy-report-only",
+		strings.HasPrefix(n, "access-control-"):
+		return true
+	}
+	return false
+}
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for _, kv := range answerHeaders {
+		w.Header().Set(kv[0], kv[1])
+	}
 	if r.Method == http.MethodOptions {
 		h.preflight(w, r)
 		return
@@ -368,7 +394,9 @@ func writeOutcome(w http.ResponseWriter, execID string, out Outcome) {
 	}
 	if raw, ok := rawReturn(out.Output); ok {
 		for k, v := range raw.headers {
-			w.Header().Set(k, v)
+			if !reservedRawHeader(k) {
+				w.Header().Set(k, v)
+			}
 		}
 		if w.Header().Get("Content-Type") == "" {
 			if _, isString := raw.body.(string); !isString {

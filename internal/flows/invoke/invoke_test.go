@@ -310,6 +310,18 @@ func TestSyncAsyncAndInput(t *testing.T) {
 		if resp2.StatusCode != 201 || resp2.Header.Get("X-Out") != "1" {
 			t.Fatalf("raw return: %d %v", resp2.StatusCode, resp2.Header)
 		}
+		// A page in a raw body runs nothing in the console's origin, and a
+		// flow sets no cookie there nor loosens the answer's guards.
+		b.flows.outcome.Output = map[string]any{"raw": true, "statusCode": float64(200), "body": "<script>alert(1)</script>",
+			"headers": map[string]any{"Content-Type": "text/html", "set-cookie": "vigil_session=x", "Content-Security-Policy": "default-src *",
+				"X-Content-Type-Options": "sniff", "Access-Control-Allow-Origin": "*"}}
+		resp4, _ := b.do(t, "GET", b.url, ``, map[string]string{"x-api-client-token": b.token})
+		h := resp4.Header
+		if resp4.StatusCode != 200 || h.Get("Content-Type") != "text/html" || h.Get("Set-Cookie") != "" ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Access-Control-Allow-Origin") != "" ||
+			h.Values("Content-Security-Policy")[0] != "sandbox; default-src 'none'; frame-ancestors 'none'" || len(h.Values("Content-Security-Policy")) != 1 {
+			t.Fatalf("raw page: %d %v", resp4.StatusCode, h)
+		}
 		// A faulted execution.
 		b.flows.outcome = Outcome{Done: true, Status: "faulted", Error: map[string]any{"type": "x", "status": 500}}
 		resp3, out3 := b.do(t, "POST", b.url, `{}`, map[string]string{"x-api-client-token": b.token})
