@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/app"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/signature"
 )
 
 // newFlowsEndpointCmd is `vigil flows endpoint`: what the console's
@@ -96,6 +97,14 @@ func newFlowsEndpointCmd(g *globals) *cobra.Command {
 			}
 			if (secretStdin || generateSecret) && api.Signature == nil {
 				return fmt.Errorf("flow %q does not verify signatures; add signature to its API Endpoint trigger first", f.Title)
+			}
+			// Checked before anything changes: a secret refused after the
+			// token's rotation left the old token dead and the new one
+			// never printed.
+			if secretStdin {
+				if msg := signature.CheckSecret(api.Signature.Scheme, own); msg != "" {
+					return errors.New(msg)
+				}
 			}
 			endpoints := invoke.NewEndpoints(a.Store, a.Box, a.Config.Now)
 			ep, err := endpoints.Ensure(ctx, f.ID)

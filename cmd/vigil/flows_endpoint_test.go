@@ -237,6 +237,8 @@ func TestFlowsEndpointSigningSecret(t *testing.T) {
 	os.Mkdir(flowDir, 0o700)
 	writeFile(t, flowDir, "signed.yaml", enginetest.SignedFlow)
 	writeFile(t, flowDir, "echo.yaml", endpointPublic)
+	writeFile(t, flowDir, "signedtok.yaml", strings.NewReplacer("security: public", "security: clientToken",
+		"name: signed", "name: signedtok", "title: Signed", "title: SignedTok").Replace(enginetest.SignedFlow))
 	cli := func(stdin string, args ...string) (string, string, error) {
 		t.Helper()
 		return runCLIWithStdin(t, stdin, append([]string{"--data-dir", data, "--log-level", "error"}, args...)...)
@@ -274,12 +276,25 @@ func TestFlowsEndpointSigningSecret(t *testing.T) {
 	if got.Signature.Secrets != 2 || len(got.SigningSecret) != 64 {
 		t.Errorf("generated, keeping the previous: %+v, %q", *got.Signature, got.SigningSecret)
 	}
+	token := func() string {
+		t.Helper()
+		out, errOut, err := cli("", "flows", "endpoint", "SignedTok", "--json")
+		var got struct {
+			ClientToken string `json:"clientToken"`
+		}
+		if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.ClientToken == "" {
+			t.Fatalf("endpoint SignedTok = %q, %q, %v", out, errOut, err)
+		}
+		return got.ClientToken
+	}
+	tokenBefore := token()
 	for _, tc := range []struct {
 		stdin string
 		args  []string
 		want  string
 	}{
 		{"short\n", []string{"Signed", "--signing-secret-stdin"}, "16 to 256 characters"},
+		{"short\n", []string{"SignedTok", "--signing-secret-stdin", "--rotate-token"}, "16 to 256 characters"},
 		{"", []string{"Signed", "--signing-secret-stdin"}, "standard input was empty"},
 		{"", []string{"Signed", "--signing-secret-stdin", "--generate-signing-secret"}, "cannot go together"},
 		{"", []string{"Signed", "--keep-previous"}, "--keep-previous goes with"},
@@ -291,5 +306,8 @@ func TestFlowsEndpointSigningSecret(t *testing.T) {
 	}
 	if got := read(""); got.Signature.Secrets != 2 {
 		t.Errorf("after the refusals: %d secrets, want the 2 set before", got.Signature.Secrets)
+	}
+	if token() != tokenBefore {
+		t.Error("a refused signing secret rotated the client token")
 	}
 }
