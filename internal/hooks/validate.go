@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/netguard"
 )
 
@@ -109,7 +110,7 @@ func validateKeys(keys []Key, u *url.URL, keep func(Key) (string, bool)) ([]Key,
 				return nil, invalid("keys", fmt.Sprintf("The key %q is also in the webhook address's query; give it once.", k.Name))
 			}
 		case PlaceHeader:
-			if !validHeaderName(k.Name) {
+			if !input.HeaderName(k.Name) {
 				return nil, invalid("keys", fmt.Sprintf("The key %q is not a valid HTTP header name.", k.Name))
 			}
 			if slices.Contains(reservedHeaders, strings.ToLower(k.Name)) {
@@ -140,23 +141,6 @@ func validateKeys(keys []Key, u *url.URL, keep func(Key) (string, bool)) ([]Key,
 		out = append(out, k)
 	}
 	return out, nil
-}
-
-// validHeaderName reports whether name is an RFC 9110 token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // validateLimits checks per-integration limits; zero means the default.

@@ -285,6 +285,14 @@ func TestSignatureOption(t *testing.T) {
 	if !a.OktaVerification || a.Signature == nil || a.Signature.Secret != "hookKey" || a.Signature.Header != "X-Signature" {
 		t.Errorf("api endpoint = %+v", a)
 	}
+	// A header no request can carry, or one that would break out of the
+	// console's curl example, is refused where it is written.
+	for _, h := range []string{"'X Signature'", "'X$(touch p)'", "'X-Sig\"'"} {
+		_, err := dsl.Parse([]byte(strings.Replace(doc, "header: X-Signature", "header: "+h, 1)))
+		if err == nil || !strings.Contains(err.Error(), "signature.header") {
+			t.Errorf("header %s: err = %v, want a problem at signature.header", h, err)
+		}
+	}
 }
 
 func TestEndpointLimits(t *testing.T) {

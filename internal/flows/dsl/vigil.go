@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vigil-ispm/vigil/internal/input"
 	"github.com/vigil-ispm/vigil/internal/signature"
 )
 
@@ -217,6 +218,11 @@ func parseAPIEndpoint(v any) (*APIEndpoint, []string) {
 				}
 			default:
 				bad(k+".scheme", "expected standard-webhooks or hmac-sha256")
+			}
+			// A name no request can carry refused every call; the console
+			// also shows it in a curl example, inside a shell's quotes.
+			if sc.Header != "" && !input.HeaderName(sc.Header) {
+				bad(k+".header", "expected an HTTP header name, such as X-Hub-Signature-256")
 			}
 			if sc.Secret == "" {
 				bad(k+".secret", "expected the name of the secret holding the signing key")
