@@ -190,6 +190,17 @@ func (c *Console) rotateFlowToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// Rotate makes the endpoint it rotates: only a flow whose API
+	// Endpoint is secured by a client token has a token to rotate.
+	f, err := c.svc.Flows.Flow(r.Context(), id)
+	if err != nil {
+		c.fail(w, r, err, "/workflows/flows")
+		return
+	}
+	if api := apiEndpointOf(f); api == nil || (api.Security != "" && api.Security != dsl.SecurityClientToken) {
+		c.redirect(w, r, back, flashError, "This flow has no client token to rotate: its API Endpoint is not secured with one.")
+		return
+	}
 	var grace time.Duration
 	if r.PostFormValue("grace") == "24h" {
 		grace = 24 * time.Hour

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/hooks"
 	"github.com/vigil-ispm/vigil/internal/posture/issue"
 	"github.com/vigil-ispm/vigil/internal/posture/synth"
+	"github.com/vigil-ispm/vigil/internal/store"
 )
 
 func TestSignIn(t *testing.T) {
@@ -165,6 +167,14 @@ func TestEndpointSettings(t *testing.T) {
 	pg = get(t, f.admin, f.w.URL+"/workflows/flows/"+f.helperID+"/endpoint")
 	if pg.Status != 303 {
 		t.Errorf("a helper flow's endpoint page: status %d, want a redirect", pg.Status)
+	}
+	// A flow without a client token, or no flow at all, has no token to
+	// rotate: nothing is made for it.
+	for _, id := range []string{f.helperID, "flw_doesnotexist"} {
+		post(t, f.admin, f.w.URL+"/workflows/flows/"+id+"/endpoint/rotate", url.Values{"grace": {"0"}})
+		if ep, err := f.w.Store.EndpointByFlow(context.Background(), id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("rotating the token of %s made an endpoint: %+v, %v", id, ep, err)
+		}
 	}
 }
 
