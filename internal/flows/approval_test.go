@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -336,4 +337,70 @@ func TestApprovalOfCancelledExecution(t *testing.T) {
 			t.Errorf("request %s, suspended %v", got.Status, w.suspendedUsers())
 		}
 	})
+}
+
+// TestDecisionAndParkDoNotCross holds a decision's transaction open after
+// its wake found the execution still running (PostgreSQL; SQLite runs
+// write transactions one at a time), and parks the execution meanwhile:
+// the park waits for the decision, so that its read of the requests
+// still pending sees it decided.
+func TestDecisionAndParkDoNotCross(t *testing.T) {
+	st := storetest.Postgres(t)
+	w := newApprovalWorld(t, st)
+	n := w.start(t)
+	execID, a := startApproval(t, n.svc)
+	// Back to the moment before the worker parked it.
+	if _, err := st.DB().ExecContext(w.ctx, `UPDATE vigil_flow_execution SET status = 'running' WHERE id = $1`, execID); err != nil {
+		t.Fatal(err)
+	}
+	e, err := st.FlowExecution(w.ctx, execID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	woke, release, decided := make(chan int, 1), make(chan struct{}), make(chan error, 1)
+	go func() {
+		decided <- st.InTx(w.ctx, func(tx *store.Tx) error {
+			if ok, err := tx.DecideFlowApproval(w.ctx, a.ID, ApprovalApproved, "wanda", "", w.clock.Now()); err != nil || !ok {
+				return fmt.Errorf("decide: %v, %w", ok, err)
+			}
+			gen, err := tx.WakeFlowExecution(w.ctx, execID, w.clock.Now())
+			woke <- gen
+			<-release
+			return err
+		})
+	}()
+	if gen := <-woke; gen != 0 {
+		t.Fatalf("the wake found the execution waiting (generation %d); the test needs it running", gen)
+	}
+	parked := make(chan error, 1)
+	go func() {
+		_, err := st.ParkFlowExecution(w.ctx, execID, e.Generation, e.Steps, w.clock.Now())
+		parked <- err
+	}()
+	// The park either waits for the decision's lock, or (the bug) is done
+	// before the decision commits.
+	for waiting := false; !waiting; {
+		select {
+		case err := <-parked:
+			close(release)
+			t.Fatalf("the park (%v) did not wait for the decision's transaction", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		err := st.DB().QueryRowContext(w.ctx, `SELECT count(*) > 0 FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE vigil_flow_execution SET status = ''waiting''%'`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	if err := <-decided; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-parked; err != nil {
+		t.Fatal(err)
+	}
+	pending, err := st.FlowApprovals(w.ctx, store.FlowApprovalFilter{ExecutionID: execID, Status: ApprovalPending, Limit: 1})
+	if err != nil || len(pending) != 0 {
+		t.Fatalf("after the park the requests still pending are %v (%v): the park's read would miss the decision", pending, err)
+	}
 }

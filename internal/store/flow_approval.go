@@ -117,8 +117,23 @@ func (q *Queries) ExpiredFlowApprovals(ctx context.Context, now time.Time, limit
 }
 
 // DecideFlowApproval records the decision on a pending request. It
-// reports false when the request was not pending any more.
+// reports false when the request was not pending any more. Run it in the
+// transaction that then wakes the execution (WakeFlowExecution).
+//
+// On PostgreSQL it first locks the request's execution row, so that the
+// decision and the worker's park (ParkFlowExecution, then a read of the
+// requests still pending) never cross: a decision whose wake found the
+// execution still running, committed after the park's read, left it
+// waiting for ever. With the lock the park waits for the decision's
+// commit and then sees it decided, or the wake waits for the park's and
+// finds it waiting. SQLite runs write transactions one at a time.
 func (q *Queries) DecideFlowApproval(ctx context.Context, id, status, decidedBy, comment string, at time.Time) (bool, error) {
+	if q.d == Postgres {
+		if _, err := q.c.exec(ctx, `SELECT 1 FROM vigil_flow_execution
+			WHERE id = (SELECT execution_id FROM vigil_flow_approval WHERE id = $1) FOR UPDATE`, id); err != nil {
+			return false, err
+		}
+	}
 	res, err := q.c.exec(ctx, `UPDATE vigil_flow_approval SET status = $2, decided_by = $3, comment = $4, decided_at = $5
 		WHERE id = $1 AND status = 'pending'`, id, status, decidedBy, comment, at)
 	return flowChanged(res, err)
