@@ -61,18 +61,30 @@ func (q *Queries) CreateEndpoint(ctx context.Context, e *Endpoint) error {
 	return err
 }
 
-// UpdateEndpointTokens replaces the token fields of a flow's endpoint.
+// UpdateEndpointTokens replaces the client token fields of a flow's
+// endpoint, and UpdateEndpointSigningSecrets its signing secrets. Each
+// writes its own columns only: one write of every field, from a row read
+// before another node's change of the others, put a revoked token back
+// or dropped a secret just set.
 func (q *Queries) UpdateEndpointTokens(ctx context.Context, e *Endpoint) error {
-	res, err := q.c.exec(ctx, `UPDATE vigil_endpoint SET token_sealed = $2, prev_token_sealed = $3, prev_expires_at = $4,
-		signing_secrets_sealed = $5, updated_at = $6 WHERE flow_id = $1`,
-		e.FlowID, e.TokenSealed, e.PrevTokenSealed, e.PrevExpiresAt, e.SigningSecretsSealed, e.UpdatedAt)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	return endpointChanged(q.c.exec(ctx, `UPDATE vigil_endpoint SET token_sealed = $2, prev_token_sealed = $3, prev_expires_at = $4,
+		updated_at = $5 WHERE flow_id = $1`, e.FlowID, e.TokenSealed, e.PrevTokenSealed, e.PrevExpiresAt, e.UpdatedAt))
+}
+
+// UpdateEndpointSigningSecrets replaces the signing secrets of a flow's
+// endpoint (see UpdateEndpointTokens).
+func (q *Queries) UpdateEndpointSigningSecrets(ctx context.Context, e *Endpoint) error {
+	return endpointChanged(q.c.exec(ctx, `UPDATE vigil_endpoint SET signing_secrets_sealed = $2, updated_at = $3 WHERE flow_id = $1`,
+		e.FlowID, e.SigningSecretsSealed, e.UpdatedAt))
+}
+
+// endpointChanged is ErrNotFound for an update that found no endpoint.
+func endpointChanged(res sql.Result, err error) error {
+	ok, err := flowChanged(res, err)
+	if err == nil && !ok {
 		return ErrNotFound
 	}
-	return nil
+	return err
 }
 
 // InvokeKey returns the execution first started for an idempotency key of a

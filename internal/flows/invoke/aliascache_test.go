@@ -3,6 +3,7 @@ package invoke
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -144,6 +145,39 @@ func TestOtherNodeRotation(t *testing.T) {
 		}
 		if c := call(old); c != 401 {
 			t.Errorf("after another node's rotation was seen the old token answers %d; want 401", c)
+		}
+	})
+}
+
+// TestTokenAndSecretChangesKeepEachOther writes a rotation and a signing
+// secret from two copies of the endpoint read before either, as two nodes
+// would: each change keeps the other's.
+func TestTokenAndSecretChangesKeepEachOther(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		setup(t, st, clientToken(), Config{}) // flow flw_1's endpoint
+		ctx := context.Background()
+		read := func() *store.Endpoint {
+			t.Helper()
+			ep, err := st.EndpointByFlow(ctx, "flw_1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ep
+		}
+		rotating, setting := read(), read()
+		rotating.TokenSealed, rotating.PrevTokenSealed = "sealed-new-token", ""
+		if err := st.UpdateEndpointTokens(ctx, rotating); err != nil {
+			t.Fatal(err)
+		}
+		setting.SigningSecretsSealed = "sealed-secrets"
+		if err := st.UpdateEndpointSigningSecrets(ctx, setting); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(); got.TokenSealed != "sealed-new-token" || got.SigningSecretsSealed != "sealed-secrets" {
+			t.Errorf("token %q, secrets %q: one change undid the other", got.TokenSealed, got.SigningSecretsSealed)
+		}
+		if err := st.UpdateEndpointSigningSecrets(ctx, &store.Endpoint{FlowID: "flw_none"}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("secrets of no endpoint: %v, want ErrNotFound", err)
 		}
 	})
 }

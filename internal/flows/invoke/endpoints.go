@@ -164,7 +164,7 @@ func (e *Endpoints) putSigningSecrets(ctx context.Context, ep *store.Endpoint, s
 		return err
 	}
 	ep.SigningSecretsSealed, ep.UpdatedAt = sealed, e.now()
-	err = e.store.UpdateEndpointTokens(ctx, ep)
+	err = e.store.UpdateEndpointSigningSecrets(ctx, ep)
 	e.changed()
 	return err
 }
