@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/vigil-ispm/vigil/internal/auth"
 	"github.com/vigil-ispm/vigil/internal/flows/dsl"
@@ -157,21 +160,102 @@ func constantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// oauthVerifier validates bearer JWTs against the issuer's JWKS. The key
-// set is fetched through the SSRF-guarded client, cached, and refreshed when
-// a token names a key id it does not know.
+// oauthVerifier validates bearer JWTs against the issuer's JWKS (keySet).
 type oauthVerifier struct {
 	cfg    OAuthConfig
 	client *http.Client
+	now    func() time.Time
 	once   sync.Once
 	v      *oidc.IDTokenVerifier
 }
 
-func newOAuthVerifier(cfg OAuthConfig, client *http.Client) *oauthVerifier {
+func newOAuthVerifier(cfg OAuthConfig, client *http.Client, now func() time.Time) *oauthVerifier {
 	if cfg.Scope == "" {
 		cfg.Scope = DefaultScope
 	}
-	return &oauthVerifier{cfg: cfg, client: client}
+	return &oauthVerifier{cfg: cfg, client: client, now: now}
+}
+
+// keyRefreshEvery is how often at most the issuer's JWKS is fetched again
+// for a token its cached keys do not verify.
+const keyRefreshEvery = time.Minute
+
+// keySet is the issuer's JWKS, fetched through the SSRF-guarded client and
+// cached. A token the cached keys do not verify (the issuer rotated its
+// key) has it fetched again, at most once per keyRefreshEvery: go-oidc's
+// RemoteKeySet fetched it after every signature that failed, so anyone
+// who could reach an OAuth-secured endpoint made Vigil call the issuer
+// once per forged token, until the issuer throttled Vigil and callers
+// with real tokens were refused.
+type keySet struct {
+	client *http.Client
+	url    string
+	now    func() time.Time
+
+	mu    sync.Mutex
+	keys  *oidc.StaticKeySet
+	tried time.Time // the last fetch, whether or not it worked
+}
+
+// VerifySignature returns the payload of jwt if a key of the issuer
+// signed it (oidc.KeySet), fetching the keys again when the cached ones
+// do not verify it and the last fetch is a minute old.
+func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	k.mu.Lock()
+	keys := k.keys
+	k.mu.Unlock()
+	var err error
+	if keys != nil {
+		var payload []byte
+		if payload, err = keys.VerifySignature(ctx, jwt); err == nil {
+			return payload, nil
+		}
+	}
+	fresh, ferr := k.refresh(ctx)
+	if fresh == nil || fresh == keys {
+		return nil, errors.Join(err, ferr, errors.New("no key of the issuer verifies the token"))
+	}
+	return fresh.VerifySignature(ctx, jwt)
+}
+
+// refresh fetches the key set, unless it was fetched less than
+// keyRefreshEvery ago, and returns the keys then current. Fetches are one
+// at a time: those who waited get the keys just fetched.
+func (k *keySet) refresh(ctx context.Context) (*oidc.StaticKeySet, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := k.now()
+	if !k.tried.IsZero() && now.Sub(k.tried) < keyRefreshEvery && now.Sub(k.tried) >= 0 {
+		return k.keys, nil
+	}
+	k.tried = now
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
+	if err != nil {
+		return k.keys, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return k.keys, fmt.Errorf("fetch the issuer's keys: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return k.keys, fmt.Errorf("fetch the issuer's keys: %s", resp.Status)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
+		return k.keys, fmt.Errorf("read the issuer's keys: %w", err)
+	}
+	keys := &oidc.StaticKeySet{}
+	for _, key := range set.Keys {
+		if key.Use == "" || key.Use == "sig" {
+			keys.PublicKeys = append(keys.PublicKeys, key.Key)
+		}
+	}
+	k.keys = keys
+	return keys, nil
 }
 
 func (o *oauthVerifier) verifier() *oidc.IDTokenVerifier {
@@ -179,9 +263,7 @@ func (o *oauthVerifier) verifier() *oidc.IDTokenVerifier {
 		if o.cfg.Issuer == "" || o.cfg.JWKSURL == "" || o.cfg.Audience == "" {
 			return
 		}
-		// The key set outlives any one request, so it gets its own context.
-		ctx := oidc.ClientContext(context.Background(), o.client)
-		keys := oidc.NewRemoteKeySet(ctx, o.cfg.JWKSURL)
+		keys := &keySet{client: o.client, url: o.cfg.JWKSURL, now: o.now}
 		o.v = oidc.NewVerifier(o.cfg.Issuer, keys, &oidc.Config{
 			ClientID:             o.cfg.Audience,
 			SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.PS256},

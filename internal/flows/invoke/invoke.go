@@ -153,7 +153,7 @@ func NewHandler(cfg Config, st *store.Store, endpoints *Endpoints, flows Flows, 
 		endpoints: endpoints,
 		flows:     flows,
 		logger:    logger,
-		oauth:     newOAuthVerifier(cfg.OAuth, client),
+		oauth:     newOAuthVerifier(cfg.OAuth, client, cfg.Now),
 		decoy:     newDecoy(endpoints.box),
 		limiters:  map[string]*rate.Limiter{},
 	}

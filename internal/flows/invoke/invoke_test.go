@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -548,30 +549,40 @@ func TestSetSigningSecret(t *testing.T) {
 	})
 }
 
+// mintToken signs with key, as key id k1, an access token of the test
+// issuer for Vigil's audience with the invoke scope, valid for an hour;
+// mod changes its claims first.
+func mintToken(t *testing.T, key *rsa.PrivateKey, mod func(c *jwt.Claims, extra map[string]any)) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	c := jwt.Claims{Issuer: "https://issuer.example.com", Audience: jwt.Audience{"api://vigil"},
+		Expiry: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now)}
+	extra := map[string]any{"scp": []string{"okta.workflows.invoke.manage"}}
+	mod(&c, extra)
+	s, err := jwt.Signed(signer).Claims(c).Claims(extra).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// callBearer invokes the bundle's flow with tok as its bearer token and
+// returns the status.
+func (b *bundle) callBearer(t *testing.T, tok string) int {
+	r, _ := b.do(t, "POST", b.url, `{}`, map[string]string{"Authorization": "Bearer " + tok})
+	return r.StatusCode
+}
+
 func TestOAuth(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st, dsl.APIEndpoint{Security: dsl.SecurityOAuth2, Response: dsl.ResponseSync}, Config{})
-		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: b.signKey},
-			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-		if err != nil {
-			t.Fatal(err)
-		}
 		realNow := time.Now()
-		mint := func(mod func(c *jwt.Claims, extra map[string]any)) string {
-			c := jwt.Claims{Issuer: "https://issuer.example.com", Audience: jwt.Audience{"api://vigil"},
-				Expiry: jwt.NewNumericDate(realNow.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(realNow)}
-			extra := map[string]any{"scp": []string{"okta.workflows.invoke.manage"}}
-			mod(&c, extra)
-			s, err := jwt.Signed(signer).Claims(c).Claims(extra).Serialize()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
-		call := func(tok string) int {
-			r, _ := b.do(t, "POST", b.url, `{}`, map[string]string{"Authorization": "Bearer " + tok})
-			return r.StatusCode
-		}
+		mint := func(mod func(c *jwt.Claims, extra map[string]any)) string { return mintToken(t, b.signKey, mod) }
+		call := func(tok string) int { return b.callBearer(t, tok) }
 		if c := call(mint(func(*jwt.Claims, map[string]any) {})); c != 200 {
 			t.Errorf("valid: %d", c)
 		}
@@ -622,6 +633,51 @@ func TestWrongCaseTokenKey(t *testing.T) {
 		}
 		if n := b.flows.startCount(); n != 0 {
 			t.Fatalf("refused requests started %d executions", n)
+		}
+	})
+}
+
+// TestOAuthKeysFetchedAtMostOncePerMinute sends tokens no key of the
+// issuer signed: the issuer's key set is not fetched again for each (a
+// flood of forged tokens must not make Vigil flood the issuer), yet a key
+// the issuer rotated to is taken up once a minute has passed.
+func TestOAuthKeysFetchedAtMostOncePerMinute(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var fetches atomic.Int32
+		var mu sync.Mutex
+		issuerKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+		jwksSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fetches.Add(1)
+			mu.Lock()
+			defer mu.Unlock()
+			json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &issuerKey.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+		}))
+		defer jwksSrv.Close()
+		b := setup(t, st, dsl.APIEndpoint{Security: dsl.SecurityOAuth2, Response: dsl.ResponseSync},
+			Config{OAuth: OAuthConfig{Issuer: "https://issuer.example.com", JWKSURL: jwksSrv.URL, Audience: "api://vigil"}})
+		mint := func(key *rsa.PrivateKey) string { return mintToken(t, key, func(*jwt.Claims, map[string]any) {}) }
+		call := func(tok string) int { return b.callBearer(t, tok) }
+		if c := call(mint(issuerKey)); c != 200 || fetches.Load() != 1 {
+			t.Fatalf("a real token: %d after %d fetches, want 200 after 1", c, fetches.Load())
+		}
+		forger, _ := rsa.GenerateKey(rand.Reader, 2048)
+		forged := mint(forger)
+		for range 20 {
+			if c := call(forged); c != 401 {
+				t.Fatalf("a forged token: %d", c)
+			}
+		}
+		if n := fetches.Load(); n != 1 {
+			t.Errorf("20 forged tokens within the minute fetched the issuer's keys %d more times, want none", n-1)
+		}
+		// The issuer rotates its key; a minute on, its new tokens work.
+		rotated, _ := rsa.GenerateKey(rand.Reader, 2048)
+		mu.Lock()
+		issuerKey = rotated
+		mu.Unlock()
+		*b.clock = b.clock.Add(keyRefreshEvery)
+		if c := call(mint(rotated)); c != 200 || fetches.Load() != 2 {
+			t.Errorf("a token of the rotated key a minute on: %d after %d fetches, want 200 after 2", c, fetches.Load())
 		}
 	})
 }
