@@ -598,13 +598,13 @@ func (s *Service) Cancel(ctx context.Context, execID string) error {
 // and wakes those waiting here for its end.
 func (s *Service) stopHere(execID string) {
 	s.mu.Lock()
-	stop := s.running[execID]
-	if stop == nil {
+	run := s.running[execID]
+	if run == nil {
 		s.hear(execID)
 	}
 	s.mu.Unlock()
-	if stop != nil {
-		stop(errCancelled)
+	if run != nil {
+		run.stop(errCancelled)
 	}
 	if p := s.local.Load(); p != nil {
 		p.cancel(execID)

@@ -177,7 +177,7 @@ type Service struct {
 	waiters map[string][]*waiter
 	// running holds the executions this node runs, to stop them when
 	// they are cancelled.
-	running map[string]context.CancelCauseFunc
+	running map[string]*runningHere
 	// heard holds, for heardFor, the cancels heard of executions not
 	// running here: another node's notice can arrive between an
 	// execution's insert and its run on this node, and execute then stops
@@ -209,7 +209,7 @@ func New(st *store.Store, box *secret.Box, cfg Config) *Service {
 	s := &Service{st: st, box: box, cfg: cfg, queue: cfg.Queue, cache: newWorkflowCache(256),
 		flows:       store.RowCache[store.Flow]{Age: flowCacheAge, Size: flowCacheSize},
 		flowsByName: store.RowCache[store.Flow]{Age: flowCacheAge, Size: flowCacheSize},
-		waiters:     map[string][]*waiter{}, early: map[string]*earlyWaiter{}, running: map[string]context.CancelCauseFunc{}, heard: map[string]time.Time{},
+		waiters:     map[string][]*waiter{}, early: map[string]*earlyWaiter{}, running: map[string]*runningHere{}, heard: map[string]time.Time{},
 		audit: audit.NewRecorder(st, cfg.Logger, cfg.Now)}
 	s.rowIDs = catalog.NewRowIDs(cfg.Now)
 	s.tables = &dbTables{s: s}
@@ -291,3 +291,7 @@ func (e *kindError) Is(target error) bool { return target == e.kind }
 func kindErrorf(kind error, format string, args ...any) error {
 	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
 }
+
+// runningHere is a run of an execution on this node, in Service.running:
+// a pointer, so that a run ends only its own entry.
+type runningHere struct{ stop context.CancelCauseFunc }

@@ -763,3 +763,37 @@ func TestCutShortLocalRunStaysRecoverable(t *testing.T) {
 		}
 	})
 }
+
+// TestEndedRunLeavesANewerRunsEntry ends a run while a run of a newer
+// generation of its execution is registered on the same node (recovery
+// queued it anew after the first lost its lease): the newer run's entry,
+// which a cancel on this node stops, stays.
+func TestEndedRunLeavesANewerRunsEntry(t *testing.T) {
+	st := storetest.SQLite(t)
+	release := make(chan struct{})
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		<-release
+	}))
+	defer srv.Close()
+	b, _ := setupLocal(t, st, Config{}, 1)
+	f := b.saveOn(t, flowDoc("slow", "", "do:\n  - c: {call: http, with: {method: get, endpoint: '"+srv.URL+"/x'}}\n"))
+	id, err := b.svc.Start(b.ctx, f.ID, map[string]any{}, StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return calls.Load() > 0 })
+	newer := &runningHere{stop: func(error) {}}
+	b.svc.mu.Lock()
+	b.svc.running[id] = newer
+	b.svc.mu.Unlock()
+	close(release)
+	waitFor(t, func() bool { return b.svc.LocalRunning() == 0 })
+	b.svc.mu.Lock()
+	got := b.svc.running[id]
+	b.svc.mu.Unlock()
+	if got != newer {
+		t.Error("the run that ended removed the entry of the newer run: a cancel on this node would not stop it")
+	}
+}

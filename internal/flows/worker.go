@@ -148,8 +148,9 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	run := &runningHere{stop: stop}
 	s.mu.Lock()
-	s.running[execID] = stop
+	s.running[execID] = run
 	_, heard := s.heard[execID]
 	delete(s.heard, execID)
 	s.mu.Unlock()
@@ -158,7 +159,11 @@ func (s *Service) execute(ctx context.Context, r *store.FlowExecution, w *dsl.Wo
 	}
 	defer func() {
 		s.mu.Lock()
-		delete(s.running, execID)
+		// A run of a newer generation may have started here meanwhile
+		// (this one's lease was lost): its entry stays.
+		if s.running[execID] == run {
+			delete(s.running, execID)
+		}
 		s.mu.Unlock()
 	}()
 	leaseDone := make(chan struct{})
