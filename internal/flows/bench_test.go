@@ -80,7 +80,7 @@ func BenchmarkDurableRunNoQueue(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := svc.run(ctx, execID, 1); err != nil {
+				if err := svc.run(ctx, execID, 1, svc.release); err != nil {
 					b.Fatal(err)
 				}
 			}

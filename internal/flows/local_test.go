@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-ispm/vigil/internal/flows/catalog"
 	"github.com/vigil-ispm/vigil/internal/flows/engine"
 	"github.com/vigil-ispm/vigil/internal/flows/invoke"
+	"github.com/vigil-ispm/vigil/internal/queue"
 	"github.com/vigil-ispm/vigil/internal/store"
 	"github.com/vigil-ispm/vigil/internal/store/storetest"
 )
@@ -719,49 +720,57 @@ func (q *failingQueue) InsertTx(ctx context.Context, tx *store.Tx, args river.Jo
 	return q.JobInserter.InsertTx(ctx, tx, args, opts)
 }
 
-// TestCutShortLocalRunStaysRecoverable stops the pool while a run waits
-// on an HTTP call, with the queue refusing the job that would queue it
-// anew: the execution stays claimed, where the next start's recovery
-// finds it, not pending without a job or a lease, where nothing does.
-func TestCutShortLocalRunStaysRecoverable(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
-			<-r.Context().Done()
-		}))
-		defer srv.Close()
-		b := setup(t, st, Config{})
-		fq := &failingQueue{JobInserter: b.svc.queue}
-		b.svc.SetQueue(fq)
-		b.svc.RunLocally(1)
-		f := b.saveOn(t, flowDoc("slow", "", "do:\n  - c: {call: http, with: {method: get, endpoint: '"+srv.URL+"/x'}}\n"))
-		id, err := b.svc.Start(b.ctx, f.ID, map[string]any{}, StartOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, func() bool { return calls.Load() > 0 })
-		fq.fail.Store(true)
-		stopped, cancel := context.WithCancel(b.ctx)
-		cancel()
-		if err := b.svc.StopLocal(stopped); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, func() bool { return b.svc.LocalRunning() == 0 })
-		fq.fail.Store(false)
-		n, err := b.svc.RecoverAtStart(b.ctx, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := st.FlowExecution(b.ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != 1 || e.Status != StatusPending || e.Generation != 2 {
-			t.Errorf("recovery at the next start queued %d executions; the cut-short one is %s in generation %d, want queued anew (pending, generation 2)",
-				n, e.Status, e.Generation)
-		}
-	})
+// TestCutShortRunStaysRecoverable cuts short a run waiting on an HTTP
+// call, with the queue refusing the job that would queue it anew: in the
+// node's pool (the pool stops) and on its job's last attempt (the queue
+// stops). Either way the execution stays claimed, where the next start's
+// recovery finds it, not pending without a job or a lease, where nothing
+// does.
+func TestCutShortRunStaysRecoverable(t *testing.T) {
+	for _, local := range []bool{true, false} {
+		name := map[bool]string{true: "pool", false: "last attempt"}[local]
+		t.Run(name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, st *store.Store) {
+				var calls atomic.Int32
+				done := make(chan struct{})
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					calls.Add(1)
+					select {
+					case <-r.Context().Done():
+					case <-done: // the run of the new generation, at the test's end
+					}
+				}))
+				defer srv.Close()
+				defer close(done)
+				b := setup(t, st, Config{MaxAttempts: 1})
+				q := b.svc.queue.(*queue.Queue)
+				fq := &failingQueue{JobInserter: q}
+				b.svc.SetQueue(fq)
+				if local {
+					b.svc.RunLocally(1)
+				}
+				f := b.saveOn(t, flowDoc("slow", "", "do:\n  - c: {call: http, with: {method: get, endpoint: '"+srv.URL+"/x'}}\n"))
+				id, err := b.svc.Start(b.ctx, f.ID, map[string]any{}, StartOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, func() bool { return calls.Load() > 0 })
+				fq.fail.Store(true)
+				stopped, cancel := context.WithCancel(b.ctx)
+				cancel()
+				if local {
+					if err := b.svc.StopLocal(stopped); err != nil {
+						t.Fatal(err)
+					}
+					waitFor(t, func() bool { return b.svc.LocalRunning() == 0 })
+				} else {
+					_ = q.Stop(stopped) // cancels the running job, and returns once it ended
+				}
+				fq.fail.Store(false)
+				wantQueuedAnewAtStart(t, b, id)
+			})
+		})
+	}
 }
 
 // TestEndedRunLeavesANewerRunsEntry ends a run while a run of a newer
@@ -795,5 +804,23 @@ func TestEndedRunLeavesANewerRunsEntry(t *testing.T) {
 	b.svc.mu.Unlock()
 	if got != newer {
 		t.Error("the run that ended removed the entry of the newer run: a cancel on this node would not stop it")
+	}
+}
+
+// wantQueuedAnewAtStart runs the recovery of a start on b's database and
+// wants execution id, cut short in its first generation, queued anew.
+func wantQueuedAnewAtStart(t *testing.T, b *testBundle, id string) {
+	t.Helper()
+	n, err := b.svc.RecoverAtStart(b.ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := b.st.FlowExecution(b.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || e.Status != StatusPending || e.Generation != 2 {
+		t.Errorf("recovery at the next start queued %d executions; the cut-short one is %s in generation %d, want queued anew (pending, generation 2)",
+			n, e.Status, e.Generation)
 	}
 }

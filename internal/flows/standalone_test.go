@@ -159,10 +159,10 @@ func TestLastAttemptCutShortIsQueuedAgain(t *testing.T) {
 			t.Fatalf("after the last attempt: status %s, generation %d, jobs %v", e.Status, e.Generation, jobs.jobs)
 		}
 		// The new job runs it; the old generation's job finds nothing to do.
-		if err := svc.run(ctx, execID, 1); err != nil {
+		if err := svc.run(ctx, execID, 1, svc.release); err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.run(ctx, execID, 2); err != nil {
+		if err := svc.run(ctx, execID, 2, svc.release); err != nil {
 			t.Fatal(err)
 		}
 		got, err := svc.Wait(ctx, execID)

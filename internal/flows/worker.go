@@ -29,13 +29,23 @@ type runWorker struct {
 // Work runs or resumes the execution; after the last attempt it queues the
 // execution again when a shutdown cut it short, or ends it otherwise.
 func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
-	err := w.s.guard(job.Args.ExecutionID, func() error { return w.s.run(ctx, job.Args.ExecutionID, job.Args.Generation) })
-	if errors.Is(err, errPanicked) {
-		// Handed back to this job, pending, as after any error: its
-		// retry claims it.
-		err = w.s.release(ctx, job.Args.ExecutionID, job.Args.Generation, err)
+	last := job.Attempt >= job.MaxAttempts
+	// A run cut short hands the execution back to this job for its next
+	// attempt; on the last there is none, and it stays claimed for the
+	// requeue below, or for recovery should that fail.
+	release := handBack(w.s.release)
+	if last {
+		release = keepClaimed
 	}
-	if err != nil && job.Attempt >= job.MaxAttempts {
+	err := w.s.guard(job.Args.ExecutionID, func() error {
+		return w.s.run(ctx, job.Args.ExecutionID, job.Args.Generation, release)
+	})
+	if errors.Is(err, errPanicked) {
+		// Handed back as after any other error: to this job's retry,
+		// or, on the last attempt, kept claimed.
+		err = release(ctx, job.Args.ExecutionID, job.Args.Generation, err)
+	}
+	if err != nil && last {
 		// The last attempt: River discards the job after it, so the
 		// execution must not stay pending for ever. Cut short by a
 		// shutdown, it gets a new job; failing on its own, it ends.
@@ -91,7 +101,7 @@ func (w *runWorker) Timeout(*river.Job[runArgs]) time.Duration {
 // run runs or resumes an execution of the given generation. It returns
 // nil when the execution ended (whatever its status) or is not this
 // job's to run, and an error when it must be tried again.
-func (s *Service) run(ctx context.Context, execID string, generation int) error {
+func (s *Service) run(ctx context.Context, execID string, generation int, release handBack) error {
 	now := s.now()
 	ok, err := s.st.ClaimFlowExecution(ctx, execID, generation, now, now.Add(s.cfg.Lease))
 	if err != nil {
@@ -102,7 +112,7 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	}
 	r, err := s.st.FlowExecution(ctx, execID)
 	if err != nil {
-		return s.release(ctx, execID, generation, fmt.Errorf("read execution %s: %w", execID, err))
+		return release(ctx, execID, generation, fmt.Errorf("read execution %s: %w", execID, err))
 	}
 	w, err := s.workflow(ctx, r.FlowID, r.Version)
 	if err != nil {
@@ -110,7 +120,7 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 			return s.finish(ctx, r, nil, &engine.Fault{Type: engine.ErrConfiguration, Status: 500, Title: "Flow version unavailable",
 				Detail: fmt.Sprintf("version %d of the flow cannot be run: %v", r.Version, err), Instance: "/"}, 0, nil)
 		}
-		return s.release(ctx, execID, generation, err)
+		return release(ctx, execID, generation, err)
 	}
 	input, err := s.openInput(r.InputSealed, execID)
 	if err != nil {
@@ -119,7 +129,7 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	}
 	journal, err := s.loadJournal(ctx, execID)
 	if err != nil {
-		return s.release(ctx, execID, generation, err)
+		return release(ctx, execID, generation, err)
 	}
 	// Notes and approval requests are kept whether or not the flow saves
 	// its data, so the secrets it uses are redacted from them either way.
@@ -127,9 +137,9 @@ func (s *Service) run(ctx context.Context, execID string, generation int) error 
 	// Time parked at an approval does not count against the limit.
 	waited, err := s.waited(ctx, execID, s.now())
 	if err != nil {
-		return s.release(ctx, execID, generation, err)
+		return release(ctx, execID, generation, err)
 	}
-	return s.execute(ctx, r, w, input, journal, waited, s.release)
+	return s.execute(ctx, r, w, input, journal, waited, release)
 }
 
 // execute runs an execution this worker has claimed, from its journal, and
