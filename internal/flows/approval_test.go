@@ -379,12 +379,16 @@ func TestDecisionAndParkDoNotCross(t *testing.T) {
 	}()
 	// The park either waits for the decision's lock, or (the bug) is done
 	// before the decision commits.
-	for waiting := false; !waiting; {
+	for waiting, deadline := false, time.Now().Add(time.Minute); !waiting; { // the deadline is a safety net only
 		select {
 		case err := <-parked:
 			close(release)
 			t.Fatalf("the park (%v) did not wait for the decision's transaction", err)
 		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatal("a minute on, the park neither ended nor waited on a lock")
 		}
 		err := st.DB().QueryRowContext(w.ctx, `SELECT count(*) > 0 FROM pg_stat_activity
 			WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE vigil_flow_execution SET status = ''waiting''%'`).Scan(&waiting)

@@ -479,7 +479,9 @@ func (s *Service) runInSlot(p *localPool, r *localRun) {
 	j := s.newJournal(e.ID)
 	j.red = s.redactorFor(ctx, r.w) // as in run: notes are kept either way
 	// The time in line does not count against the execution's duration.
-	err := s.guard(e.ID, func() error { return s.execute(ctx, e, r.w, input, j, now.Sub(r.queued), keepClaimed) })
+	err := s.guard(ctx, e.ID, e.Generation, keepClaimed, func() error {
+		return s.execute(ctx, e, r.w, input, j, now.Sub(r.queued), keepClaimed)
+	})
 	if err == nil {
 		return
 	}

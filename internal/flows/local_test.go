@@ -289,11 +289,21 @@ func holdSlot(p *localPool) {
 // that executions started wait in line.
 func heldLine(t *testing.T, st *store.Store) (*testBundle, *Flow, *localPool) {
 	t.Helper()
-	b, _ := setupLocal(t, st, Config{}, 1)
+	b, f, p, _ := heldLineAt(t, st)
+	return b, f, p
+}
+
+// heldLineAt is heldLine on a clock that runs ahead of time.Now by the
+// offset it returns, which the test moves.
+func heldLineAt(t *testing.T, st *store.Store) (*testBundle, *Flow, *localPool, *atomic.Int64) {
+	t.Helper()
+	offset := &atomic.Int64{}
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	b, _ := setupLocal(t, st, Config{Now: clock}, 1)
 	f := b.saveOn(t, flowDoc("hello", "", helloTasks))
 	p := b.svc.local.Load()
 	holdSlot(p)
-	return b, f, p
+	return b, f, p, offset
 }
 
 // releaseHeldSlot gives back a slot holdSlot took, to the next in line.
@@ -452,12 +462,7 @@ func TestLocalBackgroundWaitIsBounded(t *testing.T) {
 // those of executions cancelled meanwhile.
 func TestLocalLineLeasesAreRenewed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		var offset atomic.Int64
-		clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-		b, _ := setupLocal(t, st, Config{Now: clock}, 1)
-		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
-		p := b.svc.local.Load()
-		holdSlot(p)
+		b, f, p, offset := heldLineAt(t, st)
 		var ids []string
 		for i := range 3 {
 			id, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": fmt.Sprint(i)}, StartOptions{})
@@ -646,12 +651,7 @@ func TestLocalCancelledInLineNeverStarts(t *testing.T) {
 // renewed, so neither may run from the line.
 func TestRenewLineSkipsWhatItDidNotRenew(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		var offset atomic.Int64
-		clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-		b, _ := setupLocal(t, st, Config{Now: clock}, 1)
-		f := b.saveOn(t, flowDoc("hello", "", helloTasks))
-		p := b.svc.local.Load()
-		holdSlot(p)
+		b, f, p, offset := heldLineAt(t, st)
 		cancelled, err := b.svc.Start(b.ctx, f.ID, map[string]any{"name": "a"}, StartOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -660,7 +660,7 @@ func TestRenewLineSkipsWhatItDidNotRenew(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := st.CancelFlowExecution(b.ctx, cancelled, clock(), 0); err != nil || !ok {
+		if ok, err := st.CancelFlowExecution(b.ctx, cancelled, b.svc.now(), 0); err != nil || !ok {
 			t.Fatalf("cancel: %v, %v", ok, err)
 		}
 		if ok, err := b.svc.requeue(b.ctx, requeued, 1); err != nil || !ok {

@@ -37,14 +37,9 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	if last {
 		release = keepClaimed
 	}
-	err := w.s.guard(job.Args.ExecutionID, func() error {
+	err := w.s.guard(ctx, job.Args.ExecutionID, job.Args.Generation, release, func() error {
 		return w.s.run(ctx, job.Args.ExecutionID, job.Args.Generation, release)
 	})
-	if errors.Is(err, errPanicked) {
-		// Handed back as after any other error: to this job's retry,
-		// or, on the last attempt, kept claimed.
-		err = release(ctx, job.Args.ExecutionID, job.Args.Generation, err)
-	}
 	if err != nil && last {
 		// The last attempt: River discards the job after it, so the
 		// execution must not stay pending for ever. Cut short by a
@@ -61,35 +56,33 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	return err
 }
 
-// guard runs fn, the run of execution execID, and turns a panic in it
-// into an error, which is retried as any other: a task that panics (a
-// function meeting a vendor's answer it did not expect) must not end the
-// process, and every execution and waiting caller with it, when it runs
-// in the node's pool, nor skip Work's last-attempt handling, which would
-// leave the execution running until recovery queued it again, for ever.
-func (s *Service) guard(execID string, fn func() error) (err error) {
+// guard runs fn, the run of execution execID in the given generation, and
+// turns a panic in it into an error, handed back with release as any
+// other error a retry may cure: a task that panics (a function meeting a
+// vendor's answer it did not expect) must not end the process, and every
+// execution and waiting caller with it, when it runs in the node's pool,
+// nor skip Work's last-attempt handling, which would leave the execution
+// running until recovery queued it again, for ever.
+func (s *Service) guard(ctx context.Context, execID string, generation int, release handBack, fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.cfg.Logger.Error("an execution's run panicked; it is retried as after an error",
 				"execution", execID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = fmt.Errorf("the run of execution %s: %w: %v", execID, errPanicked, p)
+			err = release(ctx, execID, generation, fmt.Errorf("the run of execution %s panicked: %v", execID, p))
 		}
 	}()
 	return fn()
 }
 
-// errPanicked marks the error guard makes of a panic.
-var errPanicked = errors.New("panicked")
-
 // handBack hands an execution back after an error that a retry may cure,
 // and returns the error.
 type handBack func(ctx context.Context, execID string, generation int, cause error) error
 
-// keepClaimed is the handBack of a run in the node's pool: the execution
-// has no job to go back to, and runInSlot queues it anew, from running,
-// in one transaction. Released first (pending, without a lease), it was
-// left where no recovery looks when that failed or the process died
-// between the two.
+// keepClaimed is the handBack of a run with no job to go back to (one in
+// the node's pool, or a job's last attempt): its caller queues it anew,
+// from running, in one transaction. Released first (pending, without a
+// lease), it was left where no recovery looks when that failed or the
+// process died between the two.
 func keepClaimed(_ context.Context, _ string, _ int, cause error) error { return cause }
 
 // Timeout is the longest an execution may run, plus a margin: the engine

@@ -198,7 +198,7 @@ var answerHeaders = [][2]string{
 	{"Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'"},
 }
 
-// reservedRawHeaders are the headers a flow's Return Raw cannot set: the
+// reservedRawHeader tells the headers a flow's Return Raw cannot set: the
 // answerHeaders, cookies (for the console's origin) and CORS, which the
 // endpoint's settings decide.
 func reservedRawHeader(name string) bool {
