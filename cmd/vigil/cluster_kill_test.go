@@ -310,17 +310,29 @@ do:
 		return err == nil && n == 0
 	})
 	var dels []*store.HookDelivery
+	var undelivered []*store.HookDelivery
+	defer func() {
+		// What a delivery left behind says where it stopped.
+		if t.Failed() {
+			for _, d := range undelivered {
+				t.Logf("undelivered %s: status %s, generation %d, attempts %d (%d this round), next %s, leased until %s, job %d, last %d %q",
+					d.ID, d.Status, d.Generation, d.Attempts, d.RoundAttempts, d.NextAttemptAt.Format(time.RFC3339Nano),
+					d.LeasedUntil.Format(time.RFC3339Nano), d.JobID, d.LastStatus, d.LastError)
+			}
+		}
+	}()
 	waitUntil(t, "every delivery to be delivered", nodes[1].logs, func() bool {
 		dels, err = st.HookDeliveries(ctx, store.HookDeliveryFilter{HookID: hook.ID, Limit: 1000000})
 		if err != nil || len(dels) == 0 {
 			return false
 		}
+		undelivered = undelivered[:0]
 		for _, d := range dels {
 			if d.Status != store.HookDeliveryDelivered {
-				return false
+				undelivered = append(undelivered, d)
 			}
 		}
-		return true
+		return len(undelivered) == 0
 	})
 	recoveredIn := time.Since(killedAt)
 

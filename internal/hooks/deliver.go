@@ -70,14 +70,14 @@ func (s *Service) deliver(ctx context.Context, deliveryID string, generation int
 	}
 	if wait := d.NextAttemptAt.Sub(now); wait > time.Second {
 		// A job run early (recovered after a crash) keeps the schedule.
-		return wait, s.release(ctx, d, d.NextAttemptAt, nil)
+		return wait, s.release(ctx, d, d.NextAttemptAt, false, nil)
 	}
 	h, err := s.st.Hook(ctx, d.HookID)
 	if errors.Is(err, store.ErrNotFound) {
 		return done, nil
 	}
 	if err != nil {
-		return done, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load integration %s: %w", d.HookID, err))
+		return done, s.release(ctx, d, d.NextAttemptAt, false, fmt.Errorf("load integration %s: %w", d.HookID, err))
 	}
 	if h.State != StateActive {
 		// Held until Resume queues it again.
@@ -85,51 +85,81 @@ func (s *Service) deliver(ctx context.Context, deliveryID string, generation int
 	}
 	release, wait, err := s.limits.acquire(ctx, h.ID, cmpOr(h.MaxInFlight, s.cfg.MaxInFlight), cmpOr(h.RatePerSecond, s.cfg.RatePerSecond))
 	if err != nil {
-		return done, s.release(ctx, d, d.NextAttemptAt, err)
+		return done, s.release(ctx, d, d.NextAttemptAt, false, err)
 	}
 	if release == nil {
 		// Over the integration's limits: try again later, and say so on the
 		// delivery, so that it does not look abandoned.
-		return wait, s.release(ctx, d, s.now().Add(wait), nil)
+		return wait, s.release(ctx, d, s.now().Add(wait), false, nil)
 	}
 	defer release()
-	return s.attempt(ctx, h, d, nil)
+	return s.attempt(ctx, h, d, nil, false)
 }
 
 // attempt sends a leased delivery to h, within its limits, and records the
 // outcome; it returns deliver's wait. payload is the event's body, read
-// from the database when nil.
-func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDelivery, payload []byte) (time.Duration, error) {
+// from the database when nil. local says the lease is the local pool's,
+// which has no job to run again: what follows is queued with the outcome
+// (see release).
+func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDelivery, payload []byte, local bool) (time.Duration, error) {
 	now := s.now()
 	if payload == nil {
 		p, err := s.st.HookEventPayload(ctx, d.EventID)
 		if err != nil {
-			return done, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load event %s: %w", d.EventID, err))
+			return done, s.release(ctx, d, d.NextAttemptAt, local, fmt.Errorf("load event %s: %w", d.EventID, err))
 		}
 		payload = []byte(p)
 	}
 	keys, err := s.openKeys(h)
 	if err != nil {
-		return done, s.release(ctx, d, d.NextAttemptAt, err)
+		return done, s.release(ctx, d, d.NextAttemptAt, local, err)
 	}
 	secrets, err := s.secrets(h, now)
 	if err != nil {
-		return done, s.release(ctx, d, d.NextAttemptAt, err)
+		return done, s.release(ctx, d, d.NextAttemptAt, local, err)
 	}
 	res := s.send(ctx, target{URL: h.URL, Keys: keys, Secrets: secrets}, d.EventID, payload, false, s.cfg.MaxResponse)
 	if ctx.Err() != nil {
 		// The worker is stopping: this was no fair attempt. River runs the
-		// job again.
-		return done, s.release(ctx, d, d.NextAttemptAt, ctx.Err())
+		// job again (the pool's is queued due at once).
+		return done, s.release(ctx, d, d.NextAttemptAt, local, ctx.Err())
 	}
-	return s.record(ctx, h, d, res)
+	return s.record(ctx, h, d, res, local)
 }
 
 // release gives up a lease without an attempt, the next one due at next,
-// and returns cause.
-func (s *Service) release(ctx context.Context, d *store.HookDelivery, next time.Time, cause error) error {
-	err := s.st.ReleaseHookDelivery(context.WithoutCancel(ctx), d.ID, d.Generation, next, s.now())
+// and returns cause. A job's worker only releases the lease: River runs
+// its job again. The local pool (local) has no job, so the lease is
+// released and a job due at next queued in one transaction: were they two,
+// a crash between them would leave the delivery pending with neither a
+// lease nor a job, which maintenance finds only after RecoverAfter. If
+// that transaction fails, the lease stays, and maintenance queues the
+// delivery once it runs out.
+func (s *Service) release(ctx context.Context, d *store.HookDelivery, next time.Time, local bool, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	if !local {
+		return errors.Join(cause, s.st.ReleaseHookDelivery(ctx, d.ID, d.Generation, next, s.now()))
+	}
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.ReleaseHookDelivery(ctx, d.ID, d.Generation, next, s.now()); err != nil {
+			return err
+		}
+		return s.queueNext(ctx, tx, d, next)
+	})
+	if err != nil {
+		err = fmt.Errorf("queue delivery %s (its lease stays; maintenance queues it once the lease runs out): %w", d.ID, err)
+	}
 	return errors.Join(cause, err)
+}
+
+// queueNext queues in tx the job of a delivery's generation that makes
+// its next attempt, due at at, and records it.
+func (s *Service) queueNext(ctx context.Context, tx *store.Tx, d *store.HookDelivery, at time.Time) error {
+	jobID, err := s.insertJob(ctx, tx, d.ID, d.Generation, priorityNormal, at)
+	if err != nil {
+		return err
+	}
+	return tx.SetHookDeliveryJob(ctx, d.ID, d.Generation, jobID)
 }
 
 func cmpOr[T int | float64](v, def T) T {
@@ -141,8 +171,9 @@ func cmpOr[T int | float64](v, def T) T {
 
 // record stores an attempt and decides what follows: delivered, retried
 // after a wait, dead-lettered, or held because the integration was paused
-// (410 Gone, or failing for longer than AutoPauseAfter).
-func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelivery, res *result) (time.Duration, error) {
+// (410 Gone, or failing for longer than AutoPauseAfter). The local pool's
+// retry (local) is queued in the same transaction, as release does.
+func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelivery, res *result, local bool) (time.Duration, error) {
 	ctx = context.WithoutCancel(ctx) // an attempt made is an attempt recorded
 	now := s.now()
 	again := done
@@ -197,8 +228,14 @@ func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelive
 		if err != nil {
 			return err
 		}
-		if !ok {
+		switch {
+		case !ok:
 			again = done // queued anew meanwhile: the new round's job carries on
+		case local && again >= 0:
+			again = done
+			if err := s.queueNext(ctx, tx, d, out.NextAttemptAt); err != nil {
+				return err
+			}
 		}
 		if pause != "" {
 			return s.pauseTx(ctx, tx, h.ID, pause, now)

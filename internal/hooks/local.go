@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/vigil-ispm/vigil/internal/pool"
 	"github.com/vigil-ispm/vigil/internal/store"
@@ -175,7 +174,7 @@ func (s *Service) sendLocal(ctx context.Context, ld localDelivery) {
 	case errors.Is(err, store.ErrNotFound):
 		return // deleted, and its deliveries with it
 	case err != nil:
-		s.followUp(ctx, d, 0, s.release(ctx, d, d.NextAttemptAt, fmt.Errorf("load integration %s: %w", d.HookID, err)))
+		s.logLocal(d, s.release(ctx, d, d.NextAttemptAt, true, fmt.Errorf("load integration %s: %w", d.HookID, err)))
 		return
 	case h.State != StateActive:
 		// Paused since: held until Resume queues it again.
@@ -188,20 +187,20 @@ func (s *Service) sendLocal(ctx context.Context, ld localDelivery) {
 	release, wait, err := s.limits.acquire(ctx, h.ID, cmpOr(h.MaxInFlight, s.cfg.MaxInFlight), cmpOr(h.RatePerSecond, s.cfg.RatePerSecond))
 	if err != nil {
 		// The pool is stopping: another try at once, from the queue.
-		s.followUp(ctx, d, 0, s.release(ctx, d, d.NextAttemptAt, nil))
+		s.logLocal(d, s.release(ctx, d, d.NextAttemptAt, true, nil))
 		return
 	}
 	if release == nil {
 		// Over the integration's limits: its job tries again after wait.
-		s.followUp(ctx, d, wait, s.release(ctx, d, s.now().Add(wait), nil))
+		s.logLocal(d, s.release(ctx, d, s.now().Add(wait), true, nil))
 		return
 	}
 	defer release()
 	if !s.renewLocal(ctx, d) {
 		return
 	}
-	again, err := s.attempt(ctx, h, d, ld.payload)
-	s.followUp(ctx, d, again, err)
+	_, err = s.attempt(ctx, h, d, ld.payload, true)
+	s.logLocal(d, err)
 }
 
 // renewLocal renews the lease of a delivery that waited in the pool's line
@@ -227,26 +226,12 @@ func (s *Service) renewLocal(ctx context.Context, d *store.HookDelivery) bool {
 	return ok
 }
 
-// followUp queues a job for what a local attempt leaves to do: a retry
-// after again, or, after an error (the pool stopping mid-attempt, say),
-// another try at once, on any node.
-func (s *Service) followUp(ctx context.Context, d *store.HookDelivery, again time.Duration, err error) {
-	if err == nil && again < 0 {
-		return
-	}
-	wait := max(again, 0)
-	ctx = context.WithoutCancel(ctx)
-	qerr := s.st.InTx(ctx, func(tx *store.Tx) error {
-		jobID, err := s.insertJob(ctx, tx, d.ID, d.Generation, priorityNormal, time.Now().Add(wait))
-		if err != nil {
-			return err
-		}
-		return tx.SetHookDeliveryJob(ctx, d.ID, d.Generation, jobID)
-	})
-	if qerr != nil {
-		s.cfg.Logger.Error("cannot queue the next attempt of a delivery; maintenance will once it is overdue",
-			"delivery", d.ID, "err", fmt.Errorf("%w (after: %w)", qerr, err))
-	} else if err != nil {
-		s.cfg.Logger.Warn("a delivery attempt failed in this node's pool; its job will try again", "delivery", d.ID, "err", err)
+// logLocal logs what went wrong with a delivery in this node's pool. The
+// delivery itself is not lost: its next attempt was queued with the
+// failure, or, if that could not be, its lease stays until maintenance
+// queues it.
+func (s *Service) logLocal(d *store.HookDelivery, err error) {
+	if err != nil {
+		s.cfg.Logger.Warn("a delivery failed in this node's pool; a job tries again, or maintenance once its lease runs out", "delivery", d.ID, "err", err)
 	}
 }

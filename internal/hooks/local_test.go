@@ -3,12 +3,15 @@ package hooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-ispm/vigil/internal/event"
 	"github.com/vigil-ispm/vigil/internal/netguard"
@@ -360,4 +363,107 @@ func TestLocalPoolRenewsOrLeavesWaitingDeliveries(t *testing.T) {
 				ds[0].JobID, ds[0].Attempts, ds[0].Generation)
 		}
 	})
+}
+
+// refusingQueue is a job queue that refuses every job while refuse is
+// set, counting what it refused.
+type refusingQueue struct {
+	JobInserter
+	refuse  atomic.Bool
+	refused atomic.Int32
+}
+
+func (q *refusingQueue) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	if q.refuse.Load() {
+		q.refused.Add(1)
+		return nil, errors.New("the queue refuses jobs (test)")
+	}
+	return q.JobInserter.InsertTx(ctx, tx, args, opts)
+}
+
+// What the pool leaves to a job (a retry after a failed attempt, a
+// delivery over its integration's limits) is released and queued in one
+// transaction. With the queue refusing the job, as when the node dies
+// between the two, the delivery keeps its lease and is recovered once the
+// lease ends, rather than staying pending with neither a lease nor a job,
+// where maintenance looks only after RecoverAfter.
+func TestLocalPoolLeavesNoDeliveryWithoutLeaseOrJob(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rate     float64
+		respond  func(int, http.ResponseWriter, *http.Request)
+		events   int
+		requests int // the receiver's, the recovered job's included
+	}{
+		// The first request fails: its retry is left to a job.
+		{name: "retry", events: 1, requests: 2, respond: func(n int, w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(map[bool]int{true: http.StatusServiceUnavailable, false: http.StatusNoContent}[n == 1])
+		}},
+		// One request every four seconds: the second event's delivery waits
+		// for the limit longer than the pool does.
+		{name: "over limits", rate: 0.25, events: 2, requests: 2, respond: status(http.StatusNoContent)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, st *store.Store) {
+				ctx := context.Background()
+				rc := newReceiver(t, tc.respond)
+				svc, _ := newLocal(t, st, 1, Config{})
+				q := &refusingQueue{JobInserter: svc.queue}
+				q.refuse.Store(true)
+				svc.SetQueue(q)
+				in, _, err := svc.Create(ctx, Input{Name: "a", URL: rc.URL, RatePerSecond: tc.rate})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := svc.SetAutomation(ctx, in.ID, AutomationInput{AllTitles: true}); err != nil {
+					t.Fatal(err)
+				}
+				b := &bundle{st: st, svc: svc}
+				for range tc.events {
+					b.publish(t, sampleEvent())
+				}
+				for deadline := time.Now().Add(2 * time.Minute); q.refused.Load() == 0; time.Sleep(10 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatal("the pool never queued a job")
+					}
+				}
+
+				// Another node, once the lease has ended, finds the delivery.
+				live := setup(t, st, func(c *Config) { c.Now = func() time.Time { return time.Now().Add(svc.lease() + time.Second) } })
+				live.svc.box = svc.box // the same deployment: the same master key
+				_, n, err := live.svc.Maintain(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != 1 {
+					ds, _ := st.HookDeliveries(ctx, store.HookDeliveryFilter{})
+					for _, d := range ds {
+						t.Logf("delivery %s: %s, leased until %v, job %d", d.ID, d.Status, d.LeasedUntil, d.JobID)
+					}
+					t.Fatalf("maintenance queued %d deliveries once the lease ended, want the one the pool left", n)
+				}
+				// Its job runs until it is sent: on PostgreSQL the limit is the
+				// cluster's, so it may wait for the first request's window.
+				for _, j := range live.jobs.take() {
+					for deadline := time.Now().Add(2 * time.Minute); ; {
+						again, err := live.svc.deliver(ctx, j.DeliveryID, j.Generation)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if again == done {
+							break
+						}
+						if time.Now().After(deadline) {
+							t.Fatal("the recovered delivery's job never sent it")
+						}
+						time.Sleep(50 * time.Millisecond)
+					}
+				}
+				waitDelivered(t, st, tc.events)
+				if got := len(rc.requests()); got != tc.requests {
+					t.Errorf("the receiver got %d requests, want %d", got, tc.requests)
+				}
+			})
+		})
+	}
 }
