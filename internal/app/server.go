@@ -43,6 +43,10 @@ type Server struct {
 	// draining is set when the server starts stopping: /readyz then
 	// answers 503 so that load balancers send it nothing new.
 	draining atomic.Bool
+	// stopBeat ends the node's heartbeat once the drain is over: the
+	// jobs that run on through the drain are this live node's, not for
+	// other nodes to take over as a dead one's.
+	stopBeat context.CancelFunc
 	// nodeLock is the PostgreSQL node lock that tells other nodes this
 	// one lives; nil on SQLite.
 	nodeLock *store.NodeLock
@@ -54,7 +58,7 @@ type Server struct {
 // directory lock on SQLite (the node lock on PostgreSQL), registers every job kind and binds the listener,
 // so that "address in use" is reported before anything starts.
 func (a *App) NewServer(ctx context.Context) (*Server, error) {
-	s := &Server{app: a, release: func() {}}
+	s := &Server{app: a, release: func() {}, stopBeat: func() {}}
 	if a.Store.Dialect() == store.SQLite && a.Config.Role != cluster.RoleAll {
 		return nil, fmt.Errorf("--role %s needs PostgreSQL, where other nodes take the rest of the work; on SQLite one node does everything (--role all)", a.Config.Role)
 	}
@@ -136,6 +140,9 @@ func (s *Server) prepare(ctx context.Context) (*Server, error) {
 		// fallback and an idle server stays idle.
 		FetchPollInterval: time.Second,
 		FetchCooldown:     5 * time.Millisecond,
+		// When the server's context ends the workers stop taking jobs at
+		// once, but the running ones have the drain's grace to finish.
+		SoftStop: drainGrace,
 	})
 	if err != nil {
 		return nil, err
@@ -190,6 +197,7 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 // nil.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.release()
+	defer func() { s.stopBeat() }() // start replaces it
 	if err := s.start(ctx); err != nil {
 		if ctx.Err() != nil {
 			// Stopped while starting (a signal during a slow start): what
@@ -213,7 +221,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 // drainGrace is how long a stopping node lets running work finish before
 // handing it back: executions stop at their next task boundary and are
-// queued again, jobs are cancelled and retried by another node.
+// queued again, jobs are cancelled and retried by another node. The
+// in-process pools and the job queue's workers (River's soft stop, from
+// the moment the server's context ends) have it alike.
 const drainGrace = 20 * time.Second
 
 // drain stops the node: it takes no new work (/readyz answers 503, the
@@ -233,6 +243,7 @@ func (s *Server) drain(ctx context.Context, serveErr error) error {
 	lerr := s.svc.Flows.StopLocal(sctx)
 	herr = errors.Join(herr, s.svc.Hooks.StopLocal(sctx))
 	qerr := s.queue.Stop(sctx)
+	s.stopBeat()
 	lctx, lcancel := context.WithTimeout(bg, 5*time.Second)
 	defer lcancel()
 	if err := s.node.Leave(lctx); err != nil {
@@ -297,7 +308,9 @@ func (s *Server) start(ctx context.Context) error {
 	if err := s.node.Join(ctx); err != nil {
 		return err
 	}
-	go s.node.Run(ctx)
+	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBeat = stopBeat
+	go s.node.Run(beat)
 	if s.app.Config.Role.Works() {
 		if err := s.queue.Start(ctx); err != nil {
 			return fmt.Errorf("cannot start the job workers: %w", err)

@@ -52,6 +52,11 @@ type Config struct {
 	FetchCooldown time.Duration
 	// Middleware wraps every job a worker runs (metrics use it).
 	Middleware []rivertype.Middleware
+	// SoftStop is how long the jobs running when Start's context ends may
+	// go on: fetching stops at once, and their contexts end only after
+	// SoftStop (or at Stop's deadline). Without it, the end of Start's
+	// context cancels them at once, as River does by default.
+	SoftStop time.Duration
 }
 
 // Queue inserts jobs and, once started, works them.
@@ -75,6 +80,7 @@ func New(st *store.Store, cfg Config) (*Queue, error) {
 		FetchPollInterval: cfg.FetchPollInterval,
 		Middleware:        cfg.Middleware,
 		JobTimeout:        -1, // each worker sets its own timeout
+		SoftStopTimeout:   cfg.SoftStop,
 	}
 	if d := cfg.FetchPollInterval; d > 0 && d < 100*time.Millisecond {
 		rc.FetchCooldown = d
