@@ -46,7 +46,7 @@ type Server struct {
 	// stopBeat ends the node's heartbeat once the drain is over: the
 	// jobs that run on through the drain are this live node's, not for
 	// other nodes to take over as a dead one's.
-	stopBeat context.CancelFunc
+	stopBeat func()
 	// nodeLock is the PostgreSQL node lock that tells other nodes this
 	// one lives; nil on SQLite.
 	nodeLock *store.NodeLock
@@ -309,8 +309,17 @@ func (s *Server) start(ctx context.Context) error {
 		return err
 	}
 	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
-	s.stopBeat = stopBeat
-	go s.node.Run(beat)
+	beaten := make(chan struct{})
+	go func() {
+		defer close(beaten)
+		s.node.Run(beat)
+	}()
+	// It returns once the last beat is written, so that no beat in flight
+	// lists the node again after Leave removed it.
+	s.stopBeat = func() {
+		stopBeat()
+		<-beaten
+	}
 	if s.app.Config.Role.Works() {
 		if err := s.queue.Start(ctx); err != nil {
 			return fmt.Errorf("cannot start the job workers: %w", err)
