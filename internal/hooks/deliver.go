@@ -133,8 +133,8 @@ func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDeliv
 // released and a job due at next queued in one transaction: were they two,
 // a crash between them would leave the delivery pending with neither a
 // lease nor a job, which maintenance finds only after RecoverAfter. If
-// that transaction fails, the lease stays, and maintenance queues the
-// delivery once it runs out.
+// that transaction fails, it is logged and the lease stays, and
+// maintenance queues the delivery once it runs out.
 func (s *Service) release(ctx context.Context, d *store.HookDelivery, next time.Time, local bool, cause error) error {
 	ctx = context.WithoutCancel(ctx)
 	if !local {
@@ -147,9 +147,10 @@ func (s *Service) release(ctx context.Context, d *store.HookDelivery, next time.
 		return s.queueNext(ctx, tx, d, next)
 	})
 	if err != nil {
-		err = fmt.Errorf("queue delivery %s (its lease stays; maintenance queues it once the lease runs out): %w", d.ID, err)
+		s.cfg.Logger.Error("cannot queue a delivery this node's pool left to a job; maintenance queues it once its lease runs out",
+			"delivery", d.ID, "err", err)
 	}
-	return errors.Join(cause, err)
+	return cause
 }
 
 // queueNext queues in tx the job of a delivery's generation that makes
