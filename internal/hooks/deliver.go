@@ -129,38 +129,20 @@ func (s *Service) attempt(ctx context.Context, h *store.Hook, d *store.HookDeliv
 
 // release gives up a lease without an attempt, the next one due at next,
 // and returns cause. A job's worker only releases the lease: River runs
-// its job again. The local pool (local) has no job, so the lease is
-// released and a job due at next queued in one transaction: were they two,
-// a crash between them would leave the delivery pending with neither a
-// lease nor a job, which maintenance finds only after RecoverAfter. If
-// that transaction fails, it is logged and the lease stays, and
-// maintenance queues the delivery once it runs out.
+// its job again. The local pool (local) has no job, so it hands the
+// delivery back (handBack): were the release and the job's insert two
+// transactions, a crash between them would leave the delivery pending with
+// neither a lease nor a job, which maintenance finds only after
+// RecoverAfter. If the hand-back fails, it is logged and the lease stays,
+// and maintenance queues the delivery once it runs out.
 func (s *Service) release(ctx context.Context, d *store.HookDelivery, next time.Time, local bool, cause error) error {
-	ctx = context.WithoutCancel(ctx)
 	if !local {
-		return errors.Join(cause, s.st.ReleaseHookDelivery(ctx, d.ID, d.Generation, next, s.now()))
+		return errors.Join(cause, s.st.ReleaseHookDelivery(context.WithoutCancel(ctx), d.ID, d.Generation, next, s.now()))
 	}
-	err := s.st.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.ReleaseHookDelivery(ctx, d.ID, d.Generation, next, s.now()); err != nil {
-			return err
-		}
-		return s.queueNext(ctx, tx, d, next)
-	})
-	if err != nil {
-		s.cfg.Logger.Error("cannot queue a delivery this node's pool left to a job; maintenance queues it once its lease runs out",
-			"delivery", d.ID, "err", err)
-	}
+	left := *d
+	left.NextAttemptAt = next
+	_ = s.handBack(ctx, []localDelivery{{d: &left}}) // it logs its own failure
 	return cause
-}
-
-// queueNext queues in tx the job of a delivery's generation that makes
-// its next attempt, due at at, and records it.
-func (s *Service) queueNext(ctx context.Context, tx *store.Tx, d *store.HookDelivery, at time.Time) error {
-	jobID, err := s.insertJob(ctx, tx, d.ID, d.Generation, priorityNormal, at)
-	if err != nil {
-		return err
-	}
-	return tx.SetHookDeliveryJob(ctx, d.ID, d.Generation, jobID)
 }
 
 func cmpOr[T int | float64](v, def T) T {
@@ -173,7 +155,7 @@ func cmpOr[T int | float64](v, def T) T {
 // record stores an attempt and decides what follows: delivered, retried
 // after a wait, dead-lettered, or held because the integration was paused
 // (410 Gone, or failing for longer than AutoPauseAfter). The local pool's
-// retry (local) is queued in the same transaction, as release does.
+// retry (local) is queued in the same transaction, as handBack queues.
 func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelivery, res *result, local bool) (time.Duration, error) {
 	ctx = context.WithoutCancel(ctx) // an attempt made is an attempt recorded
 	now := s.now()
@@ -234,7 +216,8 @@ func (s *Service) record(ctx context.Context, h *store.Hook, d *store.HookDelive
 			again = done // queued anew meanwhile: the new round's job carries on
 		case local && again >= 0:
 			again = done
-			if err := s.queueNext(ctx, tx, d, out.NextAttemptAt); err != nil {
+			next := store.HookJobRef{DeliveryID: d.ID, HookID: d.HookID, Generation: d.Generation, At: out.NextAttemptAt}
+			if err := s.requeue(ctx, tx, []store.HookJobRef{next}, priorityNormal); err != nil {
 				return err
 			}
 		}

@@ -137,8 +137,9 @@ func (s *Service) offer(p *localPool, ds []localDelivery) {
 }
 
 // handBack gives the deliveries the pool will not send to the job queue:
-// each one's lease is released and a job queued, due at once, all in one
-// transaction.
+// each one's lease is released and a job queued, due at its next attempt
+// (at once for one not yet tried), all in one transaction, so that a
+// crash cannot leave one with neither a lease nor a job.
 func (s *Service) handBack(ctx context.Context, lds []localDelivery) error {
 	if len(lds) == 0 {
 		return nil
@@ -152,7 +153,7 @@ func (s *Service) handBack(ctx context.Context, lds []localDelivery) error {
 			if err := tx.ReleaseHookDelivery(ctx, d.ID, d.Generation, d.NextAttemptAt, now); err != nil {
 				return err
 			}
-			refs = append(refs, store.HookJobRef{DeliveryID: d.ID, HookID: d.HookID, Generation: d.Generation})
+			refs = append(refs, store.HookJobRef{DeliveryID: d.ID, HookID: d.HookID, Generation: d.Generation, At: d.NextAttemptAt})
 		}
 		return s.requeue(ctx, tx, refs, priorityNormal)
 	})

@@ -71,8 +71,8 @@ func jobID(res *rivertype.JobInsertResult) int64 {
 	return res.Job.ID
 }
 
-// requeue queues a job for each delivery round in refs, in one statement,
-// and records it.
+// requeue queues a job for each delivery round in refs, due at its At,
+// in one statement, and records it.
 func (s *Service) requeue(ctx context.Context, tx *store.Tx, refs []store.HookJobRef, priority int) error {
 	if s.queue == nil {
 		return ErrNoQueue
@@ -80,7 +80,7 @@ func (s *Service) requeue(ctx context.Context, tx *store.Tx, refs []store.HookJo
 	params := make([]river.InsertManyParams, len(refs))
 	for i, ref := range refs {
 		params[i] = river.InsertManyParams{Args: DeliveryArgs{DeliveryID: ref.DeliveryID, Generation: ref.Generation},
-			InsertOpts: s.jobOpts(priority, time.Time{})}
+			InsertOpts: s.jobOpts(priority, ref.At)}
 	}
 	res, err := queue.InsertAll(ctx, s.queue, tx, params)
 	if err != nil {

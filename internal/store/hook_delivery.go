@@ -286,6 +286,9 @@ type HookJobRef struct {
 	DeliveryID string
 	HookID     string
 	Generation int
+	// At is when the job is due, at once when zero (as the queries here
+	// return it).
+	At time.Time
 }
 
 func (q *Queries) hookJobRefs(ctx context.Context, query string, args []any) ([]HookJobRef, error) {
