@@ -389,29 +389,34 @@ func (q *refusingQueue) InsertTx(ctx context.Context, tx *store.Tx, args river.J
 // where maintenance looks only after RecoverAfter.
 func TestLocalPoolLeavesNoDeliveryWithoutLeaseOrJob(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		rate     float64
-		respond  func(int, http.ResponseWriter, *http.Request)
-		events   int
-		requests int // the receiver's, the recovered job's included
+		name string
+		// overLimits holds the first request, the integration's only one
+		// in flight, so that the second event's delivery waits for the
+		// limit longer than the pool does; else the first request fails
+		// and its retry is left to a job.
+		overLimits bool
+		events     int
+		requests   int // the receiver's, the recovered job's included
 	}{
-		// The first request fails: its retry is left to a job.
-		{name: "retry", events: 1, requests: 2, respond: func(n int, w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(map[bool]int{true: http.StatusServiceUnavailable, false: http.StatusNoContent}[n == 1])
-		}},
-		// One request every four seconds: the second event's delivery waits
-		// for the limit longer than the pool does.
-		{name: "over limits", rate: 0.25, events: 2, requests: 2, respond: status(http.StatusNoContent)},
+		{name: "retry", events: 1, requests: 2},
+		{name: "over limits", overLimits: true, events: 2, requests: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, st *store.Store) {
 				ctx := context.Background()
-				rc := newReceiver(t, tc.respond)
-				svc, _ := newLocal(t, st, 1, Config{})
+				rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+					w.WriteHeader(map[bool]int{true: http.StatusServiceUnavailable, false: http.StatusNoContent}[n == 1])
+				})
+				maxInFlight, release := 0, func() {}
+				if tc.overLimits {
+					rc, _, release = heldReceiver(t)
+					maxInFlight = 1
+				}
+				svc, _ := newLocal(t, st, 2, Config{})
 				q := &refusingQueue{JobInserter: svc.queue}
 				q.refuse.Store(true)
 				svc.SetQueue(q)
-				in, _, err := svc.Create(ctx, Input{Name: "a", URL: rc.URL, RatePerSecond: tc.rate})
+				in, _, err := svc.Create(ctx, Input{Name: "a", URL: rc.URL, MaxInFlight: maxInFlight})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -426,6 +431,10 @@ func TestLocalPoolLeavesNoDeliveryWithoutLeaseOrJob(t *testing.T) {
 					if time.Now().After(deadline) {
 						t.Fatal("the pool never queued a job")
 					}
+				}
+				if tc.overLimits {
+					release()
+					waitDelivered(t, st, 1) // the first, sent by the pool
 				}
 
 				// Another node, once the lease has ended, finds the delivery.
@@ -443,7 +452,7 @@ func TestLocalPoolLeavesNoDeliveryWithoutLeaseOrJob(t *testing.T) {
 					t.Fatalf("maintenance queued %d deliveries once the lease ended, want the one the pool left", n)
 				}
 				// Its job runs until it is sent: on PostgreSQL the limit is the
-				// cluster's, so it may wait for the first request's window.
+				// cluster's, so it may wait for the first request to end.
 				for _, j := range live.jobs.take() {
 					for deadline := time.Now().Add(2 * time.Minute); ; {
 						again, err := live.svc.deliver(ctx, j.DeliveryID, j.Generation)
