@@ -57,14 +57,7 @@ func TestDrainLetsRunningJobsFinish(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- srv.Run(rctx) }()
 		defer stop()
-		waitFor(t, "the server to be ready", func() bool {
-			resp, err := http.Get(srv.PublicURL() + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
+		waitFor(t, "the server to be ready", func() bool { return ready(srv.PublicURL()) })
 		svc := srv.Services()
 		folder, err := svc.Flows.CreateFolder(ctx, "Drain", "")
 		if err != nil {

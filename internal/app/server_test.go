@@ -89,16 +89,23 @@ func startNode(t *testing.T, databaseURL, masterKey string, prepare func(ctx con
 	})
 	r := &running{srv: srv, url: srv.PublicURL(), logs: logs}
 	for begin := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get(r.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return r
-			}
+		if ready(r.url) {
+			return r
 		}
 		if time.Since(begin) > 2*time.Minute {
 			t.Fatalf("not ready within 2 minutes:\n%s", logs.String())
 		}
 	}
+}
+
+// ready reports whether the server at url answers /readyz with 200.
+func ready(url string) bool {
+	resp, err := http.Get(url + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // newServer opens Vigil with cfg and makes its server, not yet running;
