@@ -233,3 +233,59 @@ func TestWriteGivenUpInItsBatch(t *testing.T) {
 		t.Errorf("long write = %q, %v", v, err)
 	}
 }
+
+// Once a batch held several writes, the next one waits a moment for more
+// before it commits, so that the writers on their way share its commit:
+// each commit writes a page of every index it touched. The wait is made an
+// hour here, so the batch ends only when it is full (256 writes) and every
+// write in it must have run in one transaction.
+func TestBatchWaitsForConcurrentWriters(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	now := time.Now()
+	hold, in := make(chan struct{}), make(chan struct{})
+	errs := make(chan error, 256)
+	go func() { errs <- st.InTx(ctx, func(*store.Tx) error { close(in); <-hold; return nil }) }()
+	<-in
+	// The batcher runs the held write: what is queued now makes the next
+	// batch, two writes, after which batches wait.
+	st.SetBatchLinger(time.Hour)
+	for i := range 2 {
+		go func() { errs <- st.PutSetting(ctx, fmt.Sprintf("pair%d", i), "v", now) }()
+	}
+	for end := time.Now().Add(time.Minute); st.QueuedWrites() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("waited a minute for two writes to be queued")
+		}
+	}
+	close(hold)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	txs := map[*store.Tx]int{}
+	write := func(i int) {
+		errs <- st.InTx(ctx, func(tx *store.Tx) error {
+			mu.Lock()
+			txs[tx]++
+			mu.Unlock()
+			return tx.PutSetting(ctx, fmt.Sprintf("w%03d", i), "v", now)
+		})
+	}
+	// Without the wait, the batcher would commit whatever it holds when
+	// it has taken the writes already queued: a few at a time.
+	for i := range 256 {
+		go write(i)
+	}
+	for range 256 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.SetBatchLinger(0) // the store's own writes as it closes do not wait
+	if len(txs) != 1 {
+		t.Errorf("256 concurrent writes ran in %d transactions; want one batch", len(txs))
+	}
+}

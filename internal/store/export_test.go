@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // UnfinishedFlowExecutionsSQL lets the plan test explain the real query.
 const UnfinishedFlowExecutionsSQL = unfinishedFlowExecutionsSQL
 
@@ -9,3 +11,8 @@ const WALSizeLimit = walSizeLimit
 // QueuedWrites counts the writes waiting for the SQLite batcher's next
 // batch.
 func (s *Store) QueuedWrites() int { return len(s.batch.ops) }
+
+// SetBatchLinger sets how long the SQLite batcher waits for more writes
+// after a batch of several. Call it while the store is idle or while a
+// write of its own holds the batcher: its next write is then seen after it.
+func (s *Store) SetBatchLinger(d time.Duration) { s.batch.linger = d }
