@@ -15,7 +15,7 @@ const maxBatch = 256
 // before it held several. Each commit writes a page of every index it
 // touched and the database's first page, whatever the batch's size: with
 // 64 callers invoking a flow at once the batches held about two writes,
-// and those pages were most of what SQLite wrote (about 9 of every 14
+// and those pages were most of what SQLite wrote (about 11 of every 14
 // pages in the WAL) and then copied back at each checkpoint. Waiting this
 // little lets a batch gather the writers already on their way. A caller
 // writing alone never waits: its batches hold one write.
