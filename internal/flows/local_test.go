@@ -808,7 +808,10 @@ func TestEndedRunLeavesANewerRunsEntry(t *testing.T) {
 }
 
 // wantQueuedAnewAtStart runs the recovery of a start on b's database and
-// wants execution id, cut short in its first generation, queued anew.
+// wants execution id, cut short in its first generation, queued anew. Where
+// b's queue still runs, it may already have started the new generation (on
+// PostgreSQL River hears of the job's insert at once): running in
+// generation 2 is queued anew too.
 func wantQueuedAnewAtStart(t *testing.T, b *testBundle, id string) {
 	t.Helper()
 	n, err := b.svc.RecoverAtStart(b.ctx, true)
@@ -819,8 +822,8 @@ func wantQueuedAnewAtStart(t *testing.T, b *testBundle, id string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || e.Status != StatusPending || e.Generation != 2 {
-		t.Errorf("recovery at the next start queued %d executions; the cut-short one is %s in generation %d, want queued anew (pending, generation 2)",
+	if n != 1 || (e.Status != StatusPending && e.Status != StatusRunning) || e.Generation != 2 {
+		t.Errorf("recovery at the next start queued %d executions; the cut-short one is %s in generation %d, want queued anew (pending, or running, in generation 2)",
 			n, e.Status, e.Generation)
 	}
 }
