@@ -144,6 +144,8 @@ func (b *batcher) loop() {
 					batch = append(batch, op)
 				case <-linger.C:
 					break wait
+				case <-b.stop: // answer what it holds, then stop
+					break wait
 				}
 			}
 			linger.Stop()

@@ -237,14 +237,15 @@ func TestWriteGivenUpInItsBatch(t *testing.T) {
 // Once a batch held several writes, the next one waits a moment for more
 // before it commits, so that the writers on their way share its commit:
 // each commit writes a page of every index it touched. The wait is made an
-// hour here, so the batch ends only when it is full (256 writes) and every
-// write in it must have run in one transaction.
+// hour here, so the batch ends only when it is full (MaxBatch writes) and
+// every write in it must have run in one transaction. (Should it never
+// fill, closing the store ends the wait.)
 func TestBatchWaitsForConcurrentWriters(t *testing.T) {
 	st := storetest.SQLite(t)
 	ctx := context.Background()
 	now := time.Now()
 	hold, in := make(chan struct{}), make(chan struct{})
-	errs := make(chan error, 256)
+	errs := make(chan error, store.MaxBatch)
 	go func() { errs <- st.InTx(ctx, func(*store.Tx) error { close(in); <-hold; return nil }) }()
 	<-in
 	// The batcher runs the held write: what is queued now makes the next
@@ -276,16 +277,15 @@ func TestBatchWaitsForConcurrentWriters(t *testing.T) {
 	}
 	// Without the wait, the batcher would commit whatever it holds when
 	// it has taken the writes already queued: a few at a time.
-	for i := range 256 {
+	for i := range store.MaxBatch {
 		go write(i)
 	}
-	for range 256 {
+	for range store.MaxBatch {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
-	st.SetBatchLinger(0) // the store's own writes as it closes do not wait
 	if len(txs) != 1 {
-		t.Errorf("256 concurrent writes ran in %d transactions; want one batch", len(txs))
+		t.Errorf("%d concurrent writes ran in %d transactions; want one batch", store.MaxBatch, len(txs))
 	}
 }

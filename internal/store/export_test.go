@@ -12,6 +12,9 @@ const WALSizeLimit = walSizeLimit
 // batch.
 func (s *Store) QueuedWrites() int { return len(s.batch.ops) }
 
+// MaxBatch bounds the writes one batch of the SQLite batcher commits.
+const MaxBatch = maxBatch
+
 // SetBatchLinger sets how long the SQLite batcher waits for more writes
 // after a batch of several. Call it while the store is idle or while a
 // write of its own holds the batcher: its next write is then seen after it.
