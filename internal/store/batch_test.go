@@ -178,14 +178,6 @@ func TestAfterCommit(t *testing.T) {
 func TestWriteGivenUpInItsBatch(t *testing.T) {
 	st := storetest.SQLite(t)
 	ctx := context.Background()
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		for end := time.Now().Add(time.Minute); !cond(); time.Sleep(time.Millisecond) {
-			if time.Now().After(end) {
-				t.Fatalf("waited a minute for %s", what)
-			}
-		}
-	}
 	holdFirst, holdLong := make(chan struct{}), make(chan struct{})
 	firstIn, longIn := make(chan struct{}), make(chan struct{})
 	errs := make(chan error, 2)
@@ -202,12 +194,12 @@ func TestWriteGivenUpInItsBatch(t *testing.T) {
 			return tx.PutSetting(ctx, "long", "v", time.Now())
 		})
 	}()
-	waitFor("the long write to be queued", func() bool { return st.QueuedWrites() == 1 })
+	waitFor(t, "the long write to be queued", func() bool { return st.QueuedWrites() == 1 })
 	short, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- st.PutSetting(short, "short", "v", time.Now()) }()
-	waitFor("the short write to be queued", func() bool { return st.QueuedWrites() == 2 })
+	waitFor(t, "the short write to be queued", func() bool { return st.QueuedWrites() == 2 })
 	close(holdFirst)
 	<-longIn // the next batch runs the long write; the short one waits its turn
 	cancel()
@@ -254,11 +246,7 @@ func TestBatchWaitsForConcurrentWriters(t *testing.T) {
 	for i := range 2 {
 		go func() { errs <- st.PutSetting(ctx, fmt.Sprintf("pair%d", i), "v", now) }()
 	}
-	for end := time.Now().Add(time.Minute); st.QueuedWrites() < 2; time.Sleep(time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatal("waited a minute for two writes to be queued")
-		}
-	}
+	waitFor(t, "two writes to be queued", func() bool { return st.QueuedWrites() == 2 })
 	close(hold)
 	for range 3 {
 		if err := <-errs; err != nil {
@@ -287,5 +275,15 @@ func TestBatchWaitsForConcurrentWriters(t *testing.T) {
 	}
 	if len(txs) != 1 {
 		t.Errorf("%d concurrent writes ran in %d transactions; want one batch", store.MaxBatch, len(txs))
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(time.Minute); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("waited a minute for %s", what)
+		}
 	}
 }
